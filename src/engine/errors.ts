@@ -1,0 +1,142 @@
+/**
+ * Errors say who is at fault: the caller (bad settings, bad input), the provider (HTTP status, retryable or not)
+ * or the model (invalid tool arguments, output that breaks its schema). One base class with a stable `code`;
+ * `GeppettoError.is` works across duplicated copies of this package (it checks a global symbol, not the class).
+ */
+import type { Turn } from "../turns/types.ts";
+
+/** Who caused an error. */
+export type Fault = "caller" | "provider" | "model";
+
+const BRAND = Symbol.for("geppetto.error");
+
+/** Options common to every geppetto error. */
+export interface GeppettoErrorOptions {
+  code: string;
+  fault: Fault;
+  retryable?: boolean;
+  cause?: unknown;
+  /** The Turn as far as it got: partial output is never lost. */
+  turn?: Turn;
+}
+
+/**
+ * The base of every error geppetto throws.
+ *
+ * @example
+ * try { await engine.runInference(turn, ctx) }
+ * catch (error) { if (GeppettoError.is(error) && error.retryable) retryLater(error.turn) }
+ */
+export class GeppettoError extends Error {
+  override name = "GeppettoError";
+  readonly code: string;
+  readonly fault: Fault;
+  readonly retryable: boolean;
+  /** The Turn as far as it got (partial output included), when the error happened during an inference. */
+  turn?: Turn;
+
+  constructor(message: string, options: GeppettoErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+    this.fault = options.fault;
+    this.retryable = options.retryable ?? false;
+    if (options.turn) this.turn = options.turn;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** True for any geppetto error, even one from another copy of the package. */
+  static is(error: unknown): error is GeppettoError {
+    return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** A bad argument, setting or input: fix the call. */
+export class CallerError extends GeppettoError {
+  override name = "CallerError";
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, { code: options.code ?? "invalid_input", fault: "caller", cause: options.cause });
+  }
+}
+
+/** Details a provider gave about a failed request. */
+export interface ProviderErrorDetails {
+  provider: string;
+  status?: number;
+  /** The provider's error type (`invalid_request_error`, `overloaded_error`, `INVALID_ARGUMENT`…). */
+  providerType?: string;
+  /** The provider's error code (`insufficient_quota`, `unsupported_parameter`…). */
+  providerCode?: string;
+  /** The request id the provider assigned (for support tickets). */
+  requestId?: string;
+  /** The parameter the provider complained about. */
+  param?: string;
+}
+
+/** The provider refused or failed a request, or its stream broke. */
+export class ProviderError extends GeppettoError {
+  override name = "ProviderError";
+  readonly details: ProviderErrorDetails;
+
+  constructor(
+    message: string,
+    details: ProviderErrorDetails,
+    options: { code?: string; retryable?: boolean; cause?: unknown; turn?: Turn } = {},
+  ) {
+    super(message, {
+      code: options.code ?? "provider_error",
+      fault: "provider",
+      retryable: options.retryable ?? false,
+      cause: options.cause,
+      ...(options.turn ? { turn: options.turn } : {}),
+    });
+    this.details = details;
+  }
+
+  get status(): number | undefined {
+    return this.details.status;
+  }
+}
+
+/** A time limit was reached. `kind` says which. */
+export class TimeoutError extends GeppettoError {
+  override name = "TimeoutError";
+  constructor(
+    message: string,
+    readonly kind: "request" | "first-byte" | "idle" | "tool" | "step",
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
+    super(message, {
+      code: `timeout_${kind.replace("-", "_")}`,
+      fault: "provider",
+      retryable: options.retryable ?? true,
+      cause: options.cause,
+    });
+  }
+}
+
+/** The model produced something unusable (arguments that break a schema, invalid structured output). */
+export class ModelOutputError extends GeppettoError {
+  override name = "ModelOutputError";
+  constructor(message: string, options: { code?: string; cause?: unknown; turn?: Turn } = {}) {
+    super(message, {
+      code: options.code ?? "invalid_model_output",
+      fault: "model",
+      cause: options.cause,
+      ...(options.turn ? { turn: options.turn } : {}),
+    });
+  }
+}
+
+/** Converts anything thrown into a GeppettoError (keeping it when it is one). */
+export function toGeppettoError(
+  error: unknown,
+  fallback: { code?: string; fault?: Fault } = {},
+): GeppettoError {
+  if (GeppettoError.is(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GeppettoError(message, {
+    code: fallback.code ?? "internal_error",
+    fault: fallback.fault ?? "caller",
+    cause: error,
+  });
+}

@@ -1,0 +1,8 @@
+/**
+ * The engine contract, per-turn inference configuration, structured output, results and errors.
+ */
+export * from "./engine.ts";
+export * from "./errors.ts";
+export * from "./inference-config.ts";
+export * from "./output.ts";
+export * from "./structured-output.ts";

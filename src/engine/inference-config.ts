@@ -1,0 +1,133 @@
+/**
+ * Per-turn inference configuration, carried as typed Turn.data keys, with layered resolution.
+ *
+ * Resolution is per field: Turn.data > engine defaults > chat settings. A turn that sets only `thinkingBudget`
+ * keeps the engine's `temperature`. (The Go version replaces the whole object: a per-turn override there must
+ * repeat every field it wants to keep.)
+ */
+import { z } from "zod";
+import { turnDataKey } from "../turns/keys.ts";
+import type { Turn } from "../turns/types.ts";
+
+/** Reasoning effort, as OpenAI names it (Anthropic and Gemini map it to budgets/levels). */
+export const reasoningEffortSchema = z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]);
+export type ReasoningEffort = z.infer<typeof reasoningEffortSchema>;
+
+/** Provider-neutral inference settings. Every field is optional; unset means "provider default". */
+export const inferenceConfigSchema = z.object({
+  /** Tokens the model may spend thinking (Anthropic `budget_tokens`, Gemini `thinkingBudget`). */
+  thinkingBudget: z.number().int().nonnegative().optional(),
+  reasoningEffort: reasoningEffortSchema.optional(),
+  /** OpenAI Responses reasoning summary. */
+  reasoningSummary: z.enum(["auto", "concise", "detailed", "none"]).optional(),
+  /** Ask the provider to return thoughts (Gemini `includeThoughts`). */
+  includeThoughts: z.boolean().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  topP: z.number().min(0).max(1).optional(),
+  maxResponseTokens: z.number().int().positive().optional(),
+  stop: z.array(z.string()).optional(),
+  seed: z.number().int().optional(),
+});
+export type InferenceConfig = z.infer<typeof inferenceConfigSchema>;
+
+/** Anthropic-only settings. */
+export const claudeInferenceConfigSchema = z.object({
+  userId: z.string().optional(),
+  topK: z.number().int().positive().optional(),
+  /** Opt-in prompt caching: `cache_control` on the system prompt, tools and the last user block. */
+  promptCaching: z.boolean().optional(),
+});
+export type ClaudeInferenceConfig = z.infer<typeof claudeInferenceConfigSchema>;
+
+/** OpenAI-only settings. */
+export const openaiInferenceConfigSchema = z.object({
+  n: z.number().int().positive().optional(),
+  presencePenalty: z.number().min(-2).max(2).optional(),
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  store: z.boolean().optional(),
+  serviceTier: z.string().optional(),
+  user: z.string().optional(),
+});
+export type OpenAIInferenceConfig = z.infer<typeof openaiInferenceConfigSchema>;
+
+/** How the model may use tools on this turn; read by every engine. */
+export const toolChoiceSchema = z.union([
+  z.enum(["auto", "none", "required"]),
+  z.object({ name: z.string() }),
+]);
+export type ToolChoice = z.infer<typeof toolChoiceSchema>;
+
+/** The provider-facing part of the tool configuration, stored on the turn. */
+export const toolConfigSchema = z.object({
+  enabled: z.boolean().optional(),
+  toolChoice: toolChoiceSchema.optional(),
+  /** Only these tools are offered to the model (and may run). */
+  allowedTools: z.array(z.string()).optional(),
+  parallelToolCalls: z.boolean().optional(),
+});
+export type ToolConfig = z.infer<typeof toolConfigSchema>;
+
+/** Turn.data: provider-neutral inference settings for this turn. */
+export const KeyInferenceConfig = turnDataKey("geppetto", "inference_config", 1, inferenceConfigSchema);
+/** Turn.data: Anthropic settings for this turn. */
+export const KeyClaudeInferenceConfig = turnDataKey(
+  "geppetto",
+  "claude_inference_config",
+  1,
+  claudeInferenceConfigSchema,
+);
+/** Turn.data: OpenAI settings for this turn. */
+export const KeyOpenAIInferenceConfig = turnDataKey(
+  "geppetto",
+  "openai_inference_config",
+  1,
+  openaiInferenceConfigSchema,
+);
+/** Turn.data: tool choice, allowed tools, parallelism. */
+export const KeyToolConfig = turnDataKey("geppetto", "tool_config", 1, toolConfigSchema);
+
+/**
+ * Merges layers per field; earlier layers win. `undefined` layers and fields are skipped.
+ *
+ * @example
+ * mergeConfig({ temperature: 0.2 }, { temperature: 1, topP: 0.9 }) // { temperature: 0.2, topP: 0.9 }
+ */
+export function mergeConfig<T extends object>(...layers: (T | undefined)[]): T {
+  const out: Record<string, unknown> = {};
+  for (let index = layers.length - 1; index >= 0; index--) {
+    const layer = layers[index];
+    if (!layer) continue;
+    for (const [key, value] of Object.entries(layer)) if (value !== undefined) out[key] = value;
+  }
+  return out as T;
+}
+
+/** The effective InferenceConfig of a turn: Turn.data > engine defaults > chat settings, per field. */
+export function resolveInferenceConfig(
+  turn: Turn,
+  engineDefaults?: InferenceConfig,
+  chatDefaults?: InferenceConfig,
+): InferenceConfig {
+  return mergeConfig(KeyInferenceConfig.get(turn), engineDefaults, chatDefaults);
+}
+
+/** The effective Anthropic config of a turn (Turn.data > engine defaults, per field). */
+export function resolveClaudeInferenceConfig(
+  turn: Turn,
+  engineDefaults?: ClaudeInferenceConfig,
+): ClaudeInferenceConfig {
+  return mergeConfig(KeyClaudeInferenceConfig.get(turn), engineDefaults);
+}
+
+/** The effective OpenAI config of a turn (Turn.data > engine defaults, per field). */
+export function resolveOpenAIInferenceConfig(
+  turn: Turn,
+  engineDefaults?: OpenAIInferenceConfig,
+): OpenAIInferenceConfig {
+  return mergeConfig(KeyOpenAIInferenceConfig.get(turn), engineDefaults);
+}
+
+/** The effective tool config of a turn (Turn.data > engine defaults, per field). */
+export function resolveToolConfig(turn: Turn, engineDefaults?: ToolConfig): ToolConfig {
+  return mergeConfig(KeyToolConfig.get(turn), engineDefaults);
+}

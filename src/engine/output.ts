@@ -1,0 +1,407 @@
+/**
+ * InferenceOutput: what every engine uses to turn a provider stream into Blocks and events.
+ *
+ * An engine feeds it pieces as they arrive (text, reasoning, tool-call argument deltas, usage, stop reason) and
+ * ends with `finish()`, `interrupt()` or `fail()`. It keeps the partial output at every moment, so cancellation
+ * and errors never lose what streamed; it publishes the events of the vocabulary in order with ids stamped;
+ * and it writes the normalized InferenceResult on the returned Turn.
+ *
+ * Costs per streamed piece are O(1): the cumulative `completion` is built by string concatenation (a rope in
+ * V8, flattened only if a sink reads it) and tool-call arguments are kept as a list of chunks joined once.
+ */
+import { randomUUID } from "node:crypto";
+import { publish, type RunContext } from "../events/context.ts";
+import type { GeppettoEvent, Usage } from "../events/types.ts";
+import { isJsonObject, type JsonObject, type JsonValue } from "../turns/json.ts";
+import {
+  type BlockMetadataKey,
+  KeyBlockMetaProvider,
+  KeyTurnMetaModel,
+  KeyTurnMetaProvider,
+} from "../turns/keys.ts";
+import type { Block, ReasoningPayload, ToolCallBlock, Turn } from "../turns/types.ts";
+import { type FinishClass, type InferenceResult, KeyInferenceResult } from "./engine.ts";
+import { GeppettoError, toGeppettoError } from "./errors.ts";
+
+/** What an engine tells InferenceOutput about itself. */
+export interface InferenceOutputOptions {
+  provider: string;
+  model?: string;
+}
+
+interface PendingToolCall {
+  block: ToolCallBlock;
+  chunks: string[];
+  index: number;
+  done: boolean;
+}
+
+/** Parses tool-call argument text into an object; keeps the text when it is not one. */
+export function parseToolArguments(text: string): { args: JsonObject; argsText?: string } {
+  const trimmed = text.trim();
+  if (trimmed === "") return { args: {} };
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (isJsonObject(parsed)) return { args: parsed };
+  } catch {
+    // fall through: kept as text below
+  }
+  return { args: {}, argsText: text };
+}
+
+/**
+ * Collects one inference's output. Create one per `runInference` call.
+ *
+ * @example
+ * const out = new InferenceOutput(ctx, turn, { provider: "openai", model });
+ * out.start();
+ * for await (const chunk of stream) out.text(chunk.delta);
+ * return out.finish({ stopReason: "stop" });
+ */
+export class InferenceOutput {
+  readonly messageId = randomUUID();
+  readonly #ctx: RunContext;
+  readonly #input: Turn;
+  readonly #provider: string;
+  #model: string | undefined;
+  readonly #startedAt = performance.now();
+  readonly #blocks: Block[] = [];
+  #openText: Block | undefined;
+  #openReasoning: Block | undefined;
+  #completion = "";
+  #thinking = "";
+  readonly #toolCalls = new Map<string | number, PendingToolCall>();
+  #toolCallCount = 0;
+  #usage: Usage | undefined;
+  #stopReason: string | undefined;
+  #finishClass: FinishClass | undefined;
+  #requestId: string | undefined;
+  #responseId: string | undefined;
+  #ended = false;
+
+  constructor(ctx: RunContext, input: Turn, options: InferenceOutputOptions) {
+    this.#ctx = ctx;
+    this.#input = input;
+    this.#provider = options.provider;
+    this.#model = options.model;
+  }
+
+  /** The answer text so far. */
+  get completion(): string {
+    return this.#completion;
+  }
+
+  /** The blocks produced so far. */
+  get blocks(): readonly Block[] {
+    return this.#blocks;
+  }
+
+  /** True once finish, interrupt or fail was called. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  #meta(blockId?: string): GeppettoEvent["meta"] {
+    const meta: GeppettoEvent["meta"] = {
+      id: this.messageId,
+      seq: 0,
+      turnId: this.#ctx.ids.turnId ?? this.#input.id,
+      provider: this.#provider,
+      durationMs: performance.now() - this.#startedAt,
+    };
+    if (blockId !== undefined) meta.blockId = blockId;
+    if (this.#model !== undefined) meta.model = this.#model;
+    if (this.#usage !== undefined) meta.usage = this.#usage;
+    return meta;
+  }
+
+  #newBlock<B extends Block>(block: Omit<B, "id" | "metadata">): B {
+    const full = { id: randomUUID(), ...block, metadata: { [KeyBlockMetaProvider.id]: this.#provider } } as B;
+    this.#blocks.push(full);
+    return full;
+  }
+
+  /** Publishes an event of this inference, with this stream's metadata. */
+  emit(event: GeppettoEvent): void {
+    const meta = this.#meta(event.meta.blockId);
+    event.meta = { ...meta, ...event.meta, id: event.meta.id || meta.id };
+    publish(this.#ctx, event);
+  }
+
+  /** Sets the model when the provider reports it (e.g. in its first chunk). */
+  setModel(model: string): void {
+    this.#model = model;
+  }
+
+  /** Publishes `start`. */
+  start(): void {
+    publish(this.#ctx, { type: "start", meta: this.#meta() });
+  }
+
+  /** Appends answer text; publishes `partial`. Starts a new `llm_text` block after any other block. */
+  text(delta: string): void {
+    if (delta.length === 0) return;
+    this.#openReasoning = undefined;
+    let block = this.#openText;
+    if (!block) {
+      block = this.#newBlock({ kind: "llm_text", role: "assistant", payload: { text: "" } });
+      this.#openText = block;
+    }
+    (block.payload as { text: string }).text += delta;
+    this.#completion += delta;
+    publish(this.#ctx, { type: "partial", delta, completion: this.#completion, meta: this.#meta(block.id) });
+  }
+
+  /** Ends the current text block: the next text starts a new one (providers with several text blocks). */
+  endText(): void {
+    this.#openText = undefined;
+  }
+
+  /** Appends reasoning text; publishes `partial-thinking`. */
+  reasoning(delta: string, fields: Omit<ReasoningPayload, "text"> = {}): void {
+    this.#openText = undefined;
+    let block = this.#openReasoning;
+    if (!block) {
+      block = this.#newBlock({ kind: "reasoning", role: "assistant", payload: { ...fields } });
+      this.#openReasoning = block;
+    } else if (Object.keys(fields).length > 0) {
+      Object.assign(block.payload, fields);
+    }
+    if (delta.length === 0) return;
+    const payload = block.payload as ReasoningPayload;
+    payload.text = (payload.text ?? "") + delta;
+    this.#thinking += delta;
+    publish(this.#ctx, {
+      type: "partial-thinking",
+      delta,
+      completion: this.#thinking,
+      meta: this.#meta(block.id),
+    });
+  }
+
+  /** Sets fields on the open reasoning block (a signature that arrives after the text, say). */
+  updateReasoning(fields: Partial<ReasoningPayload>): void {
+    if (!this.#openReasoning) this.reasoning("", {});
+    Object.assign(this.#openReasoning!.payload, fields);
+  }
+
+  /** Adds a whole reasoning block (redacted thinking, an encrypted item) and closes any open one. */
+  reasoningBlock(payload: ReasoningPayload): Block {
+    this.#openText = undefined;
+    this.#openReasoning = undefined;
+    const block = this.#newBlock({ kind: "reasoning", role: "assistant", payload });
+    if (payload.text) {
+      this.#thinking += payload.text;
+      publish(this.#ctx, {
+        type: "partial-thinking",
+        delta: payload.text,
+        completion: this.#thinking,
+        meta: this.#meta(block.id),
+      });
+    }
+    return block;
+  }
+
+  /** Ends the open reasoning block. */
+  endReasoning(): void {
+    this.#openReasoning = undefined;
+  }
+
+  /**
+   * Begins a streamed tool call. `key` is the provider's index or item id used by later deltas.
+   * The block takes its place in the output now, so interleaving with text is kept.
+   */
+  toolCallStart(key: string | number, call: { id: string; name: string }): void {
+    this.#openText = undefined;
+    this.#openReasoning = undefined;
+    const block = this.#newBlock<ToolCallBlock>({
+      kind: "tool_call",
+      role: "assistant",
+      payload: { id: call.id, name: call.name, args: {} },
+    });
+    this.#toolCalls.set(key, { block, chunks: [], index: this.#toolCallCount++, done: false });
+  }
+
+  /** True when a streamed tool call with this key has started. */
+  hasToolCall(key: string | number): boolean {
+    return this.#toolCalls.has(key);
+  }
+
+  /** Updates the id or name of a streamed tool call (some providers send them late). */
+  toolCallUpdate(key: string | number, fields: { id?: string; name?: string }): void {
+    const pending = this.#toolCalls.get(key);
+    if (!pending) return;
+    if (fields.id) pending.block.payload.id = fields.id;
+    if (fields.name) pending.block.payload.name = fields.name;
+  }
+
+  /** Appends argument text to a streamed tool call; publishes `tool-call-arguments-delta`. */
+  toolCallArguments(key: string | number, delta: string): void {
+    const pending = this.#toolCalls.get(key);
+    if (!pending || delta.length === 0) return;
+    pending.chunks.push(delta);
+    const payload = pending.block.payload;
+    publish(this.#ctx, {
+      type: "tool-call-arguments-delta",
+      toolCallId: payload.id,
+      name: payload.name,
+      index: pending.index,
+      delta,
+      meta: this.#meta(pending.block.id),
+    });
+  }
+
+  /** Completes a streamed tool call: parses its arguments and publishes `tool-call`. */
+  toolCallEnd(key: string | number, finalArguments?: string): ToolCallBlock | undefined {
+    const pending = this.#toolCalls.get(key);
+    if (!pending || pending.done) return pending?.block;
+    pending.done = true;
+    const text = finalArguments ?? pending.chunks.join("");
+    const { args, argsText } = parseToolArguments(text);
+    const payload = pending.block.payload;
+    payload.args = args;
+    if (argsText !== undefined) payload.argsText = argsText;
+    publish(this.#ctx, {
+      type: "tool-call",
+      toolCall: { id: payload.id, name: payload.name, input: args },
+      meta: this.#meta(pending.block.id),
+    });
+    return pending.block;
+  }
+
+  /** Adds a complete tool call (providers that do not stream arguments). */
+  toolCall(call: { id: string; name: string; args: JsonObject | string }): ToolCallBlock {
+    const key = `__complete_${this.#toolCallCount}`;
+    this.toolCallStart(key, call);
+    const text = typeof call.args === "string" ? call.args : undefined;
+    if (typeof call.args !== "string") {
+      const pending = this.#toolCalls.get(key)!;
+      pending.done = true;
+      pending.block.payload.args = call.args;
+      publish(this.#ctx, {
+        type: "tool-call",
+        toolCall: { id: call.id, name: call.name, input: call.args },
+        meta: this.#meta(pending.block.id),
+      });
+      return pending.block;
+    }
+    return this.toolCallEnd(key, text)!;
+  }
+
+  /** Adds a block of a kind geppetto does not model (server tool results, …). */
+  other(type: string, data: JsonValue): Block {
+    this.#openText = undefined;
+    this.#openReasoning = undefined;
+    return this.#newBlock({ kind: "other", payload: { type, data } });
+  }
+
+  /** Sets a metadata key on a produced block (provider item ids, say). */
+  annotate<T>(block: Block, key: BlockMetadataKey<T>, value: T): void {
+    (block.metadata as Record<string, unknown>)[key.id] = value;
+  }
+
+  /** The block most recently produced. */
+  get lastBlock(): Block | undefined {
+    return this.#blocks[this.#blocks.length - 1];
+  }
+
+  /** Records usage (merged field by field with what was reported before). */
+  usage(usage: Usage): void {
+    this.#usage = { ...this.#usage, ...usage };
+  }
+
+  /** Records the provider's stop reason and, when known, the normalized finish class. */
+  stop(stopReason: string | undefined, finishClass?: FinishClass): void {
+    if (stopReason !== undefined) this.#stopReason = stopReason;
+    if (finishClass !== undefined) this.#finishClass = finishClass;
+  }
+
+  /** Records the provider's request and response ids. */
+  ids(ids: { requestId?: string | undefined; responseId?: string | undefined }): void {
+    if (ids.requestId) this.#requestId = ids.requestId;
+    if (ids.responseId) this.#responseId = ids.responseId;
+  }
+
+  #closeToolCalls(): void {
+    for (const [key, pending] of this.#toolCalls) if (!pending.done) this.toolCallEnd(key);
+  }
+
+  #result(finishClass: FinishClass, extra: Partial<InferenceResult> = {}): InferenceResult {
+    const result: InferenceResult = {
+      provider: this.#provider,
+      finishClass,
+      truncated: finishClass === "max_tokens" || finishClass === "interrupted",
+      durationMs: Math.round(performance.now() - this.#startedAt),
+      ...extra,
+    };
+    if (this.#model !== undefined) result.model = this.#model;
+    if (this.#stopReason !== undefined) result.stopReason = this.#stopReason;
+    if (this.#usage !== undefined) result.usage = this.#usage;
+    if (this.#requestId !== undefined) result.requestId = this.#requestId;
+    if (this.#responseId !== undefined) result.responseId = this.#responseId;
+    return result;
+  }
+
+  #turn(result: InferenceResult): Turn {
+    let turn: Turn = { ...this.#input, blocks: [...this.#input.blocks, ...this.#blocks] };
+    turn = KeyTurnMetaProvider.set(turn, this.#provider);
+    if (this.#model !== undefined) turn = KeyTurnMetaModel.set(turn, this.#model);
+    return KeyInferenceResult.set(turn, result);
+  }
+
+  /** The partial Turn as it stands, with a result of the given class. Does not publish. */
+  snapshot(finishClass: FinishClass = "unknown"): Turn {
+    return this.#turn(this.#result(finishClass));
+  }
+
+  /** Ends normally: publishes `final` and returns the new Turn. */
+  finish(): Turn {
+    this.#ended = true;
+    this.#closeToolCalls();
+    const hasToolCalls = this.#blocks.some((block) => block.kind === "tool_call");
+    const finishClass = this.#finishClass ?? (hasToolCalls ? "tool_calls_pending" : "completed");
+    const result = this.#result(finishClass);
+    publish(this.#ctx, { type: "final", text: this.#completion, meta: this.#meta() });
+    return this.#turn(result);
+  }
+
+  /** Ends on cancellation: publishes `interrupt` and returns the partial Turn (finish class `interrupted`). */
+  interrupt(): Turn {
+    this.#ended = true;
+    this.#closeToolCalls();
+    publish(this.#ctx, { type: "interrupt", text: this.#completion, meta: this.#meta() });
+    return this.#turn(this.#result("interrupted"));
+  }
+
+  /**
+   * Ends on failure: publishes `error` and returns the error to throw, with the partial Turn attached
+   * (finish class `error`).
+   */
+  fail(cause: unknown): GeppettoError {
+    this.#ended = true;
+    this.#closeToolCalls();
+    const error = toGeppettoError(cause, { code: "internal_error", fault: "provider" });
+    const event: GeppettoEvent = {
+      type: "error",
+      message: error.message,
+      code: error.code,
+      fault: error.fault,
+      retryable: error.retryable,
+      text: this.#completion,
+      meta: this.#meta(),
+    };
+    const status = (error as { status?: number }).status;
+    if (typeof status === "number") event.status = status;
+    publish(this.#ctx, event);
+    error.turn = this.#turn(this.#result("error", { error: error.message }));
+    return error;
+  }
+}
+
+/** True when `error` is the abort of `signal` (the caller cancelled), not some other failure. */
+export function isAbort(error: unknown, signal: AbortSignal): boolean {
+  if (!signal.aborted) return false;
+  if (error === signal.reason) return true;
+  const name = (error as { name?: string } | null)?.name;
+  return name === "AbortError" || (GeppettoError.is(error) && error.code === "aborted");
+}

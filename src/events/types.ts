@@ -1,0 +1,221 @@
+/**
+ * The event vocabulary: one discriminated union on `type`.
+ *
+ * Naming rule: `type` is kebab-case; the first word names the thing (`tool-call`, `web-search`), the last the
+ * moment (`-started`, `-delta`, `-done`). Streamed text events carry both the `delta` and the cumulative
+ * `completion`. Every event carries {@link EventMetadata} that ties it to its session, inference, turn and block.
+ * Application events use `type: "custom"` with a namespaced `name` (see `defineCustomEvent`).
+ */
+import type { JsonValue } from "../turns/json.ts";
+
+/** Token counts. Every field is optional: providers report different subsets. */
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  /** OpenAI: prompt tokens served from cache. */
+  cachedTokens?: number;
+  /** Anthropic: tokens written to the prompt cache. */
+  cacheCreationInputTokens?: number;
+  /** Anthropic: tokens read from the prompt cache. */
+  cacheReadInputTokens?: number;
+  reasoningTokens?: number;
+  totalTokens?: number;
+}
+
+/** What ties an event to its stream, session, inference, turn and block. */
+export interface EventMetadata {
+  /** Stable for one streamed message: every event of one assistant message shares it. */
+  id: string;
+  /** Strictly increasing within one inference (set by `publish`). */
+  seq: number;
+  sessionId?: string;
+  inferenceId?: string;
+  turnId?: string;
+  blockId?: string;
+  model?: string;
+  provider?: string;
+  /** Time since the inference started. */
+  durationMs?: number;
+  usage?: Usage;
+  extra?: Record<string, JsonValue>;
+}
+
+/** A complete tool call, as the model asked for it. */
+export interface ToolCallInfo {
+  id: string;
+  name: string;
+  /** The parsed arguments (an object; `{}` when the model sent none). */
+  input: JsonValue;
+}
+
+/** The outcome of one tool execution. */
+export interface ToolResultInfo {
+  id: string;
+  name?: string;
+  result: JsonValue;
+  error?: string;
+  durationMs?: number;
+}
+
+interface EventOf<T extends string> {
+  type: T;
+  meta: EventMetadata;
+}
+
+/** Inference started. */
+export interface StartEvent extends EventOf<"start"> {}
+/** A piece of answer text: `delta` is new, `completion` is all answer text so far. */
+export interface PartialEvent extends EventOf<"partial"> {
+  delta: string;
+  completion: string;
+}
+/** A piece of reasoning text, with the same delta/completion semantics as `partial`. */
+export interface PartialThinkingEvent extends EventOf<"partial-thinking"> {
+  delta: string;
+  completion: string;
+}
+/** Inference completed; `text` is the whole answer text. */
+export interface FinalEvent extends EventOf<"final"> {
+  text: string;
+}
+/** Inference was cancelled; `text` is the partial answer, kept in the Turn. */
+export interface InterruptEvent extends EventOf<"interrupt"> {
+  text: string;
+}
+/** Inference failed. The partial answer is kept in the Turn attached to the error. */
+export interface ErrorEvent extends EventOf<"error"> {
+  message: string;
+  code?: string;
+  fault?: "caller" | "provider" | "model";
+  retryable?: boolean;
+  status?: number;
+  /** Partial answer text at the time of the error. */
+  text?: string;
+}
+/** The model finished a tool call. */
+export interface ToolCallEvent extends EventOf<"tool-call"> {
+  toolCall: ToolCallInfo;
+}
+/** Streamed tool-call argument text (not cumulative: join the deltas of one `toolCallId`). */
+export interface ToolCallArgumentsDeltaEvent extends EventOf<"tool-call-arguments-delta"> {
+  toolCallId: string;
+  name?: string;
+  index: number;
+  delta: string;
+}
+/** A tool starts executing. */
+export interface ToolCallExecuteEvent extends EventOf<"tool-call-execute"> {
+  toolCall: ToolCallInfo;
+}
+/** A tool finished executing (successfully or not). */
+export interface ToolCallExecutionResultEvent extends EventOf<"tool-call-execution-result"> {
+  toolResult: ToolResultInfo;
+}
+/** A tool result was added to the Turn (it will be sent to the model). */
+export interface ToolResultEvent extends EventOf<"tool-result"> {
+  toolResult: ToolResultInfo;
+}
+/** Informational boundary or notice (e.g. `thinking-started`, `thinking-ended`, `using-embedded-default`). */
+export interface InfoEvent extends EventOf<"info"> {
+  message: string;
+  data?: Record<string, JsonValue>;
+}
+/** A log line routed through the event stream. */
+export interface LogEvent extends EventOf<"log"> {
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  fields?: Record<string, JsonValue>;
+}
+/** A short status for a UI. */
+export interface StatusEvent extends EventOf<"status"> {
+  text: string;
+}
+/** A provider's built-in web search began. */
+export interface WebSearchStartedEvent extends EventOf<"web-search-started"> {
+  itemId: string;
+  query?: string;
+}
+/** A provider's built-in web search is searching. */
+export interface WebSearchSearchingEvent extends EventOf<"web-search-searching"> {
+  itemId: string;
+  query?: string;
+}
+/** A provider's built-in web search finished. */
+export interface WebSearchDoneEvent extends EventOf<"web-search-done"> {
+  itemId: string;
+  query?: string;
+  sources?: JsonValue;
+}
+/** A citation attached to the answer text. */
+export interface CitationEvent extends EventOf<"citation"> {
+  url?: string;
+  title?: string;
+  citedText?: string;
+  /** Character range in the answer text, when the provider gives one. */
+  startIndex?: number;
+  endIndex?: number;
+  data?: Record<string, JsonValue>;
+}
+/** An application-defined event; `name` is namespaced (`myapp.progress`). See `defineCustomEvent`. */
+export interface CustomEvent<P = JsonValue> extends EventOf<"custom"> {
+  name: string;
+  payload: P;
+}
+/** An event whose `type` this version does not know (decoded from JSON); kept whole, never an error. */
+export interface UnknownEvent extends EventOf<"unknown"> {
+  originalType: string;
+  raw: Record<string, JsonValue>;
+}
+
+/** Every geppetto event. */
+export type GeppettoEvent =
+  | StartEvent
+  | PartialEvent
+  | PartialThinkingEvent
+  | FinalEvent
+  | InterruptEvent
+  | ErrorEvent
+  | ToolCallEvent
+  | ToolCallArgumentsDeltaEvent
+  | ToolCallExecuteEvent
+  | ToolCallExecutionResultEvent
+  | ToolResultEvent
+  | InfoEvent
+  | LogEvent
+  | StatusEvent
+  | WebSearchStartedEvent
+  | WebSearchSearchingEvent
+  | WebSearchDoneEvent
+  | CitationEvent
+  | CustomEvent<unknown>
+  | UnknownEvent;
+
+/** The `type` of every event. */
+export type EventType = GeppettoEvent["type"];
+
+/** The event with a given `type`. */
+export type EventOfType<T extends EventType> = Extract<GeppettoEvent, { type: T }>;
+
+/** Built-in event types, for decoders and printers. */
+export const EVENT_TYPES: readonly EventType[] = [
+  "start",
+  "partial",
+  "partial-thinking",
+  "final",
+  "interrupt",
+  "error",
+  "tool-call",
+  "tool-call-arguments-delta",
+  "tool-call-execute",
+  "tool-call-execution-result",
+  "tool-result",
+  "info",
+  "log",
+  "status",
+  "web-search-started",
+  "web-search-searching",
+  "web-search-done",
+  "citation",
+  "custom",
+  "unknown",
+];

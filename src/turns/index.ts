@@ -1,0 +1,8 @@
+/**
+ * Turns and Blocks: the conversation model, typed keys, builders and serialization.
+ */
+export * from "./builders.ts";
+export * from "./json.ts";
+export * from "./keys.ts";
+export * from "./serialization.ts";
+export * from "./types.ts";
