@@ -6,3 +6,4 @@ export * from "./errors.ts";
 export * from "./inference-config.ts";
 export * from "./output.ts";
 export * from "./structured-output.ts";
+export * from "./tools.ts";
