@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "src/**/*.test.tsx", "bench/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "src/**/*.test.tsx", "bench/**/*.test.ts", "examples/**/*.test.ts"],
     testTimeout: 20_000,
   },
 });

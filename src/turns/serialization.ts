@@ -21,7 +21,16 @@ const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
     z.record(z.string(), jsonValue),
   ]),
 );
-const jsonObject = z.record(z.string(), jsonValue);
+const jsonObject = z.record(z.string(), jsonValue, {
+  error: (issue) =>
+    issue.input === undefined ? "required" : `expected object, got ${describe(issue.input)}`,
+});
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
 
 const imagePart = z.looseObject({
   mediaType: z.string(),
