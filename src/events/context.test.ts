@@ -102,6 +102,7 @@ describe("publish", () => {
       ).toBe(true);
     } finally {
       process.off("warning", onWarning);
+      for (const printer of printers) process.on("warning", printer);
     }
   });
 });
