@@ -6,7 +6,9 @@ import { TurnFormatError, turnFromJson, turnFromYaml, turnToJson, turnToYaml } f
 import type { Block, Turn } from "./types.ts";
 
 const jsonValue: fc.Arbitrary<JsonValue> = fc.jsonValue({ maxDepth: 3 }).map((value) => value as JsonValue);
-const jsonObject: fc.Arbitrary<JsonObject> = fc.dictionary(fc.string(), jsonValue, { maxKeys: 4 });
+// Keys include the ones that trip naive object copies (a `__proto__` key is valid JSON and must round trip).
+const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "prototype"));
+const jsonObject: fc.Arbitrary<JsonObject> = fc.dictionary(key, jsonValue, { maxKeys: 4 });
 const text = fc.string({ unit: "binary" });
 const metadata = fc.dictionary(fc.constantFrom("geppetto.a@v1", "openai.b@v1", "x"), jsonValue, {
   maxKeys: 3,
@@ -108,6 +110,19 @@ describe("turn serialization", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("keeps a __proto__ key as data, not as a prototype", () => {
+    const text =
+      '{"format":"geppetto.turn/v1","id":"t","blocks":[{"id":"c","kind":"tool_call","payload":{"id":"1","name":"f","args":{"__proto__":{"polluted":true}}},"metadata":{}}]}';
+    const turn = turnFromJson(text);
+    const args = (turn.blocks[0]?.payload as { args: object }).args;
+    expect(Object.keys(args)).toEqual(["__proto__"]);
+    expect(Object.getPrototypeOf(args)).toBe(Object.prototype);
+    expect(JSON.parse(turnToJson(turn)).blocks[0].payload.args).toEqual(
+      JSON.parse('{"__proto__":{"polluted":true}}'),
+    );
+    expect(normalized(turnFromYaml(turnToYaml(turn)))).toEqual(normalized(turn));
   });
 
   it("writes a versioned format tag", () => {

@@ -5,8 +5,8 @@
  */
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import type { JsonValue } from "./json.ts";
-import type { Turn } from "./types.ts";
+import type { JsonObject, JsonValue } from "./json.ts";
+import type { Block, Turn } from "./types.ts";
 
 /** The format tag written into every serialized Turn. */
 export const TURN_FORMAT = "geppetto.turn/v1";
@@ -138,8 +138,15 @@ export function turnFromDocument(document: unknown, source?: string): Turn {
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
     throw new TurnFormatError(`${where}invalid turn: ${shown}${more}`, issues, source);
   }
-  const { format: _format, ...turn } = parsed.data;
-  return turn as Turn;
+  // zod checked the document; the Turn is built from the document's own objects, because zod's output copies
+  // records by assignment and so would turn a `__proto__` key (valid JSON, and a tool may take one) into a prototype.
+  const valid = document as { id: string; blocks: Block[]; metadata?: JsonObject; data?: JsonObject };
+  return {
+    id: valid.id,
+    blocks: valid.blocks.map((block) => (block.metadata === undefined ? { ...block, metadata: {} } : block)),
+    metadata: valid.metadata ?? {},
+    data: valid.data ?? {},
+  };
 }
 
 /** The document form of a Turn (with its `format` tag), ready for JSON or YAML. */
