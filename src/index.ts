@@ -2,7 +2,8 @@
  * geppetto: a TypeScript framework for building applications on large language models.
  *
  * The core entry point: Turns and Blocks, events and sinks, the engine contract.
- * Providers, tools, sessions and the testing kit have their own subpath exports.
+ * Providers, tools (`geppetto/tools`), the tool loop (`geppetto/toolloop`), middleware (`geppetto/middleware`),
+ * sessions (`geppetto/session`), structured sinks (`geppetto/structured`) and the testing kit (`geppetto/testing`) have their own subpath exports.
  */
 export * from "./engine/index.ts";
 export * from "./events/index.ts";

@@ -1,8 +1,15 @@
 /**
- * Which engine a CLI command runs: the configured provider, or the embedded default when none is configured.
+ * Which engine a CLI command runs: the configured provider (settings → `createEngine`), or, when none is
+ * configured, the real OpenAI Chat engine against geppetto's local provider server started in-process
+ * (`GEPPETTO_NO_LOCAL_SERVER=1` selects the embedded scripted default instead: no socket at all).
+ *
+ * Settings are loaded here, so everything heavy (zod, YAML, the providers) is imported only when a command runs.
  */
 import type { Engine } from "../engine/engine.ts";
+import { GeppettoError } from "../engine/errors.ts";
+import type { LoadedSettings } from "../settings/load.ts";
 import type { CliIO } from "./main.ts";
+import { UsageError } from "./usage.ts";
 
 /** The engine a command will use, and how to describe it to the user. */
 export interface SelectedEngine {
@@ -10,12 +17,89 @@ export interface SelectedEngine {
   /** Shown on stderr when `isDefault`. */
   description: string;
   isDefault: boolean;
+  /** The settings the engine was built from. */
+  settings?: LoadedSettings;
   /** Releases what the engine holds (a local server, say). */
   close(): Promise<void>;
 }
 
-/** Picks the engine for a command. With no provider configured, the embedded default. */
-export async function selectEngine(_flags: Record<string, unknown>, io: CliIO): Promise<SelectedEngine> {
+/** Settings errors are bad usage (exit 2); everything else passes through. */
+function asUsageError(error: unknown): unknown {
+  if (GeppettoError.is(error) && error.code === "invalid_settings") return new UsageError(error.message);
+  return error;
+}
+
+/**
+ * Loads the settings for a command from its parsed flags, the environment and the config files.
+ * Bad settings become UsageErrors (exit 2) with the message naming the setting and its source.
+ */
+export async function loadCommandSettings(
+  flags: Record<string, unknown>,
+  io: CliIO,
+): Promise<LoadedSettings> {
+  const { loadSettings } = await import("../settings/load.ts");
+  try {
+    return loadSettings({ env: io.env, cwd: io.cwd ?? process.cwd(), flags });
+  } catch (error) {
+    throw asUsageError(error);
+  }
+}
+
+/** Picks the engine for a command: the configured provider, or the local default when none is configured. */
+export async function selectEngine(flags: Record<string, unknown>, io: CliIO): Promise<SelectedEngine> {
+  const settings = await loadCommandSettings(flags, io);
+  if (settings.settings.chat?.apiType !== undefined) {
+    const { createEngine } = await import("../settings/factory.ts");
+    let engine: Engine;
+    try {
+      engine = await createEngine(settings);
+    } catch (error) {
+      throw asUsageError(error);
+    }
+    const chat = settings.settings.chat;
+    return {
+      engine,
+      description: `${chat.apiType} ${chat.engine ?? ""}`.trim(),
+      isDefault: false,
+      settings,
+      async close() {},
+    };
+  }
+  return (await localProviderDefault(settings, io)) ?? embeddedDefault(settings, io);
+}
+
+/** The real OpenAI Chat engine against the local provider server, started in-process. */
+async function localProviderDefault(
+  settings: LoadedSettings,
+  io: CliIO,
+): Promise<SelectedEngine | undefined> {
+  if (io.env.GEPPETTO_NO_LOCAL_SERVER) return undefined;
+  const [{ createOpenAIChatEngine }, { startDefaultProviderServer }] = await Promise.all([
+    import("../providers/openai/index.ts"),
+    import("../testing/provider-server/index.ts"),
+  ]);
+  const pacingMs = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
+  const server = await startDefaultProviderServer({ pacingMs: Number.isFinite(pacingMs) ? pacingMs : 15 });
+  const baseURL = server.baseURL();
+  const engine = createOpenAIChatEngine({
+    model: "geppetto-local-default",
+    baseURL,
+    apiKey: "local",
+    stream: settings.settings.chat?.stream ?? true,
+    env: {},
+  });
+  return {
+    engine,
+    description:
+      `no provider configured: running the OpenAI Chat engine against geppetto's local provider server at ${baseURL} ` +
+      "(scripted answers; no API key, no network). Set --ai-api-type (or a profile) to use a real model.",
+    isDefault: true,
+    settings,
+    close: () => server.close(),
+  };
+}
+
+async function embeddedDefault(settings: LoadedSettings, io: CliIO): Promise<SelectedEngine> {
   const { createEmbeddedDefaultEngine } = await import("../testing/embedded-default.ts");
   const pacing = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
   return {
@@ -23,6 +107,7 @@ export async function selectEngine(_flags: Record<string, unknown>, io: CliIO): 
     description:
       "no provider configured: running on the embedded default (a scripted model; no API key, no network)",
     isDefault: true,
+    settings,
     async close() {},
   };
 }

@@ -17,12 +17,24 @@ export interface CliIO {
   stderr: { write(text: string): unknown; isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** The folder project files (`./.geppetto.yaml`) are read from; default `process.cwd()`. */
+  cwd?: string;
   /** Receives Ctrl-C; the real process by default. */
   onInterrupt(handler: () => void): () => void;
 }
 
 export const COMMANDS: Record<string, CommandEntry> = {
   run: { summary: "Run one inference on a prompt and print the answer", load: () => import("./run.ts") },
+  "serve-provider": {
+    summary: "Serve provider wire protocols on 127.0.0.1 (recorded or scripted answers)",
+    load: () => import("./serve-provider.ts"),
+  },
+  chat: {
+    summary: "Chat in the terminal (streamed, cancellable, saved)",
+    load: () => import("./chat/command.ts"),
+  },
+  profiles: { summary: "List and show settings profiles", load: () => import("./profiles.ts") },
+  sessions: { summary: "List, show and export stored sessions", load: () => import("./sessions.ts") },
 };
 
 function processIO(): CliIO {
@@ -51,7 +63,8 @@ ${lines.join("\n")}
 Run \`geppetto <command> --help\` for a command's options and examples.
 
 Examples:
-  geppetto run "Hello"                      # the embedded default: no API key, no network
+  geppetto run "Hello"                      # no provider configured: a local server, no API key, no network
+  geppetto run --profile fast "Hello"       # settings from a profile (see \`geppetto profiles list\`)
   echo "Summarize this" | geppetto run --output json
 `;
 }

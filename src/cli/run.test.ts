@@ -55,9 +55,14 @@ describe("geppetto run", () => {
   });
 
   it("Ctrl-C cancels cleanly: prints the partial Turn and exits 130", async () => {
-    const io = createTestIO({ env: cleanEnv() });
+    // Paced, so the answer is still streaming when Ctrl-C arrives.
+    const io = createTestIO({ env: { ...cleanEnv(), GEPPETTO_EMBEDDED_PACING_MS: "5" } });
+    let interrupted = false;
     io.onStdout((chunk) => {
-      if (chunk.includes('"type":"partial"')) io.interrupt();
+      if (!interrupted && chunk.includes('"type":"partial"')) {
+        interrupted = true;
+        io.interrupt();
+      }
     });
     expect(await main(["run", "--output", "jsonl", "Hello"], io)).toBe(130);
     const lines = io.out

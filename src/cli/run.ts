@@ -6,26 +6,42 @@ import { GeppettoError } from "../engine/errors.ts";
 import { encodeEvent } from "../events/codec.ts";
 import { RunContext } from "../events/context.ts";
 import { TextPrinter } from "../events/printers.ts";
-import { newSystemTextBlock, newTurn, newUserTextBlock } from "../turns/builders.ts";
+import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
+import { newSystemTextBlock, newTurn, newUserMultimodalBlock, newUserTextBlock } from "../turns/builders.ts";
 import { turnToDocument, turnToJson, turnToYaml } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
-import { selectEngine } from "./engine-selection.ts";
+import { loadCommandSettings, type SelectedEngine, selectEngine } from "./engine-selection.ts";
+import { loadImage } from "./images.ts";
 import type { CliIO } from "./main.ts";
+import { openRunSession } from "./run-session.ts";
+import { checkToolSet, engineWithTools } from "./run-tools.ts";
+import { sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
 const OUTPUTS = ["text", "json", "yaml", "jsonl"] as const;
 type OutputFormat = (typeof OUTPUTS)[number];
 
-export const HELP = `Usage: geppetto run [options] [prompt...]
+export const HELP = () => `Usage: geppetto run [options] [prompt...]
 
 Runs one inference on the prompt (from the arguments, or from standard input when there are none) and prints
-the answer. With no provider configured it runs on the embedded default and says so on stderr.
+the answer. With no provider configured it runs on geppetto's local provider server and says so on stderr.
+Settings come from, lowest first: defaults, $XDG_CONFIG_HOME/geppetto/config.yaml, ./.geppetto.yaml, the profile
+(profiles.yaml), the environment (GEPPETTO_*, OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OLLAMA_HOST),
+then these flags.
 
 Options:
   --system TEXT        A system prompt
   --output FORMAT      text (stream the answer; default), json or yaml (print the final Turn),
                        jsonl (one event per line as it happens, then the final Turn as the last line)
+  --image PATH|URL     An image for the prompt (repeatable; local files are sent as base64)
+  --session ID         Continue a stored session (see \`geppetto sessions list\`) and save the answer to it
+  --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
+  --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  --print-settings     Print the settings in force, where each came from (secrets redacted), and exit
   -h, --help           Show this help
+
+Settings (each also read from GEPPETTO_<NAME>, e.g. --ai-engine from GEPPETTO_AI_ENGINE):
+${settingsFlagsHelp()}
 
 Exit codes: 0 done, 1 failed (what was produced is still printed), 2 bad usage, 130 cancelled (Ctrl-C).
 
@@ -34,9 +50,21 @@ Examples:
   geppetto run --system "Answer in French" "How are you?"
   echo "Hello" | geppetto run --output json
   geppetto run --output jsonl "Hello" | jq -c 'select(.type == "partial") | .delta'
+  OPENAI_API_KEY=sk-... geppetto run --ai-api-type openai --ai-engine gpt-4o-mini "Hello"
+  geppetto run --profile fast --ai-temperature 0.2 "Write a haiku"
+  geppetto run --ai-api-type anthropic --thinking-budget 2048 --image ./chart.png "What does this show?"
+  geppetto run --profile fast --print-settings
+  geppetto run --tools demo "What is 6 * 7?"
+  geppetto run --session 3f2c… "And in French?"
 `;
 
 const OPTIONS = {
+  ...settingsParseOptions(),
+  image: { type: "string", multiple: true },
+  "print-settings": { type: "boolean" },
+  tools: { type: "string" },
+  session: { type: "string" },
+  db: { type: "string" },
   system: { type: "string" },
   output: { type: "string", short: "o" },
   help: { type: "boolean", short: "h" },
@@ -59,20 +87,45 @@ function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) {
-    io.stdout.write(HELP);
+    io.stdout.write(HELP());
     return 0;
   }
   const format = oneOf("output", values.output, OUTPUTS, "text");
+  checkToolSet(values.tools);
+  if (values["print-settings"]) {
+    const loaded = await loadCommandSettings(values, io);
+    const { formatSettings, settingsToJson } = await import("../settings/print.ts");
+    io.stdout.write(format === "json" ? `${settingsToJson(loaded)}\n` : formatSettings(loaded));
+    if (loaded.settings.chat?.apiType === undefined) {
+      io.stderr.write(
+        "geppetto: no provider configured (no api type): run would use the local provider server\n",
+      );
+    }
+    return 0;
+  }
+  const images = (values.image ?? []).map((image) => loadImage(image, io.cwd ?? process.cwd()));
   let prompt = positionals.join(" ");
   if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io.stdin);
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
 
+  if (values.session !== undefined && values.system !== undefined) {
+    throw new UsageError("--system starts a new conversation; it cannot be combined with --session");
+  }
   const blocks: Block[] = [];
   if (values.system) blocks.push(newSystemTextBlock(values.system));
-  blocks.push(newUserTextBlock(prompt.trim()));
-  const input = newTurn(blocks);
-
-  const selected = await selectEngine(values, io);
+  blocks.push(
+    images.length > 0 ? newUserMultimodalBlock(prompt.trim(), images) : newUserTextBlock(prompt.trim()),
+  );
+  const session =
+    values.session === undefined ? undefined : await openRunSession(values.session, values.db, io);
+  const input = session ? session.continueWith(blocks) : newTurn(blocks);
+  let selected: SelectedEngine;
+  try {
+    selected = await selectEngine(values, io);
+  } catch (error) {
+    await session?.close();
+    throw error;
+  }
   if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
 
   const controller = new AbortController();
@@ -84,20 +137,33 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   });
 
   let ctx = RunContext.background().withSignal(controller.signal);
+  if (session) ctx = ctx.withIds({ sessionId: session.sessionId });
   if (format === "text") ctx = ctx.withSinks(new TextPrinter(io.stdout));
   if (format === "jsonl")
     ctx = ctx.withSinks({ publish: (event) => void io.stdout.write(`${encodeEvent(event)}\n`) });
 
+  let produced: Turn | undefined;
   try {
-    const output = await selected.engine.runInference(input, ctx);
-    printTurn(io, format, output);
+    const engine = await engineWithTools(values.tools, selected, io);
+    produced = await engine.runInference(input, ctx);
+    printTurn(io, format, produced);
     return controller.signal.aborted ? 130 : 0;
   } catch (error) {
-    if (GeppettoError.is(error) && error.turn) printTurn(io, format, error.turn);
+    if (GeppettoError.is(error) && error.turn) {
+      produced = error.turn;
+      printTurn(io, format, error.turn);
+    }
     io.stderr.write(`geppetto run: ${error instanceof Error ? error.message : String(error)}\n`);
     return controller.signal.aborted ? 130 : 1;
   } finally {
     stopListening();
+    if (session) {
+      if (produced) await session.save(produced);
+      await session.close();
+      io.stderr.write(
+        `geppetto: saved to session ${session.sessionId} (${sessionDbPath(values.db, io.env)})\n`,
+      );
+    }
     await selected.close();
   }
 }

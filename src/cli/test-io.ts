@@ -13,7 +13,9 @@ export interface TestIO extends CliIO {
 }
 
 /** Creates a TestIO. `stdin` given means piped input; otherwise stdin is a TTY with nothing typed. */
-export function createTestIO(options: { env?: Record<string, string>; stdin?: string } = {}): TestIO {
+export function createTestIO(
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): TestIO {
   let out = "";
   let err = "";
   const handlers = new Set<() => void>();
@@ -38,6 +40,7 @@ export function createTestIO(options: { env?: Record<string, string>; stdin?: st
     },
     stdin,
     env: { GEPPETTO_EMBEDDED_PACING_MS: "0", ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     onInterrupt(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);

@@ -9,11 +9,14 @@
  * Turn (finish class `interrupted`); it does not reject. Failures reject with a GeppettoError whose `turn` holds
  * the partial output.
  */
-import type { RunContext } from "../events/context.ts";
+import { publish, type RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
-import { pendingToolCalls } from "../turns/builders.ts";
+import { newId, pendingToolCalls } from "../turns/builders.ts";
 import { turnMetadataKey } from "../turns/keys.ts";
 import type { Turn } from "../turns/types.ts";
+import { ModelOutputError } from "./errors.ts";
+import { resolveStructuredOutput, type StructuredOutputConfig } from "./structured-output.ts";
+import { checkStructuredOutput } from "./structured-validation.ts";
 
 /**
  * Runs one inference.
@@ -66,30 +69,81 @@ export interface InferenceResult {
 /** Turn metadata: the inference result of the latest inference. */
 export const KeyInferenceResult = turnMetadataKey<InferenceResult>("geppetto", "inference_result", 1);
 
+/** Options of {@link runInferenceWithResult}. */
+export interface RunInferenceOptions {
+  /** The engine's default structured output config (the turn's own config wins). */
+  structuredOutput?: StructuredOutputConfig;
+}
+
 /**
  * Runs an inference and returns the Turn with its normalized result. Engines that record no result (a custom
  * engine, say) get a minimal one synthesized from the Turn, so `result` is always there.
  *
+ * When structured output is in force (on the turn, or `options.structuredOutput`) and the inference completed,
+ * the answer text is parsed and validated against the schema: with `requireValid` a broken answer rejects with
+ * a {@link ModelOutputError} (code `invalid_structured_output`, the Turn attached); otherwise a `log` warning
+ * event is published and `result.structuredOutput` is `{ valid: false, error }`. A valid answer sets
+ * `{ valid: true }`. Interrupted or tool-calling inferences are not checked.
+ *
  * @example
  * const { turn, result } = await runInferenceWithResult(engine, input, ctx);
  * if (result.finishClass === "max_tokens") warn("answer was cut short");
+ * if (result.structuredOutput?.valid === false) warn(result.structuredOutput.error);
  */
 export async function runInferenceWithResult(
   engine: Engine,
   turn: Turn,
   ctx: RunContext,
+  options: RunInferenceOptions = {},
 ): Promise<{ turn: Turn; result: InferenceResult }> {
   const out = await engine.runInference(turn, ctx);
-  const recorded = KeyInferenceResult.get(out);
-  if (recorded) return { turn: out, result: recorded };
-  const result: InferenceResult = {
-    provider: "unknown",
-    finishClass: ctx.signal.aborted
-      ? "interrupted"
-      : pendingToolCalls(out).length > 0
-        ? "tool_calls_pending"
-        : "completed",
-    truncated: ctx.signal.aborted,
-  };
-  return { turn: KeyInferenceResult.set(out, result), result };
+  let result = KeyInferenceResult.get(out);
+  if (!result) {
+    result = {
+      provider: "unknown",
+      finishClass: ctx.signal.aborted
+        ? "interrupted"
+        : pendingToolCalls(out).length > 0
+          ? "tool_calls_pending"
+          : "completed",
+      truncated: ctx.signal.aborted,
+    };
+  }
+  return validateStructured(turn, out, result, ctx, options);
+}
+
+function validateStructured(
+  input: Turn,
+  out: Turn,
+  result: InferenceResult,
+  ctx: RunContext,
+  options: RunInferenceOptions,
+): { turn: Turn; result: InferenceResult } {
+  const { config } = resolveStructuredOutput(out, options.structuredOutput);
+  const checkable = result.finishClass === "completed" || result.finishClass === "max_tokens";
+  if (!config || !checkable) return { turn: KeyInferenceResult.set(out, result), result };
+  const before = new Set(input.blocks.map((block) => block.id));
+  let text = "";
+  for (const block of out.blocks)
+    if (block.kind === "llm_text" && !before.has(block.id)) text += block.payload.text;
+  const check = checkStructuredOutput(text, config);
+  const structuredOutput = check.valid ? { valid: true } : { valid: false, error: check.error ?? "invalid" };
+  const checked: InferenceResult = { ...result, structuredOutput };
+  const checkedTurn = KeyInferenceResult.set(out, checked);
+  if (!check.valid) {
+    if (config.requireValid) {
+      throw new ModelOutputError(check.error ?? "invalid structured output", {
+        code: "invalid_structured_output",
+        turn: checkedTurn,
+      });
+    }
+    publish(ctx, {
+      type: "log",
+      level: "warn",
+      message: `structured output is invalid: ${check.error}`,
+      fields: { schema: config.name },
+      meta: { id: newId(), seq: 0 },
+    });
+  }
+  return { turn: checkedTurn, result: checked };
 }

@@ -5,86 +5,111 @@
  * keeps the engine's `temperature`. (The Go version replaces the whole object: a per-turn override there must
  * repeat every field it wants to keep.)
  */
-import { z } from "zod";
+import type * as Zod from "zod";
 import { turnDataKey } from "../turns/keys.ts";
+import { lazy, loadZod } from "../turns/lazy-modules.ts";
 import type { Turn } from "../turns/types.ts";
 
+function buildSchemas(z: typeof Zod) {
+  /** Reasoning effort, as OpenAI names it (Anthropic and Gemini map it to budgets/levels). */
+  const reasoningEffort = z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]);
+  const inferenceConfig = z.object({
+    /** Tokens the model may spend thinking (Anthropic `budget_tokens`, Gemini `thinkingBudget`). */
+    thinkingBudget: z.number().int().nonnegative().optional(),
+    reasoningEffort: reasoningEffort.optional(),
+    /** OpenAI Responses reasoning summary. */
+    reasoningSummary: z.enum(["auto", "concise", "detailed", "none"]).optional(),
+    /** Ask the provider to return thoughts (Gemini `includeThoughts`). */
+    includeThoughts: z.boolean().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    topP: z.number().min(0).max(1).optional(),
+    maxResponseTokens: z.number().int().positive().optional(),
+    stop: z.array(z.string()).optional(),
+    seed: z.number().int().optional(),
+  });
+  const claudeInferenceConfig = z.object({
+    userId: z.string().optional(),
+    topK: z.number().int().positive().optional(),
+    /** Opt-in prompt caching: `cache_control` on the system prompt, tools and the last user block. */
+    promptCaching: z.boolean().optional(),
+  });
+  const openaiInferenceConfig = z.object({
+    n: z.number().int().positive().optional(),
+    presencePenalty: z.number().min(-2).max(2).optional(),
+    frequencyPenalty: z.number().min(-2).max(2).optional(),
+    store: z.boolean().optional(),
+    serviceTier: z.string().optional(),
+    user: z.string().optional(),
+  });
+  const toolChoice = z.union([z.enum(["auto", "none", "required"]), z.object({ name: z.string() })]);
+  const toolConfig = z.object({
+    enabled: z.boolean().optional(),
+    toolChoice: toolChoice.optional(),
+    /** Only these tools are offered to the model (and may run). */
+    allowedTools: z.array(z.string()).optional(),
+    parallelToolCalls: z.boolean().optional(),
+  });
+  return {
+    reasoningEffort,
+    inferenceConfig,
+    claudeInferenceConfig,
+    openaiInferenceConfig,
+    toolChoice,
+    toolConfig,
+  };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+
+/**
+ * The zod schemas of the engine configs, built on first use (importing the core does not load zod).
+ *
+ * @example
+ * engineConfigSchemas().inferenceConfig.parse({ temperature: 0.2 });
+ */
+export const engineConfigSchemas: () => Schemas = lazy(() => buildSchemas(loadZod()));
+
 /** Reasoning effort, as OpenAI names it (Anthropic and Gemini map it to budgets/levels). */
-export const reasoningEffortSchema = z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]);
-export type ReasoningEffort = z.infer<typeof reasoningEffortSchema>;
-
+export type ReasoningEffort = Zod.infer<Schemas["reasoningEffort"]>;
 /** Provider-neutral inference settings. Every field is optional; unset means "provider default". */
-export const inferenceConfigSchema = z.object({
-  /** Tokens the model may spend thinking (Anthropic `budget_tokens`, Gemini `thinkingBudget`). */
-  thinkingBudget: z.number().int().nonnegative().optional(),
-  reasoningEffort: reasoningEffortSchema.optional(),
-  /** OpenAI Responses reasoning summary. */
-  reasoningSummary: z.enum(["auto", "concise", "detailed", "none"]).optional(),
-  /** Ask the provider to return thoughts (Gemini `includeThoughts`). */
-  includeThoughts: z.boolean().optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  topP: z.number().min(0).max(1).optional(),
-  maxResponseTokens: z.number().int().positive().optional(),
-  stop: z.array(z.string()).optional(),
-  seed: z.number().int().optional(),
-});
-export type InferenceConfig = z.infer<typeof inferenceConfigSchema>;
-
+export type InferenceConfig = Zod.infer<Schemas["inferenceConfig"]>;
 /** Anthropic-only settings. */
-export const claudeInferenceConfigSchema = z.object({
-  userId: z.string().optional(),
-  topK: z.number().int().positive().optional(),
-  /** Opt-in prompt caching: `cache_control` on the system prompt, tools and the last user block. */
-  promptCaching: z.boolean().optional(),
-});
-export type ClaudeInferenceConfig = z.infer<typeof claudeInferenceConfigSchema>;
-
+export type ClaudeInferenceConfig = Zod.infer<Schemas["claudeInferenceConfig"]>;
 /** OpenAI-only settings. */
-export const openaiInferenceConfigSchema = z.object({
-  n: z.number().int().positive().optional(),
-  presencePenalty: z.number().min(-2).max(2).optional(),
-  frequencyPenalty: z.number().min(-2).max(2).optional(),
-  store: z.boolean().optional(),
-  serviceTier: z.string().optional(),
-  user: z.string().optional(),
-});
-export type OpenAIInferenceConfig = z.infer<typeof openaiInferenceConfigSchema>;
-
+export type OpenAIInferenceConfig = Zod.infer<Schemas["openaiInferenceConfig"]>;
 /** How the model may use tools on this turn; read by every engine. */
-export const toolChoiceSchema = z.union([
-  z.enum(["auto", "none", "required"]),
-  z.object({ name: z.string() }),
-]);
-export type ToolChoice = z.infer<typeof toolChoiceSchema>;
-
+export type ToolChoice = Zod.infer<Schemas["toolChoice"]>;
 /** The provider-facing part of the tool configuration, stored on the turn. */
-export const toolConfigSchema = z.object({
-  enabled: z.boolean().optional(),
-  toolChoice: toolChoiceSchema.optional(),
-  /** Only these tools are offered to the model (and may run). */
-  allowedTools: z.array(z.string()).optional(),
-  parallelToolCalls: z.boolean().optional(),
-});
-export type ToolConfig = z.infer<typeof toolConfigSchema>;
+export type ToolConfig = Zod.infer<Schemas["toolConfig"]>;
 
 /** Turn.data: provider-neutral inference settings for this turn. */
-export const KeyInferenceConfig = turnDataKey("geppetto", "inference_config", 1, inferenceConfigSchema);
+export const KeyInferenceConfig = turnDataKey<InferenceConfig>(
+  "geppetto",
+  "inference_config",
+  1,
+  () => engineConfigSchemas().inferenceConfig,
+);
 /** Turn.data: Anthropic settings for this turn. */
-export const KeyClaudeInferenceConfig = turnDataKey(
+export const KeyClaudeInferenceConfig = turnDataKey<ClaudeInferenceConfig>(
   "geppetto",
   "claude_inference_config",
   1,
-  claudeInferenceConfigSchema,
+  () => engineConfigSchemas().claudeInferenceConfig,
 );
 /** Turn.data: OpenAI settings for this turn. */
-export const KeyOpenAIInferenceConfig = turnDataKey(
+export const KeyOpenAIInferenceConfig = turnDataKey<OpenAIInferenceConfig>(
   "geppetto",
   "openai_inference_config",
   1,
-  openaiInferenceConfigSchema,
+  () => engineConfigSchemas().openaiInferenceConfig,
 );
 /** Turn.data: tool choice, allowed tools, parallelism. */
-export const KeyToolConfig = turnDataKey("geppetto", "tool_config", 1, toolConfigSchema);
+export const KeyToolConfig = turnDataKey<ToolConfig>(
+  "geppetto",
+  "tool_config",
+  1,
+  () => engineConfigSchemas().toolConfig,
+);
 
 /**
  * Merges layers per field; earlier layers win. `undefined` layers and fields are skipped.

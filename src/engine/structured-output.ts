@@ -5,34 +5,44 @@
  * engine maps it to its provider's native form (`response_format`, `text.format`, `output_format`,
  * `responseSchema`, Ollama `format`).
  */
-import { z } from "zod";
+import type * as Zod from "zod";
 import { turnDataKey } from "../turns/keys.ts";
+import { lazy, loadZod } from "../turns/lazy-modules.ts";
 import type { Turn } from "../turns/types.ts";
 import { CallerError } from "./errors.ts";
 
-export const structuredOutputConfigSchema = z.object({
-  mode: z.literal("json_schema").default("json_schema"),
-  /** Schema name (OpenAI requires `^[a-zA-Z0-9_-]{1,64}$`). */
-  name: z.string(),
-  description: z.string().optional(),
-  /** A JSON schema object. */
-  schema: z.record(z.string(), z.unknown()),
-  /** OpenAI strict mode. Default true. */
-  strict: z.boolean().optional(),
-  /**
-   * When true, an invalid config fails the request and output that breaks the schema is an error; when false,
-   * both become warnings (an event and a flag on the inference result).
-   */
-  requireValid: z.boolean().optional(),
-});
-export type StructuredOutputConfig = z.input<typeof structuredOutputConfigSchema>;
+function buildSchema(z: typeof Zod) {
+  return z.object({
+    mode: z.literal("json_schema").default("json_schema"),
+    /** Schema name (OpenAI requires `^[a-zA-Z0-9_-]{1,64}$`). */
+    name: z.string(),
+    description: z.string().optional(),
+    /** A JSON schema object. */
+    schema: z.record(z.string(), z.unknown()),
+    /** OpenAI strict mode. Default true. */
+    strict: z.boolean().optional(),
+    /**
+     * When true, an invalid config fails the request and output that breaks the schema is an error; when false,
+     * both become warnings (an event and a flag on the inference result).
+     */
+    requireValid: z.boolean().optional(),
+  });
+}
+
+/** The zod schema of {@link StructuredOutputConfig}, built on first use. */
+export const structuredOutputConfigSchema: () => ReturnType<typeof buildSchema> = lazy(() =>
+  buildSchema(loadZod()),
+);
+
+/** Structured output settings: a named JSON schema the answer must follow. */
+export type StructuredOutputConfig = Zod.input<ReturnType<typeof buildSchema>>;
 
 /** Turn.data: structured output for this turn. */
 export const KeyStructuredOutputConfig = turnDataKey<StructuredOutputConfig>(
   "geppetto",
   "structured_output_config",
   1,
-  structuredOutputConfigSchema as z.ZodType<StructuredOutputConfig>,
+  () => structuredOutputConfigSchema() as unknown as Zod.ZodType<StructuredOutputConfig>,
 );
 
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;

@@ -1,8 +1,8 @@
 /**
  * Printers: sinks that write events to a stream for people (text) or programs (json lines, yaml documents).
  */
-import { stringify as stringifyYaml } from "yaml";
 import type { JsonValue } from "../turns/json.ts";
+import { loadYaml } from "../turns/lazy-modules.ts";
 import { eventToJson } from "./codec.ts";
 import type { EventSink } from "./context.ts";
 import type { GeppettoEvent } from "./types.ts";
@@ -131,7 +131,7 @@ export class StructuredPrinter implements EventSink {
     if (format === "json") {
       this.#output.write(`${JSON.stringify(record)}\n`);
     } else if (format === "yaml") {
-      this.#output.write(`---\n${stringifyYaml(record, { lineWidth: 0 })}`);
+      this.#output.write(`---\n${loadYaml().stringify(record, { lineWidth: 0 })}`);
     } else {
       if (!full && STREAMING_TYPES.has(event.type)) return;
       const { type, meta, ...fields } = record;

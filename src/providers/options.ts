@@ -4,6 +4,7 @@
  */
 import type { InferenceConfig, ToolConfig } from "../engine/inference-config.ts";
 import type { StructuredOutputConfig } from "../engine/structured-output.ts";
+import type { RawTap } from "./transport/tap.ts";
 
 /** HTTP client limits shared by every provider. */
 export interface ClientOptions {
@@ -37,4 +38,6 @@ export interface ProviderEngineOptions {
   tools?: ToolConfig;
   /** Environment to read fallbacks from (default `process.env`). */
   env?: Record<string, string | undefined>;
+  /** Records the raw exchanges (request + response bytes), e.g. `createFixtureTap("report.sse")`. */
+  tap?: RawTap;
 }

@@ -14,13 +14,25 @@ function lastUserText(turn: Turn): string {
   return "";
 }
 
+/**
+ * The embedded default's answer text to a prompt (also what the default local provider server answers).
+ *
+ * @example
+ * embeddedDefaultText("Hello") // 'Hello! You said: "Hello". I am geppetto's embedded default, …'
+ */
+export function embeddedDefaultText(prompt: string): string {
+  const trimmed = prompt.trim();
+  const quoted = trimmed.length > 80 ? `${trimmed.slice(0, 77)}...` : trimmed;
+  return (
+    `Hello! You said: "${quoted}". I am geppetto's embedded default, a scripted model that runs with no API key ` +
+    "and no network. Configure a provider (for example --ai-api-type openai with OPENAI_API_KEY set) to talk to a real model."
+  );
+}
+
 /** The embedded default's answer to a turn. */
 export function embeddedDefaultAnswer(turn: Turn): ScriptStep[] {
   const prompt = lastUserText(turn).trim();
-  const quoted = prompt.length > 80 ? `${prompt.slice(0, 77)}...` : prompt;
-  const answer =
-    `Hello! You said: "${quoted}". I am geppetto's embedded default, a scripted model that runs with no API key ` +
-    "and no network. Configure a provider (for example --ai-api-type openai with OPENAI_API_KEY set) to talk to a real model.";
+  const answer = embeddedDefaultText(prompt);
   const words = answer.split(/\s+/).length;
   return [
     ...script.text(answer),

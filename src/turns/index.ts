@@ -4,5 +4,6 @@
 export * from "./builders.ts";
 export * from "./json.ts";
 export * from "./keys.ts";
+export * from "./lazy-modules.ts";
 export * from "./serialization.ts";
 export * from "./types.ts";

@@ -19,6 +19,12 @@ export function keyId(namespace: string, name: string, version: number): string 
   return `${namespace}.${name}@v${version}`;
 }
 
+/**
+ * The schema a key validates its value with: a zod schema, or a function returning one (built on first use, so
+ * declaring a key costs nothing at import).
+ */
+export type KeySchema<T> = z.ZodType<T> | (() => z.ZodType<T>);
+
 /** Thrown when a stored value does not match its key's schema. */
 export class KeyValueError extends Error {
   override name = "KeyValueError";
@@ -26,9 +32,9 @@ export class KeyValueError extends Error {
 
 abstract class TypedKey<T, Holder> {
   readonly id: string;
-  readonly #schema: z.ZodType<T> | undefined;
+  readonly #schema: KeySchema<T> | undefined;
 
-  constructor(namespace: string, name: string, version: number, schema?: z.ZodType<T>) {
+  constructor(namespace: string, name: string, version: number, schema?: KeySchema<T>) {
     this.id = keyId(namespace, name, version);
     this.#schema = schema;
   }
@@ -42,7 +48,8 @@ abstract class TypedKey<T, Holder> {
     const raw = this.bag(holder)[this.id];
     if (raw === undefined) return undefined;
     if (!this.#schema) return raw as T;
-    const parsed = this.#schema.safeParse(raw);
+    const schema = typeof this.#schema === "function" ? this.#schema() : this.#schema;
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const at = issue && issue.path.length > 0 ? `.${issue.path.join(".")}` : "";
@@ -111,17 +118,17 @@ export class BlockMetadataKey<T> extends TypedKey<T, Block> {
  * KeyToolConfig.id // "geppetto.tool_config@v1"
  * const next = KeyToolConfig.set(turn, { maxIterations: 3 });
  */
-export function turnDataKey<T>(namespace: string, name: string, version: number, schema?: z.ZodType<T>) {
+export function turnDataKey<T>(namespace: string, name: string, version: number, schema?: KeySchema<T>) {
   return new TurnDataKey<T>(namespace, name, version, schema);
 }
 
 /** Declares a typed key into `Turn.metadata`. See {@link turnDataKey}. */
-export function turnMetadataKey<T>(namespace: string, name: string, version: number, schema?: z.ZodType<T>) {
+export function turnMetadataKey<T>(namespace: string, name: string, version: number, schema?: KeySchema<T>) {
   return new TurnMetadataKey<T>(namespace, name, version, schema);
 }
 
 /** Declares a typed key into `Block.metadata`. See {@link turnDataKey}. */
-export function blockMetadataKey<T>(namespace: string, name: string, version: number, schema?: z.ZodType<T>) {
+export function blockMetadataKey<T>(namespace: string, name: string, version: number, schema?: KeySchema<T>) {
   return new BlockMetadataKey<T>(namespace, name, version, schema);
 }
 

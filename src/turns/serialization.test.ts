@@ -116,7 +116,7 @@ describe("turn serialization", () => {
     const text =
       '{"format":"geppetto.turn/v1","id":"t","blocks":[{"id":"c","kind":"tool_call","payload":{"id":"1","name":"f","args":{"__proto__":{"polluted":true}}},"metadata":{}}]}';
     const turn = turnFromJson(text);
-    const args = (turn.blocks[0]?.payload as { args: object }).args;
+    const args = (turn.blocks[0]!.payload as { args: object }).args;
     expect(Object.keys(args)).toEqual(["__proto__"]);
     expect(Object.getPrototypeOf(args)).toBe(Object.prototype);
     expect(JSON.parse(turnToJson(turn)).blocks[0].payload.args).toEqual(

@@ -3,99 +3,105 @@
  * load. A bad document gets an error naming the path inside it (`blocks[3].payload.args: expected object`).
  * Unknown fields on payloads and metadata are kept, so a file written by a newer geppetto loses nothing.
  */
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { z } from "zod";
+import type * as Zod from "zod";
 import type { JsonObject, JsonValue } from "./json.ts";
+import { lazy, loadYaml, loadZod } from "./lazy-modules.ts";
 import type { Block, Turn } from "./types.ts";
 
 /** The format tag written into every serialized Turn. */
 export const TURN_FORMAT = "geppetto.turn/v1";
 
-const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(jsonValue),
-    z.record(z.string(), jsonValue),
-  ]),
-);
-const jsonObject = z.record(z.string(), jsonValue, {
-  error: (issue) =>
-    issue.input === undefined ? "required" : `expected object, got ${describe(issue.input)}`,
-});
+function buildTurnDocumentSchema(z: typeof Zod) {
+  const jsonValue: Zod.ZodType<JsonValue> = z.lazy(() =>
+    z.union([
+      z.string(),
+      z.number(),
+      z.boolean(),
+      z.null(),
+      z.array(jsonValue),
+      z.record(z.string(), jsonValue),
+    ]),
+  );
+  const jsonObject = z.record(z.string(), jsonValue, {
+    error: (issue) =>
+      issue.input === undefined ? "required" : `expected object, got ${describe(issue.input)}`,
+  });
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
-}
+  function describe(value: unknown): string {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "array";
+    return typeof value;
+  }
 
-const imagePart = z.looseObject({
-  mediaType: z.string(),
-  url: z.string().optional(),
-  data: z.string().optional(),
-  fileId: z.string().optional(),
-  detail: z.string().optional(),
-});
-const textPayload = z.looseObject({ text: z.string(), images: z.array(imagePart).optional() });
-const payloads = {
-  system: textPayload,
-  user: textPayload,
-  llm_text: textPayload,
-  tool_call: z.looseObject({
-    id: z.string(),
-    name: z.string(),
-    args: jsonObject,
-    argsText: z.string().optional(),
-  }),
-  tool_use: z.looseObject({
-    id: z.string(),
-    name: z.string().optional(),
-    result: jsonValue,
-    error: z.string().optional(),
-  }),
-  reasoning: z.looseObject({
-    text: z.string().optional(),
-    summary: z.array(z.string()).optional(),
-    encryptedContent: z.string().optional(),
-    signature: z.string().optional(),
-    itemId: z.string().optional(),
-    redacted: z.boolean().optional(),
-  }),
-  other: z.looseObject({ type: z.string(), data: jsonValue }),
-};
-const role = z.enum(["system", "user", "assistant", "tool", "developer"]);
+  const imagePart = z.looseObject({
+    mediaType: z.string(),
+    url: z.string().optional(),
+    data: z.string().optional(),
+    fileId: z.string().optional(),
+    detail: z.string().optional(),
+  });
+  const textPayload = z.looseObject({ text: z.string(), images: z.array(imagePart).optional() });
+  const payloads = {
+    system: textPayload,
+    user: textPayload,
+    llm_text: textPayload,
+    tool_call: z.looseObject({
+      id: z.string(),
+      name: z.string(),
+      args: jsonObject,
+      argsText: z.string().optional(),
+    }),
+    tool_use: z.looseObject({
+      id: z.string(),
+      name: z.string().optional(),
+      result: jsonValue,
+      error: z.string().optional(),
+    }),
+    reasoning: z.looseObject({
+      text: z.string().optional(),
+      summary: z.array(z.string()).optional(),
+      encryptedContent: z.string().optional(),
+      signature: z.string().optional(),
+      itemId: z.string().optional(),
+      redacted: z.boolean().optional(),
+    }),
+    other: z.looseObject({ type: z.string(), data: jsonValue }),
+  };
+  const role = z.enum(["system", "user", "assistant", "tool", "developer"]);
 
-function blockOf<K extends keyof typeof payloads>(kind: K) {
-  return z.looseObject({
+  function blockOf<K extends keyof typeof payloads>(kind: K) {
+    return z.looseObject({
+      id: z.string(),
+      kind: z.literal(kind),
+      role: role.optional(),
+      payload: payloads[kind],
+      metadata: jsonObject.default({}),
+    });
+  }
+
+  const block = z.discriminatedUnion("kind", [
+    blockOf("system"),
+    blockOf("user"),
+    blockOf("llm_text"),
+    blockOf("tool_call"),
+    blockOf("tool_use"),
+    blockOf("reasoning"),
+    blockOf("other"),
+  ]);
+
+  return z.object({
+    format: z.literal(TURN_FORMAT),
     id: z.string(),
-    kind: z.literal(kind),
-    role: role.optional(),
-    payload: payloads[kind],
+    blocks: z.array(block),
     metadata: jsonObject.default({}),
+    data: jsonObject.default({}),
   });
 }
 
-const block = z.discriminatedUnion("kind", [
-  blockOf("system"),
-  blockOf("user"),
-  blockOf("llm_text"),
-  blockOf("tool_call"),
-  blockOf("tool_use"),
-  blockOf("reasoning"),
-  blockOf("other"),
-]);
-
-/** The zod schema of a serialized Turn (the document, including its `format` tag). */
-export const turnDocumentSchema = z.object({
-  format: z.literal(TURN_FORMAT),
-  id: z.string(),
-  blocks: z.array(block),
-  metadata: jsonObject.default({}),
-  data: jsonObject.default({}),
-});
+/** The zod schema of a serialized Turn (the document, including its `format` tag), built on first use. */
+export const turnDocumentSchema: () => ReturnType<typeof buildTurnDocumentSchema> = lazy(() =>
+  buildTurnDocumentSchema(loadZod()),
+);
 
 /** Thrown when a document is not a valid serialized Turn. `issues` holds every problem with its path. */
 export class TurnFormatError extends Error {
@@ -124,7 +130,7 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
  * @param source names the document in error messages (a file path, say)
  */
 export function turnFromDocument(document: unknown, source?: string): Turn {
-  const parsed = turnDocumentSchema.safeParse(document);
+  const parsed = turnDocumentSchema().safeParse(document);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({
       path: formatIssuePath(issue.path),
@@ -176,14 +182,14 @@ export function turnFromJson(text: string, source?: string): Turn {
 
 /** Serializes a Turn as YAML. */
 export function turnToYaml(turn: Turn): string {
-  return stringifyYaml(turnToDocument(turn), { lineWidth: 0, aliasDuplicateObjects: false });
+  return loadYaml().stringify(turnToDocument(turn), { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** Parses and validates a Turn from YAML. */
 export function turnFromYaml(text: string, source?: string): Turn {
   let document: unknown;
   try {
-    document = parseYaml(text, { uniqueKeys: true, strict: true });
+    document = loadYaml().parse(text, { uniqueKeys: true, strict: true });
   } catch (error) {
     throw new TurnFormatError(
       `${source ? `${source}: ` : ""}not YAML: ${(error as Error).message}`,

@@ -1,0 +1,91 @@
+/**
+ * Runs the geppetto-only measurements (tool loop, idle sessions, structured sink), each in fresh processes,
+ * and renders their section of RESULTS.md. A measurement whose code does not exist yet is "not available".
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { distHas } from "./clients/geppetto.ts";
+import { runJsonChild } from "./processes.ts";
+import { formatNumber, markdownTable, median } from "./stats.ts";
+
+/** The rendered section and the raw medians. */
+export interface ExtrasResult {
+  markdown: string[];
+  medians: Record<string, Record<string, number>>;
+}
+
+const STRUCTURED_SINK_SCRIPT = fileURLToPath(new URL("structured-sink.ts", import.meta.url));
+
+async function repeat(
+  repetitions: number,
+  args: string[],
+  log: (message: string) => void,
+): Promise<Record<string, number> | string> {
+  const runs: Record<string, unknown>[] = [];
+  for (let index = 0; index < repetitions; index++) {
+    try {
+      runs.push(await runJsonChild<Record<string, unknown>>(args));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`FAILED ${args.join(" ")}: ${message}`);
+      return `FAILED: ${message}`;
+    }
+  }
+  const medians: Record<string, number> = {};
+  for (const key of Object.keys(runs[0] ?? {})) {
+    const values = runs.map((run) => run[key]).filter((value): value is number => typeof value === "number");
+    if (values.length === runs.length) medians[key] = median(values);
+  }
+  return medians;
+}
+
+function figuresTable(figures: Record<string, number> | string): string {
+  if (typeof figures === "string") return figures;
+  return markdownTable(
+    ["Figure", "median"],
+    Object.entries(figures).map(([key, value]) => [key, formatNumber(value)]),
+  );
+}
+
+/** Runs every extra that exists; `repetitions` processes each. */
+export async function runExtras(
+  repetitions: number,
+  sessionCount: number,
+  log: (message: string) => void,
+): Promise<ExtrasResult> {
+  const markdown: string[] = [];
+  const medians: Record<string, Record<string, number>> = {};
+  const section = async (title: string, available: boolean, why: string, args: string[], note: string) => {
+    markdown.push(`## ${title}`, "");
+    if (!available) {
+      markdown.push(`not available (${why})`, "");
+      return;
+    }
+    const figures = await repeat(repetitions, args, log);
+    if (typeof figures !== "string") medians[title] = figures;
+    markdown.push(figuresTable(figures), "", note, "");
+  };
+  await section(
+    "Tool loop overhead per iteration (ScriptedEngine, 20 iterations per run)",
+    distHas("toolloop/index.js") && distHas("tools/index.js"),
+    "dist/toolloop or dist/tools missing",
+    ["bench/extras.ts", "toolloop", "20"],
+    "`overhead` = `runToolLoop` minus a hand-written loop doing the same inferences and tool calls (µs per " +
+      "iteration, CPU). No peer equivalent is measured.",
+  );
+  await section(
+    `Memory of ${sessionCount.toLocaleString("en-US")} idle sessions (one finished exchange each)`,
+    distHas("session/index.js"),
+    "dist/session missing",
+    ["--expose-gc", "bench/extras.ts", "sessions", `${sessionCount}`],
+    "Heap growth after GC, divided by the number of sessions. No peer equivalent is measured.",
+  );
+  await section(
+    "Structured sink throughput",
+    existsSync(STRUCTURED_SINK_SCRIPT) && distHas("structured/index.js"),
+    "bench/structured-sink.ts or dist/structured missing",
+    ["bench/structured-sink.ts", "--json"],
+    "Figures as reported by `bench/structured-sink.ts`.",
+  );
+  return { markdown, medians };
+}

@@ -1,0 +1,328 @@
+/**
+ * Turns the collected samples into bench/RESULTS.md: medians, ratios to the floor of the same run, the
+ * targets (met / not met) and a console summary of the headline ratios.
+ */
+import type { ChildResult } from "./child.ts";
+import type { ClientDefinition } from "./clients/types.ts";
+import { environmentLines } from "./environment.ts";
+import type { ExtrasResult } from "./extras-runner.ts";
+import { formatNumber, formatRatio, growthRatio, markdownTable, median, ratio } from "./stats.ts";
+
+/** What a run measures. */
+export interface Plan {
+  mode: "quick" | "full";
+  repetitions: number;
+  streamTokens: number;
+  concurrent: { streams: number; tokens: number };
+  firstToken: { requests: number };
+  toolChunks: number[];
+  /** Quick mode runs all of a client's scenarios in one process. */
+  sharedProcess: boolean;
+}
+
+/** Everything collected, every repetition kept. */
+export interface Samples {
+  /** client → scenario spec → one result per repetition. */
+  results: Map<string, Map<string, ChildResult[]>>;
+  failures: string[];
+  /** import target → milliseconds per repetition. */
+  imports: Map<string, number[]>;
+  /** command → wall milliseconds per repetition. */
+  coldStart: Map<string, number[]>;
+  /** The machine's 1-minute load average when the run started and ended (other work perturbs figures). */
+  loadAverage: { start: number; end: number };
+}
+
+export interface RenderInput {
+  plan: Plan;
+  clients: ClientDefinition[];
+  unavailable: ClientDefinition[];
+  samples: Samples;
+  extras: ExtrasResult;
+  elapsedSeconds: number;
+}
+
+/** One checked target. */
+export interface TargetCheck {
+  target: string;
+  figure: string;
+  met: boolean;
+}
+
+type Metric = (result: ChildResult) => number | undefined;
+
+/** The IMPORT_MS target for core + one engine. */
+export const IMPORT_TARGET_MS = 40;
+/** geppetto's per-token and per-chunk CPU must stay within this multiple of the floor. */
+export const FLOOR_TARGET = 1.5;
+
+export function renderResults(input: RenderInput): { markdown: string; summary: string } {
+  const { plan, clients, samples } = input;
+  const specs = {
+    stream: `stream:${plan.streamTokens}`,
+    concurrent: `concurrent:${plan.concurrent.tokens}x${plan.concurrent.streams}`,
+    ttft: `ttft:1x${plan.firstToken.requests}`,
+    tool: (chunks: number) => `tool:${chunks}`,
+  };
+  const totalTokens = plan.concurrent.tokens * plan.concurrent.streams;
+  const value = (client: string, spec: string, metric: Metric): number =>
+    median((samples.results.get(client)?.get(spec) ?? []).map((result) => metric(result) ?? Number.NaN));
+  const floorOf = (client: ClientDefinition) =>
+    clients.find((candidate) => candidate.floor && candidate.protocol === client.protocol);
+  const floorValue = (client: ClientDefinition, spec: string, metric: Metric) => {
+    const floor = floorOf(client);
+    return floor ? value(floor.name, spec, metric) : Number.NaN;
+  };
+  const cpuPer =
+    (units: number): Metric =>
+    (result) =>
+      (result.cpuUs ?? Number.NaN) / units;
+  const wallUsPer =
+    (units: number): Metric =>
+    (result) =>
+      ((result.wallMs ?? Number.NaN) * 1000) / units;
+  const cell = (client: ClientDefinition, spec: string, metric: Metric): string[] => {
+    const figure = value(client.name, spec, metric);
+    return [formatNumber(figure), formatRatio(ratio(figure, floorValue(client, spec, metric)))];
+  };
+  const label = (client: ClientDefinition) =>
+    client.floor ? `**${client.name}** (floor)` : client.geppetto ? `**${client.name}**` : client.name;
+
+  const metrics: { name: string; spec: string; metric: Metric; higherIsBetter?: boolean; unit: string }[] = [
+    { name: "stream CPU/token", spec: specs.stream, metric: cpuPer(plan.streamTokens), unit: "µs" },
+    { name: "stream wall/token", spec: specs.stream, metric: wallUsPer(plan.streamTokens), unit: "µs" },
+    {
+      name: "concurrent tokens/s",
+      spec: specs.concurrent,
+      metric: (result) => result.tokensPerSecond,
+      higherIsBetter: true,
+      unit: "tok/s",
+    },
+    { name: "concurrent CPU/token", spec: specs.concurrent, metric: cpuPer(totalTokens), unit: "µs" },
+    { name: "concurrent peak RSS", spec: specs.concurrent, metric: (result) => result.peakRssMB, unit: "MB" },
+    { name: "first token p50", spec: specs.ttft, metric: (result) => result.p50Ms, unit: "ms" },
+    { name: "first token p99", spec: specs.ttft, metric: (result) => result.p99Ms, unit: "ms" },
+    ...plan.toolChunks.map((chunks) => ({
+      name: `tool ${chunks} chunks CPU/chunk`,
+      spec: specs.tool(chunks),
+      metric: cpuPer(chunks),
+      unit: "µs",
+    })),
+  ];
+
+  // Targets.
+  const checks: TargetCheck[] = [];
+  const importMedian = (name: string) => median(input.samples.imports.get(name) ?? []);
+  for (const client of clients.filter((candidate) => candidate.geppetto)) {
+    const perToken = ratio(
+      value(client.name, specs.stream, cpuPer(plan.streamTokens)),
+      floorValue(client, specs.stream, cpuPer(plan.streamTokens)),
+    );
+    checks.push({
+      target: `${client.name}: CPU per token ≤ ${FLOOR_TARGET}× floor`,
+      figure: formatRatio(perToken),
+      met: perToken <= FLOOR_TARGET,
+    });
+    for (const chunks of plan.toolChunks) {
+      const perChunk = ratio(
+        value(client.name, specs.tool(chunks), cpuPer(chunks)),
+        floorValue(client, specs.tool(chunks), cpuPer(chunks)),
+      );
+      checks.push({
+        target: `${client.name}: CPU per tool-argument chunk (${chunks}) ≤ ${FLOOR_TARGET}× floor`,
+        figure: formatRatio(perChunk),
+        met: perChunk <= FLOOR_TARGET,
+      });
+    }
+    const growth = growthRatio(
+      new Map(
+        plan.toolChunks.map((chunks) => [chunks, value(client.name, specs.tool(chunks), cpuPer(chunks))]),
+      ),
+    );
+    checks.push({
+      target: `${client.name}: tool arguments grow linearly (per-chunk cost ${plan.toolChunks.at(-1)} vs ${plan.toolChunks[0]} ≤ 1.5×)`,
+      figure: formatRatio(growth),
+      met: growth <= 1.5,
+    });
+    const imported = importMedian(client.name);
+    checks.push({
+      target: `${client.name}: core + engine import < ${IMPORT_TARGET_MS} ms`,
+      figure: `${formatNumber(imported)} ms`,
+      met: imported < IMPORT_TARGET_MS,
+    });
+    const peers = clients.filter(
+      (peer) => peer.protocol === client.protocol && !peer.floor && !peer.geppetto,
+    );
+    for (const { name, spec, metric, higherIsBetter, unit } of metrics) {
+      const mine = value(client.name, spec, metric);
+      const behind = peers.filter((peer) => {
+        const theirs = value(peer.name, spec, metric);
+        return !(higherIsBetter ? mine > theirs : mine < theirs);
+      });
+      checks.push({
+        target: `${client.name} ahead of every peer: ${name}`,
+        figure:
+          behind.length === 0
+            ? `${formatNumber(mine)} ${unit}`
+            : `${formatNumber(mine)} ${unit}; behind ${behind
+                .map((peer) => `${peer.name} (${formatNumber(value(peer.name, spec, metric))})`)
+                .join(", ")}`,
+        met: behind.length === 0 && Number.isFinite(mine),
+      });
+    }
+    const importBehind = peers.filter((peer) => !(imported < importMedian(peer.name)));
+    checks.push({
+      target: `${client.name} ahead of every peer: import`,
+      figure:
+        importBehind.length === 0
+          ? `${formatNumber(imported)} ms`
+          : `behind ${importBehind.map((peer) => `${peer.name} (${formatNumber(importMedian(peer.name))} ms)`).join(", ")}`,
+      met: importBehind.length === 0 && Number.isFinite(imported),
+    });
+  }
+
+  const out: string[] = [];
+  out.push("# Benchmark results", "");
+  out.push(
+    `Produced by \`npm run bench${plan.mode === "quick" ? " -- --quick" : ""}\` (${plan.mode} mode, ` +
+      `${plan.repetitions} repetitions, medians) on ${new Date().toISOString()} in ${input.elapsedSeconds.toFixed(0)} s.`,
+    "",
+    ...environmentLines(),
+    `- 1-minute load average: ${formatNumber(samples.loadAverage.start)} at start, ` +
+      `${formatNumber(samples.loadAverage.end)} at end (anything above 0 is other work sharing the machine)`,
+    "",
+  );
+  const met = checks.filter((check) => check.met).length;
+  out.push(`## Targets: ${met} of ${checks.length} met`, "");
+  out.push(
+    markdownTable(
+      ["Target", "Measured", "Status"],
+      checks.map((check) => [check.target, check.figure, check.met ? "met" : "**NOT MET**"]),
+    ),
+    "",
+  );
+  const rows = (build: (client: ClientDefinition) => string[]) =>
+    clients.map((client) => [label(client), ...build(client)]);
+  out.push(`## One stream of ${plan.streamTokens.toLocaleString("en-US")} tokens`, "");
+  out.push(
+    markdownTable(
+      ["Client", "CPU µs/token", "× floor", "wall µs/token", "× floor"],
+      rows((client) => [
+        ...cell(client, specs.stream, cpuPer(plan.streamTokens)),
+        ...cell(client, specs.stream, wallUsPer(plan.streamTokens)),
+      ]),
+    ),
+    "",
+  );
+  out.push(
+    `## ${plan.concurrent.streams} concurrent streams of ${plan.concurrent.tokens} tokens`,
+    "",
+    markdownTable(
+      ["Client", "tokens/s (wall)", "× floor", "CPU µs/token", "× floor", "peak RSS MB", "× floor"],
+      rows((client) => [
+        ...cell(client, specs.concurrent, (result) => result.tokensPerSecond),
+        ...cell(client, specs.concurrent, cpuPer(totalTokens)),
+        ...cell(client, specs.concurrent, (result) => result.peakRssMB),
+      ]),
+    ),
+    "",
+  );
+  out.push(
+    `## Time to first token over ${plan.firstToken.requests} sequential one-token requests`,
+    "",
+    markdownTable(
+      ["Client", "p50 ms", "× floor", "p99 ms", "× floor"],
+      rows((client) => [
+        ...cell(client, specs.ttft, (result) => result.p50Ms),
+        ...cell(client, specs.ttft, (result) => result.p99Ms),
+      ]),
+    ),
+    "",
+  );
+  out.push(
+    "## One tool call, arguments in N chunks (CPU µs per chunk)",
+    "",
+    markdownTable(
+      [
+        "Client",
+        ...plan.toolChunks.flatMap((chunks) => [`${chunks.toLocaleString("en-US")} chunks`, "× floor"]),
+        `growth ${plan.toolChunks.at(-1)} vs ${plan.toolChunks[0]}`,
+      ],
+      rows((client) => [
+        ...plan.toolChunks.flatMap((chunks) => cell(client, specs.tool(chunks), cpuPer(chunks))),
+        formatRatio(
+          growthRatio(
+            new Map(
+              plan.toolChunks.map((chunks) => [
+                chunks,
+                value(client.name, specs.tool(chunks), cpuPer(chunks)),
+              ]),
+            ),
+          ),
+        ),
+      ]),
+    ),
+    "",
+    "Growth = per-chunk cost at the largest size ÷ per-chunk cost at the smallest: ≈ 1 is linear, a quadratic",
+    `client grows towards ${formatNumber((plan.toolChunks.at(-1) ?? 1) / (plan.toolChunks[0] ?? 1))}×.`,
+    "",
+  );
+  out.push(
+    "## Import and cold start (fresh process each, wall ms)",
+    "",
+    markdownTable(
+      ["Imported", "ms"],
+      [...samples.imports.entries()].map(([name, list]) => [name, formatNumber(median(list))]),
+    ),
+    "",
+  );
+  const bare = median(samples.coldStart.get("node -e 0 (bare Node start)") ?? []);
+  out.push(
+    markdownTable(
+      ["Command", "wall ms", "× bare Node"],
+      [...samples.coldStart.entries()].map(([name, list]) => [
+        name,
+        formatNumber(median(list)),
+        formatRatio(ratio(median(list), bare)),
+      ]),
+    ),
+    "",
+  );
+  out.push(...input.extras.markdown, "");
+  if (input.unavailable.length > 0) {
+    out.push(
+      `Not available in this run (dist module missing): ${input.unavailable.map((c) => c.name).join(", ")}.`,
+      "",
+    );
+  }
+  if (samples.failures.length > 0) {
+    out.push("## FAILURES", "", ...samples.failures.map((failure) => `- ${failure}`), "");
+  }
+  out.push("## Clients", "", ...clients.map((client) => `- \`${client.name}\`: ${client.label}`), "");
+  out.push(
+    "## Method",
+    "",
+    "- The provider server (`bench/server.ts`) runs in its own process, so its CPU is not counted; it writes",
+    "  10 SSE events per socket write and yields between writes. Responses are prebuilt and cached.",
+    "- Every client runs in a fresh child process (`process.execPath`), clients interleaved and rotated each",
+    "  repetition; each scenario warms up with one small request first. CPU is `process.cpuUsage()` (user +",
+    "  system) around the measured part; wall is `performance.now()`. Figures are medians over the repetitions.",
+    "- Every client asserts it received the full text / the full tool arguments, and the run fails otherwise.",
+    "- The floor is fetch + minimal SSE splitting + JSON.parse of the same wire format; `× floor` divides by it",
+    "  (for throughput, higher is better; for everything else, lower).",
+    plan.sharedProcess
+      ? "- Quick mode times imports inside each client's process (`load()`), after the harness's own modules."
+      : "- Imports are timed with `bench/import-probe.ts` (`await import` of the listed modules, fresh process).",
+    plan.sharedProcess ? "- Quick mode: one process runs all of a client's stream scenarios in turn." : "",
+    "",
+  );
+  const summary = [
+    "Headline (medians):",
+    ...clients.map(
+      (client) =>
+        `  ${client.name.padEnd(16)} CPU/token ${formatRatio(ratio(value(client.name, specs.stream, cpuPer(plan.streamTokens)), floorValue(client, specs.stream, cpuPer(plan.streamTokens))))} floor`,
+    ),
+    ...checks.map((check) => `  ${check.met ? "met    " : "NOT MET"} ${check.target}: ${check.figure}`),
+  ].join("\n");
+  return { markdown: out.join("\n"), summary };
+}

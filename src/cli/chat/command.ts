@@ -1,0 +1,167 @@
+/**
+ * `geppetto chat`: an interactive terminal chat, stored in the session store so it can be resumed.
+ * The terminal UI (Ink, React) is imported only once the command runs, so `geppetto --help` stays fast.
+ */
+
+import type { Engine } from "../../engine/engine.ts";
+import { settingsFlagsHelp, settingsParseOptions } from "../../settings/flags.ts";
+import type { ToolRegistry } from "../../tools/registry.ts";
+import { type SelectedEngine, selectEngine } from "../engine-selection.ts";
+import type { CliIO } from "../main.ts";
+import { checkToolSet } from "../run-tools.ts";
+import { DB_FLAG_HELP, sessionDbPath } from "../session-db.ts";
+import { parseCommandLine, UsageError } from "../usage.ts";
+import type { ChatBackend } from "./backend.ts";
+
+/** The command's help. */
+export function chatHelp(): string {
+  return `Usage: geppetto chat [options]
+
+An interactive chat in the terminal. Answers stream as they come (reasoning dimmed, tool calls with their
+results), with the tokens and cost of each answer. Every turn is saved in the session store, so a chat can be
+continued later with --resume or --session. With standard input piped, each line is a prompt and the answers
+are printed one per line (reasoning, tool calls and usage on stderr).
+
+Keys:
+  Enter                Send the prompt
+  Ctrl-C               Cancel the answer being written (what was written is kept); on an empty line, exit
+  Ctrl-D               Exit (on an empty line)
+  Ctrl-U               Clear the line
+
+Options:
+  --resume             Continue the most recent session
+  --session ID         Continue the session ID (see \`geppetto sessions list\`)
+  --system TEXT        A system prompt for a new session
+  --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  ${DB_FLAG_HELP}
+  -h, --help           Show this help
+
+Engine settings (see \`geppetto run --help\`):
+${settingsFlagsHelp()}
+
+Exit codes: 0 done, 1 failed (an unknown session; with piped input, a failed answer), 2 bad usage,
+130 interrupted (Ctrl-C twice while an answer is being cancelled; Ctrl-C with piped input).
+
+Examples:
+  geppetto chat                                  # the embedded default: no API key, no network
+  geppetto chat --ai-api-type openai --ai-engine gpt-4o-mini
+  geppetto chat --resume                         # continue the last session
+  geppetto chat --tools demo                     # ask "what is 6 * 7?" and watch the calculator run
+  geppetto chat --session 3f2c… --db ./chats.db
+  printf 'Hello\nAnd again\n' | geppetto chat --resume
+`;
+}
+
+const OPTIONS = {
+  ...settingsParseOptions(),
+  resume: { type: "boolean" },
+  session: { type: "string" },
+  system: { type: "string" },
+  tools: { type: "string" },
+  db: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The engine and tools for `--tools SET` (on the embedded default, the tool-using scripted responder). */
+async function withTools(
+  toolSet: string | undefined,
+  selected: SelectedEngine,
+  io: CliIO,
+): Promise<[Engine, { registry?: ToolRegistry }]> {
+  if (toolSet === undefined) return [selected.engine, {}];
+  const { demoToolRegistry } = await import("../../tools/demo.ts");
+  let engine = selected.engine;
+  if (selected.isDefault) {
+    const { createEmbeddedToolUsingEngine } = await import("../../testing/tool-responder.ts");
+    const pacing = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
+    engine = createEmbeddedToolUsingEngine({ pacingMs: Number.isFinite(pacing) ? pacing : 15 });
+  }
+  return [engine, { registry: demoToolRegistry() }];
+}
+
+function isInteractive(io: CliIO): boolean {
+  return (
+    io.stdin.isTTY === true &&
+    io.stdout.isTTY === true &&
+    typeof (io.stdin as { setRawMode?: unknown }).setRawMode === "function"
+  );
+}
+
+/** Runs the command. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) {
+    io.stdout.write(chatHelp());
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `chat takes no arguments (got "${positionals.join(" ")}"); type prompts in the chat`,
+    );
+  }
+  if (values.resume && values.session !== undefined)
+    throw new UsageError("use --resume or --session, not both");
+  checkToolSet(values.tools);
+
+  // Sessions, tools and the UI are imported only now, so `--help` and bad usage stay fast.
+  const { conversationBackend, openChatConversation } = await import("./session-backend.ts");
+  const conversation = await openChatConversation({
+    dbPath: sessionDbPath(values.db, io.env),
+    resume: values.resume === true,
+    ...(values.session === undefined ? {} : { sessionId: values.session }),
+    ...(values.system === undefined ? {} : { system: values.system }),
+  });
+  let selected: SelectedEngine;
+  try {
+    selected = await selectEngine(values, io);
+  } catch (error) {
+    await conversation.store.close();
+    throw error;
+  }
+  let backend: ChatBackend;
+  try {
+    backend = conversationBackend(conversation, ...(await withTools(values.tools, selected, io)));
+  } catch (error) {
+    await conversation.store.close();
+    await selected.close();
+    throw error;
+  }
+  const where = `${conversation.resumed ? "Resumed" : "New"} session ${conversation.sessionId} (${conversation.dbPath})`;
+  try {
+    if (!isInteractive(io)) {
+      if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
+      io.stderr.write(`${where}\n`);
+      const { runLineChat } = await import("./line-mode.ts");
+      return await runLineChat(backend, io);
+    }
+    return await runTerminalChat(backend, io, [
+      ...(selected.isDefault ? [`geppetto: ${selected.description}`] : []),
+      where,
+    ]);
+  } finally {
+    await backend.close();
+    await selected.close();
+  }
+}
+
+async function runTerminalChat(backend: ChatBackend, io: CliIO, notices: string[]): Promise<number> {
+  const [{ ChatController }, { renderChat }] = await Promise.all([
+    import("./controller.ts"),
+    import("./app.tsx"),
+  ]);
+  const controller = new ChatController(backend, { notices });
+  const chat = renderChat(controller, {
+    stdin: io.stdin,
+    stdout: io.stdout as NodeJS.WritableStream,
+    stderr: io.stderr as NodeJS.WritableStream,
+  });
+  const stopListening = io.onInterrupt(() => {
+    if (!controller.cancel()) chat.exit(0);
+  });
+  try {
+    return await chat.exited;
+  } finally {
+    stopListening();
+    controller.dispose();
+  }
+}

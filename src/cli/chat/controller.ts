@@ -1,0 +1,136 @@
+/**
+ * The chat controller: owns the chat state, drives a {@link ChatBackend}, and tells the screen when to redraw.
+ *
+ * Streaming events are applied to the state as they arrive (cheap: see `view-model.ts`) but subscribers are
+ * told at most once per frame (`frameMs`, 33 ms by default: ≤ 30 redraws a second however fast tokens come).
+ * Submitting, finishing and notices are shown at once. No React here, so it is tested without a terminal.
+ */
+import { GeppettoError } from "../../engine/errors.ts";
+import type { ChatBackend, ChatRun } from "./backend.ts";
+import { type ChatAction, type ChatState, chatReducer, initialChatState } from "./view-model.ts";
+
+/** Controller options. */
+export interface ChatControllerOptions {
+  /** Minimum time between two redraws caused by streamed events (default 33 ms). */
+  frameMs?: number;
+  /** Lines shown first, above the conversation so far. */
+  notices?: readonly string[];
+}
+
+/**
+ * Holds the chat's state and the running answer.
+ *
+ * @example
+ * const controller = new ChatController(backend);
+ * controller.subscribe(() => redraw(controller.getState()));
+ * await controller.submit("Hello");
+ */
+export class ChatController {
+  readonly #backend: ChatBackend;
+  readonly #frameMs: number;
+  #state: ChatState;
+  #run: ChatRun | undefined;
+  readonly #listeners = new Set<() => void>();
+  #frameTimer: NodeJS.Timeout | undefined;
+  #lastNotify = 0;
+
+  constructor(backend: ChatBackend, options: ChatControllerOptions = {}) {
+    this.#backend = backend;
+    this.#frameMs = options.frameMs ?? 33;
+    this.#state = initialChatState(backend.turns(), options.notices);
+  }
+
+  /** The current state (a new object after every change; stable otherwise). */
+  getState = (): ChatState => this.#state;
+
+  /** Calls `listener` after changes; returns the unsubscribe function. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  /** The session's id. */
+  get sessionId(): string {
+    return this.#backend.sessionId;
+  }
+
+  /** True while an answer is being produced. */
+  get busy(): boolean {
+    return this.#state.busy;
+  }
+
+  #notifyNow(): void {
+    if (this.#frameTimer) clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+    this.#lastNotify = performance.now();
+    for (const listener of this.#listeners) listener();
+  }
+
+  #notifySoon(): void {
+    if (this.#frameTimer) return;
+    const wait = this.#frameMs - (performance.now() - this.#lastNotify);
+    if (wait <= 0) this.#notifyNow();
+    else this.#frameTimer = setTimeout(() => this.#notifyNow(), wait);
+  }
+
+  #dispatch(action: ChatAction, urgent: boolean): void {
+    const next = chatReducer(this.#state, action);
+    if (next === this.#state) return;
+    this.#state = next;
+    if (urgent) this.#notifyNow();
+    else this.#notifySoon();
+  }
+
+  /** Shows a line in the transcript (not sent to the model). */
+  notice(text: string, tone: "info" | "error" = "info"): void {
+    this.#dispatch({ type: "notice", text, tone }, true);
+  }
+
+  /**
+   * Sends a prompt and resolves once the answer has ended (completed, cancelled or failed: failures are shown
+   * in the transcript, never thrown). Ignored while an answer is running or when the prompt is blank.
+   */
+  async submit(prompt: string): Promise<void> {
+    const text = prompt.trim();
+    if (this.#state.busy || text === "") return;
+    this.#dispatch({ type: "submitted", text }, true);
+    let run: ChatRun;
+    try {
+      run = this.#backend.start(text, (event) => this.#dispatch({ type: "event", event }, false));
+    } catch (error) {
+      this.#dispatch({ type: "failed", message: messageOf(error) }, true);
+      return;
+    }
+    this.#run = run;
+    try {
+      const turn = await run.done;
+      this.#dispatch({ type: "finished", turn }, true);
+    } catch (error) {
+      const failed: ChatAction = { type: "failed", message: messageOf(error) };
+      if (GeppettoError.is(error) && error.turn) failed.turn = error.turn;
+      this.#dispatch(failed, true);
+    } finally {
+      this.#run = undefined;
+    }
+  }
+
+  /** Cancels the running answer (the partial answer is kept). Returns false when nothing was running. */
+  cancel(): boolean {
+    if (!this.#run) return false;
+    this.#dispatch({ type: "cancel-requested" }, true);
+    this.#run.cancel();
+    return true;
+  }
+
+  /** Stops pending redraws and cancels any running answer. */
+  dispose(): void {
+    this.#run?.cancel();
+    if (this.#frameTimer) clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+    this.#listeners.clear();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,281 @@
+/**
+ * The chat's view model: what the terminal shows, computed from events without a terminal.
+ *
+ * `chatReducer(state, action)` is pure. Finished messages go to `messages` (rendered once, above everything,
+ * with Ink's `<Static>`); the answer being streamed lives in `current` and is the only part redrawn per frame.
+ * Each action costs O(1) in the length of the conversation: a delta appends to the last part of the current
+ * answer and copies only that answer's part list.
+ */
+import type { InferenceCost, InferenceResult } from "../../engine/engine.ts";
+import { KeyInferenceResult } from "../../engine/engine.ts";
+import type { GeppettoEvent, Usage } from "../../events/types.ts";
+import type { JsonValue } from "../../turns/json.ts";
+import type { Block, Turn } from "../../turns/types.ts";
+
+/** One piece of an answer, in the order it streamed. */
+export type AnswerPart =
+  | { kind: "text"; text: string }
+  | { kind: "thinking"; text: string }
+  | { kind: "tool-call"; id: string; name: string; input: JsonValue }
+  | { kind: "tool-result"; id: string; name?: string; result: JsonValue; error?: string };
+
+/** How an answer ended. */
+export type AnswerOutcome = "streaming" | "completed" | "interrupted" | "error";
+
+/** An assistant answer: its parts, and once done its outcome, usage and cost. */
+export interface AnswerMessage {
+  kind: "answer";
+  id: string;
+  parts: AnswerPart[];
+  outcome: AnswerOutcome;
+  usage?: Usage;
+  cost?: InferenceCost;
+  model?: string;
+  error?: string;
+}
+
+/** Something shown in the transcript. */
+export type ChatMessage =
+  | { kind: "user"; id: string; text: string }
+  | AnswerMessage
+  | { kind: "notice"; id: string; text: string; tone: "info" | "error" };
+
+/** Everything the chat screen shows. */
+export interface ChatState {
+  /** Finished messages, oldest first. Only ever appended to. */
+  messages: ChatMessage[];
+  /** The answer being streamed, if any. */
+  current?: AnswerMessage;
+  /** True from submit until the answer has finished (the input is hidden meanwhile). */
+  busy: boolean;
+  /** True while waiting for the first token of the current answer (the spinner shows). */
+  waiting: boolean;
+  /** True once Ctrl-C was pressed during the current answer. */
+  cancelling: boolean;
+  /** Counter for message ids. */
+  nextId: number;
+}
+
+/** What changes the chat state. */
+export type ChatAction =
+  | { type: "submitted"; text: string }
+  | { type: "event"; event: GeppettoEvent }
+  | { type: "cancel-requested" }
+  | { type: "finished"; turn: Turn }
+  | { type: "failed"; message: string; turn?: Turn }
+  | { type: "notice"; text: string; tone?: "info" | "error" };
+
+/**
+ * The initial state: `notices` first, then the conversation so far (the stored turns of a resumed session)
+ * as finished messages, each answer with the usage and cost of the turn that produced it.
+ *
+ * @example
+ * const state = initialChatState(session.turns, ["Resumed session 3f2c…"]);
+ */
+export function initialChatState(turns: readonly Turn[] = [], notices: readonly string[] = []): ChatState {
+  let state: ChatState = { messages: [], busy: false, waiting: false, cancelling: false, nextId: 1 };
+  for (const text of notices) state = chatReducer(state, { type: "notice", text });
+  const latest = turns[turns.length - 1];
+  if (!latest) return state;
+  // Turn n of a session adds the n-th prompt: its result belongs to the answer after that prompt.
+  const results = new Map<number, InferenceResult>();
+  for (const turn of turns) {
+    const result = KeyInferenceResult.get(turn);
+    if (result) results.set(turn.blocks.filter((block) => block.kind === "user").length, result);
+  }
+  const shown = messagesFromTurn(latest, state.nextId, results);
+  return { ...state, messages: [...state.messages, ...shown.messages], nextId: shown.nextId };
+}
+
+function newAnswer(id: number): AnswerMessage {
+  return { kind: "answer", id: `m${id}`, parts: [], outcome: "streaming" };
+}
+
+/** Appends streamed text to the last part when it is of the same kind; a new part otherwise. */
+function appendText(parts: AnswerPart[], kind: "text" | "thinking", delta: string): AnswerPart[] {
+  const last = parts[parts.length - 1];
+  if (last && last.kind === kind) {
+    const copy = parts.slice();
+    copy[copy.length - 1] = { kind, text: last.text + delta };
+    return copy;
+  }
+  return [...parts, { kind, text: delta }];
+}
+
+function applyEvent(answer: AnswerMessage, event: GeppettoEvent): AnswerMessage {
+  switch (event.type) {
+    case "partial":
+      return { ...answer, parts: appendText(answer.parts, "text", event.delta) };
+    case "partial-thinking":
+      return { ...answer, parts: appendText(answer.parts, "thinking", event.delta) };
+    case "tool-call":
+      return {
+        ...answer,
+        parts: [
+          ...answer.parts,
+          {
+            kind: "tool-call",
+            id: event.toolCall.id,
+            name: event.toolCall.name,
+            input: event.toolCall.input,
+          },
+        ],
+      };
+    case "tool-result": {
+      const { id, name, result, error } = event.toolResult;
+      const part: AnswerPart = { kind: "tool-result", id, result };
+      if (name !== undefined) part.name = name;
+      if (error !== undefined) part.error = error;
+      return { ...answer, parts: [...answer.parts, part] };
+    }
+    default:
+      return answer;
+  }
+}
+
+/** The events that end the spinner: the first sign of an answer. */
+const FIRST_OUTPUT = new Set([
+  "partial",
+  "partial-thinking",
+  "tool-call",
+  "tool-result",
+  "error",
+  "interrupt",
+]);
+
+function withResult(answer: AnswerMessage, result: InferenceResult | undefined): AnswerMessage {
+  if (!result) return answer;
+  const next = { ...answer };
+  if (result.usage) next.usage = result.usage;
+  if (result.cost) next.cost = result.cost;
+  if (result.model) next.model = result.model;
+  return next;
+}
+
+function outcomeOf(result: InferenceResult | undefined, cancelling: boolean): AnswerOutcome {
+  if (result?.finishClass === "interrupted") return "interrupted";
+  if (result?.finishClass === "error") return "error";
+  return cancelling ? "interrupted" : "completed";
+}
+
+function finishAnswer(state: ChatState, answer: AnswerMessage): ChatState {
+  const { current: _current, ...rest } = state;
+  return { ...rest, messages: [...state.messages, answer], busy: false, waiting: false, cancelling: false };
+}
+
+/**
+ * Applies one action.
+ *
+ * @example
+ * let state = initialChatState();
+ * state = chatReducer(state, { type: "submitted", text: "Hello" });
+ * state = chatReducer(state, { type: "event", event: partialEvent });
+ */
+export function chatReducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case "submitted": {
+      const user: ChatMessage = { kind: "user", id: `m${state.nextId}`, text: action.text };
+      return {
+        ...state,
+        messages: [...state.messages, user],
+        current: newAnswer(state.nextId + 1),
+        busy: true,
+        waiting: true,
+        cancelling: false,
+        nextId: state.nextId + 2,
+      };
+    }
+    case "event": {
+      if (!state.current) return state;
+      const current = applyEvent(state.current, action.event);
+      const waiting = state.waiting && !FIRST_OUTPUT.has(action.event.type);
+      if (current === state.current && waiting === state.waiting) return state;
+      return { ...state, current, waiting };
+    }
+    case "cancel-requested":
+      return state.busy ? { ...state, cancelling: true } : state;
+    case "finished": {
+      if (!state.current) return state;
+      const result = KeyInferenceResult.get(action.turn);
+      const answer = withResult({ ...state.current, outcome: outcomeOf(result, state.cancelling) }, result);
+      return finishAnswer(state, answer);
+    }
+    case "failed": {
+      const result = action.turn ? KeyInferenceResult.get(action.turn) : undefined;
+      const base = state.current ?? newAnswer(state.nextId);
+      const answer = withResult({ ...base, outcome: "error", error: action.message }, result);
+      return finishAnswer({ ...state, nextId: state.nextId + 1 }, answer);
+    }
+    case "notice": {
+      const notice: ChatMessage = {
+        kind: "notice",
+        id: `m${state.nextId}`,
+        text: action.text,
+        tone: action.tone ?? "info",
+      };
+      return { ...state, messages: [...state.messages, notice], nextId: state.nextId + 1 };
+    }
+  }
+}
+
+function answerPartOf(block: Block): AnswerPart | undefined {
+  switch (block.kind) {
+    case "llm_text":
+      return { kind: "text", text: block.payload.text };
+    case "reasoning":
+      return block.payload.text ? { kind: "thinking", text: block.payload.text } : undefined;
+    case "tool_call":
+      return { kind: "tool-call", id: block.payload.id, name: block.payload.name, input: block.payload.args };
+    case "tool_use": {
+      const part: AnswerPart = { kind: "tool-result", id: block.payload.id, result: block.payload.result };
+      if (block.payload.name !== undefined) part.name = block.payload.name;
+      if (block.payload.error !== undefined) part.error = block.payload.error;
+      return part;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The transcript of a stored turn (a whole conversation): user prompts and the answers between them.
+ * `results` gives the inference result of the answer after the n-th prompt (1-based); by default the last
+ * answer gets the turn's own result.
+ *
+ * @example
+ * const { messages } = messagesFromTurn(session.latest(), 1);
+ */
+export function messagesFromTurn(
+  turn: Turn,
+  firstId: number,
+  results?: ReadonlyMap<number, InferenceResult>,
+): { messages: ChatMessage[]; nextId: number } {
+  const messages: ChatMessage[] = [];
+  const prompts = turn.blocks.filter((block) => block.kind === "user").length;
+  const resultOf = (prompt: number) =>
+    results ? results.get(prompt) : prompt === prompts ? KeyInferenceResult.get(turn) : undefined;
+  let nextId = firstId;
+  let prompt = 0;
+  let answer: AnswerMessage | undefined;
+  const close = () => {
+    if (answer && answer.parts.length > 0) {
+      const result = resultOf(prompt);
+      messages.push(withResult({ ...answer, outcome: outcomeOf(result, false) }, result));
+    }
+    answer = undefined;
+  };
+  for (const block of turn.blocks) {
+    if (block.kind === "user") {
+      close();
+      prompt++;
+      messages.push({ kind: "user", id: `m${nextId++}`, text: block.payload.text });
+      continue;
+    }
+    const part = answerPartOf(block);
+    if (!part) continue;
+    answer ??= { kind: "answer", id: `m${nextId++}`, parts: [], outcome: "completed" };
+    answer.parts.push(part);
+  }
+  close();
+  return { messages, nextId };
+}

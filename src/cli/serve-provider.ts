@@ -1,0 +1,82 @@
+/**
+ * `geppetto serve-provider`: runs the local provider-compatible server until Ctrl-C, replaying a recorded file,
+ * a scripted text, or answering any prompt like the embedded default.
+ */
+import { defaultAnswer } from "../testing/provider-server/default-server.ts";
+import { PROTOCOLS } from "../testing/provider-server/protocols.ts";
+import { longText } from "../testing/provider-server/script.ts";
+import { startProviderServer } from "../testing/provider-server/server.ts";
+import type { ResponseSpec } from "../testing/provider-server/types.ts";
+import type { CliIO } from "./main.ts";
+import { parseCommandLine, UsageError } from "./usage.ts";
+
+export const HELP = `Usage: geppetto serve-provider [options]
+
+Serves provider wire protocols on 127.0.0.1 for tests and demos, until Ctrl-C: OpenAI Chat Completions
+(POST /v1/chat/completions, streamed or not) and every other registered protocol (listed on stderr). By
+default it answers any prompt like the embedded default. Prints the OpenAI base URL to use (for example as
+OPENAI_BASE_URL) on stdout.
+
+Options:
+  --port N             Port to listen on (default: any free port)
+  --fixture FILE       Replay a recorded file (.sse, .chunks.txt, .jsonl, .json, .httprr.txt, .replay.json, .session.json)
+  --text TEXT          Answer with this text, streamed word by word
+  --tokens N           Answer with a text of N tokens (benchmarks)
+  --pacing-ms N        Wait N ms between streamed events
+  -h, --help           Show this help
+
+Examples:
+  geppetto serve-provider --port 8787
+  geppetto serve-provider --fixture fixtures/providers/openai-chat/stream-tool-call.sse
+  geppetto serve-provider --text "Hello there, friend" --pacing-ms 50
+  OPENAI_BASE_URL=http://127.0.0.1:8787/v1 OPENAI_API_KEY=local geppetto run --ai-api-type openai "Hi"
+`;
+
+const OPTIONS = {
+  port: { type: "string" },
+  fixture: { type: "string" },
+  text: { type: "string" },
+  tokens: { type: "string" },
+  "pacing-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new UsageError(`--${flag} must be a whole number (got "${value}")`);
+  return parsed;
+}
+
+/** Runs the command: serves until interrupted. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandLine(argv, OPTIONS);
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const sources = [values.fixture, values.text, values.tokens].filter((value) => value !== undefined);
+  if (sources.length > 1) throw new UsageError("give at most one of --fixture, --text, --tokens");
+  const tokens = integer("tokens", values.tokens);
+  const port = integer("port", values.port);
+  const pacingMs = integer("pacing-ms", values["pacing-ms"]);
+  let response: ResponseSpec = defaultAnswer;
+  if (values.fixture !== undefined) response = { fixture: values.fixture };
+  else if (values.text !== undefined) response = { script: { text: values.text } };
+  else if (tokens !== undefined) response = { script: longText(tokens) };
+  if (pacingMs) response = { ...response, pacingMs };
+  const server = await startProviderServer({ response, ...(port === undefined ? {} : { port }) });
+  io.stdout.write(`${server.baseURL("openai-chat")}\n`);
+  io.stderr.write(
+    `geppetto serve-provider: listening on ${server.url} (OpenAI Chat at /v1); Ctrl-C to stop\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = io.onInterrupt(() => {
+      stop();
+      resolve();
+    });
+  });
+  await server.close();
+  return 0;
+}

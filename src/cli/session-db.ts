@@ -1,0 +1,86 @@
+/**
+ * Where the CLI keeps its sessions: one SQLite file, `$XDG_DATA_HOME/geppetto/sessions.db`
+ * (`~/.local/share/geppetto/sessions.db` when XDG_DATA_HOME is unset), overridden by `GEPPETTO_DB` and `--db`.
+ */
+import { mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import type { TurnStore } from "../session/turn-store.ts";
+import type { Turn } from "../turns/types.ts";
+
+/** The `--db` help line shared by the commands that use the session store. */
+export const DB_FLAG_HELP =
+  "--db PATH            The session store (SQLite; default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)";
+
+/**
+ * The session store's path: `--db`, else `GEPPETTO_DB`, else the XDG data directory.
+ *
+ * @example
+ * sessionDbPath(undefined, { XDG_DATA_HOME: "/data" }) // "/data/geppetto/sessions.db"
+ */
+export function sessionDbPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag !== undefined && flag !== "") return flag;
+  if (env.GEPPETTO_DB) return env.GEPPETTO_DB;
+  const dataHome = env.XDG_DATA_HOME || join(env.HOME || homedir(), ".local", "share");
+  return join(dataHome, "geppetto", "sessions.db");
+}
+
+/** One stored session, as `geppetto sessions list` shows it. */
+export interface StoredSessionSummary {
+  sessionId: string;
+  turnCount: number;
+  /** ISO time of the last save. */
+  updatedAt: string;
+}
+
+/** The session store as the CLI uses it: the SQLite TurnStore plus summaries in recency order. */
+export interface CliSessionStore {
+  /** The TurnStore (a Session's persister). */
+  readonly turns: TurnStore;
+  /** Sessions, most recently updated first. */
+  listSessions(): Promise<StoredSessionSummary[]>;
+  /** A session's turns, oldest first; empty when the session is unknown. */
+  listTurns(sessionId: string): Promise<Turn[]>;
+  /** Saves a turn of a session (again: replaces it), as a final snapshot. */
+  saveTurn(sessionId: string, turn: Turn): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (creating it and its folder if needed) the SQLite session store at `path`.
+ *
+ * @example
+ * const store = await openSessionDb(sessionDbPath(values.db, io.env));
+ * const [latest] = await store.listSessions();
+ */
+export async function openSessionDb(path: string): Promise<CliSessionStore> {
+  const { openSqliteTurnStore } = await import("../session/sqlite-turn-store.ts");
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  let turns: TurnStore;
+  try {
+    turns = await openSqliteTurnStore(path);
+  } catch (error) {
+    throw new Error(
+      `cannot open the session store ${path}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  return {
+    turns,
+    async listSessions() {
+      const summaries: StoredSessionSummary[] = [];
+      for (const sessionId of await turns.listSessions()) {
+        const saved = await turns.listTurns(sessionId);
+        if (saved.length === 0) continue;
+        const updatedAt = saved.reduce((latest, turn) => (turn.savedAt > latest ? turn.savedAt : latest), "");
+        summaries.push({ sessionId, turnCount: saved.length, updatedAt });
+      }
+      // Stable sort: equal times keep the store's order (oldest first), so reverse that order for ties.
+      return summaries.reverse().sort((left, right) => right.updatedAt.localeCompare(left.updatedAt));
+    },
+    listTurns: (sessionId) => turns.loadSession(sessionId),
+    saveTurn: (sessionId, turn) => turns.save(sessionId, turn, "final"),
+    async close() {
+      await turns.close?.();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * `geppetto sessions list|show|export`: the sessions kept in the session store (written by `geppetto chat`).
+ */
+
+import { stringify as stringifyYaml } from "yaml";
+import { KeyInferenceResult } from "../engine/engine.ts";
+import { turnToDocument } from "../turns/serialization.ts";
+import type { Block, Turn } from "../turns/types.ts";
+import type { CliIO } from "./main.ts";
+import { type CliSessionStore, DB_FLAG_HELP, openSessionDb, sessionDbPath } from "./session-db.ts";
+import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
+
+export const HELP = `Usage: geppetto sessions <list|show|export> [options]
+
+The chat sessions kept in the session store.
+
+Commands:
+  list                 The sessions, most recent first: id, turns, last update, first prompt
+  show ID|--last       A session's conversation as text, turn by turn
+  export ID|--last     A session's turns as YAML documents (one per turn, format geppetto.turn/v1),
+                       or as a JSON array with --output json
+
+Options:
+  --last               The most recently updated session (instead of an ID)
+  --output FORMAT      list: text or json; export: yaml (default) or json
+  ${DB_FLAG_HELP}
+  -h, --help           Show this help
+
+Exit codes: 0 done, 1 failed (an unknown session, an unreadable store), 2 bad usage.
+
+Examples:
+  geppetto sessions list
+  geppetto sessions show --last
+  geppetto sessions export 3f2c… > chat.yaml
+  geppetto sessions export --last --output json | jq '.[-1].blocks'
+`;
+
+const OPTIONS = {
+  last: { type: "boolean" },
+  output: { type: "string", short: "o" },
+  db: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const SUBCOMMANDS = ["list", "show", "export"] as const;
+
+function firstPrompt(turns: Turn[]): string {
+  const block = turns[0]?.blocks.find((candidate) => candidate.kind === "user");
+  const text = block?.kind === "user" ? block.payload.text.replace(/\s+/g, " ").trim() : "";
+  return text.length > 50 ? `${text.slice(0, 49)}…` : text;
+}
+
+async function resolveSessionId(
+  store: CliSessionStore,
+  positionals: string[],
+  last: boolean | undefined,
+  dbPath: string,
+): Promise<string> {
+  if (last && positionals.length > 0) throw new UsageError("give a session ID or --last, not both");
+  if (last) {
+    const [latest] = await store.listSessions();
+    if (!latest) throw new Error(`no sessions in ${dbPath}`);
+    return latest.sessionId;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError("give one session ID (see `geppetto sessions list`) or --last");
+  return positionals[0]!;
+}
+
+async function loadTurns(store: CliSessionStore, sessionId: string, dbPath: string): Promise<Turn[]> {
+  const turns = await store.listTurns(sessionId);
+  if (turns.length === 0) {
+    throw new Error(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`);
+  }
+  return turns;
+}
+
+function blockLine(block: Block): string | undefined {
+  switch (block.kind) {
+    case "system":
+      return `system: ${block.payload.text}`;
+    case "user":
+      return `user: ${block.payload.text}`;
+    case "llm_text":
+      return `assistant: ${block.payload.text}`;
+    case "reasoning":
+      return block.payload.text ? `thinking: ${block.payload.text}` : undefined;
+    case "tool_call":
+      return `tool call ${block.payload.name}: ${JSON.stringify(block.payload.args)}`;
+    case "tool_use":
+      return `tool result ${block.payload.name ?? block.payload.id}: ${
+        block.payload.error ?? JSON.stringify(block.payload.result)
+      }`;
+    case "other":
+      return undefined;
+  }
+}
+
+/** Each turn's new blocks (a turn repeats the history before it), with its outcome. */
+function showTurns(sessionId: string, turns: Turn[]): string {
+  const lines = [`session ${sessionId} (${turns.length} turn${turns.length === 1 ? "" : "s"})`];
+  let seen = 0;
+  turns.forEach((turn, index) => {
+    const result = KeyInferenceResult.get(turn);
+    const outcome = result ? ` · ${result.finishClass}${result.model ? ` · ${result.model}` : ""}` : "";
+    lines.push("", `turn ${index + 1} ${turn.id}${outcome}`);
+    const fresh = turn.blocks.length >= seen ? turn.blocks.slice(seen) : turn.blocks;
+    for (const block of fresh) {
+      const line = blockLine(block);
+      if (line !== undefined) lines.push(`  ${line.replace(/\n/g, "\n  ")}`);
+    }
+    seen = turn.blocks.length;
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+/** Runs the command. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const [subcommand, ...rest] = positionals;
+  if (values.help || subcommand === "help") {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (subcommand === undefined) throw new UsageError(`say what to do: ${SUBCOMMANDS.join(", ")}`);
+  const action = oneOf("subcommand", subcommand, SUBCOMMANDS, "list");
+  const dbPath = sessionDbPath(values.db, io.env);
+  const store = await openSessionDb(dbPath);
+  try {
+    if (action === "list") {
+      const format = oneOf("output", values.output, ["text", "json"] as const, "text");
+      if (rest.length > 0) throw new UsageError(`list takes no arguments (got "${rest.join(" ")}")`);
+      const sessions = await store.listSessions();
+      const rows = [];
+      for (const session of sessions) {
+        rows.push({ ...session, firstPrompt: firstPrompt(await store.listTurns(session.sessionId)) });
+      }
+      if (format === "json") io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) io.stderr.write(`no sessions in ${dbPath}\n`);
+      else {
+        for (const row of rows) {
+          const turns = `${row.turnCount} turn${row.turnCount === 1 ? " " : "s"}`;
+          io.stdout.write(`${row.sessionId}  ${turns}  ${row.updatedAt}  ${row.firstPrompt}\n`);
+        }
+      }
+      return 0;
+    }
+    const sessionId = await resolveSessionId(store, rest, values.last, dbPath);
+    const turns = await loadTurns(store, sessionId, dbPath);
+    if (action === "show") {
+      io.stdout.write(showTurns(sessionId, turns));
+      return 0;
+    }
+    const format = oneOf("output", values.output, ["yaml", "json"] as const, "yaml");
+    const documents = turns.map(turnToDocument);
+    if (format === "json") io.stdout.write(`${JSON.stringify(documents, null, 2)}\n`);
+    else {
+      for (const document of documents) {
+        io.stdout.write(`---\n${stringifyYaml(document, { lineWidth: 0, aliasDuplicateObjects: false })}`);
+      }
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

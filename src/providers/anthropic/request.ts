@@ -1,0 +1,304 @@
+/**
+ * Turn → Anthropic Messages request body.
+ *
+ * System blocks become `system`; the rest become alternating user/assistant messages (consecutive blocks of one
+ * role share a message). Thinking blocks are replayed unchanged with their `signature`, redacted thinking with
+ * its opaque `data`, and server tool blocks (`server_tool_use`, `web_search_tool_result`) as they came.
+ *
+ * Cross-provider policy: reasoning made by another provider (block metadata `geppetto.provider@v1`), or without an
+ * Anthropic signature, is dropped, as are `other` blocks of other providers; each is reported as a warning.
+ * Tool call ids are kept as they are.
+ *
+ * Thinking rule: with a thinking budget the API accepts only temperature 1, top_p of 0.95 or more and no `top_k`.
+ * A temperature other than 1, a lower top_p, a `top_k`, a forced tool choice (any / tool), or a budget that does
+ * not fit under `max_tokens` is a CallerError naming the settings.
+ * `max_tokens` defaults to 4096, or to budget + 4096 when thinking is on and no max was set.
+ */
+import { CallerError } from "../../engine/errors.ts";
+import type { ClaudeInferenceConfig, InferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
+import {
+  resolveClaudeInferenceConfig,
+  resolveInferenceConfig,
+  resolveToolConfig,
+} from "../../engine/inference-config.ts";
+import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { ToolDescription } from "../../engine/tools.ts";
+import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
+import { KeyBlockMetaProvider } from "../../turns/keys.ts";
+import type { Block, ImagePart, Turn } from "../../turns/types.ts";
+import { ANTHROPIC_PROVIDER } from "./metadata.ts";
+import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } from "./wire.ts";
+
+/**
+ * `max_tokens` when none is configured (the API requires one).
+ *
+ * @example
+ * buildClaudeRequest(turn, { model, stream: true }).body.max_tokens // 4096 unless configured
+ */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+/** The smallest thinking budget the API accepts (`thinkingBudget: 1024` or more). */
+export const ANTHROPIC_MIN_THINKING_BUDGET = 1024;
+/** The beta header value that enables `output_format` (structured outputs). */
+export const ANTHROPIC_STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13";
+/** Prefix of the `other` block types this provider writes and replays. */
+export const ANTHROPIC_OTHER_PREFIX = "anthropic.";
+
+/**
+ * What the request builder needs besides the Turn.
+ *
+ * @example
+ * const options: ClaudeRequestOptions = { model: "claude-sonnet-4-5", stream: true, claude: { promptCaching: true } };
+ */
+export interface ClaudeRequestOptions {
+  model: string;
+  stream: boolean;
+  /** Client tools offered to the model (compiled with the `json-schema` dialect). */
+  tools?: ToolDescription[];
+  /** Server tools sent as they are, e.g. `{ type: "web_search_20250305", name: "web_search", max_uses: 3 }`. */
+  serverTools?: JsonObject[];
+  /** Engine defaults; Turn.data overrides them per field. */
+  inference?: InferenceConfig;
+  claude?: ClaudeInferenceConfig;
+  toolConfig?: ToolConfig;
+  structuredOutput?: StructuredOutputConfig;
+}
+
+/**
+ * A request body plus the beta features it needs and what could not be sent.
+ *
+ * @example
+ * const { body, betas } = buildClaudeRequest(turn, { model: "claude-sonnet-4-5", stream: true });
+ */
+export interface ClaudeRequest {
+  body: AnthropicRequestBody;
+  /** Values for the `anthropic-beta` header. */
+  betas: string[];
+  warnings: string[];
+}
+
+const EPHEMERAL: JsonObject = { type: "ephemeral" };
+
+function imageBlock(image: ImagePart, where: string): AnthropicContentBlock {
+  if (image.data !== undefined) {
+    return { type: "image", source: { type: "base64", media_type: image.mediaType, data: image.data } };
+  }
+  if (image.url !== undefined) return { type: "image", source: { type: "url", url: image.url } };
+  if (image.fileId !== undefined) return { type: "image", source: { type: "file", file_id: image.fileId } };
+  throw new CallerError(`${where}: an image needs one of url, data or fileId`);
+}
+
+function toolResultContent(result: JsonValue, error: string | undefined): string {
+  if (error !== undefined) return error;
+  return typeof result === "string" ? result : JSON.stringify(result);
+}
+
+function blockContent(
+  block: Block,
+  warnings: string[],
+  where: string,
+): { role: "user" | "assistant"; content: AnthropicContentBlock[] } | undefined {
+  switch (block.kind) {
+    case "system":
+      return undefined;
+    case "user": {
+      const content: AnthropicContentBlock[] = (block.payload.images ?? []).map((image, index) =>
+        imageBlock(image, `${where}.payload.images[${index}]`),
+      );
+      if (block.payload.text.length > 0) content.push({ type: "text", text: block.payload.text });
+      return { role: "user", content };
+    }
+    case "llm_text":
+      if (block.payload.text.length === 0) return undefined;
+      return { role: "assistant", content: [{ type: "text", text: block.payload.text }] };
+    case "tool_call":
+      return {
+        role: "assistant",
+        content: [
+          { type: "tool_use", id: block.payload.id, name: block.payload.name, input: block.payload.args },
+        ],
+      };
+    case "tool_use": {
+      const result: AnthropicContentBlock = {
+        type: "tool_result",
+        tool_use_id: block.payload.id,
+        content: toolResultContent(block.payload.result, block.payload.error),
+      };
+      if (block.payload.error !== undefined) result.is_error = true;
+      return { role: "user", content: [result] };
+    }
+    case "reasoning": {
+      const { payload } = block;
+      const producer = KeyBlockMetaProvider.get(block);
+      if (producer !== undefined && producer !== ANTHROPIC_PROVIDER) {
+        warnings.push(`${where}: reasoning from ${producer} was dropped`);
+        return undefined;
+      }
+      if (payload.redacted && payload.encryptedContent !== undefined) {
+        return {
+          role: "assistant",
+          content: [{ type: "redacted_thinking", data: payload.encryptedContent }],
+        };
+      }
+      if (payload.signature !== undefined && payload.signature.length > 0) {
+        return {
+          role: "assistant",
+          content: [{ type: "thinking", thinking: payload.text ?? "", signature: payload.signature }],
+        };
+      }
+      warnings.push(`${where}: reasoning without an Anthropic signature was dropped`);
+      return undefined;
+    }
+    case "other": {
+      const { type, data } = block.payload;
+      if (type.startsWith(ANTHROPIC_OTHER_PREFIX) && isJsonObject(data) && typeof data.type === "string") {
+        return { role: "assistant", content: [data as AnthropicContentBlock] };
+      }
+      warnings.push(`${where}: block of type ${JSON.stringify(type)} is not sent to Anthropic`);
+      return undefined;
+    }
+  }
+}
+
+function toolChoiceOf(config: ToolConfig): JsonObject | undefined {
+  const choice = config.toolChoice;
+  let toolChoice: JsonObject | undefined;
+  if (choice === "auto") toolChoice = { type: "auto" };
+  else if (choice === "required") toolChoice = { type: "any" };
+  else if (choice === "none") toolChoice = { type: "none" };
+  else if (choice !== undefined) toolChoice = { type: "tool", name: choice.name };
+  if (config.parallelToolCalls === false && choice !== "none") {
+    toolChoice = { ...(toolChoice ?? { type: "auto" }), disable_parallel_tool_use: true };
+  }
+  return toolChoice;
+}
+
+function applyThinking(
+  body: AnthropicRequestBody,
+  inference: InferenceConfig,
+  claude: ClaudeInferenceConfig,
+): void {
+  const budget = inference.thinkingBudget;
+  if (budget === undefined || budget === 0) return;
+  if (budget < ANTHROPIC_MIN_THINKING_BUDGET) {
+    throw new CallerError(
+      `inference config thinkingBudget ${budget} is below Anthropic's minimum of ${ANTHROPIC_MIN_THINKING_BUDGET}`,
+      { code: "invalid_inference_config" },
+    );
+  }
+  if (inference.temperature !== undefined && inference.temperature !== 1) {
+    throw new CallerError(
+      `inference config: Anthropic thinking (thinkingBudget ${budget}) requires temperature 1 or unset, got ${inference.temperature}`,
+      { code: "invalid_inference_config" },
+    );
+  }
+  if (inference.topP !== undefined && inference.topP < 0.95) {
+    throw new CallerError(
+      `inference config: Anthropic thinking (thinkingBudget ${budget}) requires topP between 0.95 and 1 or unset, got ${inference.topP}`,
+      { code: "invalid_inference_config" },
+    );
+  }
+  if (claude.topK !== undefined) {
+    throw new CallerError(
+      `claude inference config: topK cannot be used with thinking (thinkingBudget ${budget})`,
+      {
+        code: "invalid_inference_config",
+      },
+    );
+  }
+  if (inference.maxResponseTokens === undefined) body.max_tokens = budget + ANTHROPIC_DEFAULT_MAX_TOKENS;
+  else if (budget >= inference.maxResponseTokens) {
+    throw new CallerError(
+      `inference config: thinkingBudget ${budget} must be below maxResponseTokens ${inference.maxResponseTokens}`,
+      { code: "invalid_inference_config" },
+    );
+  }
+  body.thinking = { type: "enabled", budget_tokens: budget };
+}
+
+function buildMessages(turn: Turn, warnings: string[]): { system: string[]; messages: AnthropicMessage[] } {
+  const system: string[] = [];
+  const messages: AnthropicMessage[] = [];
+  turn.blocks.forEach((block, index) => {
+    if (block.kind === "system") {
+      if (block.payload.text.length > 0) system.push(block.payload.text);
+      return;
+    }
+    const part = blockContent(block, warnings, `turn.blocks[${index}] (${block.kind})`);
+    if (!part || part.content.length === 0) return;
+    const last = messages[messages.length - 1];
+    if (last && last.role === part.role) last.content.push(...part.content);
+    else messages.push({ role: part.role, content: part.content });
+  });
+  return { system, messages };
+}
+
+/**
+ * Builds the `POST /v1/messages` body for a Turn.
+ *
+ * @example
+ * const { body } = buildClaudeRequest(turn, { model: "claude-sonnet-4-5", stream: true });
+ * body.messages // [{ role: "user", content: [{ type: "text", text: "Hello" }] }]
+ */
+export function buildClaudeRequest(turn: Turn, options: ClaudeRequestOptions): ClaudeRequest {
+  const warnings: string[] = [];
+  const betas: string[] = [];
+  const inference = resolveInferenceConfig(turn, options.inference);
+  const claude = resolveClaudeInferenceConfig(turn, options.claude);
+  const caching = claude.promptCaching === true;
+  const { system, messages } = buildMessages(turn, warnings);
+
+  const body: AnthropicRequestBody = {
+    model: options.model,
+    max_tokens: inference.maxResponseTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    messages,
+  };
+  if (system.length > 0) {
+    const text = system.join("\n\n");
+    body.system = caching ? [{ type: "text", text, cache_control: EPHEMERAL }] : text;
+  }
+  if (caching) {
+    const lastUser = messages.findLast((message) => message.role === "user");
+    const lastBlock = lastUser?.content[lastUser.content.length - 1];
+    if (lastBlock) lastBlock.cache_control = EPHEMERAL;
+  }
+  body.stream = options.stream;
+
+  applyThinking(body, inference, claude);
+  if (inference.temperature !== undefined) body.temperature = inference.temperature;
+  if (inference.topP !== undefined) body.top_p = inference.topP;
+  if (claude.topK !== undefined) body.top_k = claude.topK;
+  if (inference.stop !== undefined && inference.stop.length > 0) body.stop_sequences = inference.stop;
+  if (claude.userId !== undefined) body.metadata = { user_id: claude.userId };
+  if (inference.seed !== undefined) warnings.push("seed is not supported by Anthropic and was not sent");
+
+  const toolConfig = resolveToolConfig(turn, options.toolConfig);
+  if (toolConfig.enabled !== false) {
+    const allowed = toolConfig.allowedTools ? new Set(toolConfig.allowedTools) : undefined;
+    const tools: JsonObject[] = (options.tools ?? [])
+      .filter((tool) => allowed === undefined || allowed.has(tool.name))
+      .map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.parameters }));
+    tools.push(...(options.serverTools ?? []));
+    if (tools.length > 0) {
+      if (caching) tools[tools.length - 1] = { ...tools[tools.length - 1], cache_control: EPHEMERAL };
+      body.tools = tools;
+      const toolChoice = toolChoiceOf(toolConfig);
+      if (toolChoice !== undefined) body.tool_choice = toolChoice;
+      const forced = toolChoice?.type === "any" || toolChoice?.type === "tool";
+      if (forced && body.thinking !== undefined) {
+        throw new CallerError(
+          `tool config: Anthropic thinking allows only tool choice auto or none, got ${JSON.stringify(toolConfig.toolChoice)}`,
+          { code: "invalid_inference_config" },
+        );
+      }
+    }
+  }
+
+  const structured = resolveStructuredOutput(turn, options.structuredOutput);
+  if (structured.config) {
+    body.output_format = { type: "json_schema", schema: structured.config.schema as JsonObject };
+    betas.push(ANTHROPIC_STRUCTURED_OUTPUTS_BETA);
+  } else if (structured.ignored) {
+    warnings.push(`structured output config ignored: ${structured.ignored.problems.join("; ")}`);
+  }
+  return { body, betas, warnings };
+}

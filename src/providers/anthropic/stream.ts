@@ -1,0 +1,395 @@
+/**
+ * Anthropic Messages wire events → InferenceOutput calls (blocks and events).
+ *
+ * One handler per inference. Feed it every parsed `data:` payload in order with `handle(event)`; a
+ * non-streaming message goes through `handleMessage(message)`, which replays it as the events a stream would
+ * have sent, so both paths share one piece of logic. After the last event, `outcome` says how it ended.
+ *
+ * Content blocks map to blocks one to one: `text` → llm_text (citations kept on its metadata and published as
+ * `citation` events), `thinking` → reasoning with its signature, `redacted_thinking` → redacted reasoning with
+ * the opaque data in `encryptedContent`, `tool_use` → tool_call, and anything else (server tool use, web search
+ * results) → an `other` block of type `anthropic.<type>` holding the content block, replayed on continuation.
+ */
+import type { FinishClass } from "../../engine/engine.ts";
+import { ProviderError } from "../../engine/errors.ts";
+import type { InferenceOutput } from "../../engine/output.ts";
+import type { GeppettoEvent, Usage } from "../../events/types.ts";
+import type { JsonObject, JsonValue } from "../../turns/json.ts";
+import type { Block } from "../../turns/types.ts";
+import {
+  ANTHROPIC_PROVIDER,
+  KeyAnthropicCitations,
+  KeyAnthropicContentIndex,
+  KeyAnthropicMessageId,
+} from "./metadata.ts";
+import { ANTHROPIC_OTHER_PREFIX } from "./request.ts";
+import type {
+  AnthropicContentBlock,
+  AnthropicError,
+  AnthropicResponseMessage,
+  AnthropicStreamEvent,
+  AnthropicUsage,
+} from "./wire.ts";
+
+/**
+ * How a message ended, as far as the stream told.
+ *
+ * @example
+ * if (handler.outcome.kind === "failed") throw out.fail(handler.outcome.error);
+ */
+export type ClaudeOutcome =
+  | { kind: "open" }
+  | { kind: "completed" }
+  | { kind: "failed"; error: ProviderError };
+
+interface ContentState {
+  type: string;
+  block?: Block | undefined;
+  json: string[];
+  citations: JsonObject[];
+}
+
+/**
+ * Maps Anthropic usage to geppetto usage (null and absent fields skipped).
+ *
+ * @example
+ * usageFromAnthropic({ input_tokens: 3, output_tokens: 1, cache_read_input_tokens: 10 })
+ * // { inputTokens: 3, outputTokens: 1, cacheReadInputTokens: 10 }
+ */
+export function usageFromAnthropic(usage: AnthropicUsage): Usage {
+  const result: Usage = {};
+  if (typeof usage.input_tokens === "number") result.inputTokens = usage.input_tokens;
+  if (typeof usage.output_tokens === "number") result.outputTokens = usage.output_tokens;
+  if (typeof usage.cache_creation_input_tokens === "number") {
+    result.cacheCreationInputTokens = usage.cache_creation_input_tokens;
+  }
+  if (typeof usage.cache_read_input_tokens === "number")
+    result.cacheReadInputTokens = usage.cache_read_input_tokens;
+  return result;
+}
+
+const RETRYABLE_TYPES = new Set(["overloaded_error", "api_error", "rate_limit_error", "timeout_error"]);
+const CODES: Record<string, string> = {
+  overloaded_error: "provider_unavailable",
+  api_error: "provider_unavailable",
+  rate_limit_error: "rate_limited",
+  timeout_error: "provider_unavailable",
+  invalid_request_error: "invalid_request",
+  authentication_error: "authentication_failed",
+  permission_error: "permission_denied",
+  not_found_error: "not_found",
+};
+
+/**
+ * The ProviderError of an `error` stream event. `overloaded_error` and other server-side types are retryable.
+ *
+ * @example
+ * anthropicStreamError({ type: "overloaded_error", message: "Overloaded" }).retryable // true
+ */
+export function anthropicStreamError(error: AnthropicError): ProviderError {
+  const type = error.type ?? "error";
+  const details: ConstructorParameters<typeof ProviderError>[1] = {
+    provider: ANTHROPIC_PROVIDER,
+    providerType: type,
+  };
+  return new ProviderError(`Anthropic stream error (${type}): ${error.message ?? "no message"}`, details, {
+    code: CODES[type] ?? "provider_error",
+    retryable: RETRYABLE_TYPES.has(type),
+  });
+}
+
+/**
+ * The normalized finish class of an Anthropic stop reason (undefined: derive it from the output).
+ *
+ * @example
+ * finishClassOf("max_tokens") // "max_tokens"
+ */
+export function finishClassOf(stopReason: string): FinishClass | undefined {
+  switch (stopReason) {
+    case "end_turn":
+    case "stop_sequence":
+    case "refusal":
+      return "completed";
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "max_tokens";
+    case "tool_use":
+      return undefined;
+    default:
+      return "unknown";
+  }
+}
+
+function sourcesOf(content: JsonValue | undefined): JsonValue | undefined {
+  if (!Array.isArray(content)) return undefined;
+  return content.flatMap((result) => {
+    if (typeof result !== "object" || result === null || Array.isArray(result)) return [];
+    const source: JsonObject = {};
+    if (typeof result.url === "string") source.url = result.url;
+    if (typeof result.title === "string") source.title = result.title;
+    return [source];
+  });
+}
+
+/**
+ * Turns Anthropic stream events into blocks and events.
+ *
+ * @example
+ * const handler = new ClaudeStreamHandler(out);
+ * await response.sse((data) => handler.handle(JSON.parse(data)));
+ * if (handler.outcome.kind === "failed") throw out.fail(handler.outcome.error);
+ */
+export class ClaudeStreamHandler {
+  readonly #out: InferenceOutput;
+  readonly #content = new Map<number, ContentState>();
+  #messageId: string | undefined;
+  #outcome: ClaudeOutcome = { kind: "open" };
+  #stopped = false;
+
+  constructor(out: InferenceOutput) {
+    this.#out = out;
+  }
+
+  /** How the message ended so far (`open` until `message_stop` or an `error`). */
+  get outcome(): ClaudeOutcome {
+    if (this.#outcome.kind === "open" && this.#stopped) return { kind: "completed" };
+    return this.#outcome;
+  }
+
+  #meta(block: Block | undefined): GeppettoEvent["meta"] {
+    return block === undefined ? { id: "", seq: 0 } : { id: "", seq: 0, blockId: block.id };
+  }
+
+  #adopt(state: ContentState, index: number): void {
+    const block = this.#out.lastBlock;
+    state.block = block;
+    if (!block) return;
+    if (this.#messageId !== undefined) this.#out.annotate(block, KeyAnthropicMessageId, this.#messageId);
+    this.#out.annotate(block, KeyAnthropicContentIndex, index);
+  }
+
+  /** Handles one parsed stream event. `ping` and unknown event types are ignored. */
+  handle(event: AnthropicStreamEvent): void {
+    switch (event.type) {
+      case "message_start": {
+        const message = event.message ?? {};
+        if (message.id) {
+          this.#messageId = message.id;
+          this.#out.ids({ responseId: message.id });
+        }
+        if (message.model) this.#out.setModel(message.model);
+        if (message.usage) this.#out.usage(usageFromAnthropic(message.usage));
+        return;
+      }
+      case "content_block_start":
+        if (event.index !== undefined && event.content_block) this.#start(event.index, event.content_block);
+        return;
+      case "content_block_delta":
+        if (event.index !== undefined) this.#delta(event.index, event);
+        return;
+      case "content_block_stop":
+        if (event.index !== undefined) this.#stop(event.index);
+        return;
+      case "message_delta": {
+        if (event.usage) this.#out.usage(usageFromAnthropic(event.usage));
+        const stopReason = event.delta?.stop_reason;
+        if (stopReason) {
+          this.#out.stop(stopReason, finishClassOf(stopReason));
+          this.#stopped = true;
+        }
+        return;
+      }
+      case "message_stop":
+        if (this.#outcome.kind === "open") this.#outcome = { kind: "completed" };
+        return;
+      case "error":
+        this.#outcome = { kind: "failed", error: anthropicStreamError(event.error ?? {}) };
+        return;
+      default:
+        return;
+    }
+  }
+
+  #start(index: number, content: AnthropicContentBlock): void {
+    const state: ContentState = { type: content.type, json: [], citations: [] };
+    this.#content.set(index, state);
+    switch (content.type) {
+      case "text":
+        this.#out.endText();
+        if (typeof content.text === "string" && content.text.length > 0) {
+          this.#out.text(content.text);
+          this.#adopt(state, index);
+        }
+        return;
+      case "thinking":
+        this.#out.endReasoning();
+        this.#out.reasoning("", {});
+        this.#adopt(state, index);
+        if (typeof content.thinking === "string" && content.thinking.length > 0) {
+          this.#out.reasoning(content.thinking);
+        }
+        if (typeof content.signature === "string" && content.signature.length > 0) {
+          this.#out.updateReasoning({ signature: content.signature });
+        }
+        this.#out.emit({ type: "info", message: "thinking-started", meta: this.#meta(state.block) });
+        return;
+      case "redacted_thinking":
+        this.#out.reasoningBlock({ redacted: true, encryptedContent: String(content.data ?? "") });
+        this.#adopt(state, index);
+        return;
+      case "tool_use":
+        this.#out.toolCallStart(index, { id: String(content.id ?? ""), name: String(content.name ?? "") });
+        this.#adopt(state, index);
+        return;
+      default:
+        this.#out.other(`${ANTHROPIC_OTHER_PREFIX}${content.type}`, content);
+        this.#adopt(state, index);
+        if (content.type === "web_search_tool_result") {
+          const done: GeppettoEvent = {
+            type: "web-search-done",
+            itemId: String(content.tool_use_id ?? ""),
+            meta: this.#meta(state.block),
+          };
+          const sources = sourcesOf(content.content);
+          if (sources !== undefined) done.sources = sources;
+          this.#out.emit(done);
+        }
+    }
+  }
+
+  #delta(index: number, event: AnthropicStreamEvent): void {
+    const state = this.#content.get(index);
+    const delta = event.delta;
+    if (!state || !delta) return;
+    switch (delta.type) {
+      case "text_delta":
+        if (!delta.text) return;
+        this.#out.text(delta.text);
+        if (!state.block) this.#adopt(state, index);
+        return;
+      case "thinking_delta":
+        if (delta.thinking) this.#out.reasoning(delta.thinking);
+        return;
+      case "signature_delta":
+        if (state.block?.kind === "reasoning") {
+          state.block.payload.signature = (state.block.payload.signature ?? "") + (delta.signature ?? "");
+        }
+        return;
+      case "input_json_delta":
+        if (!delta.partial_json) return;
+        if (state.type === "tool_use") this.#out.toolCallArguments(index, delta.partial_json);
+        else state.json.push(delta.partial_json);
+        return;
+      case "citations_delta":
+        if (delta.citation) this.#citation(state, delta.citation);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #citation(state: ContentState, citation: JsonObject): void {
+    state.citations.push(citation);
+    const event: GeppettoEvent = { type: "citation", data: citation, meta: this.#meta(state.block) };
+    if (typeof citation.url === "string") event.url = citation.url;
+    if (typeof citation.title === "string") event.title = citation.title;
+    if (typeof citation.cited_text === "string") event.citedText = citation.cited_text;
+    this.#out.emit(event);
+  }
+
+  #stop(index: number): void {
+    const state = this.#content.get(index);
+    if (!state) return;
+    switch (state.type) {
+      case "text":
+        this.#out.endText();
+        // Citations arrive before the text they cite; they are kept once the block has text.
+        if (state.citations.length > 0 && state.block) {
+          this.#out.annotate(state.block, KeyAnthropicCitations, state.citations);
+        }
+        return;
+      case "thinking":
+        this.#out.endReasoning();
+        this.#out.emit({ type: "info", message: "thinking-ended", meta: this.#meta(state.block) });
+        return;
+      case "tool_use":
+        this.#out.toolCallEnd(index);
+        return;
+      default: {
+        const block = state.block;
+        if (block?.kind !== "other" || state.json.length === 0) return;
+        const data = block.payload.data as JsonObject;
+        try {
+          data.input = JSON.parse(state.json.join("")) as JsonValue;
+        } catch {
+          data.input = state.json.join("");
+        }
+        if (data.type === "server_tool_use" && data.name === "web_search") {
+          const input = data.input;
+          const started: GeppettoEvent = {
+            type: "web-search-started",
+            itemId: String(data.id ?? ""),
+            meta: this.#meta(block),
+          };
+          if (
+            typeof input === "object" &&
+            input !== null &&
+            !Array.isArray(input) &&
+            typeof input.query === "string"
+          ) {
+            started.query = input.query;
+          }
+          this.#out.emit(started);
+        }
+      }
+    }
+  }
+
+  /**
+   * Handles a whole (non-streaming) message by replaying it as stream events.
+   *
+   * @example
+   * handler.handleMessage(await response.json());
+   */
+  handleMessage(message: AnthropicResponseMessage): void {
+    this.handle({ type: "message_start", message: { ...message, content: [] } });
+    (message.content ?? []).forEach((content, index) => {
+      switch (content.type) {
+        case "text":
+          this.handle({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
+          this.handle({
+            type: "content_block_delta",
+            index,
+            delta: { type: "text_delta", text: String(content.text) },
+          });
+          if (Array.isArray(content.citations)) {
+            for (const citation of content.citations as JsonObject[]) {
+              this.handle({
+                type: "content_block_delta",
+                index,
+                delta: { type: "citations_delta", citation },
+              });
+            }
+          }
+          break;
+        case "tool_use":
+        case "server_tool_use": {
+          this.handle({ type: "content_block_start", index, content_block: { ...content, input: {} } });
+          const partial = JSON.stringify(content.input ?? {});
+          this.handle({
+            type: "content_block_delta",
+            index,
+            delta: { type: "input_json_delta", partial_json: partial },
+          });
+          break;
+        }
+        default:
+          this.handle({ type: "content_block_start", index, content_block: content });
+      }
+      this.handle({ type: "content_block_stop", index });
+    });
+    const delta: NonNullable<AnthropicStreamEvent["delta"]> = { stop_reason: message.stop_reason ?? null };
+    this.handle({ type: "message_delta", delta, ...(message.usage ? { usage: message.usage } : {}) });
+    this.handle({ type: "message_stop" });
+  }
+}

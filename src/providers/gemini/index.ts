@@ -1,0 +1,46 @@
+/**
+ * The Gemini provider: `createGeminiEngine` for the Gemini API (`generateContent` / `streamGenerateContent`),
+ * with the request builder and stream handler it is made of.
+ *
+ * @example
+ * import { createGeminiEngine } from "geppetto/providers/gemini";
+ * const engine = createGeminiEngine({ model: "gemini-2.5-flash" });
+ */
+export {
+  type GeminiInferenceConfig,
+  geminiInferenceConfigSchema,
+  KeyGeminiInferenceConfig,
+  resolveGeminiInferenceConfig,
+} from "./config.ts";
+export {
+  createGeminiEngine,
+  GEMINI_DEFAULT_BASE_URL,
+  GeminiEngine,
+  type GeminiEngineOptions,
+} from "./engine.ts";
+export {
+  blockReasonName,
+  finishReasonName,
+  geminiErrorFields,
+  geminiFinishClass,
+  usageFromGemini,
+} from "./finish.ts";
+export {
+  GEMINI_PART_TYPE,
+  GEMINI_PROVIDER,
+  geminiCallId,
+  KeyGeminiCallId,
+  KeyGeminiResponseId,
+  KeyGeminiThoughtSignature,
+  KeyGeminiTrailingSignature,
+} from "./metadata.ts";
+export { PartialArgsAssembler, parseJsonPath } from "./partial-args.ts";
+export {
+  buildGeminiRequest,
+  FOREIGN_CALL_SIGNATURE,
+  type GeminiRequest,
+  type GeminiRequestOptions,
+  geminiPath,
+} from "./request.ts";
+export { GeminiStreamHandler } from "./stream.ts";
+export type * from "./wire.ts";

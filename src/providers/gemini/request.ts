@@ -1,0 +1,359 @@
+/**
+ * Turn → Gemini `generateContent` request body.
+ *
+ * System blocks become `systemInstruction`; user blocks and tool results (`functionResponse`) are `user`
+ * contents; answer text, function calls, thoughts and raw Gemini parts are `model` contents. Consecutive blocks
+ * of one role share one content, so parallel function calls and their responses travel together.
+ *
+ * Thought signatures go back on the part they came with (see `metadata.ts`): on the text or functionCall part
+ * of the block, as an empty text part after it, or on a thought part (`payload.signature`).
+ *
+ * Cross-provider policy: reasoning made by another provider is dropped (Gemini cannot verify it) and so are
+ * `other` blocks that are not Gemini parts; both are reported as warnings. Tool call ids are kept in the Turn;
+ * on the wire Gemini pairs calls and responses by name and order, so only ids Gemini gave are sent. Gemini 3
+ * models reject a model step whose first function call has no signature; for calls made by another provider
+ * the builder sends Google's documented placeholder ({@link FOREIGN_CALL_SIGNATURE}) on those models.
+ */
+import { CallerError } from "../../engine/errors.ts";
+import {
+  type InferenceConfig,
+  type ReasoningEffort,
+  resolveInferenceConfig,
+  resolveToolConfig,
+  type ToolConfig,
+} from "../../engine/inference-config.ts";
+import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { ToolDescription } from "../../engine/tools.ts";
+import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
+import { KeyBlockMetaProvider } from "../../turns/keys.ts";
+import type { Block, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
+import { type GeminiInferenceConfig, resolveGeminiInferenceConfig } from "./config.ts";
+import {
+  GEMINI_PART_TYPE,
+  GEMINI_PROVIDER,
+  KeyGeminiCallId,
+  KeyGeminiThoughtSignature,
+  KeyGeminiTrailingSignature,
+} from "./metadata.ts";
+import type { GeminiContent, GeminiFunctionResponse, GeminiPart, GeminiRequestBody } from "./wire.ts";
+
+/**
+ * The placeholder signature Google documents for function calls that did not come from Gemini (a conversation
+ * moved from another model): it tells Gemini 3 to skip signature validation for that call.
+ */
+export const FOREIGN_CALL_SIGNATURE = "skip_thought_signature_validator";
+
+/** What the request builder needs besides the Turn. */
+export interface GeminiRequestOptions {
+  /** The model; Gemini 3 models get {@link FOREIGN_CALL_SIGNATURE} on unsigned first calls of a step. */
+  model?: string;
+  /** Function tools offered to the model (compiled for the `gemini` dialect). */
+  tools?: ToolDescription[];
+  /** Engine defaults; Turn.data overrides them per field. */
+  inference?: InferenceConfig;
+  gemini?: GeminiInferenceConfig;
+  toolConfig?: ToolConfig;
+  structuredOutput?: StructuredOutputConfig;
+}
+
+/** A request body plus what the builder had to leave out. */
+export interface GeminiRequest {
+  body: GeminiRequestBody;
+  /** Settings or blocks that could not be sent, as readable messages (the engine publishes them). */
+  warnings: string[];
+}
+
+/** Where Gemini's Files API files live (a `files/abc` id becomes a URI under it). */
+const FILES_BASE = "https://generativelanguage.googleapis.com/v1beta/";
+
+/**
+ * The path of a model method: `/models/{model}:generateContent`, `…:streamGenerateContent?alt=sse`, or the
+ * JSON-array stream (`…:streamGenerateContent`, no `alt`). A model already prefixed (`models/…`,
+ * `tunedModels/…`) keeps its prefix.
+ *
+ * @example
+ * geminiPath("gemini-2.5-flash", "sse") // "/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+ */
+export function geminiPath(model: string, mode: "sse" | "json-array" | "none"): string {
+  const name = /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
+  if (mode === "none") return `/${name}:generateContent`;
+  return `/${name}:streamGenerateContent${mode === "sse" ? "?alt=sse" : ""}`;
+}
+
+function imagePart(image: ImagePart, where: string): GeminiPart {
+  if (image.data !== undefined) return { inlineData: { mimeType: image.mediaType, data: image.data } };
+  const uri = image.url ?? (image.fileId?.startsWith("files/") ? FILES_BASE + image.fileId : image.fileId);
+  if (uri === undefined) throw new CallerError(`${where}: image has none of data, url or fileId`);
+  return { fileData: { mimeType: image.mediaType, fileUri: uri } };
+}
+
+function userParts(text: string, images: ImagePart[] | undefined, where: string): GeminiPart[] {
+  const parts: GeminiPart[] = [];
+  if (text.length > 0) parts.push({ text });
+  (images ?? []).forEach((image, index) => {
+    parts.push(imagePart(image, `${where}.payload.images[${index}]`));
+  });
+  return parts;
+}
+
+function withSignature(part: GeminiPart, signature: string | undefined): GeminiPart {
+  if (signature !== undefined) part.thoughtSignature = signature;
+  return part;
+}
+
+function fromGemini(block: Block): boolean {
+  return KeyBlockMetaProvider.get(block) === GEMINI_PROVIDER;
+}
+
+/** The `response` object of a functionResponse: `{output}` on success, `{error}` on failure (Gemini's advice). */
+function functionResponseBody(result: JsonValue, error: string | undefined): JsonObject {
+  if (error !== undefined) return { error };
+  return { output: result };
+}
+
+/** The tool calls of a Turn by id (tool results look up their call's name and provider id). */
+type CallsById = Map<string, ToolCallBlock>;
+
+function toolNameFor(block: ToolUseBlock, calls: CallsById, index: number): string {
+  if (block.payload.name) return block.payload.name;
+  const callId = block.payload.id;
+  const call = calls.get(callId);
+  if (call) return call.payload.name;
+  throw new CallerError(
+    `turn.blocks[${index}] (tool_use ${JSON.stringify(callId)}): Gemini needs the tool name; set payload.name ` +
+      "or keep the matching tool_call block in the Turn",
+  );
+}
+
+/** The parts one block contributes, with the role they go under (undefined: nothing to send). */
+function blockParts(
+  calls: CallsById,
+  block: Block,
+  index: number,
+  warnings: string[],
+): { role: "user" | "model"; parts: GeminiPart[] } | undefined {
+  const where = `turn.blocks[${index}]`;
+  const own = fromGemini(block);
+  const signature = own ? KeyGeminiThoughtSignature.get(block) : undefined;
+  let result: { role: "user" | "model"; parts: GeminiPart[] } | undefined;
+  switch (block.kind) {
+    case "system":
+      return undefined;
+    case "user":
+      result = { role: "user", parts: userParts(block.payload.text, block.payload.images, where) };
+      break;
+    case "llm_text":
+      // Gemini rejects empty text parts unless they carry a signature.
+      if (block.payload.text.length === 0 && signature === undefined) result = { role: "model", parts: [] };
+      else result = { role: "model", parts: [withSignature({ text: block.payload.text }, signature)] };
+      break;
+    case "reasoning": {
+      if (!own) {
+        warnings.push(
+          `${where}: reasoning from ${KeyBlockMetaProvider.get(block) ?? "another provider"} dropped`,
+        );
+        return undefined;
+      }
+      const { text, signature: thoughtSignature } = block.payload;
+      if (!text && thoughtSignature === undefined) break;
+      result = {
+        role: "model",
+        parts: [withSignature({ text: text ?? "", thought: true }, thoughtSignature)],
+      };
+      break;
+    }
+    case "tool_call": {
+      const { payload } = block;
+      const call: JsonObject = { name: payload.name, args: payload.args };
+      if (payload.argsText !== undefined)
+        warnings.push(`${where}: arguments were not a JSON object; sent as parsed`);
+      const callId = own ? KeyGeminiCallId.get(block) : undefined;
+      if (callId !== undefined) call.id = callId;
+      result = { role: "model", parts: [withSignature({ functionCall: call }, signature)] };
+      break;
+    }
+    case "tool_use": {
+      const { payload } = block;
+      const response: GeminiFunctionResponse = {
+        name: toolNameFor(block, calls, index),
+        response: functionResponseBody(payload.result, payload.error),
+      };
+      const call = calls.get(payload.id);
+      const callId = call && fromGemini(call) ? KeyGeminiCallId.get(call) : undefined;
+      if (callId !== undefined) response.id = callId;
+      result = { role: "user", parts: [{ functionResponse: response }] };
+      break;
+    }
+    case "other": {
+      if (own && block.payload.type === GEMINI_PART_TYPE && isJsonObject(block.payload.data)) {
+        result = { role: "model", parts: [{ ...block.payload.data }] };
+        break;
+      }
+      warnings.push(`${where}: ${block.payload.type} block has no Gemini form; dropped`);
+      return undefined;
+    }
+  }
+  if (!result) return undefined;
+  const trailing = own ? KeyGeminiTrailingSignature.get(block) : undefined;
+  if (trailing !== undefined) result.parts.push({ text: "", thoughtSignature: trailing });
+  return result.parts.length > 0 ? result : undefined;
+}
+
+function contentsOf(turn: Turn, warnings: string[]): { contents: GeminiContent[]; system: GeminiPart[] } {
+  const contents: GeminiContent[] = [];
+  const system: GeminiPart[] = [];
+  const calls: CallsById = new Map();
+  for (const block of turn.blocks) if (block.kind === "tool_call") calls.set(block.payload.id, block);
+  turn.blocks.forEach((block, index) => {
+    if (block.kind === "system") {
+      if (block.payload.text.length > 0) system.push({ text: block.payload.text });
+      if (block.payload.images?.length)
+        warnings.push(`turn.blocks[${index}]: images in a system block dropped`);
+      return;
+    }
+    const entry = blockParts(calls, block, index, warnings);
+    if (!entry) return;
+    const last = contents[contents.length - 1];
+    if (last && last.role === entry.role) last.parts.push(...entry.parts);
+    else contents.push({ role: entry.role, parts: entry.parts });
+  });
+  return { contents, system };
+}
+
+/** Gemini 3 `thinkingLevel` for a reasoning effort; `none` becomes `thinkingBudget: 0`. */
+const THINKING_LEVELS: Record<ReasoningEffort, string | undefined> = {
+  none: undefined,
+  minimal: "minimal",
+  low: "low",
+  medium: "medium",
+  high: "high",
+  xhigh: "high",
+};
+
+function thinkingConfig(inference: InferenceConfig, warnings: string[]): JsonObject | undefined {
+  const config: JsonObject = {};
+  if (inference.thinkingBudget !== undefined) {
+    config.thinkingBudget = inference.thinkingBudget;
+    if (inference.reasoningEffort !== undefined) {
+      warnings.push("reasoningEffort ignored: thinkingBudget is set (Gemini accepts only one of them)");
+    }
+  } else if (inference.reasoningEffort === "none") {
+    config.thinkingBudget = 0;
+  } else if (inference.reasoningEffort !== undefined) {
+    config.thinkingLevel = THINKING_LEVELS[inference.reasoningEffort] ?? "high";
+  }
+  if (inference.includeThoughts !== undefined) config.includeThoughts = inference.includeThoughts;
+  return Object.keys(config).length > 0 ? config : undefined;
+}
+
+function generationConfig(
+  inference: InferenceConfig,
+  gemini: GeminiInferenceConfig,
+  structured: StructuredOutputConfig | undefined,
+  warnings: string[],
+): JsonObject {
+  const config: JsonObject = {};
+  if (inference.temperature !== undefined) config.temperature = inference.temperature;
+  if (inference.topP !== undefined) config.topP = inference.topP;
+  if (gemini.topK !== undefined) config.topK = gemini.topK;
+  if (inference.maxResponseTokens !== undefined) config.maxOutputTokens = inference.maxResponseTokens;
+  if (inference.stop !== undefined && inference.stop.length > 0) config.stopSequences = inference.stop;
+  if (inference.seed !== undefined) config.seed = inference.seed;
+  if (gemini.presencePenalty !== undefined) config.presencePenalty = gemini.presencePenalty;
+  if (gemini.frequencyPenalty !== undefined) config.frequencyPenalty = gemini.frequencyPenalty;
+  if (gemini.responseModalities !== undefined) config.responseModalities = gemini.responseModalities;
+  if (gemini.mediaResolution !== undefined) config.mediaResolution = gemini.mediaResolution;
+  const thinking = thinkingConfig(inference, warnings);
+  if (thinking) config.thinkingConfig = thinking;
+  if (structured) {
+    config.responseMimeType = "application/json";
+    config.responseJsonSchema = structured.schema as JsonObject;
+  }
+  return config;
+}
+
+function toolsAndConfig(
+  tools: ToolDescription[],
+  toolConfig: ToolConfig,
+  gemini: GeminiInferenceConfig,
+  warnings: string[],
+): Pick<GeminiRequestBody, "tools" | "toolConfig"> {
+  if (toolConfig.enabled === false) return {};
+  const allowed = toolConfig.allowedTools;
+  const offered = allowed ? tools.filter((tool) => allowed.includes(tool.name)) : tools;
+  if (offered.length === 0) return {};
+  const declarations = offered.map((tool) => {
+    const declaration: JsonObject = { name: tool.name, description: tool.description };
+    if (Object.keys(tool.parameters).length > 0) declaration.parameters = tool.parameters;
+    return declaration;
+  });
+  const calling: JsonObject = {};
+  const choice = toolConfig.toolChoice;
+  if (choice === "auto") calling.mode = "AUTO";
+  else if (choice === "none") calling.mode = "NONE";
+  else if (choice === "required") calling.mode = "ANY";
+  else if (choice !== undefined) {
+    if (!offered.some((tool) => tool.name === choice.name)) {
+      throw new CallerError(`toolChoice names ${JSON.stringify(choice.name)}, which is not an offered tool`, {
+        code: "invalid_tool_choice",
+      });
+    }
+    calling.mode = "ANY";
+    calling.allowedFunctionNames = [choice.name];
+  }
+  if (calling.mode === "ANY" && allowed && calling.allowedFunctionNames === undefined) {
+    calling.allowedFunctionNames = offered.map((tool) => tool.name);
+  }
+  if (gemini.streamFunctionCallArguments) calling.streamFunctionCallArguments = true;
+  if (toolConfig.parallelToolCalls === false) {
+    warnings.push("parallelToolCalls=false ignored: Gemini has no switch for parallel function calls");
+  }
+  const result: Pick<GeminiRequestBody, "tools" | "toolConfig"> = {
+    tools: [{ functionDeclarations: declarations }],
+  };
+  if (Object.keys(calling).length > 0) result.toolConfig = { functionCallingConfig: calling };
+  return result;
+}
+
+/** True for models that validate thought signatures on function calls (Gemini 3 and later). */
+function needsCallSignatures(model: string): boolean {
+  const match = /gemini-(\d+)/.exec(model);
+  return match !== null && Number(match[1]) >= 3;
+}
+
+/** Puts the placeholder signature on the first function call of every model content that has none. */
+function signFirstCalls(contents: GeminiContent[]): void {
+  for (const content of contents) {
+    if (content.role !== "model") continue;
+    const first = content.parts.find((part) => part.functionCall !== undefined);
+    if (first && first.thoughtSignature === undefined) first.thoughtSignature = FOREIGN_CALL_SIGNATURE;
+  }
+}
+
+/**
+ * Builds the request body for a Turn.
+ *
+ * @example
+ * const { body } = buildGeminiRequest(newTurn([newUserTextBlock("Hi")]), { inference: { temperature: 0.2 } });
+ * body.contents // [{ role: "user", parts: [{ text: "Hi" }] }]
+ */
+export function buildGeminiRequest(turn: Turn, options: GeminiRequestOptions = {}): GeminiRequest {
+  const warnings: string[] = [];
+  const inference = resolveInferenceConfig(turn, options.inference);
+  const gemini = resolveGeminiInferenceConfig(turn, options.gemini);
+  const toolConfig = resolveToolConfig(turn, options.toolConfig);
+  const structured = resolveStructuredOutput(turn, options.structuredOutput);
+  if (structured.ignored) {
+    warnings.push(`structured output ignored: ${structured.ignored.problems.join("; ")}`);
+  }
+  const { contents, system } = contentsOf(turn, warnings);
+  if (options.model !== undefined && needsCallSignatures(options.model)) signFirstCalls(contents);
+  const body: GeminiRequestBody = { contents };
+  if (system.length > 0) body.systemInstruction = { parts: system };
+  Object.assign(body, toolsAndConfig(options.tools ?? [], toolConfig, gemini, warnings));
+  const config = generationConfig(inference, gemini, structured.config, warnings);
+  if (Object.keys(config).length > 0) body.generationConfig = config;
+  if (gemini.safetySettings !== undefined) body.safetySettings = gemini.safetySettings as JsonObject[];
+  if (gemini.cachedContent !== undefined) body.cachedContent = gemini.cachedContent;
+  return { body, warnings };
+}

@@ -1,0 +1,157 @@
+/**
+ * Wire conformance: every recorded Ollama file is replayed over real HTTP by the local provider server and the
+ * engine's result is checked against the manifest's expected result.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
+import { ProviderError } from "../../engine/errors.ts";
+import { CollectingSink, RunContext } from "../../events/context.ts";
+import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
+import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
+import type { ReasoningPayload } from "../../turns/types.ts";
+import { createOllamaEngine, type OllamaEngineOptions } from "./engine.ts";
+import { KeyOllamaCallId, KeyOllamaTimings } from "./metadata.ts";
+
+const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/ollama/", import.meta.url));
+const fixture = (name: string) => join(FIXTURES, name);
+
+let server: ProviderServer;
+beforeAll(async () => {
+  server = await startProviderServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(() => {
+  server.requests.length = 0;
+});
+
+function engine(options: Partial<OllamaEngineOptions> = {}) {
+  return createOllamaEngine({
+    model: "gemma3:1b",
+    baseURL: server.baseURL("ollama"),
+    client: { maxRetries: 0 },
+    env: {},
+    ...options,
+  });
+}
+
+async function replay(name: string, options: Partial<OllamaEngineOptions> = {}) {
+  server.respond({ fixture: fixture(name) });
+  const sink = new CollectingSink();
+  const turn = await engine(options).runInference(
+    newTurn([newUserTextBlock("Count from 1 to 5")]),
+    RunContext.background().withSinks(sink),
+  );
+  const reasoning = turn.blocks.filter((block) => block.kind === "reasoning").map((block) => block.payload);
+  return {
+    turn,
+    sink,
+    reasoning: reasoning as ReasoningPayload[],
+    result: KeyInferenceResult.get(turn) as InferenceResult,
+    calls: pendingToolCalls(turn),
+  };
+}
+
+describe("Ollama conformance (recorded streams over HTTP)", () => {
+  it("chat-stream.jsonl and chat-stream.httprr.txt", async () => {
+    for (const name of ["chat-stream.jsonl", "chat-stream.httprr.txt"]) {
+      const { turn, result, sink } = await replay(name);
+      expect(assistantText(turn)).toBe("Okay, here we go!\n\n1, 2, 3, 4, 5\n");
+      expect(result).toMatchObject({
+        provider: "ollama",
+        model: "gemma3:1b",
+        stopReason: "stop",
+        finishClass: "completed",
+        truncated: false,
+        usage: { inputTokens: 16, outputTokens: 22, totalTokens: 38 },
+      });
+      expect(KeyOllamaTimings.get(turn)).toMatchObject({
+        totalMs: 171.946792,
+        loadMs: 38.47325,
+        promptEvalMs: 27.60825,
+        evalMs: 105.611917,
+      });
+      expect(sink.ofType("partial").length).toBeGreaterThan(10);
+      const request = server.requests.at(-1)!;
+      expect(request.path).toBe("/api/chat");
+      expect(request.headers.authorization).toBeUndefined();
+      expect(request.body).toEqual({
+        model: "gemma3:1b",
+        messages: [{ role: "user", content: "Count from 1 to 5" }],
+        stream: true,
+      });
+    }
+  });
+
+  it("chat-stream-length.jsonl and .httprr.txt: done_reason=length is truncated, non-ASCII kept", async () => {
+    for (const name of ["chat-stream-length.jsonl", "chat-stream-length.httprr.txt"]) {
+      const { turn, result } = await replay(name);
+      const text = assistantText(turn);
+      expect(text.startsWith("Hello there! I’m doing well, thanks for asking.")).toBe(true);
+      expect(text.endsWith("ready to help you with whatever you need. 😊 ")).toBe(true);
+      expect(result).toMatchObject({
+        stopReason: "length",
+        finishClass: "max_tokens",
+        truncated: true,
+        usage: { inputTokens: 15, outputTokens: 50 },
+      });
+    }
+  });
+
+  it("cloud-stream-thinking.jsonl and .httprr.txt: thinking deltas, then content", async () => {
+    for (const name of ["cloud-stream-thinking.jsonl", "cloud-stream-thinking.httprr.txt"]) {
+      const { turn, result, reasoning, sink } = await replay(name, { model: "gpt-oss:120b" });
+      expect(reasoning).toHaveLength(1);
+      expect(reasoning[0]!.text).toBe(
+        'User asks: "Count from 1 to 5". Simple. Respond with numbers: 1 2 3 4 5. Possibly each on separate line. Provide answer.',
+      );
+      expect(assistantText(turn)).toBe("1  \n2  \n3  \n4  \n5");
+      expect(turn.blocks.map((block) => block.kind)).toEqual(["user", "reasoning", "llm_text"]);
+      expect(sink.ofType("partial-thinking").length).toBeGreaterThan(5);
+      expect(result).toMatchObject({
+        model: "gpt-oss:120b",
+        stopReason: "stop",
+        finishClass: "completed",
+        usage: { inputTokens: 74, outputTokens: 57 },
+      });
+    }
+  });
+
+  it("cloud-tool-call-thinking.json (stream:false): thinking and a tool call with its id", async () => {
+    const { calls, reasoning, result, sink } = await replay("cloud-tool-call-thinking.json", {
+      model: "gpt-oss:120b",
+      stream: false,
+    });
+    expect(reasoning[0]!.text).toBe("User asks about weather in San Francisco. Use function getWeather.");
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.payload).toEqual({
+      id: "call_mo1wm122",
+      name: "getWeather",
+      args: { location: "San Francisco, CA" },
+    });
+    expect(KeyOllamaCallId.get(calls[0]!)).toBe("call_mo1wm122");
+    expect(sink.ofType("tool-call")).toHaveLength(1);
+    expect(result).toMatchObject({
+      stopReason: "stop",
+      finishClass: "tool_calls_pending",
+      usage: { inputTokens: 145, outputTokens: 44 },
+    });
+    expect(server.requests[0]!.body).toMatchObject({ stream: false });
+  });
+
+  it("error-tools-unsupported.json and .httprr.txt: an {error} body is a ProviderError", async () => {
+    for (const name of ["error-tools-unsupported.json", "error-tools-unsupported.httprr.txt"]) {
+      server.respond({ fixture: fixture(name) });
+      const error = (await engine({ stream: false })
+        .runInference(newTurn([newUserTextBlock("Which date do we have today?")]), RunContext.background())
+        .catch((caught: unknown) => caught)) as ProviderError;
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error.status).toBe(400);
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain("registry.ollama.ai/library/gemma3:1b does not support tools");
+    }
+  });
+});

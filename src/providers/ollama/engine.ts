@@ -1,0 +1,142 @@
+/**
+ * The Ollama engine: Turn → `POST /api/chat` → blocks and events, over the shared transport (NDJSON stream).
+ */
+import type { Engine } from "../../engine/engine.ts";
+import { CallerError, ProviderError } from "../../engine/errors.ts";
+import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { toolsFromContext } from "../../engine/tools.ts";
+import type { RunContext } from "../../events/context.ts";
+import type { Turn } from "../../turns/types.ts";
+import type { ProviderEngineOptions } from "../options.ts";
+import { type BackoffOptions, HttpTransport, type RawTap } from "../transport/index.ts";
+import type { OllamaInferenceConfig } from "./config.ts";
+import { KeyOllamaTimings, OLLAMA_PROVIDER } from "./metadata.ts";
+import { buildOllamaRequest, type OllamaRequest } from "./request.ts";
+import { OllamaStreamHandler } from "./stream.ts";
+import type { OllamaChatChunk } from "./wire.ts";
+
+/** Where a local Ollama listens by default. */
+export const OLLAMA_DEFAULT_BASE_URL = "http://127.0.0.1:11434";
+
+/** Options of {@link createOllamaEngine}. */
+export interface OllamaEngineOptions extends ProviderEngineOptions {
+  /** Ollama-only defaults (top_k, num_ctx, keep_alive, raw options); Turn.data overrides them per field. */
+  ollama?: OllamaInferenceConfig;
+  /** Records the raw wire exchange (see `createFixtureTap`). */
+  tap?: RawTap;
+  /** Retry backoff tuning (tests use small delays). */
+  backoff?: BackoffOptions;
+}
+
+/**
+ * The base URL from `OLLAMA_HOST` (or `baseURL`) as Ollama reads it: a scheme is optional (http), and without
+ * a scheme so is the port (11434). Empty gives the default local server.
+ *
+ * @example
+ * ollamaBaseURL("0.0.0.0") // "http://0.0.0.0:11434"
+ * ollamaBaseURL("https://ollama.com") // "https://ollama.com"
+ */
+export function ollamaBaseURL(host: string | undefined): string {
+  const value = host?.trim();
+  if (!value) return OLLAMA_DEFAULT_BASE_URL;
+  const withScheme = /^[a-z]+:\/\//i.test(value) ? value : `http://${value}`;
+  const url = new URL(withScheme);
+  if (!url.port && !/^[a-z]+:\/\//i.test(value)) url.port = "11434";
+  return url.toString().replace(/\/$/, "");
+}
+
+/**
+ * An engine for Ollama's native chat API (`--ai-api-type ollama`).
+ *
+ * The server comes from `baseURL`, `OLLAMA_HOST` or `http://127.0.0.1:11434` (a host without scheme is read as
+ * Ollama reads `OLLAMA_HOST`). No key is needed for a local
+ * server; `apiKey` or `OLLAMA_API_KEY` is sent as a bearer token (Ollama Cloud).
+ *
+ * @example
+ * const engine = createOllamaEngine({ model: "qwen3:8b", inference: { reasoningEffort: "low" } });
+ * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
+ */
+export function createOllamaEngine(options: OllamaEngineOptions): Engine {
+  return new OllamaEngine(options);
+}
+
+/** See {@link createOllamaEngine}. */
+export class OllamaEngine implements Engine {
+  readonly #options: OllamaEngineOptions;
+  readonly #transport: HttpTransport;
+
+  constructor(options: OllamaEngineOptions) {
+    if (!options.model) throw new CallerError("createOllamaEngine: options.model is required");
+    this.#options = options;
+    const env = options.env ?? process.env;
+    const apiKey = options.apiKey ?? env.OLLAMA_API_KEY;
+    const headers: Record<string, string> = { ...options.headers };
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    this.#transport = new HttpTransport({
+      provider: OLLAMA_PROVIDER,
+      baseURL: ollamaBaseURL(options.baseURL ?? env.OLLAMA_HOST),
+      headers,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.client ? { client: options.client } : {}),
+      ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+    });
+  }
+
+  /** The request body this engine would send for a Turn (for inspection and golden tests). */
+  buildRequest(turn: Turn, ctx: RunContext): OllamaRequest {
+    const options = this.#options;
+    return buildOllamaRequest(turn, {
+      model: options.model,
+      stream: options.stream ?? true,
+      tools: toolsFromContext(ctx, "json-schema"),
+      ...(options.inference ? { inference: options.inference } : {}),
+      ...(options.ollama ? { ollama: options.ollama } : {}),
+      ...(options.tools ? { toolConfig: options.tools } : {}),
+      ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
+    });
+  }
+
+  async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
+    const { body, warnings } = this.buildRequest(turn, ctx);
+    const out = new InferenceOutput(ctx, turn, { provider: OLLAMA_PROVIDER, model: this.#options.model });
+    out.start();
+    for (const message of warnings)
+      out.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
+    const handler = new OllamaStreamHandler(out);
+    try {
+      if (body.stream) {
+        const response = await this.#transport.stream(
+          { path: "/api/chat", body, signal: ctx.signal },
+          "application/x-ndjson",
+        );
+        out.ids({ requestId: response.requestId });
+        await response.ndjson((line) => handler.handle(JSON.parse(line) as OllamaChatChunk));
+      } else {
+        const response = await this.#transport.postJson<OllamaChatChunk>({
+          path: "/api/chat",
+          body,
+          signal: ctx.signal,
+        });
+        out.ids({ requestId: response.requestId });
+        handler.handle(response.body);
+      }
+    } catch (error) {
+      if (ctx.signal.aborted || isAbort(error, ctx.signal)) return out.interrupt();
+      throw out.fail(error);
+    }
+    if (!handler.done) {
+      if (ctx.signal.aborted) return out.interrupt();
+      throw out.fail(
+        new ProviderError(
+          "Ollama: the stream ended before its done line",
+          { provider: OLLAMA_PROVIDER },
+          { code: "stream_interrupted", retryable: true },
+        ),
+      );
+    }
+    const finished = out.finish();
+    const timings = handler.timings;
+    return timings ? KeyOllamaTimings.set(finished, timings) : finished;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The Ollama provider: `createOllamaEngine` for Ollama's native `/api/chat` (NDJSON streaming), with the request
+ * builder and stream handler it is made of.
+ *
+ * @example
+ * import { createOllamaEngine } from "geppetto/providers/ollama";
+ * const engine = createOllamaEngine({ model: "llama3.2" });
+ */
+export {
+  KeyOllamaInferenceConfig,
+  type OllamaInferenceConfig,
+  ollamaInferenceConfigSchema,
+  resolveOllamaInferenceConfig,
+} from "./config.ts";
+export {
+  createOllamaEngine,
+  OLLAMA_DEFAULT_BASE_URL,
+  OllamaEngine,
+  type OllamaEngineOptions,
+  ollamaBaseURL,
+} from "./engine.ts";
+export { KeyOllamaCallId, KeyOllamaTimings, OLLAMA_PROVIDER, type OllamaTimings } from "./metadata.ts";
+export { buildOllamaRequest, type OllamaRequest, type OllamaRequestOptions, thinkFor } from "./request.ts";
+export { OllamaStreamHandler, ollamaFinishClass } from "./stream.ts";
+export type * from "./wire.ts";

@@ -1,0 +1,222 @@
+/**
+ * Turn → Ollama `/api/chat` request body.
+ *
+ * System and user blocks become messages (user images as base64 `images`); the assistant's consecutive text,
+ * reasoning and tool-call blocks become one assistant message (`content`, `thinking`, `tool_calls`); each tool
+ * result becomes a `tool` message with the tool's name.
+ *
+ * Cross-provider policy: reasoning from another provider is dropped, and so are `other` blocks and images given
+ * only by URL or file id (Ollama takes base64 only); each is reported as a warning. Tool call ids stay in the
+ * Turn; on the wire only ids Ollama gave are sent.
+ */
+import { CallerError } from "../../engine/errors.ts";
+import {
+  type InferenceConfig,
+  type ReasoningEffort,
+  resolveInferenceConfig,
+  resolveToolConfig,
+  type ToolConfig,
+} from "../../engine/inference-config.ts";
+import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { ToolDescription } from "../../engine/tools.ts";
+import type { JsonObject, JsonValue } from "../../turns/json.ts";
+import { KeyBlockMetaProvider } from "../../turns/keys.ts";
+import type { Block, Turn } from "../../turns/types.ts";
+import { type OllamaInferenceConfig, resolveOllamaInferenceConfig } from "./config.ts";
+import { KeyOllamaCallId, OLLAMA_PROVIDER } from "./metadata.ts";
+import type { OllamaChatRequest, OllamaMessage, OllamaToolCall } from "./wire.ts";
+
+/** What the request builder needs besides the Turn. */
+export interface OllamaRequestOptions {
+  model: string;
+  stream: boolean;
+  /** Function tools offered to the model (JSON schema as written). */
+  tools?: ToolDescription[];
+  inference?: InferenceConfig;
+  ollama?: OllamaInferenceConfig;
+  toolConfig?: ToolConfig;
+  structuredOutput?: StructuredOutputConfig;
+}
+
+/** A request body plus what the builder had to leave out. */
+export interface OllamaRequest {
+  body: OllamaChatRequest;
+  warnings: string[];
+}
+
+const THINK_LEVELS: Record<ReasoningEffort, OllamaChatRequest["think"]> = {
+  none: false,
+  minimal: "low",
+  low: "low",
+  medium: "medium",
+  high: "high",
+  xhigh: "high",
+};
+
+/**
+ * Ollama's `think` for an InferenceConfig: a reasoning effort gives a level (`none` turns thinking off), a
+ * thinking budget gives `true` (`0` gives `false`: Ollama has no budgets), `includeThoughts` alone gives itself.
+ *
+ * @example
+ * thinkFor({ reasoningEffort: "medium" }) // "medium"
+ */
+export function thinkFor(inference: InferenceConfig): OllamaChatRequest["think"] | undefined {
+  if (inference.reasoningEffort !== undefined) return THINK_LEVELS[inference.reasoningEffort];
+  if (inference.thinkingBudget !== undefined) return inference.thinkingBudget > 0;
+  return inference.includeThoughts;
+}
+
+function toolContent(result: JsonValue, error: string | undefined): string {
+  if (error !== undefined) return JSON.stringify({ error });
+  return typeof result === "string" ? result : JSON.stringify(result);
+}
+
+function fromOllama(block: Block): boolean {
+  return KeyBlockMetaProvider.get(block) === OLLAMA_PROVIDER;
+}
+
+/** Builds the messages, merging consecutive assistant blocks into one message. */
+function messagesOf(turn: Turn, warnings: string[]): OllamaMessage[] {
+  const messages: OllamaMessage[] = [];
+  const callNames = new Map<string, string>();
+  for (const block of turn.blocks)
+    if (block.kind === "tool_call") callNames.set(block.payload.id, block.payload.name);
+  let assistant: OllamaMessage | undefined;
+  const openAssistant = (): OllamaMessage => {
+    if (!assistant) {
+      assistant = { role: "assistant", content: "" };
+      messages.push(assistant);
+    }
+    return assistant;
+  };
+  turn.blocks.forEach((block, index) => {
+    const where = `turn.blocks[${index}]`;
+    switch (block.kind) {
+      case "system":
+      case "user": {
+        assistant = undefined;
+        const message: OllamaMessage = { role: block.kind, content: block.payload.text };
+        const images: string[] = [];
+        (block.payload.images ?? []).forEach((image, imageIndex) => {
+          if (image.data !== undefined) images.push(image.data);
+          else
+            warnings.push(`${where}.payload.images[${imageIndex}]: Ollama takes base64 images only; dropped`);
+        });
+        if (images.length > 0) message.images = images;
+        messages.push(message);
+        return;
+      }
+      case "llm_text": {
+        const message = openAssistant();
+        message.content += block.payload.text;
+        return;
+      }
+      case "reasoning": {
+        if (!fromOllama(block)) {
+          warnings.push(
+            `${where}: reasoning from ${KeyBlockMetaProvider.get(block) ?? "another provider"} dropped`,
+          );
+          return;
+        }
+        if (!block.payload.text) return;
+        const message = openAssistant();
+        message.thinking = (message.thinking ?? "") + block.payload.text;
+        return;
+      }
+      case "tool_call": {
+        const message = openAssistant();
+        const call: OllamaToolCall = {
+          function: { name: block.payload.name, arguments: block.payload.args },
+        };
+        if (block.payload.argsText !== undefined) {
+          warnings.push(`${where}: arguments were not a JSON object; sent as parsed`);
+        }
+        const callId = fromOllama(block) ? KeyOllamaCallId.get(block) : undefined;
+        if (callId !== undefined) call.id = callId;
+        message.tool_calls = [...(message.tool_calls ?? []), call];
+        return;
+      }
+      case "tool_use": {
+        assistant = undefined;
+        const { payload } = block;
+        const message: OllamaMessage = { role: "tool", content: toolContent(payload.result, payload.error) };
+        const name = payload.name ?? callNames.get(payload.id);
+        if (name !== undefined) message.tool_name = name;
+        messages.push(message);
+        return;
+      }
+      case "other":
+        warnings.push(`${where}: ${block.payload.type} block has no Ollama form; dropped`);
+        return;
+    }
+  });
+  return messages;
+}
+
+function optionsOf(inference: InferenceConfig, ollama: OllamaInferenceConfig): JsonObject {
+  const options: JsonObject = { ...ollama.options };
+  if (inference.temperature !== undefined) options.temperature = inference.temperature;
+  if (inference.topP !== undefined) options.top_p = inference.topP;
+  if (ollama.topK !== undefined) options.top_k = ollama.topK;
+  if (ollama.numCtx !== undefined) options.num_ctx = ollama.numCtx;
+  if (inference.maxResponseTokens !== undefined) options.num_predict = inference.maxResponseTokens;
+  if (inference.seed !== undefined) options.seed = inference.seed;
+  if (inference.stop !== undefined && inference.stop.length > 0) options.stop = inference.stop;
+  return options;
+}
+
+function toolsOf(tools: ToolDescription[], toolConfig: ToolConfig, warnings: string[]): JsonObject[] {
+  if (toolConfig.enabled === false || toolConfig.toolChoice === "none") return [];
+  const allowed = toolConfig.allowedTools;
+  let offered = allowed ? tools.filter((tool) => allowed.includes(tool.name)) : tools;
+  const choice = toolConfig.toolChoice;
+  if (typeof choice === "object") {
+    const named = offered.filter((tool) => tool.name === choice.name);
+    if (named.length === 0) {
+      throw new CallerError(`toolChoice names ${JSON.stringify(choice.name)}, which is not an offered tool`, {
+        code: "invalid_tool_choice",
+      });
+    }
+    warnings.push(
+      `toolChoice ${JSON.stringify(choice.name)}: Ollama cannot force a tool; only that tool is offered`,
+    );
+    offered = named;
+  } else if (choice === "required") {
+    warnings.push("toolChoice=required: Ollama cannot force a tool call; tools are offered as usual");
+  }
+  return offered.map((tool) => ({
+    type: "function",
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  }));
+}
+
+/**
+ * Builds the request body for a Turn.
+ *
+ * @example
+ * const { body } = buildOllamaRequest(newTurn([newUserTextBlock("Hi")]), { model: "llama3.2", stream: true });
+ * body.messages // [{ role: "user", content: "Hi" }]
+ */
+export function buildOllamaRequest(turn: Turn, options: OllamaRequestOptions): OllamaRequest {
+  const warnings: string[] = [];
+  const inference = resolveInferenceConfig(turn, options.inference);
+  const ollama = resolveOllamaInferenceConfig(turn, options.ollama);
+  const toolConfig = resolveToolConfig(turn, options.toolConfig);
+  const structured = resolveStructuredOutput(turn, options.structuredOutput);
+  if (structured.ignored)
+    warnings.push(`structured output ignored: ${structured.ignored.problems.join("; ")}`);
+  const body: OllamaChatRequest = {
+    model: options.model,
+    messages: messagesOf(turn, warnings),
+    stream: options.stream,
+  };
+  const tools = toolsOf(options.tools ?? [], toolConfig, warnings);
+  if (tools.length > 0) body.tools = tools;
+  const think = thinkFor(inference);
+  if (think !== undefined) body.think = think;
+  if (structured.config) body.format = structured.config.schema as JsonObject;
+  const modelOptions = optionsOf(inference, ollama);
+  if (Object.keys(modelOptions).length > 0) body.options = modelOptions;
+  if (ollama.keepAlive !== undefined) body.keep_alive = ollama.keepAlive;
+  return { body, warnings };
+}

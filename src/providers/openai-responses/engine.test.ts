@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyInferenceResult } from "../../engine/engine.ts";
+import { RunContext } from "../../events/context.ts";
+import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
+import { newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
+import { createOpenAIResponsesEngine } from "./engine.ts";
+
+let server: ProviderServer;
+beforeAll(async () => {
+  server = await startProviderServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe("OpenAIResponsesEngine", () => {
+  it("takes the key and base URL from OPENAI_API_KEY / OPENAI_BASE_URL, the key only in the header", async () => {
+    server.respond({ script: { text: "hello" } });
+    server.requests.length = 0;
+    const engine = createOpenAIResponsesEngine({
+      model: "gpt-4.1",
+      env: { OPENAI_API_KEY: "sk-from-env-123", OPENAI_BASE_URL: server.baseURL("openai-responses") },
+    });
+    const turn = await engine.runInference(newTurn([newUserTextBlock("hi")]), RunContext.background());
+    expect(turn.blocks.at(-1)!.payload).toMatchObject({ text: "hello" });
+    expect(server.requests[0]!.headers.authorization).toBe("Bearer sk-from-env-123");
+    expect(JSON.stringify(server.requests[0]!.body)).not.toContain("sk-from-env-123");
+  });
+
+  it("refuses to call the public API without a key, naming the variable", async () => {
+    const engine = createOpenAIResponsesEngine({ model: "gpt-4.1", env: {} });
+    await expect(
+      engine.runInference(newTurn([newUserTextBlock("hi")]), RunContext.background()),
+    ).rejects.toThrow(/OPENAI_API_KEY/);
+  });
+
+  it("runs scripted reasoning and tool calls, streamed and whole, to the same Turn", async () => {
+    const script = {
+      reasoning: "Think first.",
+      text: "Calling.",
+      toolCalls: [{ id: "call_a", name: "lookup", arguments: { q: "x" }, chunks: 3 }],
+    };
+    const results = [];
+    for (const stream of [true, false]) {
+      server.respond({ script });
+      const engine = createOpenAIResponsesEngine({
+        model: "o4-mini",
+        apiKey: "key-123456",
+        baseURL: server.baseURL("openai-responses"),
+        stream,
+      });
+      const turn = await engine.runInference(newTurn([newUserTextBlock("hi")]), RunContext.background());
+      results.push({
+        kinds: turn.blocks.map((block) => block.kind),
+        reasoning: turn.blocks[1]!.payload,
+        calls: pendingToolCalls(turn).map((call) => call.payload),
+        finishClass: KeyInferenceResult.get(turn)!.finishClass,
+      });
+    }
+    expect(results[0]).toEqual({
+      kinds: ["user", "reasoning", "llm_text", "tool_call"],
+      reasoning: {
+        itemId: "rs_local_0",
+        text: "Think first.",
+        summary: ["Think first."],
+        encryptedContent: "local-encrypted-reasoning",
+      },
+      calls: [{ id: "call_a", name: "lookup", args: { q: "x" }, itemId: "fc_local_2" }],
+      finishClass: "tool_calls_pending",
+    });
+    expect(results[1]).toEqual(results[0]);
+  });
+
+  it("maps a scripted max_output_tokens stop to a truncated result", async () => {
+    server.respond({ script: { text: "cut short", stopReason: "max_output_tokens" } });
+    const engine = createOpenAIResponsesEngine({
+      model: "gpt-4.1",
+      apiKey: "key-123456",
+      baseURL: server.baseURL("openai-responses"),
+    });
+    const turn = await engine.runInference(newTurn([newUserTextBlock("hi")]), RunContext.background());
+    expect(KeyInferenceResult.get(turn)).toMatchObject({
+      finishClass: "max_tokens",
+      truncated: true,
+      stopReason: "max_output_tokens",
+    });
+  });
+});

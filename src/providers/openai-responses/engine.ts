@@ -1,0 +1,157 @@
+/**
+ * The OpenAI Responses engine: Turn → `POST /responses` → blocks and events, over the shared transport.
+ */
+import type { Engine } from "../../engine/engine.ts";
+import { CallerError, ProviderError } from "../../engine/errors.ts";
+import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
+import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { toolsFromContext } from "../../engine/tools.ts";
+import type { RunContext } from "../../events/context.ts";
+import type { JsonObject } from "../../turns/json.ts";
+import type { Turn } from "../../turns/types.ts";
+import type { ProviderEngineOptions } from "../options.ts";
+import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
+import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
+import { buildResponsesRequest, type ResponsesRequest } from "./request.ts";
+import { ResponsesStreamHandler } from "./stream.ts";
+import type { ResponsesResponse, ResponsesStreamEvent } from "./wire.ts";
+
+/** The public OpenAI endpoint. */
+export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
+/**
+ * Options of {@link createOpenAIResponsesEngine}.
+ *
+ * @example
+ * const options: OpenAIResponsesEngineOptions = { model: "gpt-5-mini", openai: { store: false } };
+ */
+export interface OpenAIResponsesEngineOptions extends ProviderEngineOptions {
+  /** OpenAI-only defaults (store, service tier, user); Turn.data overrides them per field. */
+  openai?: OpenAIInferenceConfig;
+  /** Provider tools sent as they are, after the function tools, e.g. `[{ type: "web_search" }]`. */
+  serverTools?: JsonObject[];
+  /**
+   * Send function tools in OpenAI strict mode (schemas compiled with the `openai-strict` dialect). Default true;
+   * false sends the schemas as written with `strict: false`.
+   */
+  strictTools?: boolean;
+  /** Retry backoff tuning (tests use small delays). */
+  backoff?: BackoffOptions;
+}
+
+/**
+ * An engine for the OpenAI Responses API (`--ai-api-type openai-responses`).
+ *
+ * The key comes from `apiKey` or `OPENAI_API_KEY` and the endpoint from `baseURL`, `OPENAI_BASE_URL` or the
+ * public API. Reasoning items come back as reasoning blocks with their item id, summary and encrypted content,
+ * and are sent back on the next turn, so a conversation continues without server-side state.
+ *
+ * @example
+ * const engine = createOpenAIResponsesEngine({ model: "gpt-5-mini", inference: { reasoningSummary: "auto" } });
+ * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
+ */
+export function createOpenAIResponsesEngine(options: OpenAIResponsesEngineOptions): Engine {
+  return new OpenAIResponsesEngine(options);
+}
+
+/**
+ * See {@link createOpenAIResponsesEngine}. `buildRequest` shows the body a Turn would be sent as.
+ *
+ * @example
+ * const { body } = new OpenAIResponsesEngine({ model: "gpt-5-mini" }).buildRequest(turn, ctx);
+ */
+export class OpenAIResponsesEngine implements Engine {
+  readonly #options: OpenAIResponsesEngineOptions;
+  readonly #transport: HttpTransport;
+  readonly #missingKey: boolean;
+
+  constructor(options: OpenAIResponsesEngineOptions) {
+    if (!options.model) throw new CallerError("createOpenAIResponsesEngine: options.model is required");
+    this.#options = options;
+    const env = options.env ?? process.env;
+    const apiKey = options.apiKey ?? env.OPENAI_API_KEY;
+    const baseURL = options.baseURL ?? env.OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL;
+    this.#missingKey = !apiKey && baseURL === OPENAI_DEFAULT_BASE_URL;
+    const headers: Record<string, string> = { ...options.headers };
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    this.#transport = new HttpTransport({
+      provider: OPENAI_RESPONSES_PROVIDER,
+      baseURL,
+      headers,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.client ? { client: options.client } : {}),
+      ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+    });
+  }
+
+  /** The request body this engine would send for a Turn (for inspection and golden tests). */
+  buildRequest(turn: Turn, ctx: RunContext): ResponsesRequest {
+    const options = this.#options;
+    const strict = options.strictTools ?? true;
+    const tools = toolsFromContext(ctx, strict ? "openai-strict" : "json-schema").map((tool) =>
+      strict ? tool : { ...tool, strict: false },
+    );
+    return buildResponsesRequest(turn, {
+      model: options.model,
+      stream: options.stream ?? true,
+      tools,
+      ...(options.serverTools ? { serverTools: options.serverTools } : {}),
+      ...(options.inference ? { inference: options.inference } : {}),
+      ...(options.openai ? { openai: options.openai } : {}),
+      ...(options.tools ? { toolConfig: options.tools } : {}),
+      ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
+    });
+  }
+
+  async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
+    if (this.#missingKey) {
+      throw new CallerError("OpenAI Responses: no API key (set OPENAI_API_KEY or pass apiKey)", {
+        code: "missing_api_key",
+      });
+    }
+    const { body, warnings } = this.buildRequest(turn, ctx);
+    const out = new InferenceOutput(ctx, turn, {
+      provider: OPENAI_RESPONSES_PROVIDER,
+      model: this.#options.model,
+    });
+    out.start();
+    for (const message of warnings)
+      out.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
+    const handler = new ResponsesStreamHandler(out);
+    try {
+      if (body.stream) {
+        const response = await this.#transport.stream({ path: "/responses", body, signal: ctx.signal });
+        out.ids({ requestId: response.requestId });
+        await response.sse((data) => {
+          if (data !== "[DONE]") handler.handle(JSON.parse(data) as ResponsesStreamEvent);
+        });
+      } else {
+        const response = await this.#transport.postJson<ResponsesResponse>({
+          path: "/responses",
+          body,
+          signal: ctx.signal,
+        });
+        out.ids({ requestId: response.requestId });
+        handler.handleResponse(response.body);
+      }
+    } catch (error) {
+      // Once the caller aborted, whatever failed did so because of it: resolve with the partial Turn.
+      if (ctx.signal.aborted || isAbort(error, ctx.signal)) return out.interrupt();
+      throw out.fail(error);
+    }
+    const outcome = handler.outcome;
+    if (outcome.kind === "failed") throw out.fail(outcome.error);
+    if (outcome.kind === "open") {
+      if (ctx.signal.aborted) return out.interrupt();
+      throw out.fail(
+        new ProviderError(
+          "OpenAI Responses: the stream ended before response.completed",
+          { provider: OPENAI_RESPONSES_PROVIDER },
+          { code: "stream_interrupted", retryable: true },
+        ),
+      );
+    }
+    return out.finish();
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * Turn → OpenAI Responses request body.
+ *
+ * System blocks become `instructions`; user, assistant, tool-call and tool-result blocks become `input` items;
+ * reasoning blocks made by this provider are replayed as `reasoning` items (item id, summary and encrypted
+ * content) so a stateless continuation works. A local block id is never sent as a provider id: only
+ * `payload.itemId` is.
+ *
+ * Cross-provider policy: reasoning made by another provider (block metadata `geppetto.provider@v1`), or without an
+ * OpenAI reasoning item id, is dropped, as are `other` blocks of other providers; each is reported as a warning.
+ * Tool call ids are kept as they are.
+ */
+import type { InferenceConfig, OpenAIInferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
+import {
+  resolveInferenceConfig,
+  resolveOpenAIInferenceConfig,
+  resolveToolConfig,
+} from "../../engine/inference-config.ts";
+import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { ToolDescription } from "../../engine/tools.ts";
+import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
+import { KeyBlockMetaProvider } from "../../turns/keys.ts";
+import type { Block, ImagePart, Turn } from "../../turns/types.ts";
+import { OPENAI_RESPONSES_PROVIDER, WEB_SEARCH_CALL_TYPE } from "./metadata.ts";
+import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
+
+/**
+ * What the request builder needs besides the Turn.
+ *
+ * @example
+ * const options: ResponsesRequestOptions = { model: "gpt-5-mini", stream: true, serverTools: [{ type: "web_search" }] };
+ */
+export interface ResponsesRequestOptions {
+  model: string;
+  stream: boolean;
+  /** Function tools offered to the model (already compiled for the dialect). */
+  tools?: ToolDescription[];
+  /** Provider tools sent as they are, e.g. `{ type: "web_search" }`. */
+  serverTools?: JsonObject[];
+  /** Engine defaults; Turn.data overrides them per field. */
+  inference?: InferenceConfig;
+  openai?: OpenAIInferenceConfig;
+  toolConfig?: ToolConfig;
+  structuredOutput?: StructuredOutputConfig;
+}
+
+/**
+ * A request body plus what the builder had to leave out.
+ *
+ * @example
+ * const { body, warnings } = buildResponsesRequest(turn, { model: "gpt-4.1", stream: true });
+ */
+export interface ResponsesRequest {
+  body: ResponsesRequestBody;
+  /** Settings or blocks that could not be sent, as readable messages (the engine publishes them). */
+  warnings: string[];
+}
+
+/**
+ * True for models that reject sampling parameters (`temperature`, `top_p`) and accept `reasoning`:
+ * the o-series and the gpt-5 family except its `-chat` variants.
+ *
+ * @example
+ * isReasoningModel("o3-mini") // true
+ * isReasoningModel("gpt-4.1") // false
+ */
+export function isReasoningModel(model: string): boolean {
+  const name = model.toLowerCase().replace(/^.*\//, "");
+  if (/^o\d/.test(name)) return true;
+  return /^(gpt-5|codex)/.test(name) && !name.includes("-chat");
+}
+
+function imageUrl(image: ImagePart): string | undefined {
+  if (image.url !== undefined) return image.url;
+  if (image.data !== undefined) return `data:${image.mediaType};base64,${image.data}`;
+  return undefined;
+}
+
+function userContent(text: string, images: ImagePart[] | undefined): JsonObject[] {
+  const content: JsonObject[] = [];
+  if (text.length > 0) content.push({ type: "input_text", text });
+  for (const image of images ?? []) {
+    const part: JsonObject = { type: "input_image", detail: image.detail ?? "auto" };
+    const url = imageUrl(image);
+    if (url !== undefined) part.image_url = url;
+    else if (image.fileId !== undefined) part.file_id = image.fileId;
+    content.push(part);
+  }
+  return content;
+}
+
+function itemIdOf(payload: object): string | undefined {
+  const itemId = (payload as { itemId?: unknown }).itemId;
+  return typeof itemId === "string" && itemId.length > 0 ? itemId : undefined;
+}
+
+function toolOutput(result: JsonValue, error: string | undefined): string {
+  if (error !== undefined) return JSON.stringify({ error });
+  return typeof result === "string" ? result : JSON.stringify(result);
+}
+
+/** How blocks become items: `itemIds` false drops message and function-call item ids (`store: false`). */
+interface ItemContext {
+  warnings: string[];
+  where: string;
+  itemIds: boolean;
+}
+
+function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] {
+  const { warnings, where } = context;
+  switch (block.kind) {
+    case "system":
+      return [];
+    case "user":
+      return [
+        { type: "message", role: "user", content: userContent(block.payload.text, block.payload.images) },
+      ];
+    case "llm_text": {
+      const item: ResponsesInputItem = {
+        type: "message",
+        role: "assistant",
+        content: [{ type: "output_text", text: block.payload.text, annotations: [] }],
+      };
+      const itemId = itemIdOf(block.payload);
+      if (context.itemIds && itemId?.startsWith("msg_")) item.id = itemId;
+      return [item];
+    }
+    case "tool_call": {
+      const { payload } = block;
+      const item: ResponsesInputItem = {
+        type: "function_call",
+        call_id: payload.id,
+        name: payload.name,
+        arguments: payload.argsText ?? JSON.stringify(payload.args),
+      };
+      const itemId = itemIdOf(payload);
+      if (context.itemIds && itemId?.startsWith("fc_")) item.id = itemId;
+      return [item];
+    }
+    case "tool_use":
+      return [
+        {
+          type: "function_call_output",
+          call_id: block.payload.id,
+          output: toolOutput(block.payload.result, block.payload.error),
+        },
+      ];
+    case "reasoning": {
+      const { payload } = block;
+      const itemId = payload.itemId;
+      const producer = KeyBlockMetaProvider.get(block);
+      if (producer !== undefined && producer !== OPENAI_RESPONSES_PROVIDER) {
+        warnings.push(`${where}: reasoning from ${producer} was dropped`);
+        return [];
+      }
+      if (itemId === undefined || !itemId.startsWith("rs_")) {
+        warnings.push(`${where}: reasoning without an OpenAI reasoning item id was dropped`);
+        return [];
+      }
+      const item: ResponsesInputItem = {
+        type: "reasoning",
+        id: itemId,
+        summary: (payload.summary ?? []).map((text) => ({ type: "summary_text", text })),
+      };
+      if (payload.encryptedContent !== undefined) item.encrypted_content = payload.encryptedContent;
+      return [item];
+    }
+    case "other": {
+      const { type, data } = block.payload;
+      if (type === WEB_SEARCH_CALL_TYPE && isJsonObject(data)) return [{ ...data, type: "web_search_call" }];
+      warnings.push(`${where}: block of type ${JSON.stringify(type)} is not sent to OpenAI Responses`);
+      return [];
+    }
+  }
+}
+
+function toolChoiceOf(choice: ToolConfig["toolChoice"]): JsonValue | undefined {
+  if (choice === undefined) return undefined;
+  if (typeof choice === "string") return choice;
+  return { type: "function", name: choice.name };
+}
+
+/**
+ * Builds the `POST /responses` body for a Turn.
+ *
+ * @example
+ * const { body } = buildResponsesRequest(turn, { model: "gpt-5-mini", stream: true });
+ * body.input // [{ type: "message", role: "user", content: [{ type: "input_text", text: "Hello" }] }]
+ */
+export function buildResponsesRequest(turn: Turn, options: ResponsesRequestOptions): ResponsesRequest {
+  const warnings: string[] = [];
+  const instructions: string[] = [];
+  const input: ResponsesInputItem[] = [];
+  const openai = resolveOpenAIInferenceConfig(turn, options.openai);
+  // Without server-side storage only reasoning items (with their encrypted content) keep their ids.
+  const itemIds = openai.store !== false;
+  turn.blocks.forEach((block, index) => {
+    if (block.kind === "system") {
+      if (block.payload.text.length > 0) instructions.push(block.payload.text);
+      return;
+    }
+    input.push(...blockToItems(block, { warnings, where: `turn.blocks[${index}] (${block.kind})`, itemIds }));
+  });
+
+  const body: ResponsesRequestBody = { model: options.model, input };
+  if (instructions.length > 0) body.instructions = instructions.join("\n\n");
+  body.stream = options.stream;
+
+  const inference = resolveInferenceConfig(turn, options.inference);
+  const reasoningModel = isReasoningModel(options.model);
+
+  if (reasoningModel) {
+    for (const field of ["temperature", "topP"] as const) {
+      if (inference[field] !== undefined) warnings.push(`${field} is not sent: ${options.model} rejects it`);
+    }
+  } else {
+    if (inference.temperature !== undefined) body.temperature = inference.temperature;
+    if (inference.topP !== undefined) body.top_p = inference.topP;
+  }
+  if (inference.maxResponseTokens !== undefined) body.max_output_tokens = inference.maxResponseTokens;
+  if (inference.stop !== undefined && inference.stop.length > 0) {
+    warnings.push("stop sequences are not supported by the Responses API and were not sent");
+  }
+
+  const reasoning: { effort?: string; summary?: string } = {};
+  if (inference.reasoningEffort !== undefined) reasoning.effort = inference.reasoningEffort;
+  if (inference.reasoningSummary !== undefined && inference.reasoningSummary !== "none") {
+    reasoning.summary = inference.reasoningSummary;
+  }
+  if (Object.keys(reasoning).length > 0) body.reasoning = reasoning;
+  if (reasoningModel || body.reasoning !== undefined) body.include = ["reasoning.encrypted_content"];
+
+  if (openai.store !== undefined) body.store = openai.store;
+  if (openai.serviceTier !== undefined) body.service_tier = openai.serviceTier;
+  if (openai.user !== undefined) body.user = openai.user;
+
+  const toolConfig = resolveToolConfig(turn, options.toolConfig);
+  if (toolConfig.enabled !== false) {
+    const allowed = toolConfig.allowedTools ? new Set(toolConfig.allowedTools) : undefined;
+    const tools: JsonObject[] = (options.tools ?? [])
+      .filter((tool) => allowed === undefined || allowed.has(tool.name))
+      .map((tool) => ({
+        type: "function",
+        name: tool.name,
+        description: tool.description,
+        parameters: tool.parameters,
+        strict: tool.strict ?? false,
+      }));
+    tools.push(...(options.serverTools ?? []));
+    if (tools.length > 0) {
+      body.tools = tools;
+      const choice = toolChoiceOf(toolConfig.toolChoice);
+      if (choice !== undefined) body.tool_choice = choice;
+      if (toolConfig.parallelToolCalls !== undefined) body.parallel_tool_calls = toolConfig.parallelToolCalls;
+    }
+  }
+
+  const structured = resolveStructuredOutput(turn, options.structuredOutput);
+  if (structured.config) {
+    const { config } = structured;
+    const format: JsonObject = {
+      type: "json_schema",
+      name: config.name,
+      schema: config.schema as JsonObject,
+      strict: config.strict ?? true,
+    };
+    if (config.description !== undefined) format.description = config.description;
+    body.text = { format };
+  } else if (structured.ignored) {
+    warnings.push(`structured output config ignored: ${structured.ignored.problems.join("; ")}`);
+  }
+  return { body, warnings };
+}

@@ -1,0 +1,131 @@
+/**
+ * The OpenAI Chat Completions engine (`openai`), also for OpenAI-compatible servers (vLLM, Ollama's /v1,
+ * DeepSeek, Azure, the local provider server…).
+ */
+import type { Engine } from "../../engine/engine.ts";
+import { CallerError } from "../../engine/errors.ts";
+import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
+import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { toolsFromContext } from "../../engine/tools.ts";
+import type { RunContext } from "../../events/context.ts";
+import type { Turn } from "../../turns/types.ts";
+import type { ProviderEngineOptions } from "../options.ts";
+import { HttpTransport } from "../transport/http.ts";
+import { buildChatRequest, type ChatRequestOptions } from "./request.ts";
+import { ChatStreamReader, streamError } from "./stream.ts";
+import type { ChatChunk, ChatCompletion } from "./wire.ts";
+
+/** The public OpenAI endpoint. */
+export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
+/** Options of {@link createOpenAIChatEngine}. */
+export interface OpenAIChatEngineOptions extends ProviderEngineOptions {
+  /** OpenAI-only defaults (n, penalties, store, service tier, user); Turn.data overrides them per field. */
+  openai?: OpenAIInferenceConfig;
+  /** Offer tools in OpenAI strict mode (`strict: true` where the schema allows it). Default false. */
+  strictTools?: boolean;
+  /** Provider name in events and results (default `openai`; set it for compatible servers). */
+  providerName?: string;
+}
+
+/**
+ * The OpenAI Chat Completions engine. Reads the API key from `OPENAI_API_KEY` and the base URL from
+ * `OPENAI_BASE_URL` when not given.
+ */
+export class OpenAIChatEngine implements Engine {
+  readonly #options: OpenAIChatEngineOptions;
+  readonly #transport: HttpTransport;
+  readonly #provider: string;
+  readonly #missingKey: boolean;
+
+  constructor(options: OpenAIChatEngineOptions) {
+    if (!options.model) throw new CallerError("createOpenAIChatEngine: `model` is required");
+    this.#options = options;
+    this.#provider = options.providerName ?? "openai";
+    const env = options.env ?? process.env;
+    const apiKey = options.apiKey ?? env.OPENAI_API_KEY;
+    const baseURL = options.baseURL ?? env.OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL;
+    this.#missingKey = !apiKey && baseURL === OPENAI_DEFAULT_BASE_URL;
+    this.#transport = new HttpTransport({
+      provider: this.#provider,
+      baseURL,
+      headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...options.headers },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.client ? { client: options.client } : {}),
+      ...(options.tap ? { tap: options.tap } : {}),
+    });
+  }
+
+  /** Runs one inference. Resolves with the partial Turn when `ctx.signal` aborts. */
+  async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
+    if (this.#missingKey) {
+      throw new CallerError(
+        "OpenAI API key missing: set OPENAI_API_KEY or pass `apiKey` (or set a `baseURL`)",
+        {
+          code: "missing_api_key",
+        },
+      );
+    }
+    const options = this.#options;
+    const stream = options.stream ?? true;
+    const out = new InferenceOutput(ctx, turn, { provider: this.#provider, model: options.model });
+    const requestOptions: ChatRequestOptions = {
+      model: options.model,
+      stream,
+      tools: toolsFromContext(ctx, options.strictTools ? "openai-strict" : "json-schema"),
+      onIgnoredStructuredOutput: (problems) =>
+        out.emit({
+          type: "log",
+          level: "warn",
+          message: `structured output config ignored: ${problems.join("; ")}`,
+          meta: { id: "", seq: 0 },
+        }),
+    };
+    if (options.inference) requestOptions.inference = options.inference;
+    if (options.openai) requestOptions.openai = options.openai;
+    if (options.tools) requestOptions.toolConfig = options.tools;
+    if (options.structuredOutput) requestOptions.structuredOutput = options.structuredOutput;
+    const body = buildChatRequest(turn, requestOptions);
+    const reader = new ChatStreamReader(out, this.#provider);
+    out.start();
+    try {
+      const request = { path: "/chat/completions", body, signal: ctx.signal };
+      if (stream) {
+        const response = await this.#transport.stream(request);
+        out.ids({ requestId: response.requestId });
+        if (response.headers.get("content-type")?.includes("application/json")) {
+          // Some compatible servers ignore `stream: true` and answer with one whole completion.
+          let text = "";
+          await response.text((piece) => {
+            text += piece;
+          });
+          const whole = JSON.parse(text) as ChatCompletion & { error?: ChatChunk["error"] };
+          if (whole.error) throw streamError(whole.error, this.#provider);
+          reader.completion(whole);
+        } else {
+          await response.sse(reader.onEvent);
+          reader.end();
+        }
+      } else {
+        const response = await this.#transport.postJson<ChatCompletion>(request);
+        out.ids({ requestId: response.requestId });
+        reader.completion(response.body);
+      }
+      return out.finish();
+    } catch (error) {
+      if (isAbort(error, ctx.signal)) return out.interrupt();
+      throw out.fail(error);
+    }
+  }
+}
+
+/**
+ * Creates the OpenAI Chat Completions engine.
+ *
+ * @example
+ * const engine = createOpenAIChatEngine({ model: "gpt-4o-mini" }); // OPENAI_API_KEY from the environment
+ * const answer = await engine.runInference(appendBlock(newTurn(), newUserTextBlock("Hi")), RunContext.background());
+ */
+export function createOpenAIChatEngine(options: OpenAIChatEngineOptions): OpenAIChatEngine {
+  return new OpenAIChatEngine(options);
+}

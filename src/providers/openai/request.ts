@@ -1,0 +1,206 @@
+/**
+ * Turn → OpenAI Chat Completions request body.
+ *
+ * Blocks map in order: system (or developer) → system/developer message; user → user message (text, plus
+ * images by URL or base64 with `detail`); consecutive llm_text, tool_call and refusal blocks → one assistant
+ * message with `content` and `tool_calls`; tool_use → `tool` message. Reasoning blocks are not sent (Chat
+ * Completions has no field for them). Settings resolve per field: Turn.data > engine defaults.
+ */
+import { CallerError } from "../../engine/errors.ts";
+import {
+  type InferenceConfig,
+  type OpenAIInferenceConfig,
+  resolveInferenceConfig,
+  resolveOpenAIInferenceConfig,
+  resolveToolConfig,
+  type ToolConfig,
+} from "../../engine/inference-config.ts";
+import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { ToolDescription } from "../../engine/tools.ts";
+import type { Block, Turn } from "../../turns/types.ts";
+import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
+
+/** The `other` block type under which a refusal is kept (data: `{ text }`). */
+export const REFUSAL_BLOCK_TYPE = "openai.refusal";
+
+/**
+ * True for models that take `max_completion_tokens` and reject sampling parameters (o-series, gpt-5 except
+ * the `-chat` variants).
+ *
+ * @example
+ * isReasoningModel("o3-mini") // true
+ */
+export function isReasoningModel(model: string): boolean {
+  const name = model.slice(model.lastIndexOf("/") + 1).toLowerCase();
+  return /^o\d/.test(name) || (/^gpt-5/.test(name) && !name.includes("-chat"));
+}
+
+/** What the request builder needs besides the Turn. */
+export interface ChatRequestOptions {
+  model: string;
+  stream: boolean;
+  /** Tools from the context, already compiled for the dialect. */
+  tools: ToolDescription[];
+  inference?: InferenceConfig;
+  openai?: OpenAIInferenceConfig;
+  toolConfig?: ToolConfig;
+  structuredOutput?: StructuredOutputConfig;
+  /** Called when a structured output config is invalid and ignored (not `requireValid`). */
+  onIgnoredStructuredOutput?: (problems: string[]) => void;
+}
+
+function userContent(block: Block & { kind: "user" }, where: string): string | ChatContentPart[] {
+  const images = block.payload.images;
+  if (!images || images.length === 0) return block.payload.text;
+  const parts: ChatContentPart[] = [];
+  if (block.payload.text) parts.push({ type: "text", text: block.payload.text });
+  images.forEach((image, index) => {
+    let url = image.url;
+    if (!url && image.data) url = `data:${image.mediaType};base64,${image.data}`;
+    if (!url) {
+      throw new CallerError(
+        `${where}: image ${index} has no url or data (OpenAI Chat does not take file ids for images)`,
+      );
+    }
+    parts.push({ type: "image_url", image_url: image.detail ? { url, detail: image.detail } : { url } });
+  });
+  return parts;
+}
+
+function toolResultContent(block: Block & { kind: "tool_use" }): string {
+  const { result, error } = block.payload;
+  if (error !== undefined) return `Error: ${error}`;
+  return typeof result === "string" ? result : JSON.stringify(result);
+}
+
+/** Turn blocks → messages. */
+export function messagesFromTurn(turn: Turn): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  let assistant: (ChatMessage & { role: "assistant" }) | undefined;
+  const openAssistant = (): ChatMessage & { role: "assistant" } => {
+    if (!assistant) {
+      assistant = { role: "assistant", content: null };
+      messages.push(assistant);
+    }
+    return assistant;
+  };
+  turn.blocks.forEach((block, index) => {
+    const where = `turn ${turn.id} block ${index} (${block.kind})`;
+    switch (block.kind) {
+      case "system":
+        assistant = undefined;
+        messages.push({
+          role: block.role === "developer" ? "developer" : "system",
+          content: block.payload.text,
+        });
+        return;
+      case "user":
+        assistant = undefined;
+        messages.push({ role: "user", content: userContent(block, where) });
+        return;
+      case "llm_text": {
+        const message = openAssistant();
+        message.content = (message.content ?? "") + block.payload.text;
+        return;
+      }
+      case "tool_call": {
+        const message = openAssistant();
+        const call: ChatToolCall = {
+          id: block.payload.id,
+          type: "function",
+          function: {
+            name: block.payload.name,
+            arguments: block.payload.argsText ?? JSON.stringify(block.payload.args),
+          },
+        };
+        message.tool_calls = [...(message.tool_calls ?? []), call];
+        return;
+      }
+      case "tool_use":
+        assistant = undefined;
+        messages.push({ role: "tool", tool_call_id: block.payload.id, content: toolResultContent(block) });
+        return;
+      case "other": {
+        if (block.payload.type !== REFUSAL_BLOCK_TYPE) return;
+        const data = block.payload.data as { text?: unknown } | null;
+        if (typeof data?.text === "string") openAssistant().refusal = data.text;
+        return;
+      }
+      case "reasoning":
+        return;
+    }
+  });
+  return messages;
+}
+
+function toolsFor(tools: ToolDescription[], config: ToolConfig): ChatTool[] {
+  if (config.enabled === false) return [];
+  const allowed = config.allowedTools ? new Set(config.allowedTools) : undefined;
+  return tools
+    .filter((tool) => !allowed || allowed.has(tool.name))
+    .map((tool) => ({
+      type: "function",
+      function: {
+        name: tool.name,
+        ...(tool.description ? { description: tool.description } : {}),
+        parameters: tool.parameters,
+        ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+      },
+    }));
+}
+
+/**
+ * Builds the request body for a Turn.
+ *
+ * @example
+ * const body = buildChatRequest(turn, { model: "gpt-4o-mini", stream: true, tools: [] });
+ */
+export function buildChatRequest(turn: Turn, options: ChatRequestOptions): ChatRequest {
+  const body: ChatRequest = { model: options.model, messages: messagesFromTurn(turn) };
+  if (options.stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  const toolConfig = resolveToolConfig(turn, options.toolConfig);
+  const tools = toolsFor(options.tools, toolConfig);
+  if (tools.length > 0) {
+    body.tools = tools;
+    const choice = toolConfig.toolChoice;
+    if (choice !== undefined) {
+      body.tool_choice =
+        typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
+    }
+    if (toolConfig.parallelToolCalls !== undefined) body.parallel_tool_calls = toolConfig.parallelToolCalls;
+  }
+  const structured = resolveStructuredOutput(turn, options.structuredOutput);
+  if (structured.config) {
+    const { name, description, schema, strict } = structured.config;
+    body.response_format = {
+      type: "json_schema",
+      json_schema: { name, ...(description ? { description } : {}), schema, strict: strict ?? true },
+    };
+  } else if (structured.ignored) {
+    options.onIgnoredStructuredOutput?.(structured.ignored.problems);
+  }
+  const inference = resolveInferenceConfig(turn, options.inference);
+  const openai = resolveOpenAIInferenceConfig(turn, options.openai);
+  const reasoning = isReasoningModel(options.model);
+  if (inference.maxResponseTokens !== undefined) {
+    if (reasoning) body.max_completion_tokens = inference.maxResponseTokens;
+    else body.max_tokens = inference.maxResponseTokens;
+  }
+  if (!reasoning) {
+    if (inference.temperature !== undefined) body.temperature = inference.temperature;
+    if (inference.topP !== undefined) body.top_p = inference.topP;
+    if (openai.presencePenalty !== undefined) body.presence_penalty = openai.presencePenalty;
+    if (openai.frequencyPenalty !== undefined) body.frequency_penalty = openai.frequencyPenalty;
+  }
+  if (inference.reasoningEffort !== undefined) body.reasoning_effort = inference.reasoningEffort;
+  if (!reasoning && inference.stop !== undefined && inference.stop.length > 0) body.stop = inference.stop;
+  if (inference.seed !== undefined) body.seed = inference.seed;
+  if (openai.n !== undefined) body.n = openai.n;
+  if (openai.store !== undefined) body.store = openai.store;
+  if (openai.serviceTier !== undefined) body.service_tier = openai.serviceTier;
+  if (openai.user !== undefined) body.user = openai.user;
+  return body;
+}

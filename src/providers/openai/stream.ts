@@ -1,0 +1,220 @@
+/**
+ * OpenAI Chat Completions wire → InferenceOutput, for streamed chunks and whole responses.
+ *
+ * - Only choice 0 is read: with `n > 1` the other choices are ignored (run n inferences to get them as Turns).
+ * - Tool calls are merged by `index`; argument fragments are forwarded as they come (linear in chunks) and a
+ *   call is completed (parsed, `tool-call` published) when the next call starts or the stream finishes.
+ * - A refusal is kept as an `other` block of type `openai.refusal` with data `{ text }` (not as answer text) and
+ *   announced with an `info` event `refusal`; it is sent back as the assistant message's `refusal` field.
+ * - `reasoning_content` (DeepSeek, vLLM, …) or `reasoning` (OpenRouter, Ollama) deltas become a reasoning block.
+ * - `finish_reason`: stop → completed, length → max_tokens, tool_calls/function_call → tool_calls_pending;
+ *   content_filter → completed with stopReason `content_filter` kept.
+ */
+import type { FinishClass } from "../../engine/engine.ts";
+import { ProviderError } from "../../engine/errors.ts";
+import type { InferenceOutput } from "../../engine/output.ts";
+import type { Usage } from "../../events/types.ts";
+import { REFUSAL_BLOCK_TYPE } from "./request.ts";
+import type { ChatChunk, ChatCompletion, ChatToolCallDelta, ChatUsage } from "./wire.ts";
+
+/** The normalized finish class of an OpenAI `finish_reason`. */
+export function finishClassOf(reason: string): FinishClass {
+  switch (reason) {
+    case "stop":
+    case "content_filter":
+      return "completed";
+    case "length":
+      return "max_tokens";
+    case "tool_calls":
+    case "function_call":
+      return "tool_calls_pending";
+    default:
+      return "unknown";
+  }
+}
+
+/** OpenAI usage → geppetto Usage. */
+export function usageOf(usage: ChatUsage): Usage {
+  const out: Usage = {};
+  if (usage.prompt_tokens !== undefined) out.inputTokens = usage.prompt_tokens;
+  if (usage.completion_tokens !== undefined) out.outputTokens = usage.completion_tokens;
+  if (usage.total_tokens !== undefined) out.totalTokens = usage.total_tokens;
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (cached) out.cachedTokens = cached;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
+  if (reasoning) out.reasoningTokens = reasoning;
+  return out;
+}
+
+let generatedIds = 0;
+function generatedCallId(): string {
+  generatedIds++;
+  return `call_${Date.now().toString(36)}_${generatedIds}`;
+}
+
+/** The error a mid-stream `error` payload stands for. */
+export function streamError(error: NonNullable<ChatChunk["error"]>, provider = "openai"): ProviderError {
+  const type = error.type;
+  const code = error.code === undefined ? undefined : String(error.code);
+  const retryable = /server_error|overloaded|rate_limit|timeout/i.test(`${type ?? ""} ${code ?? ""}`);
+  const details: ConstructorParameters<typeof ProviderError>[1] = { provider };
+  if (type) details.providerType = type;
+  if (code) details.providerCode = code;
+  if (error.param) details.param = error.param;
+  return new ProviderError(
+    `${provider} stream error${type ? ` (${type})` : ""}: ${error.message ?? "unknown error"}`,
+    details,
+    {
+      code: "stream_error",
+      retryable,
+    },
+  );
+}
+
+/**
+ * Feeds streamed chunks into an InferenceOutput. Call `onEvent` per SSE data, then `end()`.
+ *
+ * @example
+ * const reader = new ChatStreamReader(out);
+ * await response.sse(reader.onEvent);
+ * reader.end();
+ */
+export class ChatStreamReader {
+  readonly #out: InferenceOutput;
+  readonly #provider: string;
+  #done = false;
+  #finished = false;
+  #modelSeen = false;
+  #idSeen = false;
+  #refusal = "";
+  /** Index of the tool call currently streaming (completed when another starts). */
+  #currentTool: number | undefined;
+
+  constructor(out: InferenceOutput, provider = "openai") {
+    this.#out = out;
+    this.#provider = provider;
+  }
+
+  /** Handles one SSE `data:` payload. Bound, so it can be passed directly. */
+  readonly onEvent = (data: string): void => {
+    if (data.charCodeAt(0) === 91 /* [ */ && data === "[DONE]") {
+      this.#done = true;
+      return;
+    }
+    this.chunk(JSON.parse(data) as ChatChunk);
+  };
+
+  /** Handles one parsed chunk. */
+  chunk(chunk: ChatChunk): void {
+    const out = this.#out;
+    if (chunk.error) throw streamError(chunk.error, this.#provider);
+    if (!this.#modelSeen && chunk.model) {
+      this.#modelSeen = true;
+      out.setModel(chunk.model);
+    }
+    if (!this.#idSeen && chunk.id) {
+      this.#idSeen = true;
+      out.ids({ responseId: chunk.id });
+    }
+    const choices = chunk.choices;
+    if (choices !== undefined && choices.length > 0) {
+      const choice =
+        choices.length === 1 ? choices[0] : choices.find((candidate) => (candidate.index ?? 0) === 0);
+      if (choice !== undefined && (choice.index ?? 0) === 0) {
+        const delta = choice.delta;
+        if (delta) {
+          const reasoning = delta.reasoning_content ?? delta.reasoning;
+          if (reasoning) out.reasoning(reasoning);
+          const content = delta.content;
+          if (content) out.text(content);
+          if (delta.refusal) this.#refusal += delta.refusal;
+          if (delta.tool_calls) this.#toolCalls(delta.tool_calls);
+        }
+        const reason = choice.finish_reason;
+        if (reason) {
+          this.#finished = true;
+          this.#completeTool();
+          out.stop(reason, finishClassOf(reason));
+        }
+      }
+    }
+    if (chunk.usage) out.usage(usageOf(chunk.usage));
+  }
+
+  #toolCalls(calls: ChatToolCallDelta[]): void {
+    const out = this.#out;
+    for (let position = 0; position < calls.length; position++) {
+      const call = calls[position]!;
+      const key = call.index ?? position;
+      if (!out.hasToolCall(key)) {
+        this.#completeTool();
+        out.toolCallStart(key, { id: call.id || generatedCallId(), name: call.function?.name ?? "" });
+        this.#currentTool = key;
+      } else if (call.id || call.function?.name) {
+        const fields: { id?: string; name?: string } = {};
+        if (call.id) fields.id = call.id;
+        if (call.function?.name) fields.name = call.function.name;
+        out.toolCallUpdate(key, fields);
+      }
+      const args = call.function?.arguments;
+      if (args) out.toolCallArguments(key, args);
+    }
+  }
+
+  #completeTool(): void {
+    if (this.#currentTool !== undefined) this.#out.toolCallEnd(this.#currentTool);
+    this.#currentTool = undefined;
+  }
+
+  /**
+   * The stream ended. Throws a retryable ProviderError when it ended before a finish reason or `[DONE]`
+   * (a cut connection); otherwise records the refusal, if any.
+   */
+  end(): void {
+    if (this.#refusal) this.#recordRefusal(this.#refusal);
+    if (!this.#finished && !this.#done) {
+      throw new ProviderError(
+        `${this.#provider} stream ended before a finish reason or [DONE]`,
+        { provider: this.#provider },
+        {
+          code: "stream_interrupted",
+          retryable: true,
+        },
+      );
+    }
+  }
+
+  #recordRefusal(text: string): void {
+    this.#out.other(REFUSAL_BLOCK_TYPE, { text });
+    this.#out.emit({ type: "info", message: "refusal", data: { text }, meta: { id: "", seq: 0 } });
+  }
+
+  /** Reads a whole (non-streamed) response. */
+  completion(completion: ChatCompletion): void {
+    const out = this.#out;
+    if (completion.model) out.setModel(completion.model);
+    if (completion.id) out.ids({ responseId: completion.id });
+    const choice = completion.choices?.find((candidate) => (candidate.index ?? 0) === 0);
+    const message = choice?.message;
+    if (message) {
+      const reasoning = message.reasoning_content ?? message.reasoning;
+      if (reasoning) out.reasoning(reasoning);
+      if (message.content) out.text(message.content);
+      for (const call of message.tool_calls ?? []) {
+        out.toolCall({
+          id: call.id || generatedCallId(),
+          name: call.function?.name ?? "",
+          args: call.function?.arguments ?? "",
+        });
+      }
+      if (message.refusal) this.#refusal = message.refusal;
+    }
+    if (choice?.finish_reason) {
+      this.#finished = true;
+      out.stop(choice.finish_reason, finishClassOf(choice.finish_reason));
+    }
+    if (completion.usage) out.usage(usageOf(completion.usage));
+    this.#done = true;
+    this.end();
+  }
+}

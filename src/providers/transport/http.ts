@@ -1,0 +1,426 @@
+/**
+ * HttpTransport: POST JSON to a provider over the platform fetch, with retries before the first byte, three
+ * timeouts, cancellation all the way down, provider errors as ProviderError, and an optional raw tap.
+ *
+ * The streaming path is the hot path: the body is read chunk by chunk and handed to a splitter that calls the
+ * engine back synchronously per event. Per chunk it costs one `performance.now()` for the idle timeout (the
+ * timer is re-armed lazily, not per chunk) and one TextDecoder call.
+ */
+import { ProviderError, TimeoutError } from "../../engine/errors.ts";
+import type { ClientOptions } from "../options.ts";
+import { RequestControl } from "./control.ts";
+import {
+  defaultErrorFields,
+  type ErrorFieldsExtractor,
+  providerErrorFromResponse,
+  scrubSecrets,
+  secretsOf,
+} from "./errors.ts";
+import { type BackoffOptions, backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.ts";
+import { JsonArraySplitter, LineSplitter, type SseHandler, SseSplitter } from "./splitters.ts";
+import { type RawTap, redactHeaders } from "./tap.ts";
+
+/** How a provider engine configures its transport. */
+export interface TransportOptions {
+  /** Provider name used in errors (`openai`, `anthropic`…). */
+  provider: string;
+  /** Base URL; request paths are appended (`${baseURL}/chat/completions`). A trailing slash is ignored. */
+  baseURL: string;
+  /** Headers of every request, credentials included. Their values never appear in errors or taps. */
+  headers?: Record<string, string>;
+  /** Injected fetch; the platform fetch by default. */
+  fetch?: typeof fetch;
+  /** Timeouts, retries and user agent. */
+  client?: ClientOptions;
+  /** Reads the provider's error body (default {@link defaultErrorFields}). */
+  errorFields?: ErrorFieldsExtractor;
+  /** Response headers holding the provider's request id, first found wins (default x-request-id, request-id). */
+  requestIdHeaders?: readonly string[];
+  /** Records every exchange (see `createFixtureTap`). */
+  tap?: RawTap;
+  /** Backoff tuning (tests use small delays). */
+  backoff?: BackoffOptions;
+  /** Extra strings to scrub from error messages (an API key sent in the URL, say). */
+  secrets?: readonly string[];
+}
+
+/** One request. */
+export interface TransportRequest {
+  /** Path after the base URL (`/chat/completions`), or a full URL. */
+  path: string;
+  /** JSON body (serialized once), or a string sent as is. */
+  body: unknown;
+  /** Cancels the request, its retries and its stream. */
+  signal?: AbortSignal;
+  /** Extra headers for this request. */
+  headers?: Record<string, string>;
+  /** HTTP method (default POST). */
+  method?: "POST" | "GET";
+}
+
+/** Status, headers and request id of the response that was used. */
+export interface ResponseInfo {
+  status: number;
+  headers: Headers;
+  /** The provider's request id, when a known header had one. */
+  requestId?: string;
+}
+
+/** A whole JSON response. */
+export interface JsonResponse<T> extends ResponseInfo {
+  body: T;
+}
+
+/**
+ * An open streaming response (status 2xx). Consume it once with one of `sse`, `ndjson`, `jsonArray` or `text`;
+ * each resolves when the body ends and rejects with the abort reason on cancellation, a `TimeoutError`
+ * (kind `first-byte`, `idle` or `request`), or a retryable `ProviderError` (code `stream_interrupted`) when the
+ * connection breaks. Nothing is retried once the stream is open.
+ */
+export interface StreamResponse extends ResponseInfo {
+  /** Server-sent events: `onEvent(data, eventName)` per event, synchronously. */
+  sse(onEvent: SseHandler): Promise<void>;
+  /** Newline-delimited JSON: `onLine(line)` per non-blank line. */
+  ndjson(onLine: (line: string) => void): Promise<void>;
+  /** A streamed JSON array: `onElement(json)` per top-level element (Gemini without `alt=sse`). */
+  jsonArray(onElement: (element: string) => void): Promise<void>;
+  /** Decoded text chunks as they arrive. */
+  text(onText: (text: string) => void): Promise<void>;
+  /** Stops reading and releases the connection. */
+  cancel(): void;
+}
+
+function joinURL(baseURL: string, path: string): string {
+  if (/^https?:\/\//.test(path)) return path;
+  const base = baseURL.endsWith("/") ? baseURL.slice(0, -1) : baseURL;
+  return `${base}${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+/** The URL without its query (which may carry a key) for messages. */
+function displayURL(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function headersRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The HTTP client every provider engine uses.
+ *
+ * @example
+ * const transport = new HttpTransport({
+ *   provider: "openai",
+ *   baseURL: "https://api.openai.com/v1",
+ *   headers: { authorization: `Bearer ${apiKey}` },
+ * });
+ * const response = await transport.stream({ path: "/chat/completions", body, signal: ctx.signal });
+ * await response.sse((data) => { if (data !== "[DONE]") handle(JSON.parse(data)); });
+ */
+export class HttpTransport {
+  readonly provider: string;
+  readonly #options: TransportOptions;
+  readonly #fetch: typeof fetch;
+  readonly #client: ClientOptions;
+  readonly #headers: Record<string, string>;
+  readonly #secrets: string[];
+  readonly #requestIdHeaders: readonly string[];
+
+  constructor(options: TransportOptions) {
+    this.provider = options.provider;
+    this.#options = options;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#client = options.client ?? {};
+    this.#headers = {
+      "content-type": "application/json",
+      accept: "application/json",
+      ...(this.#client.userAgent ? { "user-agent": this.#client.userAgent } : {}),
+      ...options.headers,
+    };
+    this.#secrets = [...secretsOf(this.#headers), ...(options.secrets ?? [])];
+    this.#requestIdHeaders = options.requestIdHeaders ?? ["x-request-id", "request-id"];
+  }
+
+  /** Scrubs this transport's secrets from a message. */
+  scrub(message: string): string {
+    return scrubSecrets(message, this.#secrets);
+  }
+
+  /** Sends a request and reads the whole JSON body. Retries as described on the class. */
+  async postJson<T = unknown>(request: TransportRequest): Promise<JsonResponse<T>> {
+    const control = new RequestControl(request.signal, this.#client);
+    try {
+      const { response, info } = await this.#send(request, control, "application/json");
+      const reader = response.body?.getReader();
+      let text = "";
+      if (reader) {
+        const onAbort = (): void => {
+          reader.cancel().catch(() => {});
+        };
+        control.signal.addEventListener("abort", onAbort, { once: true });
+        const decoder = new TextDecoder();
+        control.firstByte();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          control.lastChunkAt = performance.now();
+          this.#options.tap?.chunk(value);
+          text += decoder.decode(value, { stream: true });
+        }
+        control.signal.removeEventListener("abort", onAbort);
+        if (control.cause) throw control.errorFor(undefined);
+        text += decoder.decode();
+      }
+      this.#options.tap?.end();
+      try {
+        return { ...info, body: JSON.parse(text) as T };
+      } catch (error) {
+        throw new ProviderError(
+          `${this.provider} returned a body that is not JSON (${text.length} characters)`,
+          this.#details(info),
+          { code: "invalid_response", cause: error },
+        );
+      }
+    } catch (error) {
+      throw this.#failure(error, control);
+    } finally {
+      control.dispose();
+    }
+  }
+
+  /** Sends a request and returns the open stream once a 2xx status arrived. Retries before that point. */
+  async stream(request: TransportRequest, accept = "text/event-stream"): Promise<StreamResponse> {
+    const control = new RequestControl(request.signal, this.#client);
+    let response: Response;
+    let info: ResponseInfo;
+    try {
+      ({ response, info } = await this.#send(request, control, accept));
+    } catch (error) {
+      control.dispose();
+      throw this.#failure(error, control);
+    }
+    const consume = async (push: (text: string) => void, end: () => void): Promise<void> => {
+      const reader = response.body?.getReader();
+      const tap = this.#options.tap;
+      // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
+      const onAbort = (): void => {
+        reader?.cancel().catch(() => {});
+      };
+      control.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        if (reader) {
+          const decoder = new TextDecoder();
+          let first = true;
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            if (first) {
+              first = false;
+              control.firstByte();
+            } else {
+              control.lastChunkAt = performance.now();
+            }
+            if (tap) tap.chunk(value);
+            push(decoder.decode(value, { stream: true }));
+          }
+          if (control.cause) throw control.errorFor(undefined);
+          const rest = decoder.decode();
+          if (rest) push(rest);
+        }
+        end();
+        tap?.end();
+      } catch (error) {
+        reader?.cancel().catch(() => {});
+        const failure = this.#failure(error, control, info);
+        tap?.end(failure);
+        throw failure;
+      } finally {
+        control.signal.removeEventListener("abort", onAbort);
+        control.dispose();
+      }
+    };
+    let used = false;
+    const once = (): void => {
+      if (used) throw new Error("a StreamResponse can be consumed only once");
+      used = true;
+    };
+    return {
+      ...info,
+      sse: (onEvent) => {
+        once();
+        const splitter = new SseSplitter(onEvent);
+        return consume(
+          (text) => splitter.push(text),
+          () => splitter.end(),
+        );
+      },
+      ndjson: (onLine) => {
+        once();
+        const splitter = new LineSplitter(onLine);
+        return consume(
+          (text) => splitter.push(text),
+          () => splitter.end(),
+        );
+      },
+      jsonArray: (onElement) => {
+        once();
+        const splitter = new JsonArraySplitter(onElement);
+        return consume(
+          (text) => splitter.push(text),
+          () => splitter.end(),
+        );
+      },
+      text: (onText) => {
+        once();
+        return consume(onText, () => {});
+      },
+      cancel: () => {
+        used = true;
+        control.dispose();
+        response.body?.cancel().catch(() => {});
+      },
+    };
+  }
+
+  #details(info: ResponseInfo | undefined): ConstructorParameters<typeof ProviderError>[1] {
+    const details: ConstructorParameters<typeof ProviderError>[1] = { provider: this.provider };
+    if (info) details.status = info.status;
+    if (info?.requestId) details.requestId = info.requestId;
+    return details;
+  }
+
+  /** Converts a failure into what the caller sees: the abort reason, a TimeoutError or a ProviderError. */
+  #failure(error: unknown, control: RequestControl, info?: ResponseInfo): unknown {
+    if (control.cause) return control.errorFor(error);
+    if (error instanceof ProviderError || error instanceof TimeoutError) return error;
+    if (error instanceof SyntaxError) {
+      return new ProviderError(
+        `${this.provider} sent a malformed stream: ${error.message}`,
+        this.#details(info),
+        {
+          code: "invalid_response",
+          cause: error,
+        },
+      );
+    }
+    const reason = this.scrub(describeNetworkError(error));
+    if (info) {
+      return new ProviderError(
+        `${this.provider} stream broke before it ended: ${reason}`,
+        this.#details(info),
+        {
+          code: "stream_interrupted",
+          retryable: true,
+          cause: error,
+        },
+      );
+    }
+    return new ProviderError(`could not reach ${this.provider}: ${reason}`, this.#details(undefined), {
+      code: "connection_error",
+      retryable: true,
+      cause: error,
+    });
+  }
+
+  async #send(
+    request: TransportRequest,
+    control: RequestControl,
+    accept: string,
+  ): Promise<{ response: Response; info: ResponseInfo }> {
+    const url = joinURL(this.#options.baseURL, request.path);
+    const headers = request.headers
+      ? { ...this.#headers, accept, ...request.headers }
+      : { ...this.#headers, accept };
+    const body = typeof request.body === "string" ? request.body : JSON.stringify(request.body);
+    const method = request.method ?? "POST";
+    const maxRetries = this.#client.maxRetries ?? 2;
+    const tap = this.#options.tap;
+    for (let attempt = 0; ; attempt++) {
+      tap?.request({ method, url: this.scrub(url), headers: redactHeaders(headers), body });
+      let response: Response;
+      try {
+        response = await this.#fetch(url, {
+          method,
+          headers,
+          ...(method === "GET" ? {} : { body }),
+          signal: control.signal,
+        });
+      } catch (error) {
+        if (control.cause || attempt >= maxRetries) {
+          if (!control.cause) tap?.end(error);
+          throw control.cause ? error : this.#connectionError(error, url);
+        }
+        await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.signal);
+        continue;
+      }
+      const info: ResponseInfo = { status: response.status, headers: response.headers };
+      const requestId = this.#requestId(response.headers);
+      if (requestId) info.requestId = requestId;
+      tap?.response({ status: response.status, headers: headersRecord(response.headers) });
+      if (response.ok) return { response, info };
+      const text = await response.text();
+      if (tap) {
+        tap.chunk(new TextEncoder().encode(text));
+        tap.end();
+      }
+      const retry =
+        isRetryableStatus(response.status) &&
+        attempt < maxRetries &&
+        response.headers.get("x-should-retry") !== "false";
+      if (retry) {
+        const hint = retryAfterMs(response.headers);
+        await sleep(backoffDelayMs(attempt, hint, this.#options.backoff), control.signal);
+        continue;
+      }
+      throw providerErrorFromResponse({
+        provider: this.provider,
+        status: response.status,
+        body: parseBody(text),
+        requestId,
+        extract: this.#options.errorFields ?? defaultErrorFields,
+        secrets: this.#secrets,
+      });
+    }
+  }
+
+  #connectionError(error: unknown, url: string): ProviderError {
+    const reason = this.scrub(describeNetworkError(error));
+    return new ProviderError(
+      `could not reach ${this.provider} at ${this.scrub(displayURL(url))}: ${reason}`,
+      { provider: this.provider },
+      { code: "connection_error", retryable: true, cause: error },
+    );
+  }
+
+  #requestId(headers: Headers): string | undefined {
+    for (const name of this.#requestIdHeaders) {
+      const value = headers.get(name);
+      if (value) return value;
+    }
+    return undefined;
+  }
+}
+
+/** A short reason for a fetch failure (undici hides the useful part in `cause`). */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: string }).code;
+    return `${error.message} (${code ? `${code}: ` : ""}${cause.message})`;
+  }
+  return error.message;
+}

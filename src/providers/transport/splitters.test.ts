@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { JsonArraySplitter, LineSplitter, SseSplitter } from "./splitters.ts";
+
+function sse(chunks: string[]): [string, string | undefined][] {
+  const events: [string, string | undefined][] = [];
+  const splitter = new SseSplitter((data, event) => events.push([data, event]));
+  for (const chunk of chunks) splitter.push(chunk);
+  splitter.end();
+  return events;
+}
+
+describe("SseSplitter", () => {
+  it("splits data events, with and without the space after the colon", () => {
+    expect(sse(['data: {"a":1}\n\ndata:{"b":2}\n\n', "data: [DONE]\n\n"])).toEqual([
+      ['{"a":1}', undefined],
+      ['{"b":2}', undefined],
+      ["[DONE]", undefined],
+    ]);
+  });
+
+  it("keeps event names, joins multi-line data and ignores comments, ids and retry", () => {
+    expect(sse([": keep-alive\n", "event: message_start\nid: 7\nretry: 10\ndata: a\ndata: b\n\n"])).toEqual([
+      ["a\nb", "message_start"],
+    ]);
+  });
+
+  it("handles CRLF, CR-only and a CRLF split across chunks", () => {
+    expect(sse(["data: one\r", "\n\r\ndata: two\r\r", "data: three\r\n\r\n"])).toEqual([
+      ["one", undefined],
+      ["two", undefined],
+      ["three", undefined],
+    ]);
+  });
+
+  it("reassembles a line split anywhere, byte by byte", () => {
+    const text = 'event: x\ndata: {"text":"héllo"}\n\ndata: 2\n\n';
+    expect(sse([...text])).toEqual([
+      ['{"text":"héllo"}', "x"],
+      ["2", undefined],
+    ]);
+  });
+
+  it("delivers a last event without its blank line at the end", () => {
+    expect(sse(["data: last"])).toEqual([["last", undefined]]);
+  });
+
+  it("drops an event name without data", () => {
+    expect(sse(["event: ping\n\ndata: x\n\n"])).toEqual([["x", undefined]]);
+  });
+});
+
+describe("LineSplitter", () => {
+  it("splits NDJSON across chunks, skipping blank lines and CRs", () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((line) => lines.push(line));
+    for (const chunk of ['{"a":', '1}\r\n\n{"b"', ":2}"]) splitter.push(chunk);
+    splitter.end();
+    expect(lines).toEqual(['{"a":1}', '{"b":2}']);
+  });
+});
+
+describe("JsonArraySplitter", () => {
+  function elements(chunks: string[]): unknown[] {
+    const out: unknown[] = [];
+    const splitter = new JsonArraySplitter((element) => out.push(JSON.parse(element)));
+    for (const chunk of chunks) splitter.push(chunk);
+    splitter.end();
+    expect(splitter.closed).toBe(true);
+    return out;
+  }
+
+  it("yields each element as soon as it is complete", () => {
+    const seen: string[] = [];
+    const splitter = new JsonArraySplitter((element) => seen.push(element));
+    splitter.push('[{"a":1}');
+    expect(seen).toEqual(['{"a":1}']);
+    splitter.push(',\n{"b":[1,2');
+    expect(seen).toHaveLength(1);
+    splitter.push("]}\n]");
+    expect(seen).toEqual(['{"a":1}', '{"b":[1,2]}']);
+  });
+
+  it("respects brackets, quotes and escapes inside strings, split anywhere", () => {
+    const text = '[{"t":"a]}\\"[{"},{"n":null},"s",3,true]';
+    expect(elements([...text])).toEqual([{ t: 'a]}"[{' }, { n: null }, "s", 3, true]);
+  });
+
+  it("rejects a body that is not an array, naming the offset", () => {
+    const splitter = new JsonArraySplitter(() => {});
+    expect(() => splitter.push('  {"a":1}')).toThrow(/expected "\[" at offset 2/);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The engine builder: one place that owns how an inference runs — the base engine, middlewares, event sinks,
+ * tools and their executor settings, loop settings, snapshot hook, step control and persister — and builds the
+ * {@link InferenceRunner} a Session uses.
+ */
+import type { Engine } from "../engine/engine.ts";
+import { GeppettoError } from "../engine/errors.ts";
+import type { StructuredOutputConfig } from "../engine/structured-output.ts";
+import type { EventSink, RunContext } from "../events/context.ts";
+import { type Middleware, withMiddleware } from "../middleware/compose.ts";
+import { runToolLoop, type ToolLoopConfig, type ToolLoopResult } from "../toolloop/loop.ts";
+import { type SnapshotHook, type SnapshotPhase, takeSnapshot } from "../toolloop/snapshot.ts";
+import type { StepController } from "../toolloop/step-control.ts";
+import type { ToolExecutorConfig } from "../tools/executor.ts";
+import type { ToolRegistry } from "../tools/registry.ts";
+import type { Turn } from "../turns/types.ts";
+import type { TurnStore } from "./turn-store.ts";
+
+/** Runs one inference request (with the tool loop when tools are configured). */
+export interface InferenceRunner {
+  run(turn: Turn, ctx: RunContext): Promise<ToolLoopResult>;
+}
+
+/** Everything a runner is built from. Only `base` is required. */
+export interface EngineBuilderOptions {
+  base?: Engine;
+  middlewares?: Middleware[];
+  sinks?: EventSink[];
+  registry?: ToolRegistry;
+  tools?: ToolExecutorConfig;
+  loop?: ToolLoopConfig;
+  snapshotHook?: SnapshotHook;
+  stepControl?: StepController;
+  /**
+   * Saves the Turn at every snapshot phase and at the end (phase `final`, also after a failure when the error
+   * carries the partial Turn), under the context's session id.
+   */
+  persister?: TurnStore;
+  /** The engine's default structured output, validated on each completed answer. */
+  structuredOutput?: StructuredOutputConfig;
+}
+
+/**
+ * Builds runners. Every `with…` returns a new builder.
+ *
+ * @example
+ * const runner = new EngineBuilder()
+ *   .withBase(engine)
+ *   .withMiddlewares(systemPromptMiddleware("Be brief."))
+ *   .withToolRegistry(demoToolRegistry())
+ *   .withPersister(await openSqliteTurnStore("sessions.db"))
+ *   .build();
+ * const session = new Session({ runner });
+ */
+export class EngineBuilder {
+  readonly options: Readonly<EngineBuilderOptions>;
+
+  constructor(options: EngineBuilderOptions = {}) {
+    this.options = { ...options };
+  }
+
+  #with(changes: EngineBuilderOptions): EngineBuilder {
+    return new EngineBuilder({ ...this.options, ...changes });
+  }
+
+  withBase(base: Engine): EngineBuilder {
+    return this.#with({ base });
+  }
+  /** Adds middlewares after the existing ones (the first is the outermost). */
+  withMiddlewares(...middlewares: Middleware[]): EngineBuilder {
+    return this.#with({ middlewares: [...(this.options.middlewares ?? []), ...middlewares] });
+  }
+  withSinks(...sinks: EventSink[]): EngineBuilder {
+    return this.#with({ sinks: [...(this.options.sinks ?? []), ...sinks] });
+  }
+  withToolRegistry(registry: ToolRegistry): EngineBuilder {
+    return this.#with({ registry });
+  }
+  withToolConfig(tools: ToolExecutorConfig): EngineBuilder {
+    return this.#with({ tools });
+  }
+  withLoopConfig(loop: ToolLoopConfig): EngineBuilder {
+    return this.#with({ loop });
+  }
+  withSnapshotHook(snapshotHook: SnapshotHook): EngineBuilder {
+    return this.#with({ snapshotHook });
+  }
+  withStepControl(stepControl: StepController): EngineBuilder {
+    return this.#with({ stepControl });
+  }
+  withPersister(persister: TurnStore): EngineBuilder {
+    return this.#with({ persister });
+  }
+  withStructuredOutput(structuredOutput: StructuredOutputConfig): EngineBuilder {
+    return this.#with({ structuredOutput });
+  }
+
+  /** The base engine wrapped in the middlewares (one inference, no tool loop). */
+  engine(): Engine {
+    if (!this.options.base) throw new TypeError("EngineBuilder: no base engine (call withBase)");
+    return withMiddleware(this.options.base, ...(this.options.middlewares ?? []));
+  }
+
+  /** Builds the runner. */
+  build(): InferenceRunner {
+    const engine = this.engine();
+    const {
+      sinks = [],
+      persister,
+      snapshotHook,
+      registry,
+      tools,
+      loop,
+      stepControl,
+      structuredOutput,
+    } = this.options;
+    const save = persister
+      ? (turn: Turn, phase: SnapshotPhase, ctx: RunContext) =>
+          persister.save(ctx.ids.sessionId ?? "default", turn, phase)
+      : undefined;
+    const hook: SnapshotHook | undefined =
+      save && snapshotHook
+        ? async (turn, phase, ctx) => {
+            await save(turn, phase, ctx);
+            await snapshotHook(turn, phase, ctx);
+          }
+        : (save ?? snapshotHook);
+    return {
+      async run(turn, outerCtx) {
+        const ctx = sinks.length > 0 ? outerCtx.withSinks(...sinks) : outerCtx;
+        try {
+          const result = await runToolLoop(turn, ctx, {
+            engine,
+            ...(registry ? { registry } : {}),
+            ...(tools ? { tools } : {}),
+            ...(loop ? { loop } : {}),
+            ...(hook ? { snapshotHook: hook } : {}),
+            ...(stepControl ? { stepControl } : {}),
+            ...(structuredOutput ? { structuredOutput } : {}),
+          });
+          await takeSnapshot(ctx, result.turn, "final", hook);
+          return result;
+        } catch (error) {
+          if (GeppettoError.is(error) && error.turn) await takeSnapshot(ctx, error.turn, "final", hook);
+          throw error;
+        }
+      },
+    };
+  }
+}

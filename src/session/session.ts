@@ -1,0 +1,230 @@
+/**
+ * Session: a conversation's turn history, with one active inference at a time.
+ *
+ * Each prompt is a new Turn: {@link Session.appendNewTurnFromUserPrompt} deep-clones the latest Turn under a
+ * new id and adds the prompt; {@link Session.startInference} runs the latest Turn and returns an
+ * {@link ExecutionHandle}; when it ends, its output replaces that Turn in the history. Session, inference and
+ * turn ids are stamped on the Turn's metadata and on every event.
+ *
+ * Cancellation (`handle.cancel()`, `session.cancelActive()`, or the caller's signal) can happen at any moment:
+ * an `interrupt` event is published, the partial answer stays in the Turn (finish class `interrupted`), and
+ * `wait()` RESOLVES with that partial Turn — it does not reject. `wait()` rejects only when the inference
+ * fails (the error's `turn` holds the partial output, and it is kept in the history). Cancelling twice, or
+ * after the end, does nothing.
+ */
+import { CallerError, GeppettoError } from "../engine/errors.ts";
+import { RunContext } from "../events/context.ts";
+import { PromptVariablesKey } from "../middleware/system-prompt.ts";
+import type { ToolLoopResult } from "../toolloop/loop.ts";
+import { cloneTurn, newId, newUserTextBlock } from "../turns/builders.ts";
+import type { JsonValue } from "../turns/json.ts";
+import { KeyTurnMetaInferenceId, KeyTurnMetaSessionId } from "../turns/keys.ts";
+import type { Block, Turn } from "../turns/types.ts";
+import { EngineBuilder, type InferenceRunner } from "./engine-builder.ts";
+import { ExecutionHandle } from "./execution-handle.ts";
+
+/** What `startInference` does when an inference is already running. */
+export type BusyPolicy = "reject" | "queue" | "interrupt";
+
+/**
+ * `startInference` was called while another inference runs, under the `reject` policy.
+ *
+ * @example
+ * try { session.startInference() } catch (error) { if (error instanceof SessionBusyError) showBusy() }
+ */
+export class SessionBusyError extends GeppettoError {
+  override name = "SessionBusyError";
+  constructor(sessionId: string) {
+    super(`session ${sessionId} already has an active inference (busy policy "reject")`, {
+      code: "session_busy",
+      fault: "caller",
+      retryable: true,
+    });
+  }
+}
+
+/** Session settings. */
+export interface SessionOptions {
+  /** Default: a random UUID. */
+  id?: string;
+  /** The runner (or a builder to build one). */
+  runner: InferenceRunner | EngineBuilder;
+  /** Default `reject`. */
+  busyPolicy?: BusyPolicy;
+  /** An existing history (loaded from a TurnStore, say). */
+  history?: Turn[];
+  /** Variables for prompt templates (`{{name}}` in the system prompt middleware). */
+  data?: Record<string, JsonValue>;
+  /** The context inferences derive from (sinks, values); default `RunContext.background()`. */
+  context?: RunContext;
+}
+
+interface Derivation {
+  parentId: string;
+  parentBlockCount: number;
+  added: Block[];
+}
+
+/**
+ * A conversation.
+ *
+ * @example
+ * const session = new Session({ runner: new EngineBuilder().withBase(engine).build() });
+ * session.appendNewTurnFromUserPrompt("What is 6 * 7?");
+ * const answer = await session.startInference().wait();
+ */
+export class Session {
+  readonly id: string;
+  readonly busyPolicy: BusyPolicy;
+  /** Prompt-template variables; change them freely between inferences. */
+  data: Record<string, JsonValue>;
+  readonly #runner: InferenceRunner;
+  readonly #context: RunContext;
+  readonly #history: Turn[];
+  readonly #derivations = new Map<string, Derivation>();
+  readonly #handles: ExecutionHandle[] = [];
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: SessionOptions) {
+    this.id = options.id ?? newId();
+    this.busyPolicy = options.busyPolicy ?? "reject";
+    this.data = options.data ?? {};
+    this.#runner = options.runner instanceof EngineBuilder ? options.runner.build() : options.runner;
+    this.#context = options.context ?? RunContext.background();
+    this.#history = (options.history ?? []).map((turn) => cloneTurn(turn));
+  }
+
+  /** The history, oldest first (copies are not made: do not mutate). */
+  get turns(): readonly Turn[] {
+    return this.#history;
+  }
+
+  /** The latest Turn. */
+  latest(): Turn | undefined {
+    return this.#history[this.#history.length - 1];
+  }
+
+  /** Appends a Turn as given. */
+  append(turn: Turn): void {
+    this.#history.push(turn);
+  }
+
+  /**
+   * Starts the next turn: a deep clone of the latest Turn (new turn id) plus the prompt. Returns it.
+   * Appended while an inference runs (with the `queue` policy), the turn is rebased on the finished Turn
+   * when its own inference starts, so it never loses the previous answer.
+   */
+  appendNewTurnFromUserPrompt(prompt: string | Block | Block[]): Turn {
+    const added =
+      typeof prompt === "string" ? [newUserTextBlock(prompt)] : Array.isArray(prompt) ? prompt : [prompt];
+    const latest = this.latest();
+    const base = latest
+      ? cloneTurn(latest, { id: newId() })
+      : { id: newId(), blocks: [], metadata: {}, data: {} };
+    const turn: Turn = { ...base, blocks: [...base.blocks, ...structuredClone(added)] };
+    if (latest)
+      this.#derivations.set(turn.id, { parentId: latest.id, parentBlockCount: latest.blocks.length, added });
+    this.#history.push(turn);
+    return turn;
+  }
+
+  /** Whether an inference is running or queued. */
+  isRunning(): boolean {
+    return this.#handles.some((handle) => handle.running);
+  }
+
+  /** Cancels the active inference (and any queued ones). Returns whether there was one. */
+  cancelActive(): boolean {
+    const active = this.#handles.filter((handle) => handle.running);
+    for (const handle of active) handle.cancel();
+    return active.length > 0;
+  }
+
+  /**
+   * Runs the latest Turn. Throws {@link SessionBusyError} when one is running and the policy is `reject`;
+   * with `queue` it starts when the running ones end; with `interrupt` it cancels them and then starts.
+   */
+  startInference(options: { signal?: AbortSignal } = {}): ExecutionHandle {
+    const latest = this.latest();
+    if (!latest)
+      throw new CallerError("session has no turn: append a prompt first", { code: "empty_session" });
+    if (this.isRunning()) {
+      if (this.busyPolicy === "reject") throw new SessionBusyError(this.id);
+      if (this.busyPolicy === "interrupt") this.cancelActive();
+    }
+    const inferenceId = newId();
+    const handle = new ExecutionHandle(
+      this.id,
+      inferenceId,
+      this.#stamp(latest, inferenceId),
+      options.signal,
+    );
+    this.#handles.push(handle);
+    const previous = this.#tail;
+    const run = previous.then(
+      () => this.#run(handle),
+      () => this.#run(handle),
+    );
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    handle.attach(run);
+    run.then(
+      () => this.#forget(handle),
+      () => this.#forget(handle),
+    );
+    return handle;
+  }
+
+  #forget(handle: ExecutionHandle): void {
+    const index = this.#handles.indexOf(handle);
+    if (index >= 0) this.#handles.splice(index, 1);
+  }
+
+  #stamp(turn: Turn, inferenceId: string): Turn {
+    return KeyTurnMetaInferenceId.set(KeyTurnMetaSessionId.set(turn, this.id), inferenceId);
+  }
+
+  /** The turn rebased on its parent's current state (when the parent gained blocks since the clone). */
+  #rebased(turn: Turn): Turn {
+    const derivation = this.#derivations.get(turn.id);
+    if (!derivation) return turn;
+    const parent = this.#history.find((each) => each.id === derivation.parentId);
+    if (!parent || parent.blocks.length === derivation.parentBlockCount) return turn;
+    const base = cloneTurn(parent, { id: turn.id });
+    return {
+      ...turn,
+      blocks: [...base.blocks, ...turn.blocks.slice(derivation.parentBlockCount)],
+      data: { ...base.data, ...turn.data },
+    };
+  }
+
+  #replace(turn: Turn): void {
+    const index = this.#history.findIndex((each) => each.id === turn.id);
+    if (index >= 0) this.#history[index] = turn;
+    else this.#history.push(turn);
+  }
+
+  async #run(handle: ExecutionHandle): Promise<ToolLoopResult> {
+    const input = this.#stamp(
+      this.#rebased(this.#history.find((each) => each.id === handle.input.id) ?? handle.input),
+      handle.inferenceId,
+    );
+    handle.started(input);
+    this.#replace(input);
+    const ctx = this.#context
+      .withSignal(handle.signal)
+      .withIds({ sessionId: this.id, inferenceId: handle.inferenceId, turnId: input.id })
+      .with(PromptVariablesKey, { ...this.data });
+    try {
+      const result = await this.#runner.run(input, ctx);
+      this.#replace(result.turn);
+      this.#derivations.delete(input.id);
+      return result;
+    } catch (error) {
+      if (GeppettoError.is(error) && error.turn) this.#replace(error.turn);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Settings: one schema for everything an engine needs, loaded in layers (defaults < config files < profile <
+ * environment < flags) with the source of every value, profiles, the engine factory and cost.
+ *
+ * @example
+ * import { createEngine, loadSettings } from "geppetto/settings";
+ * const engine = await createEngine(loadSettings({ flags: { "ai-api-type": "openai", "ai-engine": "gpt-4o-mini" } }));
+ */
+export { computeCost, stampCost, withCost } from "./cost.ts";
+export { type CreateEngineOptions, createEngine, engineOptionsFromSettings } from "./factory.ts";
+export {
+  envVariableOf,
+  type FlagValueKind,
+  PROFILE_ENV,
+  PROVIDER_ENV,
+  SETTINGS_FLAGS,
+  type SettingsFlag,
+  settingsFlagsHelp,
+  settingsParseOptions,
+} from "./flags.ts";
+export {
+  configFilePaths,
+  configFolder,
+  DEFAULT_MODELS,
+  KNOWN_MODEL_PRICES,
+  type SettingsEnv,
+} from "./layers.ts";
+export {
+  isProviderConfigured,
+  type LoadedSettings,
+  type LoadSettingsOptions,
+  loadSettings,
+  parseSettings,
+} from "./load.ts";
+export { formatSettings, REDACTED, redactSettings, settingsToJson } from "./print.ts";
+export {
+  loadProfileRegistry,
+  type Profile,
+  type ProfileRegistry,
+  type ProfileSelection,
+  profileChain,
+  profileFilePaths,
+  selectProfile,
+} from "./profiles.ts";
+export {
+  API_TYPES,
+  type ApiType,
+  type InferenceSettings,
+  inferenceSettingsSchema,
+  type ModelPrices,
+  modelPricesSchema,
+  type ProviderName,
+  providerOf,
+  structuredOutputSettingsSchema,
+} from "./schema.ts";
+export { describeSource, isSecretPath, type LayerKind, type SettingSource } from "./sources.ts";

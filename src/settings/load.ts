@@ -1,0 +1,235 @@
+/**
+ * Loading settings: defaults < config files < profile < environment < flags, each value with its source.
+ */
+import type { z } from "zod";
+import {
+  configFileLayer,
+  configFilePaths,
+  DEFAULT_MODELS,
+  defaultsLayer,
+  environmentLayer,
+  flagsLayer,
+  KNOWN_MODEL_PRICES,
+  type SettingsEnv,
+} from "./layers.ts";
+import { loadProfileRegistry, profileChain, profileLayers, selectProfile } from "./profiles.ts";
+import { type ApiType, type InferenceSettings, inferenceSettingsSchema, providerOf } from "./schema.ts";
+import {
+  getPath,
+  type MergedLayers,
+  mergeLayers,
+  type SettingSource,
+  type SettingsLayer,
+  setPath,
+  settingError,
+  sourceAt,
+} from "./sources.ts";
+
+/**
+ * Where to load settings from. Everything is injectable so tests never read the developer's files.
+ *
+ * @example
+ * loadSettings({ env: { XDG_CONFIG_HOME: tempDir }, cwd: tempDir, flags: { "ai-engine": "gpt-4o" } })
+ */
+export interface LoadSettingsOptions {
+  /** Default `process.env`. */
+  env?: SettingsEnv;
+  /** The folder `./.geppetto.yaml` and `./.geppetto-profiles.yaml` are read from. Default `process.cwd()`. */
+  cwd?: string;
+  /** Parsed command-line values (`{ "ai-engine": "gpt-4o", profile: "fast" }`), as parseArgs returns them. */
+  flags?: Record<string, unknown>;
+}
+
+/**
+ * Settings with the source of every value.
+ *
+ * @example
+ * const loaded = loadSettings();
+ * describeSource(loaded.sources.get("chat.engine")!) // e.g. "profile \"fast\" in ~/.config/geppetto/profiles.yaml at profiles.fast.chat.engine"
+ */
+export interface LoadedSettings {
+  settings: InferenceSettings;
+  /** Dotted path (`chat.temperature`) → where its value came from. */
+  sources: ReadonlyMap<string, SettingSource>;
+  /** The profile in force, if any, and the profiles it stacks on (base first). */
+  profile?: { name: string; selectedBy: string; chain: string[] };
+  /** The config and profile files that were read. */
+  files: string[];
+}
+
+function describeValue(value: unknown, path: string): string {
+  if (/apikey/i.test(path)) return "";
+  if (value === undefined) return "";
+  const text = JSON.stringify(value);
+  return ` (got ${text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
+}
+
+/** The keys the schema allows in the object at `path` (empty when unknown). */
+function knownKeys(path: string): string[] {
+  let schema: unknown = inferenceSettingsSchema;
+  for (const key of path ? path.split(".") : []) {
+    schema = shapeOf(schema)?.[key];
+  }
+  return Object.keys(shapeOf(schema) ?? {});
+}
+
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let current = schema as { shape?: Record<string, unknown>; unwrap?: () => unknown } | undefined;
+  while (current && !current.shape && typeof current.unwrap === "function") {
+    current = current.unwrap() as typeof current;
+  }
+  return current?.shape;
+}
+
+function editDistance(left: string, right: string): number {
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let row = 1; row <= left.length; row++) {
+    const current = [row];
+    for (let column = 1; column <= right.length; column++) {
+      const cost = left[row - 1] === right[column - 1] ? 0 : 1;
+      current[column] = Math.min(
+        previous[column]! + 1,
+        current[column - 1]! + 1,
+        previous[column - 1]! + cost,
+      );
+    }
+    previous = current;
+  }
+  return previous[right.length]!;
+}
+
+/** The known key a misspelled or snake_case/kebab-case key most likely meant. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  const normalized = key.replace(/[-_](\w)/g, (_, letter: string) => letter.toUpperCase()).toLowerCase();
+  const exact = known.find((candidate) => candidate.toLowerCase() === normalized);
+  if (exact) return exact;
+  const scored = known
+    .map((candidate) => ({ candidate, distance: editDistance(candidate.toLowerCase(), normalized) }))
+    .sort((left, right) => left.distance - right.distance)[0];
+  return scored && scored.distance <= Math.max(1, Math.floor(key.length / 4)) ? scored.candidate : undefined;
+}
+
+function issueToError(
+  issue: z.core.$ZodIssue,
+  values: Record<string, unknown>,
+  sourceOf: (path: string) => SettingSource | undefined,
+) {
+  const base = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0]!;
+    const path = base ? `${base}.${key}` : key;
+    const suggestion = closestKey(key, knownKeys(base));
+    const hint = suggestion ? ` (did you mean ${base ? `${base}.` : ""}${suggestion}?)` : "";
+    return settingError(path, `unknown setting${hint}`, sourceOf(path));
+  }
+  return settingError(base, `${issue.message}${describeValue(getPath(values, base), base)}`, sourceOf(base));
+}
+
+/** Checks one layer on its own, so a bad value is reported with the layer it came from. */
+export function validateLayer(layer: SettingsLayer): void {
+  const result = inferenceSettingsSchema.safeParse(layer.values);
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  throw issueToError(issue, layer.values, (path) => layer.sourceOf(path));
+}
+
+/**
+ * Checks raw settings (from code, or a merge) and returns them typed and normalized.
+ *
+ * @example
+ * parseSettings({ chat: { apiType: "anthropic" } }).chat?.apiType // "claude"
+ */
+export function parseSettings(
+  values: Record<string, unknown>,
+  sources: ReadonlyMap<string, SettingSource> = new Map(),
+): InferenceSettings {
+  const result = inferenceSettingsSchema.safeParse(values);
+  if (result.success) return result.data;
+  throw issueToError(result.error.issues[0]!, values, (path) => sourceAt(sources, path));
+}
+
+function apiTypeOf(values: Record<string, unknown>): ApiType | undefined {
+  const raw = getPath(values, "chat.apiType");
+  const normalized = raw === "anthropic" ? "claude" : raw;
+  return typeof normalized === "string" ? (normalized as ApiType) : undefined;
+}
+
+function isKnownApiType(value: ApiType | undefined): value is ApiType {
+  return value !== undefined && value in DEFAULT_MODELS;
+}
+
+/**
+ * Loads settings from every layer and checks them. Bad input is a CallerError naming the setting, the layer and
+ * (for files) the file and key path.
+ *
+ * @example
+ * const loaded = loadSettings({ env: process.env, cwd: process.cwd(), flags: { "ai-api-type": "openai" } });
+ * loaded.settings.chat?.apiType // "openai"
+ * describeSource(loaded.sources.get("chat.apiType")!) // "flag --ai-api-type"
+ */
+export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const flags = options.flags ?? {};
+  const files: string[] = [];
+
+  const fixedLayers: SettingsLayer[] = [defaultsLayer()];
+  for (const file of configFilePaths(env, cwd)) {
+    const layer = configFileLayer(file);
+    if (!layer) continue;
+    files.push(file);
+    fixedLayers.push(layer);
+  }
+  const registry = loadProfileRegistry(env, cwd);
+  files.push(...registry.files);
+  const selection = selectProfile(
+    registry,
+    typeof flags.profile === "string" ? flags.profile : undefined,
+    env,
+  );
+  const chain = selection ? profileChain(registry, selection) : [];
+  fixedLayers.push(...profileLayers(chain));
+
+  // `--ai-api-key` and friends apply to the provider of the final api type, which any layer may set.
+  const firstGuess = [...fixedLayers, environmentLayer(env, "openai", cwd), flagsLayer(flags, "openai", cwd)];
+  const guessedType = apiTypeOf(mergeLayers(firstGuess).values);
+  const provider = isKnownApiType(guessedType) ? providerOf(guessedType) : "openai";
+  const layers = [...fixedLayers, environmentLayer(env, provider, cwd), flagsLayer(flags, provider, cwd)];
+  for (const layer of layers) validateLayer(layer);
+
+  const merged: MergedLayers = mergeLayers(layers);
+  const apiType = apiTypeOf(merged.values);
+  if (isKnownApiType(apiType) && getPath(merged.values, "chat.engine") === undefined) {
+    setPath(merged.values, "chat.engine", DEFAULT_MODELS[apiType]);
+    merged.sources.set("chat.engine", { layer: "default", note: `the default model of api type ${apiType}` });
+  }
+  const model = getPath(merged.values, "chat.engine");
+  const knownPrices = typeof model === "string" ? KNOWN_MODEL_PRICES[model] : undefined;
+  if (isKnownApiType(apiType) && knownPrices && getPath(merged.values, "modelInfo.prices") === undefined) {
+    for (const [key, value] of Object.entries(knownPrices)) {
+      setPath(merged.values, `modelInfo.prices.${key}`, value);
+      merged.sources.set(`modelInfo.prices.${key}`, {
+        layer: "default",
+        note: `built-in prices of ${model}`,
+      });
+    }
+  }
+  const settings = parseSettings(merged.values, merged.sources);
+  return {
+    settings,
+    sources: merged.sources,
+    ...(selection ? { profile: { ...selection, chain: chain.map((profile) => profile.name) } } : {}),
+    files,
+  };
+}
+
+/**
+ * True when a provider is configured (an api type is set in some layer). Without one the CLI runs on the local
+ * provider server or the embedded default.
+ *
+ * @example
+ * isProviderConfigured(loadSettings({ flags: { "ai-api-type": "ollama" } })) // true
+ */
+export function isProviderConfigured(loaded: LoadedSettings): boolean {
+  return loaded.settings.chat?.apiType !== undefined;
+}

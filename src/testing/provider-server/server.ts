@@ -1,0 +1,245 @@
+/**
+ * The local provider-compatible server: node:http on 127.0.0.1 (port 0 by default) speaking the wire protocols
+ * of the providers, replaying recorded files or scripted answers, with pacing and injected faults, and keeping
+ * every request it received.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadFixture } from "./fixtures.ts";
+import { PROTOCOLS } from "./protocols.ts";
+import type { ProtocolModule, RecordedRequest, Reply, ResponseSpec } from "./types.ts";
+
+/** Options of {@link startProviderServer}. */
+export interface ProviderServerOptions {
+  /** Port (default 0: any free port). */
+  port?: number;
+  /** Host (default 127.0.0.1). */
+  host?: string;
+  /** Answer when the queue is empty (default: a short scripted text). */
+  response?: ResponseSpec;
+  /** Answers served in order, one per request, before `response`. */
+  queue?: ResponseSpec[];
+  /** Extra protocol modules (tried before the registered ones). */
+  protocols?: ProtocolModule[];
+}
+
+/** A running server. Close it in `afterEach`/`finally`. */
+export interface ProviderServer {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[];
+  /** The base URL a client of `protocol` uses (`<url>/v1` for OpenAI). */
+  baseURL(protocol?: string): string;
+  /** Adds answers served in order before the default one. */
+  enqueue(...responses: ResponseSpec[]): void;
+  /** Replaces the default answer. */
+  respond(response: ResponseSpec): void;
+  /** Stops the server and drops open connections. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_RESPONSE: ResponseSpec = { script: { text: "Hello from the local provider server." } };
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function headersOf(request: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+/** Timers of pacing, delays and stalls; all resolved at once when the server closes. */
+class Waits {
+  readonly #pending = new Map<ReturnType<typeof setTimeout>, () => void>();
+
+  #closed = false;
+
+  wait(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(timer);
+        resolve();
+      }, ms);
+      this.#pending.set(timer, resolve);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Resolves a wait that never ends on its own (a stall without `stallMs`). */
+  forever(): Promise<void> {
+    return this.wait(2_147_483_647);
+  }
+
+  cancelAll(): void {
+    this.#closed = true;
+    for (const [timer, resolve] of this.#pending) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.#pending.clear();
+  }
+}
+
+async function resolveReply(
+  spec: ResponseSpec,
+  protocol: ProtocolModule,
+  request: RecordedRequest,
+): Promise<{ reply: Reply; spec: ResponseSpec }> {
+  if (spec.handler) return resolveReply(await spec.handler(request, protocol), protocol, request);
+  const streaming = spec.streaming ?? protocol.wantsStream(request);
+  let reply: Reply;
+  if (spec.fixture) reply = loadFixture(spec.fixture, protocol, streaming);
+  else if (spec.raw) {
+    reply = {
+      status: 200,
+      headers: { "content-type": spec.raw.contentType ?? "text/event-stream" },
+      frames: spec.raw.frames,
+    };
+  } else if (spec.error) {
+    const body = spec.error.body ?? {
+      error: { message: `injected HTTP ${spec.error.status}`, type: "server_error" },
+    };
+    reply = {
+      status: spec.error.status,
+      headers: { "content-type": "application/json", ...spec.error.headers },
+      frames: [typeof body === "string" ? body : JSON.stringify(body)],
+    };
+  } else reply = protocol.render(spec.script ?? {}, streaming, request);
+  if (spec.status !== undefined) reply.status = spec.status;
+  if (spec.headers) reply.headers = { ...reply.headers, ...spec.headers };
+  return { reply, spec };
+}
+
+async function send(response: ServerResponse, reply: Reply, spec: ResponseSpec, waits: Waits): Promise<void> {
+  const faults = spec.faults ?? {};
+  if (faults.delayHeadersMs) await waits.wait(faults.delayHeadersMs);
+  if (response.destroyed) return;
+  response.writeHead(reply.status, reply.headers);
+  response.flushHeaders();
+  const limit = faults.cutAfterBytes ?? faults.stallAfterBytes;
+  let sent = 0;
+  for (const frame of reply.frames) {
+    if (response.destroyed || waits.closed) return;
+    let bytes = typeof frame === "string" ? Buffer.from(frame, "utf8") : frame;
+    if (limit !== undefined && sent + bytes.length >= limit) {
+      bytes = bytes.subarray(0, limit - sent);
+      if (bytes.length > 0) response.write(bytes);
+      if (faults.cutAfterBytes !== undefined) {
+        // Let the partial bytes leave, then break the connection without a proper end.
+        await new Promise<void>((resolve) => response.socket?.write("", () => resolve()) ?? resolve());
+        response.socket?.destroy();
+        return;
+      }
+      // Held open for stallMs, or until the client leaves or the server closes.
+      await (faults.stallMs === undefined ? waits.forever() : waits.wait(faults.stallMs));
+      if (!response.destroyed) response.end();
+      return;
+    }
+    sent += bytes.length;
+    if (!response.write(bytes) && spec.pacingMs === undefined) {
+      await new Promise<void>((resolve) => response.once("drain", resolve));
+    }
+    if (spec.pacingMs) await waits.wait(spec.pacingMs);
+  }
+  response.end();
+}
+
+/**
+ * Starts the server.
+ *
+ * @example
+ * const server = await startProviderServer({ response: { fixture: "fixtures/openai-chat/stream-tool-call.sse" } });
+ * const engine = createOpenAIChatEngine({ model: "gpt-4o", apiKey: "test", baseURL: server.baseURL("openai-chat") });
+ * // … run, then assert on server.requests[0].body
+ * await server.close();
+ */
+export async function startProviderServer(options: ProviderServerOptions = {}): Promise<ProviderServer> {
+  const protocols = [...(options.protocols ?? []), ...PROTOCOLS];
+  const requests: RecordedRequest[] = [];
+  const queue = [...(options.queue ?? [])];
+  let fallback = options.response ?? DEFAULT_RESPONSE;
+  const waits = new Waits();
+
+  const server = createServer((incoming, response) => {
+    void (async () => {
+      const path = incoming.url ?? "/";
+      const method = incoming.method ?? "GET";
+      const text = await readBody(incoming);
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        // keep the text
+      }
+      const pathname = path.split("?")[0] ?? path;
+      const protocol = protocols.find((candidate) => candidate.matches(method, pathname));
+      const recorded: RecordedRequest = {
+        protocol: protocol?.name,
+        method,
+        path,
+        headers: headersOf(incoming),
+        body,
+      };
+      requests.push(recorded);
+      if (!protocol) {
+        response.writeHead(404, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify({
+            error: { message: `no protocol serves ${method} ${pathname}`, type: "not_found" },
+          }),
+        );
+        return;
+      }
+      const { reply, spec } = await resolveReply(queue.shift() ?? fallback, protocol, recorded);
+      await send(response, reply, spec, waits);
+    })().catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: { message: String(error), type: "provider_server_error" } }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  return {
+    url,
+    port,
+    requests,
+    baseURL(name = "openai-chat") {
+      const protocol = protocols.find((candidate) => candidate.name === name);
+      if (!protocol)
+        throw new Error(`unknown protocol "${name}" (known: ${protocols.map((p) => p.name).join(", ")})`);
+      return `${url}${protocol.basePath}`;
+    },
+    enqueue(...responses) {
+      queue.push(...responses);
+    },
+    respond(response) {
+      fallback = response;
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        waits.cancelAll();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The tool loop: inference → pending tool calls → execute → results next to their calls → inference again,
+ * until the model answers without calling a tool, the loop is cancelled, a pause stops it, or `maxIterations`
+ * inferences have run. The outcome is typed and also written on the Turn (`geppetto.tool_loop_outcome@v1`).
+ */
+import {
+  type Engine,
+  KeyInferenceResult,
+  type RunInferenceOptions,
+  runInferenceWithResult,
+} from "../engine/engine.ts";
+import { KeyToolConfig, mergeConfig, type ToolConfig } from "../engine/inference-config.ts";
+import { publish, type RunContext } from "../events/context.ts";
+import { executeToolCalls, type ToolExecutionResult, type ToolExecutorConfig } from "../tools/executor.ts";
+import { type ToolRegistry, toolRegistryFromContext, withToolRegistry } from "../tools/registry.ts";
+import { appendToolResults } from "../tools/results.ts";
+import { newId, pendingToolCalls } from "../turns/builders.ts";
+import { turnMetadataKey } from "../turns/keys.ts";
+import type { Turn } from "../turns/types.ts";
+import { type SnapshotHook, takeSnapshot } from "./snapshot.ts";
+import { deniedCalls, type StepController } from "./step-control.ts";
+
+/** How a tool loop ended. */
+export type ToolLoopStatus = "completed" | "interrupted" | "max_iterations" | "stopped";
+
+/** A tool loop's outcome. */
+export interface ToolLoopOutcome {
+  status: ToolLoopStatus;
+  /** Inferences run. */
+  iterations: number;
+}
+
+/** The outcome with the final Turn. */
+export interface ToolLoopResult extends ToolLoopOutcome {
+  turn: Turn;
+}
+
+/**
+ * Turn metadata: how the tool loop that produced this Turn ended.
+ *
+ * @example
+ * KeyToolLoopOutcome.get(await handle.wait()) // { status: "completed", iterations: 2 }
+ */
+export const KeyToolLoopOutcome = turnMetadataKey<ToolLoopOutcome>("geppetto", "tool_loop_outcome", 1);
+
+/** Loop settings. */
+export interface ToolLoopConfig {
+  /** Inferences allowed in one run. Default 10. */
+  maxIterations?: number;
+}
+
+/** What a tool loop runs with. */
+export interface ToolLoopOptions {
+  engine: Engine;
+  /** The tools; defaults to the registry on the context. Without one the loop runs a single inference. */
+  registry?: ToolRegistry;
+  tools?: ToolExecutorConfig;
+  loop?: ToolLoopConfig;
+  snapshotHook?: SnapshotHook;
+  stepControl?: StepController;
+  /** The engine's default structured output: each completed answer is validated (see `runInferenceWithResult`). */
+  structuredOutput?: RunInferenceOptions["structuredOutput"];
+}
+
+function withToolConfig(turn: Turn, tools: ToolExecutorConfig | undefined): Turn {
+  if (!tools) return turn;
+  const fromExecutor: ToolConfig = {};
+  if (tools.toolChoice !== undefined) fromExecutor.toolChoice = tools.toolChoice;
+  if (tools.allowedTools !== undefined) fromExecutor.allowedTools = [...tools.allowedTools];
+  if (tools.maxParallelTools === 1) fromExecutor.parallelToolCalls = false;
+  if (Object.keys(fromExecutor).length === 0) return turn;
+  return KeyToolConfig.set(turn, mergeConfig(KeyToolConfig.get(turn), fromExecutor));
+}
+
+/**
+ * Cancelled outside the engine (during tools, a pause or a snapshot): the engine published no `interrupt`, so
+ * the loop does, and the latest inference result says `interrupted`.
+ */
+function markInterrupted(turn: Turn, ctx: RunContext): Turn {
+  const result = KeyInferenceResult.get(turn);
+  publish(ctx, { type: "interrupt", text: "", meta: { id: newId(), seq: 0 } });
+  return KeyInferenceResult.set(turn, {
+    ...(result ?? { provider: "unknown" }),
+    finishClass: "interrupted",
+    truncated: true,
+  });
+}
+
+function denialResults(denied: Map<string, string>, turn: Turn): Map<string, ToolExecutionResult> {
+  const out = new Map<string, ToolExecutionResult>();
+  for (const block of pendingToolCalls(turn)) {
+    const reason = denied.get(block.payload.id);
+    if (reason === undefined) continue;
+    out.set(block.payload.id, {
+      toolCallId: block.payload.id,
+      name: block.payload.name,
+      status: "denied",
+      result: null,
+      error: `the user denied this tool call: ${reason}`,
+      attempts: 0,
+      durationMs: 0,
+    });
+  }
+  return out;
+}
+
+/**
+ * Runs the tool loop. Each inference goes through `runInferenceWithResult`, so every Turn carries an
+ * InferenceResult and structured output is validated. Rejects only when the engine fails (the error's `turn`
+ * keeps the partial output), structured output breaks its schema under `requireValid` (ModelOutputError), or a
+ * tool fails under `errorPolicy: "abort"` ({@link ToolExecutionAbortedError}, its `turn` keeps the finished
+ * results).
+ *
+ * @example
+ * const { turn, status } = await runToolLoop(input, ctx, { engine, registry, loop: { maxIterations: 5 } });
+ * if (status === "max_iterations") console.warn("the model kept calling tools");
+ */
+export async function runToolLoop(
+  input: Turn,
+  ctx: RunContext,
+  options: ToolLoopOptions,
+): Promise<ToolLoopResult> {
+  const registry = options.registry ?? toolRegistryFromContext(ctx);
+  const allowed = options.tools?.allowedTools;
+  const offered = registry && allowed ? registry.only(allowed) : registry;
+  const loopCtx = offered ? withToolRegistry(ctx, offered) : ctx;
+  const maxIterations = Math.max(1, options.loop?.maxIterations ?? 10);
+  const steps = options.stepControl;
+  let turn = withToolConfig(input, options.tools);
+  const inferenceOptions: RunInferenceOptions = options.structuredOutput
+    ? { structuredOutput: options.structuredOutput }
+    : {};
+  let iterations = 0;
+  let engineInterrupted = false;
+  const end = (status: ToolLoopStatus): ToolLoopResult => {
+    if (status === "interrupted" && !engineInterrupted) turn = markInterrupted(turn, loopCtx);
+    const outcome = { status, iterations };
+    return { ...outcome, turn: KeyToolLoopOutcome.set(turn, outcome) };
+  };
+
+  while (iterations < maxIterations) {
+    if (ctx.signal.aborted) return end("interrupted");
+    await takeSnapshot(loopCtx, turn, "pre_inference", options.snapshotHook);
+    iterations++;
+    turn = (await runInferenceWithResult(options.engine, turn, loopCtx, inferenceOptions)).turn;
+    await takeSnapshot(loopCtx, turn, "post_inference", options.snapshotHook);
+    engineInterrupted = KeyInferenceResult.get(turn)?.finishClass === "interrupted";
+    if (ctx.signal.aborted || engineInterrupted) return end("interrupted");
+    const pending = pendingToolCalls(turn);
+    if (pending.length === 0 || !registry) return end("completed");
+
+    let predecided = new Map<string, ToolExecutionResult>();
+    if (steps?.pausesAt("after_inference")) {
+      const outcome = await steps.wait(
+        "after_inference",
+        turn,
+        pending.map((block) => block.payload),
+        loopCtx,
+      );
+      if ("cancelled" in outcome) return end("interrupted");
+      if (outcome.decision.stop) return end("stopped");
+      predecided = denialResults(
+        deniedCalls(
+          outcome.decision,
+          pending.map((block) => block.payload),
+        ),
+        turn,
+      );
+    }
+    const batch = await executeToolCalls(
+      pending.map((block) => block.payload),
+      loopCtx,
+      { registry, predecided, ...(options.tools ? { config: options.tools } : {}) },
+    );
+    turn = appendToolResults(turn, batch.results, loopCtx);
+    await takeSnapshot(loopCtx, turn, "post_tools", options.snapshotHook);
+    if (batch.aborted) {
+      batch.aborted.turn = end("stopped").turn;
+      throw batch.aborted;
+    }
+    if (ctx.signal.aborted) return end("interrupted");
+    if (steps?.pausesAt("after_tools")) {
+      const outcome = await steps.wait("after_tools", turn, [], loopCtx);
+      if ("cancelled" in outcome) return end("interrupted");
+      if (outcome.decision.stop) return end("stopped");
+    }
+  }
+  return end("max_iterations");
+}
+
+/**
+ * The tool loop as an Engine (so middleware and sessions can wrap it). `runInference` resolves with the final
+ * Turn; read {@link KeyToolLoopOutcome} on it for the status.
+ *
+ * @example
+ * const engine = new ToolLoopEngine({ engine: base, registry });
+ * const out = await engine.runInference(turn, ctx);
+ * KeyToolLoopOutcome.get(out)?.status // "completed"
+ */
+export class ToolLoopEngine implements Engine {
+  constructor(readonly options: ToolLoopOptions) {}
+
+  async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
+    return (await runToolLoop(turn, ctx, this.options)).turn;
+  }
+}
