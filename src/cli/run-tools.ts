@@ -52,7 +52,9 @@ export async function engineWithTools(
     const { createEmbeddedToolUsingEngine } = await import("../testing/tool-responder.ts");
     const pacing = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
     engine = createEmbeddedToolUsingEngine({ pacingMs: Number.isFinite(pacing) ? pacing : 15 });
-    io.stderr.write("geppetto: --tools on the default: a scripted model that calls the demo tools answers\n");
+    io.stderr.write(
+      "geppetto: no provider configured: --tools runs on the embedded default, a scripted model that calls the demo tools (no API key, no network)\n",
+    );
   }
   return new ToolLoopEngine({ engine, registry: demoToolRegistry(), loop: { maxIterations: 5 } });
 }

@@ -126,7 +126,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     await session?.close();
     throw error;
   }
-  if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
+  // With --tools on the default, engineWithTools swaps in a tool-using scripted model and says so itself.
+  if (selected.isDefault && values.tools === undefined)
+    io.stderr.write(`geppetto: ${selected.description}\n`);
 
   const controller = new AbortController();
   let interrupts = 0;
