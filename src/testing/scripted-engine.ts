@@ -5,7 +5,7 @@
 
 import type { Engine, FinishClass } from "../engine/engine.ts";
 import { CallerError, ProviderError } from "../engine/errors.ts";
-import { InferenceOutput, isAbort } from "../engine/output.ts";
+import { type InferenceOutput, runWithOutput } from "../engine/output.ts";
 import type { RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
 import { newId } from "../turns/builders.ts";
@@ -162,24 +162,16 @@ export class ScriptedEngine implements Engine {
       response = this.#responses[this.#responses.length - 1]!;
     }
     const steps = typeof response === "function" ? response(turn, ctx, call) : response;
-    const output = new InferenceOutput(ctx, turn, {
-      provider: this.#options.provider ?? "scripted",
-      model: this.#options.model ?? "scripted",
-    });
     const signal = ctx.signal;
-    output.start();
-    try {
+    const info = { provider: this.#options.provider ?? "scripted", model: this.#options.model ?? "scripted" };
+    return runWithOutput(ctx, turn, info, async (output) => {
       for (const step of steps) {
-        if (signal.aborted) return output.interrupt();
+        if (signal.aborted) throw signal.reason;
         if (this.#options.pacingMs) await wait(this.#options.pacingMs, undefined, signal);
         await this.#play(step, output, signal);
       }
-      if (signal.aborted) return output.interrupt();
-      return output.finish();
-    } catch (error) {
-      if (isAbort(error, signal)) return output.interrupt();
-      throw output.fail(error);
-    }
+      if (signal.aborted) throw signal.reason;
+    });
   }
 
   async #play(step: ScriptStep, output: InferenceOutput, signal: AbortSignal): Promise<void> {

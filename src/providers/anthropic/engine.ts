@@ -4,7 +4,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import { CallerError, ProviderError } from "../../engine/errors.ts";
 import type { ClaudeInferenceConfig } from "../../engine/inference-config.ts";
-import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { runWithOutput } from "../../engine/output.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { JsonObject } from "../../turns/json.ts";
@@ -118,38 +118,31 @@ export class ClaudeEngine implements Engine {
     const allBetas = [...(this.#options.betas ?? []), ...betas];
     const headers = allBetas.length > 0 ? { "anthropic-beta": allBetas.join(",") } : undefined;
     const request = { path: this.#path, body, signal: ctx.signal, ...(headers ? { headers } : {}) };
-    const out = new InferenceOutput(ctx, turn, { provider: ANTHROPIC_PROVIDER, model: this.#options.model });
-    out.start();
-    for (const message of warnings)
-      out.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
-    const handler = new ClaudeStreamHandler(out);
-    try {
-      if (body.stream) {
-        const response = await this.#transport.stream(request);
-        out.ids({ requestId: response.requestId });
-        await response.sse((data) => handler.handle(JSON.parse(data) as AnthropicStreamEvent));
-      } else {
-        const response = await this.#transport.postJson<AnthropicResponseMessage>(request);
-        out.ids({ requestId: response.requestId });
-        handler.handleMessage(response.body);
-      }
-    } catch (error) {
-      // Once the caller aborted, whatever failed did so because of it: resolve with the partial Turn.
-      if (ctx.signal.aborted || isAbort(error, ctx.signal)) return out.interrupt();
-      throw out.fail(error);
-    }
-    const outcome = handler.outcome;
-    if (outcome.kind === "failed") throw out.fail(outcome.error);
-    if (outcome.kind === "open") {
-      if (ctx.signal.aborted) return out.interrupt();
-      throw out.fail(
-        new ProviderError(
-          "Anthropic: the stream ended before message_stop",
-          { provider: ANTHROPIC_PROVIDER },
-          { code: "stream_interrupted", retryable: true },
-        ),
-      );
-    }
-    return out.finish();
+    return runWithOutput(
+      ctx,
+      turn,
+      { provider: ANTHROPIC_PROVIDER, model: this.#options.model, warnings },
+      async (out) => {
+        const handler = new ClaudeStreamHandler(out);
+        if (body.stream) {
+          const response = await this.#transport.stream(request);
+          out.ids({ requestId: response.requestId });
+          await response.sse((data) => handler.handle(JSON.parse(data) as AnthropicStreamEvent));
+        } else {
+          const response = await this.#transport.postJson<AnthropicResponseMessage>(request);
+          out.ids({ requestId: response.requestId });
+          handler.handleMessage(response.body);
+        }
+        const outcome = handler.outcome;
+        if (outcome.kind === "failed") throw outcome.error;
+        if (outcome.kind === "open") {
+          throw new ProviderError(
+            "Anthropic: the stream ended before message_stop",
+            { provider: ANTHROPIC_PROVIDER },
+            { code: "stream_interrupted", retryable: true },
+          );
+        }
+      },
+    );
   }
 }

@@ -4,7 +4,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import { CallerError, ProviderError } from "../../engine/errors.ts";
 import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
-import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { runWithOutput } from "../../engine/output.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { JsonObject } from "../../turns/json.ts";
@@ -111,15 +111,9 @@ export class OpenAIResponsesEngine implements Engine {
       });
     }
     const { body, warnings } = this.buildRequest(turn, ctx);
-    const out = new InferenceOutput(ctx, turn, {
-      provider: OPENAI_RESPONSES_PROVIDER,
-      model: this.#options.model,
-    });
-    out.start();
-    for (const message of warnings)
-      out.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
-    const handler = new ResponsesStreamHandler(out);
-    try {
+    const info = { provider: OPENAI_RESPONSES_PROVIDER, model: this.#options.model, warnings };
+    return runWithOutput(ctx, turn, info, async (out) => {
+      const handler = new ResponsesStreamHandler(out);
       if (body.stream) {
         const response = await this.#transport.stream({ path: "/responses", body, signal: ctx.signal });
         out.ids({ requestId: response.requestId });
@@ -135,23 +129,15 @@ export class OpenAIResponsesEngine implements Engine {
         out.ids({ requestId: response.requestId });
         handler.handleResponse(response.body);
       }
-    } catch (error) {
-      // Once the caller aborted, whatever failed did so because of it: resolve with the partial Turn.
-      if (ctx.signal.aborted || isAbort(error, ctx.signal)) return out.interrupt();
-      throw out.fail(error);
-    }
-    const outcome = handler.outcome;
-    if (outcome.kind === "failed") throw out.fail(outcome.error);
-    if (outcome.kind === "open") {
-      if (ctx.signal.aborted) return out.interrupt();
-      throw out.fail(
-        new ProviderError(
+      const outcome = handler.outcome;
+      if (outcome.kind === "failed") throw outcome.error;
+      if (outcome.kind === "open") {
+        throw new ProviderError(
           "OpenAI Responses: the stream ended before response.completed",
           { provider: OPENAI_RESPONSES_PROVIDER },
           { code: "stream_interrupted", retryable: true },
-        ),
-      );
-    }
-    return out.finish();
+        );
+      }
+    });
   }
 }

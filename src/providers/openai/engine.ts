@@ -5,7 +5,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import { CallerError } from "../../engine/errors.ts";
 import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
-import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { runWithOutput } from "../../engine/output.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -68,54 +68,45 @@ export class OpenAIChatEngine implements Engine {
     }
     const options = this.#options;
     const stream = options.stream ?? true;
-    const out = new InferenceOutput(ctx, turn, { provider: this.#provider, model: options.model });
+    const warnings: string[] = [];
     const requestOptions: ChatRequestOptions = {
       model: options.model,
       stream,
       tools: toolsFromContext(ctx, options.strictTools ? "openai-strict" : "json-schema"),
       onIgnoredStructuredOutput: (problems) =>
-        out.emit({
-          type: "log",
-          level: "warn",
-          message: `structured output config ignored: ${problems.join("; ")}`,
-          meta: { id: "", seq: 0 },
-        }),
+        warnings.push(`structured output config ignored: ${problems.join("; ")}`),
     };
     if (options.inference) requestOptions.inference = options.inference;
     if (options.openai) requestOptions.openai = options.openai;
     if (options.tools) requestOptions.toolConfig = options.tools;
     if (options.structuredOutput) requestOptions.structuredOutput = options.structuredOutput;
     const body = buildChatRequest(turn, requestOptions);
-    const reader = new ChatStreamReader(out, this.#provider);
-    out.start();
-    try {
-      const request = { path: "/chat/completions", body, signal: ctx.signal };
-      if (stream) {
-        const response = await this.#transport.stream(request);
-        out.ids({ requestId: response.requestId });
-        if (response.headers.get("content-type")?.includes("application/json")) {
-          // Some compatible servers ignore `stream: true` and answer with one whole completion.
-          let text = "";
-          await response.text((piece) => {
-            text += piece;
-          });
-          const whole = JSON.parse(text) as ChatCompletion & { error?: ChatChunk["error"] };
-          if (whole.error) throw streamError(whole.error, this.#provider);
-          reader.completion(whole);
-        } else {
-          await response.sse(reader.onEvent);
-          reader.end();
-        }
-      } else {
+    const request = { path: "/chat/completions", body, signal: ctx.signal };
+    const info = { provider: this.#provider, model: options.model, warnings };
+    return runWithOutput(ctx, turn, info, async (out) => {
+      const reader = new ChatStreamReader(out, this.#provider);
+      if (!stream) {
         const response = await this.#transport.postJson<ChatCompletion>(request);
         out.ids({ requestId: response.requestId });
         reader.completion(response.body);
+        return;
       }
-      return out.finish();
-    } catch (error) {
-      if (isAbort(error, ctx.signal)) return out.interrupt();
-      throw out.fail(error);
-    }
+      const response = await this.#transport.stream(request);
+      out.ids({ requestId: response.requestId });
+      if (response.headers.get("content-type")?.includes("application/json")) {
+        // Some compatible servers ignore `stream: true` and answer with one whole completion.
+        let text = "";
+        await response.text((piece) => {
+          text += piece;
+        });
+        const whole = JSON.parse(text) as ChatCompletion & { error?: ChatChunk["error"] };
+        if (whole.error) throw streamError(whole.error, this.#provider);
+        reader.completion(whole);
+      } else {
+        await response.sse(reader.onEvent);
+        reader.end();
+      }
+    });
   }
 }
 
