@@ -21,6 +21,8 @@ export interface ChildResult {
   p99Ms?: number;
   tokensPerSecond?: number;
   peakRssMB?: number;
+  /** Wall time of the first request in a fresh process, after the import. */
+  firstRequestMs?: number;
 }
 
 function flag(name: string, fallback?: string): string {
@@ -38,6 +40,23 @@ async function measure(work: () => Promise<void>): Promise<{ cpuUs: number; wall
   const wallMs = performance.now() - wallBefore;
   const cpu = process.cpuUsage(cpuBefore);
   return { cpuUs: cpu.user + cpu.system, wallMs };
+}
+
+/**
+ * Steady-state figures of one request of `units` tokens or chunks: repeats it until about `--steady` units
+ * (default 20,000) have streamed, first unmeasured (warm-up: JIT compilation, which runs on background threads
+ * and would otherwise be counted), then measured. Returns the figures of one request (the mean).
+ */
+async function steady(
+  units: number,
+  request: () => Promise<void>,
+): Promise<{ cpuUs: number; wallMs: number }> {
+  const rounds = Math.max(1, Math.ceil(Number(flag("steady", "20000")) / units));
+  for (let index = 0; index < rounds; index++) await request();
+  const figures = await measure(async () => {
+    for (let index = 0; index < rounds; index++) await request();
+  });
+  return { cpuUs: figures.cpuUs / rounds, wallMs: figures.wallMs / rounds };
 }
 
 async function text(name: string, client: BenchClient, tokens: number, onFirstToken?: () => void) {
@@ -85,10 +104,14 @@ async function runScenario(
     case "import":
       await text(name, client, 1);
       return { importMs };
-    case "stream": {
-      await text(name, client, 200);
-      return measure(() => text(name, client, size));
+    case "cold": {
+      // Must be the process's first scenario: the first request pays for lazy initialisation (fetch, JIT).
+      const start = performance.now();
+      await text(name, client, 1);
+      return { importMs, firstRequestMs: performance.now() - start };
     }
+    case "stream":
+      return steady(size, () => text(name, client, size));
     case "concurrent": {
       await text(name, client, 50);
       const figures = await measure(async () => {
@@ -116,10 +139,8 @@ async function runScenario(
       });
       return { ...figures, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
     }
-    case "tool": {
-      await tool(name, client, 50);
-      return measure(() => tool(name, client, size));
-    }
+    case "tool":
+      return steady(size, () => tool(name, client, size));
     default:
       throw new Error(`child: unknown scenario "${scenario}"`);
   }

@@ -3,10 +3,11 @@
  * SSE/NDJSON split + JSON.parse + text concatenation — and (b) `runInference` with a sink attached, on a
  * 10,000-token stream from the local provider server running in a child process. Median of 5 rounds after a
  * warm-up, printed with the ratio (budget: engine ≤ 1.5× floor). Also Gemini tool calls whose arguments come as
- * `partialArgs` in 2000 and 8000 pieces (per piece).
+ * `partialArgs` in 500, 2000 and 8000 pieces (per piece): one long string (`gemini args`), and many keys, a new
+ * path every other piece (`gemini keys`).
  *
  * Runs the TypeScript sources directly:   npx node --experimental-transform-types bench/gemini-ollama-per-token.ts
- * Flags: --tokens 10000 --rounds 5
+ * Flags: --tokens 10000 --rounds 5 --pieces 500,2000,8000 --only args (skip the text scenarios)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -31,6 +32,13 @@ async function serve(): Promise<void> {
     const model = request.body?.model ?? /models\/([^:]+):/.exec(request.path)?.[1] ?? "text-10";
     const [kind, size] = model.split("-");
     const count = Number(size);
+    if (kind === "keys") {
+      // One call whose arguments have count/2 keys, each string streamed in 2 pieces: a new path every other piece.
+      const args = Object.fromEntries(
+        Array.from({ length: count / 2 }, (_, index) => [`k${index}`, "abcdefgh"]),
+      );
+      return { script: { toolCalls: [{ name: "write", arguments: args, chunks: 2 }] } };
+    }
     if (kind === "tool") {
       return {
         script: {
@@ -194,25 +202,31 @@ async function main(): Promise<void> {
   try {
     console.log(`CPU per streamed piece, median of ${rounds} (budget: engine ≤ 1.5× floor)`);
     const text = `text-${tokens}`;
-    console.log(
-      await scenario(
-        "gemini text",
-        () => geminiFloor(url, text),
-        () => engineRun("gemini", url, text),
-        tokens,
-        rounds,
-      ),
-    );
-    console.log(
-      await scenario(
-        "ollama text",
-        () => ollamaFloor(url, text),
-        () => engineRun("ollama", url, text),
-        tokens,
-        rounds,
-      ),
-    );
-    for (const pieces of [2000, 8000]) {
+    const onlyArgs = process.argv.includes("--only") && process.argv.includes("args");
+    if (!onlyArgs)
+      console.log(
+        await scenario(
+          "gemini text",
+          () => geminiFloor(url, text),
+          () => engineRun("gemini", url, text),
+          tokens,
+          rounds,
+        ),
+      );
+    if (!onlyArgs)
+      console.log(
+        await scenario(
+          "ollama text",
+          () => ollamaFloor(url, text),
+          () => engineRun("ollama", url, text),
+          tokens,
+          rounds,
+        ),
+      );
+    const piecesIndex = process.argv.indexOf("--pieces");
+    const sizes =
+      piecesIndex >= 0 ? process.argv[piecesIndex + 1]!.split(",").map(Number) : [500, 2000, 8000];
+    for (const pieces of sizes) {
       const tool = `tool-${pieces}`;
       const label = `gemini args ${pieces}`;
       console.log(
@@ -220,6 +234,18 @@ async function main(): Promise<void> {
           label,
           () => geminiFloor(url, tool),
           () => engineRun("gemini", url, tool),
+          pieces,
+          rounds,
+        ),
+      );
+    }
+    for (const pieces of sizes) {
+      const keys = `keys-${pieces}`;
+      console.log(
+        await scenario(
+          `gemini keys ${pieces}`,
+          () => geminiFloor(url, keys),
+          () => engineRun("gemini", url, keys),
           pieces,
           rounds,
         ),

@@ -25,6 +25,7 @@ const QUICK: Plan = {
   concurrent: { streams: 50, tokens: 200 },
   firstToken: { requests: 50 },
   toolChunks: [250, 1_000, 4_000],
+  steadyUnits: 4_000,
   sharedProcess: true,
 };
 
@@ -35,6 +36,7 @@ const FULL: Plan = {
   concurrent: { streams: 200, tokens: 500 },
   firstToken: { requests: 500 },
   toolChunks: [500, 2_000, 8_000],
+  steadyUnits: 60_000,
   sharedProcess: false,
 };
 
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
   for (const client of unavailable) log(`not available (dist module missing): ${client.name}`);
   const specs = scenarioSpecs(plan);
   // Quick mode times the import inside the shared process (no separate import probes).
-  const groups = plan.sharedProcess ? [[...specs, "import"]] : specs.map((spec) => [spec]);
+  const groups = plan.sharedProcess ? [["cold", ...specs]] : [["cold"], ...specs.map((spec) => [spec])];
   const samples: Samples = {
     results: new Map(),
     failures: [],
@@ -116,16 +118,18 @@ async function main(): Promise<void> {
           if (samples.failures.some((failure) => failure.startsWith(`${key}:`))) continue;
           try {
             const args = ["bench/child.ts", "--client", client.name, "--scenarios", group.join(",")];
+            args.push("--steady", `${plan.steadyUnits}`);
             const result = await runJsonChild<Record<string, ChildResult>>([
               ...args,
               "--port",
               `${server.port}`,
             ]);
             for (const [spec, figures] of Object.entries(result)) {
-              if (spec === "import") {
+              if (spec === "cold" && plan.sharedProcess) {
                 const list = samples.imports.get(client.name) ?? [];
                 samples.imports.set(client.name, [...list, figures.importMs ?? Number.NaN]);
-              } else record(samples, client.name, spec, figures);
+              }
+              record(samples, client.name, spec, figures);
             }
           } catch (error) {
             const message = `${key}: ${error instanceof Error ? error.message : String(error)}`;
@@ -147,6 +151,7 @@ async function main(): Promise<void> {
   const extras: ExtrasResult = await runExtras(
     plan.mode === "quick" ? 1 : 5,
     plan.mode === "quick" ? 2_000 : 10_000,
+    plan.mode === "full",
     log,
   );
   const elapsedSeconds = (performance.now() - started) / 1000;

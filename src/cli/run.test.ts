@@ -75,6 +75,25 @@ describe("geppetto run", () => {
     expect(turn.metadata["geppetto.inference_result@v1"].finishClass).toBe("interrupted");
   });
 
+  it("GEPPETTO_EMBEDDED_PACING_MS paces the local provider server: each word arrives in its own event-loop turn", async () => {
+    const io = createTestIO({ env: { ...cleanEnv(), GEPPETTO_EMBEDDED_PACING_MS: "10" } });
+    // A marker set after each partial: when the next partial comes, the marker already ran only if the words
+    // did not arrive together (an unpaced answer comes in one chunk, all its partials in one go).
+    let markerRan = true;
+    const arrivedAlone: boolean[] = [];
+    io.onStdout((chunk) => {
+      if (!chunk.includes('"type":"partial"')) return;
+      arrivedAlone.push(markerRan);
+      markerRan = false;
+      setImmediate(() => {
+        markerRan = true;
+      });
+    });
+    expect(await main(["run", "--output", "jsonl", "Hello"], io)).toBe(0);
+    expect(arrivedAlone.length).toBeGreaterThan(10);
+    expect(arrivedAlone.every(Boolean)).toBe(true);
+  });
+
   it("bad usage exits 2 with a message", async () => {
     for (const argv of [["run", "--output", "xml", "hi"], ["run", "--no-such-flag"], ["run"], ["nope"]]) {
       const io = createTestIO({ env: cleanEnv() });

@@ -3,7 +3,6 @@
  * a scripted text, or answering any prompt like the embedded default.
  */
 import { defaultAnswer } from "../testing/provider-server/default-server.ts";
-import { PROTOCOLS } from "../testing/provider-server/protocols.ts";
 import { longText } from "../testing/provider-server/script.ts";
 import { startProviderServer } from "../testing/provider-server/server.ts";
 import type { ResponseSpec } from "../testing/provider-server/types.ts";

@@ -132,8 +132,8 @@ export const inferenceSettingsSchema = z.strictObject({
     .optional(),
   openai: engineConfigSchemas().openaiInferenceConfig.strict().optional(),
   claude: engineConfigSchemas().claudeInferenceConfig.strict().optional(),
-  gemini: geminiInferenceConfigSchema.strict().optional(),
-  ollama: ollamaInferenceConfigSchema.strict().optional(),
+  gemini: geminiInferenceConfigSchema().strict().optional(),
+  ollama: ollamaInferenceConfigSchema().strict().optional(),
   client: z
     .strictObject({
       timeoutMs: z.number().int().positive().optional(),

@@ -100,9 +100,9 @@ describe.skipIf(!hasTmux)("geppetto chat in a terminal (tmux)", () => {
       HOME: directory,
       XDG_CONFIG_HOME: join(directory, "config"),
       XDG_DATA_HOME: join(directory, "data"),
+      // The default (the OpenAI Chat engine against the local provider server): its pacing makes the cancel land
+      // mid-answer.
       GEPPETTO_EMBEDDED_PACING_MS: "60",
-      // The embedded scripted default (not the local provider server): its pacing makes the cancel land mid-answer.
-      GEPPETTO_NO_LOCAL_SERVER: "1",
       TERM: "xterm-256color",
       // As on a CI machine: the chat must stay interactive in a terminal even then.
       CI: "true",

@@ -84,8 +84,8 @@ describe("geppetto chat (command)", () => {
   it("Ctrl-C with piped input cancels the answer being written, keeps it in the store, and exits 130", async () => {
     const { db, env } = setup();
     const io = createTestIO({
-      // The embedded scripted default: the local provider server does not pace its answer yet.
-      env: { ...env, GEPPETTO_EMBEDDED_PACING_MS: "5", GEPPETTO_NO_LOCAL_SERVER: "1" },
+      // The default (the OpenAI Chat engine against the local provider server), paced so Ctrl-C lands mid-answer.
+      env: { ...env, GEPPETTO_EMBEDDED_PACING_MS: "5" },
       stdin: "Hello\nNever sent\n",
     });
     let interrupted = false;

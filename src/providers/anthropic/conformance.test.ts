@@ -2,61 +2,33 @@
  * Wire conformance: every recorded Anthropic Messages file is replayed over real HTTP by the local provider
  * server and the engine's result is checked against the manifest's expected result.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
+import { describe, expect, it } from "vitest";
+import { KeyInferenceResult } from "../../engine/engine.ts";
 import { GeppettoError, ProviderError } from "../../engine/errors.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
-import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
-import type { ReasoningPayload } from "../../turns/types.ts";
+import { startProviderServer } from "../../testing/provider-server/index.ts";
+import { assistantText, newTurn, newUserTextBlock } from "../../turns/builders.ts";
+import { cancelAtFirstText, fixturePath, replay, serverOptions, setupLocalServer } from "../test-support.ts";
 import { createClaudeEngine } from "./engine.ts";
 
-const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/anthropic/", import.meta.url));
-const fixture = (name: string) => join(FIXTURES, name);
-
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
 
 function engine(stream = true) {
   return createClaudeEngine({
     model: "claude-sonnet-4-5",
     apiKey: "sk-ant-test-conformance-key",
-    baseURL: server.baseURL("anthropic"),
+    ...serverOptions(server, "anthropic"),
     stream,
-    client: { maxRetries: 0 },
   });
 }
 
-async function replay(name: string, stream = true) {
-  server.respond({ fixture: fixture(name) });
-  const sink = new CollectingSink();
-  const turn = await engine(stream).runInference(
-    newTurn([newUserTextBlock("hello")]),
-    RunContext.background().withSinks(sink),
-  );
-  const reasoning = turn.blocks.filter((block) => block.kind === "reasoning").map((block) => block.payload);
-  return {
-    turn,
-    sink,
-    reasoning: reasoning as ReasoningPayload[],
-    result: KeyInferenceResult.get(turn) as InferenceResult,
-    calls: pendingToolCalls(turn).map((call) => call.payload),
-  };
+function replayFixture(name: string, stream = true) {
+  return replay(engine(stream), server, { fixture: fixturePath("anthropic", name) });
 }
 
 describe("Anthropic conformance (recorded streams over HTTP)", () => {
   it("stream-text.chunks.txt", async () => {
-    const { turn, result } = await replay("stream-text.chunks.txt");
+    const { turn, result } = await replayFixture("stream-text.chunks.txt");
     expect(assistantText(turn)).toBe(
       "Hello! I'm doing well, thank you for asking. How are you doing today? Is there anything I can help you with?",
     );
@@ -76,7 +48,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
 
   it("stream-raw-http.sse and stream-raw-http.httprr.txt", async () => {
     for (const name of ["stream-raw-http.sse", "stream-raw-http.httprr.txt"]) {
-      const { turn, result } = await replay(name);
+      const { turn, result } = await replayFixture(name);
       expect(assistantText(turn)).toBe("1\n2\n3\n4\n5");
       expect(result).toMatchObject({
         model: "claude-3-opus-20240229",
@@ -87,7 +59,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-redacted-thinking.sse", async () => {
-    const { turn, reasoning, result } = await replay("stream-redacted-thinking.sse");
+    const { turn, reasoning, result } = await replayFixture("stream-redacted-thinking.sse");
     expect(reasoning.map((payload) => [payload.redacted, payload.encryptedContent?.length])).toEqual([
       [true, 744],
       [true, 296],
@@ -101,7 +73,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   it.skip("stream-redacted-thinking.cassette.yaml.txt: same body as stream-redacted-thinking.sse; the server does not read VCR cassettes", () => {});
 
   it("stream-thinking-signature.chunks.txt", async () => {
-    const { turn, reasoning, result } = await replay("stream-thinking-signature.chunks.txt");
+    const { turn, reasoning, result } = await replayFixture("stream-thinking-signature.chunks.txt");
     expect(reasoning).toHaveLength(1);
     expect(reasoning[0]!.text).toBe(
       "The previous result was 925. Now I need to divide that by 5.\n\n925 ÷ 5 = 185",
@@ -112,7 +84,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-text-then-tool-use.chunks.txt", async () => {
-    const { turn, calls, result } = await replay("stream-text-then-tool-use.chunks.txt");
+    const { turn, calls, result } = await replayFixture("stream-text-then-tool-use.chunks.txt");
     expect(assistantText(turn)).toBe("Let me check.");
     expect(calls).toEqual([
       { id: "toolu_01Ni1uw4HXYxUhc4iFMqx7yY", name: "get_weather", args: { city: "San Francisco" } },
@@ -125,7 +97,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-parallel-tool-use.chunks.txt", async () => {
-    const { calls, result } = await replay("stream-parallel-tool-use.chunks.txt");
+    const { calls, result } = await replayFixture("stream-parallel-tool-use.chunks.txt");
     expect(calls.map((call) => [call.name, call.args])).toEqual([
       ["searchDocs", { query: "alpha" }],
       ["searchDocs", { query: "beta" }],
@@ -136,14 +108,14 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-tool-use-no-args.chunks.txt", async () => {
-    const { turn, calls, result } = await replay("stream-tool-use-no-args.chunks.txt");
+    const { turn, calls, result } = await replayFixture("stream-tool-use-no-args.chunks.txt");
     expect(assistantText(turn)).toBe("I'll update the issue list for you.");
     expect(calls).toMatchObject([{ name: "updateIssueList", args: {} }]);
     expect(result).toMatchObject({ stopReason: "tool_use", usage: { inputTokens: 565, outputTokens: 48 } });
   });
 
   it("stream-cache-write-max-tokens.chunks.txt", async () => {
-    const { turn, result } = await replay("stream-cache-write-max-tokens.chunks.txt");
+    const { turn, result } = await replayFixture("stream-cache-write-max-tokens.chunks.txt");
     expect(assistantText(turn)).toBe("OK");
     expect(result).toMatchObject({
       model: "claude-sonnet-4-6",
@@ -155,7 +127,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-web-search-citations.chunks.txt", async () => {
-    const { turn, sink, result } = await replay("stream-web-search-citations.chunks.txt");
+    const { turn, sink, result } = await replayFixture("stream-web-search-citations.chunks.txt");
     const others = turn.blocks.filter((block) => block.kind === "other");
     expect(others[0]!.payload).toMatchObject({
       type: "anthropic.server_tool_use",
@@ -173,7 +145,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("text.json (non-streaming)", async () => {
-    const { turn, result } = await replay("text.json", false);
+    const { turn, result } = await replayFixture("text.json", false);
     expect(assistantText(turn)).toBe(
       "Hello! I'm doing well, thanks for asking. How are you doing today? Is there anything I can help you with?",
     );
@@ -182,7 +154,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("thinking-signature.json (non-streaming)", async () => {
-    const { turn, reasoning, result } = await replay("thinking-signature.json", false);
+    const { turn, reasoning, result } = await replayFixture("thinking-signature.json", false);
     expect(reasoning[0]).toMatchObject({ text: "925 divided by 5 = 185" });
     expect(reasoning[0]!.signature).toHaveLength(260);
     expect(assistantText(turn)).toBe("925 ÷ 5 = 185");
@@ -190,7 +162,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("tool-use-no-args.json (non-streaming)", async () => {
-    const { turn, calls, result } = await replay("tool-use-no-args.json", false);
+    const { turn, calls, result } = await replayFixture("tool-use-no-args.json", false);
     expect(assistantText(turn).startsWith("<thinking>\nThe updateIssueList tool")).toBe(true);
     expect(calls).toMatchObject([{ name: "updateIssueList", args: {} }]);
     expect(result).toMatchObject({
@@ -201,7 +173,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("max-tokens.json (non-streaming)", async () => {
-    const { turn, result } = await replay("max-tokens.json", false);
+    const { turn, result } = await replayFixture("max-tokens.json", false);
     expect(assistantText(turn)).toBe(
       "I need more information to prepare a brief for you. Could you please provide:\n\n1. **What kind of brief** do you need? (project brief",
     );
@@ -215,7 +187,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
   });
 
   it("error-invalid-request.json: HTTP 400 becomes a ProviderError naming the problem", async () => {
-    const error = await replay("error-invalid-request.json").catch((caught: unknown) => caught);
+    const error = await replayFixture("error-invalid-request.json").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderError);
     const providerError = error as ProviderError;
     expect(providerError.details).toMatchObject({ status: 400, providerType: "invalid_request_error" });
@@ -265,18 +237,7 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
 
   it("keeps the partial text and resolves when the caller cancels mid-stream", async () => {
     server.respond({ script: { tokens: ["one ", "two ", "three"] }, pacingMs: 5 });
-    const controller = new AbortController();
-    const sink = {
-      publish(event: { type: string }) {
-        if (event.type === "partial") controller.abort();
-      },
-    };
-    const turn = await engine().runInference(
-      newTurn([newUserTextBlock("count")]),
-      RunContext.background()
-        .withSinks(sink as never)
-        .withSignal(controller.signal),
-    );
+    const turn = await engine().runInference(newTurn([newUserTextBlock("count")]), cancelAtFirstText());
     expect(assistantText(turn)).toBe("one ");
     expect(KeyInferenceResult.get(turn)).toMatchObject({ finishClass: "interrupted", truncated: true });
   });

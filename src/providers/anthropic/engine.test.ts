@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KeyInferenceResult } from "../../engine/engine.ts";
+import { describe, expect, it } from "vitest";
 import { CallerError } from "../../engine/errors.ts";
 import { KeyStructuredOutputConfig } from "../../engine/structured-output.ts";
-import { CollectingSink, RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
-import { newReasoningBlock, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
+import { RunContext } from "../../events/context.ts";
+import { newReasoningBlock, newTurn, newUserTextBlock } from "../../turns/builders.ts";
+import { replay, replayStreamedAndWhole, setupLocalServer } from "../test-support.ts";
 import { createClaudeEngine } from "./engine.ts";
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = setupLocalServer();
 
 describe("ClaudeEngine", () => {
   it("takes the key from ANTHROPIC_API_KEY and sends it only in x-api-key", async () => {
     server.respond({ script: { text: "hi there" } });
-    server.requests.length = 0;
     const engine = createClaudeEngine({
       model: "claude-test",
       baseURL: server.url,
@@ -40,7 +32,6 @@ describe("ClaudeEngine", () => {
   });
 
   it("rejects a thinking config that breaks the temperature rule before sending anything", async () => {
-    server.requests.length = 0;
     const engine = createClaudeEngine({
       model: "claude-test",
       apiKey: "key-123456",
@@ -55,15 +46,12 @@ describe("ClaudeEngine", () => {
   });
 
   it("sends the structured-outputs beta header with output_format, and publishes dropped blocks as warnings", async () => {
-    server.respond({ script: { text: '{"a":"b"}' } });
-    server.requests.length = 0;
-    const sink = new CollectingSink();
     const engine = createClaudeEngine({ model: "claude-test", apiKey: "key-123456", baseURL: server.url });
     const turn = KeyStructuredOutputConfig.set(
       newTurn([newUserTextBlock("hi"), newReasoningBlock({ text: "unsigned" })]),
       { name: "answer", schema: { type: "object" } },
     );
-    await engine.runInference(turn, RunContext.background().withSinks(sink));
+    const { sink } = await replay(engine, server, { script: { text: '{"a":"b"}' } }, turn);
     expect(server.requests[0]!.headers["anthropic-beta"]).toBe("structured-outputs-2025-11-13");
     expect(sink.ofType("log").map((event) => event.message)).toEqual([
       "turn.blocks[1] (reasoning): reasoning without an Anthropic signature was dropped",
@@ -76,23 +64,14 @@ describe("ClaudeEngine", () => {
       text: "Calling.",
       toolCalls: [{ id: "toolu_a", name: "lookup", arguments: { q: "x" }, chunks: 3 }],
     };
-    const results = [];
-    for (const stream of [true, false]) {
-      server.respond({ script });
-      const engine = createClaudeEngine({
+    const results = await replayStreamedAndWhole(server, { script }, (stream) =>
+      createClaudeEngine({
         model: "claude-test",
         apiKey: "key-123456",
         baseURL: server.url,
         stream,
-      });
-      const turn = await engine.runInference(newTurn([newUserTextBlock("hi")]), RunContext.background());
-      results.push({
-        kinds: turn.blocks.map((block) => block.kind),
-        reasoning: turn.blocks[1]!.payload,
-        calls: pendingToolCalls(turn).map((call) => call.payload),
-        finishClass: KeyInferenceResult.get(turn)!.finishClass,
-      });
-    }
+      }),
+    );
     expect(results[0]).toEqual({
       kinds: ["user", "reasoning", "llm_text", "tool_call"],
       reasoning: { text: "Think first.", signature: "local-signature" },

@@ -1,6 +1,4 @@
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CallerError } from "../../engine/errors.ts";
 import {
   KeyClaudeInferenceConfig,
@@ -10,7 +8,6 @@ import {
 import { KeyStructuredOutputConfig } from "../../engine/structured-output.ts";
 import { ToolCatalogKey, type ToolDescription } from "../../engine/tools.ts";
 import { RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
 import {
   appendBlock,
   newAssistantTextBlock,
@@ -27,6 +24,7 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
 import type { Turn } from "../../turns/types.ts";
+import { fixturePath, setupLocalServer } from "../test-support.ts";
 import { ClaudeEngine, createClaudeEngine } from "./engine.ts";
 import { ANTHROPIC_STRUCTURED_OUTPUTS_BETA, buildClaudeRequest } from "./request.ts";
 
@@ -252,22 +250,14 @@ describe("buildClaudeRequest", () => {
 });
 
 describe("Anthropic round trip", () => {
-  let server: ProviderServer;
-  const fixtures = fileURLToPath(
-    new URL("../../../../shared/fixtures/providers/anthropic/", import.meta.url),
-  );
-  beforeAll(async () => {
-    server = await startProviderServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = setupLocalServer();
+  const fixture = (name: string) => ({ fixture: fixturePath("anthropic", name) });
 
   it("thinking with its signature and a tool call survive YAML and go back unchanged", async () => {
     server.enqueue(
-      { fixture: join(fixtures, "stream-thinking-signature.chunks.txt") },
-      { fixture: join(fixtures, "stream-text-then-tool-use.chunks.txt") },
-      { fixture: join(fixtures, "stream-text.chunks.txt") },
+      fixture("stream-thinking-signature.chunks.txt"),
+      fixture("stream-text-then-tool-use.chunks.txt"),
+      fixture("stream-text.chunks.txt"),
     );
     const engine = createClaudeEngine({
       model: "claude-sonnet-4-5",
@@ -330,11 +320,10 @@ describe("Anthropic round trip", () => {
 
   it("redacted thinking and web search blocks go back exactly as they came", async () => {
     server.enqueue(
-      { fixture: join(fixtures, "stream-redacted-thinking.sse") },
-      { fixture: join(fixtures, "stream-web-search-citations.chunks.txt") },
-      { fixture: join(fixtures, "stream-text.chunks.txt") },
+      fixture("stream-redacted-thinking.sse"),
+      fixture("stream-web-search-citations.chunks.txt"),
+      fixture("stream-text.chunks.txt"),
     );
-    server.requests.length = 0;
     const engine = createClaudeEngine({
       model: "claude-sonnet-4-5",
       apiKey: "key-123456",

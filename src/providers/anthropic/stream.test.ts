@@ -1,23 +1,17 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
-import { InferenceOutput } from "../../engine/output.ts";
-import { CollectingSink, RunContext } from "../../events/context.ts";
-import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
+import { fixtureLines, fixturePath, runStreamHandler } from "../test-support.ts";
 import { SseSplitter } from "../transport/index.ts";
 import { KeyAnthropicCitations, KeyAnthropicContentIndex, KeyAnthropicMessageId } from "./metadata.ts";
 import { ClaudeStreamHandler } from "./stream.ts";
 import type { AnthropicResponseMessage, AnthropicStreamEvent } from "./wire.ts";
 
-const FIXTURES = new URL("../../../../shared/fixtures/providers/anthropic/", import.meta.url);
-const read = (name: string) => readFileSync(new URL(name, FIXTURES), "utf8");
+const read = (name: string) => readFileSync(fixturePath("anthropic", name), "utf8");
 
 function chunks(name: string): AnthropicStreamEvent[] {
-  return read(name)
-    .split("\n")
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as AnthropicStreamEvent);
+  return fixtureLines<AnthropicStreamEvent>("anthropic", name);
 }
 
 function sse(name: string): AnthropicStreamEvent[] {
@@ -29,23 +23,12 @@ function sse(name: string): AnthropicStreamEvent[] {
 }
 
 function run(input: AnthropicStreamEvent[] | AnthropicResponseMessage) {
-  const sink = new CollectingSink();
-  const out = new InferenceOutput(
-    RunContext.background().withSinks(sink),
-    newTurn([newUserTextBlock("hi")]),
-    {
-      provider: "anthropic",
-    },
-  );
-  const handler = new ClaudeStreamHandler(out);
-  out.start();
-  if (Array.isArray(input)) for (const event of input) handler.handle(event);
-  else handler.handleMessage(input);
-  const outcome = handler.outcome;
-  let turn: Turn;
-  if (outcome.kind === "failed") turn = out.fail(outcome.error).turn!;
-  else turn = out.finish();
-  return { turn, sink, outcome, result: KeyInferenceResult.get(turn)!, output: turn.blocks.slice(1) };
+  return runStreamHandler("anthropic", (out) => {
+    const handler = new ClaudeStreamHandler(out);
+    if (Array.isArray(input)) for (const event of input) handler.handle(event);
+    else handler.handleMessage(input);
+    return handler.outcome;
+  });
 }
 
 const textOf = (blocks: Turn["blocks"]) =>

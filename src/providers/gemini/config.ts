@@ -2,32 +2,41 @@
  * Gemini-only settings: engine defaults (`createGeminiEngine({ gemini })`) with a per-turn override in Turn.data
  * (`geppetto.gemini_inference_config@v1`), resolved per field like the provider-neutral InferenceConfig.
  */
-import { z } from "zod";
+import type * as Zod from "zod";
 import { mergeConfig } from "../../engine/inference-config.ts";
 import { turnDataKey } from "../../turns/keys.ts";
+import { lazy, loadZod } from "../../turns/lazy-modules.ts";
 import type { Turn } from "../../turns/types.ts";
 
+function buildSchema(z: typeof Zod) {
+  return z.object({
+    topK: z.number().int().positive().optional(),
+    presencePenalty: z.number().optional(),
+    frequencyPenalty: z.number().optional(),
+    /** Sent as `safetySettings`, e.g. `[{ category: "HARM_CATEGORY_HATE_SPEECH", threshold: "BLOCK_NONE" }]`. */
+    safetySettings: z.array(z.record(z.string(), z.json())).optional(),
+    /** A cached content name (`cachedContents/…`). */
+    cachedContent: z.string().optional(),
+    /** `responseModalities`, e.g. `["TEXT", "IMAGE"]`. */
+    responseModalities: z.array(z.string()).optional(),
+    mediaResolution: z.string().optional(),
+    /** Ask for streamed function-call arguments (`partialArgs`; Vertex AI and newer models). */
+    streamFunctionCallArguments: z.boolean().optional(),
+  });
+}
+
 /**
- * Gemini settings that have no provider-neutral field.
+ * The zod schema of the Gemini settings that have no provider-neutral field, built on first use (importing the
+ * Gemini engine does not load zod).
  *
  * @example
- * geminiInferenceConfigSchema.parse({ topK: 40, cachedContent: "cachedContents/abc" })
+ * geminiInferenceConfigSchema().parse({ topK: 40, cachedContent: "cachedContents/abc" })
  */
-export const geminiInferenceConfigSchema = z.object({
-  topK: z.number().int().positive().optional(),
-  presencePenalty: z.number().optional(),
-  frequencyPenalty: z.number().optional(),
-  /** Sent as `safetySettings`, e.g. `[{ category: "HARM_CATEGORY_HATE_SPEECH", threshold: "BLOCK_NONE" }]`. */
-  safetySettings: z.array(z.record(z.string(), z.json())).optional(),
-  /** A cached content name (`cachedContents/…`). */
-  cachedContent: z.string().optional(),
-  /** `responseModalities`, e.g. `["TEXT", "IMAGE"]`. */
-  responseModalities: z.array(z.string()).optional(),
-  mediaResolution: z.string().optional(),
-  /** Ask for streamed function-call arguments (`partialArgs`; Vertex AI and newer models). */
-  streamFunctionCallArguments: z.boolean().optional(),
-});
-export type GeminiInferenceConfig = z.infer<typeof geminiInferenceConfigSchema>;
+export const geminiInferenceConfigSchema: () => ReturnType<typeof buildSchema> = lazy(() =>
+  buildSchema(loadZod()),
+);
+/** Gemini settings that have no provider-neutral field (see {@link geminiInferenceConfigSchema}). */
+export type GeminiInferenceConfig = Zod.infer<ReturnType<typeof buildSchema>>;
 
 /**
  * Turn.data: Gemini settings for this turn.

@@ -1,14 +1,15 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { InferenceOutput } from "../../engine/output.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
 import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
+import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { finishReasonName, geminiErrorFields } from "./finish.ts";
 import { GEMINI_PART_TYPE, KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
 import { PartialArgsAssembler, parseJsonPath } from "./partial-args.ts";
 import { GeminiStreamHandler } from "./stream.ts";
-import type { GeminiPart, GeminiResponse } from "./wire.ts";
+import type { GeminiPart, GeminiPartialArg, GeminiResponse } from "./wire.ts";
 
 const FIXTURES = new URL("../../../../shared/fixtures/providers/gemini/", import.meta.url);
 
@@ -189,4 +190,82 @@ describe("partial arguments", () => {
     expect(assembler.finish().rest).toBe("");
     expect(assembler.args).toEqual({ a: "13", b: "2" });
   });
+
+  it("keeps a surrogate pair split across pieces whole, as JSON.stringify writes it", () => {
+    const assembler = new PartialArgsAssembler();
+    const emoji = "😀";
+    const deltas = [
+      assembler.apply({ jsonPath: "$.text", stringValue: `a${emoji[0]}`, willContinue: true }),
+      assembler.apply({ jsonPath: "$.text", stringValue: `${emoji[1]}b` }),
+    ];
+    const { text, rest } = assembler.finish();
+    expect(text).toBe(JSON.stringify({ text: `a${emoji}b` }));
+    expect(deltas.join("") + rest).toBe(text);
+  });
+
+  it("streams documents in order: deltas join into JSON.stringify(args) for nested values and odd keys", () => {
+    const documents: JsonObject[] = [
+      { a: "x", b: [1, "two", { c: null, d: [true, false] }], e: { f: { g: "deep" } }, h: 3.5 },
+      { "1": "index-like first", z: "then a name", q: [[1, 2], [3]], "a b": "spaced" },
+      JSON.parse('{"list":[{"name":"one"},{"name":"two 😀 \\"quoted\\""}],"__proto__":"own","empty":""}'),
+    ];
+    for (const document of documents) {
+      const partials = streamedInOrder(document);
+      const assembler = new PartialArgsAssembler();
+      const deltas = partials.map((partial) => assembler.apply(partial));
+      const { text, rest } = assembler.finish();
+      expect(text).toBe(JSON.stringify(document));
+      expect(deltas.join("") + rest).toBe(text);
+      expect(deltas.every((delta) => delta.length > 0)).toBe(true);
+    }
+  });
+
+  it("serializes each value once: many paths cost linear text, not a whole serialization per path", () => {
+    const assembler = new PartialArgsAssembler();
+    let serialized = 0;
+    const stringify = vi.spyOn(JSON, "stringify").mockImplementation((...args) => {
+      const text = originalStringify(...args);
+      serialized += text?.length ?? 0;
+      return text;
+    });
+    try {
+      for (let index = 0; index < 2000; index++) {
+        assembler.apply({ jsonPath: `$.items[${index}].value`, numberValue: index });
+      }
+    } finally {
+      stringify.mockRestore();
+    }
+    const { text, rest } = assembler.finish();
+    expect(text.endsWith(rest)).toBe(true);
+    expect(serialized).toBeLessThan(text.length * 2);
+  });
 });
+
+const originalStringify = JSON.stringify;
+
+/** The partialArgs Gemini would stream for a document, in document order, strings in 3-character pieces. */
+function streamedInOrder(document: JsonObject): GeminiPartialArg[] {
+  const partials: GeminiPartialArg[] = [];
+  const visit = (value: JsonValue, path: string): void => {
+    if (typeof value === "string") {
+      const pieces = value.match(/[\s\S]{1,3}/g) ?? [""];
+      pieces.forEach((stringValue, index) => {
+        partials.push({
+          jsonPath: path,
+          stringValue,
+          ...(index < pieces.length - 1 ? { willContinue: true } : {}),
+        });
+      });
+    } else if (typeof value === "number") partials.push({ jsonPath: path, numberValue: value });
+    else if (typeof value === "boolean") partials.push({ jsonPath: path, boolValue: value });
+    else if (value === null) partials.push({ jsonPath: path, nullValue: null });
+    else if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) visit(item, `${path}[${index}]`);
+    } else {
+      const keys = Object.keys(value);
+      for (const key of keys) visit(value[key]!, `${path}['${key.replaceAll("'", "\\'")}']`);
+    }
+  };
+  visit(document, "$");
+  return partials;
+}

@@ -2,63 +2,39 @@
  * Wire conformance: every recorded Ollama file is replayed over real HTTP by the local provider server and the
  * engine's result is checked against the manifest's expected result.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
+import { describe, expect, it } from "vitest";
 import { ProviderError } from "../../engine/errors.ts";
-import { CollectingSink, RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
-import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
-import type { ReasoningPayload } from "../../turns/types.ts";
+import { RunContext } from "../../events/context.ts";
+import { assistantText, newTurn, newUserTextBlock } from "../../turns/builders.ts";
+import { fixturePath, replay, serverOptions, setupLocalServer } from "../test-support.ts";
 import { createOllamaEngine, type OllamaEngineOptions } from "./engine.ts";
 import { KeyOllamaCallId, KeyOllamaTimings } from "./metadata.ts";
 
-const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/ollama/", import.meta.url));
-const fixture = (name: string) => join(FIXTURES, name);
-
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
+const fixture = (name: string) => fixturePath("ollama", name);
 
 function engine(options: Partial<OllamaEngineOptions> = {}) {
   return createOllamaEngine({
     model: "gemma3:1b",
-    baseURL: server.baseURL("ollama"),
-    client: { maxRetries: 0 },
+    ...serverOptions(server, "ollama"),
     env: {},
     ...options,
   });
 }
 
-async function replay(name: string, options: Partial<OllamaEngineOptions> = {}) {
-  server.respond({ fixture: fixture(name) });
-  const sink = new CollectingSink();
-  const turn = await engine(options).runInference(
+function replayFixture(name: string, options: Partial<OllamaEngineOptions> = {}) {
+  return replay(
+    engine(options),
+    server,
+    { fixture: fixture(name) },
     newTurn([newUserTextBlock("Count from 1 to 5")]),
-    RunContext.background().withSinks(sink),
   );
-  const reasoning = turn.blocks.filter((block) => block.kind === "reasoning").map((block) => block.payload);
-  return {
-    turn,
-    sink,
-    reasoning: reasoning as ReasoningPayload[],
-    result: KeyInferenceResult.get(turn) as InferenceResult,
-    calls: pendingToolCalls(turn),
-  };
 }
 
 describe("Ollama conformance (recorded streams over HTTP)", () => {
   it("chat-stream.jsonl and chat-stream.httprr.txt", async () => {
     for (const name of ["chat-stream.jsonl", "chat-stream.httprr.txt"]) {
-      const { turn, result, sink } = await replay(name);
+      const { turn, result, sink } = await replayFixture(name);
       expect(assistantText(turn)).toBe("Okay, here we go!\n\n1, 2, 3, 4, 5\n");
       expect(result).toMatchObject({
         provider: "ollama",
@@ -88,7 +64,7 @@ describe("Ollama conformance (recorded streams over HTTP)", () => {
 
   it("chat-stream-length.jsonl and .httprr.txt: done_reason=length is truncated, non-ASCII kept", async () => {
     for (const name of ["chat-stream-length.jsonl", "chat-stream-length.httprr.txt"]) {
-      const { turn, result } = await replay(name);
+      const { turn, result } = await replayFixture(name);
       const text = assistantText(turn);
       expect(text.startsWith("Hello there! I’m doing well, thanks for asking.")).toBe(true);
       expect(text.endsWith("ready to help you with whatever you need. 😊 ")).toBe(true);
@@ -103,7 +79,7 @@ describe("Ollama conformance (recorded streams over HTTP)", () => {
 
   it("cloud-stream-thinking.jsonl and .httprr.txt: thinking deltas, then content", async () => {
     for (const name of ["cloud-stream-thinking.jsonl", "cloud-stream-thinking.httprr.txt"]) {
-      const { turn, result, reasoning, sink } = await replay(name, { model: "gpt-oss:120b" });
+      const { turn, result, reasoning, sink } = await replayFixture(name, { model: "gpt-oss:120b" });
       expect(reasoning).toHaveLength(1);
       expect(reasoning[0]!.text).toBe(
         'User asks: "Count from 1 to 5". Simple. Respond with numbers: 1 2 3 4 5. Possibly each on separate line. Provide answer.',
@@ -121,7 +97,12 @@ describe("Ollama conformance (recorded streams over HTTP)", () => {
   });
 
   it("cloud-tool-call-thinking.json (stream:false): thinking and a tool call with its id", async () => {
-    const { calls, reasoning, result, sink } = await replay("cloud-tool-call-thinking.json", {
+    const {
+      callBlocks: calls,
+      reasoning,
+      result,
+      sink,
+    } = await replayFixture("cloud-tool-call-thinking.json", {
       model: "gpt-oss:120b",
       stream: false,
     });

@@ -2,13 +2,10 @@
  * The Ollama engine over real HTTP: a recorded tool call survives YAML and continues; scripted answers; error
  * lines mid-stream; cancellation; base URL from OLLAMA_HOST.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { ProviderError } from "../../engine/errors.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
 import {
   appendBlock,
   assistantText,
@@ -18,28 +15,17 @@ import {
   pendingToolCalls,
 } from "../../turns/builders.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
+import { cancelAtFirstText, fixturePath, replay, serverOptions, setupLocalServer } from "../test-support.ts";
 import { OllamaEngine, type OllamaEngineOptions, ollamaBaseURL } from "./engine.ts";
 import type { OllamaChatRequest } from "./wire.ts";
 
-const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/ollama/", import.meta.url));
-const fixture = (name: string) => join(FIXTURES, name);
-
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
+const fixture = (name: string) => fixturePath("ollama", name);
 
 function engine(options: Partial<OllamaEngineOptions> = {}) {
   return new OllamaEngine({
     model: "gpt-oss:120b",
-    baseURL: server.baseURL("ollama"),
-    client: { maxRetries: 0 },
+    ...serverOptions(server, "ollama"),
     env: {},
     ...options,
   });
@@ -81,15 +67,12 @@ describe("Ollama round trip", () => {
 
 describe("Ollama engine", () => {
   it("streams a scripted answer with thinking and tool calls, generating ids for calls without one", async () => {
-    server.respond({
-      script: {
-        reasoning: "Think first.",
-        text: "Sure thing.",
-        toolCalls: [{ name: "get_time", arguments: {} }],
-      },
-    });
-    const sink = new CollectingSink();
-    const turn = await engine().runInference(newTurn([newUserTextBlock("time?")]), ctx().withSinks(sink));
+    const script = {
+      reasoning: "Think first.",
+      text: "Sure thing.",
+      toolCalls: [{ name: "get_time", arguments: {} }],
+    };
+    const { turn, sink } = await replay(engine(), server, { script }, newTurn([newUserTextBlock("time?")]));
     expect(turn.blocks.map((block) => block.kind)).toEqual(["user", "reasoning", "llm_text", "tool_call"]);
     const [call] = pendingToolCalls(turn);
     expect(call!.payload.id).toMatch(/^ollama_[0-9a-f]{8}_0$/);
@@ -122,17 +105,7 @@ describe("Ollama engine", () => {
 
   it("cancellation mid-stream resolves with the partial text", async () => {
     server.respond({ script: { text: "one two three four" }, pacingMs: 5 });
-    const controller = new AbortController();
-    const turn = await engine().runInference(
-      newTurn([newUserTextBlock("count")]),
-      ctx()
-        .withSinks({
-          publish: (event) => {
-            if (event.type === "partial") controller.abort();
-          },
-        })
-        .withSignal(controller.signal),
-    );
+    const turn = await engine().runInference(newTurn([newUserTextBlock("count")]), cancelAtFirstText());
     expect(KeyInferenceResult.get(turn)).toMatchObject({ finishClass: "interrupted", truncated: true });
     expect(assistantText(turn)).toBe("one ");
   });

@@ -5,12 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyInferenceResult } from "../../engine/engine.ts";
 import { GeppettoError, ProviderError } from "../../engine/errors.ts";
-import { CollectingSink, RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
+import { RunContext } from "../../events/context.ts";
 import {
   appendBlock,
   assistantText,
@@ -20,52 +18,27 @@ import {
   pendingToolCalls,
 } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
+import { cancelAtFirstText, fixturePath, replay, serverOptions, setupLocalServer } from "../test-support.ts";
 import { createOpenAIResponsesEngine } from "./engine.ts";
 
-const FIXTURES = fileURLToPath(
-  new URL("../../../../shared/fixtures/providers/openai-responses/", import.meta.url),
-);
-const fixture = (name: string) => join(FIXTURES, name);
-
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
 
 function engine(options: { stream?: boolean; model?: string } = {}) {
   return createOpenAIResponsesEngine({
     model: options.model ?? "gpt-5-mini",
     apiKey: "sk-test-conformance-key",
-    baseURL: server.baseURL("openai-responses"),
+    ...serverOptions(server, "openai-responses"),
     stream: options.stream ?? true,
-    client: { maxRetries: 0 },
   });
 }
 
-async function replay(name: string, options: { stream?: boolean } = {}) {
-  server.respond({ fixture: fixture(name) });
-  const sink = new CollectingSink();
-  const turn = await engine(options).runInference(
-    newTurn([newUserTextBlock("hello")]),
-    RunContext.background().withSinks(sink),
-  );
-  return {
-    turn,
-    sink,
-    result: KeyInferenceResult.get(turn) as InferenceResult,
-    calls: pendingToolCalls(turn),
-  };
+function replayFixture(name: string, options: { stream?: boolean } = {}) {
+  return replay(engine(options), server, { fixture: fixturePath("openai-responses", name) });
 }
 
 describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   it("stream-text.chunks.txt", async () => {
-    const { turn, result } = await replay("stream-text.chunks.txt");
+    const { turn, result } = await replayFixture("stream-text.chunks.txt");
     expect(assistantText(turn)).toBe("Verification code for issue-11239 is blue-42.");
     expect(result).toMatchObject({
       provider: "openai-responses",
@@ -81,7 +54,11 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-reasoning-encrypted-function-call.chunks.txt", async () => {
-    const { turn, calls, result } = await replay("stream-reasoning-encrypted-function-call.chunks.txt");
+    const {
+      turn,
+      callBlocks: calls,
+      result,
+    } = await replayFixture("stream-reasoning-encrypted-function-call.chunks.txt");
     expect(calls.map((call) => call.payload)).toEqual([
       {
         id: "call_wMUhph1s1bedjPJraJvGw62X",
@@ -103,7 +80,7 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-web-search-annotations.chunks.txt", async () => {
-    const { turn, sink, result } = await replay("stream-web-search-annotations.chunks.txt");
+    const { turn, sink, result } = await replayFixture("stream-web-search-annotations.chunks.txt");
     const text = assistantText(turn);
     expect(text).toHaveLength(3645);
     expect(text.startsWith("I checked today’s tech headlines (today = December 5, 2025)")).toBe(true);
@@ -122,7 +99,7 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("stream-error-insufficient-quota.chunks.txt: error event, partial Turn, not retryable", async () => {
-    const error = await replay("stream-error-insufficient-quota.chunks.txt").catch(
+    const error = await replayFixture("stream-error-insufficient-quota.chunks.txt").catch(
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(ProviderError);
@@ -139,7 +116,7 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("error-insufficient-quota.json: HTTP 429 body becomes a ProviderError", async () => {
-    const error = await replay("error-insufficient-quota.json").catch((caught: unknown) => caught);
+    const error = await replayFixture("error-insufficient-quota.json").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).details).toMatchObject({
       status: 429,
@@ -149,7 +126,7 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("reasoning-summary-encrypted.json (non-streaming)", async () => {
-    const { turn, result } = await replay("reasoning-summary-encrypted.json", { stream: false });
+    const { turn, result } = await replayFixture("reasoning-summary-encrypted.json", { stream: false });
     expect(assistantText(turn)).toBe("12 + 7 = 19\n19 × 3 = 57\n57 × 10 = 570\n\nFinal result: 570");
     expect(server.requests[0]!.body).toMatchObject({ stream: false });
     expect(result).toMatchObject({
@@ -160,7 +137,9 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("reasoning-function-call.json (non-streaming)", async () => {
-    const { calls, result } = await replay("reasoning-function-call.json", { stream: false });
+    const { callBlocks: calls, result } = await replayFixture("reasoning-function-call.json", {
+      stream: false,
+    });
     expect(calls.map((call) => call.payload)).toMatchObject([
       {
         id: "call_TXveU5dZ1lW6uhMbjhUIE9Gq",
@@ -175,7 +154,7 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("text-structured-output.json (non-streaming)", async () => {
-    const { turn, result } = await replay("text-structured-output.json", { stream: false });
+    const { turn, result } = await replayFixture("text-structured-output.json", { stream: false });
     expect(assistantText(turn)).toBe('{"elements":[{"shared":"works"}]}');
     expect(result).toMatchObject({
       finishClass: "completed",
@@ -184,7 +163,9 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
   });
 
   it("incomplete-max-output-tokens.session.json (non-streaming): truncated", async () => {
-    const { turn, result } = await replay("incomplete-max-output-tokens.session.json", { stream: false });
+    const { turn, result } = await replayFixture("incomplete-max-output-tokens.session.json", {
+      stream: false,
+    });
     expect(assistantText(turn)).toBe(
       "Mango sun-kissed sweet,  \nGolden nectar drips like rain,  \nSummer's bliss revealed",
     );
@@ -201,7 +182,10 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
     const steps: string[] = [];
     beforeAll(() => {
       directory = mkdtempSync(join(tmpdir(), "geppetto-responses-"));
-      const lines = readFileSync(fixture("stream-multistep-reasoning-summary-tools.chunks.txt"), "utf8")
+      const lines = readFileSync(
+        fixturePath("openai-responses", "stream-multistep-reasoning-summary-tools.chunks.txt"),
+        "utf8",
+      )
         .split("\n")
         .filter((line) => line.trim().length > 0);
       let current: string[] = [];
@@ -263,18 +247,7 @@ describe("OpenAI Responses conformance (recorded streams over HTTP)", () => {
 
   it("keeps the partial text and resolves when the caller cancels mid-stream", async () => {
     server.respond({ script: { tokens: ["one ", "two ", "three ", "four"] }, pacingMs: 5 });
-    const controller = new AbortController();
-    const sink = {
-      publish(event: { type: string }) {
-        if (event.type === "partial") controller.abort();
-      },
-    };
-    const turn = await engine().runInference(
-      newTurn([newUserTextBlock("count")]),
-      RunContext.background()
-        .withSinks(sink as never)
-        .withSignal(controller.signal),
-    );
+    const turn = await engine().runInference(newTurn([newUserTextBlock("count")]), cancelAtFirstText());
     expect(assistantText(turn)).toBe("one ");
     expect(KeyInferenceResult.get(turn)).toMatchObject({ finishClass: "interrupted", truncated: true });
   });

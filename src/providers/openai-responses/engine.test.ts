@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
-import { newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
+import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
+import { replayStreamedAndWhole, setupLocalServer } from "../test-support.ts";
 import { createOpenAIResponsesEngine } from "./engine.ts";
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = setupLocalServer();
 
 describe("OpenAIResponsesEngine", () => {
   it("takes the key and base URL from OPENAI_API_KEY / OPENAI_BASE_URL, the key only in the header", async () => {
     server.respond({ script: { text: "hello" } });
-    server.requests.length = 0;
     const engine = createOpenAIResponsesEngine({
       model: "gpt-4.1",
       env: { OPENAI_API_KEY: "sk-from-env-123", OPENAI_BASE_URL: server.baseURL("openai-responses") },
@@ -40,23 +33,14 @@ describe("OpenAIResponsesEngine", () => {
       text: "Calling.",
       toolCalls: [{ id: "call_a", name: "lookup", arguments: { q: "x" }, chunks: 3 }],
     };
-    const results = [];
-    for (const stream of [true, false]) {
-      server.respond({ script });
-      const engine = createOpenAIResponsesEngine({
+    const results = await replayStreamedAndWhole(server, { script }, (stream) =>
+      createOpenAIResponsesEngine({
         model: "o4-mini",
         apiKey: "key-123456",
         baseURL: server.baseURL("openai-responses"),
         stream,
-      });
-      const turn = await engine.runInference(newTurn([newUserTextBlock("hi")]), RunContext.background());
-      results.push({
-        kinds: turn.blocks.map((block) => block.kind),
-        reasoning: turn.blocks[1]!.payload,
-        calls: pendingToolCalls(turn).map((call) => call.payload),
-        finishClass: KeyInferenceResult.get(turn)!.finishClass,
-      });
-    }
+      }),
+    );
     expect(results[0]).toEqual({
       kinds: ["user", "reasoning", "llm_text", "tool_call"],
       reasoning: {

@@ -1,6 +1,4 @@
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CallerError } from "../../engine/errors.ts";
 import {
   KeyInferenceConfig,
@@ -10,7 +8,6 @@ import {
 import { KeyStructuredOutputConfig } from "../../engine/structured-output.ts";
 import { ToolCatalogKey, type ToolDescription } from "../../engine/tools.ts";
 import { RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
 import {
   appendBlock,
   newAssistantTextBlock,
@@ -27,6 +24,7 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
 import type { Turn } from "../../turns/types.ts";
+import { fixturePath, setupLocalServer } from "../test-support.ts";
 import { createOpenAIResponsesEngine, OpenAIResponsesEngine } from "./engine.ts";
 import { buildResponsesRequest, isReasoningModel } from "./request.ts";
 
@@ -247,21 +245,12 @@ describe("buildResponsesRequest", () => {
 });
 
 describe("OpenAI Responses round trip", () => {
-  let server: ProviderServer;
-  beforeAll(async () => {
-    server = await startProviderServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = setupLocalServer();
 
   it("a Turn from a recorded stream, saved as YAML and loaded, continues with everything the provider needs", async () => {
-    const fixtures = fileURLToPath(
-      new URL("../../../../shared/fixtures/providers/openai-responses/", import.meta.url),
-    );
     server.enqueue(
-      { fixture: join(fixtures, "stream-reasoning-encrypted-function-call.chunks.txt") },
-      { fixture: join(fixtures, "stream-text.chunks.txt") },
+      { fixture: fixturePath("openai-responses", "stream-reasoning-encrypted-function-call.chunks.txt") },
+      { fixture: fixturePath("openai-responses", "stream-text.chunks.txt") },
     );
     const engine = createOpenAIResponsesEngine({
       model: "gpt-5.2",

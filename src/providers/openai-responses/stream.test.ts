@@ -1,10 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { KeyInferenceResult } from "../../engine/engine.ts";
-import { InferenceOutput } from "../../engine/output.ts";
-import { CollectingSink, RunContext } from "../../events/context.ts";
-import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
-import type { Turn } from "../../turns/types.ts";
+import { fixtureLines, fixturePath, runStreamHandler } from "../test-support.ts";
 import {
   KeyResponsesAnnotations,
   KeyResponsesItemType,
@@ -15,33 +11,17 @@ import {
 import { ResponsesStreamHandler } from "./stream.ts";
 import type { ResponsesResponse, ResponsesStreamEvent } from "./wire.ts";
 
-const FIXTURES = new URL("../../../../shared/fixtures/providers/openai-responses/", import.meta.url);
-
 function chunks(name: string): ResponsesStreamEvent[] {
-  return readFileSync(new URL(name, FIXTURES), "utf8")
-    .split("\n")
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as ResponsesStreamEvent);
+  return fixtureLines<ResponsesStreamEvent>("openai-responses", name);
 }
 
 function run(events: ResponsesStreamEvent[] | ResponsesResponse) {
-  const sink = new CollectingSink();
-  const out = new InferenceOutput(
-    RunContext.background().withSinks(sink),
-    newTurn([newUserTextBlock("hi")]),
-    {
-      provider: "openai-responses",
-    },
-  );
-  const handler = new ResponsesStreamHandler(out);
-  out.start();
-  if (Array.isArray(events)) for (const event of events) handler.handle(event);
-  else handler.handleResponse(events);
-  const outcome = handler.outcome;
-  let turn: Turn;
-  if (outcome.kind === "failed") turn = out.fail(outcome.error).turn!;
-  else turn = out.finish();
-  return { turn, sink, outcome, result: KeyInferenceResult.get(turn)!, output: turn.blocks.slice(1) };
+  return runStreamHandler("openai-responses", (out) => {
+    const handler = new ResponsesStreamHandler(out);
+    if (Array.isArray(events)) for (const event of events) handler.handle(event);
+    else handler.handleResponse(events);
+    return handler.outcome;
+  });
 }
 
 describe("ResponsesStreamHandler", () => {
@@ -156,7 +136,7 @@ describe("ResponsesStreamHandler", () => {
 
 describe("ResponsesStreamHandler.handleResponse (non-streaming)", () => {
   const load = (name: string) =>
-    JSON.parse(readFileSync(new URL(name, FIXTURES), "utf8")) as ResponsesResponse;
+    JSON.parse(readFileSync(fixturePath("openai-responses", name), "utf8")) as ResponsesResponse;
 
   it("reads reasoning with summary and encrypted content, then the message", () => {
     const { output, result } = run(load("reasoning-summary-encrypted.json"));

@@ -2,54 +2,27 @@
  * Wire conformance: every recorded OpenAI Chat file is replayed over real HTTP by the local provider server and
  * the engine's result is checked against the manifest's expected result.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
+import { describe, expect, it } from "vitest";
 import { ProviderError } from "../../engine/errors.ts";
-import { CollectingSink, RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
-import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
+import { assistantText } from "../../turns/builders.ts";
+import { fixturePath, replay, serverOptions, setupLocalServer } from "../test-support.ts";
 import { createOpenAIChatEngine } from "./engine.ts";
 
-const FIXTURES = fileURLToPath(
-  new URL("../../../../shared/fixtures/providers/openai-chat/", import.meta.url),
-);
-const fixture = (name: string) => join(FIXTURES, name);
+const server = setupLocalServer();
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
-
-async function replay(name: string, options: { stream?: boolean } = {}) {
-  server.respond({ fixture: fixture(name) });
-  const sink = new CollectingSink();
+function replayFixture(name: string, options: { stream?: boolean } = {}) {
   const engine = createOpenAIChatEngine({
     model: "gpt-4o-mini",
     apiKey: "sk-test-conformance-key",
-    baseURL: server.baseURL("openai-chat"),
+    ...serverOptions(server, "openai-chat"),
     stream: options.stream ?? true,
-    client: { maxRetries: 0 },
   });
-  const turn = await engine.runInference(
-    newTurn([newUserTextBlock("hello")]),
-    RunContext.background().withSinks(sink),
-  );
-  const result = KeyInferenceResult.get(turn) as InferenceResult;
-  const calls = pendingToolCalls(turn).map((block) => block.payload);
-  return { turn, sink, result, calls };
+  return replay(engine, server, { fixture: fixturePath("openai-chat", name) });
 }
 
 describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   it("stream-text-usage.sse: text, stop, usage", async () => {
-    const { turn, result, sink } = await replay("stream-text-usage.sse");
+    const { turn, result, sink } = await replayFixture("stream-text-usage.sse");
     expect(assistantText(turn)).toBe(
       "I'm unable to provide real-time weather updates. To get the current weather in San Francisco, I recommend checking a reliable weather website or a weather app.",
     );
@@ -65,7 +38,7 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   });
 
   it("stream-tool-call.sse: one tool call with split arguments", async () => {
-    const { calls, result, sink } = await replay("stream-tool-call.sse");
+    const { calls, result, sink } = await replayFixture("stream-tool-call.sse");
     expect(calls).toEqual([
       {
         id: "call_c91SqDXlYFuETYv8mUHzz6pp",
@@ -83,7 +56,7 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   });
 
   it("stream-parallel-tool-calls.sse: two calls merged by index", async () => {
-    const { calls, result, sink } = await replay("stream-parallel-tool-calls.sse");
+    const { calls, result, sink } = await replayFixture("stream-parallel-tool-calls.sse");
     expect(calls).toEqual([
       {
         id: "call_JMW1whyEaYG438VE1OIflxA2",
@@ -106,7 +79,7 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   });
 
   it("stream-text-then-tool-call.chunks.txt: text then a call with {} arguments", async () => {
-    const { turn, calls, result } = await replay("stream-text-then-tool-call.chunks.txt");
+    const { turn, calls, result } = await replayFixture("stream-text-then-tool-call.chunks.txt");
     expect(assistantText(turn)).toBe("PRE_TOOL");
     expect(calls).toEqual([{ id: "call_NZa7xqfefoaMI2YYHowVXVlU", name: "weather", args: {} }]);
     expect(turn.blocks.map((block) => block.kind)).toEqual(["user", "llm_text", "tool_call"]);
@@ -115,7 +88,7 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   });
 
   it("stream-text-long.chunks.txt: ~300 deltas, usage details", async () => {
-    const { turn, result } = await replay("stream-text-long.chunks.txt");
+    const { turn, result } = await replayFixture("stream-text-long.chunks.txt");
     const text = assistantText(turn);
     expect(text.startsWith("**Holiday Name:** Harmony Day")).toBe(true);
     expect(text).toHaveLength(1724);
@@ -128,7 +101,7 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   });
 
   it("stream-azure-content-filter.chunks.txt: empty first choices, reasoning tokens", async () => {
-    const { turn, result } = await replay("stream-azure-content-filter.chunks.txt");
+    const { turn, result } = await replayFixture("stream-azure-content-filter.chunks.txt");
     expect(assistantText(turn)).toBe("Capital of Denmark.");
     expect(result).toMatchObject({
       model: "gpt-5-nano-2025-08-07",
@@ -144,28 +117,28 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   });
 
   it("stream-content-logprobs.sse: text with logprobs ignored", async () => {
-    const { turn, result } = await replay("stream-content-logprobs.sse");
+    const { turn, result } = await replayFixture("stream-content-logprobs.sse");
     expect(assistantText(turn)).toBe("Foo!");
     expect(result).toMatchObject({ stopReason: "stop", finishClass: "completed" });
     expect(result.usage).toMatchObject({ inputTokens: 9, outputTokens: 2, totalTokens: 11 });
   });
 
   it("stream-finish-length.sse: truncated after one token", async () => {
-    const { turn, result } = await replay("stream-finish-length.sse");
+    const { turn, result } = await replayFixture("stream-finish-length.sse");
     expect(assistantText(turn)).toBe('{"');
     expect(result).toMatchObject({ stopReason: "length", finishClass: "max_tokens", truncated: true });
     expect(result.usage).toMatchObject({ inputTokens: 79, outputTokens: 1, totalTokens: 80 });
   });
 
   it("stream-n3-choices.sse: choice 0 only", async () => {
-    const { turn, result } = await replay("stream-n3-choices.sse");
+    const { turn, result } = await replayFixture("stream-n3-choices.sse");
     expect(JSON.parse(assistantText(turn))).toEqual({ city: "San Francisco", temperature: 65, units: "f" });
     expect(result).toMatchObject({ stopReason: "stop", finishClass: "completed" });
     expect(result.usage).toMatchObject({ inputTokens: 79, outputTokens: 42, totalTokens: 121 });
   });
 
   it("stream-refusal.sse: refusal kept as an openai.refusal block, not as answer text", async () => {
-    const { turn, result, sink } = await replay("stream-refusal.sse");
+    const { turn, result, sink } = await replayFixture("stream-refusal.sse");
     expect(assistantText(turn)).toBe("");
     const refusal = turn.blocks.find((block) => block.kind === "other");
     expect(refusal?.payload).toEqual({
@@ -178,7 +151,7 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   });
 
   it("text.json: non-streaming text", async () => {
-    const { turn, result } = await replay("text.json", { stream: false });
+    const { turn, result } = await replayFixture("text.json", { stream: false });
     const text = assistantText(turn);
     expect(text.startsWith("**Holiday Name:** Galaxy Day")).toBe(true);
     expect(text).toHaveLength(1842);
@@ -193,7 +166,7 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
 
   for (const name of ["tool-call.json", "tool-call.httprr.txt"]) {
     it(`${name}: non-streaming tool call`, async () => {
-      const { calls, result } = await replay(name, { stream: false });
+      const { calls, result } = await replayFixture(name, { stream: false });
       expect(calls).toEqual([
         { id: "call_olc8qHf1RDItRqwuEBNjsu3B", name: "getCurrentWeather", args: { location: "Boston" } },
       ]);
@@ -207,12 +180,12 @@ describe("OpenAI Chat conformance (recorded files over HTTP)", () => {
   }
 
   it("tool-call.httprr.txt: request id from the recorded headers", async () => {
-    const { result } = await replay("tool-call.httprr.txt", { stream: false });
+    const { result } = await replayFixture("tool-call.httprr.txt", { stream: false });
     expect(result.requestId).toBe("req_b0e29abccfdc4d798f989feba1d6262b");
   });
 
   it("error-unsupported-parameter.json: HTTP 400 becomes a ProviderError with every detail", async () => {
-    const error = await replay("error-unsupported-parameter.json").catch((caught: unknown) => caught);
+    const error = await replayFixture("error-unsupported-parameter.json").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderError);
     const providerError = error as ProviderError;
     expect(providerError.details).toMatchObject({

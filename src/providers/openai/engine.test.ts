@@ -2,19 +2,12 @@
  * The OpenAI Chat engine over real HTTP against the local provider server: a YAML round trip,
  * scripted streams, cancellation, cut connections and secrets.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { CallerError, GeppettoError, TimeoutError } from "../../engine/errors.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
 import { embeddedDefaultText } from "../../testing/embedded-default.ts";
-import {
-  chunkedToolCall,
-  type ProviderServer,
-  startDefaultProviderServer,
-  startProviderServer,
-} from "../../testing/provider-server/index.ts";
+import { chunkedToolCall, startDefaultProviderServer } from "../../testing/provider-server/index.ts";
 import {
   appendBlock,
   assistantText,
@@ -24,37 +17,28 @@ import {
   pendingToolCalls,
 } from "../../turns/builders.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
-import { createOpenAIChatEngine, type OpenAIChatEngineOptions } from "./engine.ts";
+import {
+  cancelAtFirstText,
+  engineFactory,
+  fixturePath,
+  replay,
+  serverOptions,
+  setupLocalServer,
+} from "../test-support.ts";
+import { createOpenAIChatEngine } from "./engine.ts";
 
 const KEY = "sk-test-engine-key-987654321";
-const FIXTURES = fileURLToPath(
-  new URL("../../../../shared/fixtures/providers/openai-chat/", import.meta.url),
-);
+const server = setupLocalServer();
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
-
-function engine(options: Partial<OpenAIChatEngineOptions> = {}) {
-  return createOpenAIChatEngine({
-    model: "gpt-4o-mini",
-    apiKey: KEY,
-    baseURL: server.baseURL("openai-chat"),
-    client: { maxRetries: 0 },
-    ...options,
-  });
-}
+const engine = engineFactory(createOpenAIChatEngine, () => ({
+  model: "gpt-4o-mini",
+  apiKey: KEY,
+  ...serverOptions(server, "openai-chat"),
+}));
 
 describe("round trip", () => {
   it("a Turn from a recorded tool-call stream, saved as YAML and loaded, continues with ids and results", async () => {
-    server.respond({ fixture: join(FIXTURES, "stream-text-then-tool-call.chunks.txt") });
+    server.respond({ fixture: fixturePath("openai-chat", "stream-text-then-tool-call.chunks.txt") });
     const first = await engine().runInference(
       newTurn([newUserTextBlock("Weather?")]),
       RunContext.background(),
@@ -86,11 +70,11 @@ describe("round trip", () => {
 
 describe("streams", () => {
   it("streams a tool call whose arguments arrive in 2000 chunks, one delta event each", async () => {
-    server.respond({ script: chunkedToolCall(2000) });
-    const sink = new CollectingSink();
-    const turn = await engine().runInference(
+    const { turn, sink } = await replay(
+      engine(),
+      server,
+      { script: chunkedToolCall(2000) },
       newTurn([newUserTextBlock("Write")]),
-      RunContext.background().withSinks(sink),
     );
     const [call] = pendingToolCalls(turn);
     expect(call?.payload.name).toBe("write_file");
@@ -103,11 +87,11 @@ describe("streams", () => {
   });
 
   it("turns reasoning_content of compatible servers into a reasoning block before the text", async () => {
-    server.respond({ script: { reasoning: "Let me think.", text: "Answer." } });
-    const sink = new CollectingSink();
-    const turn = await engine().runInference(
+    const { turn, sink } = await replay(
+      engine(),
+      server,
+      { script: { reasoning: "Let me think.", text: "Answer." } },
       newTurn([newUserTextBlock("Q")]),
-      RunContext.background().withSinks(sink),
     );
     expect(turn.blocks.map((block) => block.kind)).toEqual(["user", "reasoning", "llm_text"]);
     expect(turn.blocks[1]!.payload).toEqual({ text: "Let me think." });
@@ -189,14 +173,7 @@ describe("streams", () => {
 
   it("cancellation resolves with the interrupted partial Turn", async () => {
     server.respond({ script: { text: "a b c d e f" }, faults: { stallAfterBytes: 450 } });
-    const controller = new AbortController();
-    const sink = {
-      publish(event: { type: string }) {
-        if (event.type === "partial") controller.abort();
-      },
-    };
-    const ctx = RunContext.background().withSinks(sink).withSignal(controller.signal);
-    const turn = await engine().runInference(newTurn([newUserTextBlock("Q")]), ctx);
+    const turn = await engine().runInference(newTurn([newUserTextBlock("Q")]), cancelAtFirstText());
     expect(KeyInferenceResult.get(turn)).toMatchObject({ finishClass: "interrupted", truncated: true });
     expect(assistantText(turn).length).toBeGreaterThan(0);
   });

@@ -75,6 +75,8 @@ export class OpenAIChatEngine implements Engine {
       tools: toolsFromContext(ctx, options.strictTools ? "openai-strict" : "json-schema"),
       onIgnoredStructuredOutput: (problems) =>
         warnings.push(`structured output config ignored: ${problems.join("; ")}`),
+      provider: this.#provider,
+      onDroppedBlock: (message) => warnings.push(message),
     };
     if (options.inference) requestOptions.inference = options.inference;
     if (options.openai) requestOptions.openai = options.openai;

@@ -14,6 +14,7 @@ export {
 } from "./engine.ts";
 export {
   buildChatRequest,
+  type ChatMessagesOptions,
   type ChatRequestOptions,
   isReasoningModel,
   messagesFromTurn,

@@ -1,5 +1,4 @@
-import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   KeyInferenceConfig,
   KeyOpenAIInferenceConfig,
@@ -8,7 +7,6 @@ import {
 import { KeyStructuredOutputConfig } from "../../engine/structured-output.ts";
 import { type ToolCatalog, ToolCatalogKey } from "../../engine/tools.ts";
 import { RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
 import {
   newAssistantTextBlock,
   newOtherBlock,
@@ -20,34 +18,20 @@ import {
   newUserMultimodalBlock,
   newUserTextBlock,
 } from "../../turns/builders.ts";
+import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Turn } from "../../turns/types.ts";
+import { engineFactory, requestBodyFor, serverOptions, setupLocalServer } from "../test-support.ts";
 import { createOpenAIChatEngine, type OpenAIChatEngineOptions } from "./engine.ts";
+import { messagesFromTurn } from "./request.ts";
 
 const KEY = "sk-test-engine-key-987654321";
-const _FIXTURES = fileURLToPath(
-  new URL("../../../../shared/fixtures/providers/openai-chat/", import.meta.url),
-);
+const server = setupLocalServer();
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
-
-function engine(options: Partial<OpenAIChatEngineOptions> = {}) {
-  return createOpenAIChatEngine({
-    model: "gpt-4o-mini",
-    apiKey: KEY,
-    baseURL: server.baseURL("openai-chat"),
-    client: { maxRetries: 0 },
-    ...options,
-  });
-}
+const engine = engineFactory(createOpenAIChatEngine, () => ({
+  model: "gpt-4o-mini",
+  apiKey: KEY,
+  ...serverOptions(server, "openai-chat"),
+}));
 
 const weatherTool: ToolCatalog = {
   toolsFor: (dialect) => [
@@ -61,14 +45,12 @@ const weatherTool: ToolCatalog = {
   ],
 };
 
-async function requestFor(
+function requestFor(
   turn: Turn,
   options: Partial<OpenAIChatEngineOptions> = {},
   ctx = RunContext.background(),
 ) {
-  server.respond({ script: { text: "ok" } });
-  await engine(options).runInference(turn, ctx);
-  return server.requests[0]!.body as Record<string, unknown>;
+  return requestBodyFor(engine(options), server, turn, ctx);
 }
 
 describe("golden requests", () => {
@@ -228,5 +210,30 @@ describe("golden requests", () => {
     await expect(engine().runInference(turn, RunContext.background())).rejects.toThrow(
       /turn t1 block 0 \(user\): image 0 has no url or data/,
     );
+  });
+
+  it("never sends reasoning: its own silently, another provider's and other blocks with a warning", () => {
+    const own = KeyBlockMetaProvider.set(newReasoningBlock({ text: "own thoughts" }), "openai");
+    const foreign = KeyBlockMetaProvider.set(
+      newReasoningBlock({ text: "claude thoughts", signature: "sig" }),
+      "anthropic",
+    );
+    const turn = newTurn([
+      newUserTextBlock("Hi"),
+      own,
+      foreign,
+      newOtherBlock("gemini.part", { executableCode: {} }),
+      newAssistantTextBlock("Hello"),
+    ]);
+    const dropped: string[] = [];
+    const messages = messagesFromTurn(turn, { onDroppedBlock: (message) => dropped.push(message) });
+    expect(messages).toEqual([
+      { role: "user", content: "Hi" },
+      { role: "assistant", content: "Hello" },
+    ]);
+    expect(dropped).toEqual([
+      expect.stringMatching(/block 2 \(reasoning\): reasoning from anthropic was dropped$/),
+      expect.stringMatching(/block 3 \(other\): block of type "gemini.part" is not sent$/),
+    ]);
   });
 });

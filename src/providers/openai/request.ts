@@ -3,8 +3,13 @@
  *
  * Blocks map in order: system (or developer) → system/developer message; user → user message (text, plus
  * images by URL or base64 with `detail`); consecutive llm_text, tool_call and refusal blocks → one assistant
- * message with `content` and `tool_calls`; tool_use → `tool` message. Reasoning blocks are not sent (Chat
- * Completions has no field for them). Settings resolve per field: Turn.data > engine defaults.
+ * message with `content` and `tool_calls`; tool_use → `tool` message. Settings resolve per field: Turn.data >
+ * engine defaults.
+ *
+ * Reasoning policy: Chat Completions has no request field for reasoning, so reasoning blocks are never sent —
+ * not even this provider's own `reasoning_content` (compatible servers reject or ignore it). Own reasoning is
+ * left out silently; reasoning made by another provider (block metadata `geppetto.provider@v1`) is dropped with
+ * a warning, and so are `other` blocks that have no Chat form (all but refusals). Tool call ids are kept.
  */
 import { CallerError } from "../../engine/errors.ts";
 import {
@@ -17,6 +22,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
 
@@ -47,6 +53,23 @@ export interface ChatRequestOptions {
   structuredOutput?: StructuredOutputConfig;
   /** Called when a structured output config is invalid and ignored (not `requireValid`). */
   onIgnoredStructuredOutput?: (problems: string[]) => void;
+  /** This engine's provider name (default `openai`): reasoning of any other provider is reported when dropped. */
+  provider?: string;
+  /** Called with a readable message for each block of another provider that is not sent. */
+  onDroppedBlock?: (message: string) => void;
+}
+
+/**
+ * Options of {@link messagesFromTurn}.
+ *
+ * @example
+ * messagesFromTurn(turn, { provider: "openai", onDroppedBlock: (message) => warnings.push(message) })
+ */
+export interface ChatMessagesOptions {
+  /** This engine's provider name (default `openai`). */
+  provider?: string;
+  /** Called for each block of another provider that is not sent (foreign reasoning, `other` blocks). */
+  onDroppedBlock?: (message: string) => void;
 }
 
 function userContent(block: Block & { kind: "user" }, where: string): string | ChatContentPart[] {
@@ -73,8 +96,14 @@ function toolResultContent(block: Block & { kind: "tool_use" }): string {
   return typeof result === "string" ? result : JSON.stringify(result);
 }
 
-/** Turn blocks → messages. */
-export function messagesFromTurn(turn: Turn): ChatMessage[] {
+/**
+ * Turn blocks → messages.
+ *
+ * @example
+ * messagesFromTurn(newTurn([newUserTextBlock("Hi")])) // [{ role: "user", content: "Hi" }]
+ */
+export function messagesFromTurn(turn: Turn, options: ChatMessagesOptions = {}): ChatMessage[] {
+  const provider = options.provider ?? "openai";
   const messages: ChatMessage[] = [];
   let assistant: (ChatMessage & { role: "assistant" }) | undefined;
   const openAssistant = (): ChatMessage & { role: "assistant" } => {
@@ -121,13 +150,24 @@ export function messagesFromTurn(turn: Turn): ChatMessage[] {
         messages.push({ role: "tool", tool_call_id: block.payload.id, content: toolResultContent(block) });
         return;
       case "other": {
-        if (block.payload.type !== REFUSAL_BLOCK_TYPE) return;
+        if (block.payload.type !== REFUSAL_BLOCK_TYPE) {
+          options.onDroppedBlock?.(
+            `${where}: block of type ${JSON.stringify(block.payload.type)} is not sent`,
+          );
+          return;
+        }
         const data = block.payload.data as { text?: unknown } | null;
         if (typeof data?.text === "string") openAssistant().refusal = data.text;
         return;
       }
-      case "reasoning":
+      case "reasoning": {
+        // Never sent (no request field); only another provider's reasoning is worth a warning.
+        const producer = KeyBlockMetaProvider.get(block);
+        if (producer !== undefined && producer !== provider) {
+          options.onDroppedBlock?.(`${where}: reasoning from ${producer} was dropped`);
+        }
         return;
+      }
     }
   });
   return messages;
@@ -156,7 +196,10 @@ function toolsFor(tools: ToolDescription[], config: ToolConfig): ChatTool[] {
  * const body = buildChatRequest(turn, { model: "gpt-4o-mini", stream: true, tools: [] });
  */
 export function buildChatRequest(turn: Turn, options: ChatRequestOptions): ChatRequest {
-  const body: ChatRequest = { model: options.model, messages: messagesFromTurn(turn) };
+  const messagesOptions: ChatMessagesOptions = {};
+  if (options.provider !== undefined) messagesOptions.provider = options.provider;
+  if (options.onDroppedBlock) messagesOptions.onDroppedBlock = options.onDroppedBlock;
+  const body: ChatRequest = { model: options.model, messages: messagesFromTurn(turn, messagesOptions) };
   if (options.stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };

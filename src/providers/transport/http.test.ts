@@ -171,6 +171,41 @@ describe("HttpTransport", () => {
     await expect(done).rejects.toThrow("user cancelled");
   });
 
+  it("rejects with the abort reason itself (not stream_interrupted) when the abort lands between chunks", async () => {
+    const framings = [
+      { protocol: "openai-chat", path: "/chat/completions", accept: "text/event-stream", read: "sse" },
+      { protocol: "ollama", path: "/api/chat", accept: "application/x-ndjson", read: "ndjson" },
+      {
+        protocol: "gemini",
+        path: "/models/m:streamGenerateContent",
+        accept: "application/json",
+        read: "jsonArray",
+      },
+    ] as const;
+    for (const framing of framings) {
+      // A paced stream held open after its first frames: the abort comes while the body reader waits.
+      server.respond({ script: { text: "a b c d e f" }, pacingMs: 5, faults: { stallAfterBytes: 400 } });
+      const controller = new AbortController();
+      const reason = new Error("user cancelled");
+      const response = await transport({ baseURL: server.baseURL(framing.protocol) }).stream(
+        { path: framing.path, body: { ...chatBody, contents: [] }, signal: controller.signal },
+        framing.accept,
+      );
+      let aborted = false;
+      const onPiece = (): void => {
+        if (aborted) return;
+        aborted = true;
+        // Outside the callback: the abort lands while the reader awaits the next chunk.
+        setImmediate(() => controller.abort(reason));
+      };
+      const error = await response[framing.read](onPiece).then(
+        () => "resolved",
+        (caught: unknown) => caught,
+      );
+      expect(error, framing.protocol).toBe(reason);
+    }
+  });
+
   it("keeps the API key out of error messages even when the provider echoes it", async () => {
     server.respond({
       error: {

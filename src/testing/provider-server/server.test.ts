@@ -177,4 +177,31 @@ describe("default provider server", () => {
       await local.close();
     }
   });
+
+  it("paces its streamed words: with a long pacing only the first frame leaves before close", async () => {
+    const local = await startDefaultProviderServer({ pacingMs: 60_000 });
+    let received = "";
+    try {
+      const response = await fetch(`${local.baseURL()}/chat/completions`, {
+        method: "POST",
+        body: JSON.stringify({ model: "x", stream: true, messages: [{ role: "user", content: "Hello" }] }),
+      });
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      const first = await reader.read();
+      received += decoder.decode(first.value, { stream: true });
+      // Closing the server resolves its pacing wait; a paced stream stops after the frame already sent.
+      await local.close();
+      for (;;) {
+        const next = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+        if (next.done) break;
+        received += decoder.decode(next.value, { stream: true });
+      }
+    } finally {
+      await local.close();
+    }
+    const events = received.split("\n\n").filter(Boolean);
+    expect(events).toHaveLength(1);
+    expect(received).not.toContain("[DONE]");
+  });
 });

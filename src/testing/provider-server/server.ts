@@ -100,7 +100,12 @@ async function resolveReply(
   protocol: ProtocolModule,
   request: RecordedRequest,
 ): Promise<{ reply: Reply; spec: ResponseSpec }> {
-  if (spec.handler) return resolveReply(await spec.handler(request, protocol), protocol, request);
+  if (spec.handler) {
+    // The handler computes what to answer; how to deliver it (pacing, faults, status, headers, streaming) set
+    // next to the handler still applies unless the computed spec says otherwise.
+    const { handler, ...delivery } = spec;
+    return resolveReply({ ...delivery, ...(await handler(request, protocol)) }, protocol, request);
+  }
   const streaming = spec.streaming ?? protocol.wantsStream(request);
   let reply: Reply;
   if (spec.fixture) reply = loadFixture(spec.fixture, protocol, streaming);
