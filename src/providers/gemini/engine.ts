@@ -4,7 +4,7 @@
  */
 import type { Engine } from "../../engine/engine.ts";
 import { CallerError, ProviderError } from "../../engine/errors.ts";
-import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { runWithOutput } from "../../engine/output.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -99,13 +99,9 @@ export class GeminiEngine implements Engine {
     }
     const { body, warnings } = this.buildRequest(turn, ctx);
     const model = this.#options.model;
-    const out = new InferenceOutput(ctx, turn, { provider: GEMINI_PROVIDER, model });
-    out.start();
-    for (const message of warnings)
-      out.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
-    const handler = new GeminiStreamHandler(out);
-    const handle = (json: string): void => handler.handle(JSON.parse(json) as GeminiResponse);
-    try {
+    return runWithOutput(ctx, turn, { provider: GEMINI_PROVIDER, model, warnings }, async (out) => {
+      const handler = new GeminiStreamHandler(out);
+      const handle = (json: string): void => handler.handle(JSON.parse(json) as GeminiResponse);
       if (this.#options.stream ?? true) {
         const format = this.#options.streamFormat ?? "sse";
         const response = await this.#transport.stream(
@@ -125,20 +121,13 @@ export class GeminiEngine implements Engine {
         handler.handle(response.body);
       }
       handler.end();
-    } catch (error) {
-      if (ctx.signal.aborted || isAbort(error, ctx.signal)) return out.interrupt();
-      throw out.fail(error);
-    }
-    if (handler.finishReason === undefined) {
-      if (ctx.signal.aborted) return out.interrupt();
-      throw out.fail(
-        new ProviderError(
+      if (handler.finishReason === undefined) {
+        throw new ProviderError(
           "Gemini: the stream ended without a finish reason",
           { provider: GEMINI_PROVIDER },
           { code: "stream_interrupted", retryable: true },
-        ),
-      );
-    }
-    return out.finish();
+        );
+      }
+    });
   }
 }

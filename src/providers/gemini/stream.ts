@@ -92,7 +92,7 @@ export class GeminiStreamHandler {
     if (blocked !== undefined && !candidate) {
       const name = blockReasonName(blocked);
       this.#stop(`PROMPT_BLOCKED_${name}`, chunk.promptFeedback?.blockReasonMessage);
-      this.#warn(
+      this.#out.warn(
         `gemini blocked the prompt (${name})${chunk.promptFeedback?.blockReasonMessage ? `: ${chunk.promptFeedback.blockReasonMessage}` : ""}`,
       );
     }
@@ -107,11 +107,7 @@ export class GeminiStreamHandler {
     this.#finishReason = name;
     this.#out.stop(name, name.startsWith("PROMPT_BLOCKED_") ? "unknown" : geminiFinishClass(name));
     const warning = finishWarning(name, message);
-    if (warning) this.#warn(warning);
-  }
-
-  #warn(message: string): void {
-    this.#out.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
+    if (warning) this.#out.warn(warning);
   }
 
   #part(part: GeminiPart): void {

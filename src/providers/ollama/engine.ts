@@ -3,7 +3,7 @@
  */
 import type { Engine } from "../../engine/engine.ts";
 import { CallerError, ProviderError } from "../../engine/errors.ts";
-import { InferenceOutput, isAbort } from "../../engine/output.ts";
+import { runWithOutput } from "../../engine/output.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -99,19 +99,18 @@ export class OllamaEngine implements Engine {
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
     const { body, warnings } = this.buildRequest(turn, ctx);
-    const out = new InferenceOutput(ctx, turn, { provider: OLLAMA_PROVIDER, model: this.#options.model });
-    out.start();
-    for (const message of warnings)
-      out.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
-    const handler = new OllamaStreamHandler(out);
-    try {
+    let handler: OllamaStreamHandler | undefined;
+    const info = { provider: OLLAMA_PROVIDER, model: this.#options.model, warnings };
+    const finished = await runWithOutput(ctx, turn, info, async (out) => {
+      handler = new OllamaStreamHandler(out);
+      const stream = handler;
       if (body.stream) {
         const response = await this.#transport.stream(
           { path: "/api/chat", body, signal: ctx.signal },
           "application/x-ndjson",
         );
         out.ids({ requestId: response.requestId });
-        await response.ndjson((line) => handler.handle(JSON.parse(line) as OllamaChatChunk));
+        await response.ndjson((line) => stream.handle(JSON.parse(line) as OllamaChatChunk));
       } else {
         const response = await this.#transport.postJson<OllamaChatChunk>({
           path: "/api/chat",
@@ -119,24 +118,17 @@ export class OllamaEngine implements Engine {
           signal: ctx.signal,
         });
         out.ids({ requestId: response.requestId });
-        handler.handle(response.body);
+        stream.handle(response.body);
       }
-    } catch (error) {
-      if (ctx.signal.aborted || isAbort(error, ctx.signal)) return out.interrupt();
-      throw out.fail(error);
-    }
-    if (!handler.done) {
-      if (ctx.signal.aborted) return out.interrupt();
-      throw out.fail(
-        new ProviderError(
+      if (!stream.done) {
+        throw new ProviderError(
           "Ollama: the stream ended before its done line",
           { provider: OLLAMA_PROVIDER },
           { code: "stream_interrupted", retryable: true },
-        ),
-      );
-    }
-    const finished = out.finish();
-    const timings = handler.timings;
+        );
+      }
+    });
+    const timings = handler?.timings;
     return timings ? KeyOllamaTimings.set(finished, timings) : finished;
   }
 }
