@@ -15,11 +15,10 @@
  *   ids (OpenAI Chat, OpenAI Responses, Anthropic) send the original id on the call and its result; Gemini and
  *   Ollama pair calls and results by name and order on the wire and keep the ids in the Turn.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ToolCatalogKey } from "../engine/tools.ts";
 import { CollectingSink, RunContext } from "../events/context.ts";
 import { GEMINI_LOCAL_SIGNATURE } from "../testing/provider-server/gemini.ts";
-import { type ProviderServer, startProviderServer } from "../testing/provider-server/index.ts";
 import {
   appendBlock,
   newToolUseBlock,
@@ -31,6 +30,7 @@ import { KeyBlockMetaProvider } from "../turns/keys.ts";
 import type { ReasoningBlock, ToolCallBlock, Turn } from "../turns/types.ts";
 import { contractCatalog, ENGINES, type EngineAdapter, requestBody } from "./contract/engines.ts";
 import { FOREIGN_CALL_SIGNATURE } from "./gemini/request.ts";
+import { setupLocalServer } from "./test-support.ts";
 
 /** What the local server puts in its scripted answers that only the provider that made it may receive. */
 const PROVIDER_ONLY = [
@@ -42,16 +42,7 @@ const PROVIDER_ONLY = [
   "fc_local", // OpenAI Responses function call item id
 ];
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
 
 const context = (sink: CollectingSink) =>
   RunContext.background().with(ToolCatalogKey, contractCatalog).withSinks(sink);

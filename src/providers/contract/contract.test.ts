@@ -14,19 +14,13 @@
  *
  * An engine skips a scenario only through `skips` in its adapter (`engines.ts`), with the reason in the title.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { ProviderError } from "../../engine/errors.ts";
 import { ToolCatalogKey } from "../../engine/tools.ts";
 import { CollectingSink, type EventSink, RunContext } from "../../events/context.ts";
 import { GEMINI_LOCAL_SIGNATURE } from "../../testing/provider-server/gemini.ts";
-import {
-  type ProtocolModule,
-  type ProviderServer,
-  type RecordedRequest,
-  type ScriptedReply,
-  startProviderServer,
-} from "../../testing/provider-server/index.ts";
+import type { ProtocolModule, RecordedRequest, ScriptedReply } from "../../testing/provider-server/index.ts";
 import {
   appendBlock,
   newToolUseBlock,
@@ -36,18 +30,10 @@ import {
 } from "../../turns/builders.ts";
 import type { JsonValue } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
+import { setupLocalServer } from "../test-support.ts";
 import { contractCatalog, ENGINES, type EngineAdapter, requestBody } from "./engines.ts";
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
 
 const context = (...sinks: EventSink[]) =>
   RunContext.background()

@@ -5,14 +5,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
 import { GeppettoError, ProviderError } from "../../engine/errors.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
 import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
 import type { ReasoningPayload } from "../../turns/types.ts";
+import { setupLocalServer } from "../test-support.ts";
 import { createGeminiEngine, type GeminiEngineOptions } from "./engine.ts";
 import { KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
 
@@ -20,16 +20,7 @@ const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/ge
 const fixture = (name: string) => join(FIXTURES, name);
 const KEY = "AIza-test-conformance-key-123";
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
 
 function engine(options: Partial<GeminiEngineOptions> = {}) {
   return createGeminiEngine({

@@ -4,12 +4,11 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { CallerError, ProviderError } from "../../engine/errors.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
 import { GEMINI_LOCAL_SIGNATURE } from "../../testing/provider-server/gemini.ts";
-import { type ProviderServer, startProviderServer } from "../../testing/provider-server/index.ts";
 import {
   appendBlock,
   assistantText,
@@ -20,6 +19,7 @@ import {
 } from "../../turns/builders.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
 import type { Turn } from "../../turns/types.ts";
+import { setupLocalServer } from "../test-support.ts";
 import { createGeminiEngine, GeminiEngine, type GeminiEngineOptions } from "./engine.ts";
 import type { GeminiRequestBody } from "./wire.ts";
 
@@ -27,16 +27,7 @@ const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/ge
 const fixture = (name: string) => join(FIXTURES, name);
 const KEY = "AIza-secret-engine-test-key";
 
-let server: ProviderServer;
-beforeAll(async () => {
-  server = await startProviderServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const server = setupLocalServer();
 
 function engine(options: Partial<GeminiEngineOptions> = {}) {
   return new GeminiEngine({
