@@ -14,8 +14,8 @@
  *   expect(result.finishClass).toBe("completed");
  * });
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { type Engine, type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
 import { InferenceOutput } from "../engine/output.ts";
@@ -39,7 +39,22 @@ import type {
 /** A folder of recorded provider files under `shared/fixtures/providers/` (see its MANIFEST.md). */
 export type FixtureFolder = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "ollama";
 
-const FIXTURES_ROOT = new URL("../../../shared/fixtures/providers/", import.meta.url);
+/**
+ * Where the recorded provider files are: `$GEPPETTO_PROVIDER_FIXTURES` when set, else `shared/fixtures/providers/`
+ * beside the repository (where CI and the workplace put it). Missing, it fails once with the places it looked.
+ */
+export function providerFixturesRoot(): URL {
+  const fromEnv = process.env.GEPPETTO_PROVIDER_FIXTURES;
+  const root = fromEnv
+    ? pathToFileURL(fromEnv.endsWith("/") ? fromEnv : `${fromEnv}/`)
+    : new URL("../../../shared/fixtures/providers/", import.meta.url);
+  if (!existsSync(new URL("MANIFEST.md", root))) {
+    throw new Error(
+      `provider fixtures not found at ${fileURLToPath(root)} (expected shared/fixtures/providers beside the repository, or set GEPPETTO_PROVIDER_FIXTURES)`,
+    );
+  }
+  return root;
+}
 
 /**
  * Starts the local provider server before the tests of the enclosing scope (file or `describe`), closes it after
@@ -129,7 +144,7 @@ export function engineFactory<Options extends object, Made extends Engine>(
  * server.respond({ fixture: fixturePath("openai-chat", "stream-tool-call.sse") });
  */
 export function fixturePath(folder: FixtureFolder, name: string): string {
-  return fileURLToPath(new URL(`${folder}/${name}`, FIXTURES_ROOT));
+  return fileURLToPath(new URL(`${folder}/${name}`, providerFixturesRoot()));
 }
 
 /**

@@ -12,11 +12,11 @@ import { GeppettoError, ProviderError } from "../../engine/errors.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
 import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
 import type { ReasoningPayload } from "../../turns/types.ts";
-import { setupLocalServer } from "../test-support.ts";
+import { providerFixturesRoot, setupLocalServer } from "../test-support.ts";
 import { createGeminiEngine, type GeminiEngineOptions } from "./engine.ts";
 import { KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
 
-const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/gemini/", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("gemini/", providerFixturesRoot()));
 const fixture = (name: string) => join(FIXTURES, name);
 const KEY = "AIza-test-conformance-key-123";
 

@@ -19,11 +19,11 @@ import {
 } from "../../turns/builders.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
 import type { Turn } from "../../turns/types.ts";
-import { setupLocalServer } from "../test-support.ts";
+import { providerFixturesRoot, setupLocalServer } from "../test-support.ts";
 import { createGeminiEngine, GeminiEngine, type GeminiEngineOptions } from "./engine.ts";
 import type { GeminiRequestBody } from "./wire.ts";
 
-const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/providers/gemini/", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("gemini/", providerFixturesRoot()));
 const fixture = (name: string) => join(FIXTURES, name);
 const KEY = "AIza-secret-engine-test-key";
 

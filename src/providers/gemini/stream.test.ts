@@ -5,13 +5,14 @@ import { InferenceOutput } from "../../engine/output.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
 import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
+import { providerFixturesRoot } from "../test-support.ts";
 import { finishReasonName, geminiErrorFields } from "./finish.ts";
 import { GEMINI_PART_TYPE, KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
 import { PartialArgsAssembler, parseJsonPath } from "./partial-args.ts";
 import { GeminiStreamHandler } from "./stream.ts";
 import type { GeminiPart, GeminiPartialArg, GeminiResponse } from "./wire.ts";
 
-const FIXTURES = new URL("../../../../shared/fixtures/providers/gemini/", import.meta.url);
+const FIXTURES = new URL("gemini/", providerFixturesRoot());
 
 function chunks(name: string): GeminiResponse[] {
   return readFileSync(new URL(name, FIXTURES), "utf8")

@@ -2,13 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { providerFixturesRoot } from "../../providers/test-support.ts";
 import { embeddedDefaultText } from "../embedded-default.ts";
 import { loadFixture } from "./fixtures.ts";
 import { type ProviderServer, startDefaultProviderServer, startProviderServer } from "./index.ts";
 import { openaiChatProtocol } from "./openai-chat.ts";
 import { longText, splitInto } from "./script.ts";
 
-const PROVIDERS = fileURLToPath(new URL("../../../../shared/fixtures/providers/", import.meta.url));
+const PROVIDERS = fileURLToPath(providerFixturesRoot());
 
 let server: ProviderServer;
 beforeAll(async () => {
