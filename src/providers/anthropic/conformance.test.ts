@@ -70,7 +70,17 @@ describe("Anthropic conformance (recorded streams over HTTP)", () => {
     expect(result).toMatchObject({ stopReason: "end_turn", usage: { inputTokens: 92, outputTokens: 189 } });
   });
 
-  it.skip("stream-redacted-thinking.cassette.yaml.txt: same body as stream-redacted-thinking.sse; the server does not read VCR cassettes", () => {});
+  it("stream-redacted-thinking.cassette.yaml.txt: the cassette replays like its .sse body", async () => {
+    const { turn, reasoning, result } = await replayFixture("stream-redacted-thinking.cassette.yaml.txt");
+    expect(reasoning.map((payload) => [payload.redacted, payload.encryptedContent?.length])).toEqual([
+      [true, 744],
+      [true, 296],
+    ]);
+    expect(
+      assistantText(turn).startsWith("I notice that you've sent what appears to be some kind of test string"),
+    ).toBe(true);
+    expect(result).toMatchObject({ stopReason: "end_turn", usage: { inputTokens: 92, outputTokens: 189 } });
+  });
 
   it("stream-thinking-signature.chunks.txt", async () => {
     const { turn, reasoning, result } = await replayFixture("stream-thinking-signature.chunks.txt");

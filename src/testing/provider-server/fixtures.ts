@@ -2,6 +2,7 @@
  * Loads a recorded file in the formats of `shared/fixtures/providers` into a Reply the server can send.
  */
 import { readFileSync } from "node:fs";
+import { loadYaml } from "../../turns/lazy-modules.ts";
 import type { ProtocolModule, Reply } from "./types.ts";
 
 const SSE = "text/event-stream";
@@ -119,6 +120,7 @@ export function loadFixture(path: string, protocol: ProtocolModule, streaming: b
     return { status: 200, headers: { "content-type": "application/x-ndjson" }, frames };
   }
   if (path.endsWith(".httprr.txt")) return httprrReply(text, 0);
+  if (path.endsWith(".cassette.yaml.txt")) return cassetteReply(text, path);
   if (path.endsWith(".replay.json")) {
     const interaction = (JSON.parse(text) as { interactions: { response: ReplayResponse }[] })
       .interactions[0];
@@ -152,8 +154,30 @@ export function loadFixture(path: string, protocol: ProtocolModule, streaming: b
     };
   }
   throw new Error(
-    `${path}: unknown fixture format (expected .sse, .chunks.txt, .jsonl, .json, .httprr.txt, …)`,
+    `${path}: unknown fixture format (expected .sse, .chunks.txt, .jsonl, .json, .httprr.txt, .cassette.yaml.txt, .replay.json, .session.json)`,
   );
+}
+
+interface CassetteInteraction {
+  response?: {
+    body?: { string?: string };
+    headers?: Record<string, string[] | string>;
+    status?: { code?: number };
+  };
+}
+
+/** A VCR cassette (pydantic-ai): replays the first interaction's response body as it was sent. */
+function cassetteReply(text: string, path: string): Reply {
+  const cassette = loadYaml().parse(text) as { interactions?: CassetteInteraction[] };
+  const response = cassette.interactions?.[0]?.response;
+  const body = response?.body?.string;
+  if (typeof body !== "string") throw new Error(`${path}: interactions[0].response.body.string is missing`);
+  const headers = response?.headers ?? {};
+  const declared = headers["content-type"] ?? headers["Content-Type"];
+  const contentType = (Array.isArray(declared) ? declared[0] : declared) ?? SSE;
+  const status = response?.status?.code ?? 200;
+  const frames = contentType.startsWith(SSE) ? splitEvents(body) : [body];
+  return { status, headers: { "content-type": contentType }, frames };
 }
 
 interface ReplayResponse {
