@@ -5,6 +5,7 @@ export * from "./engine.ts";
 export * from "./errors.ts";
 export * from "./inference-config.ts";
 export * from "./json-schema-validation.ts";
+export * from "./lifecycle.ts";
 export * from "./output.ts";
 export * from "./structured-output.ts";
 export * from "./structured-validation.ts";

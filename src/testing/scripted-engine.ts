@@ -5,7 +5,8 @@
 
 import type { Engine, FinishClass } from "../engine/engine.ts";
 import { CallerError, ProviderError } from "../engine/errors.ts";
-import { type InferenceOutput, runWithOutput } from "../engine/output.ts";
+import { runWithOutput } from "../engine/lifecycle.ts";
+import type { InferenceOutput } from "../engine/output.ts";
 import type { RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
 import { newId } from "../turns/builders.ts";

@@ -4,7 +4,7 @@
  */
 import type { Engine } from "../../engine/engine.ts";
 import { CallerError, ProviderError } from "../../engine/errors.ts";
-import { runWithOutput } from "../../engine/output.ts";
+import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
