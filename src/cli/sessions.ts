@@ -2,9 +2,8 @@
  * `geppetto sessions list|show|export`: the sessions kept in the session store (written by `geppetto chat`).
  */
 
-import { stringify as stringifyYaml } from "yaml";
 import { KeyInferenceResult } from "../engine/engine.ts";
-import { turnToDocument } from "../turns/serialization.ts";
+import { turnToDocument, turnToYaml } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import type { CliIO } from "./main.ts";
 import { type CliSessionStore, DB_FLAG_HELP, openSessionDb, sessionDbPath } from "./session-db.ts";
@@ -123,7 +122,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (subcommand === undefined) throw new UsageError(`say what to do: ${SUBCOMMANDS.join(", ")}`);
-  const action = oneOf("subcommand", subcommand, SUBCOMMANDS, "list");
+  if (!(SUBCOMMANDS as readonly string[]).includes(subcommand)) {
+    throw new UsageError(`unknown subcommand "${subcommand}" (expected one of ${SUBCOMMANDS.join(", ")})`);
+  }
+  const action = subcommand as (typeof SUBCOMMANDS)[number];
   const dbPath = sessionDbPath(values.db, io.env);
   const store = await openSessionDb(dbPath);
   try {
@@ -152,13 +154,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return 0;
     }
     const format = oneOf("output", values.output, ["yaml", "json"] as const, "yaml");
-    const documents = turns.map(turnToDocument);
-    if (format === "json") io.stdout.write(`${JSON.stringify(documents, null, 2)}\n`);
-    else {
-      for (const document of documents) {
-        io.stdout.write(`---\n${stringifyYaml(document, { lineWidth: 0, aliasDuplicateObjects: false })}`);
-      }
-    }
+    if (format === "json") io.stdout.write(`${JSON.stringify(turns.map(turnToDocument), null, 2)}\n`);
+    else for (const turn of turns) io.stdout.write(`---\n${turnToYaml(turn)}`);
     return 0;
   } finally {
     await store.close();

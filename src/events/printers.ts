@@ -5,7 +5,7 @@ import type { JsonValue } from "../turns/json.ts";
 import { loadYaml } from "../turns/lazy-modules.ts";
 import { eventToJson } from "./codec.ts";
 import type { EventSink } from "./context.ts";
-import type { GeppettoEvent } from "./types.ts";
+import { type GeppettoEvent, STREAMING_EVENT_TYPES } from "./types.ts";
 
 /** Anything with a `write(text)`: `process.stdout`, a file stream, a test buffer. */
 export interface TextOutput {
@@ -107,8 +107,6 @@ export interface StructuredPrinterOptions {
   full?: boolean;
 }
 
-const STREAMING_TYPES = new Set(["partial", "partial-thinking", "tool-call-arguments-delta"]);
-
 /**
  * Prints one record per event: a JSON line, a YAML document, or a `type: summary` text line.
  *
@@ -133,7 +131,7 @@ export class StructuredPrinter implements EventSink {
     } else if (format === "yaml") {
       this.#output.write(`---\n${loadYaml().stringify(record, { lineWidth: 0 })}`);
     } else {
-      if (!full && STREAMING_TYPES.has(event.type)) return;
+      if (!full && STREAMING_EVENT_TYPES.has(event.type)) return;
       const { type, meta, ...fields } = record;
       const summary = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
       const metaText = includeMetadata && meta ? ` ${JSON.stringify(meta)}` : "";

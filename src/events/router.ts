@@ -6,7 +6,7 @@
  * every dropped event is counted in `stats()` and reported through `onDrop`.
  */
 import type { EventSink } from "./context.ts";
-import type { GeppettoEvent } from "./types.ts";
+import { type GeppettoEvent, STREAMING_EVENT_TYPES } from "./types.ts";
 
 /** Carries events between publishers and subscribers; in-process by default, another process later. */
 export interface EventTransport {
@@ -74,8 +74,6 @@ export interface EventRouterOptions {
   onHandlerError?: (handler: string, error: unknown, event: GeppettoEvent) => void;
 }
 
-const STREAMING = new Set(["partial", "partial-thinking", "tool-call-arguments-delta"]);
-
 /** Thrown by a router sink when a buffer is full under the `error` policy. */
 export class RouterOverflowError extends Error {
   override name = "RouterOverflowError";
@@ -140,7 +138,7 @@ class HandlerQueue {
     let victim = this.#head;
     if (this.policy === "drop-streaming") {
       for (let index = this.#head; index < this.#items.length; index++) {
-        if (STREAMING.has(this.#items[index]!.type)) {
+        if (STREAMING_EVENT_TYPES.has(this.#items[index]!.type)) {
           victim = index;
           break;
         }

@@ -219,3 +219,14 @@ export const EVENT_TYPES: readonly EventType[] = [
   "custom",
   "unknown",
 ];
+
+/**
+ * Event types that carry one piece of a stream. Each is superseded by later events of the same stream (`partial`
+ * and `partial-thinking` carry the cumulative text; tool-call argument deltas end in a complete `tool-call`), so
+ * a consumer that must shed load may drop these first, and a terse printer may leave them out.
+ */
+export const STREAMING_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  "partial",
+  "partial-thinking",
+  "tool-call-arguments-delta",
+]);

@@ -127,7 +127,6 @@ export class FilteringSink implements EventSink {
         return this.#partial(event);
       case "final":
       case "interrupt":
-        return this.#forward(this.#end(event, event.text));
       case "error":
         return this.#forward(this.#end(event, event.text));
       default:
