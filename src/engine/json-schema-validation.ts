@@ -29,8 +29,21 @@ function matchesType(value: unknown, type: string): boolean {
   return actual === type;
 }
 
+/** JSON equality as JSON Schema defines it: object key order does not matter. */
 function deepEqual(left: unknown, right: unknown): boolean {
-  return JSON.stringify(left) === JSON.stringify(right);
+  if (left === right) return true;
+  if (typeof left !== "object" || typeof right !== "object" || left === null || right === null) return false;
+  if (Array.isArray(left) || Array.isArray(right)) {
+    if (!Array.isArray(left) || !Array.isArray(right) || left.length !== right.length) return false;
+    return left.every((item, index) => deepEqual(item, right[index]));
+  }
+  const leftKeys = Object.keys(left);
+  const rightRecord = right as Record<string, unknown>;
+  if (leftKeys.length !== Object.keys(rightRecord).length) return false;
+  return leftKeys.every(
+    (key) =>
+      Object.hasOwn(rightRecord, key) && deepEqual((left as Record<string, unknown>)[key], rightRecord[key]),
+  );
 }
 
 function resolveRef(root: JsonObject, ref: string): Schema | undefined {
@@ -129,8 +142,10 @@ function checkArray(
       check(item, itemSchema, `${path}[${index}]`, root, issues);
   });
   if (schema.uniqueItems === true) {
-    const seen = new Set(value.map((item) => JSON.stringify(item)));
-    if (seen.size !== value.length) issues.push({ path, message: "items must be unique" });
+    const duplicated = value.some((item, index) =>
+      value.slice(0, index).some((earlier) => deepEqual(earlier, item)),
+    );
+    if (duplicated) issues.push({ path, message: "items must be unique" });
   }
 }
 

@@ -17,6 +17,21 @@ const turnWith = (config: StructuredOutputConfig) =>
   KeyStructuredOutputConfig.set(newTurn([newUserTextBlock("q")]), config);
 
 describe("validateJsonSchema", () => {
+  it("compares enum, const and uniqueItems values as JSON, whatever their key order", () => {
+    expect(validateJsonSchema({ a: 1, b: 2 }, { const: { b: 2, a: 1 } })).toEqual([]);
+    expect(validateJsonSchema({ a: 1, b: [2] }, { enum: [{ b: [2], a: 1 }] })).toEqual([]);
+    expect(validateJsonSchema({ a: 1 }, { const: { a: 1, b: 2 } })).toHaveLength(1);
+    expect(
+      validateJsonSchema(
+        [
+          { a: 1, b: 2 },
+          { b: 2, a: 1 },
+        ],
+        { uniqueItems: true },
+      ),
+    ).toEqual([{ path: "$", message: "items must be unique" }]);
+  });
+
   it("reports each problem with its path", () => {
     expect(validateJsonSchema({ answer: -1, unit: "kg", extra: 1 }, schema)).toEqual([
       { path: "$.answer", message: "must be >= 0" },

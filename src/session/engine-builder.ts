@@ -118,16 +118,26 @@ export class EngineBuilder {
       ? (turn: Turn, phase: SnapshotPhase, ctx: RunContext) =>
           persister.save(ctx.ids.sessionId ?? "default", turn, phase)
       : undefined;
-    const hook: SnapshotHook | undefined =
-      save && snapshotHook
-        ? async (turn, phase, ctx) => {
-            await save(turn, phase, ctx);
-            await snapshotHook(turn, phase, ctx);
-          }
-        : (save ?? snapshotHook);
     return {
       async run(turn, outerCtx) {
         const ctx = sinks.length > 0 ? outerCtx.withSinks(...sinks) : outerCtx;
+        // Turns are immutable, so a snapshot of the very Turn saved last (post_tools, then the next
+        // pre_inference; post_inference, then final) has nothing new to write; hooks still see every phase.
+        let lastSaved: Turn | undefined;
+        const saveChanged = save
+          ? async (snapshot: Turn, phase: SnapshotPhase, snapshotCtx: RunContext) => {
+              if (snapshot === lastSaved) return;
+              lastSaved = snapshot;
+              await save(snapshot, phase, snapshotCtx);
+            }
+          : undefined;
+        const hook: SnapshotHook | undefined =
+          saveChanged && snapshotHook
+            ? async (snapshot, phase, snapshotCtx) => {
+                await saveChanged(snapshot, phase, snapshotCtx);
+                await snapshotHook(snapshot, phase, snapshotCtx);
+              }
+            : (saveChanged ?? snapshotHook);
         try {
           const result = await runToolLoop(turn, ctx, {
             engine,

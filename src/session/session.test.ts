@@ -27,6 +27,41 @@ const pausedAnswer = (until: Promise<unknown>, text = "partial answer"): ScriptS
 ];
 
 describe("Session", () => {
+  it("writes each distinct snapshot once: the Turn after tools is not saved again before the next inference", async () => {
+    const saved: { turn: unknown; phase: string }[] = [];
+    const phases: string[] = [];
+    const builder = new EngineBuilder()
+      .withBase(new ScriptedEngine(toolUsingAnswer, { repeatLast: true }))
+      .withToolRegistry(demoToolRegistry())
+      .withSnapshotHook((_turn, phase) => void phases.push(phase))
+      .withPersister({
+        async save(_sessionId: string, turn: unknown, phase: string) {
+          saved.push({ turn, phase });
+        },
+      } as unknown as MemoryTurnStore);
+    const session = new Session({ id: "s-saves", runner: builder });
+    session.appendNewTurnFromUserPrompt("What is 6 * 7?");
+    await session.startInference().wait();
+    // every phase reaches the hook; the store gets only Turns it has not just written
+    expect(phases).toEqual([
+      "pre_inference",
+      "post_inference",
+      "post_tools",
+      "pre_inference",
+      "post_inference",
+      "final",
+    ]);
+    // the final Turn is new (the loop writes its outcome on it), so it is saved
+    expect(saved.map((entry) => entry.phase)).toEqual([
+      "pre_inference",
+      "post_inference",
+      "post_tools",
+      "post_inference",
+      "final",
+    ]);
+    expect(new Set(saved.map((entry) => entry.turn)).size).toBe(saved.length);
+  });
+
   it("runs a two-turn conversation with tools, stamping ids on turns and events", async () => {
     const sink = new CollectingSink();
     const store = new MemoryTurnStore();

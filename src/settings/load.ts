@@ -16,6 +16,7 @@ import { loadProfileRegistry, profileChain, profileLayers, selectProfile } from 
 import { type ApiType, type InferenceSettings, inferenceSettingsSchema, providerOf } from "./schema.ts";
 import {
   getPath,
+  isSecretPath,
   type MergedLayers,
   mergeLayers,
   type SettingSource,
@@ -58,7 +59,7 @@ export interface LoadedSettings {
 }
 
 function describeValue(value: unknown, path: string): string {
-  if (/apikey/i.test(path)) return "";
+  if (isSecretPath(path)) return "";
   if (value === undefined) return "";
   const text = JSON.stringify(value);
   return ` (got ${text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
