@@ -29,6 +29,8 @@ export class RequestControl {
   #firstByteTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleMs = 0;
+  #firstByteMs = 0;
+  #sawFirstByte = false;
   /** Time of the last chunk (the idle timer compares against it when it fires). */
   lastChunkAt = 0;
 
@@ -43,10 +45,24 @@ export class RequestControl {
       const ms = client.timeoutMs;
       this.#requestTimer = setTimeout(() => this.#timeout("request", ms), ms);
     }
-    const firstByte = client.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_MS;
-    if (firstByte > 0)
-      this.#firstByteTimer = setTimeout(() => this.#timeout("first-byte", firstByte), firstByte);
+    this.#firstByteMs = client.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_MS;
     this.#idleMs = client.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  }
+
+  /**
+   * An attempt is being sent: (re)starts the first-byte timer. Each attempt gets the whole first-byte budget,
+   * and the backoff waits between attempts do not count against it (only the whole-request timeout spans them).
+   */
+  startAttempt(): void {
+    this.betweenAttempts();
+    const ms = this.#firstByteMs;
+    if (ms > 0) this.#firstByteTimer = setTimeout(() => this.#timeout("first-byte", ms), ms);
+  }
+
+  /** An attempt failed and the next one waits: the first-byte timer stops until it starts. */
+  betweenAttempts(): void {
+    clearTimeout(this.#firstByteTimer);
+    this.#firstByteTimer = undefined;
   }
 
   get signal(): AbortSignal {
@@ -71,12 +87,11 @@ export class RequestControl {
 
   /** The first byte arrived: stop the first-byte timer, start watching idle gaps. */
   firstByte(): void {
-    if (this.#firstByteTimer !== undefined) {
-      clearTimeout(this.#firstByteTimer);
-      this.#firstByteTimer = undefined;
-      this.lastChunkAt = performance.now();
-      if (this.#idleMs > 0) this.#armIdle(this.#idleMs);
-    }
+    if (this.#sawFirstByte) return;
+    this.#sawFirstByte = true;
+    this.betweenAttempts();
+    this.lastChunkAt = performance.now();
+    if (this.#idleMs > 0) this.#armIdle(this.#idleMs);
   }
 
   #armIdle(ms: number): void {

@@ -141,6 +141,14 @@ describe("HttpTransport", () => {
     expect((error as TimeoutError).kind).toBe("first-byte");
   });
 
+  it("gives each attempt its own first-byte budget: a backoff longer than the budget still retries", async () => {
+    server.enqueue({ error: { status: 429, headers: { "retry-after-ms": "300" } } });
+    server.respond({ script: { text: "ok" } });
+    const events = await streamText(transport({ client: { firstByteTimeoutMs: 150, maxRetries: 1 } }));
+    expect(events.at(-1)).toBe("[DONE]");
+    expect(server.requests).toHaveLength(2);
+  });
+
   it("times out on an idle gap between chunks", async () => {
     server.respond({ script: { text: "a b c" }, faults: { stallAfterBytes: 150 } });
     const error = await streamText(transport({ client: { idleTimeoutMs: 40 } })).catch(

@@ -351,6 +351,7 @@ export class HttpTransport {
     for (let attempt = 0; ; attempt++) {
       tap?.request({ method, url: this.scrub(url), headers: redactHeaders(headers), body });
       let response: Response;
+      control.startAttempt();
       try {
         response = await this.#fetch(url, {
           method,
@@ -363,6 +364,7 @@ export class HttpTransport {
           if (!control.cause) tap?.end(error);
           throw control.cause ? error : this.#connectionError(error, url);
         }
+        control.betweenAttempts();
         await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.signal);
         continue;
       }
@@ -382,6 +384,7 @@ export class HttpTransport {
         response.headers.get("x-should-retry") !== "false";
       if (retry) {
         const hint = retryAfterMs(response.headers);
+        control.betweenAttempts();
         await sleep(backoffDelayMs(attempt, hint, this.#options.backoff), control.signal);
         continue;
       }
