@@ -27,6 +27,11 @@ import { type GeppettoError, toGeppettoError } from "./errors.ts";
 export interface InferenceOutputOptions {
   provider: string;
   model?: string;
+  /**
+   * Removes secrets (the API key) from an error message. Applied to every failure, whatever raised it (the
+   * transport, or an error the provider sent inside the stream), before the error is published or thrown.
+   */
+  scrub?: (message: string) => string;
 }
 
 interface PendingToolCall {
@@ -63,6 +68,7 @@ export class InferenceOutput {
   readonly #ctx: RunContext;
   readonly #input: Turn;
   readonly #provider: string;
+  readonly #scrub: ((message: string) => string) | undefined;
   #model: string | undefined;
   readonly #startedAt = performance.now();
   readonly #blocks: Block[] = [];
@@ -83,6 +89,7 @@ export class InferenceOutput {
     this.#ctx = ctx;
     this.#input = input;
     this.#provider = options.provider;
+    this.#scrub = options.scrub;
     this.#model = options.model;
   }
 
@@ -390,6 +397,7 @@ export class InferenceOutput {
     this.#ended = true;
     this.#closeToolCalls();
     const error = toGeppettoError(cause, { code: "internal_error", fault: "provider" });
+    if (this.#scrub) error.message = this.#scrub(error.message);
     const event: GeppettoEvent = {
       type: "error",
       message: error.message,

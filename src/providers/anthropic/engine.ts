@@ -64,6 +64,8 @@ export function createClaudeEngine(options: ClaudeEngineOptions): Engine {
 export class ClaudeEngine implements Engine {
   readonly #options: ClaudeEngineOptions;
   readonly #transport: HttpTransport;
+  /** Removes the API key from error messages (the transport knows it). */
+  readonly #scrub = (message: string): string => this.#transport.scrub(message);
   readonly #missingKey: boolean;
   readonly #path: string;
 
@@ -121,7 +123,7 @@ export class ClaudeEngine implements Engine {
     return runWithOutput(
       ctx,
       turn,
-      { provider: ANTHROPIC_PROVIDER, model: this.#options.model, warnings },
+      { provider: ANTHROPIC_PROVIDER, model: this.#options.model, warnings, scrub: this.#scrub },
       async (out) => {
         const handler = new ClaudeStreamHandler(out);
         if (body.stream) {

@@ -54,6 +54,8 @@ export function createGeminiEngine(options: GeminiEngineOptions): Engine {
 export class GeminiEngine implements Engine {
   readonly #options: GeminiEngineOptions;
   readonly #transport: HttpTransport;
+  /** Removes the API key from error messages (the transport knows it). */
+  readonly #scrub = (message: string): string => this.#transport.scrub(message);
   readonly #missingKey: boolean;
 
   constructor(options: GeminiEngineOptions) {
@@ -99,35 +101,40 @@ export class GeminiEngine implements Engine {
     }
     const { body, warnings } = this.buildRequest(turn, ctx);
     const model = this.#options.model;
-    return runWithOutput(ctx, turn, { provider: GEMINI_PROVIDER, model, warnings }, async (out) => {
-      const handler = new GeminiStreamHandler(out);
-      const handle = (json: string): void => handler.handle(JSON.parse(json) as GeminiResponse);
-      if (this.#options.stream ?? true) {
-        const format = this.#options.streamFormat ?? "sse";
-        const response = await this.#transport.stream(
-          { path: geminiPath(model, format), body, signal: ctx.signal },
-          format === "sse" ? "text/event-stream" : "application/json",
-        );
-        out.ids({ requestId: response.requestId });
-        if (format === "sse") await response.sse(handle);
-        else await response.jsonArray(handle);
-      } else {
-        const response = await this.#transport.postJson<GeminiResponse>({
-          path: geminiPath(model, "none"),
-          body,
-          signal: ctx.signal,
-        });
-        out.ids({ requestId: response.requestId });
-        handler.handle(response.body);
-      }
-      handler.end();
-      if (handler.finishReason === undefined) {
-        throw new ProviderError(
-          "Gemini: the stream ended without a finish reason",
-          { provider: GEMINI_PROVIDER },
-          { code: "stream_interrupted", retryable: true },
-        );
-      }
-    });
+    return runWithOutput(
+      ctx,
+      turn,
+      { provider: GEMINI_PROVIDER, model, warnings, scrub: this.#scrub },
+      async (out) => {
+        const handler = new GeminiStreamHandler(out);
+        const handle = (json: string): void => handler.handle(JSON.parse(json) as GeminiResponse);
+        if (this.#options.stream ?? true) {
+          const format = this.#options.streamFormat ?? "sse";
+          const response = await this.#transport.stream(
+            { path: geminiPath(model, format), body, signal: ctx.signal },
+            format === "sse" ? "text/event-stream" : "application/json",
+          );
+          out.ids({ requestId: response.requestId });
+          if (format === "sse") await response.sse(handle);
+          else await response.jsonArray(handle);
+        } else {
+          const response = await this.#transport.postJson<GeminiResponse>({
+            path: geminiPath(model, "none"),
+            body,
+            signal: ctx.signal,
+          });
+          out.ids({ requestId: response.requestId });
+          handler.handle(response.body);
+        }
+        handler.end();
+        if (handler.finishReason === undefined) {
+          throw new ProviderError(
+            "Gemini: the stream ended without a finish reason",
+            { provider: GEMINI_PROVIDER },
+            { code: "stream_interrupted", retryable: true },
+          );
+        }
+      },
+    );
   }
 }

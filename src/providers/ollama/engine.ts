@@ -64,6 +64,8 @@ export function createOllamaEngine(options: OllamaEngineOptions): Engine {
 export class OllamaEngine implements Engine {
   readonly #options: OllamaEngineOptions;
   readonly #transport: HttpTransport;
+  /** Removes the API key from error messages (the transport knows it). */
+  readonly #scrub = (message: string): string => this.#transport.scrub(message);
 
   constructor(options: OllamaEngineOptions) {
     if (!options.model) throw new CallerError("createOllamaEngine: options.model is required");
@@ -100,7 +102,7 @@ export class OllamaEngine implements Engine {
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
     const { body, warnings } = this.buildRequest(turn, ctx);
     let handler: OllamaStreamHandler | undefined;
-    const info = { provider: OLLAMA_PROVIDER, model: this.#options.model, warnings };
+    const info = { provider: OLLAMA_PROVIDER, model: this.#options.model, warnings, scrub: this.#scrub };
     const finished = await runWithOutput(ctx, turn, info, async (out) => {
       handler = new OllamaStreamHandler(out);
       const stream = handler;

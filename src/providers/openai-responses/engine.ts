@@ -63,6 +63,8 @@ export function createOpenAIResponsesEngine(options: OpenAIResponsesEngineOption
 export class OpenAIResponsesEngine implements Engine {
   readonly #options: OpenAIResponsesEngineOptions;
   readonly #transport: HttpTransport;
+  /** Removes the API key from error messages (the transport knows it). */
+  readonly #scrub = (message: string): string => this.#transport.scrub(message);
   readonly #missingKey: boolean;
 
   constructor(options: OpenAIResponsesEngineOptions) {
@@ -111,7 +113,12 @@ export class OpenAIResponsesEngine implements Engine {
       });
     }
     const { body, warnings } = this.buildRequest(turn, ctx);
-    const info = { provider: OPENAI_RESPONSES_PROVIDER, model: this.#options.model, warnings };
+    const info = {
+      provider: OPENAI_RESPONSES_PROVIDER,
+      model: this.#options.model,
+      warnings,
+      scrub: this.#scrub,
+    };
     return runWithOutput(ctx, turn, info, async (out) => {
       const handler = new ResponsesStreamHandler(out);
       if (body.stream) {

@@ -140,6 +140,30 @@ describe("streams", () => {
     expect(sink.events.at(-1)).toMatchObject({ type: "error", retryable: true });
   });
 
+  it("an error sent inside the stream that echoes the API key reaches neither the event nor the thrown error", async () => {
+    const chunk = (delta: object) =>
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model: "m", choices: [{ index: 0, delta }] })}\n\n`;
+    server.respond({
+      raw: {
+        frames: [
+          chunk({ role: "assistant", content: "Half" }),
+          `data: ${JSON.stringify({ error: { message: `invalid key ${KEY} for this org`, type: "invalid_request_error" } })}\n\n`,
+        ],
+        contentType: "text/event-stream",
+      },
+    });
+    const sink = new CollectingSink();
+    const failure = await engine()
+      .runInference(newTurn([newUserTextBlock("hi")]), RunContext.background().withSinks(sink))
+      .catch((error: unknown) => error);
+    expect(GeppettoError.is(failure)).toBe(true);
+    const error = failure as GeppettoError;
+    expect(error.message).toContain("[redacted]");
+    expect(error.message).not.toContain(KEY);
+    expect(JSON.stringify(sink.events)).not.toContain(KEY);
+    expect(sink.ofType("error")[0]?.text).toBe("Half");
+  });
+
   it("a mid-stream error payload fails the inference with the provider's type, keeping the partial text", async () => {
     const chunk = (delta: string) =>
       `data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"${delta}"},"finish_reason":null}]}\n\n`;

@@ -35,6 +35,8 @@ export interface OpenAIChatEngineOptions extends ProviderEngineOptions {
 export class OpenAIChatEngine implements Engine {
   readonly #options: OpenAIChatEngineOptions;
   readonly #transport: HttpTransport;
+  /** Removes the API key from error messages (the transport knows it). */
+  readonly #scrub = (message: string): string => this.#transport.scrub(message);
   readonly #provider: string;
   readonly #missingKey: boolean;
 
@@ -84,7 +86,7 @@ export class OpenAIChatEngine implements Engine {
     if (options.structuredOutput) requestOptions.structuredOutput = options.structuredOutput;
     const body = buildChatRequest(turn, requestOptions);
     const request = { path: "/chat/completions", body, signal: ctx.signal };
-    const info = { provider: this.#provider, model: options.model, warnings };
+    const info = { provider: this.#provider, model: options.model, warnings, scrub: this.#scrub };
     return runWithOutput(ctx, turn, info, async (out) => {
       const reader = new ChatStreamReader(out, this.#provider);
       if (!stream) {
