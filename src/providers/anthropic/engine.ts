@@ -1,8 +1,9 @@
 /**
  * The Anthropic Messages engine: Turn → `POST /v1/messages` → blocks and events, over the shared transport.
  */
+
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError, ProviderError } from "../../engine/errors.ts";
+import { CallerError } from "../../engine/errors.ts";
 import type { ClaudeInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
@@ -10,6 +11,7 @@ import type { RunContext } from "../../events/context.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
+import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import { buildClaudeRequest, type ClaudeRequest } from "./request.ts";
@@ -138,11 +140,7 @@ export class ClaudeEngine implements Engine {
         const outcome = handler.outcome;
         if (outcome.kind === "failed") throw outcome.error;
         if (outcome.kind === "open") {
-          throw new ProviderError(
-            "Anthropic: the stream ended before message_stop",
-            { provider: ANTHROPIC_PROVIDER },
-            { code: "stream_interrupted", retryable: true },
-          );
+          throw streamEndedEarly(ANTHROPIC_PROVIDER, "message_stop");
         }
       },
     );

@@ -2,13 +2,15 @@
  * The Gemini engine: Turn → `models/{model}:streamGenerateContent` (or `:generateContent`) → blocks and events,
  * over the shared transport. The API key travels in the `x-goog-api-key` header, never in the URL.
  */
+
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError, ProviderError } from "../../engine/errors.ts";
+import { CallerError } from "../../engine/errors.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
+import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport, type RawTap } from "../transport/index.ts";
 import type { GeminiInferenceConfig } from "./config.ts";
 import { geminiErrorFields } from "./finish.ts";
@@ -128,11 +130,7 @@ export class GeminiEngine implements Engine {
         }
         handler.end();
         if (handler.finishReason === undefined) {
-          throw new ProviderError(
-            "Gemini: the stream ended without a finish reason",
-            { provider: GEMINI_PROVIDER },
-            { code: "stream_interrupted", retryable: true },
-          );
+          throw streamEndedEarly(GEMINI_PROVIDER, "a finish reason");
         }
       },
     );

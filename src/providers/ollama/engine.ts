@@ -1,13 +1,15 @@
 /**
  * The Ollama engine: Turn → `POST /api/chat` → blocks and events, over the shared transport (NDJSON stream).
  */
+
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError, ProviderError } from "../../engine/errors.ts";
+import { CallerError } from "../../engine/errors.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
+import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport, type RawTap } from "../transport/index.ts";
 import type { OllamaInferenceConfig } from "./config.ts";
 import { KeyOllamaTimings, OLLAMA_PROVIDER } from "./metadata.ts";
@@ -123,11 +125,7 @@ export class OllamaEngine implements Engine {
         stream.handle(response.body);
       }
       if (!stream.done) {
-        throw new ProviderError(
-          "Ollama: the stream ended before its done line",
-          { provider: OLLAMA_PROVIDER },
-          { code: "stream_interrupted", retryable: true },
-        );
+        throw streamEndedEarly(OLLAMA_PROVIDER, "its done line");
       }
     });
     const timings = handler?.timings;

@@ -1,8 +1,9 @@
 /**
  * The OpenAI Responses engine: Turn → `POST /responses` → blocks and events, over the shared transport.
  */
+
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError, ProviderError } from "../../engine/errors.ts";
+import { CallerError } from "../../engine/errors.ts";
 import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
@@ -10,6 +11,7 @@ import type { RunContext } from "../../events/context.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
+import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
 import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
 import { buildResponsesRequest, type ResponsesRequest } from "./request.ts";
@@ -139,11 +141,7 @@ export class OpenAIResponsesEngine implements Engine {
       const outcome = handler.outcome;
       if (outcome.kind === "failed") throw outcome.error;
       if (outcome.kind === "open") {
-        throw new ProviderError(
-          "OpenAI Responses: the stream ended before response.completed",
-          { provider: OPENAI_RESPONSES_PROVIDER },
-          { code: "stream_interrupted", retryable: true },
-        );
+        throw streamEndedEarly(OPENAI_RESPONSES_PROVIDER, "response.completed");
       }
     });
   }

@@ -10,10 +10,12 @@
  * - `finish_reason`: stop → completed, length → max_tokens, tool_calls/function_call → tool_calls_pending;
  *   content_filter → completed with stopReason `content_filter` kept.
  */
+
 import type { FinishClass } from "../../engine/engine.ts";
 import { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { Usage } from "../../events/types.ts";
+import { streamEndedEarly } from "../transport/errors.ts";
 import { REFUSAL_BLOCK_TYPE } from "./request.ts";
 import type { ChatChunk, ChatCompletion, ChatToolCallDelta, ChatUsage } from "./wire.ts";
 
@@ -173,14 +175,7 @@ export class ChatStreamReader {
   end(): void {
     if (this.#refusal) this.#recordRefusal(this.#refusal);
     if (!this.#finished && !this.#done) {
-      throw new ProviderError(
-        `${this.#provider} stream ended before a finish reason or [DONE]`,
-        { provider: this.#provider },
-        {
-          code: "stream_interrupted",
-          retryable: true,
-        },
-      );
+      throw streamEndedEarly(this.#provider, "a finish reason or [DONE]");
     }
   }
 

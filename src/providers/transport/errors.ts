@@ -160,3 +160,18 @@ export function providerErrorFromResponse(input: {
     retryable: isRetryableStatus(input.status),
   });
 }
+
+/**
+ * The error for a stream that ended cleanly but too early: the connection closed before the provider's end marker
+ * (`[DONE]`, `message_stop`, `response.completed`, a finish reason, Ollama's done line). Retryable.
+ *
+ * @example
+ * if (!handler.done) throw streamEndedEarly("ollama", "its done line");
+ */
+export function streamEndedEarly(provider: string, expected: string): ProviderError {
+  return new ProviderError(
+    `${provider}: the stream ended before ${expected}`,
+    { provider },
+    { code: "stream_interrupted", retryable: true },
+  );
+}
