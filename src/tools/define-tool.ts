@@ -9,8 +9,10 @@ import { compileForDialect } from "./dialects.ts";
 import {
   type CompiledInputSchema,
   compileInputSchema,
+  compileValidator,
   type InferToolInput,
   type ToolInputSchema,
+  type ToolOutputSchema,
   type ValidationOutcome,
 } from "./input-schema.ts";
 
@@ -31,7 +33,7 @@ export interface ToolDefinition<S extends ToolInputSchema, O> {
   description: string;
   input: S;
   /** An optional schema the result must satisfy (checked after `execute`; a failure becomes an error result). */
-  output?: ToolInputSchema;
+  output?: ToolOutputSchema;
   /** Overrides the JSON schema derived from `input` (needed for a Standard Schema with no JSON schema). */
   jsonSchema?: JsonObject;
   execute(args: InferToolInput<S>, context: ToolExecutionContext): O | Promise<O>;
@@ -75,15 +77,13 @@ export function defineTool<S extends ToolInputSchema, O>(
     `${where} input`,
     definition.jsonSchema,
   );
-  const output = definition.output
-    ? compileInputSchema<O>(definition.output, `${where} output`, {})
-    : undefined;
+  const output = definition.output ? compileValidator<O>(definition.output, `${where} output`) : undefined;
   const cache = new Map<SchemaDialect, JsonObject>();
   return {
     name: definition.name,
     description: definition.description,
     validateInput: (value) => input.validate(value),
-    validateOutput: async (value) => (output ? output.validate(value) : { ok: true, value: value as O }),
+    validateOutput: async (value) => (output ? output(value) : { ok: true, value: value as O }),
     execute: (args, context) => definition.execute(args, context),
     parametersFor(dialect) {
       let compiled = cache.get(dialect);

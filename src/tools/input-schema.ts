@@ -38,6 +38,9 @@ export type JsonSchemaInput = JsonObject & { type?: "object" };
 /** Anything accepted as a tool input schema. */
 export type ToolInputSchema = StandardSchemaV1<unknown, unknown> | JsonSchemaInput;
 
+/** Anything accepted as a tool output schema: any Standard Schema, or a JSON schema of any type. */
+export type ToolOutputSchema = StandardSchemaV1<unknown, unknown> | JsonObject;
+
 /** The argument type a schema produces: the output type of a Standard Schema, a JSON object otherwise. */
 export type InferToolInput<S> = S extends StandardSchemaV1<unknown, infer Output> ? Output : JsonObject;
 
@@ -92,11 +95,47 @@ function standardJsonSchema(schema: StandardSchemaV1<unknown, unknown>, where: s
   );
 }
 
+/** A compiled schema's check: the value it accepts, or a message naming what is wrong. */
+export type SchemaValidator<T> = (
+  value: unknown,
+) => Promise<{ ok: true; value: T } | { ok: false; message: string }>;
+
 /**
- * Compiles any accepted input schema. `where` names the tool in error messages.
+ * Compiles any schema — zod, another Standard Schema, or a JSON schema of any type — into a validator only (no
+ * JSON schema for a provider). Used for tool outputs, which may be numbers, strings or arrays.
  *
  * @example
- * const compiled = compileInputSchema<{ a: number }>({ type: "object", required: ["a"] }, "tool add");
+ * const check = compileValidator({ type: "number" }, 'tool "n" output');
+ * await check(3) // { ok: true, value: 3 }
+ */
+export function compileValidator<T>(schema: ToolOutputSchema, where: string): SchemaValidator<T> {
+  if (isStandardSchema(schema)) {
+    return async (value) => {
+      const result = await schema["~standard"].validate(value);
+      if (result.issues) {
+        const message = result.issues
+          .slice(0, 5)
+          .map((issue) => `${issuePath(issue)}: ${issue.message}`)
+          .join("; ");
+        return { ok: false, message };
+      }
+      return { ok: true, value: result.value as T };
+    };
+  }
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
+    throw new TypeError(`${where}: must be a zod schema, a Standard Schema or a JSON schema object`);
+  }
+  return async (value) => {
+    const issues = validateJsonSchema(value, schema as JsonObject);
+    return issues.length > 0
+      ? { ok: false, message: formatJsonSchemaIssues(issues) }
+      : { ok: true, value: value as T };
+  };
+}
+
+/**
+ * Compiles a tool's input schema: its validator plus the JSON schema offered to providers (`jsonSchemaOverride`
+ * when given), which must describe an object (tool arguments are always an object).
  */
 export function compileInputSchema<T>(
   schema: ToolInputSchema,
@@ -105,20 +144,7 @@ export function compileInputSchema<T>(
 ): CompiledInputSchema<T> {
   if (isStandardSchema(schema)) {
     const jsonSchema = jsonSchemaOverride ?? standardJsonSchema(schema, where);
-    return {
-      jsonSchema,
-      async validate(value) {
-        const result = await schema["~standard"].validate(value);
-        if (result.issues) {
-          const message = result.issues
-            .slice(0, 5)
-            .map((issue) => `${issuePath(issue)}: ${issue.message}`)
-            .join("; ");
-          return { ok: false, message };
-        }
-        return { ok: true, value: result.value as T };
-      },
-    };
+    return { jsonSchema, validate: compileValidator<T>(schema, where) };
   }
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
     throw new TypeError(`${where}: input must be a zod schema, a Standard Schema or a JSON schema object`);
@@ -128,14 +154,8 @@ export function compileInputSchema<T>(
       `${where}: input JSON schema must have type "object" (got ${JSON.stringify(schema.type)})`,
     );
   }
-  const jsonSchema = jsonSchemaOverride ?? (schema as JsonObject);
   return {
-    jsonSchema,
-    async validate(value) {
-      const issues = validateJsonSchema(value, schema as JsonObject);
-      return issues.length > 0
-        ? { ok: false, message: formatJsonSchemaIssues(issues) }
-        : { ok: true, value: value as T };
-    },
+    jsonSchema: jsonSchemaOverride ?? (schema as JsonObject),
+    validate: compileValidator<T>(schema, where),
   };
 }

@@ -18,6 +18,36 @@ const weather = defineTool({
 });
 
 describe("defineTool", () => {
+  it("accepts an output schema of any type, JSON schema or zod, and checks results with it", async () => {
+    const count = defineTool({
+      name: "count",
+      description: "Counts",
+      input: { type: "object", properties: {} },
+      output: { type: "number", minimum: 0 },
+      execute: () => 3,
+    });
+    expect(await count.validateOutput(3)).toEqual({ ok: true, value: 3 });
+    const negative = await count.validateOutput(-1);
+    expect(negative.ok).toBe(false);
+    const names = defineTool({
+      name: "names",
+      description: "Lists names",
+      input: z.object({}),
+      output: z.array(z.string()),
+      execute: () => ["a"],
+    });
+    expect((await names.validateOutput([1])).ok).toBe(false);
+    // inputs must still describe an object: tool arguments always are one
+    expect(() =>
+      defineTool({
+        name: "bad",
+        description: "x",
+        input: { type: "number" } as unknown as { type: "object" },
+        execute: () => 1,
+      }),
+    ).toThrow(/input JSON schema must have type "object"/);
+  });
+
   it("infers the argument type from a zod schema and validates with its messages", async () => {
     expectTypeOf<Parameters<typeof weather.execute>[0]>().toEqualTypeOf<{
       city: string;
