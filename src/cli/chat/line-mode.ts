@@ -11,7 +11,8 @@ import type { ChatBackend, ChatRun } from "./backend.ts";
 import { formatAnswerFooter, formatToolCall, formatToolResult } from "./format.ts";
 import { chatReducer, initialChatState } from "./view-model.ts";
 
-function printer(io: CliIO): (event: GeppettoEvent) => void {
+/** Prints one answer's events in line mode: answer text to stdout, reasoning and tool lines to stderr. */
+export function linePrinter(io: CliIO): (event: GeppettoEvent) => void {
   let thinking = false;
   return (event) => {
     if (event.type === "partial-thinking") {
@@ -19,7 +20,8 @@ function printer(io: CliIO): (event: GeppettoEvent) => void {
       thinking = true;
       return;
     }
-    if (thinking && (event.type === "partial" || event.type === "tool-call" || event.type === "final")) {
+    // Any other event ends a run of reasoning text (an answer, a tool call, or the end: final, interrupt, error).
+    if (thinking) {
       io.stderr.write("\n");
       thinking = false;
     }
@@ -70,7 +72,7 @@ export async function runLineChat(backend: ChatBackend, io: CliIO): Promise<numb
     for await (const line of lines) {
       if (interrupted) break;
       if (line.trim() === "") continue;
-      running = backend.start(line.trim(), printer(io));
+      running = backend.start(line.trim(), linePrinter(io));
       let footer: string | undefined;
       try {
         footer = footerOf({ turn: await running.done });
