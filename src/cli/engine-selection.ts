@@ -46,7 +46,11 @@ export async function loadCommandSettings(
 }
 
 /** Picks the engine for a command: the configured provider, or the local default when none is configured. */
-export async function selectEngine(flags: Record<string, unknown>, io: CliIO): Promise<SelectedEngine> {
+export async function selectEngine(
+  flags: Record<string, unknown>,
+  io: CliIO,
+  options: { tools?: boolean } = {},
+): Promise<SelectedEngine> {
   const settings = await loadCommandSettings(flags, io);
   if (settings.settings.chat?.apiType !== undefined) {
     const { createEngine } = await import("../settings/factory.ts");
@@ -65,7 +69,27 @@ export async function selectEngine(flags: Record<string, unknown>, io: CliIO): P
       async close() {},
     };
   }
+  if (options.tools) return toolUsingDefault(settings, io);
   return (await localProviderDefault(settings, io)) ?? embeddedDefault(settings, io);
+}
+
+/** How fast the default answers stream: `GEPPETTO_EMBEDDED_PACING_MS` milliseconds per word (default 15). */
+export function embeddedPacingMs(env: CliIO["env"]): number {
+  const pacing = Number(env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
+  return Number.isFinite(pacing) ? pacing : 15;
+}
+
+/** With tools and no provider: a scripted model that calls the demo tools (no server needed). */
+async function toolUsingDefault(settings: LoadedSettings, io: CliIO): Promise<SelectedEngine> {
+  const { createEmbeddedToolUsingEngine } = await import("../testing/tool-responder.ts");
+  return {
+    engine: createEmbeddedToolUsingEngine({ pacingMs: embeddedPacingMs(io.env) }),
+    description:
+      "no provider configured: --tools runs on the embedded default, a scripted model that calls the demo tools (no API key, no network)",
+    isDefault: true,
+    settings,
+    async close() {},
+  };
 }
 
 /** The real OpenAI Chat engine against the local provider server, started in-process. */
@@ -78,8 +102,7 @@ async function localProviderDefault(
     import("../providers/openai/index.ts"),
     import("../testing/provider-server/index.ts"),
   ]);
-  const pacingMs = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
-  const server = await startDefaultProviderServer({ pacingMs: Number.isFinite(pacingMs) ? pacingMs : 15 });
+  const server = await startDefaultProviderServer({ pacingMs: embeddedPacingMs(io.env) });
   const baseURL = server.baseURL();
   const engine = createOpenAIChatEngine({
     model: "geppetto-local-default",
@@ -101,9 +124,8 @@ async function localProviderDefault(
 
 async function embeddedDefault(settings: LoadedSettings, io: CliIO): Promise<SelectedEngine> {
   const { createEmbeddedDefaultEngine } = await import("../testing/embedded-default.ts");
-  const pacing = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
   return {
-    engine: createEmbeddedDefaultEngine({ pacingMs: Number.isFinite(pacing) ? pacing : 15 }),
+    engine: createEmbeddedDefaultEngine({ pacingMs: embeddedPacingMs(io.env) }),
     description:
       "no provider configured: running on the embedded default (a scripted model; no API key, no network)",
     isDefault: true,

@@ -4,7 +4,6 @@
  * a tool with no provider configured.
  */
 import type { Engine } from "../engine/engine.ts";
-import type { CliIO } from "./main.ts";
 import { UsageError } from "./usage.ts";
 
 /**
@@ -30,31 +29,18 @@ export function checkToolSet(toolSet: string | undefined): void {
 }
 
 /**
- * The engine `run` uses: `engine` as is without `--tools`; otherwise a tool loop over it with the named tools
- * (on the embedded default, over the tool-using scripted responder).
+ * The engine `run` uses: `engine` as is without `--tools`; otherwise a tool loop over it with the named tools.
+ * (With no provider configured, `selectEngine({ tools: true })` already chose a scripted model that calls them.)
  *
  * @example
- * const engine = await engineWithTools("demo", selected, io);
+ * const engine = await engineWithTools("demo", selected.engine);
  */
-export async function engineWithTools(
-  toolSet: string | undefined,
-  selected: { engine: Engine; isDefault: boolean },
-  io: CliIO,
-): Promise<Engine> {
-  if (toolSet === undefined) return selected.engine;
+export async function engineWithTools(toolSet: string | undefined, engine: Engine): Promise<Engine> {
+  if (toolSet === undefined) return engine;
   checkToolSet(toolSet);
   const [{ demoToolRegistry }, { ToolLoopEngine }] = await Promise.all([
     import("../tools/demo.ts"),
     import("../toolloop/loop.ts"),
   ]);
-  let engine = selected.engine;
-  if (selected.isDefault) {
-    const { createEmbeddedToolUsingEngine } = await import("../testing/tool-responder.ts");
-    const pacing = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
-    engine = createEmbeddedToolUsingEngine({ pacingMs: Number.isFinite(pacing) ? pacing : 15 });
-    io.stderr.write(
-      "geppetto: no provider configured: --tools runs on the embedded default, a scripted model that calls the demo tools (no API key, no network)\n",
-    );
-  }
   return new ToolLoopEngine({ engine, registry: demoToolRegistry(), loop: { maxIterations: 5 } });
 }

@@ -121,14 +121,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const input = session ? session.continueWith(blocks) : newTurn(blocks);
   let selected: SelectedEngine;
   try {
-    selected = await selectEngine(values, io);
+    selected = await selectEngine(values, io, { tools: values.tools !== undefined });
   } catch (error) {
     await session?.close();
     throw error;
   }
-  // With --tools on the default, engineWithTools swaps in a tool-using scripted model and says so itself.
-  if (selected.isDefault && values.tools === undefined)
-    io.stderr.write(`geppetto: ${selected.description}\n`);
+  if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -146,7 +144,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let produced: Turn | undefined;
   try {
-    const engine = await engineWithTools(values.tools, selected, io);
+    const engine = await engineWithTools(values.tools, selected.engine);
     produced = await engine.runInference(input, ctx);
     printTurn(io, format, produced);
     return controller.signal.aborted ? 130 : 0;

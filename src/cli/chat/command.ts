@@ -62,21 +62,14 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** The engine and tools for `--tools SET` (on the embedded default, the tool-using scripted responder). */
+/** The engine and tools for `--tools SET` (the default engine already calls the demo tools when asked to). */
 async function withTools(
   toolSet: string | undefined,
   selected: SelectedEngine,
-  io: CliIO,
 ): Promise<[Engine, { registry?: ToolRegistry }]> {
   if (toolSet === undefined) return [selected.engine, {}];
   const { demoToolRegistry } = await import("../../tools/demo.ts");
-  let engine = selected.engine;
-  if (selected.isDefault) {
-    const { createEmbeddedToolUsingEngine } = await import("../../testing/tool-responder.ts");
-    const pacing = Number(io.env.GEPPETTO_EMBEDDED_PACING_MS ?? 15);
-    engine = createEmbeddedToolUsingEngine({ pacingMs: Number.isFinite(pacing) ? pacing : 15 });
-  }
-  return [engine, { registry: demoToolRegistry() }];
+  return [selected.engine, { registry: demoToolRegistry() }];
 }
 
 function isInteractive(io: CliIO): boolean {
@@ -113,14 +106,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   });
   let selected: SelectedEngine;
   try {
-    selected = await selectEngine(values, io);
+    selected = await selectEngine(values, io, { tools: values.tools !== undefined });
   } catch (error) {
     await conversation.store.close();
     throw error;
   }
   let backend: ChatBackend;
   try {
-    backend = conversationBackend(conversation, ...(await withTools(values.tools, selected, io)));
+    backend = conversationBackend(conversation, ...(await withTools(values.tools, selected)));
   } catch (error) {
     await conversation.store.close();
     await selected.close();
