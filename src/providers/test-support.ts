@@ -14,8 +14,8 @@
  *   expect(result.finishClass).toBe("completed");
  * });
  */
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { type Engine, type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
 import { InferenceOutput } from "../engine/output.ts";
@@ -36,24 +36,15 @@ import type {
   Turn,
 } from "../turns/types.ts";
 
-/** A folder of recorded provider files under `shared/fixtures/providers/` (see its MANIFEST.md). */
+/** A folder of recorded provider files under `fixtures/providers/` (see its MANIFEST.md). */
 export type FixtureFolder = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "ollama";
 
 /**
- * Where the recorded provider files are: `$GEPPETTO_PROVIDER_FIXTURES` when set, else `shared/fixtures/providers/`
- * beside the repository (where CI and the workplace put it). Missing, it fails once with the places it looked.
+ * Where the recorded provider files are: the repository's own `fixtures/providers/`. Its presence and the
+ * checksum of every file in its MANIFEST are checked once before any test runs (`vitest.global-setup.ts`).
  */
 export function providerFixturesRoot(): URL {
-  const fromEnv = process.env.GEPPETTO_PROVIDER_FIXTURES;
-  const root = fromEnv
-    ? pathToFileURL(fromEnv.endsWith("/") ? fromEnv : `${fromEnv}/`)
-    : new URL("../../../shared/fixtures/providers/", import.meta.url);
-  if (!existsSync(new URL("MANIFEST.md", root))) {
-    throw new Error(
-      `provider fixtures not found at ${fileURLToPath(root)} (expected shared/fixtures/providers beside the repository, or set GEPPETTO_PROVIDER_FIXTURES)`,
-    );
-  }
-  return root;
+  return new URL("../../fixtures/providers/", import.meta.url);
 }
 
 /**

@@ -2,7 +2,7 @@
  * The raw tap: records what went over the wire, for users reporting a provider bug and for new fixtures.
  *
  * {@link createFixtureTap} writes the response body byte for byte to a file in the fixture formats of
- * `shared/fixtures/providers` (`.sse` for event streams, `.jsonl` for NDJSON, `.json` for whole bodies) and the
+ * `fixtures/providers` (`.sse` for event streams, `.jsonl` for NDJSON, `.json` for whole bodies) and the
  * request next to it as `<name>.request.json` (credentials replaced by `[redacted]`).
  */
 import { isSecretHeader } from "./errors.ts";

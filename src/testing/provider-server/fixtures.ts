@@ -1,5 +1,5 @@
 /**
- * Loads a recorded file in the formats of `shared/fixtures/providers` into a Reply the server can send.
+ * Loads a recorded file in the formats of `fixtures/providers` (the recorded corpus in the repository) into a Reply the server can send.
  */
 import { readFileSync } from "node:fs";
 import { loadYaml } from "../../turns/lazy-modules.ts";
