@@ -34,7 +34,8 @@ export default function setup(): void {
       continue;
     }
     const digest = createHash("sha256").update(readFileSync(url)).digest("hex").slice(0, 16);
-    if (digest !== entry.sha256) problems.push(`changed: ${entry.path} (sha256 ${digest}, MANIFEST ${entry.sha256})`);
+    if (digest !== entry.sha256)
+      problems.push(`changed: ${entry.path} (sha256 ${digest}, MANIFEST ${entry.sha256})`);
   }
   if (problems.length > 0) {
     throw new Error(
