@@ -48,7 +48,8 @@ export type ToolCallStatus =
   | "invalid_arguments"
   | "unknown_tool"
   | "not_allowed"
-  | "denied";
+  | "denied"
+  | "not_executed";
 
 /** The outcome of one tool call. */
 export interface ToolExecutionResult {
@@ -126,7 +127,7 @@ export interface ToolBatchOutcome {
 
 /**
  * Runs a batch of tool calls. Results come back in call order; under `abort` (or cancellation) calls that
- * never started have no result.
+ * never started have no result here (the tool loop gives them one saying they never ran).
  *
  * @example
  * const { results } = await executeToolCalls(pendingToolCalls(turn).map((b) => b.payload), ctx, { registry });

@@ -11,6 +11,7 @@ import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { HttpTransport } from "../transport/http.ts";
+import type { BackoffOptions } from "../transport/retry.ts";
 import { buildChatRequest, type ChatRequestOptions } from "./request.ts";
 import { ChatStreamReader, streamError } from "./stream.ts";
 import type { ChatChunk, ChatCompletion } from "./wire.ts";
@@ -26,6 +27,8 @@ export interface OpenAIChatEngineOptions extends ProviderEngineOptions {
   strictTools?: boolean;
   /** Provider name in events and results (default `openai`; set it for compatible servers). */
   providerName?: string;
+  /** Backoff between retries (tests use small delays). */
+  backoff?: BackoffOptions;
 }
 
 /**
@@ -55,6 +58,7 @@ export class OpenAIChatEngine implements Engine {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.client ? { client: options.client } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
     });
   }
 

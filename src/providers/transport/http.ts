@@ -18,7 +18,7 @@ import {
 } from "./errors.ts";
 import { type BackoffOptions, backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.ts";
 import { JsonArraySplitter, LineSplitter, type SseHandler, SseSplitter } from "./splitters.ts";
-import { type RawTap, redactHeaders } from "./tap.ts";
+import { type RawTap, redactHeaders, scrubbingTap } from "./tap.ts";
 
 /** How a provider engine configures its transport. */
 export interface TransportOptions {
@@ -96,10 +96,46 @@ function joinURL(baseURL: string, path: string): string {
   return `${base}${path.startsWith("/") ? path : `/${path}`}`;
 }
 
-/** The URL without its query (which may carry a key) for messages. */
+/** The URL without its query (which may carry a key) and without user info, for messages. */
 function displayURL(url: string): string {
   const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
+  const withoutQuery = query === -1 ? url : url.slice(0, query);
+  return withoutQuery.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+}
+
+const SECRET_QUERY_NAME = /key|token|secret|password|auth|sig/i;
+
+/**
+ * The secrets a base URL carries: its user info (`https://user:key@host`) and the values of query parameters
+ * named like credentials (`?key=`, `?api_key=`, `?token=`), raw and percent-encoded.
+ */
+function secretsOfURL(baseURL: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  const add = (encoded: string): void => {
+    if (!encoded) return;
+    found.push(encoded);
+    try {
+      found.push(decodeURIComponent(encoded));
+    } catch {
+      // keep the encoded form only
+    }
+  };
+  add(url.password);
+  add(url.username);
+  if (url.username && url.password) found.push(`${url.username}:${url.password}`);
+  for (const [name, value] of url.searchParams) {
+    if (SECRET_QUERY_NAME.test(name)) {
+      found.push(value);
+      found.push(encodeURIComponent(value));
+    }
+  }
+  return found;
 }
 
 function headersRecord(headers: Headers): Record<string, string> {
@@ -138,6 +174,8 @@ export class HttpTransport {
   readonly #headers: Record<string, string>;
   readonly #secrets: string[];
   readonly #requestIdHeaders: readonly string[];
+  /** The tap, behind a filter that keeps this transport's secrets out of it. */
+  readonly #tap: RawTap | undefined;
 
   constructor(options: TransportOptions) {
     this.provider = options.provider;
@@ -150,7 +188,12 @@ export class HttpTransport {
       ...(this.#client.userAgent ? { "user-agent": this.#client.userAgent } : {}),
       ...options.headers,
     };
-    this.#secrets = [...secretsOf(this.#headers), ...(options.secrets ?? [])];
+    this.#secrets = [
+      ...secretsOf(this.#headers),
+      ...secretsOfURL(options.baseURL),
+      ...(options.secrets ?? []),
+    ];
+    this.#tap = options.tap ? scrubbingTap(options.tap, this.#secrets) : undefined;
     this.#requestIdHeaders = options.requestIdHeaders ?? ["x-request-id", "request-id"];
   }
 
@@ -177,17 +220,18 @@ export class HttpTransport {
           const { done, value } = await reader.read();
           if (done) break;
           control.lastChunkAt = performance.now();
-          this.#options.tap?.chunk(value);
+          this.#tap?.chunk(value);
           text += decoder.decode(value, { stream: true });
         }
         control.signal.removeEventListener("abort", onAbort);
         if (control.cause) throw control.errorFor(undefined);
         text += decoder.decode();
       }
-      this.#options.tap?.end();
+      this.#tap?.end();
       try {
         return { ...info, body: JSON.parse(text) as T };
       } catch (error) {
+        if (endsMidJson(error, text)) throw this.#endedEarly(info, "its JSON body was complete", error);
         throw new ProviderError(
           `${this.provider} returned a body that is not JSON (${text.length} characters)`,
           this.#details(info),
@@ -214,7 +258,7 @@ export class HttpTransport {
     }
     const consume = async (push: (text: string) => void, end: () => void): Promise<void> => {
       const reader = response.body?.getReader();
-      const tap = this.#options.tap;
+      const tap = this.#tap;
       // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
       const onAbort = (): void => {
         reader?.cancel().catch(() => {});
@@ -240,7 +284,13 @@ export class HttpTransport {
           const rest = decoder.decode();
           if (rest) push(rest);
         }
-        end();
+        try {
+          end();
+        } catch (error) {
+          // A body that ends cleanly in the middle of its last event is a stream that ended early.
+          if (error instanceof SyntaxError) throw this.#endedEarly(info, "the end of its last event", error);
+          throw error;
+        }
         tap?.end();
       } catch (error) {
         reader?.cancel().catch(() => {});
@@ -302,6 +352,15 @@ export class HttpTransport {
     return details;
   }
 
+  /** The retryable error of a body that ended cleanly before it was complete. */
+  #endedEarly(info: ResponseInfo, expected: string, cause: unknown): ProviderError {
+    return new ProviderError(`${this.provider}: the stream ended before ${expected}`, this.#details(info), {
+      code: "stream_interrupted",
+      retryable: true,
+      cause,
+    });
+  }
+
   /** Converts a failure into what the caller sees: the abort reason, a TimeoutError or a ProviderError. */
   #failure(error: unknown, control: RequestControl, info?: ResponseInfo): unknown {
     if (control.cause) return control.errorFor(error);
@@ -347,7 +406,7 @@ export class HttpTransport {
     const body = typeof request.body === "string" ? request.body : JSON.stringify(request.body);
     const method = request.method ?? "POST";
     const maxRetries = this.#client.maxRetries ?? 2;
-    const tap = this.#options.tap;
+    const tap = this.#tap;
     for (let attempt = 0; ; attempt++) {
       tap?.request({ method, url: this.scrub(url), headers: redactHeaders(headers), body });
       let response: Response;
@@ -360,12 +419,14 @@ export class HttpTransport {
           signal: control.signal,
         });
       } catch (error) {
-        if (control.cause || attempt >= maxRetries) {
-          if (!control.cause) tap?.end(error);
+        // A first-byte timeout ends only its attempt: it is retried like a connection error.
+        const retryable = !control.cause || control.attemptTimedOut;
+        if (!retryable || attempt >= maxRetries) {
+          if (!control.cause || control.attemptTimedOut) tap?.end(control.errorFor(error));
           throw control.cause ? error : this.#connectionError(error, url);
         }
         control.betweenAttempts();
-        await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.signal);
+        await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.requestSignal);
         continue;
       }
       const info: ResponseInfo = { status: response.status, headers: response.headers };
@@ -385,7 +446,7 @@ export class HttpTransport {
       if (retry) {
         const hint = retryAfterMs(response.headers);
         control.betweenAttempts();
-        await sleep(backoffDelayMs(attempt, hint, this.#options.backoff), control.signal);
+        await sleep(backoffDelayMs(attempt, hint, this.#options.backoff), control.requestSignal);
         continue;
       }
       throw providerErrorFromResponse({
@@ -415,6 +476,14 @@ export class HttpTransport {
     }
     return undefined;
   }
+}
+
+/** True when a JSON parse failed because the text stopped early (not because it was malformed). */
+function endsMidJson(error: unknown, text: string): boolean {
+  if (!(error instanceof SyntaxError)) return false;
+  if (/end of JSON input|Unterminated string/.test(error.message)) return true;
+  const position = /at position (\d+)/.exec(error.message);
+  return position !== null && Number(position[1]) >= text.trimEnd().length;
 }
 
 /** A short reason for a fetch failure (undici hides the useful part in `cause`). */
