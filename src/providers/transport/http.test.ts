@@ -141,6 +141,28 @@ describe("HttpTransport", () => {
     expect((error as TimeoutError).kind).toBe("first-byte");
   });
 
+  it("retries an attempt that timed out waiting for its first byte (each attempt has its own abort)", async () => {
+    server.enqueue({ script: { text: "late" }, faults: { delayHeadersMs: 5_000 } });
+    server.respond({ script: { text: "on time" } });
+    const events = await streamText(transport({ client: { firstByteTimeoutMs: 100, maxRetries: 1 } }));
+    expect(events.at(-1)).toBe("[DONE]");
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("keeps a key in the base URL's user info or query out of connection errors", async () => {
+    const closed = await startProviderServer();
+    await closed.close();
+    const host = new URL(closed.url).host;
+    for (const baseURL of [`http://user:${KEY}@${host}/v1`, `http://${host}/v1?key=${KEY}`]) {
+      const error = await streamText(transport({ baseURL, client: { maxRetries: 0 } })).catch(
+        (caught: unknown) => caught as ProviderError,
+      );
+      expect((error as ProviderError).code).toBe("connection_error");
+      expect(String(error)).not.toContain(KEY);
+      expect(String((error as Error).cause)).not.toContain(KEY);
+    }
+  });
+
   it("gives each attempt its own first-byte budget: a backoff longer than the budget still retries", async () => {
     server.enqueue({ error: { status: 429, headers: { "retry-after-ms": "300" } } });
     server.respond({ script: { text: "ok" } });

@@ -18,7 +18,7 @@ import {
 } from "./errors.ts";
 import { type BackoffOptions, backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.ts";
 import { JsonArraySplitter, LineSplitter, type SseHandler, SseSplitter } from "./splitters.ts";
-import { type RawTap, redactHeaders, scrubbingTap } from "./tap.ts";
+import { type RawTap, redactHeaders, scrubbedError, scrubbingTap } from "./tap.ts";
 
 /** How a provider engine configures its transport. */
 export interface TransportOptions {
@@ -235,7 +235,7 @@ export class HttpTransport {
         throw new ProviderError(
           `${this.provider} returned a body that is not JSON (${text.length} characters)`,
           this.#details(info),
-          { code: "invalid_response", cause: error },
+          { code: "invalid_response", cause: scrubbedError(error, this.#secrets) },
         );
       }
     } catch (error) {
@@ -357,21 +357,25 @@ export class HttpTransport {
     return new ProviderError(`${this.provider}: the stream ended before ${expected}`, this.#details(info), {
       code: "stream_interrupted",
       retryable: true,
-      cause,
+      cause: scrubbedError(cause, this.#secrets),
     });
   }
 
   /** Converts a failure into what the caller sees: the abort reason, a TimeoutError or a ProviderError. */
   #failure(error: unknown, control: RequestControl, info?: ResponseInfo): unknown {
     if (control.cause) return control.errorFor(error);
-    if (error instanceof ProviderError || error instanceof TimeoutError) return error;
+    if (error instanceof ProviderError || error instanceof TimeoutError) {
+      // An engine's error from an event the provider sent may quote the key.
+      error.message = this.scrub(error.message);
+      return error;
+    }
     if (error instanceof SyntaxError) {
       return new ProviderError(
-        `${this.provider} sent a malformed stream: ${error.message}`,
+        `${this.provider} sent a malformed stream: ${this.scrub(error.message)}`,
         this.#details(info),
         {
           code: "invalid_response",
-          cause: error,
+          cause: scrubbedError(error, this.#secrets),
         },
       );
     }
@@ -383,14 +387,14 @@ export class HttpTransport {
         {
           code: "stream_interrupted",
           retryable: true,
-          cause: error,
+          cause: scrubbedError(error, this.#secrets),
         },
       );
     }
     return new ProviderError(`could not reach ${this.provider}: ${reason}`, this.#details(undefined), {
       code: "connection_error",
       retryable: true,
-      cause: error,
+      cause: scrubbedError(error, this.#secrets),
     });
   }
 
@@ -465,7 +469,7 @@ export class HttpTransport {
     return new ProviderError(
       `could not reach ${this.provider} at ${this.scrub(displayURL(url))}: ${reason}`,
       { provider: this.provider },
-      { code: "connection_error", retryable: true, cause: error },
+      { code: "connection_error", retryable: true, cause: scrubbedError(error, this.#secrets) },
     );
   }
 

@@ -85,9 +85,20 @@ export function scrubbingTap(tap: RawTap, secrets: readonly string[]): RawTap {
     },
     end(error) {
       flush();
-      tap.end(error);
+      tap.end(error === undefined ? undefined : scrubbedError(error, secrets));
     },
   };
+}
+
+/** The error itself when its message holds no secret, else an Error of the same name with the message scrubbed. */
+export function scrubbedError(error: unknown, secrets: readonly string[]): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const scrubbed = scrubSecrets(message, secrets);
+  const causeMessage = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
+  if (scrubbed === message && scrubSecrets(causeMessage, secrets) === causeMessage) return error;
+  const replacement = new Error(scrubbed);
+  if (error instanceof Error) replacement.name = error.name;
+  return replacement;
 }
 
 function latin1Of(text: string): string {
