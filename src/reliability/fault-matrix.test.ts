@@ -88,7 +88,7 @@ const FAULTS: Fault[] = [
   },
   {
     name: "no first byte in time, then an answer: the first-byte timeout is retried",
-    client: { maxRetries: 1, firstByteTimeoutMs: 150 },
+    client: { maxRetries: 1, firstByteTimeoutMs: 500 },
     serve: () => [{ script: SCRIPT, faults: { delayHeadersMs: 5_000 } }, { script: SCRIPT }],
     expected: { ok: true, requests: 2 },
   },
@@ -159,7 +159,7 @@ const FAULTS: Fault[] = [
   },
   {
     name: "stalled stream: idle timeout",
-    client: { idleTimeoutMs: 100 },
+    client: { idleTimeoutMs: 300 },
     serve: () => [
       shaped(SCRIPT, (frames) => ({
         script: SCRIPT,

@@ -65,6 +65,19 @@ describe("HttpTransport", () => {
     expect(response.requestId).toBe("req_123");
   });
 
+  it("a whole JSON body that ends cleanly before it is complete is a retryable early end, not malformed", async () => {
+    const post = () =>
+      transport()
+        .postJson({ path: "/chat/completions", body: { model: "m", messages: [] } })
+        .catch((caught: unknown) => caught as ProviderError);
+    server.respond({ script: { text: "whole" }, streaming: false, faults: { endAfterBytes: 40 } });
+    const early = await post();
+    expect(early).toMatchObject({ code: "stream_interrupted", retryable: true });
+    server.respond({ raw: { frames: ['{"choices": nope}'], contentType: "application/json" } });
+    const malformed = await post();
+    expect(malformed).toMatchObject({ code: "invalid_response", retryable: false });
+  });
+
   it("retries 429 honouring retry-after-ms, then succeeds", async () => {
     server.enqueue({ error: { status: 429, headers: { "retry-after-ms": "5" } } });
     server.enqueue({ error: { status: 503, headers: { "retry-after": "0" } } });
@@ -144,7 +157,7 @@ describe("HttpTransport", () => {
   it("retries an attempt that timed out waiting for its first byte (each attempt has its own abort)", async () => {
     server.enqueue({ script: { text: "late" }, faults: { delayHeadersMs: 5_000 } });
     server.respond({ script: { text: "on time" } });
-    const events = await streamText(transport({ client: { firstByteTimeoutMs: 100, maxRetries: 1 } }));
+    const events = await streamText(transport({ client: { firstByteTimeoutMs: 500, maxRetries: 1 } }));
     expect(events.at(-1)).toBe("[DONE]");
     expect(server.requests).toHaveLength(2);
   });
