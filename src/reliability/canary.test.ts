@@ -24,7 +24,15 @@ import {
 } from "../testing/provider-server/index.ts";
 import { newTurn, newUserTextBlock } from "../turns/builders.ts";
 import type { Turn } from "../turns/types.ts";
-import { createTestEngine, ENGINE_NAMES, type EngineName, errorFrame } from "./test-support.ts";
+import {
+  contentTypeOf,
+  createTestEngine,
+  ENGINE_NAMES,
+  type EngineName,
+  errorFrame,
+  protocolOf,
+  soleEvent,
+} from "./test-support.ts";
 
 const CANARY = `sk-canary-${crypto.randomUUID().replaceAll("-", "")}`;
 /** Every text that left through some route, with the route's name. */
@@ -55,7 +63,11 @@ function expectNoCanary(): void {
   expect(leaks).toEqual([]);
 }
 
-async function runEngine(engineName: EngineName, route: string, baseURL = server.baseURL(engineName)) {
+async function runEngine(
+  engineName: EngineName,
+  route: string,
+  baseURL = server.baseURL(protocolOf(engineName)),
+) {
   const tapPath = join(folder, "taps", `${engineName}-${route.replaceAll(/\W+/g, "-")}.txt`);
   mkdirSync(join(folder, "taps"), { recursive: true });
   const engine = createTestEngine(engineName, { baseURL, apiKey: CANARY, tap: createFixtureTap(tapPath) });
@@ -103,8 +115,8 @@ describe("canary secret scan", () => {
       server.respond({
         handler: (request) => ({
           raw: {
-            frames: [errorFrame(engineName, `key ${keyOf(request)} is over its quota`)],
-            contentType: engineName === "ollama" ? "application/x-ndjson" : "text/event-stream",
+            frames: [errorFrame(engineName, `key ${keyOf(request)} is over its quota`, true)],
+            contentType: contentTypeOf(engineName),
           },
         }),
       });
@@ -113,25 +125,25 @@ describe("canary secret scan", () => {
         ["malformed event echoing the key", (key: string) => `not json ${key}`],
         ["clean end mid-event echoing the key", (key: string) => `{"key": "${key}`],
       ] as const) {
-        // The clean end leaves the event without its end of line: the stream stops in the middle of it.
-        const ending = route.startsWith("clean end") ? "" : engineName === "ollama" ? "\n" : "\n\n";
+        // The clean end leaves the event without its end: the stream stops in the middle of it.
+        const complete = !route.startsWith("clean end");
         server.respond({
           handler: (request) => ({
             raw: {
-              frames: [`${engineName === "ollama" ? "" : "data: "}${frame(keyOf(request))}${ending}`],
-              contentType: engineName === "ollama" ? "application/x-ndjson" : "text/event-stream",
+              frames: [soleEvent(engineName, frame(keyOf(request)), complete)],
+              contentType: contentTypeOf(engineName),
             },
           }),
         });
         await runEngine(engineName, route);
       }
-      const closedURL = new URL(closed.baseURL(engineName));
+      const closedURL = new URL(closed.baseURL(protocolOf(engineName)));
       await runEngine(
         engineName,
         "key in URL user info",
         `http://user:${CANARY}@${closedURL.host}${closedURL.pathname}`,
       );
-      await runEngine(engineName, "key in ?key=", `${closed.baseURL(engineName)}?key=${CANARY}`);
+      await runEngine(engineName, "key in ?key=", `${closed.baseURL(protocolOf(engineName))}?key=${CANARY}`);
     }
     for (const file of readdirSync(join(folder, "taps")))
       record(`tap file ${file}`, readFileSync(join(folder, "taps", file), "latin1"));

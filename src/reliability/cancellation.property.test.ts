@@ -26,7 +26,14 @@ import {
   pendingToolCalls,
 } from "../turns/builders.ts";
 import type { Turn } from "../turns/types.ts";
-import { bytesOf, createTestEngine, ENGINE_NAMES, type EngineName, framesOf } from "./test-support.ts";
+import {
+  bytesOf,
+  createTestEngine,
+  ENGINE_NAMES,
+  type EngineName,
+  framesOf,
+  protocolOf,
+} from "./test-support.ts";
 
 const RUNS = 1_000;
 const FOLLOW_UP = "go on please";
@@ -99,7 +106,7 @@ interface Case {
 
 async function runCase(test: Case): Promise<void> {
   current = { calls: test.calls, cutAt: test.cutAt };
-  const engine = createTestEngine(test.engine, { baseURL: server.baseURL(test.engine) });
+  const engine = createTestEngine(test.engine, { baseURL: server.baseURL(protocolOf(test.engine)) });
   const controller = new AbortController();
   let published = 0;
   const ctx = RunContext.background()
@@ -150,7 +157,7 @@ describe("random cancellation of a tool loop", () => {
   it("a Turn left with an unanswered call (an older version saved it) is repaired by the request builders", async () => {
     for (const engineName of ENGINE_NAMES) {
       current = { calls: 2, cutAt: undefined };
-      const engine = createTestEngine(engineName, { baseURL: server.baseURL(engineName) });
+      const engine = createTestEngine(engineName, { baseURL: server.baseURL(protocolOf(engineName)) });
       // Only the model's tool calls, no tool loop: the calls stay unanswered in the Turn.
       const withCalls = await engine.runInference(
         newTurn([newUserTextBlock("Look these up")]),

@@ -17,12 +17,14 @@ import {
 import { assistantText, newTurn, newUserTextBlock } from "../turns/builders.ts";
 import {
   bytesOf,
+  contentTypeOf,
   createTestEngine,
   ENGINE_NAMES,
   type EngineName,
   errorFrame,
   frameWith,
   malformedFrame,
+  protocolOf,
   shaped,
 } from "./test-support.ts";
 
@@ -54,9 +56,6 @@ interface Fault {
   /** Point the engine at a closed port instead of the server. */
   closedPort?: boolean;
 }
-
-const contentType = (engine: EngineName) =>
-  engine === "ollama" ? "application/x-ndjson" : "text/event-stream";
 
 const FAULTS: Fault[] = [
   {
@@ -178,7 +177,7 @@ const FAULTS: Fault[] = [
             ...frames.slice(0, frameWith(frames, FIRST) + 1),
             errorFrame(engine, "the provider is overloaded"),
           ],
-          contentType: contentType(engine),
+          contentType: contentTypeOf(engine),
         },
         faults: { holdOpen: true },
       })),
@@ -200,7 +199,7 @@ const FAULTS: Fault[] = [
         return {
           raw: {
             frames: [...frames.slice(0, at), malformedFrame(engine), ...frames.slice(at)],
-            contentType: contentType(engine),
+            contentType: contentTypeOf(engine),
           },
         };
       }),
@@ -214,7 +213,7 @@ let closedURL: (engine: EngineName) => string;
 beforeAll(async () => {
   server = await startProviderServer();
   const closed = await startProviderServer();
-  closedURL = (engine) => closed.baseURL(engine);
+  closedURL = (engine) => closed.baseURL(protocolOf(engine));
   await closed.close();
 });
 afterAll(async () => {
@@ -230,7 +229,7 @@ describe.each(ENGINE_NAMES)("fault matrix: %s", (engineName) => {
     server.enqueue(...specs.slice(0, -1));
     server.respond(specs.at(-1)!);
     const engine = createTestEngine(engineName, {
-      baseURL: fault.closedPort ? closedURL(engineName) : server.baseURL(engineName),
+      baseURL: fault.closedPort ? closedURL(engineName) : server.baseURL(protocolOf(engineName)),
       ...(fault.client ? { client: fault.client } : {}),
     });
     const sink = new CollectingSink();

@@ -20,9 +20,37 @@ import type {
   ScriptedReply,
 } from "../testing/provider-server/index.ts";
 
-/** The engine names (also the protocol names of the local server). */
-export const ENGINE_NAMES = ["openai-chat", "openai-responses", "anthropic", "gemini", "ollama"] as const;
+/** The five engines, Gemini twice (its SSE stream and its streamed JSON array). */
+export const ENGINE_NAMES = [
+  "openai-chat",
+  "openai-responses",
+  "anthropic",
+  "gemini",
+  "gemini-json-array",
+  "ollama",
+] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** The local server's protocol an engine speaks. */
+export function protocolOf(name: EngineName): string {
+  return name === "gemini-json-array" ? "gemini" : name;
+}
+
+/** The content type of the engine's stream. */
+export function contentTypeOf(name: EngineName): string {
+  if (name === "ollama") return "application/x-ndjson";
+  return name === "gemini-json-array" ? "application/json" : "text/event-stream";
+}
+
+/**
+ * One event carrying `data` in the engine's stream framing, as the whole body (`complete: false` leaves it
+ * without its end, as a stream cut in the middle of it).
+ */
+export function soleEvent(name: EngineName, data: string, complete = true): string {
+  if (name === "ollama") return complete ? `${data}\n` : data;
+  if (name === "gemini-json-array") return complete ? `[${data}]` : `[${data}`;
+  return complete ? `data: ${data}\n\n` : `data: ${data}`;
+}
 
 /** How a test wants an engine. */
 export interface EngineSetup {
@@ -57,13 +85,18 @@ export function createTestEngine(name: EngineName, setup: EngineSetup): Engine {
       return createClaudeEngine({ model: "claude-sonnet-4-5", ...common });
     case "gemini":
       return createGeminiEngine({ model: "gemini-2.5-flash", ...common });
+    case "gemini-json-array":
+      return createGeminiEngine({ model: "gemini-2.5-flash", streamFormat: "json-array", ...common });
     case "ollama":
       return createOllamaEngine({ model: "llama3.2", ...common });
   }
 }
 
-/** An `error` event in each protocol's stream, carrying `message` (what a provider sends mid-stream). */
-export function errorFrame(name: EngineName, message: string): string {
+/**
+ * An `error` event in each protocol's stream, carrying `message` (what a provider sends mid-stream); `first`
+ * when it opens the body.
+ */
+export function errorFrame(name: EngineName, message: string, first = false): string {
   switch (name) {
     case "openai-chat":
       return `data: ${JSON.stringify({ error: { message, type: "server_error" } })}\n\n`;
@@ -73,6 +106,8 @@ export function errorFrame(name: EngineName, message: string): string {
       return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "overloaded_error", message } })}\n\n`;
     case "gemini":
       return `data: ${JSON.stringify({ error: { code: 503, message, status: "UNAVAILABLE" } })}\n\n`;
+    case "gemini-json-array":
+      return `${first ? "[" : "\n,\r\n"}${JSON.stringify({ error: { code: 503, message, status: "UNAVAILABLE" } })}`;
     case "ollama":
       return `${JSON.stringify({ error: message })}\n`;
   }
@@ -80,6 +115,7 @@ export function errorFrame(name: EngineName, message: string): string {
 
 /** An event whose data is not JSON, in each protocol's framing. */
 export function malformedFrame(name: EngineName): string {
+  if (name === "gemini-json-array") return "\n,\r\n{not json}";
   return name === "ollama" ? "{not json\n" : "data: {not json\n\n";
 }
 
