@@ -15,6 +15,7 @@ import {
   startProviderServer,
 } from "../testing/provider-server/index.ts";
 import { assistantText, newTurn, newUserTextBlock } from "../turns/builders.ts";
+import type { Turn } from "../turns/types.ts";
 import {
   bytesOf,
   contentTypeOf,
@@ -265,5 +266,21 @@ describe.each(ENGINE_NAMES)("fault matrix: %s", (engineName) => {
     else expect(partial).toBe("");
     expect(SCRIPT.text.startsWith(partial)).toBe(true);
     expect(KeyInferenceResult.get(failure.turn!)?.finishClass).toBe("error");
+  });
+});
+
+describe("an OpenAI-compatible server that answers a stream request with one whole JSON body", () => {
+  const run = () =>
+    createTestEngine("openai-chat", { baseURL: server.baseURL("openai-chat") })
+      .runInference(newTurn([newUserTextBlock("Hi")]), RunContext.background())
+      .catch((caught: unknown) => caught as GeppettoError);
+
+  it("cut short, it is a stream that ended early (retryable); malformed, it is invalid_response", async () => {
+    server.respond({ script: SCRIPT, streaming: false, faults: { endAfterBytes: 40 } });
+    expect(await run()).toMatchObject({ code: "stream_interrupted", retryable: true });
+    server.respond({ raw: { frames: ['{"choices": nope}'], contentType: "application/json" } });
+    expect(await run()).toMatchObject({ code: "invalid_response", retryable: false });
+    server.respond({ script: SCRIPT, streaming: false });
+    expect(assistantText((await run()) as Turn)).toBe(SCRIPT.text);
   });
 });

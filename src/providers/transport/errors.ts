@@ -175,3 +175,16 @@ export function streamEndedEarly(provider: string, expected: string): ProviderEr
     { code: "stream_interrupted", retryable: true },
   );
 }
+
+/**
+ * True when a JSON parse failed because the text stopped early (a body cut short), not because it was malformed.
+ *
+ * @example
+ * try { JSON.parse('{"a": [1,') } catch (error) { endsMidJson(error, '{"a": [1,') } // true
+ */
+export function endsMidJson(error: unknown, text: string): boolean {
+  if (!(error instanceof SyntaxError)) return false;
+  if (/end of JSON input|Unterminated string/.test(error.message)) return true;
+  const position = /at position (\d+)/.exec(error.message);
+  return position !== null && Number(position[1]) >= text.trimEnd().length;
+}

@@ -12,6 +12,7 @@ import { RequestControl } from "./control.ts";
 import {
   defaultErrorFields,
   type ErrorFieldsExtractor,
+  endsMidJson,
   providerErrorFromResponse,
   scrubSecrets,
   secretsOf,
@@ -480,14 +481,6 @@ export class HttpTransport {
     }
     return undefined;
   }
-}
-
-/** True when a JSON parse failed because the text stopped early (not because it was malformed). */
-function endsMidJson(error: unknown, text: string): boolean {
-  if (!(error instanceof SyntaxError)) return false;
-  if (/end of JSON input|Unterminated string/.test(error.message)) return true;
-  const position = /at position (\d+)/.exec(error.message);
-  return position !== null && Number(position[1]) >= text.trimEnd().length;
 }
 
 /** A short reason for a fetch failure (undici hides the useful part in `cause`). */
