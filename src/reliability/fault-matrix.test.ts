@@ -106,6 +106,25 @@ const FAULTS: Fault[] = [
     },
   },
   {
+    name: "headers at once, then no first byte of the body in time, then an answer: retried",
+    client: { maxRetries: 1, firstByteTimeoutMs: 500 },
+    serve: () => [{ script: SCRIPT, faults: { stallAfterBytes: 0 } }, { script: SCRIPT }],
+    expected: { ok: true, requests: 2 },
+  },
+  {
+    name: "headers at once, then no first byte of the body on any attempt",
+    client: { maxRetries: 1, firstByteTimeoutMs: 100 },
+    serve: () => [{ script: SCRIPT, faults: { stallAfterBytes: 0 } }],
+    expected: {
+      ok: false,
+      code: "timeout_first_byte",
+      retryable: true,
+      partial: "",
+      requests: 2,
+      timeout: true,
+    },
+  },
+  {
     name: "connection refused",
     client: { maxRetries: 1 },
     closedPort: true,

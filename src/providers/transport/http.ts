@@ -11,11 +11,14 @@ import type { ClientOptions } from "../options.ts";
 import { RequestControl } from "./control.ts";
 import {
   defaultErrorFields,
+  describeNetworkError,
+  displayURL,
   type ErrorFieldsExtractor,
   endsMidJson,
   providerErrorFromResponse,
   scrubSecrets,
   secretsOf,
+  secretsOfURL,
 } from "./errors.ts";
 import { type BackoffOptions, backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.ts";
 import { JsonArraySplitter, LineSplitter, type SseHandler, SseSplitter } from "./splitters.ts";
@@ -76,7 +79,8 @@ export interface JsonResponse<T> extends ResponseInfo {
  * An open streaming response (status 2xx). Consume it once with one of `sse`, `ndjson`, `jsonArray` or `text`;
  * each resolves when the body ends and rejects with the abort reason on cancellation, a `TimeoutError`
  * (kind `first-byte`, `idle` or `request`), or a retryable `ProviderError` (code `stream_interrupted`) when the
- * connection breaks. Nothing is retried once the stream is open.
+ * connection breaks. Nothing is retried once a byte of the body arrived; an attempt whose body sent nothing before
+ * the first-byte timeout is retried like one that sent no headers.
  */
 export interface StreamResponse extends ResponseInfo {
   /** Server-sent events: `onEvent(data, eventName)` per event, synchronously. */
@@ -91,52 +95,17 @@ export interface StreamResponse extends ResponseInfo {
   cancel(): void;
 }
 
+/** A response with a 2xx status, and the number of the attempt that got it (0 for the first). */
+interface SentRequest {
+  response: Response;
+  info: ResponseInfo;
+  attempt: number;
+}
+
 function joinURL(baseURL: string, path: string): string {
   if (/^https?:\/\//.test(path)) return path;
   const base = baseURL.endsWith("/") ? baseURL.slice(0, -1) : baseURL;
   return `${base}${path.startsWith("/") ? path : `/${path}`}`;
-}
-
-/** The URL without its query (which may carry a key) and without user info, for messages. */
-function displayURL(url: string): string {
-  const query = url.indexOf("?");
-  const withoutQuery = query === -1 ? url : url.slice(0, query);
-  return withoutQuery.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
-}
-
-const SECRET_QUERY_NAME = /key|token|secret|password|auth|sig/i;
-
-/**
- * The secrets a base URL carries: its user info (`https://user:key@host`) and the values of query parameters
- * named like credentials (`?key=`, `?api_key=`, `?token=`), raw and percent-encoded.
- */
-function secretsOfURL(baseURL: string): string[] {
-  let url: URL;
-  try {
-    url = new URL(baseURL);
-  } catch {
-    return [];
-  }
-  const found: string[] = [];
-  const add = (encoded: string): void => {
-    if (!encoded) return;
-    found.push(encoded);
-    try {
-      found.push(decodeURIComponent(encoded));
-    } catch {
-      // keep the encoded form only
-    }
-  };
-  add(url.password);
-  add(url.username);
-  if (url.username && url.password) found.push(`${url.username}:${url.password}`);
-  for (const [name, value] of url.searchParams) {
-    if (SECRET_QUERY_NAME.test(name)) {
-      found.push(value);
-      found.push(encodeURIComponent(value));
-    }
-  }
-  return found;
 }
 
 function headersRecord(headers: Headers): Record<string, string> {
@@ -246,45 +215,68 @@ export class HttpTransport {
     }
   }
 
-  /** Sends a request and returns the open stream once a 2xx status arrived. Retries before that point. */
+  /**
+   * Sends a request and returns the open stream once a 2xx status arrived. Retries before that point, and while
+   * reading when the body's first byte does not come in time.
+   */
   async stream(request: TransportRequest, accept = "text/event-stream"): Promise<StreamResponse> {
     const control = new RequestControl(request.signal, this.#client);
-    let response: Response;
-    let info: ResponseInfo;
+    let sent: SentRequest;
     try {
-      ({ response, info } = await this.#send(request, control, accept));
+      sent = await this.#send(request, control, accept);
     } catch (error) {
       control.dispose();
       throw this.#failure(error, control);
     }
+    let { response, info } = sent;
+    let attempt = sent.attempt;
     const consume = async (push: (text: string) => void, end: () => void): Promise<void> => {
-      const reader = response.body?.getReader();
       const tap = this.#tap;
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
       const onAbort = (): void => {
         reader?.cancel().catch(() => {});
       };
-      control.signal.addEventListener("abort", onAbort, { once: true });
+      let watched: AbortSignal | undefined;
+      const watch = (): void => {
+        watched?.removeEventListener("abort", onAbort);
+        watched = control.signal;
+        watched.addEventListener("abort", onAbort, { once: true });
+      };
       try {
-        if (reader) {
-          const decoder = new TextDecoder();
-          let first = true;
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            if (first) {
-              first = false;
-              control.firstByte();
-            } else {
-              control.lastChunkAt = performance.now();
+        const decoder = new TextDecoder();
+        let first = true;
+        for (;;) {
+          reader = response.body?.getReader();
+          watch();
+          if (!reader) break;
+          try {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              if (first) {
+                first = false;
+                control.firstByte();
+              } else {
+                control.lastChunkAt = performance.now();
+              }
+              if (tap) tap.chunk(value);
+              push(decoder.decode(value, { stream: true }));
             }
-            if (tap) tap.chunk(value);
-            push(decoder.decode(value, { stream: true }));
+          } catch (error) {
+            if (!control.attemptTimedOut) throw error;
           }
-          if (control.cause) throw control.errorFor(undefined);
-          const rest = decoder.decode();
-          if (rest) push(rest);
+          // Headers came but no byte of the body in time: nothing reached the caller, so the attempt is retried.
+          if (!control.attemptTimedOut || attempt >= (this.#client.maxRetries ?? 2)) break;
+          reader.cancel().catch(() => {});
+          tap?.end(control.errorFor(undefined));
+          control.betweenAttempts();
+          await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.requestSignal);
+          ({ response, info, attempt } = await this.#send(request, control, accept, attempt + 1));
         }
+        if (control.cause) throw control.errorFor(undefined);
+        const rest = decoder.decode();
+        if (rest) push(rest);
         try {
           end();
         } catch (error) {
@@ -299,7 +291,7 @@ export class HttpTransport {
         tap?.end(failure);
         throw failure;
       } finally {
-        control.signal.removeEventListener("abort", onAbort);
+        watched?.removeEventListener("abort", onAbort);
         control.dispose();
       }
     };
@@ -399,11 +391,13 @@ export class HttpTransport {
     });
   }
 
+  /** Sends the request, retrying from attempt number `firstAttempt` (0 for the first), until a 2xx status. */
   async #send(
     request: TransportRequest,
     control: RequestControl,
     accept: string,
-  ): Promise<{ response: Response; info: ResponseInfo }> {
+    firstAttempt = 0,
+  ): Promise<SentRequest> {
     const url = joinURL(this.#options.baseURL, request.path);
     const headers = request.headers
       ? { ...this.#headers, accept, ...request.headers }
@@ -412,7 +406,7 @@ export class HttpTransport {
     const method = request.method ?? "POST";
     const maxRetries = this.#client.maxRetries ?? 2;
     const tap = this.#tap;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = firstAttempt; ; attempt++) {
       tap?.request({ method, url: this.scrub(url), headers: redactHeaders(headers), body });
       let response: Response;
       control.startAttempt();
@@ -438,7 +432,7 @@ export class HttpTransport {
       const requestId = this.#requestId(response.headers);
       if (requestId) info.requestId = requestId;
       tap?.response({ status: response.status, headers: headersRecord(response.headers) });
-      if (response.ok) return { response, info };
+      if (response.ok) return { response, info, attempt };
       const text = await response.text();
       if (tap) {
         tap.chunk(new TextEncoder().encode(text));
@@ -481,15 +475,4 @@ export class HttpTransport {
     }
     return undefined;
   }
-}
-
-/** A short reason for a fetch failure (undici hides the useful part in `cause`). */
-function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: string }).code;
-    return `${error.message} (${code ? `${code}: ` : ""}${cause.message})`;
-  }
-  return error.message;
 }
