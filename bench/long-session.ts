@@ -18,6 +18,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getHeapSpaceStatistics } from "node:v8";
+import type { TurnStore } from "../src/session/index.ts";
+import type { SnapshotPhase } from "../src/toolloop/snapshot.ts";
+import type { Turn } from "../src/turns/types.ts";
 import { ROOT, startServer } from "./processes.ts";
 
 /** What one configuration measured. */
@@ -96,10 +99,10 @@ function median(values: number[]): number {
 }
 
 interface Geppetto {
-  core: Record<string, any>;
-  session: Record<string, any>;
-  testing: Record<string, any>;
-  openai: Record<string, any>;
+  core: typeof import("../src/index.ts");
+  session: typeof import("../src/session/index.ts");
+  testing: typeof import("../src/testing/index.ts");
+  openai: typeof import("../src/providers/openai/index.ts");
 }
 
 async function load(dist: string): Promise<Geppetto> {
@@ -124,14 +127,15 @@ async function child(options: {
   const { DatabaseSync } = await import("node:sqlite");
   const directory = mkdtempSync(join(tmpdir(), "geppetto-long-"));
   const dbPath = join(directory, "sessions.db");
-  const store = options.store === "sqlite" ? await openSqliteTurnStore(dbPath) : new MemoryTurnStore();
+  const store: TurnStore =
+    options.store === "sqlite" ? await openSqliteTurnStore(dbPath) : new MemoryTurnStore();
   const checkpointer = options.store === "sqlite" ? new DatabaseSync(dbPath) : undefined;
   const checkpoint = () => checkpointer?.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 
   let storeBytes = 0;
   const statsOf = (store as { stats?: () => { bytesWritten: number } }).stats?.bind(store);
   const measured = {
-    async save(sessionId: string, turn: unknown, phase: string) {
+    async save(sessionId: string, turn: Turn, phase: SnapshotPhase) {
       if (!statsOf) storeBytes += geppetto.core.turnToJson(turn, undefined).length;
       await store.save(sessionId, turn, phase);
     },
@@ -172,7 +176,7 @@ async function child(options: {
   const late = [options.turns - 10, options.turns];
   for (let turn = 0; turn < options.turns; turn++) {
     if (turn === 100) {
-      conversationBefore = geppetto.core.turnToJson(session.latest(), undefined).length;
+      conversationBefore = geppetto.core.turnToJson(session.latest()!, undefined).length;
       await collectGarbage();
       heapBefore = dataHeap();
       if (process.env.LS_DEBUG) process.stderr.write(`at 100: ${heapBefore}\n`);
@@ -201,7 +205,7 @@ async function child(options: {
       );
     }
   }
-  const latest = session.latest();
+  const latest = session.latest()!;
   const conversationBytes = geppetto.core.turnToJson(latest, undefined).length;
   await collectGarbage();
   const heapGrowthBytes = dataHeap() - heapBefore;

@@ -106,7 +106,8 @@ export class TurnHistory {
    * the array costs O(1) memory per turn. Views follow later updates of their turn.
    */
   views(): readonly Turn[] {
-    const views = (this.#views ??= []);
+    if (this.#views === undefined) this.#views = [];
+    const views = this.#views;
     for (let index = views.length; index < this.#entries.length; index++) views.push(this.#view(index));
     return views;
   }
