@@ -77,6 +77,20 @@ export function schemaVersion(database: DatabaseSync): number {
 }
 
 /**
+ * Reads the schema version and refuses one newer than this geppetto's, before anything is written to the file.
+ * Returns the version found.
+ */
+export function refuseNewer(database: DatabaseSync, file: string): number {
+  const found = schemaVersion(database);
+  if (found > STORE_SCHEMA_VERSION) {
+    throw new StoreSchemaError(
+      `${file} was written by a newer geppetto (store schema version ${found}); this geppetto reads versions up to ${STORE_SCHEMA_VERSION}: upgrade geppetto to open it`,
+    );
+  }
+  return found;
+}
+
+/**
  * Creates the schema or migrates to it, in one `BEGIN IMMEDIATE` transaction (so two processes opening one new
  * file at once create it once). `migrateV1` copies version-1 rows into the new tables; a failure rolls everything
  * back and the file is left as it was.
@@ -86,13 +100,8 @@ export function ensureSchema(
   file: string,
   migrateV1: (database: DatabaseSync) => void,
 ): { migratedFrom?: number } {
-  const found = schemaVersion(database);
+  const found = refuseNewer(database, file);
   if (found === STORE_SCHEMA_VERSION) return {};
-  if (found > STORE_SCHEMA_VERSION) {
-    throw new StoreSchemaError(
-      `${file} was written by a newer geppetto (store schema version ${found}); this geppetto reads versions up to ${STORE_SCHEMA_VERSION}: upgrade geppetto to open it`,
-    );
-  }
   database.exec("BEGIN IMMEDIATE");
   try {
     const now = schemaVersion(database); // another process may have created or migrated it meanwhile

@@ -21,7 +21,7 @@ import type { JsonObject } from "../turns/json.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import { turnFromJson } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
-import { ensureSchema } from "./sqlite-schema.ts";
+import { ensureSchema, refuseNewer } from "./sqlite-schema.ts";
 import {
   assembleTurn,
   decodeStoredBlock,
@@ -87,6 +87,7 @@ export class SqliteTurnStore implements TurnStore {
     // The busy timeout first, so that every later statement (the WAL switch and the schema included) waits for a
     // second process opening the same new file instead of failing with "database is locked".
     database.exec("PRAGMA busy_timeout = 5000");
+    refuseNewer(database, this.#file); // before the WAL switch, which writes to the file
     this.#retryBusy(() => database.exec("PRAGMA journal_mode = WAL"));
     database.exec("PRAGMA synchronous = NORMAL");
     const migration = ensureSchema(database, this.#file, (db) => this.#migrateV1(db));
