@@ -2,6 +2,8 @@
  * Tools: definition (`defineTool`), schemas per provider dialect, the registry carried by the run context,
  * the executor, results placed in the Turn, and demo tools.
  */
+
+export * from "./content.ts";
 export * from "./define-tool.ts";
 export * from "./demo.ts";
 export * from "./dialects.ts";

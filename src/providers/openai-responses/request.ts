@@ -18,6 +18,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { toolResultText } from "../../tools/content.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
@@ -96,7 +97,7 @@ function itemIdOf(payload: object): string | undefined {
 
 function toolOutput(result: JsonValue, error: string | undefined): string {
   if (error !== undefined) return JSON.stringify({ error });
-  return typeof result === "string" ? result : JSON.stringify(result);
+  return toolResultText(result);
 }
 
 /** How blocks become items: `itemIds` false drops message and function-call item ids (`store: false`). */
