@@ -28,17 +28,22 @@ export class WaitingSink extends CollectingSink {
     }
   }
 
-  /** The first matching event. */
-  waitFor(matches: (event: GeppettoEvent) => boolean): Promise<GeppettoEvent> {
-    const seen = this.events.find(matches);
+  /** The first matching event; with `later`, the first one published from now on. */
+  waitFor(matches: (event: GeppettoEvent) => boolean, later = false): Promise<GeppettoEvent> {
+    const seen = later ? undefined : this.events.find(matches);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => this.#waiters.push({ matches, resolve }));
   }
 
-  /** The first matching custom event of that name. */
-  waitForCustom(name: string, matches: (payload: never) => boolean = () => true): Promise<GeppettoEvent> {
+  /** The first matching custom event of that name; with `later`, the first one published from now on. */
+  waitForCustom(
+    name: string,
+    matches: (payload: never) => boolean = () => true,
+    later = false,
+  ): Promise<GeppettoEvent> {
     return this.waitFor(
       (event) => event.type === "custom" && event.name === name && matches(event.payload as never),
+      later,
     );
   }
 }

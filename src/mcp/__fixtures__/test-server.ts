@@ -20,6 +20,10 @@ export const PIXEL_PNG =
 export interface TestServerState {
   cancelled: number;
   calls: number;
+  /** Called when a `hang` call starts (in-process only). */
+  onHang?: () => void;
+  /** The last `Authorization` header received over HTTP. */
+  authorization?: string | undefined;
 }
 
 /** A new server with the test tools, resources and prompt. */
@@ -67,6 +71,7 @@ export function createTestServer(state: TestServerState = { cancelled: 0, calls:
     async ({ size }) => ({ content: [{ type: "text", text: "x".repeat(size) }] }),
   );
   server.registerTool("hang", { description: "Never answers; counts cancellations" }, (extra) => {
+    state.onHang?.();
     return new Promise((_resolve, reject) => {
       extra.signal.addEventListener("abort", () => {
         state.cancelled++;
@@ -75,7 +80,9 @@ export function createTestServer(state: TestServerState = { cancelled: 0, calls:
     });
   });
   server.registerTool("stats", { description: "Calls and cancellations seen" }, async () => ({
-    content: [{ type: "text", text: JSON.stringify({ ...state, pid: process.pid }) }],
+    content: [
+      { type: "text", text: JSON.stringify({ cancelled: state.cancelled, calls: state.calls, pid: process.pid }) },
+    ],
   }));
   server.registerTool("env", { description: "The names of the environment variables it got" }, async () => ({
     content: [{ type: "text", text: JSON.stringify(Object.keys(process.env).sort()) }],
@@ -124,6 +131,7 @@ export async function startHttpTestServer(): Promise<{
   const state: TestServerState = { cancelled: 0, calls: 0 };
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const http = createServer(async (request, response) => {
+    state.authorization = request.headers.authorization;
     const sessionId = request.headers["mcp-session-id"];
     let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
     const body = request.method === "POST" ? await readBody(request) : undefined;
