@@ -123,7 +123,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const all = Object.keys(loaded.settings.mcp?.servers ?? {});
   if (all.length === 0 && names.length === 0) {
     io.stderr.write("geppetto mcp: no MCP servers configured (mcp.servers in the settings)\n");
-    return format === "json" ? (io.stdout.write("[]\n"), 0) : 0;
+    if (format === "json") io.stdout.write("[]\n");
+    return 0;
   }
   const toolset = (await startMcpServers(names.length > 0 ? names : all, loaded, io))!;
   try {

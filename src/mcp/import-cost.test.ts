@@ -29,7 +29,13 @@ function loadsMcpSdk(modules: string[]): boolean {
 describe("the MCP SDK is loaded only by geppetto/mcp", () => {
   it("the core, tools, tool loop, settings and session never load it", () => {
     expect(
-      loadsMcpSdk(["index.ts", "tools/index.ts", "toolloop/index.ts", "settings/index.ts", "session/index.ts"]),
+      loadsMcpSdk([
+        "index.ts",
+        "tools/index.ts",
+        "toolloop/index.ts",
+        "settings/index.ts",
+        "session/index.ts",
+      ]),
     ).toBe(false);
   });
 

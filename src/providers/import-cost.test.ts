@@ -29,7 +29,10 @@ function heavyPackagesLoadedBy(provider: string): string[] {
 }
 
 describe("importing a provider", () => {
-  it.each(PROVIDERS)("core + %s loads neither zod, yaml nor the MCP SDK (loaded on first use)", (provider) => {
-    expect(heavyPackagesLoadedBy(provider)).toEqual([]);
-  });
+  it.each(PROVIDERS)(
+    "core + %s loads neither zod, yaml nor the MCP SDK (loaded on first use)",
+    (provider) => {
+      expect(heavyPackagesLoadedBy(provider)).toEqual([]);
+    },
+  );
 });

@@ -8,8 +8,8 @@
  */
 import { z } from "zod";
 import { engineConfigSchemas } from "../engine/inference-config.ts";
-import { geminiInferenceConfigSchema } from "../providers/gemini/config.ts";
 import { mcpSettingsSchema } from "../mcp/settings.ts";
+import { geminiInferenceConfigSchema } from "../providers/gemini/config.ts";
 import { ollamaInferenceConfigSchema } from "../providers/ollama/config.ts";
 
 /**
