@@ -4,9 +4,11 @@
  * tools join the tool loop. The MCP SDK is imported only when a server is used.
  */
 
+import { isMcpTool } from "../mcp/tools.ts";
 import type { McpToolset } from "../mcp/toolset.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
 import type { LoadedSettings } from "../settings/load.ts";
+import { StepController, type StepDecision } from "../toolloop/step-control.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import { loadCommandSettings } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
@@ -75,6 +77,33 @@ export async function mcpReady(toolset: McpToolset, io: CliIO): Promise<void> {
       );
     }
   }
+}
+
+/**
+ * Step control for the chat: every call of a local tool or of a trusted server's tool runs; each call of an
+ * untrusted server's tool runs only if `ask` (the user) allows it, else the model gets a denial.
+ *
+ * @example
+ * const steps = mcpApproval(mcp.registry, (question) => controller.askApproval(question));
+ */
+export function mcpApproval(
+  registry: ToolRegistry,
+  ask: (question: string) => Promise<boolean>,
+): StepController {
+  return new StepController({
+    afterInference: true,
+    async decide(pause) {
+      const deny: NonNullable<StepDecision["deny"]>[number][] = [];
+      for (const call of pause.toolCalls) {
+        const tool = registry.get(call.name);
+        if (!isMcpTool(tool) || tool.mcp.trusted) continue;
+        const question = `Run ${tool.mcp.tool} on MCP server ${tool.mcp.server} with ${JSON.stringify(call.args)}?`;
+        if (!(await ask(question)))
+          deny.push({ id: call.id, reason: `MCP server ${tool.mcp.server} is not trusted` });
+      }
+      return { deny };
+    },
+  });
 }
 
 const OPTIONS = {
