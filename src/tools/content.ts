@@ -15,13 +15,13 @@ export type ToolContentPart =
   | { type: "resource_link"; uri: string; name?: string; mediaType?: string; description?: string }
   | { type: "resource"; uri: string; mediaType?: string; text?: string; blob?: string };
 
-/** A rich tool result as stored in a `tool_use` block's `result`. */
-export interface ToolContentResult {
+/** A rich tool result as stored in a `tool_use` block's `result` (plain JSON). */
+export type ToolContentResult = {
   $type: "tool-content";
   content: ToolContentPart[];
   /** JSON the tool returned besides its content (MCP `structuredContent`). */
   structuredContent?: JsonObject;
-}
+};
 
 /**
  * Wraps parts as a rich tool result (what a tool's `execute` returns to keep images and links).
