@@ -43,6 +43,9 @@ describe("the reference server @modelcontextprotocol/server-everything over stdi
       properties: { a: { type: "number" }, b: { type: "number" } },
       additionalProperties: false,
     });
+    expect(mcp.registry.get("everything_get-sum")!.parametersFor("json-schema")).not.toHaveProperty(
+      "$schema",
+    );
   });
 
   it("runs several of its tools through the tool loop against the local provider server (OpenAI Chat)", async () => {

@@ -141,7 +141,9 @@ export function mcpTool(
   options: { name: string; trusted: boolean; maxOutputBytes: number },
 ): McpTool {
   const server = connection.name;
-  const input = { ...(info.inputSchema as JsonObject), type: "object" } as JsonObject & { type: "object" };
+  // `$schema` names the draft; providers want the schema alone.
+  const { $schema: _draft, ...schema } = info.inputSchema as JsonObject;
+  const input = { ...schema, type: "object" } as JsonObject & { type: "object" };
   const tool = defineTool({
     name: options.name,
     description: info.description ?? info.title ?? `${info.name} (MCP server ${server})`,
