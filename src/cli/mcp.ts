@@ -4,7 +4,7 @@
  * tools join the tool loop. The MCP SDK is imported only when a server is used.
  */
 
-import { isMcpTool } from "../mcp/tools.ts";
+import type { McpToolOrigin } from "../mcp/tools.ts";
 import type { McpToolset } from "../mcp/toolset.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
 import type { LoadedSettings } from "../settings/load.ts";
@@ -95,11 +95,12 @@ export function mcpApproval(
     async decide(pause) {
       const deny: NonNullable<StepDecision["deny"]>[number][] = [];
       for (const call of pause.toolCalls) {
-        const tool = registry.get(call.name);
-        if (!isMcpTool(tool) || tool.mcp.trusted) continue;
-        const question = `Run ${tool.mcp.tool} on MCP server ${tool.mcp.server} with ${JSON.stringify(call.args)}?`;
+        // An MCP tool carries its origin (see `isMcpTool`; not imported, so `run --help` stays light).
+        const origin = (registry.get(call.name) as { mcp?: McpToolOrigin } | undefined)?.mcp;
+        if (origin === undefined || origin.trusted) continue;
+        const question = `Run ${origin.tool} on MCP server ${origin.server} with ${JSON.stringify(call.args)}?`;
         if (!(await ask(question)))
-          deny.push({ id: call.id, reason: `MCP server ${tool.mcp.server} is not trusted` });
+          deny.push({ id: call.id, reason: `MCP server ${origin.server} is not trusted` });
       }
       return { deny };
     },
