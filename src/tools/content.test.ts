@@ -44,13 +44,29 @@ describe("rich tool results", () => {
     ]);
   });
 
-  it("go to OpenAI Chat, OpenAI Responses, Gemini and Ollama as text", () => {
+  it("go to OpenAI Responses as input_text and input_image parts when they hold an image, else as text", () => {
+    const output = (value: typeof turn) =>
+      (
+        buildResponsesRequest(value, { model: "gpt-4o", stream: false }).body.input as {
+          type: string;
+          output?: unknown;
+        }[]
+      ).find((item) => item.type === "function_call_output")!.output;
+    expect(output(turn)).toEqual([
+      { type: "input_text", text: "a chart" },
+      { type: "input_image", image_url: "data:image/png;base64,iVBORw0K" },
+      { type: "input_text", text: "[resource link file:///data.csv (data) text/csv]" },
+      { type: "input_text", text: '{"points":3}' },
+    ]);
+    const textOnly = newTurn([
+      newToolCallBlock({ id: "call_2", name: "note", args: {} }),
+      newToolUseBlock("call_2", toolContent([{ type: "text", text: "noted" }]), { name: "note" }),
+    ]);
+    expect(output(textOnly)).toBe("noted");
+  });
+
+  it("go to OpenAI Chat, Gemini and Ollama as text", () => {
     expect(messagesFromTurn(turn).find((message) => message.role === "tool")!.content).toBe(TEXT);
-    const responses = buildResponsesRequest(turn, { model: "gpt-4o", stream: false }).body.input as {
-      type: string;
-      output?: string;
-    }[];
-    expect(responses.find((item) => item.type === "function_call_output")!.output).toBe(TEXT);
     const gemini = buildGeminiRequest(turn, { model: "gemini-test" }).body.contents.flatMap(
       (content) => content.parts,
     );
