@@ -2,8 +2,8 @@
  * Rich tool results: a tool may return text, images, audio, resource links and embedded resources (the content
  * types of the Model Context Protocol) plus structured content, instead of a single JSON value. The result stays
  * plain JSON in the Turn (`{ "$type": "tool-content", content, structuredContent? }`); each provider sends it in
- * the richest form its API accepts (Anthropic: text and image blocks; the others: text, with every non-text part
- * described in a line).
+ * the richest form its API accepts (Anthropic: text and image blocks; OpenAI Responses: input_text and
+ * input_image parts when there is an image; the others: text, with every non-text part described in a line).
  */
 import type { JsonObject, JsonValue } from "../turns/json.ts";
 
