@@ -157,5 +157,39 @@ describe("MCP tools over stdio (the test server written with the SDK)", () => {
       payload.tools.includes("test_later"),
     );
     expect((await call(mcp, "test_later")).result).toMatchObject({ content: [{ text: "later ran" }] });
+    await call(mcp, "test_remove_tool", { name: "later" });
+    await sink.waitForCustom(
+      "mcp-list-tools-completed",
+      (payload: { tools: string[] }) => !payload.tools.includes("test_later"),
+      true,
+    );
+    expect(mcp.registry.has("test_later")).toBe(false);
+    expect(await call(mcp, "test_later")).toMatchObject({ status: "unknown_tool" });
+  });
+
+  it("registers only the tools the settings allow", async () => {
+    const mcp = await toolset({}, { tools: ["echo", "add"] });
+    expect(mcp.registry.list().map((tool) => tool.name)).toEqual(["test_echo", "test_add"]);
+  });
+
+  it("gives up after maxAttempts on a server that cannot start, and calls say why", async () => {
+    const status = new WaitingSink();
+    open = new McpToolset(
+      { broken: { command: "/nonexistent/mcp-server" } },
+      { ctx: RunContext.background().withSinks(status), reconnect: { initialDelayMs: 5, maxAttempts: 2 } },
+    );
+    await open.ready();
+    const closed = await status.waitForCustom(
+      "mcp-server-status",
+      (payload: { status: string }) => payload.status === "closed",
+    );
+    expect((closed as { payload: { error: string } }).payload.error).toMatch(
+      /gave up after 2 attempts: .*ENOENT/,
+    );
+    const connecting = status.events.filter(
+      (event) => event.type === "custom" && (event.payload as { status: string }).status === "connecting",
+    );
+    expect(connecting).toHaveLength(3);
+    await expect(open.connection("broken")!.connect()).rejects.toThrow(/"broken" is unavailable: closed/);
   });
 });

@@ -29,6 +29,7 @@ export interface TestServerState {
 /** A new server with the test tools, resources and prompt. */
 export function createTestServer(state: TestServerState = { cancelled: 0, calls: 0 }): McpServer {
   const server = new McpServer({ name: "geppetto-test", version: "1.0.0" });
+  const addedTools = new Map<string, { remove(): void }>();
   server.registerTool(
     "echo",
     { description: "Echoes the text", inputSchema: { text: z.string() } },
@@ -91,10 +92,19 @@ export function createTestServer(state: TestServerState = { cancelled: 0, calls:
     "add_tool",
     { description: "Registers a new tool (the server announces a list change)", inputSchema: { name: z.string() } },
     async ({ name }) => {
-      server.registerTool(name, { description: `Added at run time: ${name}` }, async () => ({
+      const added = server.registerTool(name, { description: `Added at run time: ${name}` }, async () => ({
         content: [{ type: "text", text: `${name} ran` }],
       }));
+      addedTools.set(name, added);
       return { content: [{ type: "text", text: `added ${name}` }] };
+    },
+  );
+  server.registerTool(
+    "remove_tool",
+    { description: "Removes a tool added by add_tool (a list change)", inputSchema: { name: z.string() } },
+    async ({ name }) => {
+      addedTools.get(name)?.remove();
+      return { content: [{ type: "text", text: `removed ${name}` }] };
     },
   );
   server.registerResource("notes", "test://notes", { mimeType: "text/plain" }, async (uri) => ({
