@@ -122,6 +122,26 @@ describe("MCP tools over stdio (the test server written with the SDK)", () => {
     expect(result.content[0]!.text).toContain("[truncated:");
   });
 
+  it("drops a server that sends a message over maxMessageBytes: an error result, then a reconnect", async () => {
+    const status = new WaitingSink();
+    const mcp = await toolset(
+      { ctx: RunContext.background().withSinks(status), reconnect: { initialDelayMs: 10 } },
+      { maxMessageBytes: 100_000 },
+    );
+    const reconnected = status.waitForCustom(
+      "mcp-server-status",
+      (payload: { status: string }) => payload.status === "connected",
+      true,
+    );
+    const result = await call(mcp, "test_big", { size: 200_000 });
+    expect(result).toMatchObject({
+      status: "error",
+      error: expect.stringContaining("a message over 100000 bytes"),
+    });
+    await reconnected;
+    expect((await call(mcp, "test_echo", { text: "back" })).status).toBe("ok");
+  });
+
   it("passes only the allow-listed environment to the server", async () => {
     const env = { ...process.env, OPENAI_API_KEY: "sk-secret", ALLOWED_VAR: "yes" };
     const mcp = await toolset({ env }, { envPassthrough: ["ALLOWED_VAR"], env: { SET_VAR: "1" } });
