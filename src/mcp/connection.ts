@@ -17,6 +17,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { stdioEnvironment } from "./environment.ts";
 import { McpRequestError, McpUnavailableError } from "./errors.ts";
+import { limitedFetch, limitStdioMessages } from "./limits.ts";
 import type { McpServerSettings } from "./settings.ts";
 
 export type { McpToolInfo };
@@ -54,40 +55,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** Tool calls are limited by the tool executor (its signal), not by the SDK's request timeout. */
 const NO_TIMEOUT_MS = 2 ** 31 - 1;
 const STDERR_TAIL_BYTES = 2_000;
-/** The largest JSON-RPC message a stdio server may send, by default. */
+/** The largest message a server may send, by default. */
 const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-
-/**
- * Closes a stdio transport whose server sends a line (one message) longer than `limit` bytes, so a runaway server
- * cannot fill geppetto's memory. The SDK's transport keeps the child process private: this reads it after start
- * and fails loudly if a new SDK version moved it.
- */
-function limitMessageSize(
-  transport: StdioClientTransport,
-  limit: number,
-  exceeded: (reason: string) => void,
-): void {
-  const start = transport.start.bind(transport);
-  transport.start = async () => {
-    await start();
-    const stdout = (transport as unknown as { _process?: { stdout?: NodeJS.ReadableStream } })._process
-      ?.stdout;
-    if (!stdout) throw new Error("cannot watch the stdio server's output (SDK internals changed)");
-    let pending = 0;
-    stdout.on("data", (chunk: Buffer) => {
-      const newline = chunk.lastIndexOf(10);
-      pending = newline === -1 ? pending + chunk.length : chunk.length - newline - 1;
-      if (pending > limit) {
-        pending = 0;
-        exceeded(`the server sent a message over ${limit} bytes`);
-        // Stop reading at once (the SDK would buffer the rest), then stop the server.
-        stdout.removeAllListeners("data");
-        (stdout as NodeJS.ReadableStream & { destroy(): void }).destroy();
-        transport.close().catch(() => {});
-      }
-    });
-  };
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -110,7 +79,8 @@ export class McpConnection {
   #timer: NodeJS.Timeout | undefined;
   #stderrTail = "";
   #lastError = "not connected yet";
-  #overLimit: string | undefined;
+  /** Why each dropped client was dropped (the first reason wins: it is the cause). */
+  readonly #dropReasons = new WeakMap<Client, string>();
   readonly #listener: Partial<McpConnectionListener>;
 
   constructor(
@@ -155,6 +125,15 @@ export class McpConnection {
     return this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
+  #maxMessageBytes(): number {
+    return this.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /** A message over the limit: the connection is dropped (requests in flight fail, a reconnect is scheduled). */
+  #tooLarge(reason: string): void {
+    if (this.#client) this.#dropped(this.#client, reason);
+  }
+
   #newTransport(): Transport {
     const { settings } = this;
     if (settings.command !== undefined) {
@@ -168,14 +147,16 @@ export class McpConnection {
       transport.stderr?.on("data", (chunk: Buffer) => {
         this.#stderrTail = (this.#stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
       });
-      limitMessageSize(transport, settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, (reason) => {
-        this.#overLimit = reason;
-      });
+      limitStdioMessages(transport, this.#maxMessageBytes(), (reason) => this.#tooLarge(reason));
       return transport;
     }
     const headers: Record<string, string> = { ...settings.headers };
     if (settings.bearerToken !== undefined) headers.Authorization = `Bearer ${settings.bearerToken}`;
-    return new StreamableHTTPClientTransport(new URL(settings.url!), { requestInit: { headers } });
+    const fetchLimited = limitedFetch(this.#maxMessageBytes(), (reason) => this.#tooLarge(reason));
+    return new StreamableHTTPClientTransport(new URL(settings.url!), {
+      requestInit: { headers },
+      fetch: fetchLimited,
+    });
   }
 
   async #open(): Promise<void> {
@@ -183,7 +164,6 @@ export class McpConnection {
     const client = new Client({ name: "geppetto", version: "0.1.0" }, { capabilities: {} });
     const transport = this.#newTransport();
     this.#stderrTail = "";
-    this.#overLimit = undefined;
     try {
       await client.connect(transport, { timeout: this.#timeout() });
       if (this.#status === "closed") {
@@ -236,8 +216,9 @@ export class McpConnection {
     if (this.#client !== client || this.#status === "closed") return;
     this.#client = undefined;
     this.#transport = undefined;
+    this.#dropReasons.set(client, reason);
     client.close().catch(() => {});
-    this.#lastError = this.#describe(new Error(this.#overLimit ?? reason));
+    this.#lastError = this.#describe(new Error(reason));
     this.#scheduleReconnect(this.#lastError);
   }
 
@@ -303,8 +284,8 @@ export class McpConnection {
     if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) {
       return new McpRequestError(this.name, error.message, { cause: error });
     }
-    const reason = this.#overLimit ?? messageOf(error);
-    this.#dropped(client, reason);
+    this.#dropped(client, messageOf(error));
+    const reason = this.#dropReasons.get(client) ?? messageOf(error);
     return new McpUnavailableError(this.name, `the connection broke during the request (${reason})`);
   }
 

@@ -77,6 +77,22 @@ describe("MCP over Streamable HTTP (the test server in-process)", () => {
     ]);
   });
 
+  it("a response over maxMessageBytes fails the call with an error result and marks the server unavailable", async () => {
+    const limited = new McpToolset({ web: { url: server.url, maxMessageBytes: 100_000 } });
+    await limited.ready();
+    const { results } = await executeToolCalls(
+      [{ id: "big", name: "web_big", args: { size: 200_000 } }],
+      RunContext.background(),
+      { registry: limited.registry },
+    );
+    expect(results[0]).toMatchObject({
+      status: "error",
+      error: expect.stringContaining("over 100000 bytes"),
+    });
+    expect(limited.connection("web")!.status).toBe("unavailable");
+    await limited.close();
+  });
+
   it("a server that goes away: the call is an error result, the server is marked unavailable, nothing throws", async () => {
     await server.close();
     const result = await call("echo", { text: "anyone?" });
