@@ -46,7 +46,7 @@ export const mcpServerSettingsSchema = z
     timeoutMs: z.number().int().positive().optional(),
     /** The largest tool result kept, in bytes of JSON; larger output is truncated. Default 1 MiB. */
     maxOutputBytes: z.number().int().positive().optional(),
-    /** stdio: the largest message the server may send; a longer one drops the connection. Default 16 MiB. */
+    /** The largest message (a line) the server may send; a longer one drops the connection. Default 16 MiB. */
     maxMessageBytes: z.number().int().positive().optional(),
   })
   .refine((server) => (server.command === undefined) !== (server.url === undefined), {
