@@ -22,6 +22,13 @@ import type { McpServerSettings } from "./settings.ts";
 
 export type { McpToolInfo };
 
+/** A progress notification of a running request. */
+export interface McpProgress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
 /** Where a connection stands. */
 export type McpConnectionStatus = "idle" | "connecting" | "connected" | "unavailable" | "closed";
 
@@ -255,18 +262,34 @@ export class McpConnection {
   }
 
   /**
-   * Calls a tool by its server name. Aborting `signal` sends `notifications/cancelled`. A dropped server rejects
+   * Calls a tool by its server name. Aborting `signal` sends `notifications/cancelled`; `onProgress` receives the
+   * server's `notifications/progress` for the call. A dropped server rejects
    * with {@link McpUnavailableError} and starts reconnecting; an error the server returns is the result's `isError`.
    *
    * @example
    * const result = await connection.callTool("echo", { text: "hi" }, signal);
    */
-  async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    onProgress?: (progress: McpProgress) => void,
+  ): Promise<CallToolResult> {
     const client = this.#connected();
     try {
       return (await client.callTool({ name, arguments: args }, undefined, {
         signal,
         timeout: NO_TIMEOUT_MS,
+        ...(onProgress
+          ? {
+              onprogress: ({ progress, total, message }) =>
+                onProgress({
+                  progress,
+                  ...(total === undefined ? {} : { total }),
+                  ...(message === undefined ? {} : { message }),
+                }),
+            }
+          : {}),
       })) as CallToolResult;
     } catch (error) {
       throw this.#requestFailure(client, error, signal);

@@ -21,6 +21,15 @@ export const McpListToolsFailed = defineCustomEvent<{ server: string; error: str
 export const McpCallInProgress = defineCustomEvent<{ server: string; tool: string; toolCallId: string }>(
   "mcp-call-in-progress",
 );
+/** A running MCP tool call reported progress (`notifications/progress`). */
+export const McpCallProgress = defineCustomEvent<{
+  server: string;
+  tool: string;
+  toolCallId: string;
+  progress: number;
+  total?: number;
+  message?: string;
+}>("mcp-call-progress");
 /** An MCP tool call answered. */
 export const McpCallCompleted = defineCustomEvent<{
   server: string;

@@ -1,10 +1,11 @@
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RunContext } from "../events/context.ts";
+import { CollectingSink, RunContext } from "../events/context.ts";
 import { createClaudeEngine } from "../providers/anthropic/engine.ts";
 import { createOpenAIChatEngine } from "../providers/openai/engine.ts";
 import { serverOptions, setupLocalServer } from "../providers/test-support.ts";
 import { runToolLoop } from "../toolloop/loop.ts";
+import { executeToolCalls } from "../tools/executor.ts";
 import { newTurn, newUserTextBlock } from "../turns/builders.ts";
 import { McpToolset } from "./toolset.ts";
 
@@ -88,6 +89,34 @@ describe("the reference server @modelcontextprotocol/server-everything over stdi
       "tool_use",
       "llm_text",
     ]);
+  });
+
+  it("publishes its progress notifications as mcp-call-progress events of the call", async () => {
+    const sink = new CollectingSink();
+    const { results } = await executeToolCalls(
+      [
+        {
+          id: "call_long",
+          name: "everything_trigger-long-running-operation",
+          args: { duration: 0.06, steps: 3 },
+        },
+      ],
+      RunContext.background().withSinks(sink),
+      { registry: mcp.registry },
+    );
+    expect(results[0]!.status).toBe("ok");
+    const progress = sink.ofType("custom").filter((event) => event.name === "mcp-call-progress");
+    const expected = [1, 2, 3].map((step) => ({
+      server: "everything",
+      tool: "trigger-long-running-operation",
+      toolCallId: "call_long",
+      progress: step,
+      total: 3,
+    }));
+    // The SDK handles a notification a tick later than a response: the last one, sent just before the result,
+    // may find the call already answered. The earlier ones always arrive.
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.map((event) => event.payload)).toEqual(expected.slice(0, progress.length));
   });
 
   it("sends its image back to Anthropic as an image block, and its structured content as JSON", async () => {

@@ -14,7 +14,7 @@ import { newId } from "../turns/builders.ts";
 import { isJsonObject, type JsonObject } from "../turns/json.ts";
 import type { McpConnection, McpToolInfo } from "./connection.ts";
 import { McpRequestError } from "./errors.ts";
-import { McpCallCompleted, McpCallFailed, McpCallInProgress } from "./events.ts";
+import { McpCallCompleted, McpCallFailed, McpCallInProgress, McpCallProgress } from "./events.ts";
 
 /** Where an MCP tool comes from. */
 export interface McpToolOrigin {
@@ -152,7 +152,12 @@ export function mcpTool(
       const started = performance.now();
       publish(ctx, McpCallInProgress.create({ server, tool: info.name, toolCallId }, { id: newId() }));
       try {
-        const result = await connection.callTool(info.name, args, signal);
+        const result = await connection.callTool(info.name, args, signal, (progress) =>
+          publish(
+            ctx,
+            McpCallProgress.create({ server, tool: info.name, toolCallId, ...progress }, { id: newId() }),
+          ),
+        );
         if (result.isError)
           throw new McpRequestError(server, `tool "${info.name}" failed: ${errorText(result)}`);
         const { result: content, truncated } = mcpResultToContent(result, options.maxOutputBytes);
