@@ -2,6 +2,10 @@
  * MCP events, as `custom` events named after the seed's `mcp-*` and `mcp-list-tools-*` families (the same names the
  * Responses engine's hosted MCP items use). Listing and server status events go to the toolset's context; call
  * events go to the context of the tool call (so they carry its session, inference and turn ids).
+ *
+ * @example
+ * if (McpCallFailed.is(event)) console.warn(event.payload.server, event.payload.error);
+ * if (McpListToolsCompleted.is(event)) console.log(event.payload.tools);
  */
 import { defineCustomEvent } from "../events/codec.ts";
 import type { McpConnectionStatus } from "./connection.ts";

@@ -28,7 +28,12 @@ export interface McpToolOrigin {
 /** A registered MCP tool: a geppetto tool that knows its server. */
 export type McpTool = AnyTool & { readonly mcp: McpToolOrigin };
 
-/** The default output limit: 1 MiB of JSON. */
+/**
+ * The default output limit: 1 MiB of JSON.
+ *
+ * @example
+ * mcpResultToContent(result, DEFAULT_MAX_OUTPUT_BYTES)
+ */
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 /**
