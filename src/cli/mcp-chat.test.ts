@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { mcpApproval } from "../mcp/approval.ts";
 import { STDIO_TEST_SERVER } from "../mcp/test-support.ts";
 import { McpToolset } from "../mcp/toolset.ts";
 import { setupLocalServer } from "../providers/test-support.ts";
@@ -9,7 +10,6 @@ import { ScriptedEngine, script } from "../testing/scripted-engine.ts";
 import { ChatController } from "./chat/controller.ts";
 import { engineSessionBackend } from "./chat/session-backend.ts";
 import { main } from "./main.ts";
-import { mcpApproval } from "./mcp.ts";
 import { createTestIO } from "./test-io.ts";
 
 const provider = setupLocalServer();

@@ -4,11 +4,9 @@
  * tools join the tool loop. The MCP SDK is imported only when a server is used.
  */
 
-import type { McpToolOrigin } from "../mcp/tools.ts";
 import type { McpToolset } from "../mcp/toolset.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
 import type { LoadedSettings } from "../settings/load.ts";
-import { StepController, type StepDecision } from "../toolloop/step-control.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import { loadCommandSettings } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
@@ -77,34 +75,6 @@ export async function mcpReady(toolset: McpToolset, io: CliIO): Promise<void> {
       );
     }
   }
-}
-
-/**
- * Step control for the chat: every call of a local tool or of a trusted server's tool runs; each call of an
- * untrusted server's tool runs only if `ask` (the user) allows it, else the model gets a denial.
- *
- * @example
- * const steps = mcpApproval(mcp.registry, (question) => controller.askApproval(question));
- */
-export function mcpApproval(
-  registry: ToolRegistry,
-  ask: (question: string) => Promise<boolean>,
-): StepController {
-  return new StepController({
-    afterInference: true,
-    async decide(pause) {
-      const deny: NonNullable<StepDecision["deny"]>[number][] = [];
-      for (const call of pause.toolCalls) {
-        // An MCP tool carries its origin (see `isMcpTool`; not imported, so `run --help` stays light).
-        const origin = (registry.get(call.name) as { mcp?: McpToolOrigin } | undefined)?.mcp;
-        if (origin === undefined || origin.trusted) continue;
-        const question = `Run ${origin.tool} on MCP server ${origin.server} with ${JSON.stringify(call.args)}?`;
-        if (!(await ask(question)))
-          deny.push({ id: call.id, reason: `MCP server ${origin.server} is not trusted` });
-      }
-      return { deny };
-    },
-  });
 }
 
 const OPTIONS = {

@@ -10,6 +10,7 @@
  * await mcp.ready();
  * const turn = await new ToolLoopEngine({ engine, registry: mcp.registry }).runInference(input, ctx);
  */
+export * from "./approval.ts";
 export * from "./connection.ts";
 export * from "./environment.ts";
 export * from "./errors.ts";

@@ -4,12 +4,13 @@
  */
 
 import type { Engine } from "../../engine/engine.ts";
+import { mcpApproval } from "../../mcp/approval.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../../settings/flags.ts";
 import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "../engine-selection.ts";
 import type { CliIO } from "../main.ts";
-import { MCP_FLAG_HELP, mcpApproval, mcpReady, startMcpServers } from "../mcp.ts";
+import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "../mcp.ts";
 import { checkToolSet, toolSetRegistry } from "../run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "../session-db.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
