@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   },
   profiles: { summary: "List and show settings profiles", load: () => import("./profiles.ts") },
   sessions: { summary: "List, show and export stored sessions", load: () => import("./sessions.ts") },
+  mcp: { summary: "List the MCP servers of the settings and their tools", load: () => import("./mcp.ts") },
 };
 
 function processIO(): CliIO {

@@ -3,6 +3,8 @@
  * the executor, results placed in the Turn (and answers for calls that never ran), JSON checks of results and
  * input schemas, and demo tools.
  */
+
+export * from "./content.ts";
 export * from "./define-tool.ts";
 export * from "./demo.ts";
 export * from "./dialects.ts";

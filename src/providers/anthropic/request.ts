@@ -23,6 +23,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
@@ -88,8 +89,18 @@ function imageBlock(image: ImagePart, where: string): AnthropicContentBlock {
   throw new CallerError(`${where}: an image needs one of url, data or fileId`);
 }
 
-function toolResultContent(result: JsonValue, error: string | undefined): string {
+function toolResultContent(result: JsonValue, error: string | undefined): string | AnthropicContentBlock[] {
   if (error !== undefined) return error;
+  const rich = toolContentOf(result);
+  if (rich) {
+    const blocks: AnthropicContentBlock[] = rich.content.map((part) =>
+      part.type === "image"
+        ? { type: "image", source: { type: "base64", media_type: part.mediaType, data: part.data } }
+        : { type: "text", text: describeToolContentPart(part) },
+    );
+    if (rich.structuredContent) blocks.push({ type: "text", text: JSON.stringify(rich.structuredContent) });
+    return blocks;
+  }
   return typeof result === "string" ? result : JSON.stringify(result);
 }
 

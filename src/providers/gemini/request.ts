@@ -24,6 +24,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { toolContentOf, toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
@@ -109,7 +110,7 @@ function fromGemini(block: Block): boolean {
 /** The `response` object of a functionResponse: `{output}` on success, `{error}` on failure (Gemini's advice). */
 function functionResponseBody(result: JsonValue, error: string | undefined): JsonObject {
   if (error !== undefined) return { error };
-  return { output: result };
+  return { output: toolContentOf(result) ? toolResultText(result) : result };
 }
 
 /** The tool calls of a Turn by id (tool results look up their call's name and provider id). */

@@ -19,6 +19,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
@@ -69,7 +70,7 @@ export function thinkFor(inference: InferenceConfig): OllamaChatRequest["think"]
 
 function toolContent(result: JsonValue, error: string | undefined): string {
   if (error !== undefined) return JSON.stringify({ error });
-  return typeof result === "string" ? result : JSON.stringify(result);
+  return toolResultText(result);
 }
 
 function fromOllama(block: Block): boolean {

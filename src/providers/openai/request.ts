@@ -22,6 +22,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
@@ -94,7 +95,7 @@ function userContent(block: Block & { kind: "user" }, where: string): string | C
 function toolResultContent(block: Block & { kind: "tool_use" }): string {
   const { result, error } = block.payload;
   if (error !== undefined) return `Error: ${error}`;
-  return typeof result === "string" ? result : JSON.stringify(result);
+  return toolResultText(result);
 }
 
 /**
