@@ -33,6 +33,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Chat in the terminal (streamed, cancellable, saved)",
     load: () => import("./chat/command.ts"),
   },
+  webchat: {
+    summary: "Chat in the browser (streamed over a WebSocket, kept in a timeline)",
+    load: () => import("./webchat.ts"),
+  },
   profiles: { summary: "List and show settings profiles", load: () => import("./profiles.ts") },
   sessions: { summary: "List, show and export stored sessions", load: () => import("./sessions.ts") },
 };

@@ -1,0 +1,188 @@
+/**
+ * The web chat in a real browser: Debian's Chromium driven by playwright-core, against the server on a free
+ * 127.0.0.1 port with its SQLite stores in a temp folder and a scripted model streaming word by word.
+ */
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  LONG_ANSWER,
+  launchChromium,
+  startTestWebChat,
+  type TestWebChat,
+  XSS_ANSWER,
+} from "./test-support.ts";
+
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/webchat/", import.meta.url));
+
+let chat: TestWebChat;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+beforeAll(async () => {
+  [chat, browser] = await Promise.all([startTestWebChat({ pacingMs: 12 }), launchChromium()]);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await chat?.dispose();
+});
+
+const answers = '[data-role="assistant"]:not([hidden])';
+
+async function openChat(hash = ""): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`${chat.server.url}${hash}`);
+  return page;
+}
+
+async function send(page: Page, prompt: string): Promise<void> {
+  await page.getByLabel("Message", { exact: true }).fill(prompt);
+  await page.getByLabel("Message", { exact: true }).press("Enter");
+}
+
+/** Waits until the page shows (at least) `count` finished answers (done, cancelled or error). */
+async function waitForAnswers(page: Page, count: number): Promise<void> {
+  await page
+    .locator(`${answers}:not([data-status="streaming"])`)
+    .nth(count - 1)
+    .waitFor();
+}
+
+/** Waits until the last answer's text contains `piece` (while it streams). */
+async function waitForText(page: Page, piece: string): Promise<void> {
+  await page.locator(answers).last().locator(".content", { hasText: piece }).waitFor();
+}
+
+/** The text of every visible message of a role, in order (trimmed: Markdown ends paragraphs with a newline). */
+async function texts(page: Page, role: string): Promise<string[]> {
+  const all = await page.locator(`[data-role="${role}"]:not([hidden]) .content`).allTextContents();
+  return all.map((text) => text.trim());
+}
+const words = (text: string) => text.trim().split(/\s+/);
+
+describe("the web chat in Chromium", () => {
+  it("runs two turns, with reasoning collapsed and usage and cost under each answer", async () => {
+    const page = await openChat();
+    await send(page, "think about hello");
+    await waitForAnswers(page, 1);
+    await send(page, "Second question");
+    await waitForAnswers(page, 2);
+    expect(await texts(page, "user")).toEqual(["think about hello", "Second question"]);
+    const [first, second] = await texts(page, "assistant");
+    expect(first).toBe("Hello there.");
+    expect(second).toContain('You said: "Second question"');
+    expect(await page.locator('[data-role="assistant"] strong').first().textContent()).toBe("there");
+    const reasoning = page.locator('[data-role="reasoning"]');
+    expect(await reasoning.getAttribute("data-status")).toBe("done");
+    expect(await reasoning.getAttribute("open")).toBeNull();
+    expect(await page.locator(`${answers} .meta`).first().textContent()).toBe(
+      "12 in · 34 out · $0.000046 · scripted-test",
+    );
+    expect(await page.getByRole("button", { name: "Stop" }).isHidden()).toBe(true);
+    expect(await page.locator("#conversations a[aria-current=page]").textContent()).toBe("think about hello");
+    await page.close();
+  });
+
+  it("shows a tool call as a card with its arguments and result, and saves a screenshot", async () => {
+    const page = await openChat();
+    await send(page, "What is 6 * 7?");
+    await waitForAnswers(page, 1);
+    const card = page.locator('[data-role="tool"]');
+    expect(await card.getAttribute("data-status")).toBe("done");
+    expect(await card.locator(".name").textContent()).toBe("calculator");
+    expect(JSON.parse((await card.locator(".args").textContent()) ?? "")).toEqual({ expression: "6 * 7" });
+    expect(JSON.parse((await card.locator(".result").textContent()) ?? "")).toEqual({
+      expression: "6 * 7",
+      result: 42,
+    });
+    expect(await texts(page, "assistant")).toEqual(["6 * 7 = 42."]);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}conversation.png` });
+    await page.close();
+  });
+
+  it("Stop cancels the answer and keeps the partial text, marked cancelled, also after a reload", async () => {
+    const page = await openChat();
+    await send(page, "long answer please");
+    await waitForText(page, "w5 w6 ");
+    await page.getByRole("button", { name: "Stop" }).click();
+    await page.waitForSelector('[data-role="assistant"][data-status="cancelled"]');
+    const partial = (await texts(page, "assistant"))[0]!;
+    expect(LONG_ANSWER.startsWith(partial.trim())).toBe(true);
+    expect(words(partial).length).toBeGreaterThanOrEqual(5);
+    expect(words(partial).length).toBeLessThan(120);
+    expect(await page.locator(`${answers} .meta`).textContent()).toMatch(/^cancelled/);
+    await page.reload();
+    await page.waitForSelector('[data-role="assistant"][data-status="cancelled"]');
+    expect(await texts(page, "assistant")).toEqual([partial]);
+    await page.close();
+  });
+
+  it("a reload mid-answer hydrates and goes on streaming, with no duplicated or missing text", async () => {
+    const page = await openChat();
+    await send(page, "long story");
+    await waitForText(page, "w10 w11 ");
+    await page.reload();
+    await page.waitForSelector('[data-role="assistant"][data-status="streaming"]');
+    await waitForAnswers(page, 1);
+    expect(await texts(page, "assistant")).toEqual([LONG_ANSWER]);
+    expect(await texts(page, "user")).toEqual(["long story"]);
+    await page.close();
+  });
+
+  it("two tabs follow one conversation; a prompt sent while an answer is written is refused and the page says so", async () => {
+    const first = await openChat();
+    await send(first, "long for two tabs");
+    await waitForText(first, "w3 w4 ");
+    const second = await openChat(new URL(first.url()).hash);
+    await waitForText(second, "w6 w7 ");
+    await send(second, "are you busy?");
+    await second.getByRole("alert").filter({ hasText: "Busy" }).waitFor();
+    await Promise.all([waitForAnswers(first, 1), waitForAnswers(second, 1)]);
+    await send(second, "now a second turn");
+    await Promise.all([waitForAnswers(first, 2), waitForAnswers(second, 2)]);
+    for (const page of [first, second]) {
+      expect(await texts(page, "user")).toEqual(["long for two tabs", "now a second turn"]);
+      const [long, short] = await texts(page, "assistant");
+      expect(long).toBe(LONG_ANSWER);
+      expect(short).toContain('You said: "now a second turn"');
+    }
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it("after a server restart the page reconnects, hydrates without duplicates, and the conversation goes on", async () => {
+    const page = await openChat();
+    await send(page, "before the restart");
+    await waitForAnswers(page, 1);
+    await chat.stop();
+    await page.waitForSelector('#connection[data-state="reconnecting"]');
+    await chat.restart();
+    await page.waitForSelector('#connection[data-state="connected"]', { state: "attached" });
+    await send(page, "after the restart");
+    await waitForAnswers(page, 2);
+    expect(await texts(page, "user")).toEqual(["before the restart", "after the restart"]);
+    expect(await page.locator(answers).count()).toBe(2);
+    // The model saw the whole conversation: the turns were saved and reloaded with the new server.
+    const input = chat.engine.inputs.at(-1)!;
+    expect(input.blocks.filter((block) => block.kind === "user").length).toBe(2);
+    await page.close();
+  });
+
+  it("renders model output inert: HTML in an answer shows as text and runs nothing", async () => {
+    const page = await openChat();
+    const dialogs: string[] = [];
+    page.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await send(page, "xss please");
+    await waitForAnswers(page, 1);
+    const content = page.locator(`${answers} .content`);
+    expect((await content.textContent())?.trim()).toBe(XSS_ANSWER.replace("**bold**", "bold"));
+    expect(await content.locator("img, script").count()).toBe(0);
+    expect(await content.locator("strong").textContent()).toBe("bold");
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
+});
