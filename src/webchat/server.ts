@@ -109,7 +109,7 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
   const chooseEngine =
     typeof options.engine === "function" ? options.engine : async () => options.engine as WebChatEngine;
 
-  function conversation(convId: string): Promise<WebConversation> {
+  async function conversation(convId: string): Promise<WebConversation> {
     if (!options.timeline.conversation(convId)) {
       throw new HttpError(404, "no_conversation", `no conversation "${convId}"`);
     }
