@@ -22,6 +22,9 @@ export interface WebChatEngine {
   cost?: (usage: Usage) => number | undefined;
 }
 
+/** Receives a conversation's frames, each with its JSON text. */
+export type FrameListener = (frame: Frame, json: string) => void;
+
 /** What a conversation is built from (shared by every conversation of a server). */
 export interface ConversationDependencies {
   timeline: TimelineStore;
@@ -46,7 +49,7 @@ export class WebConversation {
   readonly convId: string;
   readonly #dependencies: ConversationDependencies;
   readonly #session: Session;
-  readonly #listeners = new Set<(frame: Frame) => void>();
+  readonly #listeners = new Set<FrameListener>();
   /** The engine of the prompt being run (a prompt may pick a profile). */
   #current: WebChatEngine | undefined;
   /** When the conversation was last used (ms since the epoch). */
@@ -85,8 +88,8 @@ export class WebConversation {
     return new WebConversation(convId, dependencies, history);
   }
 
-  /** Receives every frame of this conversation from now on. Returns the unsubscribe function. */
-  listen(listener: (frame: Frame) => void): () => void {
+  /** Receives every frame of this conversation from now on (with its JSON). Returns the unsubscribe function. */
+  listen(listener: FrameListener): () => void {
     this.#listeners.add(listener);
     this.lastActive = Date.now();
     return () => {
@@ -107,7 +110,9 @@ export class WebConversation {
 
   #emit(draft: FrameDraft): void {
     const frame = this.#dependencies.timeline.apply(this.convId, draft);
-    for (const listener of this.#listeners) listener(frame);
+    if (this.#listeners.size === 0) return;
+    const json = JSON.stringify(frame); // once, however many tabs follow
+    for (const listener of this.#listeners) listener(frame, json);
   }
 
   #onEvent(event: GeppettoEvent): void {

@@ -35,9 +35,11 @@ async function follow(convId: string, headers: Record<string, string> = {}) {
   const frames: Frame[] = [];
   const waiters: { test: (frame: Frame) => boolean; resolve: () => void }[] = [];
   socket.on("message", (data) => {
-    const frame = JSON.parse(String(data)) as Frame;
-    frames.push(frame);
-    for (const waiter of [...waiters]) if (waiter.test(frame)) waiter.resolve();
+    const message = JSON.parse(String(data)) as Frame | Frame[];
+    for (const frame of Array.isArray(message) ? message : [message]) {
+      frames.push(frame);
+      for (const waiter of [...waiters]) if (waiter.test(frame)) waiter.resolve();
+    }
   });
   await new Promise<void>((resolve, reject) => {
     socket.once("open", resolve);

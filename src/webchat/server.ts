@@ -3,7 +3,8 @@
  * Node, no dependencies of its own; the handful of routes need no router).
  *
  * Routes: `POST /chat` (prompt, conv_id?, profile?), `POST /chat/cancel` (conv_id), `GET /api/conversations`,
- * `GET /api/timeline?conv_id=&since_version=`, `GET /ws?conv_id=` (frames), and the built UI at `/`.
+ * `GET /api/timeline?conv_id=&since_version=`, `GET /ws?conv_id=` (frames: each message is one frame, or a JSON
+ * array of the frames of the last 16 ms, in order), and the built UI at `/`.
  * Loopback by default; on any other address a token is required on every route and on the WebSocket upgrade.
  */
 import { randomUUID } from "node:crypto";
@@ -29,6 +30,9 @@ import {
 import { loadStaticFiles, type StaticFiles } from "./static.ts";
 import type { TimelineStore } from "./timeline.ts";
 import { defaultTranslations, type TranslationRegistry } from "./translation.ts";
+
+/** How long a socket gathers frames before sending them as one message. */
+const SEND_INTERVAL_MS = 16;
 
 /** The port `geppetto webchat` listens on by default. */
 export const DEFAULT_WEBCHAT_PORT = 8765;
@@ -211,11 +215,20 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     route(request, response, url).catch((error: unknown) => fail(response, error));
   });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  // A socket sends what came in the last 16 ms (one screen frame) as one message: a streamed answer costs a
+  // write per batch, not a write per token.
   sockets.on("connection", (socket, live: WebConversation) => {
-    const stop = live.listen((frame) => {
+    let pending: string[] = [];
+    const send = () => {
+      const batch = pending;
+      pending = [];
+      if (socket.readyState !== socket.OPEN) return;
       // A client this far behind reconnects and hydrates instead of growing the server's memory.
       if (socket.bufferedAmount > 8 * 1024 * 1024) socket.close(1013, "too far behind: hydrate again");
-      else socket.send(JSON.stringify(frame));
+      else socket.send(batch.length === 1 ? batch[0]! : `[${batch.join(",")}]`);
+    };
+    const stop = live.listen((_frame, json) => {
+      if (pending.push(json) === 1) setTimeout(send, SEND_INTERVAL_MS);
     });
     socket.on("close", stop);
   });

@@ -69,6 +69,8 @@ interface LiveConversation {
   dirty: Map<string, Entity>;
   /** Entities still streaming (kept in memory until they end), by id. */
   open: Map<string, Entity>;
+  /** When a frame last changed it (ms since the epoch); `summary.updatedAt` is set from it on write. */
+  changedAt: number;
 }
 
 const fromRow = (row: EntityRow): Entity => ({
@@ -100,11 +102,24 @@ export class TimelineStore {
   readonly #database: DatabaseSync;
   readonly #flushMs: number;
   readonly #live = new Map<string, LiveConversation>();
+  readonly #statements;
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(database: DatabaseSync, options: TimelineStoreOptions) {
     this.#database = database;
     this.#flushMs = options.flushMs ?? 100;
+    this.#statements = {
+      selectEntity: database.prepare("SELECT * FROM webchat_entities WHERE conv_id = ? AND entity_id = ?"),
+      upsert: database.prepare(
+        `INSERT INTO webchat_entities (conv_id, entity_id, kind, ord, version, status, text, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (conv_id, entity_id) DO UPDATE SET
+           version = excluded.version, status = excluded.status, text = excluded.text, data = excluded.data`,
+      ),
+      touch: database.prepare(
+        "UPDATE webchat_conversations SET version = ?, updated_at = ? WHERE conv_id = ?",
+      ),
+    };
   }
 
   /** Opens (creating it, its folder and its schema if needed) the timeline at `path` (or `:memory:`). */
@@ -141,7 +156,7 @@ export class TimelineStore {
         "INSERT INTO webchat_conversations (conv_id, title, created_at, updated_at, version) VALUES (?, ?, ?, ?, 0)",
       )
       .run(convId, summary.title, now, now);
-    this.#live.set(convId, { summary, dirty: new Map(), open: new Map() });
+    this.#live.set(convId, { summary, dirty: new Map(), open: new Map(), changedAt: Date.now() });
     return summary;
   }
 
@@ -170,7 +185,7 @@ export class TimelineStore {
       const summary = this.conversation(convId);
       if (!summary)
         throw new CallerError(`no web chat conversation "${convId}"`, { code: "no_conversation" });
-      live = { summary, dirty: new Map(), open: new Map() };
+      live = { summary, dirty: new Map(), open: new Map(), changedAt: Date.parse(summary.updatedAt) };
       this.#live.set(convId, live);
     }
     return live;
@@ -179,11 +194,11 @@ export class TimelineStore {
   /** The current state of one entity. */
   entity(convId: string, entityId: string): Entity | undefined {
     const live = this.#live.get(convId);
-    const cached = live?.dirty.get(entityId) ?? live?.open.get(entityId);
-    if (cached) return cached;
-    const row = this.#database
-      .prepare("SELECT * FROM webchat_entities WHERE conv_id = ? AND entity_id = ?")
-      .get(convId, entityId) as EntityRow | undefined;
+    return live?.dirty.get(entityId) ?? live?.open.get(entityId) ?? this.#load(convId, entityId);
+  }
+
+  #load(convId: string, entityId: string): Entity | undefined {
+    const row = this.#statements.selectEntity.get(convId, entityId) as EntityRow | undefined;
     return row ? fromRow(row) : undefined;
   }
 
@@ -196,9 +211,10 @@ export class TimelineStore {
   apply(convId: string, draft: FrameDraft): Frame {
     const live = this.#liveConversation(convId);
     const frame: Frame = { ...draft, seq: live.summary.version + 1, convId };
-    const entity = applyFrame(this.entity(convId, draft.id), frame);
+    const current = live.dirty.get(draft.id) ?? live.open.get(draft.id) ?? this.#load(convId, draft.id);
+    const entity = applyFrame(current, frame);
     live.summary.version = frame.seq;
-    live.summary.updatedAt = new Date().toISOString();
+    live.changedAt = Date.now();
     live.dirty.set(entity.id, entity);
     if (entity.status === "streaming") live.open.set(entity.id, entity);
     else live.open.delete(entity.id);
@@ -224,15 +240,7 @@ export class TimelineStore {
     this.#timer = undefined;
     const pending = [...this.#live.values()].filter((live) => live.dirty.size > 0);
     if (pending.length === 0) return;
-    const upsert = this.#database.prepare(
-      `INSERT INTO webchat_entities (conv_id, entity_id, kind, ord, version, status, text, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (conv_id, entity_id) DO UPDATE SET
-         version = excluded.version, status = excluded.status, text = excluded.text, data = excluded.data`,
-    );
-    const touch = this.#database.prepare(
-      "UPDATE webchat_conversations SET version = ?, updated_at = ? WHERE conv_id = ?",
-    );
+    const { upsert, touch } = this.#statements;
     this.#database.exec("BEGIN");
     try {
       for (const live of pending) {
@@ -248,6 +256,7 @@ export class TimelineStore {
             JSON.stringify(entity.data),
           );
         }
+        live.summary.updatedAt = new Date(live.changedAt).toISOString();
         touch.run(live.summary.version, live.summary.updatedAt, live.summary.convId);
         live.dirty.clear();
       }

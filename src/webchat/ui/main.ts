@@ -119,9 +119,11 @@ function connect(convId: string): void {
   const socket = new WebSocket(`ws://${location.host}/ws?conv_id=${encodeURIComponent(convId)}`);
   view.socket = socket;
   socket.onmessage = (message) => {
-    const frame = JSON.parse(String(message.data)) as Frame;
-    if (hydrated) applyLive(frame);
-    else buffered.push(frame);
+    const data = JSON.parse(String(message.data)) as Frame | Frame[];
+    for (const frame of Array.isArray(data) ? data : [data]) {
+      if (hydrated) applyLive(frame);
+      else buffered.push(frame);
+    }
   };
   socket.onopen = async () => {
     try {
