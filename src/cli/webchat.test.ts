@@ -91,6 +91,13 @@ describe("geppetto webchat", () => {
       expect(snapshot.entities.at(-1)).toMatchObject({ status: "done" });
       expect(snapshot.entities.at(-1)!.text).toContain('You said: "Hello"');
     });
+    const badProfile = await fetch(new URL("/chat", server.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "Hello", profile: "no-such-profile" }),
+    });
+    expect(badProfile.status).toBe(400);
+    expect(((await badProfile.json()) as { error: string }).error).toMatch(/no-such-profile/);
     expect(await server.stop()).toBe(0);
   });
 

@@ -24,6 +24,23 @@ export const LONG_ANSWER = Array.from({ length: 120 }, (_, index) => `w${index +
 export const XSS_ANSWER =
   "Look: <img src=x onerror=alert(1)> and <script>window.pwned = 1</script> and **bold**.";
 
+/** The words of {@link LONG_ANSWER} a `held…` answer streams before it waits for {@link holdNextAnswer}'s release. */
+export const HELD_PREFIX = `${LONG_ANSWER.split(" ").slice(0, 20).join(" ")} `;
+
+let hold: Promise<void> = Promise.resolve();
+
+/**
+ * Makes the next `held…` answers stop after {@link HELD_PREFIX} until the returned function is called, so a test
+ * can act mid-answer (reload, Stop, open a second tab) without racing the stream.
+ */
+export function holdNextAnswer(): () => void {
+  let release!: () => void;
+  hold = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return release;
+}
+
 function lastUserText(turn: Turn): string {
   for (let index = turn.blocks.length - 1; index >= 0; index--) {
     const block = turn.blocks[index]!;
@@ -32,12 +49,30 @@ function lastUserText(turn: Turn): string {
   return "";
 }
 
-/** Answers by prompt: `long…` streams {@link LONG_ANSWER}, `xss…` {@link XSS_ANSWER}, `think…` reasons first. */
+/**
+ * Answers by prompt: `long…` streams {@link LONG_ANSWER}, `xss…` {@link XSS_ANSWER}, `think…` reasons first,
+ * `fail…` fails after some text, `held…` waits mid-answer (see {@link holdNextAnswer}); anything else as the tool-using embedded default.
+ */
 export function scenarioAnswer(turn: Turn, ctx: RunContext): ScriptStep[] {
   const prompt = lastUserText(turn);
   const usage = script.usage({ inputTokens: 12, outputTokens: 34 });
   if (prompt.startsWith("long")) return [...script.text(LONG_ANSWER), usage, script.stop("stop")];
+  if (prompt.startsWith("held")) {
+    return [
+      ...script.text(HELD_PREFIX),
+      { type: "pause", until: hold },
+      ...script.text(LONG_ANSWER.slice(HELD_PREFIX.length)),
+      usage,
+      script.stop("stop"),
+    ];
+  }
   if (prompt.startsWith("xss")) return [...script.text(XSS_ANSWER), usage, script.stop("stop")];
+  if (prompt.startsWith("fail")) {
+    return [
+      ...script.text("Partial before the failure"),
+      script.error("the provider is down", { code: "provider_down" }),
+    ];
+  }
   if (prompt.startsWith("think")) {
     return [
       ...script.reasoning("The user greets me."),

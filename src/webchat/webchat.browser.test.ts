@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  HELD_PREFIX,
+  holdNextAnswer,
   LONG_ANSWER,
   launchChromium,
   startTestWebChat,
@@ -58,7 +60,6 @@ async function texts(page: Page, role: string): Promise<string[]> {
   const all = await page.locator(`[data-role="${role}"]:not([hidden]) .content`).allTextContents();
   return all.map((text) => text.trim());
 }
-const words = (text: string) => text.trim().split(/\s+/);
 
 describe("the web chat in Chromium", () => {
   it("runs two turns, with reasoning collapsed and usage and cost under each answer", async () => {
@@ -83,6 +84,46 @@ describe("the web chat in Chromium", () => {
     await page.close();
   });
 
+  it("shows an error inline under the partial answer; Shift+Enter adds a new line, Enter sends", async () => {
+    const page = await openChat();
+    const input = page.getByLabel("Message", { exact: true });
+    await input.fill("fail now");
+    await input.press("Shift+Enter");
+    await input.pressSequentially("second line");
+    await input.press("Enter");
+    await page.waitForSelector('[data-role="assistant"][data-status="error"]');
+    expect(await texts(page, "user")).toEqual(["fail now\nsecond line"]);
+    expect(await texts(page, "assistant")).toEqual(["Partial before the failure"]);
+    expect(await page.locator('[data-role="assistant"] .error').textContent()).toMatch(
+      /the provider is down/,
+    );
+    expect(await input.inputValue()).toBe("");
+    await page.close();
+  });
+
+  it("keeps the scroll at the bottom while an answer streams, unless the user scrolled up", async () => {
+    const page = await openChat();
+    await page.setViewportSize({ width: 560, height: 320 });
+    const messages = page.locator("#messages");
+    const position = () =>
+      messages.evaluate((element) => {
+        const box = element as unknown as { scrollTop: number; scrollHeight: number; clientHeight: number };
+        return { top: box.scrollTop, fromBottom: box.scrollHeight - box.scrollTop - box.clientHeight };
+      });
+    await send(page, "long and tall");
+    await waitForText(page, "w60 w61 ");
+    const following = await position();
+    expect(following.top).toBeGreaterThan(0);
+    expect(following.fromBottom).toBeLessThan(32);
+    await messages.evaluate((element) => {
+      (element as unknown as { scrollTop: number }).scrollTop = 0;
+    });
+    await waitForText(page, "w100 w101 ");
+    expect((await position()).top).toBe(0);
+    await waitForAnswers(page, 1);
+    await page.close();
+  });
+
   it("shows a tool call as a card with its arguments and result, and saves a screenshot", async () => {
     const page = await openChat();
     await send(page, "What is 6 * 7?");
@@ -102,47 +143,51 @@ describe("the web chat in Chromium", () => {
   });
 
   it("Stop cancels the answer and keeps the partial text, marked cancelled, also after a reload", async () => {
+    holdNextAnswer();
     const page = await openChat();
-    await send(page, "long answer please");
-    await waitForText(page, "w5 w6 ");
+    await send(page, "held for Stop");
+    await waitForText(page, "w19 w20");
     await page.getByRole("button", { name: "Stop" }).click();
     await page.waitForSelector('[data-role="assistant"][data-status="cancelled"]');
-    const partial = (await texts(page, "assistant"))[0]!;
-    expect(LONG_ANSWER.startsWith(partial.trim())).toBe(true);
-    expect(words(partial).length).toBeGreaterThanOrEqual(5);
-    expect(words(partial).length).toBeLessThan(120);
+    expect(await texts(page, "assistant")).toEqual([HELD_PREFIX.trim()]);
     expect(await page.locator(`${answers} .meta`).textContent()).toMatch(/^cancelled/);
+    expect(await page.getByRole("button", { name: "Stop" }).isHidden()).toBe(true);
     await page.reload();
     await page.waitForSelector('[data-role="assistant"][data-status="cancelled"]');
-    expect(await texts(page, "assistant")).toEqual([partial]);
+    expect(await texts(page, "assistant")).toEqual([HELD_PREFIX.trim()]);
     await page.close();
   });
 
   it("a reload mid-answer hydrates and goes on streaming, with no duplicated or missing text", async () => {
+    const release = holdNextAnswer();
     const page = await openChat();
-    await send(page, "long story");
-    await waitForText(page, "w10 w11 ");
+    await send(page, "held story");
+    await waitForText(page, "w19 w20");
     await page.reload();
     await page.waitForSelector('[data-role="assistant"][data-status="streaming"]');
+    expect(await texts(page, "assistant")).toEqual([HELD_PREFIX.trim()]);
+    release();
     await waitForAnswers(page, 1);
     expect(await texts(page, "assistant")).toEqual([LONG_ANSWER]);
-    expect(await texts(page, "user")).toEqual(["long story"]);
+    expect(await texts(page, "user")).toEqual(["held story"]);
     await page.close();
   });
 
   it("two tabs follow one conversation; a prompt sent while an answer is written is refused and the page says so", async () => {
+    const release = holdNextAnswer();
     const first = await openChat();
-    await send(first, "long for two tabs");
-    await waitForText(first, "w3 w4 ");
+    await send(first, "held for two tabs");
+    await waitForText(first, "w19 w20");
     const second = await openChat(new URL(first.url()).hash);
-    await waitForText(second, "w6 w7 ");
+    await waitForText(second, "w19 w20");
     await send(second, "are you busy?");
     await second.getByRole("alert").filter({ hasText: "Busy" }).waitFor();
+    release();
     await Promise.all([waitForAnswers(first, 1), waitForAnswers(second, 1)]);
     await send(second, "now a second turn");
     await Promise.all([waitForAnswers(first, 2), waitForAnswers(second, 2)]);
     for (const page of [first, second]) {
-      expect(await texts(page, "user")).toEqual(["long for two tabs", "now a second turn"]);
+      expect(await texts(page, "user")).toEqual(["held for two tabs", "now a second turn"]);
       const [long, short] = await texts(page, "assistant");
       expect(long).toBe(LONG_ANSWER);
       expect(short).toContain('You said: "now a second turn"');

@@ -41,7 +41,6 @@ const view: View = {
 };
 const dirty = new Set<string>();
 let renderScheduled = false;
-let stickToBottom = true;
 let pendingPost = false;
 
 function showNotice(text: string): void {
@@ -70,6 +69,8 @@ function place(element: HTMLElement, order: number): void {
 
 function render(): void {
   renderScheduled = false;
+  // Measured before the change: at the bottom (or never scrolled) means follow the stream; scrolled up means stay.
+  const stickToBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 32;
   for (const id of dirty) {
     const entity = view.entities.get(id);
     if (!entity) continue;
@@ -166,7 +167,6 @@ function open(convId: string | undefined): void {
   view.version = 0;
   messages.replaceChildren();
   showNotice("");
-  stickToBottom = true;
   updateControls();
   if (convId) connect(convId);
   void refreshConversations();
@@ -238,9 +238,6 @@ input.addEventListener("keydown", (event) => {
 });
 stopButton.addEventListener("click", () => {
   if (view.convId) void post("/chat/cancel", { conv_id: view.convId });
-});
-messages.addEventListener("scroll", () => {
-  stickToBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 32;
 });
 byId<HTMLButtonElement>("new-conversation").addEventListener("click", () => {
   location.hash = "";
