@@ -76,6 +76,8 @@ describe("the web chat in Chromium", () => {
     const reasoning = page.locator('[data-role="reasoning"]');
     expect(await reasoning.getAttribute("data-status")).toBe("done");
     expect(await reasoning.getAttribute("open")).toBeNull();
+    // The reasoning comes before its answer.
+    expect(await page.locator(`[data-role="reasoning"] + ${answers}`).count()).toBe(1);
     expect(await page.locator(`${answers} .meta`).first().textContent()).toBe(
       "12 in · 34 out · $0.000046 · scripted-test",
     );
@@ -124,7 +126,7 @@ describe("the web chat in Chromium", () => {
     await page.close();
   });
 
-  it("shows a tool call as a card with its arguments and result, and saves a screenshot", async () => {
+  it("shows a tool call as a card with its arguments and result, and saves a screenshot of the conversation", async () => {
     const page = await openChat();
     await send(page, "What is 6 * 7?");
     await waitForAnswers(page, 1);
@@ -137,6 +139,10 @@ describe("the web chat in Chromium", () => {
       result: 42,
     });
     expect(await texts(page, "assistant")).toEqual(["6 * 7 = 42."]);
+    await send(page, "think about it, then say hello");
+    await waitForAnswers(page, 2);
+    await page.locator('[data-role="reasoning"] summary').click();
+    expect(await page.locator('[data-role="reasoning"]').getAttribute("open")).toBe("");
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}conversation.png` });
     await page.close();

@@ -57,8 +57,19 @@ function updateControls(): void {
   stopButton.hidden = !(pendingPost || isStreaming());
 }
 
-/** Inserts an element in display order (entities mostly arrive last, so the search starts at the end). */
-function place(element: HTMLElement, order: number): void {
+/**
+ * Inserts an element in display order (entities mostly arrive last, so the search starts at the end). An
+ * answer's reasoning goes before the answer: its first frame comes after the answer's start.
+ */
+function place(element: HTMLElement, entity: Entity): void {
+  if (entity.kind === "reasoning") {
+    const answer = view.elements.get(`msg:${entity.id.slice("reasoning:".length)}`);
+    if (answer?.isConnected) {
+      messages.insertBefore(element, answer);
+      return;
+    }
+  }
+  const order = entity.order;
   let before: Element | null = null;
   for (let node = messages.lastElementChild; node; node = node.previousElementSibling) {
     if (Number((node as HTMLElement).dataset.order) > order) before = node;
@@ -78,7 +89,7 @@ function render(): void {
     if (!element) {
       element = createEntityElement(entity);
       view.elements.set(id, element);
-      place(element, entity.order);
+      place(element, entity);
     }
     renderEntity(element, entity);
   }
