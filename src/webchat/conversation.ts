@@ -13,7 +13,7 @@ import type { ToolLoopResult } from "../toolloop/loop.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { Frame, FrameDraft } from "./frames.ts";
 import type { TimelineStore } from "./timeline.ts";
-import type { TranslationRegistry } from "./translation.ts";
+import type { TranslationContext, TranslationRegistry } from "./translation.ts";
 
 /** The engine a prompt runs on, with what prices its usage (for the cost shown under an answer). */
 export interface WebChatEngine {
@@ -115,14 +115,14 @@ export class WebConversation {
     for (const listener of this.#listeners) listener(frame, json);
   }
 
+  readonly #translationContext: TranslationContext = {
+    entity: (id) => this.#dependencies.timeline.entity(this.convId, id),
+    cost: (usage) => this.#current?.cost?.(usage),
+  };
+
   #onEvent(event: GeppettoEvent): void {
-    const timeline = this.#dependencies.timeline;
-    const cost = this.#current?.cost;
-    const drafts = this.#dependencies.translations.translate(event, {
-      entity: (id) => timeline.entity(this.convId, id),
-      cost: (usage) => cost?.(usage),
-    });
-    for (const draft of drafts) this.#emit(draft);
+    const drafts = this.#dependencies.translations.translate(event, this.#translationContext);
+    for (let index = 0; index < drafts.length; index++) this.#emit(drafts[index]!);
   }
 
   /**

@@ -66,23 +66,34 @@ export interface Entity {
 
 /**
  * Folds one frame into the entity it addresses (`undefined` when the frame creates it) and returns the new
- * state. Work is proportional to the frame, never to the entity's text so far (appending to a string is cheap).
+ * state, leaving the given entity unchanged. Work is proportional to the frame, never to the entity's text so
+ * far (appending to a string is cheap).
  *
  * @example
  * const next = applyFrame(undefined, { seq: 1, convId: "c", type: "llm.start", id: "msg:1", kind: "assistant", status: "streaming" });
  */
 export function applyFrame(entity: Entity | undefined, frame: Frame): Entity {
-  const next: Entity = entity
-    ? { ...entity, version: frame.seq }
-    : {
-        id: frame.id,
-        kind: frame.kind,
-        order: frame.seq,
-        version: frame.seq,
-        status: "streaming",
-        text: "",
-        data: {},
-      };
+  return foldFrame(entity ? { ...entity } : undefined, frame);
+}
+
+/**
+ * Like {@link applyFrame}, but changes `entity` itself (for an owner of the entity, such as the timeline, that
+ * need not keep the previous state).
+ *
+ * @example
+ * foldFrame(entity, { seq: 2, convId: "c", type: "llm.delta", id: "msg:1", kind: "assistant", append: "Hi" });
+ */
+export function foldFrame(entity: Entity | undefined, frame: Frame): Entity {
+  const next: Entity = entity ?? {
+    id: frame.id,
+    kind: frame.kind,
+    order: frame.seq,
+    version: frame.seq,
+    status: "streaming",
+    text: "",
+    data: {},
+  };
+  next.version = frame.seq;
   if (frame.status !== undefined) next.status = frame.status;
   if (frame.text !== undefined) next.text = frame.text;
   if (frame.append !== undefined) next.text += frame.append;

@@ -251,6 +251,40 @@ describe("the web chat server off loopback", () => {
   });
 });
 
+describe("the queue busy policy", () => {
+  it("answers a prompt sent while an answer is written after it, with the first answer in its context", async () => {
+    const queued = await startTestWebChat({ busyPolicy: "queue", pacingMs: 0 });
+    try {
+      const release = holdNextAnswer();
+      const send = (body: Record<string, string>) =>
+        fetch(new URL("/chat", queued.server.url), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const first = await send({ prompt: "held first" });
+      const { conv_id: convId } = (await first.json()) as { conv_id: string };
+      expect((await send({ prompt: "second", conv_id: convId })).status).toBe(202);
+      release();
+      await vi.waitFor(async () => {
+        const snapshot = (await (
+          await fetch(new URL(`/api/timeline?conv_id=${convId}`, queued.server.url))
+        ).json()) as TimelineSnapshot;
+        expect(snapshot.entities.map((entity) => [entity.kind, entity.status])).toEqual([
+          ["user", "done"],
+          ["assistant", "done"],
+          ["user", "done"],
+          ["assistant", "done"],
+        ]);
+      });
+      const secondInput = queued.engine.inputs[1]!;
+      expect(secondInput.blocks.map((block) => block.kind)).toEqual(["user", "llm_text", "user"]);
+    } finally {
+      await queued.dispose();
+    }
+  });
+});
+
 describe("idle conversations", () => {
   it("are closed after the idle time; their timeline stays and they continue with their history", async () => {
     const idle = await startTestWebChat({ idleMs: 30, pacingMs: 0 });

@@ -12,11 +12,11 @@ import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { CallerError } from "../engine/errors.ts";
 import {
-  applyFrame,
   type ConversationSummary,
   type Entity,
   type Frame,
   type FrameDraft,
+  foldFrame,
   type TimelineSnapshot,
 } from "./frames.ts";
 
@@ -207,12 +207,15 @@ export class TimelineStore {
     return [...(this.#live.get(convId)?.open.values() ?? [])];
   }
 
-  /** Applies a frame: gives it the conversation's next seq, folds it into its entity, and returns it. */
+  /**
+   * Applies a frame: gives it the conversation's next seq, folds it into its entity (the timeline's own copy,
+   * changed in place: the entities {@link TimelineStore.entity} returns are live), and returns the frame.
+   */
   apply(convId: string, draft: FrameDraft): Frame {
     const live = this.#liveConversation(convId);
     const frame: Frame = { ...draft, seq: live.summary.version + 1, convId };
     const current = live.dirty.get(draft.id) ?? live.open.get(draft.id) ?? this.#load(convId, draft.id);
-    const entity = applyFrame(current, frame);
+    const entity = foldFrame(current, frame);
     live.summary.version = frame.seq;
     live.changedAt = Date.now();
     live.dirty.set(entity.id, entity);
