@@ -191,6 +191,13 @@ describe("the web chat server", () => {
     expect(status).toBe(403);
   });
 
+  it("says so when its port is taken", async () => {
+    await expect(startTestWebChat({ port: chat.server.port })).rejects.toMatchObject({
+      code: "webchat_port_in_use",
+      message: expect.stringMatching(/port \d+ on 127\.0\.0\.1 is in use/),
+    });
+  });
+
   it("serves the UI with a Content-Security-Policy that allows no inline script", async () => {
     const page = await fetch(url("/"));
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");

@@ -264,10 +264,23 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     Math.max(10, Math.min(idleMs / 2, 30_000)),
   ).unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? DEFAULT_WEBCHAT_PORT, host, () => resolve());
-  });
+  const wanted = options.port ?? DEFAULT_WEBCHAT_PORT;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(wanted, host, () => resolve());
+    });
+  } catch (error) {
+    clearInterval(sweep);
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    throw new CallerError(
+      `port ${wanted} on ${host} is in use: choose another (--port N), or 0 for a free one`,
+      {
+        code: "webchat_port_in_use",
+        cause: error,
+      },
+    );
+  }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const shownHost = host.includes(":") ? `[${host}]` : host;

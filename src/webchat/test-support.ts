@@ -126,15 +126,21 @@ export async function startTestWebChat(
       pacingMs: options.pacingMs ?? 15,
       model: "scripted-test",
     });
-    return startWebChatServer({
-      tools: demoToolRegistry(),
-      ...options,
-      engine: { engine, cost: (usage) => ((usage.inputTokens ?? 0) + (usage.outputTokens ?? 0)) / 1e6 },
-      timeline,
-      turnStore,
-      uiDir,
-      port,
-    });
+    try {
+      return await startWebChatServer({
+        tools: demoToolRegistry(),
+        ...options,
+        engine: { engine, cost: (usage) => ((usage.inputTokens ?? 0) + (usage.outputTokens ?? 0)) / 1e6 },
+        timeline,
+        turnStore,
+        uiDir,
+        port,
+      });
+    } catch (error) {
+      timeline.close();
+      await turnStore.close?.();
+      throw error;
+    }
   };
   const stopAll = async (chat: TestWebChat) => {
     await chat.server.close();
@@ -142,7 +148,10 @@ export async function startTestWebChat(
     await turnStore.close?.();
   };
   const chat: TestWebChat = {
-    server: await start(0),
+    server: await start(options.port ?? 0).catch((error: unknown) => {
+      rmSync(directory, { recursive: true, force: true });
+      throw error;
+    }),
     get engine() {
       return engine;
     },
