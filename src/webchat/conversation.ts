@@ -82,10 +82,17 @@ export class WebConversation {
     });
   }
 
-  /** Opens a conversation known to the timeline, with its saved turns as the history. */
+  /**
+   * Opens a conversation known to the timeline, with its saved turns as the history. What a stopped server left
+   * streaming (killed mid-answer) is marked cancelled: nothing will end it now.
+   */
   static async open(convId: string, dependencies: ConversationDependencies): Promise<WebConversation> {
     const history = (await dependencies.turnStore?.loadSession(convId)) ?? [];
-    return new WebConversation(convId, dependencies, history);
+    const conversation = new WebConversation(convId, dependencies, history);
+    for (const entity of dependencies.timeline.unfinished(convId)) {
+      conversation.#emit({ type: "entity.settled", id: entity.id, kind: entity.kind, status: "cancelled" });
+    }
+    return conversation;
   }
 
   /** Receives every frame of this conversation from now on (with its JSON). Returns the unsubscribe function. */

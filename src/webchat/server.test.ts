@@ -258,6 +258,32 @@ describe("the web chat server off loopback", () => {
   });
 });
 
+describe("after a crash", () => {
+  it("marks what a killed server left streaming as cancelled when the conversation opens again", async () => {
+    const crashed = await startTestWebChat({ pacingMs: 0 });
+    try {
+      await crashed.stop();
+      const { TimelineStore } = await import("./timeline.ts");
+      const { join } = await import("node:path");
+      const timeline = await TimelineStore.open(join(crashed.directory, "webchat.db"));
+      timeline.createConversation("cut", "Cut off");
+      timeline.apply("cut", { type: "llm.start", id: "msg:1", kind: "assistant", status: "streaming" });
+      timeline.apply("cut", { type: "llm.delta", id: "msg:1", kind: "assistant", append: "half an ans" });
+      timeline.close(); // as a killed process leaves it
+      await crashed.restart();
+      const socket = new WebSocket(new URL("/ws?conv_id=cut", crashed.server.url).href.replace("http", "ws"));
+      await new Promise((resolve) => socket.once("open", resolve));
+      socket.close();
+      const snapshot = (await (
+        await fetch(new URL("/api/timeline?conv_id=cut", crashed.server.url))
+      ).json()) as TimelineSnapshot;
+      expect(snapshot.entities).toMatchObject([{ id: "msg:1", status: "cancelled", text: "half an ans" }]);
+    } finally {
+      await crashed.dispose();
+    }
+  });
+});
+
 describe("the queue busy policy", () => {
   it("answers a prompt sent while an answer is written after it, with the first answer in its context", async () => {
     const queued = await startTestWebChat({ busyPolicy: "queue", pacingMs: 0 });

@@ -202,6 +202,18 @@ export class TimelineStore {
     return row ? fromRow(row) : undefined;
   }
 
+  /**
+   * Entities the timeline holds as streaming, on disk too: when no answer runs (the conversation was just
+   * opened), these were cut off by a server that stopped without ending them.
+   */
+  unfinished(convId: string): Entity[] {
+    this.flush();
+    const rows = this.#database
+      .prepare("SELECT * FROM webchat_entities WHERE conv_id = ? AND status = 'streaming' ORDER BY ord")
+      .all(convId) as unknown as EntityRow[];
+    return rows.map(fromRow);
+  }
+
   /** Entities of a conversation that are still streaming. */
   streaming(convId: string): Entity[] {
     return [...(this.#live.get(convId)?.open.values() ?? [])];

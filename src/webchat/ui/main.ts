@@ -151,6 +151,7 @@ function connect(convId: string): void {
       reconnectDelay = 250;
       connectionStatus.textContent = "";
       connectionStatus.dataset.state = "connected";
+      void refreshConversations();
     } catch (error) {
       showNotice(`Could not load the conversation: ${(error as Error).message}`);
       socket.close();
