@@ -51,6 +51,7 @@ describe("the web chat in the package", () => {
   it("loads nothing from outside the server: the page names only its own script and styles", () => {
     const page = readFileSync(new URL("index.html", BUILT), "utf8");
     expect([...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1])).toEqual([
+      "data:,", // no favicon request
       "/app.css",
       "/app.js",
     ]);
