@@ -70,6 +70,7 @@ Examples:
   geppetto run "Hello"                      # no provider configured: a local server, no API key, no network
   geppetto run --profile fast "Hello"       # settings from a profile (see \`geppetto profiles list\`)
   echo "Summarize this" | geppetto run --output json
+  geppetto webchat                          # the chat in a browser, on http://127.0.0.1:8765/
 `;
 }
 

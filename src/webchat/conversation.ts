@@ -42,8 +42,9 @@ export interface ConversationDependencies {
  *
  * @example
  * const conversation = await WebConversation.open("c1", dependencies);
- * conversation.listen((frame) => socket.send(JSON.stringify(frame)));
- * await conversation.prompt("Hello", { engine });
+ * conversation.listen((_frame, json) => socket.send(json));
+ * const { done } = conversation.start("Hello", { engine });
+ * await done;
  */
 export class WebConversation {
   readonly convId: string;

@@ -18,7 +18,6 @@ import { createEntityElement, renderEntity } from "./view.ts";
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const messages = byId<HTMLDivElement>("messages");
 const input = byId<HTMLTextAreaElement>("message");
-const sendButton = byId<HTMLButtonElement>("send");
 const stopButton = byId<HTMLButtonElement>("stop");
 const notice = byId<HTMLParagraphElement>("notice");
 const connectionStatus = byId<HTMLSpanElement>("connection");
@@ -256,6 +255,5 @@ byId<HTMLButtonElement>("new-conversation").addEventListener("click", () => {
   input.focus();
 });
 window.addEventListener("hashchange", () => open(convIdFromHash()));
-sendButton.disabled = false;
 open(convIdFromHash());
 input.focus();
