@@ -20,9 +20,10 @@ import { TimelineStore } from "./timeline.ts";
 
 /** The long answer: 120 numbered words, so a duplicated or missing piece is visible. */
 export const LONG_ANSWER = Array.from({ length: 120 }, (_, index) => `w${index + 1}`).join(" ");
-/** Model output that would run script if it were rendered as HTML. */
+/** Model output that would run script (or fetch a URL) if it were rendered as HTML or trusted Markdown. */
 export const XSS_ANSWER =
-  "Look: <img src=x onerror=alert(1)> and <script>window.pwned = 1</script> and **bold**.";
+  "Look: <img src=x onerror=alert(1)> and <script>window.pwned = 1</script> and **bold**, " +
+  "[click](javascript:alert(1)) and ![pixel](http://127.0.0.1:9/pixel.png).";
 
 /** The words of {@link LONG_ANSWER} a `held…` answer streams before it waits for {@link holdNextAnswer}'s release. */
 export const HELD_PREFIX = `${LONG_ANSWER.split(" ").slice(0, 20).join(" ")} `;

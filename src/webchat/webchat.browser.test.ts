@@ -229,9 +229,17 @@ describe("the web chat in Chromium", () => {
     await send(page, "xss please");
     await waitForAnswers(page, 1);
     const content = page.locator(`${answers} .content`);
-    expect((await content.textContent())?.trim()).toBe(XSS_ANSWER.replace("**bold**", "bold"));
+    expect((await content.textContent())?.trim()).toBe(
+      "Look: <img src=x onerror=alert(1)> and <script>window.pwned = 1</script> and bold, " +
+        "[click](javascript:alert(1)) and !pixel.",
+    );
     expect(await content.locator("img, script").count()).toBe(0);
     expect(await content.locator("strong").textContent()).toBe("bold");
+    // A script link stays text; Markdown images are plain links (the browser fetches nothing by itself).
+    const links = content.locator("a");
+    expect(await links.count()).toBe(1);
+    expect(await links.getAttribute("href")).toBe("http://127.0.0.1:9/pixel.png");
+    expect(await links.getAttribute("rel")).toBe("noopener noreferrer");
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     expect(dialogs).toEqual([]);
     await page.close();

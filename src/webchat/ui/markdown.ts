@@ -1,7 +1,7 @@
 /**
  * Model output as Markdown, inert: raw HTML is escaped (it shows as text), links may not use script or data
- * URLs (markdown-it's link check) and open in a new tab without a referrer, and images are not rendered at all
- * (a model could otherwise make the browser fetch any URL).
+ * URLs (markdown-it's link check) and open in a new tab without a referrer, and images are not rendered (their
+ * text shows as a link instead), since an image would make the browser fetch a URL of the model's choosing.
  */
 import MarkdownIt from "markdown-it";
 
