@@ -13,7 +13,6 @@ import {
   launchChromium,
   startTestWebChat,
   type TestWebChat,
-  XSS_ANSWER,
 } from "./test-support.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/webchat/", import.meta.url));
