@@ -318,6 +318,28 @@ describe("the queue busy policy", () => {
   });
 });
 
+describe("dead sockets", () => {
+  it("are closed when they miss a ping, so their conversation can go idle", async () => {
+    const pinged = await startTestWebChat({ heartbeatMs: 20, idleMs: 20, pacingMs: 0 });
+    try {
+      const response = await fetch(new URL("/chat", pinged.server.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ prompt: "Hello" }),
+      });
+      const { conv_id: convId } = (await response.json()) as { conv_id: string };
+      const url = new URL(`/ws?conv_id=${convId}`, pinged.server.url).href.replace("http", "ws");
+      const deaf = new WebSocket(url, { autoPong: false });
+      const closed = new Promise<number>((resolve) => deaf.once("close", (code) => resolve(code)));
+      await new Promise((resolve) => deaf.once("open", resolve));
+      expect(await closed).toBe(1006);
+      await vi.waitFor(() => expect(pinged.server.openConversations()).toBe(0));
+    } finally {
+      await pinged.dispose();
+    }
+  });
+});
+
 describe("idle conversations", () => {
   it("are closed after the idle time; their timeline stays and they continue with their history", async () => {
     const idle = await startTestWebChat({ idleMs: 30, pacingMs: 0 });

@@ -59,6 +59,8 @@ export interface WebChatServerOptions {
   authToken?: string;
   /** Conversations unused this long (no answer running, no WebSocket) are closed; default 15 minutes. */
   idleMs?: number;
+  /** How often WebSockets are pinged; one that did not answer the previous ping is closed. Default 30 s. */
+  heartbeatMs?: number;
   /** The largest request body accepted; default 64 KiB. */
   maxBodyBytes?: number;
   /** The built UI (default: the one shipped in the package). */
@@ -215,6 +217,9 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     route(request, response, url).catch((error: unknown) => fail(response, error));
   });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  // A socket that did not answer the previous ping is dead (a closed laptop): dropping it lets its
+  // conversation become idle and close.
+  const alive = new WeakSet<object>();
   // A socket sends what came in the last 16 ms (one screen frame) as one message: a streamed answer costs a
   // write per batch, not a write per token.
   sockets.on("connection", (socket, live: WebConversation) => {
@@ -231,7 +236,18 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
       if (pending.push(json) === 1) setTimeout(send, SEND_INTERVAL_MS);
     });
     socket.on("close", stop);
+    alive.add(socket);
+    socket.on("pong", () => alive.add(socket));
   });
+  const heartbeat = setInterval(() => {
+    for (const client of sockets.clients) {
+      if (!alive.has(client)) client.terminate();
+      else {
+        alive.delete(client);
+        client.ping();
+      }
+    }
+  }, options.heartbeatMs ?? 30_000).unref();
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     let url: URL;
     try {
@@ -272,6 +288,7 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     });
   } catch (error) {
     clearInterval(sweep);
+    clearInterval(heartbeat);
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     throw new CallerError(
       `port ${wanted} on ${host} is in use: choose another (--port N), or 0 for a free one`,
@@ -290,6 +307,7 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     openConversations: () => conversations.size,
     async close() {
       clearInterval(sweep);
+      clearInterval(heartbeat);
       for (const opened of conversations.values()) (await opened.catch(() => undefined))?.cancel();
       await Promise.all(running);
       for (const client of sockets.clients) client.terminate();
