@@ -70,11 +70,25 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-async function readStdin(stdin: CliIO["stdin"]): Promise<string> {
-  let text = "";
-  stdin.setEncoding("utf8");
-  for await (const chunk of stdin) text += chunk;
-  return text;
+/**
+ * Standard input as text. It is read as bytes and decoded as UTF-8; input that is not UTF-8 (its bad bytes become
+ * U+FFFD) or looks binary (NUL bytes) is still used, with a warning on stderr.
+ */
+async function readStdin(io: CliIO): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  const bytes = Buffer.concat(chunks);
+  if (bytes.includes(0)) {
+    io.stderr.write("geppetto: warning: standard input looks binary (it holds NUL bytes); sent as text\n");
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    io.stderr.write(
+      "geppetto: warning: standard input is not valid UTF-8; its invalid bytes were replaced by U+FFFD\n",
+    );
+    return new TextDecoder("utf-8").decode(bytes);
+  }
 }
 
 function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
@@ -105,7 +119,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const images = (values.image ?? []).map((image) => loadImage(image, io.cwd ?? process.cwd()));
   let prompt = positionals.join(" ");
-  if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io.stdin);
+  if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io);
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
 
   if (values.session !== undefined && values.system !== undefined) {

@@ -23,6 +23,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
@@ -239,7 +240,9 @@ function buildMessages(turn: Turn, warnings: string[]): { system: string[]; mess
  * const { body } = buildClaudeRequest(turn, { model: "claude-sonnet-4-5", stream: true });
  * body.messages // [{ role: "user", content: [{ type: "text", text: "Hello" }] }]
  */
-export function buildClaudeRequest(turn: Turn, options: ClaudeRequestOptions): ClaudeRequest {
+export function buildClaudeRequest(given: Turn, options: ClaudeRequestOptions): ClaudeRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const warnings: string[] = [];
   const betas: string[] = [];
   const inference = resolveInferenceConfig(turn, options.inference);

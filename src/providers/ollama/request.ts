@@ -19,6 +19,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
@@ -197,7 +198,9 @@ function toolsOf(tools: ToolDescription[], toolConfig: ToolConfig, warnings: str
  * const { body } = buildOllamaRequest(newTurn([newUserTextBlock("Hi")]), { model: "llama3.2", stream: true });
  * body.messages // [{ role: "user", content: "Hi" }]
  */
-export function buildOllamaRequest(turn: Turn, options: OllamaRequestOptions): OllamaRequest {
+export function buildOllamaRequest(given: Turn, options: OllamaRequestOptions): OllamaRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const warnings: string[] = [];
   const inference = resolveInferenceConfig(turn, options.inference);
   const ollama = resolveOllamaInferenceConfig(turn, options.ollama);

@@ -18,6 +18,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
@@ -187,7 +188,9 @@ function toolChoiceOf(choice: ToolConfig["toolChoice"]): JsonValue | undefined {
  * const { body } = buildResponsesRequest(turn, { model: "gpt-5-mini", stream: true });
  * body.input // [{ type: "message", role: "user", content: [{ type: "input_text", text: "Hello" }] }]
  */
-export function buildResponsesRequest(turn: Turn, options: ResponsesRequestOptions): ResponsesRequest {
+export function buildResponsesRequest(given: Turn, options: ResponsesRequestOptions): ResponsesRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const warnings: string[] = [];
   const instructions: string[] = [];
   const input: ResponsesInputItem[] = [];
