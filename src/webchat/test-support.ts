@@ -126,6 +126,7 @@ export async function startTestWebChat(
       repeatLast: true,
       pacingMs: options.pacingMs ?? 15,
       model: "scripted-test",
+      recordInputs: true,
     });
     try {
       return await startWebChatServer({
