@@ -98,24 +98,13 @@ export interface TestWebChat {
   dispose(): Promise<void>;
 }
 
-let builtUi: Promise<string> | undefined;
-
-/** Builds the UI once per test process into a temp folder. */
-export function testUiDir(): Promise<string> {
-  builtUi ??= (async () => {
-    const outDir = mkdtempSync(join(tmpdir(), "geppetto-webchat-ui-"));
-    await buildWebChatUi(outDir);
-    return outDir;
-  })();
-  return builtUi;
-}
-
 /** Starts a web chat on a free port (`pacingMs` between streamed words, default 15). */
 export async function startTestWebChat(
   options: { pacingMs?: number } & Partial<WebChatServerOptions> = {},
 ): Promise<TestWebChat> {
   const directory = mkdtempSync(join(tmpdir(), "geppetto-webchat-"));
-  const uiDir = await testUiDir();
+  const uiDir = join(directory, "ui");
+  await buildWebChatUi(uiDir);
   let timeline: TimelineStore;
   let turnStore: TurnStore;
   let engine: ScriptedEngine;
