@@ -20,7 +20,7 @@ import { pathToFileURL } from "node:url";
 import { getHeapSpaceStatistics } from "node:v8";
 import type { TurnStore } from "../src/session/index.ts";
 import type { SnapshotPhase } from "../src/toolloop/snapshot.ts";
-import type { Turn } from "../src/turns/types.ts";
+import type { Block, Turn } from "../src/turns/types.ts";
 import { ROOT, startServer } from "./processes.ts";
 
 /** What one configuration measured. */
@@ -286,6 +286,70 @@ export const TARGETS = {
   heapOverConversation: 3,
 };
 
+/**
+ * `sessions list` and `chat --resume` on a store of 100 sessions × 200 turns against a store of one such session:
+ * both must answer in about the same time (neither reads the turns of the sessions it does not show).
+ */
+async function manySessions(dist: string): Promise<{ listRatio: number; resumeRatio: number }> {
+  const { openSqliteTurnStore } = (await import(
+    pathToFileURL(join(dist, "session/index.js")).href
+  )) as Geppetto["session"];
+  const core = (await import(pathToFileURL(join(dist, "index.js")).href)) as Geppetto["core"];
+  const directory = mkdtempSync(join(tmpdir(), "geppetto-many-"));
+  const build = async (file: string, sessions: number) => {
+    const store = await openSqliteTurnStore(file);
+    for (let session = 0; session < sessions; session++) {
+      let blocks: Block[] = [];
+      for (let turn = 0; turn < 200; turn++) {
+        blocks = [...blocks, core.newUserTextBlock(`${PROMPT}${turn}`)];
+        const id = core.newId();
+        await store.save(`session-${session}`, { id, blocks, metadata: {}, data: {} }, "pre_inference");
+        blocks = [...blocks, core.newAssistantTextBlock(ANSWER_WORDS.join(""))];
+        await store.save(`session-${session}`, { id, blocks, metadata: {}, data: {} }, "final");
+      }
+    }
+    await store.close();
+  };
+  const many = join(directory, "many.db");
+  const one = join(directory, "one.db");
+  await build(many, 100);
+  await build(one, 1);
+  const bin = join(dist, "..", "bin", "geppetto.js");
+  const timeProcess = async (args: string[]) => {
+    const times: number[] = [];
+    for (let run = 0; run < 7; run++) {
+      const started = performance.now();
+      await new Promise<void>((resolvePromise, reject) => {
+        const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+        child.once("exit", (code) =>
+          code === 0 ? resolvePromise() : reject(new Error(`${args.join(" ")}: exit ${code}`)),
+        );
+      });
+      times.push(performance.now() - started);
+    }
+    return median(times);
+  };
+  const { openChatConversation } = await import(
+    pathToFileURL(join(dist, "cli/chat/session-backend.js")).href
+  );
+  const timeResume = async (file: string) => {
+    const times: number[] = [];
+    for (let run = 0; run < 16; run++) {
+      const started = performance.now();
+      const conversation = await openChatConversation({ dbPath: file, resume: true });
+      times.push(performance.now() - started);
+      await conversation.store.close();
+    }
+    return median(times.slice(1)); // the first open of each file warms the page cache
+  };
+  const listRatio =
+    (await timeProcess(["sessions", "list", "--db", many])) /
+    (await timeProcess(["sessions", "list", "--db", one]));
+  const resumeRatio = (await timeResume(many)) / (await timeResume(one));
+  rmSync(directory, { recursive: true, force: true });
+  return { listRatio, resumeRatio };
+}
+
 async function main(argv: string[]): Promise<void> {
   const value = (name: string) => {
     const index = argv.indexOf(name);
@@ -347,6 +411,16 @@ async function main(argv: string[]): Promise<void> {
     rows.unshift(
       `| build | store | engine | CPU/turn, turns ${Number(turns) - 9}–${turns} ÷ 11–20 (≤ 2) | wall/turn, same (no target) | store bytes ÷ new bytes (≤ 2) | disk/turn late ÷ early (≤ 1.5) | file ÷ conversation JSON (≤ 3) | heap growth ÷ conversation growth, turns 100–${turns} (≤ 3) |`,
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    );
+  }
+  if (!argv.includes("--no-many")) {
+    const { listRatio, resumeRatio } = await manySessions(dists.at(-1)!);
+    rows.push(
+      "",
+      "| 100 sessions × 200 turns ÷ 1 session × 200 turns (≤ 2) | ratio |",
+      "| --- | --- |",
+      `| \`geppetto sessions list\` (whole command) | ${listRatio.toFixed(2)}${listRatio <= 2 ? "" : " ✗"} |`,
+      `| \`chat --resume\`: opening the last session | ${resumeRatio.toFixed(2)}${resumeRatio <= 2 ? "" : " ✗"} |`,
     );
   }
   process.stdout.write(`${rows.join("\n")}\n`);
