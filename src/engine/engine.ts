@@ -11,7 +11,7 @@
  */
 import { publish, type RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
-import { newId, pendingToolCalls } from "../turns/builders.ts";
+import { pendingToolCalls } from "../turns/builders.ts";
 import { turnMetadataKey } from "../turns/keys.ts";
 import type { Turn } from "../turns/types.ts";
 import { ModelOutputError } from "./errors.ts";
@@ -97,19 +97,28 @@ export async function runInferenceWithResult(
   options: RunInferenceOptions = {},
 ): Promise<{ turn: Turn; result: InferenceResult }> {
   const out = await engine.runInference(turn, ctx);
-  let result = KeyInferenceResult.get(out);
-  if (!result) {
-    result = {
+  return validateStructured(turn, out, inferenceResultOf(out, ctx.signal.aborted), ctx, options);
+}
+
+/**
+ * The inference result recorded on a Turn, or a minimal one synthesized from it (for engines that record none):
+ * `interrupted` when `aborted`, `tool_calls_pending` when tool calls wait for results, `completed` otherwise.
+ *
+ * @example
+ * inferenceResultOf(turn).finishClass // "completed"
+ */
+export function inferenceResultOf(turn: Turn, aborted = false): InferenceResult {
+  return (
+    KeyInferenceResult.get(turn) ?? {
       provider: "unknown",
-      finishClass: ctx.signal.aborted
+      finishClass: aborted
         ? "interrupted"
-        : pendingToolCalls(out).length > 0
+        : pendingToolCalls(turn).length > 0
           ? "tool_calls_pending"
           : "completed",
-      truncated: ctx.signal.aborted,
-    };
-  }
-  return validateStructured(turn, out, result, ctx, options);
+      truncated: aborted,
+    }
+  );
 }
 
 function validateStructured(
@@ -142,7 +151,6 @@ function validateStructured(
       level: "warn",
       message: `structured output is invalid: ${check.error}`,
       fields: { schema: config.name },
-      meta: { id: newId(), seq: 0 },
     });
   }
   return { turn: checkedTurn, result: checked };

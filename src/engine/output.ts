@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { publish, type RunContext } from "../events/context.ts";
-import type { GeppettoEvent, Usage } from "../events/types.ts";
+import type { EventDraft, EventMetadataDraft, Usage } from "../events/types.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../turns/json.ts";
 import {
   type BlockMetadataKey,
@@ -108,10 +108,9 @@ export class InferenceOutput {
     return this.#ended;
   }
 
-  #meta(blockId?: string): GeppettoEvent["meta"] {
-    const meta: GeppettoEvent["meta"] = {
+  #meta(blockId?: string): EventMetadataDraft {
+    const meta: EventMetadataDraft = {
       id: this.messageId,
-      seq: 0,
       turnId: this.#ctx.ids.turnId ?? this.#input.id,
       provider: this.#provider,
       durationMs: performance.now() - this.#startedAt,
@@ -128,16 +127,19 @@ export class InferenceOutput {
     return full;
   }
 
-  /** Publishes an event of this inference, with this stream's metadata. */
-  emit(event: GeppettoEvent): void {
-    const meta = this.#meta(event.meta.blockId);
-    event.meta = { ...meta, ...event.meta, id: event.meta.id || meta.id };
+  /**
+   * Publishes an event of this inference with this stream's metadata (message id, turn, provider, model, usage,
+   * duration); fields of the draft's own `meta` (a `blockId`, say) win.
+   */
+  emit(event: EventDraft): void {
+    const own = event.meta;
+    event.meta = own === undefined ? this.#meta() : { ...this.#meta(own.blockId), ...own };
     publish(this.#ctx, event);
   }
 
   /** Publishes a `log` warning of this inference (a setting a provider ignores, a dropped block, …). */
   warn(message: string): void {
-    this.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
+    this.emit({ type: "log", level: "warn", message });
   }
 
   /** Sets the model when the provider reports it (e.g. in its first chunk). */
@@ -398,7 +400,7 @@ export class InferenceOutput {
     this.#closeToolCalls();
     const error = toGeppettoError(cause, { code: "internal_error", fault: "provider" });
     if (this.#scrub) error.message = this.#scrub(error.message);
-    const event: GeppettoEvent = {
+    const event: EventDraft & { type: "error" } = {
       type: "error",
       message: error.message,
       code: error.code,

@@ -8,7 +8,6 @@
 import { GeppettoError, TimeoutError } from "../engine/errors.ts";
 import type { ToolChoice } from "../engine/inference-config.ts";
 import { publish, type RunContext } from "../events/context.ts";
-import { newId } from "../turns/builders.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { ToolCallPayload } from "../turns/types.ts";
 import type { ToolRegistry } from "./registry.ts";
@@ -200,7 +199,6 @@ async function executeOne(
   publish(ctx, {
     type: "tool-call-execute",
     toolCall: { id: call.id, name: call.name, input: call.args },
-    meta: { id: newId(), seq: 0 },
   });
   const started = performance.now();
   const maxAttempts = config.errorPolicy === "retry" ? 1 + Math.max(0, config.maxRetries) : 1;
@@ -237,7 +235,6 @@ async function executeOne(
       durationMs: result.durationMs,
       ...(result.error === undefined ? {} : { error: result.error }),
     },
-    meta: { id: newId(), seq: 0 },
   });
   return result;
 }

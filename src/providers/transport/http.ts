@@ -56,6 +56,11 @@ export interface TransportRequest {
   headers?: Record<string, string>;
   /** HTTP method (default POST). */
   method?: "POST" | "GET";
+  /**
+   * Back-pressure from the consumer (`ctx.ready`): awaited between two body chunks when it returns a promise,
+   * so a slow reader stops the socket being read. The idle timeout does not run while it waits.
+   */
+  ready?: () => Promise<void> | undefined;
 }
 
 /** Status, headers and request id of the response that was used. */
@@ -215,6 +220,7 @@ export class HttpTransport {
     const consume = async (push: (text: string) => void, end: () => void): Promise<void> => {
       const reader = response.body?.getReader();
       const tap = this.#options.tap;
+      const ready = request.ready;
       // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
       const onAbort = (): void => {
         reader?.cancel().catch(() => {});
@@ -235,6 +241,8 @@ export class HttpTransport {
             }
             if (tap) tap.chunk(value);
             push(decoder.decode(value, { stream: true }));
+            const wait = ready?.();
+            if (wait !== undefined) await control.paused(wait);
           }
           if (control.cause) throw control.errorFor(undefined);
           const rest = decoder.decode();
