@@ -92,7 +92,7 @@ describe("streamInference", () => {
 
   it("a failure ends the loop by throwing after the error event; result rejects with the partial Turn", async () => {
     const engine = new ScriptedEngine([
-      [...script.text("partial answer"), script.error("boom", { code: "x" })],
+      [...script.text("partial answer"), script.error("boom", { code: "stream_error" })],
     ]);
     const stream = streamInference(engine, input);
     const types: string[] = [];

@@ -4,6 +4,7 @@
  * JSON schema for the model.
  */
 import { z } from "zod";
+import { CallerError } from "../engine/errors.ts";
 import { formatJsonSchemaIssues, validateJsonSchema } from "../engine/json-schema-validation.ts";
 import type { JsonObject } from "../turns/json.ts";
 
@@ -90,8 +91,9 @@ function standardJsonSchema(schema: StandardSchemaV1<unknown, unknown>, where: s
   }
   const extension = schema["~standard"].jsonSchema;
   if (extension) return extension.input({ target: "draft-2020-12" }) as JsonObject;
-  throw new TypeError(
+  throw new CallerError(
     `${where}: this ${schema["~standard"].vendor} schema offers no JSON schema; pass \`jsonSchema\` to defineTool`,
+    { code: "invalid_tool_definition" },
   );
 }
 
@@ -123,7 +125,9 @@ export function compileValidator<T>(schema: ToolOutputSchema, where: string): Sc
     };
   }
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
-    throw new TypeError(`${where}: must be a zod schema, a Standard Schema or a JSON schema object`);
+    throw new CallerError(`${where}: must be a zod schema, a Standard Schema or a JSON schema object`, {
+      code: "invalid_tool_definition",
+    });
   }
   return async (value) => {
     const issues = validateJsonSchema(value, schema as JsonObject);
@@ -147,11 +151,14 @@ export function compileInputSchema<T>(
     return { jsonSchema, validate: compileValidator<T>(schema, where) };
   }
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
-    throw new TypeError(`${where}: input must be a zod schema, a Standard Schema or a JSON schema object`);
+    throw new CallerError(`${where}: input must be a zod schema, a Standard Schema or a JSON schema object`, {
+      code: "invalid_tool_definition",
+    });
   }
   if (schema.type !== undefined && schema.type !== "object") {
-    throw new TypeError(
+    throw new CallerError(
       `${where}: input JSON schema must have type "object" (got ${JSON.stringify(schema.type)})`,
+      { code: "invalid_tool_definition" },
     );
   }
   return {

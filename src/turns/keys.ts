@@ -6,6 +6,7 @@
  * never change their argument.
  */
 import type { z } from "zod";
+import { CallerError, GeppettoError } from "../engine/errors.ts";
 import { findNonJson, type JsonValue } from "./json.ts";
 import type { Block, Turn } from "./types.ts";
 
@@ -13,9 +14,10 @@ const KEY_PART = /^[A-Za-z0-9_.-]+$/;
 
 /** Builds the id of a key: `namespace.name@vN`. */
 export function keyId(namespace: string, name: string, version: number): string {
-  if (!KEY_PART.test(namespace)) throw new TypeError(`invalid key namespace ${JSON.stringify(namespace)}`);
-  if (!KEY_PART.test(name)) throw new TypeError(`invalid key name ${JSON.stringify(name)}`);
-  if (!Number.isInteger(version) || version < 1) throw new TypeError(`invalid key version ${version}`);
+  const invalid = (what: string) => new CallerError(`invalid key ${what}`, { code: "invalid_key" });
+  if (!KEY_PART.test(namespace)) throw invalid(`namespace ${JSON.stringify(namespace)}`);
+  if (!KEY_PART.test(name)) throw invalid(`name ${JSON.stringify(name)}`);
+  if (!Number.isInteger(version) || version < 1) throw invalid(`version ${version}`);
   return `${namespace}.${name}@v${version}`;
 }
 
@@ -26,8 +28,11 @@ export function keyId(namespace: string, name: string, version: number): string 
 export type KeySchema<T> = z.ZodType<T> | (() => z.ZodType<T>);
 
 /** Thrown when a stored value does not match its key's schema. */
-export class KeyValueError extends Error {
+export class KeyValueError extends GeppettoError {
   override name = "KeyValueError";
+  constructor(message: string) {
+    super(message, { code: "invalid_key_value", fault: "caller" });
+  }
 }
 
 abstract class TypedKey<T, Holder> {
@@ -66,7 +71,11 @@ abstract class TypedKey<T, Holder> {
   /** Returns a copy of `holder` with `value` stored under this key. Throws if `value` is not JSON. */
   set(holder: Holder, value: T): Holder {
     const problem = findNonJson(value, `${this.where}["${this.id}"]`);
-    if (problem) throw new TypeError(`${problem.path}: not JSON-serializable (${problem.reason})`);
+    if (problem) {
+      throw new CallerError(`${problem.path}: not JSON-serializable (${problem.reason})`, {
+        code: "not_json",
+      });
+    }
     return this.withBag(holder, { ...this.bag(holder), [this.id]: structuredClone(value) as JsonValue });
   }
 

@@ -11,7 +11,7 @@
  * results) → an `other` block of type `anthropic.<type>` holding the content block, replayed on continuation.
  */
 import type { FinishClass } from "../../engine/engine.ts";
-import { ProviderError } from "../../engine/errors.ts";
+import { ProviderError, type ProviderErrorCode } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
@@ -69,7 +69,7 @@ export function usageFromAnthropic(usage: AnthropicUsage): Usage {
 }
 
 const RETRYABLE_TYPES = new Set(["overloaded_error", "api_error", "rate_limit_error", "timeout_error"]);
-const CODES: Record<string, string> = {
+const CODES: Record<string, ProviderErrorCode> = {
   overloaded_error: "provider_unavailable",
   api_error: "provider_unavailable",
   rate_limit_error: "rate_limited",

@@ -6,7 +6,7 @@
  * engine back synchronously per event. Per chunk it costs one `performance.now()` for the idle timeout (the
  * timer is re-armed lazily, not per chunk) and one TextDecoder call.
  */
-import { ProviderError, TimeoutError } from "../../engine/errors.ts";
+import { CallerError, ProviderError, TimeoutError } from "../../engine/errors.ts";
 import type { ClientOptions } from "../options.ts";
 import { RequestControl } from "./control.ts";
 import {
@@ -262,7 +262,8 @@ export class HttpTransport {
     };
     let used = false;
     const once = (): void => {
-      if (used) throw new Error("a StreamResponse can be consumed only once");
+      if (used)
+        throw new CallerError("a StreamResponse can be consumed only once", { code: "stream_already_read" });
       used = true;
     };
     return {
