@@ -5,8 +5,10 @@
  * tool, arguments that are not JSON or break the schema, a tool it may not use) becomes an error result the
  * model sees; it never throws.
  */
+
 import { GeppettoError, TimeoutError } from "../engine/errors.ts";
 import type { ToolChoice } from "../engine/inference-config.ts";
+import { formatIssues } from "../engine/validation.ts";
 import { publish, type RunContext } from "../events/context.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { ToolCallPayload } from "../turns/types.ts";
@@ -194,7 +196,11 @@ async function executeOne(
   }
   const input = await tool.validateInput(call.args);
   if (!input.ok)
-    return refusal(call, "invalid_arguments", `invalid arguments for "${call.name}": ${input.message}`);
+    return refusal(
+      call,
+      "invalid_arguments",
+      `invalid arguments for "${call.name}": ${formatIssues(input.issues)}`,
+    );
 
   publish(ctx, {
     type: "tool-call-execute",
@@ -269,7 +275,7 @@ async function attempt(
       return {
         status: "error",
         result: null,
-        error: `invalid result from "${call.name}": ${output.message}`,
+        error: `invalid result from "${call.name}": ${formatIssues(output.issues)}`,
       };
     return { status: "ok", result: toJson(value) };
   } catch (error) {

@@ -3,10 +3,13 @@
  * spec's types so no extra dependency is needed), or a plain JSON schema. Each kind gives a validator and a
  * JSON schema for the model.
  */
-import { z } from "zod";
 import { CallerError } from "../engine/errors.ts";
-import { formatJsonSchemaIssues, validateJsonSchema } from "../engine/json-schema-validation.ts";
+import { validateJsonSchema } from "../engine/json-schema-validation.ts";
+import type { ValidationIssue, ValidationOutcome } from "../engine/validation.ts";
 import type { JsonObject } from "../turns/json.ts";
+import { loadZod } from "../turns/lazy-modules.ts";
+
+export type { ValidationOutcome };
 
 /** The Standard Schema v1 interface (https://standardschema.dev), as its spec defines it. */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
@@ -45,9 +48,6 @@ export type ToolOutputSchema = StandardSchemaV1<unknown, unknown> | JsonObject;
 /** The argument type a schema produces: the output type of a Standard Schema, a JSON object otherwise. */
 export type InferToolInput<S> = S extends StandardSchemaV1<unknown, infer Output> ? Output : JsonObject;
 
-/** A validator's verdict: the parsed value, or a message naming what is wrong and where. */
-export type ValidationOutcome<T> = { ok: true; value: T } | { ok: false; message: string };
-
 /**
  * True for a Standard Schema (zod, valibot, arktype…).
  *
@@ -76,7 +76,7 @@ function issuePath(issue: StandardSchemaV1.Issue): string {
  *
  * @example
  * const input = compileInputSchema(z.object({ city: z.string() }));
- * await input.validate({ city: 3 }) // { ok: false, message: "$.city: Invalid input: expected string, received number" }
+ * await input.validate({ city: 3 }) // { ok: false, issues: [{ path: "$.city", message: "Invalid input: expected string, received number" }] }
  */
 export interface CompiledInputSchema<T> {
   validate(value: unknown): Promise<ValidationOutcome<T>>;
@@ -85,8 +85,13 @@ export interface CompiledInputSchema<T> {
 }
 
 function standardJsonSchema(schema: StandardSchemaV1<unknown, unknown>, where: string): JsonObject {
-  if (schema instanceof z.ZodType) {
-    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  if (schema["~standard"].vendor === "zod") {
+    // zod is loaded here, when a tool with a zod schema is defined (its caller has loaded zod already).
+    const z = loadZod();
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema as never, {
+      io: "input",
+      unrepresentable: "any",
+    });
     return rest as JsonObject;
   }
   const extension = schema["~standard"].jsonSchema;
@@ -97,10 +102,8 @@ function standardJsonSchema(schema: StandardSchemaV1<unknown, unknown>, where: s
   );
 }
 
-/** A compiled schema's check: the value it accepts, or a message naming what is wrong. */
-export type SchemaValidator<T> = (
-  value: unknown,
-) => Promise<{ ok: true; value: T } | { ok: false; message: string }>;
+/** A compiled schema's check: the value it accepts, or every issue with its path. */
+export type SchemaValidator<T> = (value: unknown) => Promise<ValidationOutcome<T>>;
 
 /**
  * Compiles any schema — zod, another Standard Schema, or a JSON schema of any type — into a validator only (no
@@ -115,11 +118,11 @@ export function compileValidator<T>(schema: ToolOutputSchema, where: string): Sc
     return async (value) => {
       const result = await schema["~standard"].validate(value);
       if (result.issues) {
-        const message = result.issues
-          .slice(0, 5)
-          .map((issue) => `${issuePath(issue)}: ${issue.message}`)
-          .join("; ");
-        return { ok: false, message };
+        const issues: ValidationIssue[] = result.issues.map((issue) => ({
+          path: issuePath(issue),
+          message: issue.message,
+        }));
+        return { ok: false, issues };
       }
       return { ok: true, value: result.value as T };
     };
@@ -131,9 +134,7 @@ export function compileValidator<T>(schema: ToolOutputSchema, where: string): Sc
   }
   return async (value) => {
     const issues = validateJsonSchema(value, schema as JsonObject);
-    return issues.length > 0
-      ? { ok: false, message: formatJsonSchemaIssues(issues) }
-      : { ok: true, value: value as T };
+    return issues.length > 0 ? { ok: false, issues } : { ok: true, value: value as T };
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type * as Zod from "zod";
 import { GeppettoError } from "../engine/errors.ts";
+import type { ValidationIssue } from "../engine/validation.ts";
 import type { JsonObject, JsonValue } from "./json.ts";
 import { lazy, loadYaml, loadZod } from "./lazy-modules.ts";
 import type { Block, Turn } from "./types.ts";
@@ -109,7 +110,7 @@ export class TurnFormatError extends GeppettoError {
   override name = "TurnFormatError";
   constructor(
     message: string,
-    readonly issues: { path: string; message: string }[],
+    readonly issues: ValidationIssue[],
     readonly source?: string,
   ) {
     super(message, { code: "invalid_turn_format", fault: "caller" });
