@@ -38,7 +38,8 @@ export class EventQueue implements EventSink, FlowGate {
   #unbounded = false;
   #closed = false;
   #failure: { error: unknown } | undefined;
-  #wake: (() => void) | undefined;
+  /** The waiting reader: serves itself from the queue; true when it took something (or the queue ended). */
+  #wake: (() => boolean) | undefined;
   #drained: Promise<void> | undefined;
   #releaseDrained: (() => void) | undefined;
 
@@ -70,10 +71,7 @@ export class EventQueue implements EventSink, FlowGate {
     if (this.#detached || this.#closed) return;
     this.#items.push(event);
     const wake = this.#wake;
-    if (wake !== undefined) {
-      this.#wake = undefined;
-      wake();
-    }
+    if (wake?.()) this.#wake = undefined;
   }
 
   ready(): Promise<void> | undefined {
@@ -142,22 +140,35 @@ export class EventQueue implements EventSink, FlowGate {
    */
   reader<T>(view: EventView<T>, onReturn: () => void): AsyncIterableIterator<T> {
     this.#reading = true;
-    const next = (): Promise<IteratorResult<T>> => {
+    /** The next result if one is ready (a value, the end, or the failure), else undefined. */
+    const ready = (): IteratorResult<T> | { error: unknown } | undefined => {
       while (this.#head < this.#items.length) {
         const value = view(this.#take());
-        if (value !== undefined) return Promise.resolve({ done: false, value });
+        if (value !== undefined) return { done: false, value };
       }
-      if (this.#closed) {
-        if (this.#failure) {
-          const { error } = this.#failure;
-          this.#failure = undefined;
-          return Promise.reject(error);
-        }
-        return Promise.resolve(DONE);
+      if (!this.#closed) return undefined;
+      if (this.#failure) {
+        const failure = this.#failure;
+        this.#failure = undefined;
+        return failure;
       }
-      return new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      }).then(next);
+      return DONE;
+    };
+    const next = (): Promise<IteratorResult<T>> => {
+      const result = ready();
+      if (result === undefined) {
+        // One promise per wait, settled by the producer's next publish (or the end): no extra hop.
+        return new Promise<IteratorResult<T>>((resolve, reject) => {
+          this.#wake = () => {
+            const woken = ready();
+            if (woken === undefined) return false;
+            if ("error" in woken) reject(woken.error);
+            else resolve(woken);
+            return true;
+          };
+        });
+      }
+      return "error" in result ? Promise.reject(result.error) : Promise.resolve(result);
     };
     const iterator: AsyncIterableIterator<T> = {
       next,
