@@ -8,7 +8,12 @@ import type { Turn } from "../turns/types.ts";
 /** Who caused an error. */
 export type Fault = "caller" | "provider" | "model";
 
-/** Codes of errors the caller caused: fix the call, the settings or the input. */
+/**
+ * Codes of errors the caller caused: fix the call, the settings or the input.
+ *
+ * @example
+ * new CallerError("temperature must be at most 2", { code: "invalid_inference_config" });
+ */
 export type CallerErrorCode =
   | "invalid_input"
   | "invalid_argument"
@@ -37,7 +42,12 @@ export type CallerErrorCode =
   | "tool_execution_aborted"
   | "internal_error";
 
-/** Codes of errors the provider caused (HTTP statuses, broken streams, timeouts). */
+/**
+ * Codes of errors the provider caused (HTTP statuses, broken streams, timeouts).
+ *
+ * @example
+ * new ProviderError("overloaded", { provider: "anthropic", status: 529 }, { code: "provider_unavailable", retryable: true });
+ */
 export type ProviderErrorCode =
   | "provider_error"
   | "provider_unavailable"
@@ -60,7 +70,12 @@ export type ProviderErrorCode =
   | "timeout_step"
   | "scripted_error";
 
-/** Codes of errors the model caused (arguments that break a schema, structured output that fails it). */
+/**
+ * Codes of errors the model caused (arguments that break a schema, structured output that fails it).
+ *
+ * @example
+ * new ModelOutputError("answer breaks its schema", { code: "invalid_structured_output" });
+ */
 export type ModelErrorCode = "invalid_model_output" | "invalid_structured_output" | "invalid_tool_arguments";
 
 /**

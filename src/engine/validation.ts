@@ -3,7 +3,12 @@
  * serialized Turns — and small field checkers for the configs the core validates without loading zod.
  */
 
-/** One problem: where (`temperature`, `blocks[3].payload.args`, `$.items[0]`), what, and a code when known. */
+/**
+ * One problem: where (`temperature`, `blocks[3].payload.args`, `$.items[0]`), what, and a code when known.
+ *
+ * @example
+ * const issue: ValidationIssue = { path: "$.city", message: "expected string, got number" };
+ */
 export interface ValidationIssue {
   path: string;
   message: string;
@@ -19,7 +24,12 @@ export interface ValidationIssue {
  */
 export type ValidationOutcome<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
 
-/** Something that validates a value into a `T`. Typed keys accept one (as they accept a zod schema). */
+/**
+ * Something that validates a value into a `T`. Typed keys accept one (as they accept a zod schema).
+ *
+ * @example
+ * const KeyRetries = turnDataKey<number>("app", "retries", 1, validatorOf(check.number({ integer: true, min: 0 })));
+ */
 export interface Validator<T> {
   validate(value: unknown): ValidationOutcome<T>;
 }
@@ -38,7 +48,12 @@ export function formatIssues(issues: readonly ValidationIssue[], limit = 5): str
   return `${shown.join("; ")}${more}`;
 }
 
-/** A field check: undefined when the value is fine, else what is wrong with it. */
+/**
+ * A field check: records what is wrong in `issues` (under `path`) and returns the accepted value.
+ *
+ * @example
+ * const percent: FieldCheck = check.number({ min: 0, max: 100 });
+ */
 export type FieldCheck = (value: unknown, path: string, issues: ValidationIssue[]) => unknown;
 
 const fail = (issues: ValidationIssue[], path: string, message: string): undefined => {
@@ -46,7 +61,12 @@ const fail = (issues: ValidationIssue[], path: string, message: string): undefin
   return undefined;
 };
 
-/** Field checkers: each returns the accepted value (objects copied with only their known fields). */
+/**
+ * Field checkers: each returns the accepted value (objects copied with only their known fields).
+ *
+ * @example
+ * const config = check.object({ temperature: check.number({ min: 0, max: 2 }), stop: check.arrayOf(check.string()) });
+ */
 export const check = {
   number(options: { min?: number; max?: number; integer?: boolean; positive?: boolean } = {}): FieldCheck {
     return (value, path, issues) => {

@@ -47,7 +47,12 @@ export interface CustomEventType<P> {
   is(event: GeppettoEvent): event is CustomEvent<P>;
 }
 
-/** What a custom event's payload is checked with when decoded: a Validator, a zod schema, or a lazy zod schema. */
+/**
+ * What a custom event's payload is checked with when decoded: a Validator, a zod schema, or a lazy zod schema.
+ *
+ * @example
+ * const Progress = defineCustomEvent("myapp.progress", validatorOf<{ done?: number }>(check.object({ done: check.number() })));
+ */
 export type PayloadSchema<P> = Validator<P> | z.ZodType<P> | (() => z.ZodType<P>);
 
 function payloadDecoder<P>(schema: PayloadSchema<P> | undefined): (payload: unknown) => P {

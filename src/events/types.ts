@@ -198,6 +198,9 @@ export type EventOfType<T extends EventType> = Extract<GeppettoEvent, { type: T 
 
 /**
  * Metadata a publisher may give; `publish` sets `seq`, and `id` when it is missing, and fills the context's ids.
+ *
+ * @example
+ * const meta: EventMetadataDraft = { blockId: block.id, model: "gpt-4o" };
  */
 export type EventMetadataDraft = Partial<Omit<EventMetadata, "seq">>;
 

@@ -10,7 +10,13 @@ import type { Turn } from "../turns/types.ts";
 
 export { cancellationReason };
 
-/** What a Session inference's `result` resolves with: the final Turn, its last inference result, the loop. */
+/**
+ * What a Session inference's `result` resolves with: the final Turn, its last inference result, the loop.
+ *
+ * @example
+ * const { result, loop } = await session.startInference().result;
+ * if (loop.status === "max_iterations") warn(`stopped after ${loop.iterations} steps`);
+ */
 export interface SessionInferenceOutcome {
   turn: Turn;
   /** The result of the last inference of the run (finish class, usage, cost…). */

@@ -43,7 +43,12 @@ export class SessionBusyError extends GeppettoError {
   }
 }
 
-/** Options of one {@link Session.startInference} call. */
+/**
+ * Options of one {@link Session.startInference} call.
+ *
+ * @example
+ * session.startInference({ signal: request.signal, sinks: [sseWriter(response)] });
+ */
 export interface StartInferenceOptions {
   /** Cancels this inference (as `handle.cancel()` does). */
   signal?: AbortSignal;

@@ -13,12 +13,22 @@ import { CallerError } from "../engine/errors.ts";
 import type { EventSink, FlowGate } from "../events/context.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 
-/** The default number of events a reader may fall behind before the producer waits. */
+/**
+ * The default number of events a reader may fall behind before the producer waits.
+ *
+ * @example
+ * streamInference(engine, turn, ctx, { capacity: DEFAULT_STREAM_CAPACITY * 4 });
+ */
 export const DEFAULT_STREAM_CAPACITY = 256;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-/** Picks what a view yields from an event (undefined: skip it). */
+/**
+ * Picks what a view yields from an event (undefined: skip it).
+ *
+ * @example
+ * const toolCalls: EventView<string> = (event) => (event.type === "tool-call" ? event.toolCall.name : undefined);
+ */
 export type EventView<T> = (event: GeppettoEvent) => T | undefined;
 
 /**

@@ -25,7 +25,12 @@ export function cancellationReason(message = "inference cancelled"): GeppettoErr
   return new GeppettoError(message, { code: "aborted", fault: "caller" });
 }
 
-/** What `result` of {@link streamInference} resolves with: the output Turn and its normalized result. */
+/**
+ * What `result` of {@link streamInference} resolves with: the output Turn and its normalized result.
+ *
+ * @example
+ * const { turn, result }: InferenceOutcome = await stream.result;
+ */
 export interface InferenceOutcome {
   turn: Turn;
   result: InferenceResult;
@@ -110,7 +115,12 @@ export class InferenceStream<R extends { turn: Turn } = InferenceOutcome>
   }
 }
 
-/** Options of {@link streamInference}. */
+/**
+ * Options of {@link streamInference}.
+ *
+ * @example
+ * streamInference(engine, turn, ctx, { capacity: 64, structuredOutput: { name: "person", schema } });
+ */
 export interface StreamInferenceOptions extends RunInferenceOptions {
   /** Events the reader may fall behind before the engine waits (default 256). */
   capacity?: number;
