@@ -46,6 +46,8 @@ const FULL: Plan = {
 const IMPORTS: Record<string, string[]> = {
   geppetto: ["dist/index.js", "dist/providers/openai/index.js"],
   "geppetto-claude": ["dist/index.js", "dist/providers/anthropic/index.js"],
+  "geppetto-stream": ["dist/index.js", "dist/providers/openai/index.js"],
+  "geppetto-claude-stream": ["dist/index.js", "dist/providers/anthropic/index.js"],
   "openai-sdk": ["openai"],
   "vercel-ai": ["ai", "@ai-sdk/openai"],
   langchain: ["@langchain/openai"],
