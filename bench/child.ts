@@ -6,6 +6,7 @@
  *
  *   npx node bench/child.ts --client geppetto --scenarios stream:10000,ttft:1x500 --port 1234
  */
+import { createHook } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { clientNamed } from "./clients/index.ts";
 import type { BenchClient } from "./clients/types.ts";
@@ -23,6 +24,25 @@ export interface ChildResult {
   peakRssMB?: number;
   /** Wall time of the first request in a fresh process, after the import. */
   firstRequestMs?: number;
+  /** Promises created per streamed token during one request (async_hooks count, after a warm-up). */
+  promisesPerToken?: number;
+}
+
+/** Counts the promises created while `work` runs (the hook is on only meanwhile). */
+async function countPromises(work: () => Promise<void>): Promise<number> {
+  let count = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === "PROMISE") count++;
+    },
+  });
+  hook.enable();
+  try {
+    await work();
+  } finally {
+    hook.disable();
+  }
+  return count;
 }
 
 function flag(name: string, fallback?: string): string {
@@ -109,6 +129,18 @@ async function runScenario(
       const start = performance.now();
       await text(name, client, 1);
       return { importMs, firstRequestMs: performance.now() - start };
+    }
+    case "cold-config": {
+      // Like `cold`, with a per-turn inference config (geppetto validates it on the first request).
+      if (!client.textWithConfig) throw new Error(`${name}: no per-turn config support`);
+      const start = performance.now();
+      assertText(name, 1, await client.textWithConfig(1));
+      return { importMs, firstRequestMs: performance.now() - start };
+    }
+    case "promises": {
+      for (let index = 0; index < 3; index++) await text(name, client, size);
+      const promises = await countPromises(() => text(name, client, size));
+      return { promisesPerToken: promises / size };
     }
     case "stream":
       return steady(size, () => text(name, client, size));

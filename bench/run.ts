@@ -26,6 +26,7 @@ const QUICK: Plan = {
   firstToken: { requests: 50 },
   toolChunks: [250, 1_000, 4_000],
   steadyUnits: 4_000,
+  promiseTokens: 1_000,
   sharedProcess: true,
 };
 
@@ -37,6 +38,7 @@ const FULL: Plan = {
   firstToken: { requests: 500 },
   toolChunks: [500, 2_000, 8_000],
   steadyUnits: 60_000,
+  promiseTokens: 2_000,
   sharedProcess: false,
 };
 
@@ -44,14 +46,21 @@ const FULL: Plan = {
 const IMPORTS: Record<string, string[]> = {
   geppetto: ["dist/index.js", "dist/providers/openai/index.js"],
   "geppetto-claude": ["dist/index.js", "dist/providers/anthropic/index.js"],
+  "geppetto-stream": ["dist/index.js", "dist/providers/openai/index.js"],
+  "geppetto-claude-stream": ["dist/index.js", "dist/providers/anthropic/index.js"],
   "openai-sdk": ["openai"],
   "vercel-ai": ["ai", "@ai-sdk/openai"],
   langchain: ["@langchain/openai"],
   "anthropic-sdk": ["@anthropic-ai/sdk"],
 };
 
+/** geppetto's subpath exports, each timed alone against the core alone (full mode). */
+export const SUBPATHS = ["tools", "toolloop", "middleware", "session", "structured", "settings", "testing"];
+
 /** Imports timed alone (full mode), to show where the core's import time goes. */
 const IMPORT_BREAKDOWN: { name: string; modules: string[] }[] = [
+  { name: "geppetto core alone", modules: ["dist/index.js"] },
+  ...SUBPATHS.map((subpath) => ({ name: `geppetto/${subpath}`, modules: [`dist/${subpath}/index.js`] })),
   {
     name: "geppetto core + OpenAI engine, zod and yaml preloaded (geppetto's own code)",
     modules: ["--preload", "zod,yaml", "dist/index.js", "dist/providers/openai/index.js"],
@@ -74,6 +83,7 @@ function log(message: string): void {
 export function scenarioSpecs(plan: Plan): string[] {
   return [
     `stream:${plan.streamTokens}`,
+    `promises:${plan.promiseTokens}`,
     `concurrent:${plan.concurrent.tokens}x${plan.concurrent.streams}`,
     `ttft:1x${plan.firstToken.requests}`,
     ...plan.toolChunks.map((chunks) => `tool:${chunks}`),
@@ -100,7 +110,10 @@ async function main(): Promise<void> {
   for (const client of unavailable) log(`not available (dist module missing): ${client.name}`);
   const specs = scenarioSpecs(plan);
   // Quick mode times the import inside the shared process (no separate import probes).
-  const groups = plan.sharedProcess ? [["cold", ...specs]] : [["cold"], ...specs.map((spec) => [spec])];
+  // The per-turn config's first request needs a fresh process of its own (geppetto clients only).
+  const groups = plan.sharedProcess
+    ? [["cold", ...specs]]
+    : [["cold"], ["cold-config"], ...specs.map((spec) => [spec])];
   const samples: Samples = {
     results: new Map(),
     failures: [],
@@ -114,6 +127,7 @@ async function main(): Promise<void> {
     for (let repetition = 0; repetition < plan.repetitions; repetition++) {
       for (const group of groups) {
         for (const client of rotate(clients, repetition)) {
+          if (group[0] === "cold-config" && !client.geppetto) continue;
           const key = `${client.name} ${group.join(",")}`;
           if (samples.failures.some((failure) => failure.startsWith(`${key}:`))) continue;
           try {

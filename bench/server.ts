@@ -20,9 +20,22 @@ const cache = new Map<string, Buffer[]>();
 
 /** The SSE events of an OpenAI Chat Completions stream for a workload. */
 export function openAIEvents(model: string, workload: Workload): string[] {
-  const base = { id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1_700_000_000, model };
-  const chunk = (delta: object, finishReason: string | null = null): string =>
-    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`;
+  // What the OpenAI wire really sends per chunk (about 270 bytes per text event): a long id, the system
+  // fingerprint and the `obfuscation` padding field that evens out chunk lengths.
+  const base = {
+    id: "chatcmpl-C8kQ2zXbVnJ4pWc7Lr1TfYd9mHsE",
+    object: "chat.completion.chunk",
+    created: 1_756_000_000,
+    model,
+    system_fingerprint: "fp_f33640a400",
+  };
+  let padding = 0;
+  const chunk = (delta: object, finishReason: string | null = null): string => {
+    padding++;
+    const obfuscation = "Qz7xK2mVb9LpW4nR".slice(0, 4 + (padding % 8));
+    const choices = [{ index: 0, delta, logprobs: null, finish_reason: finishReason }];
+    return `data: ${JSON.stringify({ ...base, choices, obfuscation })}\n\n`;
+  };
   const events: string[] = [];
   let completionTokens: number;
   if (workload.kind === "text") {

@@ -25,10 +25,51 @@ export function parseWorkloadModel(model: string): Workload | undefined {
   return match[1] === "text" ? { kind: "text", tokens: count } : { kind: "tool", chunks: count };
 }
 
-/** The text tokens of a `text-N` workload: short words as a model would stream them. */
+/**
+ * Word pieces as a model streams them: mostly ASCII with accents, dashes, CJK and emoji mixed in, so decoding
+ * and JSON escaping see multi-byte UTF-8 (about a third of the tokens), and lengths vary like real tokens.
+ */
+const TOKEN_POOL = [
+  " the",
+  " café",
+  " naïve",
+  " résumé",
+  " 東京",
+  " は",
+  " 😀",
+  " —",
+  " über",
+  " straße",
+  " año",
+  " data",
+  " streaming",
+  " Ελλάδα",
+  " привет",
+  " model",
+  " token",
+  "’s",
+  " 中文",
+  " ✓",
+  " inference",
+  ",",
+  ".",
+  " 🚀",
+  " señor",
+  " déjà",
+  " vu",
+  " 日本語",
+  " crème",
+  " brûlée",
+  " façade",
+  " fiancé",
+];
+
+/** The text tokens of a `text-N` workload (deterministic: the same for every client and repetition). */
 export function textTokens(count: number): string[] {
   const tokens: string[] = new Array(count);
-  for (let index = 0; index < count; index++) tokens[index] = `w${index % 997} `;
+  for (let index = 0; index < count; index++) {
+    tokens[index] = TOKEN_POOL[(index * 7 + (index >> 5)) % TOKEN_POOL.length]!;
+  }
   return tokens;
 }
 

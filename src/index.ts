@@ -7,4 +7,5 @@
  */
 export * from "./engine/index.ts";
 export * from "./events/index.ts";
+export * from "./stream/index.ts";
 export * from "./turns/index.ts";

@@ -1,10 +1,11 @@
 /**
- * The floor: the least work any client must do — fetch, split the SSE stream into events, JSON.parse each
- * data line, keep the deltas. Every other client's figures are divided by this one's.
+ * The floor: the cheapest honest consumer — fetch, a newline search for the SSE framing (every provider sends
+ * one `data:` line per event, so each such line is an event), JSON.parse of the data, one callback per token.
+ * Every other client's figures are divided by this one's.
  */
 import type { BenchClient, ClientDefinition } from "./types.ts";
 
-type OnData = (data: string, eventType: string) => void;
+type OnData = (data: string) => void;
 
 async function streamSSE(url: string, headers: Record<string, string>, body: object, onData: OnData) {
   const response = await fetch(url, {
@@ -13,29 +14,24 @@ async function streamSSE(url: string, headers: Record<string, string>, body: obj
     body: JSON.stringify(body),
   });
   if (!response.ok || response.body === null) throw new Error(`floor: HTTP ${response.status}`);
+  const reader = response.body.getReader();
   const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of response.body) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let end = buffer.indexOf("\n\n");
+  let rest = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const buffer =
+      rest === "" ? decoder.decode(value, { stream: true }) : rest + decoder.decode(value, { stream: true });
     let start = 0;
-    while (end >= 0) {
-      dispatch(buffer.slice(start, end), onData);
-      start = end + 2;
-      end = buffer.indexOf("\n\n", start);
+    let end = buffer.indexOf("\n", start);
+    while (end !== -1) {
+      // "data: " is 6 characters; event:, id: and blank lines are skipped.
+      if (buffer.startsWith("data: ", start)) onData(buffer.slice(start + 6, end));
+      start = end + 1;
+      end = buffer.indexOf("\n", start);
     }
-    buffer = buffer.slice(start);
+    rest = start === 0 ? buffer : buffer.slice(start);
   }
-}
-
-function dispatch(block: string, onData: OnData): void {
-  let eventType = "message";
-  let data = "";
-  for (const line of block.split("\n")) {
-    if (line.startsWith("data: ")) data = line.slice(6);
-    else if (line.startsWith("event: ")) eventType = line.slice(7);
-  }
-  if (data !== "") onData(data, eventType);
 }
 
 interface OpenAIChunk {
@@ -48,13 +44,14 @@ function openAIFloor(origin: string): BenchClient {
   return {
     async text(tokens, onFirstToken) {
       let text = "";
+      const onToken = (token: string): void => {
+        if (text === "" && onFirstToken) onFirstToken();
+        text += token;
+      };
       await streamSSE(url, { authorization: "Bearer bench" }, request(`text-${tokens}`), (data) => {
         if (data === "[DONE]") return;
         const content = (JSON.parse(data) as OpenAIChunk).choices[0]?.delta.content;
-        if (content) {
-          if (text === "" && onFirstToken) onFirstToken();
-          text += content;
-        }
+        if (content) onToken(content);
       });
       return text;
     },
@@ -88,11 +85,14 @@ function anthropicFloor(origin: string): BenchClient {
   return {
     async text(tokens, onFirstToken) {
       let text = "";
+      const onToken = (token: string): void => {
+        if (text === "" && onFirstToken) onFirstToken();
+        text += token;
+      };
       await streamSSE(url, headers, request(`text-${tokens}`), (data) => {
         const event = JSON.parse(data) as AnthropicEvent;
         if (event.type === "content_block_delta" && event.delta?.type === "text_delta" && event.delta.text) {
-          if (text === "" && onFirstToken) onFirstToken();
-          text += event.delta.text;
+          onToken(event.delta.text);
         }
       });
       return text;
@@ -112,7 +112,7 @@ function anthropicFloor(origin: string): BenchClient {
 
 export const floorOpenAI: ClientDefinition = {
   name: "floor",
-  label: "fetch + minimal SSE splitting + JSON.parse (OpenAI Chat wire)",
+  label: "fetch + newline search for SSE framing + JSON.parse + a callback per token (OpenAI Chat wire)",
   protocol: "openai",
   floor: true,
   load: async (origin) => openAIFloor(origin),
@@ -120,7 +120,8 @@ export const floorOpenAI: ClientDefinition = {
 
 export const floorAnthropic: ClientDefinition = {
   name: "floor-anthropic",
-  label: "fetch + minimal SSE splitting + JSON.parse (Anthropic Messages wire)",
+  label:
+    "fetch + newline search for SSE framing + JSON.parse + a callback per token (Anthropic Messages wire)",
   protocol: "anthropic",
   floor: true,
   load: async (origin) => anthropicFloor(origin),

@@ -1,17 +1,19 @@
 /** Every benchmark client, in table order: floors first, then geppetto, then the peers. */
 import { floorAnthropic, floorOpenAI } from "./floor.ts";
-import { geppettoClaude, geppettoOpenAI } from "./geppetto.ts";
+import { geppettoClaude, geppettoClaudeStream, geppettoOpenAI, geppettoOpenAIStream } from "./geppetto.ts";
 import { anthropicSdk, langchain, openaiSdk, vercelAi } from "./peers.ts";
 import type { ClientDefinition } from "./types.ts";
 
 export const CLIENTS: ClientDefinition[] = [
   floorOpenAI,
   geppettoOpenAI,
+  geppettoOpenAIStream,
   openaiSdk,
   vercelAi,
   langchain,
   floorAnthropic,
   geppettoClaude,
+  geppettoClaudeStream,
   anthropicSdk,
 ];
 

@@ -6,6 +6,8 @@ export interface BenchClient {
   text(tokens: number, onFirstToken?: () => void): Promise<string>;
   /** Streams `tool-N`; resolves with the tool call's arguments (JSON text or parsed object). */
   tool(chunks: number): Promise<unknown>;
+  /** Like `text`, with a per-turn inference config on the request (geppetto: `KeyInferenceConfig`). */
+  textWithConfig?(tokens: number): Promise<string>;
 }
 
 /** A client the harness can run. `load` imports its library (timed as the import scenario). */
@@ -19,6 +21,8 @@ export interface ClientDefinition {
   floor?: boolean;
   /** True for geppetto's own engines (the targets apply to them). */
   geppetto?: boolean;
+  /** True for a client that pulls events with `for await` (its own, looser CPU target). */
+  pull?: boolean;
   /** Imports the library and builds a client for the server at `origin` (e.g. `http://127.0.0.1:1234`). */
   load(origin: string): Promise<BenchClient>;
 }

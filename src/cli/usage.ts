@@ -2,10 +2,14 @@
  * Usage errors (exit code 2) and argument parsing on top of node:util's parseArgs.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { GeppettoError } from "../engine/errors.ts";
 
 /** Bad command-line usage: the CLI prints the message and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends GeppettoError {
   override name = "UsageError";
+  constructor(message: string) {
+    super(message, { code: "usage", fault: "caller" });
+  }
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

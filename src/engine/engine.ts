@@ -11,12 +11,13 @@
  */
 import { publish, type RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
-import { newId, pendingToolCalls } from "../turns/builders.ts";
+import { pendingToolCalls } from "../turns/builders.ts";
 import { turnMetadataKey } from "../turns/keys.ts";
 import type { Turn } from "../turns/types.ts";
 import { ModelOutputError } from "./errors.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "./structured-output.ts";
 import { checkStructuredOutput } from "./structured-validation.ts";
+import { formatIssues, type ValidationIssue } from "./validation.ts";
 
 /**
  * Runs one inference.
@@ -60,8 +61,11 @@ export interface InferenceResult {
   requestId?: string;
   responseId?: string;
   cost?: InferenceCost;
-  /** Set when structured output was requested: whether the answer met the schema. */
-  structuredOutput?: { valid: boolean; error?: string };
+  /**
+   * Set when structured output was requested: whether the answer met the schema; when not, the message and
+   * every issue with its path (`$.answer`), in the validation shape used everywhere.
+   */
+  structuredOutput?: { valid: boolean; error?: string; issues?: ValidationIssue[] };
   /** The error message when `finishClass` is `error`. */
   error?: string;
 }
@@ -97,19 +101,28 @@ export async function runInferenceWithResult(
   options: RunInferenceOptions = {},
 ): Promise<{ turn: Turn; result: InferenceResult }> {
   const out = await engine.runInference(turn, ctx);
-  let result = KeyInferenceResult.get(out);
-  if (!result) {
-    result = {
+  return validateStructured(turn, out, inferenceResultOf(out, ctx.signal.aborted), ctx, options);
+}
+
+/**
+ * The inference result recorded on a Turn, or a minimal one synthesized from it (for engines that record none):
+ * `interrupted` when `aborted`, `tool_calls_pending` when tool calls wait for results, `completed` otherwise.
+ *
+ * @example
+ * inferenceResultOf(turn).finishClass // "completed"
+ */
+export function inferenceResultOf(turn: Turn, aborted = false): InferenceResult {
+  return (
+    KeyInferenceResult.get(turn) ?? {
       provider: "unknown",
-      finishClass: ctx.signal.aborted
+      finishClass: aborted
         ? "interrupted"
-        : pendingToolCalls(out).length > 0
+        : pendingToolCalls(turn).length > 0
           ? "tool_calls_pending"
           : "completed",
-      truncated: ctx.signal.aborted,
-    };
-  }
-  return validateStructured(turn, out, result, ctx, options);
+      truncated: aborted,
+    }
+  );
 }
 
 function validateStructured(
@@ -127,12 +140,19 @@ function validateStructured(
   for (const block of out.blocks)
     if (block.kind === "llm_text" && !before.has(block.id)) text += block.payload.text;
   const check = checkStructuredOutput(text, config);
-  const structuredOutput = check.valid ? { valid: true } : { valid: false, error: check.error ?? "invalid" };
+  const notJson = !check.ok && check.issues[0]?.code === "not_json";
+  const error = check.ok
+    ? undefined
+    : notJson
+      ? `answer is ${check.issues[0]?.message}`
+      : `answer breaks schema "${config.name}": ${formatIssues(check.issues)}`;
+  const structuredOutput =
+    check.ok || error === undefined ? { valid: true } : { valid: false, error, issues: check.issues };
   const checked: InferenceResult = { ...result, structuredOutput };
   const checkedTurn = KeyInferenceResult.set(out, checked);
-  if (!check.valid) {
+  if (!check.ok) {
     if (config.requireValid) {
-      throw new ModelOutputError(check.error ?? "invalid structured output", {
+      throw new ModelOutputError(error ?? "invalid structured output", {
         code: "invalid_structured_output",
         turn: checkedTurn,
       });
@@ -140,9 +160,8 @@ function validateStructured(
     publish(ctx, {
       type: "log",
       level: "warn",
-      message: `structured output is invalid: ${check.error}`,
+      message: `structured output is invalid: ${error}`,
       fields: { schema: config.name },
-      meta: { id: newId(), seq: 0 },
     });
   }
   return { turn: checkedTurn, result: checked };

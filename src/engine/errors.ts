@@ -8,11 +8,98 @@ import type { Turn } from "../turns/types.ts";
 /** Who caused an error. */
 export type Fault = "caller" | "provider" | "model";
 
+/**
+ * Codes of errors the caller caused: fix the call, the settings or the input.
+ *
+ * @example
+ * new CallerError("temperature must be at most 2", { code: "invalid_inference_config" });
+ */
+export type CallerErrorCode =
+  | "invalid_input"
+  | "invalid_argument"
+  | "invalid_settings"
+  | "invalid_inference_config"
+  | "invalid_tool_choice"
+  | "invalid_structured_output_config"
+  | "invalid_key"
+  | "invalid_key_value"
+  | "not_json"
+  | "invalid_turn_format"
+  | "invalid_tool_definition"
+  | "tool_already_registered"
+  | "missing_base_engine"
+  | "missing_api_key"
+  | "usage"
+  | "empty_session"
+  | "no_session"
+  | "session_busy"
+  | "session_exists"
+  | "corrupt_turn"
+  | "stream_already_read"
+  | "stream_not_kept"
+  | "script_exhausted"
+  | "aborted"
+  | "tool_execution_aborted"
+  | "invalid_tool_schema"
+  | "store_schema"
+  | "no_conversation"
+  | "timeline_schema_too_new"
+  | "webchat_token_required"
+  | "webchat_port_in_use"
+  | "webchat_ui_missing"
+  | "internal_error";
+
+/**
+ * Codes of errors the provider caused (HTTP statuses, broken streams, timeouts).
+ *
+ * @example
+ * new ProviderError("overloaded", { provider: "anthropic", status: 529 }, { code: "provider_unavailable", retryable: true });
+ */
+export type ProviderErrorCode =
+  | "provider_error"
+  | "provider_unavailable"
+  | "invalid_request"
+  | "authentication_failed"
+  | "permission_denied"
+  | "not_found"
+  | "request_timeout"
+  | "conflict"
+  | "request_too_large"
+  | "rate_limited"
+  | "stream_interrupted"
+  | "stream_error"
+  | "invalid_response"
+  | "connection_error"
+  | "timeout_request"
+  | "timeout_first_byte"
+  | "timeout_idle"
+  | "timeout_tool"
+  | "timeout_step"
+  | "mcp_unavailable"
+  | "mcp_request_failed"
+  | "scripted_error";
+
+/**
+ * Codes of errors the model caused (arguments that break a schema, structured output that fails it).
+ *
+ * @example
+ * new ModelOutputError("answer breaks its schema", { code: "invalid_structured_output" });
+ */
+export type ModelErrorCode = "invalid_model_output" | "invalid_structured_output" | "invalid_tool_arguments";
+
+/**
+ * Every `code` a GeppettoError can carry. Stable: switch on it, never on messages.
+ *
+ * @example
+ * if (GeppettoError.is(error) && error.code === "rate_limited") retryLater();
+ */
+export type GeppettoErrorCode = CallerErrorCode | ProviderErrorCode | ModelErrorCode;
+
 const BRAND = Symbol.for("geppetto.error");
 
 /** Options common to every geppetto error. */
 export interface GeppettoErrorOptions {
-  code: string;
+  code: GeppettoErrorCode;
   fault: Fault;
   retryable?: boolean;
   cause?: unknown;
@@ -29,7 +116,7 @@ export interface GeppettoErrorOptions {
  */
 export class GeppettoError extends Error {
   override name = "GeppettoError";
-  readonly code: string;
+  readonly code: GeppettoErrorCode;
   readonly fault: Fault;
   readonly retryable: boolean;
   /** The Turn as far as it got (partial output included), when the error happened during an inference. */
@@ -53,7 +140,7 @@ export class GeppettoError extends Error {
 /** A bad argument, setting or input: fix the call. */
 export class CallerError extends GeppettoError {
   override name = "CallerError";
-  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: { code?: CallerErrorCode; cause?: unknown } = {}) {
     super(message, { code: options.code ?? "invalid_input", fault: "caller", cause: options.cause });
   }
 }
@@ -80,7 +167,7 @@ export class ProviderError extends GeppettoError {
   constructor(
     message: string,
     details: ProviderErrorDetails,
-    options: { code?: string; retryable?: boolean; cause?: unknown; turn?: Turn } = {},
+    options: { code?: ProviderErrorCode; retryable?: boolean; cause?: unknown; turn?: Turn } = {},
   ) {
     super(message, {
       code: options.code ?? "provider_error",
@@ -106,7 +193,7 @@ export class TimeoutError extends GeppettoError {
     options: { cause?: unknown; retryable?: boolean } = {},
   ) {
     super(message, {
-      code: `timeout_${kind.replace("-", "_")}`,
+      code: `timeout_${kind === "first-byte" ? "first_byte" : kind}`,
       fault: "provider",
       retryable: options.retryable ?? true,
       cause: options.cause,
@@ -117,7 +204,7 @@ export class TimeoutError extends GeppettoError {
 /** The model produced something unusable (arguments that break a schema, invalid structured output). */
 export class ModelOutputError extends GeppettoError {
   override name = "ModelOutputError";
-  constructor(message: string, options: { code?: string; cause?: unknown; turn?: Turn } = {}) {
+  constructor(message: string, options: { code?: ModelErrorCode; cause?: unknown; turn?: Turn } = {}) {
     super(message, {
       code: options.code ?? "invalid_model_output",
       fault: "model",
@@ -130,7 +217,7 @@ export class ModelOutputError extends GeppettoError {
 /** Converts anything thrown into a GeppettoError (keeping it when it is one). */
 export function toGeppettoError(
   error: unknown,
-  fallback: { code?: string; fault?: Fault } = {},
+  fallback: { code?: GeppettoErrorCode; fault?: Fault } = {},
 ): GeppettoError {
   if (GeppettoError.is(error)) return error;
   const message = error instanceof Error ? error.message : String(error);

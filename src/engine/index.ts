@@ -10,3 +10,4 @@ export * from "./output.ts";
 export * from "./structured-output.ts";
 export * from "./structured-validation.ts";
 export * from "./tools.ts";
+export * from "./validation.ts";

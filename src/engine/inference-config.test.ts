@@ -1,6 +1,13 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { newTurn } from "../turns/builders.ts";
-import { KeyInferenceConfig, mergeConfig, resolveInferenceConfig } from "./inference-config.ts";
+import {
+  engineConfigChecks,
+  engineConfigSchemas,
+  KeyInferenceConfig,
+  mergeConfig,
+  resolveInferenceConfig,
+} from "./inference-config.ts";
 import { KeyStructuredOutputConfig, resolveStructuredOutput } from "./structured-output.ts";
 
 describe("InferenceConfig resolution", () => {
@@ -47,4 +54,49 @@ describe("structured output config", () => {
     expect(config).toBeUndefined();
     expect(ignored?.problems).toHaveLength(2);
   });
+});
+
+describe("the per-turn keys' zod-free checks", () => {
+  const field = fc.oneof(
+    fc.integer({ min: -5, max: 300 }),
+    fc.double({ min: -3, max: 3, noNaN: true }),
+    fc.boolean(),
+    fc.constantFrom("auto", "none", "required", "low", "high", "xhigh", "concise", "x"),
+    fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }),
+    fc.array(fc.integer(), { maxLength: 2 }),
+    fc.record({ name: fc.oneof(fc.string({ maxLength: 3 }), fc.integer()) }),
+    fc.constant(null),
+  );
+  const names = [
+    ...Object.keys(engineConfigSchemas().inferenceConfig.shape),
+    ...Object.keys(engineConfigSchemas().claudeInferenceConfig.shape),
+    ...Object.keys(engineConfigSchemas().openaiInferenceConfig.shape),
+    ...Object.keys(engineConfigSchemas().toolConfig.shape),
+    "unknownField",
+  ];
+  const value = fc.dictionary(fc.constantFrom(...names), field, { maxKeys: 4 });
+
+  for (const name of [
+    "inferenceConfig",
+    "claudeInferenceConfig",
+    "openaiInferenceConfig",
+    "toolConfig",
+  ] as const) {
+    it(`${name} accepts and rejects exactly what its zod schema does`, () => {
+      fc.assert(
+        fc.property(fc.oneof(value, field), (input) => {
+          const zod = engineConfigSchemas()[name].safeParse(input);
+          const mine = engineConfigChecks[name].validate(input);
+          expect(mine.ok).toBe(zod.success);
+          if (mine.ok && zod.success) expect(mine.value).toEqual(zod.data);
+          if (!mine.ok && !zod.success) {
+            const zodPath = zod.error.issues[0]!.path.join(".");
+            const paths = mine.issues.map((issue) => issue.path.replace(/\[(\d+)\]/g, ".$1"));
+            expect(paths.some((path) => path.startsWith(zodPath))).toBe(true);
+          }
+        }),
+        { numRuns: 500 },
+      );
+    });
+  }
 });

@@ -9,6 +9,7 @@ import type * as Zod from "zod";
 import { turnDataKey } from "../turns/keys.ts";
 import { lazy, loadZod } from "../turns/lazy-modules.ts";
 import type { Turn } from "../turns/types.ts";
+import { check, validatorOf } from "./validation.ts";
 
 function buildSchemas(z: typeof Zod) {
   /** Reasoning effort, as OpenAI names it (Anthropic and Gemini map it to budgets/levels). */
@@ -82,33 +83,78 @@ export type ToolChoice = Zod.infer<Schemas["toolChoice"]>;
 /** The provider-facing part of the tool configuration, stored on the turn. */
 export type ToolConfig = Zod.infer<Schemas["toolConfig"]>;
 
+/*
+ * The per-turn keys validate with these checks rather than the zod schemas above, so that the first inference of
+ * a turn that carries a config does not load zod (≈ 60 ms). They mirror the schemas field for field; a test
+ * compares both on generated values.
+ */
+const effortValues = ["none", "minimal", "low", "medium", "high", "xhigh"];
+const inferenceConfigCheck = check.object({
+  thinkingBudget: check.number({ integer: true, min: 0 }),
+  reasoningEffort: check.oneOf(effortValues),
+  reasoningSummary: check.oneOf(["auto", "concise", "detailed", "none"]),
+  includeThoughts: check.boolean(),
+  temperature: check.number({ min: 0, max: 2 }),
+  topP: check.number({ min: 0, max: 1 }),
+  maxResponseTokens: check.number({ integer: true, positive: true }),
+  stop: check.arrayOf(check.string()),
+  seed: check.number({ integer: true }),
+});
+const claudeInferenceConfigCheck = check.object({
+  userId: check.string(),
+  topK: check.number({ integer: true, positive: true }),
+  promptCaching: check.boolean(),
+});
+const openaiInferenceConfigCheck = check.object({
+  n: check.number({ integer: true, positive: true }),
+  presencePenalty: check.number({ min: -2, max: 2 }),
+  frequencyPenalty: check.number({ min: -2, max: 2 }),
+  store: check.boolean(),
+  serviceTier: check.string(),
+  user: check.string(),
+});
+const toolConfigCheck = check.object({
+  enabled: check.boolean(),
+  toolChoice: check.either(check.oneOf(["auto", "none", "required"]), check.object({ name: check.string() })),
+  allowedTools: check.arrayOf(check.string()),
+  parallelToolCalls: check.boolean(),
+});
+
+/** @internal The zod-free checks of the per-turn keys, keyed like {@link engineConfigSchemas} (for tests). */
+export const engineConfigChecks = {
+  inferenceConfig: validatorOf<InferenceConfig>(inferenceConfigCheck),
+  claudeInferenceConfig: validatorOf<ClaudeInferenceConfig>(claudeInferenceConfigCheck),
+  openaiInferenceConfig: validatorOf<OpenAIInferenceConfig>(openaiInferenceConfigCheck),
+  toolConfig: validatorOf<ToolConfig>(toolConfigCheck),
+};
+
 /** Turn.data: provider-neutral inference settings for this turn. */
 export const KeyInferenceConfig = turnDataKey<InferenceConfig>(
   "geppetto",
   "inference_config",
   1,
-  () => engineConfigSchemas().inferenceConfig,
+  engineConfigChecks.inferenceConfig,
 );
 /** Turn.data: Anthropic settings for this turn. */
 export const KeyClaudeInferenceConfig = turnDataKey<ClaudeInferenceConfig>(
   "geppetto",
   "claude_inference_config",
   1,
-  () => engineConfigSchemas().claudeInferenceConfig,
+  engineConfigChecks.claudeInferenceConfig,
 );
 /** Turn.data: OpenAI settings for this turn. */
 export const KeyOpenAIInferenceConfig = turnDataKey<OpenAIInferenceConfig>(
   "geppetto",
   "openai_inference_config",
   1,
-  () => engineConfigSchemas().openaiInferenceConfig,
+  engineConfigChecks.openaiInferenceConfig,
 );
 /** Turn.data: tool choice, allowed tools, parallelism. */
 export const KeyToolConfig = turnDataKey<ToolConfig>(
   "geppetto",
   "tool_config",
   1,
-  () => engineConfigSchemas().toolConfig,
+  engineConfigChecks.toolConfig,
 );
 
 /**

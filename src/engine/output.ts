@@ -10,7 +10,7 @@
  * V8, flattened only if a sink reads it) and tool-call arguments are kept as a list of chunks joined once.
  */
 import { publish, type RunContext } from "../events/context.ts";
-import type { GeppettoEvent, Usage } from "../events/types.ts";
+import type { EventDraft, EventMetadataDraft, Usage } from "../events/types.ts";
 import { newId } from "../turns/builders.ts";
 import { deepFreeze } from "../turns/immutable.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../turns/json.ts";
@@ -118,10 +118,9 @@ export class InferenceOutput {
     return this.#ended;
   }
 
-  #meta(blockId?: string): GeppettoEvent["meta"] {
-    const meta: GeppettoEvent["meta"] = {
+  #meta(blockId?: string): EventMetadataDraft {
+    const meta: EventMetadataDraft = {
       id: this.messageId,
-      seq: 0,
       turnId: this.#ctx.ids.turnId ?? this.#input.id,
       provider: this.#provider,
       durationMs: performance.now() - this.#startedAt,
@@ -139,16 +138,19 @@ export class InferenceOutput {
     return full;
   }
 
-  /** Publishes an event of this inference, with this stream's metadata. */
-  emit(event: GeppettoEvent): void {
-    const meta = this.#meta(event.meta.blockId);
-    event.meta = { ...meta, ...event.meta, id: event.meta.id || meta.id };
+  /**
+   * Publishes an event of this inference with this stream's metadata (message id, turn, provider, model, usage,
+   * duration); fields of the draft's own `meta` (a `blockId`, say) win.
+   */
+  emit(event: EventDraft): void {
+    const own = event.meta;
+    event.meta = own === undefined ? this.#meta() : { ...this.#meta(own.blockId), ...own };
     publish(this.#ctx, event);
   }
 
   /** Publishes a `log` warning of this inference (a setting a provider ignores, a dropped block, …). */
   warn(message: string): void {
-    this.emit({ type: "log", level: "warn", message, meta: { id: "", seq: 0 } });
+    this.emit({ type: "log", level: "warn", message });
   }
 
   /** Sets the model when the provider reports it (e.g. in its first chunk). */
@@ -424,7 +426,7 @@ export class InferenceOutput {
     this.#end();
     const error = toGeppettoError(cause, { code: "internal_error", fault: "provider" });
     if (this.#scrub) error.message = this.#scrub(error.message);
-    const event: GeppettoEvent = {
+    const event: EventDraft & { type: "error" } = {
       type: "error",
       message: error.message,
       code: error.code,

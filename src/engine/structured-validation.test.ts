@@ -77,6 +77,7 @@ describe("runInferenceWithResult with structured output", () => {
     expect(result.structuredOutput).toEqual({
       valid: false,
       error: 'answer breaks schema "a": $.answer: expected integer, got string',
+      issues: [{ path: "$.answer", message: "expected integer, got string" }],
     });
     expect(KeyInferenceResult.get(turn)?.structuredOutput?.valid).toBe(false);
     expect(sink.ofType("log")[0]).toMatchObject({

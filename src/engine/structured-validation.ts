@@ -4,15 +4,9 @@
  * Used by `runInferenceWithResult`; usable on its own.
  */
 
-import { formatJsonSchemaIssues, validateJsonSchema } from "./json-schema-validation.ts";
+import { validateJsonSchema } from "./json-schema-validation.ts";
 import type { StructuredOutputConfig } from "./structured-output.ts";
-
-/** The outcome of a structured-output check; `value` is the parsed answer when it parsed. */
-export interface StructuredOutputCheck {
-  valid: boolean;
-  error?: string;
-  value?: unknown;
-}
+import type { ValidationOutcome } from "./validation.ts";
 
 /** Strips one surrounding Markdown code fence (```json … ```), which some models add around JSON. */
 function stripFence(text: string): string {
@@ -21,26 +15,26 @@ function stripFence(text: string): string {
 }
 
 /**
- * Parses `text` as JSON and validates it against the config's schema.
+ * Parses `text` as JSON and validates it against the config's schema: the parsed answer, or every issue (an
+ * answer that is not JSON has one issue at path `$`, code `not_json`).
  *
  * @example
  * checkStructuredOutput('{"answer": 42}', { name: "a", schema: { type: "object", required: ["answer"] } })
- * // { valid: true, value: { answer: 42 } }
+ * // { ok: true, value: { answer: 42 } }
  */
-export function checkStructuredOutput(text: string, config: StructuredOutputConfig): StructuredOutputCheck {
+export function checkStructuredOutput(
+  text: string,
+  config: StructuredOutputConfig,
+): ValidationOutcome<unknown> {
   let value: unknown;
   try {
     value = JSON.parse(stripFence(text));
   } catch (error) {
-    return { valid: false, error: `answer is not JSON: ${(error as Error).message}` };
-  }
-  const issues = validateJsonSchema(value, config.schema as never);
-  if (issues.length > 0) {
     return {
-      valid: false,
-      value,
-      error: `answer breaks schema "${config.name}": ${formatJsonSchemaIssues(issues)}`,
+      ok: false,
+      issues: [{ path: "$", message: `not JSON: ${(error as Error).message}`, code: "not_json" }],
     };
   }
-  return { valid: true, value };
+  const issues = validateJsonSchema(value, config.schema as never);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
 }

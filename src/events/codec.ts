@@ -5,6 +5,8 @@
  * rejects its payload all decode to an `unknown` event that keeps the raw document.
  */
 import type { z } from "zod";
+import { CallerError } from "../engine/errors.ts";
+import { formatIssues, type Validator } from "../engine/validation.ts";
 import { isJsonObject, type JsonValue } from "../turns/json.ts";
 import {
   type CustomEvent,
@@ -36,26 +38,48 @@ export function registerEventCodec<P>(name: string, codec: CustomEventCodec<P>):
 /** A handle on one custom event type: create, recognise and decode it with its payload type. */
 export interface CustomEventType<P> {
   readonly name: string;
-  /** Creates the event (publish it with `publish(ctx, event)`). */
+  /**
+   * Creates the event. `publish(ctx, event)` then sets its `seq`, a fresh `id` when none was given, and the
+   * context's ids; a sink that forwards it directly (an extractor) passes the metadata it was given.
+   */
   create(payload: P, meta?: Partial<EventMetadata>): CustomEvent<P>;
   /** True when `event` is of this custom type. */
   is(event: GeppettoEvent): event is CustomEvent<P>;
 }
 
 /**
- * Defines a custom event type and registers its codec. With a zod schema, decoding validates the payload.
+ * What a custom event's payload is checked with when decoded: a Validator, a zod schema, or a lazy zod schema.
+ *
+ * @example
+ * const Progress = defineCustomEvent("myapp.progress", validatorOf<{ done?: number }>(check.object({ done: check.number() })));
+ */
+export type PayloadSchema<P> = Validator<P> | z.ZodType<P> | (() => z.ZodType<P>);
+
+function payloadDecoder<P>(schema: PayloadSchema<P> | undefined): (payload: unknown) => P {
+  if (schema === undefined) return (payload) => payload as P;
+  if (typeof schema === "function") return (payload) => schema().parse(payload);
+  if ("safeParse" in schema) return (payload) => schema.parse(payload);
+  return (payload) => {
+    const outcome = schema.validate(payload);
+    if (outcome.ok) return outcome.value;
+    throw new CallerError(`invalid payload: ${formatIssues(outcome.issues)}`, { code: "invalid_input" });
+  };
+}
+
+/**
+ * Defines a custom event type and registers its codec. With a schema, decoding validates the payload.
  *
  * @example
  * const Progress = defineCustomEvent("myapp.progress", z.object({ done: z.number() }));
  * publish(ctx, Progress.create({ done: 0.5 }));
  * if (Progress.is(event)) console.log(event.payload.done);
  */
-export function defineCustomEvent<P>(name: string, schema?: z.ZodType<P>): CustomEventType<P> {
-  registerEventCodec<P>(name, { decode: (payload) => (schema ? schema.parse(payload) : (payload as P)) });
+export function defineCustomEvent<P>(name: string, schema?: PayloadSchema<P>): CustomEventType<P> {
+  registerEventCodec<P>(name, { decode: payloadDecoder(schema) });
   return {
     name,
     create(payload, meta = {}) {
-      return { type: "custom", name, payload, meta: { id: meta.id ?? "", seq: 0, ...meta } };
+      return { type: "custom", name, payload, meta: { id: "", seq: 0, ...meta } };
     },
     is(event): event is CustomEvent<P> {
       return event.type === "custom" && event.name === name;

@@ -99,3 +99,41 @@ describe("publish", () => {
     }
   });
 });
+
+describe("publish builds the metadata", () => {
+  it("sets seq, a fresh id and the context's ids on a draft without meta, and returns the event", () => {
+    const sink = new CollectingSink();
+    const ctx = RunContext.background()
+      .withSinks(sink)
+      .withIds({ sessionId: "s", inferenceId: "i", turnId: "t" });
+    const first = publish(ctx, { type: "status", text: "a" });
+    const second = publish(ctx, {
+      type: "log",
+      level: "info",
+      message: "b",
+      meta: { id: "mine", turnId: "other" },
+    });
+    expect(sink.events).toEqual([first, second]);
+    expect(first.meta).toMatchObject({ seq: 1, sessionId: "s", inferenceId: "i", turnId: "t" });
+    expect(first.meta.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second.meta).toMatchObject({ id: "mine", seq: 2, turnId: "other" });
+  });
+
+  it("combines flow gates: ready waits for every one", async () => {
+    let releaseFirst!: () => void;
+    const first = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let full = true;
+    const ctx = RunContext.background()
+      .withFlowGate({ ready: () => (full ? first : undefined) })
+      .withFlowGate({ ready: () => undefined });
+    expect(RunContext.background().ready()).toBeUndefined();
+    const wait = ctx.ready();
+    expect(wait).toBeInstanceOf(Promise);
+    full = false;
+    releaseFirst();
+    await wait;
+    expect(ctx.ready()).toBeUndefined();
+  });
+});

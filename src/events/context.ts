@@ -4,7 +4,8 @@
  * tool registry, the snapshot hook). Derive a new one with `withSinks`, `withSignal`, `withIds`, `with`; the
  * original is never changed. This replaces the values hidden in Go's context.Context.
  */
-import type { GeppettoEvent } from "./types.ts";
+import { randomUUID } from "node:crypto";
+import type { EventDraft, EventMetadata, GeppettoEvent } from "./types.ts";
 
 /** Receives events. May return a promise; it is not awaited, but its rejection is reported. */
 export interface EventSink {
@@ -64,6 +65,19 @@ interface Sequence {
   next: number;
 }
 
+/**
+ * Lets a slow consumer hold a producer back. `ready()` returns undefined while the consumer keeps up, and a
+ * promise that resolves once it has caught up otherwise; a producer that can pause (the HTTP transport between
+ * two body chunks) awaits it. Add one with {@link RunContext.withFlowGate}.
+ *
+ * @example
+ * const gate: FlowGate = { ready: () => (queue.length < 256 ? undefined : drained) };
+ * const ctx = RunContext.background().withFlowGate(gate);
+ */
+export interface FlowGate {
+  ready(): Promise<void> | undefined;
+}
+
 interface RunContextState {
   signal: AbortSignal;
   sinks: readonly EventSink[];
@@ -71,6 +85,7 @@ interface RunContextState {
   onSinkError: SinkErrorHandler;
   values: ReadonlyMap<string, unknown>;
   sequence: Sequence;
+  gates: readonly FlowGate[];
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -89,8 +104,15 @@ export class RunContext {
   readonly sinks: readonly EventSink[];
   readonly ids: Readonly<RunIds>;
   readonly onSinkError: SinkErrorHandler;
+  /**
+   * Undefined while every consumer keeps up; otherwise a promise that resolves when they all have. Producers
+   * that can pause await it between chunks (see {@link FlowGate}); pass it along as a function (`ready:
+   * ctx.ready`), it needs no `this`.
+   */
+  readonly ready: () => Promise<void> | undefined;
   readonly #values: ReadonlyMap<string, unknown>;
   readonly #sequence: Sequence;
+  readonly #gates: readonly FlowGate[];
 
   private constructor(init: RunContextState) {
     this.signal = init.signal;
@@ -99,6 +121,8 @@ export class RunContext {
     this.onSinkError = init.onSinkError;
     this.#values = init.values;
     this.#sequence = init.sequence;
+    this.#gates = init.gates;
+    this.ready = readinessOf(init.gates);
     Object.freeze(this);
   }
 
@@ -111,6 +135,7 @@ export class RunContext {
       onSinkError: warnOnSinkError,
       values: new Map(),
       sequence: { next: 1 },
+      gates: [],
     });
   }
 
@@ -122,6 +147,7 @@ export class RunContext {
       onSinkError: this.onSinkError,
       values: this.#values,
       sequence: this.#sequence,
+      gates: this.#gates,
       ...changes,
     });
   }
@@ -158,6 +184,11 @@ export class RunContext {
     return this.#derive({ ids: merged, sequence });
   }
 
+  /** Adds a consumer that may hold producers back (see {@link FlowGate}). */
+  withFlowGate(gate: FlowGate): RunContext {
+    return this.#derive({ gates: [...this.#gates, gate] });
+  }
+
   /** Sets how failing sinks are reported (default: {@link warnOnSinkError}). */
   withSinkErrorHandler(onSinkError: SinkErrorHandler): RunContext {
     return this.#derive({ onSinkError });
@@ -182,16 +213,25 @@ export class RunContext {
 }
 
 /**
- * Publishes an event to every sink of the context. Sets `meta.seq` and fills the context's ids where the event
- * has none. A sink that throws or rejects never breaks the inference: the failure goes to `ctx.onSinkError`.
+ * Publishes an event to every sink of the context and returns it. `publish` builds the event's metadata: it sets
+ * `meta.seq` (the next number of this inference), a fresh `meta.id` when the draft has none, and the context's
+ * session, inference and turn ids where the draft has none. The draft object itself becomes the event (no copy).
+ * A sink that throws or rejects never breaks the inference: the failure goes to `ctx.onSinkError`.
+ *
+ * @example
+ * publish(ctx, { type: "status", text: "searching the archive" });
+ * publish(ctx, { type: "log", level: "info", message: "cache hit", meta: { model: "gpt-4o" } });
  */
-export function publish(ctx: RunContext, event: GeppettoEvent): void {
-  const meta = event.meta;
+export function publish(ctx: RunContext, draft: EventDraft): GeppettoEvent {
+  const event = draft as GeppettoEvent;
+  const meta = (draft.meta ?? {}) as EventMetadata;
   meta.seq = ctx.nextSeq();
+  if (meta.id === undefined || meta.id === "") meta.id = randomUUID();
   const ids = ctx.ids;
   if (meta.sessionId === undefined && ids.sessionId !== undefined) meta.sessionId = ids.sessionId;
   if (meta.inferenceId === undefined && ids.inferenceId !== undefined) meta.inferenceId = ids.inferenceId;
   if (meta.turnId === undefined && ids.turnId !== undefined) meta.turnId = ids.turnId;
+  event.meta = meta;
   const sinks = ctx.sinks;
   for (let index = 0; index < sinks.length; index++) {
     const sink = sinks[index]!;
@@ -204,6 +244,23 @@ export function publish(ctx: RunContext, event: GeppettoEvent): void {
       ctx.onSinkError(error, event, sink);
     }
   }
+  return event;
+}
+
+function readinessOf(gates: readonly FlowGate[]): () => Promise<void> | undefined {
+  if (gates.length === 0) return () => undefined;
+  if (gates.length === 1) {
+    const gate = gates[0]!;
+    return () => gate.ready();
+  }
+  const ready = (): Promise<void> | undefined => {
+    for (const gate of gates) {
+      const wait = gate.ready();
+      if (wait !== undefined) return wait.then(() => ready());
+    }
+    return undefined;
+  };
+  return ready;
 }
 
 /** A sink from a function. */

@@ -196,29 +196,55 @@ export type EventType = GeppettoEvent["type"];
 /** The event with a given `type`. */
 export type EventOfType<T extends EventType> = Extract<GeppettoEvent, { type: T }>;
 
-/** Built-in event types, for decoders and printers. */
-export const EVENT_TYPES: readonly EventType[] = [
-  "start",
-  "partial",
-  "partial-thinking",
-  "final",
-  "interrupt",
-  "error",
-  "tool-call",
-  "tool-call-arguments-delta",
-  "tool-call-execute",
-  "tool-call-execution-result",
-  "tool-result",
-  "info",
-  "log",
-  "status",
-  "web-search-started",
-  "web-search-searching",
-  "web-search-done",
-  "citation",
-  "custom",
-  "unknown",
-];
+/**
+ * Metadata a publisher may give; `publish` sets `seq`, and `id` when it is missing, and fills the context's ids.
+ *
+ * @example
+ * const meta: EventMetadataDraft = { blockId: block.id, model: "gpt-4o" };
+ */
+export type EventMetadataDraft = Partial<Omit<EventMetadata, "seq">>;
+
+type DraftOf<E> = E extends GeppettoEvent ? Omit<E, "meta"> & { meta?: EventMetadataDraft } : never;
+
+/**
+ * An event as a publisher writes it: any event of the union, with its metadata optional (see `publish`).
+ *
+ * @example
+ * const draft: EventDraft = { type: "status", text: "thinking" };
+ */
+export type EventDraft = DraftOf<GeppettoEvent>;
+
+/** Every type once: the compiler rejects a missing or unknown one, so the list cannot drift from the union. */
+const EVENT_TYPE_SET = {
+  start: true,
+  partial: true,
+  "partial-thinking": true,
+  final: true,
+  interrupt: true,
+  error: true,
+  "tool-call": true,
+  "tool-call-arguments-delta": true,
+  "tool-call-execute": true,
+  "tool-call-execution-result": true,
+  "tool-result": true,
+  info: true,
+  log: true,
+  status: true,
+  "web-search-started": true,
+  "web-search-searching": true,
+  "web-search-done": true,
+  citation: true,
+  custom: true,
+  unknown: true,
+} as const satisfies Record<EventType, true>;
+
+/**
+ * Built-in event types, for decoders and printers.
+ *
+ * @example
+ * EVENT_TYPES.includes("partial") // true
+ */
+export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_TYPE_SET) as EventType[];
 
 /**
  * Event types that carry one piece of a stream. Each is superseded by later events of the same stream (`partial`

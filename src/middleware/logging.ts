@@ -5,7 +5,6 @@
 import { KeyInferenceResult } from "../engine/engine.ts";
 import { publish, type RunContext } from "../events/context.ts";
 import type { LogEvent } from "../events/types.ts";
-import { newId } from "../turns/builders.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { Middleware } from "./compose.ts";
 
@@ -27,7 +26,7 @@ export function loggingMiddleware(logger?: Logger): Middleware {
     fields: Record<string, JsonValue>,
   ) => {
     if (logger) logger(level, message, fields);
-    else publish(ctx, { type: "log", level, message, fields, meta: { id: newId(), seq: 0 } });
+    else publish(ctx, { type: "log", level, message, fields });
   };
   return (next) => async (turn, ctx) => {
     const started = performance.now();

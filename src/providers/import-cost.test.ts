@@ -5,7 +5,7 @@ const SRC = new URL("../", import.meta.url);
 const PROVIDERS = ["openai", "openai-responses", "anthropic", "gemini", "ollama"];
 
 /** The heavy packages (zod, yaml, the MCP SDK) a fresh process resolves while importing the core and one provider. */
-function heavyPackagesLoadedBy(provider: string): string[] {
+function heavyPackagesLoadedBy(provider: string, then = ""): string[] {
   const script = `
     import { registerHooks } from "node:module";
     const seen = new Set();
@@ -16,8 +16,9 @@ function heavyPackagesLoadedBy(provider: string): string[] {
         return next(specifier, context);
       },
     });
-    await import(${JSON.stringify(new URL("index.ts", SRC).href)});
+    const core = await import(${JSON.stringify(new URL("index.ts", SRC).href)});
     await import(${JSON.stringify(new URL(`providers/${provider}/index.ts`, SRC).href)});
+    ${then}
     process.stdout.write(JSON.stringify([...seen]));
   `;
   const output = execFileSync(
@@ -33,6 +34,23 @@ describe("importing a provider", () => {
     "core + %s loads neither zod, yaml nor the MCP SDK (loaded on first use)",
     (provider) => {
       expect(heavyPackagesLoadedBy(provider)).toEqual([]);
+    },
+  );
+
+  it("reading a per-turn InferenceConfig (the first request of such a turn) loads no zod either", () => {
+    const read = `
+      const turn = core.KeyToolConfig.set(core.KeyInferenceConfig.set(core.newTurn(), { temperature: 0.2, stop: ["x"] }), { toolChoice: { name: "f" } });
+      if (core.resolveInferenceConfig(turn).temperature !== 0.2) throw new Error("not read");
+      if (core.resolveToolConfig(turn).toolChoice.name !== "f") throw new Error("not read");
+    `;
+    expect(heavyPackagesLoadedBy("openai", read)).toEqual([]);
+  });
+
+  it.each(["tools", "structured", "toolloop", "middleware"])(
+    "geppetto/%s loads neither zod, yaml nor the MCP SDK at import",
+    (subpath) => {
+      const load = `await import(${JSON.stringify(new URL(`${subpath}/index.ts`, SRC).href)});`;
+      expect(heavyPackagesLoadedBy("openai", load)).toEqual([]);
     },
   );
 });

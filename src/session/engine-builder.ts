@@ -4,7 +4,7 @@
  * {@link InferenceRunner} a Session uses.
  */
 import type { Engine } from "../engine/engine.ts";
-import { GeppettoError } from "../engine/errors.ts";
+import { CallerError, GeppettoError } from "../engine/errors.ts";
 import type { StructuredOutputConfig } from "../engine/structured-output.ts";
 import type { EventSink, RunContext } from "../events/context.ts";
 import { type Middleware, withMiddleware } from "../middleware/compose.ts";
@@ -97,7 +97,8 @@ export class EngineBuilder {
 
   /** The base engine wrapped in the middlewares (one inference, no tool loop). */
   engine(): Engine {
-    if (!this.options.base) throw new TypeError("EngineBuilder: no base engine (call withBase)");
+    if (!this.options.base)
+      throw new CallerError("EngineBuilder: no base engine (call withBase)", { code: "missing_base_engine" });
     return withMiddleware(this.options.base, ...(this.options.middlewares ?? []));
   }
 

@@ -18,7 +18,7 @@
  * after the end, does nothing.
  */
 import { CallerError, GeppettoError } from "../engine/errors.ts";
-import { RunContext } from "../events/context.ts";
+import { type EventSink, RunContext } from "../events/context.ts";
 import { PromptVariablesKey } from "../middleware/system-prompt.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
 import { newId, newUserTextBlock } from "../turns/builders.ts";
@@ -48,6 +48,23 @@ export class SessionBusyError extends GeppettoError {
       retryable: true,
     });
   }
+}
+
+/**
+ * Options of one {@link Session.startInference} call.
+ *
+ * @example
+ * session.startInference({ signal: request.signal, sinks: [sseWriter(response)] });
+ */
+export interface StartInferenceOptions {
+  /** Cancels this inference (as `handle.cancel()` does). */
+  signal?: AbortSignal;
+  /** Sinks that receive the events of this inference only (after the context's own sinks). */
+  sinks?: EventSink[];
+  /** The context this inference derives from instead of the session's (its sinks, values and signal). */
+  context?: RunContext;
+  /** Events the handle's reader may fall behind before the engine waits (default 256). */
+  capacity?: number;
 }
 
 /** Session settings. */
@@ -153,8 +170,13 @@ export class Session {
   /**
    * Runs the latest Turn. Throws {@link SessionBusyError} when one is running and the policy is `reject`;
    * with `queue` it starts when the running ones end; with `interrupt` it cancels them and then starts.
+   * The handle is an InferenceStream: `for await` over it (or its `text()`) pulls the run's events.
+   *
+   * @example
+   * const handle = session.startInference({ sinks: [responseWriter], signal: request.signal });
+   * for await (const text of handle.text()) response.write(text);
    */
-  startInference(options: { signal?: AbortSignal } = {}): ExecutionHandle {
+  startInference(options: StartInferenceOptions = {}): ExecutionHandle {
     const latest = this.latest();
     if (!latest)
       throw new CallerError("session has no turn: append a prompt first", { code: "empty_session" });
@@ -168,12 +190,17 @@ export class Session {
       inferenceId,
       this.#stamp(latest, inferenceId),
       options.signal,
+      options.capacity,
     );
+    const base = options.context ?? this.#context;
+    const context = (options.sinks ? base.withSinks(...options.sinks) : base)
+      .withSinks(handle.eventQueue)
+      .withFlowGate(handle.eventQueue);
     this.#handles.push(handle);
     const previous = this.#tail;
     const run = previous.then(
-      () => this.#run(handle),
-      () => this.#run(handle),
+      () => this.#run(handle, context),
+      () => this.#run(handle, context),
     );
     this.#tail = run.then(
       () => undefined,
@@ -210,12 +237,12 @@ export class Session {
     };
   }
 
-  async #run(handle: ExecutionHandle): Promise<ToolLoopResult> {
+  async #run(handle: ExecutionHandle, context: RunContext): Promise<ToolLoopResult> {
     const input = this.#history.record(
       this.#stamp(this.#rebased(this.#history.get(handle.input.id) ?? handle.input), handle.inferenceId),
     );
     handle.started(input);
-    const ctx = this.#context
+    const ctx = context
       .withSignal(handle.signal)
       .withIds({ sessionId: this.id, inferenceId: handle.inferenceId, turnId: input.id })
       .with(PromptVariablesKey, { ...this.data });

@@ -1,9 +1,10 @@
 /**
  * The extractor contract: what a {@link FilteringSink} hands the payload of each tagged block to.
  */
-import { z } from "zod";
+
 import { defineCustomEvent } from "../events/codec.ts";
 import type { EventMetadata, GeppettoEvent } from "../events/types.ts";
+import { lazy, loadZod } from "../turns/lazy-modules.ts";
 
 /** What a session callback returns: events to publish downstream (nothing is fine). */
 // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that return nothing must be accepted.
@@ -57,14 +58,18 @@ export interface StructuredBlockMalformedPayload {
   capturedLength: number;
 }
 
-const malformedSchema = z.object({
-  package: z.string(),
-  type: z.string(),
-  version: z.string(),
-  itemId: z.string(),
-  reason: z.enum(["unclosed", "too-large", "extractor-error"]),
-  message: z.string(),
-  capturedLength: z.number(),
+// Built on first decode, so that importing `geppetto/structured` does not load zod.
+const malformedSchema = lazy(() => {
+  const z = loadZod();
+  return z.object({
+    package: z.string(),
+    type: z.string(),
+    version: z.string(),
+    itemId: z.string(),
+    reason: z.enum(["unclosed", "too-large", "extractor-error"]),
+    message: z.string(),
+    capturedLength: z.number(),
+  });
 });
 
 /**

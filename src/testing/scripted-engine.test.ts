@@ -127,12 +127,12 @@ describe("ScriptedEngine", () => {
     const { sink, ctx, turn } = setup();
     const engine = new ScriptedEngine([
       ...script.text("Half"),
-      script.error("overloaded", { code: "overloaded_error", status: 529, retryable: true }),
+      script.error("overloaded", { code: "provider_unavailable", status: 529, retryable: true }),
     ]);
     const failure = await engine.runInference(turn, ctx).catch((error: unknown) => error);
     expect(GeppettoError.is(failure)).toBe(true);
     const error = failure as GeppettoError;
-    expect(error).toMatchObject({ code: "overloaded_error", fault: "provider", retryable: true });
+    expect(error).toMatchObject({ code: "provider_unavailable", fault: "provider", retryable: true });
     expect(sink.ofType("error")[0]).toMatchObject({
       message: "overloaded",
       status: 529,

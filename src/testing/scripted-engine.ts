@@ -4,7 +4,7 @@
  */
 
 import type { Engine, FinishClass } from "../engine/engine.ts";
-import { CallerError, ProviderError } from "../engine/errors.ts";
+import { CallerError, ProviderError, type ProviderErrorCode } from "../engine/errors.ts";
 import { runWithOutput } from "../engine/lifecycle.ts";
 import type { InferenceOutput } from "../engine/output.ts";
 import type { RunContext } from "../events/context.ts";
@@ -25,7 +25,7 @@ export type ScriptStep =
   /** The provider's stop reason; `finishClass` defaults from it. */
   | { type: "stop"; reason: string; finishClass?: FinishClass }
   /** Fails the inference (after whatever streamed before it). */
-  | { type: "error"; message: string; code?: string; status?: number; retryable?: boolean }
+  | { type: "error"; message: string; code?: ProviderErrorCode; status?: number; retryable?: boolean }
   /** Waits `ms` milliseconds, or until `until` settles. Cancellation interrupts the wait. */
   | { type: "pause"; ms?: number; until?: Promise<unknown> };
 
@@ -76,7 +76,10 @@ export const script = {
   stop(reason: string, finishClass?: FinishClass): ScriptStep {
     return finishClass ? { type: "stop", reason, finishClass } : { type: "stop", reason };
   },
-  error(message: string, options: { code?: string; status?: number; retryable?: boolean } = {}): ScriptStep {
+  error(
+    message: string,
+    options: { code?: ProviderErrorCode; status?: number; retryable?: boolean } = {},
+  ): ScriptStep {
     return { type: "error", message, ...options };
   },
   pause(ms: number): ScriptStep {

@@ -20,7 +20,7 @@ import {
 } from "../tools/executor.ts";
 import { type ToolRegistry, toolRegistryFromContext, withToolRegistry } from "../tools/registry.ts";
 import { appendToolResults, notExecutedResults } from "../tools/results.ts";
-import { newId, pendingToolCalls } from "../turns/builders.ts";
+import { pendingToolCalls } from "../turns/builders.ts";
 import { turnMetadataKey } from "../turns/keys.ts";
 import type { Turn } from "../turns/types.ts";
 import { type SnapshotHook, takeSnapshot } from "./snapshot.ts";
@@ -84,7 +84,7 @@ function withToolConfig(turn: Turn, tools: ToolExecutorConfig | undefined): Turn
  */
 function markInterrupted(turn: Turn, ctx: RunContext): Turn {
   const result = KeyInferenceResult.get(turn);
-  publish(ctx, { type: "interrupt", text: "", meta: { id: newId(), seq: 0 } });
+  publish(ctx, { type: "interrupt", text: "" });
   return KeyInferenceResult.set(turn, {
     ...(result ?? { provider: "unknown" }),
     finishClass: "interrupted",

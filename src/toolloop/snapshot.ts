@@ -4,7 +4,6 @@
  * run context ({@link withSnapshotHook}); both run.
  */
 import { contextKey, publish, type RunContext } from "../events/context.ts";
-import { newId } from "../turns/builders.ts";
 import type { Turn } from "../turns/types.ts";
 
 /** When a snapshot is taken. */
@@ -62,7 +61,6 @@ export async function takeSnapshot(
         level: "error",
         message: `snapshot hook failed at ${phase}: ${error instanceof Error ? error.message : String(error)}`,
         fields: { phase, turnId: turn.id },
-        meta: { id: newId(), seq: 0 },
       });
     }
   }

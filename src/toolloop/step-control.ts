@@ -112,7 +112,7 @@ export class StepController {
       phase,
       toolCalls: toolCalls.map((call) => ({ id: call.id, name: call.name, args: call.args })),
     };
-    publish(ctx, { type: "custom", name: "geppetto.step_paused", payload, meta: { id: newId(), seq: 0 } });
+    publish(ctx, { type: "custom", name: "geppetto.step_paused", payload });
     if (ctx.signal.aborted) return { cancelled: true };
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;

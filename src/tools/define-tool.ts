@@ -2,6 +2,8 @@
  * Tool definitions: a name, a description, an input schema (zod, any Standard Schema, or a JSON schema) and an
  * `execute` function whose argument type is inferred from the schema.
  */
+
+import { CallerError } from "../engine/errors.ts";
 import type { SchemaDialect } from "../engine/tools.ts";
 import type { RunContext } from "../events/context.ts";
 import type { JsonObject } from "../turns/json.ts";
@@ -69,7 +71,9 @@ export function defineTool<S extends ToolInputSchema, O>(
   definition: ToolDefinition<S, O>,
 ): Tool<InferToolInput<S>, O> {
   if (!TOOL_NAME.test(definition.name)) {
-    throw new TypeError(`tool name ${JSON.stringify(definition.name)} must match ${TOOL_NAME.source}`);
+    throw new CallerError(`tool name ${JSON.stringify(definition.name)} must match ${TOOL_NAME.source}`, {
+      code: "invalid_tool_definition",
+    });
   }
   const where = `tool "${definition.name}"`;
   const input: CompiledInputSchema<InferToolInput<S>> = compileInputSchema(

@@ -2,7 +2,6 @@
  * Demo tools for `geppetto run --tools demo` and examples: the current time, and a calculator built on a small
  * recursive-descent parser (no `eval`, no `Function`).
  */
-import { z } from "zod";
 import { defineTool } from "./define-tool.ts";
 import { ToolRegistry } from "./registry.ts";
 
@@ -103,8 +102,18 @@ export function evaluateExpression(expression: string): number {
 export const calculatorTool = defineTool({
   name: "calculator",
   description: "Evaluates an arithmetic expression (+ - * / % ^, parentheses, sqrt, abs, round, pi, e).",
-  input: z.object({ expression: z.string().min(1).describe("The expression, e.g. 2 * (3 + 4)") }),
-  execute: ({ expression }) => ({ expression, result: evaluateExpression(expression) }),
+  // A JSON schema rather than zod, so that importing `geppetto/tools` does not load zod.
+  input: {
+    type: "object",
+    properties: {
+      expression: { type: "string", minLength: 1, description: "The expression, e.g. 2 * (3 + 4)" },
+    },
+    required: ["expression"],
+  },
+  execute: (input) => {
+    const expression = input.expression as string;
+    return { expression, result: evaluateExpression(expression) };
+  },
 });
 
 /**
@@ -117,8 +126,12 @@ export function createTimeTool(now: () => Date = () => new Date()) {
   return defineTool({
     name: "time",
     description: "The current date and time, in UTC or in an IANA time zone such as Europe/Paris.",
-    input: z.object({ timeZone: z.string().optional().describe("IANA time zone; UTC when omitted") }),
-    execute: ({ timeZone }) => {
+    input: {
+      type: "object",
+      properties: { timeZone: { type: "string", description: "IANA time zone; UTC when omitted" } },
+    },
+    execute: (input) => {
+      const timeZone = input.timeZone as string | undefined;
       const date = now();
       const zone = timeZone ?? "UTC";
       const local = new Intl.DateTimeFormat("en-GB", {

@@ -5,10 +5,11 @@
  * tool, arguments that are not JSON or break the schema, a tool it may not use) becomes an error result the
  * model sees; it never throws.
  */
+
 import { GeppettoError, TimeoutError } from "../engine/errors.ts";
 import type { ToolChoice } from "../engine/inference-config.ts";
+import { formatIssues } from "../engine/validation.ts";
 import { publish, type RunContext } from "../events/context.ts";
-import { newId } from "../turns/builders.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { ToolCallPayload } from "../turns/types.ts";
 import { jsonResultOf } from "./json-result.ts";
@@ -188,12 +189,15 @@ async function executeOne(
   }
   const input = await tool.validateInput(call.args);
   if (!input.ok)
-    return refusal(call, "invalid_arguments", `invalid arguments for "${call.name}": ${input.message}`);
+    return refusal(
+      call,
+      "invalid_arguments",
+      `invalid arguments for "${call.name}": ${formatIssues(input.issues)}`,
+    );
 
   publish(ctx, {
     type: "tool-call-execute",
     toolCall: { id: call.id, name: call.name, input: call.args },
-    meta: { id: newId(), seq: 0 },
   });
   const started = performance.now();
   const maxAttempts = config.errorPolicy === "retry" ? 1 + Math.max(0, config.maxRetries) : 1;
@@ -230,7 +234,6 @@ async function executeOne(
       durationMs: result.durationMs,
       ...(result.error === undefined ? {} : { error: result.error }),
     },
-    meta: { id: newId(), seq: 0 },
   });
   return result;
 }
@@ -265,7 +268,7 @@ async function attempt(
       return {
         status: "error",
         result: null,
-        error: `invalid result from "${call.name}": ${output.message}`,
+        error: `invalid result from "${call.name}": ${formatIssues(output.issues)}`,
       };
     const json = jsonResultOf(value);
     if (!json.ok) {

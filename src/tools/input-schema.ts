@@ -3,10 +3,14 @@
  * spec's types so no extra dependency is needed), or a plain JSON schema. Each kind gives a validator and a
  * JSON schema for the model.
  */
-import { z } from "zod";
-import { formatJsonSchemaIssues, validateJsonSchema } from "../engine/json-schema-validation.ts";
+import { CallerError } from "../engine/errors.ts";
+import { validateJsonSchema } from "../engine/json-schema-validation.ts";
+import type { ValidationIssue, ValidationOutcome } from "../engine/validation.ts";
 import type { JsonObject } from "../turns/json.ts";
+import { loadZod } from "../turns/lazy-modules.ts";
 import { checkToolInputSchema } from "./schema-check.ts";
+
+export type { ValidationOutcome };
 
 /** The Standard Schema v1 interface (https://standardschema.dev), as its spec defines it. */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
@@ -45,9 +49,6 @@ export type ToolOutputSchema = StandardSchemaV1<unknown, unknown> | JsonObject;
 /** The argument type a schema produces: the output type of a Standard Schema, a JSON object otherwise. */
 export type InferToolInput<S> = S extends StandardSchemaV1<unknown, infer Output> ? Output : JsonObject;
 
-/** A validator's verdict: the parsed value, or a message naming what is wrong and where. */
-export type ValidationOutcome<T> = { ok: true; value: T } | { ok: false; message: string };
-
 /**
  * True for a Standard Schema (zod, valibot, arktype…).
  *
@@ -76,7 +77,7 @@ function issuePath(issue: StandardSchemaV1.Issue): string {
  *
  * @example
  * const input = compileInputSchema(z.object({ city: z.string() }));
- * await input.validate({ city: 3 }) // { ok: false, message: "$.city: Invalid input: expected string, received number" }
+ * await input.validate({ city: 3 }) // { ok: false, issues: [{ path: "$.city", message: "Invalid input: expected string, received number" }] }
  */
 export interface CompiledInputSchema<T> {
   validate(value: unknown): Promise<ValidationOutcome<T>>;
@@ -85,21 +86,25 @@ export interface CompiledInputSchema<T> {
 }
 
 function standardJsonSchema(schema: StandardSchemaV1<unknown, unknown>, where: string): JsonObject {
-  if (schema instanceof z.ZodType) {
-    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  if (schema["~standard"].vendor === "zod") {
+    // zod is loaded here, when a tool with a zod schema is defined (its caller has loaded zod already).
+    const z = loadZod();
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema as never, {
+      io: "input",
+      unrepresentable: "any",
+    });
     return rest as JsonObject;
   }
   const extension = schema["~standard"].jsonSchema;
   if (extension) return extension.input({ target: "draft-2020-12" }) as JsonObject;
-  throw new TypeError(
+  throw new CallerError(
     `${where}: this ${schema["~standard"].vendor} schema offers no JSON schema; pass \`jsonSchema\` to defineTool`,
+    { code: "invalid_tool_definition" },
   );
 }
 
-/** A compiled schema's check: the value it accepts, or a message naming what is wrong. */
-export type SchemaValidator<T> = (
-  value: unknown,
-) => Promise<{ ok: true; value: T } | { ok: false; message: string }>;
+/** A compiled schema's check: the value it accepts, or every issue with its path. */
+export type SchemaValidator<T> = (value: unknown) => Promise<ValidationOutcome<T>>;
 
 /**
  * Compiles any schema — zod, another Standard Schema, or a JSON schema of any type — into a validator only (no
@@ -114,23 +119,23 @@ export function compileValidator<T>(schema: ToolOutputSchema, where: string): Sc
     return async (value) => {
       const result = await schema["~standard"].validate(value);
       if (result.issues) {
-        const message = result.issues
-          .slice(0, 5)
-          .map((issue) => `${issuePath(issue)}: ${issue.message}`)
-          .join("; ");
-        return { ok: false, message };
+        const issues: ValidationIssue[] = result.issues.map((issue) => ({
+          path: issuePath(issue),
+          message: issue.message,
+        }));
+        return { ok: false, issues };
       }
       return { ok: true, value: result.value as T };
     };
   }
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
-    throw new TypeError(`${where}: must be a zod schema, a Standard Schema or a JSON schema object`);
+    throw new CallerError(`${where}: must be a zod schema, a Standard Schema or a JSON schema object`, {
+      code: "invalid_tool_definition",
+    });
   }
   return async (value) => {
     const issues = validateJsonSchema(value, schema as JsonObject);
-    return issues.length > 0
-      ? { ok: false, message: formatJsonSchemaIssues(issues) }
-      : { ok: true, value: value as T };
+    return issues.length > 0 ? { ok: false, issues } : { ok: true, value: value as T };
   };
 }
 
@@ -149,11 +154,14 @@ export function compileInputSchema<T>(
     return { jsonSchema, validate: compileValidator<T>(schema, where) };
   }
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
-    throw new TypeError(`${where}: input must be a zod schema, a Standard Schema or a JSON schema object`);
+    throw new CallerError(`${where}: input must be a zod schema, a Standard Schema or a JSON schema object`, {
+      code: "invalid_tool_definition",
+    });
   }
   if (schema.type !== undefined && schema.type !== "object") {
-    throw new TypeError(
+    throw new CallerError(
       `${where}: input JSON schema must have type "object" (got ${JSON.stringify(schema.type)})`,
+      { code: "invalid_tool_definition" },
     );
   }
   const jsonSchema = jsonSchemaOverride ?? (schema as JsonObject);

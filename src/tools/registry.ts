@@ -1,6 +1,8 @@
 /**
  * The tool registry: the tools an application offers, carried by the run context as the engines' ToolCatalog.
  */
+
+import { CallerError } from "../engine/errors.ts";
 import {
   type SchemaDialect,
   type ToolCatalog,
@@ -29,7 +31,8 @@ export class ToolRegistry implements ToolCatalog {
 
   /** Adds a tool; throws when the name is taken (unregister first to replace). Returns the registry. */
   register(tool: AnyTool): this {
-    if (this.#tools.has(tool.name)) throw new TypeError(`tool "${tool.name}" is already registered`);
+    if (this.#tools.has(tool.name))
+      throw new CallerError(`tool "${tool.name}" is already registered`, { code: "tool_already_registered" });
     this.#tools.set(tool.name, tool);
     return this;
   }

@@ -3,7 +3,7 @@
  * it, in call order — the layout every provider accepts (an assistant message with its calls, then the results).
  */
 import { publish, type RunContext } from "../events/context.ts";
-import { newId, newToolUseBlock, pendingToolCalls } from "../turns/builders.ts";
+import { newToolUseBlock, pendingToolCalls } from "../turns/builders.ts";
 import type { Block, ToolUseBlock, Turn } from "../turns/types.ts";
 import type { ToolCallStatus, ToolExecutionResult } from "./executor.ts";
 
@@ -83,7 +83,6 @@ export function appendToolResults(
           durationMs: result.durationMs,
           ...(result.error === undefined ? {} : { error: result.error }),
         },
-        meta: { id: newId(), seq: 0 },
       });
     }
   }

@@ -56,7 +56,8 @@ describe("defineTool", () => {
     expect(await weather.validateInput({ city: "Paris" })).toEqual({ ok: true, value: { city: "Paris" } });
     const bad = await weather.validateInput({ city: 3 });
     expect(bad.ok).toBe(false);
-    expect(!bad.ok && bad.message).toMatch(/^\$\.city: .*expected string/);
+    expect(!bad.ok && bad.issues[0]?.path).toBe("$.city");
+    expect(!bad.ok && bad.issues[0]?.message).toMatch(/expected string/);
   });
 
   it("accepts a plain JSON schema and validates against it", async () => {
@@ -70,7 +71,10 @@ describe("defineTool", () => {
       },
       execute: (args) => (args.a as number) + (args.b as number),
     });
-    expect(await tool.validateInput({ a: 1 })).toEqual({ ok: false, message: "$.b: is required" });
+    expect(await tool.validateInput({ a: 1 })).toEqual({
+      ok: false,
+      issues: [{ path: "$.b", message: "is required" }],
+    });
     expect(await tool.execute({ a: 1, b: 2 }, context)).toBe(3);
   });
 
@@ -95,7 +99,7 @@ describe("defineTool", () => {
     expectTypeOf<Parameters<typeof tool.execute>[0]>().toEqualTypeOf<{ n: number }>();
     expect(await tool.validateInput({ n: -1 })).toEqual({
       ok: false,
-      message: "$.n: n must be a positive number",
+      issues: [{ path: "$.n", message: "n must be a positive number" }],
     });
     expect(() => defineTool({ name: "x", description: "", input: positive, execute: () => 1 })).toThrow(
       /hand-made schema offers no JSON schema/,

@@ -6,6 +6,8 @@
  * never change their argument.
  */
 import type { z } from "zod";
+import { CallerError, GeppettoError } from "../engine/errors.ts";
+import type { ValidationIssue, ValidationOutcome, Validator } from "../engine/validation.ts";
 import { copyJson, findNonJson, type JsonValue } from "./json.ts";
 import type { Block, Turn } from "./types.ts";
 
@@ -13,21 +15,27 @@ const KEY_PART = /^[A-Za-z0-9_.-]+$/;
 
 /** Builds the id of a key: `namespace.name@vN`. */
 export function keyId(namespace: string, name: string, version: number): string {
-  if (!KEY_PART.test(namespace)) throw new TypeError(`invalid key namespace ${JSON.stringify(namespace)}`);
-  if (!KEY_PART.test(name)) throw new TypeError(`invalid key name ${JSON.stringify(name)}`);
-  if (!Number.isInteger(version) || version < 1) throw new TypeError(`invalid key version ${version}`);
+  const invalid = (what: string) => new CallerError(`invalid key ${what}`, { code: "invalid_key" });
+  if (!KEY_PART.test(namespace)) throw invalid(`namespace ${JSON.stringify(namespace)}`);
+  if (!KEY_PART.test(name)) throw invalid(`name ${JSON.stringify(name)}`);
+  if (!Number.isInteger(version) || version < 1) throw invalid(`version ${version}`);
   return `${namespace}.${name}@v${version}`;
 }
 
 /**
- * The schema a key validates its value with: a zod schema, or a function returning one (built on first use, so
- * declaring a key costs nothing at import).
+ * The schema a key validates its value with: a {@link Validator} (no zod needed), a zod schema, or a function
+ * returning one (built on first use, so declaring a key costs nothing at import).
  */
-export type KeySchema<T> = z.ZodType<T> | (() => z.ZodType<T>);
+export type KeySchema<T> = Validator<T> | z.ZodType<T> | (() => z.ZodType<T>);
 
-/** Thrown when a stored value does not match its key's schema. */
-export class KeyValueError extends Error {
+/** Thrown when a stored value does not match its key's schema. `issues` holds every problem, paths from the key. */
+export class KeyValueError extends GeppettoError {
   override name = "KeyValueError";
+  readonly issues: ValidationIssue[];
+  constructor(message: string, issues: ValidationIssue[] = []) {
+    super(message, { code: "invalid_key_value", fault: "caller" });
+    this.issues = issues;
+  }
 }
 
 abstract class TypedKey<T, Holder> {
@@ -48,14 +56,32 @@ abstract class TypedKey<T, Holder> {
     const raw = this.bag(holder)[this.id];
     if (raw === undefined) return undefined;
     if (!this.#schema) return raw as T;
-    const schema = typeof this.#schema === "function" ? this.#schema() : this.#schema;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const at = issue && issue.path.length > 0 ? `.${issue.path.join(".")}` : "";
-      throw new KeyValueError(`${this.where}["${this.id}"]${at}: ${issue?.message ?? "invalid value"}`);
+    const outcome = this.validate(raw);
+    if (!outcome.ok) {
+      const where = `${this.where}["${this.id}"]`;
+      const first = outcome.issues[0];
+      const at = first?.path ? `.${first.path}` : "";
+      throw new KeyValueError(`${where}${at}: ${first?.message ?? "invalid value"}`, outcome.issues);
     }
-    return parsed.data;
+    return outcome.value;
+  }
+
+  /** Validates a value against this key's schema (a key without one accepts anything). */
+  validate(value: unknown): ValidationOutcome<T> {
+    const schema = this.#schema;
+    if (!schema) return { ok: true, value: value as T };
+    const zodSchema = typeof schema === "function" ? schema() : "safeParse" in schema ? schema : undefined;
+    if (zodSchema === undefined) return (schema as Validator<T>).validate(value);
+    const parsed = zodSchema.safeParse(value);
+    if (parsed.success) return { ok: true, value: parsed.data };
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join("."),
+        message: issue.message,
+        code: issue.code,
+      })),
+    };
   }
 
   /** True when a value is stored under this key. */
@@ -66,7 +92,11 @@ abstract class TypedKey<T, Holder> {
   /** Returns a copy of `holder` with `value` stored under this key. Throws if `value` is not JSON. */
   set(holder: Holder, value: T): Holder {
     const problem = findNonJson(value, `${this.where}["${this.id}"]`);
-    if (problem) throw new TypeError(`${problem.path}: not JSON-serializable (${problem.reason})`);
+    if (problem) {
+      throw new CallerError(`${problem.path}: not JSON-serializable (${problem.reason})`, {
+        code: "not_json",
+      });
+    }
     return this.withBag(holder, { ...this.bag(holder), [this.id]: copyJson(value as JsonValue) });
   }
 

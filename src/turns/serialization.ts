@@ -4,6 +4,8 @@
  * Unknown fields on payloads and metadata are kept, so a file written by a newer geppetto loses nothing.
  */
 import type * as Zod from "zod";
+import { GeppettoError } from "../engine/errors.ts";
+import type { ValidationIssue } from "../engine/validation.ts";
 import type { JsonObject, JsonValue } from "./json.ts";
 import { lazy, loadYaml, loadZod } from "./lazy-modules.ts";
 import type { Block, Turn } from "./types.ts";
@@ -104,14 +106,14 @@ export const turnDocumentSchema: () => ReturnType<typeof buildTurnDocumentSchema
 );
 
 /** Thrown when a document is not a valid serialized Turn. `issues` holds every problem with its path. */
-export class TurnFormatError extends Error {
+export class TurnFormatError extends GeppettoError {
   override name = "TurnFormatError";
   constructor(
     message: string,
-    readonly issues: { path: string; message: string }[],
+    readonly issues: ValidationIssue[],
     readonly source?: string,
   ) {
-    super(message);
+    super(message, { code: "invalid_turn_format", fault: "caller" });
   }
 }
 

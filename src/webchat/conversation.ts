@@ -146,7 +146,7 @@ export class WebConversation {
     this.#emit({ type: "user.message", id: `user:${turn.id}`, kind: "user", status: "done", text: prompt });
     this.#current = engine;
     const handle = this.#session.startInference();
-    const done = handle.result().then(
+    const done = handle.wait().then(
       () => this.#settle(handle.cancelled ? "cancelled" : "done"),
       (error: unknown) => this.#settle("error", error),
     );

@@ -71,7 +71,7 @@ export function scenarioAnswer(turn: Turn, ctx: RunContext): ScriptStep[] {
   if (prompt.startsWith("fail")) {
     return [
       ...script.text("Partial before the failure"),
-      script.error("the provider is down", { code: "provider_down" }),
+      script.error("the provider is down", { code: "provider_unavailable" }),
     ];
   }
   if (prompt.startsWith("think")) {

@@ -121,7 +121,13 @@ export class ClaudeEngine implements Engine {
     const { body, betas, warnings } = this.buildRequest(turn, ctx);
     const allBetas = [...(this.#options.betas ?? []), ...betas];
     const headers = allBetas.length > 0 ? { "anthropic-beta": allBetas.join(",") } : undefined;
-    const request = { path: this.#path, body, signal: ctx.signal, ...(headers ? { headers } : {}) };
+    const request = {
+      path: this.#path,
+      body,
+      signal: ctx.signal,
+      ready: ctx.ready,
+      ...(headers ? { headers } : {}),
+    };
     return runWithOutput(
       ctx,
       turn,

@@ -11,9 +11,9 @@
  * results) → an `other` block of type `anthropic.<type>` holding the content block, replayed on continuation.
  */
 import type { FinishClass } from "../../engine/engine.ts";
-import { ProviderError } from "../../engine/errors.ts";
+import { ProviderError, type ProviderErrorCode } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
-import type { GeppettoEvent, Usage } from "../../events/types.ts";
+import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import type { Block } from "../../turns/types.ts";
 import {
@@ -69,7 +69,7 @@ export function usageFromAnthropic(usage: AnthropicUsage): Usage {
 }
 
 const RETRYABLE_TYPES = new Set(["overloaded_error", "api_error", "rate_limit_error", "timeout_error"]);
-const CODES: Record<string, string> = {
+const CODES: Record<string, ProviderErrorCode> = {
   overloaded_error: "provider_unavailable",
   api_error: "provider_unavailable",
   rate_limit_error: "rate_limited",
@@ -156,8 +156,8 @@ export class ClaudeStreamHandler {
     return this.#outcome;
   }
 
-  #meta(block: Block | undefined): GeppettoEvent["meta"] {
-    return block === undefined ? { id: "", seq: 0 } : { id: "", seq: 0, blockId: block.id };
+  #meta(block: Block | undefined): EventMetadataDraft {
+    return block === undefined ? {} : { blockId: block.id };
   }
 
   #adopt(state: ContentState, index: number): void {
@@ -245,7 +245,7 @@ export class ClaudeStreamHandler {
         this.#out.other(`${ANTHROPIC_OTHER_PREFIX}${content.type}`, content);
         this.#adopt(state, index);
         if (content.type === "web_search_tool_result") {
-          const done: GeppettoEvent = {
+          const done: EventDraft = {
             type: "web-search-done",
             itemId: String(content.tool_use_id ?? ""),
             meta: this.#meta(state.block),
@@ -290,7 +290,7 @@ export class ClaudeStreamHandler {
 
   #citation(state: ContentState, citation: JsonObject): void {
     state.citations.push(citation);
-    const event: GeppettoEvent = { type: "citation", data: citation, meta: this.#meta(state.block) };
+    const event: EventDraft = { type: "citation", data: citation, meta: this.#meta(state.block) };
     if (typeof citation.url === "string") event.url = citation.url;
     if (typeof citation.title === "string") event.title = citation.title;
     if (typeof citation.cited_text === "string") event.citedText = citation.cited_text;
@@ -326,7 +326,7 @@ export class ClaudeStreamHandler {
         }
         if (data.type === "server_tool_use" && data.name === "web_search") {
           const input = data.input;
-          const started: GeppettoEvent = {
+          const started: EventDraft = {
             type: "web-search-started",
             itemId: String(data.id ?? ""),
             meta: this.#meta(block),

@@ -113,7 +113,7 @@ export class GeminiEngine implements Engine {
         if (this.#options.stream ?? true) {
           const format = this.#options.streamFormat ?? "sse";
           const response = await this.#transport.stream(
-            { path: geminiPath(model, format), body, signal: ctx.signal },
+            { path: geminiPath(model, format), body, signal: ctx.signal, ready: ctx.ready },
             format === "sse" ? "text/event-stream" : "application/json",
           );
           out.ids({ requestId: response.requestId });

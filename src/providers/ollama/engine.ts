@@ -110,7 +110,7 @@ export class OllamaEngine implements Engine {
       const stream = handler;
       if (body.stream) {
         const response = await this.#transport.stream(
-          { path: "/api/chat", body, signal: ctx.signal },
+          { path: "/api/chat", body, signal: ctx.signal, ready: ctx.ready },
           "application/x-ndjson",
         );
         out.ids({ requestId: response.requestId });

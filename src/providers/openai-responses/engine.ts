@@ -124,7 +124,12 @@ export class OpenAIResponsesEngine implements Engine {
     return runWithOutput(ctx, turn, info, async (out) => {
       const handler = new ResponsesStreamHandler(out);
       if (body.stream) {
-        const response = await this.#transport.stream({ path: "/responses", body, signal: ctx.signal });
+        const response = await this.#transport.stream({
+          path: "/responses",
+          body,
+          signal: ctx.signal,
+          ready: ctx.ready,
+        });
         out.ids({ requestId: response.requestId });
         await response.sse((data) => {
           if (data === "[DONE]") return;

@@ -9,7 +9,7 @@
 import type { FinishClass } from "../../engine/engine.ts";
 import { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
-import type { GeppettoEvent, Usage } from "../../events/types.ts";
+import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Block, ReasoningPayload } from "../../turns/types.ts";
 import {
@@ -119,8 +119,8 @@ export class ResponsesStreamHandler {
     if (item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
   }
 
-  #meta(block: Block | undefined): GeppettoEvent["meta"] {
-    return block === undefined ? { id: "", seq: 0 } : { id: "", seq: 0, blockId: block.id };
+  #meta(block: Block | undefined): EventMetadataDraft {
+    return block === undefined ? {} : { blockId: block.id };
   }
 
   #info(message: string, block: Block | undefined): void {
@@ -253,7 +253,7 @@ export class ResponsesStreamHandler {
     if (!annotation) return;
     const state = this.#state(event);
     state?.annotations.push(annotation);
-    const citation: GeppettoEvent = { type: "citation", data: annotation, meta: this.#meta(state?.block) };
+    const citation: EventDraft = { type: "citation", data: annotation, meta: this.#meta(state?.block) };
     if (typeof annotation.url === "string") citation.url = annotation.url;
     if (typeof annotation.title === "string") citation.title = annotation.title;
     if (typeof annotation.start_index === "number") citation.startIndex = annotation.start_index;
@@ -325,7 +325,7 @@ export class ResponsesStreamHandler {
           if (item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
         }
         if (item.type === "web_search_call") {
-          const done: GeppettoEvent = {
+          const done: EventDraft = {
             type: "web-search-done",
             itemId: item.id ?? "",
             meta: this.#meta(block),

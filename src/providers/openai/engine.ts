@@ -90,7 +90,7 @@ export class OpenAIChatEngine implements Engine {
     if (options.tools) requestOptions.toolConfig = options.tools;
     if (options.structuredOutput) requestOptions.structuredOutput = options.structuredOutput;
     const body = buildChatRequest(turn, requestOptions);
-    const request = { path: "/chat/completions", body, signal: ctx.signal };
+    const request = { path: "/chat/completions", body, signal: ctx.signal, ready: ctx.ready };
     const info = { provider: this.#provider, model: options.model, warnings, scrub: this.#scrub };
     return runWithOutput(ctx, turn, info, async (out) => {
       const reader = new ChatStreamReader(out, this.#provider);

@@ -181,7 +181,7 @@ export class ChatStreamReader {
 
   #recordRefusal(text: string): void {
     this.#out.other(REFUSAL_BLOCK_TYPE, { text });
-    this.#out.emit({ type: "info", message: "refusal", data: { text }, meta: { id: "", seq: 0 } });
+    this.#out.emit({ type: "info", message: "refusal", data: { text } });
   }
 
   /** Reads a whole (non-streamed) response. */

@@ -39,6 +39,8 @@ export class RequestControl {
   #sawFirstByte = false;
   /** Time of the last chunk (the idle timer compares against it when it fires). */
   lastChunkAt = 0;
+  /** True while the consumer holds the stream back (the idle timer does not fire then). */
+  #paused = false;
 
   constructor(callerSignal: AbortSignal | undefined, client: ClientOptions) {
     this.#callerSignal = callerSignal;
@@ -121,10 +123,35 @@ export class RequestControl {
 
   #armIdle(ms: number): void {
     this.#idleTimer = setTimeout(() => {
-      const idleFor = performance.now() - this.lastChunkAt;
+      const idleFor = this.#paused ? 0 : performance.now() - this.lastChunkAt;
       if (idleFor >= this.#idleMs - 1) this.#timeout("idle", this.#idleMs);
       else this.#armIdle(this.#idleMs - idleFor);
     }, ms);
+  }
+
+  /**
+   * Waits for a slow consumer (back-pressure) without counting the wait as idle time. Returns early when the
+   * request aborts, so a cancelled stream never hangs on its reader.
+   */
+  async paused(wait: Promise<void>): Promise<void> {
+    this.#paused = true;
+    const signal = this.controller.signal;
+    let onAbort: (() => void) | undefined;
+    try {
+      if (!signal.aborted) {
+        await Promise.race([
+          wait,
+          new Promise<void>((resolve) => {
+            onAbort = resolve;
+            signal.addEventListener("abort", onAbort, { once: true });
+          }),
+        ]);
+      }
+    } finally {
+      if (onAbort) signal.removeEventListener("abort", onAbort);
+      this.#paused = false;
+      this.lastChunkAt = performance.now();
+    }
   }
 
   /** The error to throw for a failure, given what aborted (if anything). */

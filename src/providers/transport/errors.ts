@@ -1,7 +1,7 @@
 /**
  * Provider error bodies → ProviderError, and the scrubbing that keeps API keys out of every message.
  */
-import { ProviderError } from "../../engine/errors.ts";
+import { ProviderError, type ProviderErrorCode } from "../../engine/errors.ts";
 import { isRetryableStatus } from "./retry.ts";
 
 /** What a provider said about a failed request, read from its error body. */
@@ -60,7 +60,7 @@ export function defaultErrorFields(body: unknown): ProviderErrorFields {
   return fields;
 }
 
-const STATUS_CODES: Record<number, string> = {
+const STATUS_CODES: Record<number, ProviderErrorCode> = {
   400: "invalid_request",
   401: "authentication_failed",
   403: "permission_denied",
@@ -78,7 +78,7 @@ const STATUS_CODES: Record<number, string> = {
  * @example
  * errorCodeForStatus(429) // "rate_limited"
  */
-export function errorCodeForStatus(status: number): string {
+export function errorCodeForStatus(status: number): ProviderErrorCode {
   return STATUS_CODES[status] ?? (status >= 500 ? "provider_unavailable" : "provider_error");
 }
 

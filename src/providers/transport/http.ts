@@ -6,7 +6,7 @@
  * engine back synchronously per event. Per chunk it costs one `performance.now()` for the idle timeout (the
  * timer is re-armed lazily, not per chunk) and one TextDecoder call.
  */
-import { ProviderError, TimeoutError } from "../../engine/errors.ts";
+import { CallerError, ProviderError, TimeoutError } from "../../engine/errors.ts";
 import type { ClientOptions } from "../options.ts";
 import { RequestControl } from "./control.ts";
 import {
@@ -60,6 +60,11 @@ export interface TransportRequest {
   headers?: Record<string, string>;
   /** HTTP method (default POST). */
   method?: "POST" | "GET";
+  /**
+   * Back-pressure from the consumer (`ctx.ready`): awaited between two body chunks when it returns a promise,
+   * so a slow reader stops the socket being read. The idle timeout does not run while it waits.
+   */
+  ready?: () => Promise<void> | undefined;
 }
 
 /** Status, headers and request id of the response that was used. */
@@ -232,6 +237,7 @@ export class HttpTransport {
     let attempt = sent.attempt;
     const consume = async (push: (text: string) => void, end: () => void): Promise<void> => {
       const tap = this.#tap;
+      const ready = request.ready;
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
       const onAbort = (): void => {
@@ -262,6 +268,8 @@ export class HttpTransport {
               }
               if (tap) tap.chunk(value);
               push(decoder.decode(value, { stream: true }));
+              const wait = ready?.();
+              if (wait !== undefined) await control.paused(wait);
             }
           } catch (error) {
             if (!control.attemptTimedOut) throw error;
@@ -297,7 +305,8 @@ export class HttpTransport {
     };
     let used = false;
     const once = (): void => {
-      if (used) throw new Error("a StreamResponse can be consumed only once");
+      if (used)
+        throw new CallerError("a StreamResponse can be consumed only once", { code: "stream_already_read" });
       used = true;
     };
     return {

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { JsonArraySplitter, LineSplitter, SseSplitter } from "./splitters.ts";
 
@@ -88,5 +89,42 @@ describe("JsonArraySplitter", () => {
   it("rejects a body that is not an array, naming the offset", () => {
     const splitter = new JsonArraySplitter(() => {});
     expect(() => splitter.push('  {"a":1}')).toThrow(/expected "\[" at offset 2/);
+  });
+});
+
+describe("SseSplitter against eventsource-parser (the reference parser)", () => {
+  it("splits any stream, cut anywhere, into the same events", async () => {
+    const { createParser } = await import("eventsource-parser");
+    const line = fc.oneof(
+      fc.constantFrom("", ": comment", "id: 3", "retry: 5", "event: delta", "event:", "data", "event"),
+      fc.string({ maxLength: 12 }).map((text) => `data: ${text.replace(/[\r\n]/g, "")}`),
+      fc.string({ maxLength: 12 }).map((text) => `data:${text.replace(/[\r\n]/g, "")}`),
+    );
+    const stream = fc.tuple(
+      fc.array(line, { maxLength: 20 }),
+      fc.constantFrom("\n", "\r\n", "\r"),
+      fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(stream, ([lines, ending, cuts]) => {
+        const text = lines.map((each) => each + ending).join("");
+        const expected: [string, string | undefined][] = [];
+        const reference = createParser({
+          onEvent: (message) => expected.push([message.data, message.event]),
+        });
+        reference.feed(text);
+        reference.feed("\n\n");
+        const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b);
+        const chunks: string[] = [];
+        let from = 0;
+        for (const point of points) {
+          chunks.push(text.slice(from, point));
+          from = point;
+        }
+        chunks.push(text.slice(from));
+        expect(sse(chunks)).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -7,14 +7,14 @@
  * `event:` names, comments and `id:`/`retry:` ignored, any of CRLF, LF or CR as line ends (a CR at the end of one
  * chunk and an LF at the start of the next count as one line end).
  */
-import { createParser, type EventSourceParser } from "eventsource-parser";
-
 /** Receives one SSE event: its data (lines joined by "\n") and its `event:` name, when it had one. */
 export type SseHandler = (data: string, event: string | undefined) => void;
 
 /**
- * Splits an event stream into events. Built on `eventsource-parser`, which measured faster than a hand-written
- * splitter here (0.18–0.25 vs 0.30–0.34 µs per OpenAI chunk event, 512-byte chunks, Node 24).
+ * Splits an event stream into events with a newline search (`indexOf`), the way the cheapest consumer would:
+ * measured against `eventsource-parser` on the bench payloads it costs about the floor's framing instead of
+ * 0.2 µs more per event. A chunk with a CR (CRLF or CR-only line ends) is normalized to LF first; a CR at the
+ * very end of a chunk waits for the next one, so a CRLF split across chunks is one line end.
  *
  * @example
  * const splitter = new SseSplitter((data) => console.log(JSON.parse(data)));
@@ -22,20 +22,86 @@ export type SseHandler = (data: string, event: string | undefined) => void;
  * splitter.end();
  */
 export class SseSplitter {
-  readonly #parser: EventSourceParser;
+  readonly #onEvent: SseHandler;
+  #rest = "";
+  #data = "";
+  #hasData = false;
+  #event: string | undefined;
+  #started = false;
 
   constructor(onEvent: SseHandler) {
-    this.#parser = createParser({ onEvent: (message) => onEvent(message.data, message.event) });
+    this.#onEvent = onEvent;
   }
 
   /** Feeds decoded text. */
   push(chunk: string): void {
-    this.#parser.feed(chunk);
+    let text = this.#rest.length === 0 ? chunk : this.#rest + chunk;
+    if (!this.#started && text.length > 0) {
+      this.#started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    let held = "";
+    if (text.indexOf("\r") !== -1) {
+      if (text.charCodeAt(text.length - 1) === 13) {
+        held = "\r";
+        text = text.slice(0, -1);
+      }
+      text = text.replace(/\r\n?/g, "\n");
+    }
+    let start = 0;
+    let end = text.indexOf("\n");
+    while (end !== -1) {
+      this.#line(text, start, end);
+      start = end + 1;
+      end = text.indexOf("\n", start);
+    }
+    this.#rest = (start === 0 ? text : text.slice(start)) + held;
+  }
+
+  #line(text: string, start: number, end: number): void {
+    if (start === end) {
+      this.#dispatch();
+      return;
+    }
+    const first = text.charCodeAt(start);
+    if (first === 100 && text.startsWith("data:", start)) {
+      const valueStart = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
+      const value = text.slice(valueStart, end);
+      this.#data = this.#hasData ? `${this.#data}\n${value}` : value;
+      this.#hasData = true;
+      return;
+    }
+    if (first === 58) return; // a comment
+    const colon = text.indexOf(":", start);
+    const hasColon = colon !== -1 && colon < end;
+    const field = text.slice(start, hasColon ? colon : end);
+    if (field !== "data" && field !== "event") return;
+    let valueStart = hasColon ? colon + 1 : end;
+    if (hasColon && text.charCodeAt(valueStart) === 32) valueStart++;
+    const value = text.slice(valueStart, end);
+    if (field === "event") this.#event = value;
+    else {
+      this.#data = this.#hasData ? `${this.#data}\n${value}` : value;
+      this.#hasData = true;
+    }
+    // id, retry and unknown fields are ignored.
+  }
+
+  #dispatch(): void {
+    const event = this.#event;
+    this.#event = undefined;
+    if (!this.#hasData) return;
+    const data = this.#data;
+    this.#data = "";
+    this.#hasData = false;
+    this.#onEvent(data, event === "" ? undefined : event);
   }
 
   /** Ends the stream: an event not followed by a blank line is still delivered. */
   end(): void {
-    this.#parser.feed("\n\n");
+    if (this.#rest.length > 0) this.push("\n");
+    this.#rest = "";
+    this.#dispatch();
   }
 }
 

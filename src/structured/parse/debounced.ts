@@ -10,7 +10,7 @@
  * bytes in total (5n with the default 0.25) — linear. With `growthRatio: 0` attempts come every fixed gap and
  * the total is O(n² / gap). {@link DebouncedParser.stats} reports the figures.
  */
-import { parse as parseYamlText } from "yaml";
+import { loadYaml } from "../../turns/lazy-modules.ts";
 import { stripCodeFence } from "./code-fence.ts";
 import { parsePartialJson } from "./partial-json.ts";
 import { sanitizeYaml } from "./sanitize-yaml.ts";
@@ -171,7 +171,7 @@ export function debouncedYaml<T = unknown>(options: DebounceOptions<T> = {}): De
       if (partial) return { ok: false };
       throw new Error("payload is empty");
     }
-    const value: unknown = parseYamlText(sanitize ? sanitizeYaml(body) : body);
+    const value: unknown = loadYaml().parse(sanitize ? sanitizeYaml(body) : body);
     if (value === null || value === undefined) return { ok: false };
     return { ok: true, value };
   }, options);
