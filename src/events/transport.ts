@@ -66,20 +66,21 @@ export class InProcessTransport implements EventTransport {
     const subscribers = this.#subscribers.get(topic);
     if (!subscribers) return;
     let failure: { error: unknown } | undefined;
-    let waits: Promise<void>[] | undefined;
+    const waits: Promise<void>[] = [];
     for (const deliver of subscribers) {
       try {
         const wait = deliver(event);
-        if (wait) (waits ??= []).push(wait);
+        if (wait) waits.push(wait);
       } catch (error) {
         failure ??= { error };
       }
     }
     if (failure) {
-      for (const wait of waits ?? []) wait.catch(() => {});
+      for (const wait of waits) wait.catch(() => {});
       throw failure.error;
     }
-    if (waits) return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
+    if (waits.length === 1) return waits[0];
+    if (waits.length > 1) return Promise.all(waits).then(() => {});
   }
 
   subscribe(topic: string, deliver: DeliverEvent): () => void {
