@@ -18,6 +18,7 @@ export interface QueueOwner {
 interface Item {
   event: GeppettoEvent;
   acknowledge: Acknowledge | undefined;
+  position: string | undefined;
 }
 
 interface Waiter extends Item {
@@ -40,7 +41,7 @@ export class HandlerQueue {
 
   constructor(
     readonly name: string,
-    readonly handler: (event: GeppettoEvent) => void | Promise<void>,
+    readonly handler: (event: GeppettoEvent, delivery: { position?: string }) => void | Promise<void>,
     readonly capacity: number,
     readonly policy: QueuePolicy,
     readonly blockTimeoutMs: number,
@@ -71,20 +72,20 @@ export class HandlerQueue {
     this.owner.drop(this.name, event);
   }
 
-  push(event: GeppettoEvent, acknowledge?: Acknowledge): void | Promise<void> {
+  push(event: GeppettoEvent, acknowledge?: Acknowledge, position?: string): void | Promise<void> {
     if (this.#closed) {
       // A durable transport redelivers what was never acknowledged; in-process, a late event is lost and counted.
       if (this.policy === "wait") return;
       return this.dropLate(event);
     }
     if (this.size < this.capacity && this.#waiters.length === 0) {
-      this.#enqueue({ event, acknowledge });
+      this.#enqueue({ event, acknowledge, position });
       return;
     }
     switch (this.policy) {
       case "block":
       case "wait":
-        return this.#wait(event, acknowledge);
+        return this.#wait({ event, acknowledge, position });
       case "drop-newest":
         return this.dropLate(event);
       case "error":
@@ -92,7 +93,7 @@ export class HandlerQueue {
         throw this.owner.overflow(this.name, this.capacity);
       default:
         this.#dropOne();
-        this.#enqueue({ event, acknowledge });
+        this.#enqueue({ event, acknowledge, position });
     }
   }
 
@@ -105,9 +106,10 @@ export class HandlerQueue {
     }
   }
 
-  #wait(event: GeppettoEvent, acknowledge: Acknowledge | undefined): Promise<void> {
+  #wait(item: Item): Promise<void> {
+    const { event } = item;
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { event, acknowledge, resolve, reject, timer: undefined };
+      const waiter: Waiter = { ...item, resolve, reject, timer: undefined };
       if (this.policy === "block") {
         waiter.timer = setTimeout(() => {
           const index = this.#waiters.indexOf(waiter);
@@ -124,7 +126,7 @@ export class HandlerQueue {
     while (this.#waiters.length > 0 && this.size < this.capacity) {
       const waiter = this.#waiters.shift()!;
       if (waiter.timer) clearTimeout(waiter.timer);
-      this.#enqueue(waiter);
+      this.#enqueue({ event: waiter.event, acknowledge: waiter.acknowledge, position: waiter.position });
       waiter.resolve();
     }
   }
@@ -184,7 +186,7 @@ export class HandlerQueue {
       }
       this.#admitWaiters();
       try {
-        await this.handler(item.event);
+        await this.handler(item.event, item.position === undefined ? {} : { position: item.position });
         this.stats.delivered++;
       } catch (error) {
         this.stats.failed++;

@@ -30,8 +30,14 @@ import type { GeppettoEvent } from "./types.ts";
  */
 export type OverflowPolicy = "drop-streaming" | "drop-oldest" | "drop-newest" | "error" | "block";
 
+/** Where a delivered event sits on the server (durable transports; absent in-process). */
+export interface Delivery {
+  /** A Redis stream entry id or a JetStream stream sequence: pass it as `from: { offset }` to replay from here. */
+  position?: string;
+}
+
 /** Handles one event; may be async (the next event waits for it). */
-export type EventHandler = (event: GeppettoEvent) => void | Promise<void>;
+export type EventHandler = (event: GeppettoEvent, delivery: Delivery) => void | Promise<void>;
 
 /** Per-handler counters. */
 export interface HandlerStats {
@@ -204,7 +210,11 @@ export class EventRouter {
     this.#queuesByTopic.set(topic, sameTopic);
     const subscription = options.from === undefined ? { name } : { name, from: options.from };
     this.#unsubscribe.push(
-      this.#transport.subscribe(topic, (event, acknowledge) => queue.push(event, acknowledge), subscription),
+      this.#transport.subscribe(
+        topic,
+        (event, acknowledge, position) => queue.push(event, acknowledge, position),
+        subscription,
+      ),
     );
     if (this.#started) queue.start();
   }

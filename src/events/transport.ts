@@ -19,10 +19,15 @@ export type ReplayFrom = "beginning" | "now" | { offset: string };
 export type Acknowledge = () => void;
 
 /**
- * Called by a transport for each event of a subscription. It returns a promise when the handler's buffer is full:
- * a transport must not deliver more to this subscription before that promise settles.
+ * Called by a transport for each event of a subscription, with the function that acknowledges it and its position
+ * on the server (durable transports). It returns a promise when the handler's buffer is full: a transport must not
+ * deliver more to this subscription before that promise settles.
  */
-export type DeliverEvent = (event: GeppettoEvent, acknowledge?: Acknowledge) => void | Promise<void>;
+export type DeliverEvent = (
+  event: GeppettoEvent,
+  acknowledge?: Acknowledge,
+  position?: string,
+) => void | Promise<void>;
 
 /** Who subscribes and where it starts. */
 export interface SubscriptionOptions {
