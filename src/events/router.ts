@@ -32,7 +32,7 @@ export type OverflowPolicy = "drop-streaming" | "drop-oldest" | "drop-newest" | 
 
 /** Where a delivered event sits on the server (durable transports; absent in-process). */
 export interface Delivery {
-  /** A Redis stream entry id or a JetStream stream sequence: pass it as `from: { offset }` to replay from here. */
+  /** `"<Redis entry id or JetStream sequence>/<index>"`: pass it as `from: { offset }` to replay from here. */
   position?: string;
 }
 

@@ -10,8 +10,8 @@ import type { GeppettoEvent } from "./types.ts";
  * knows) resumes from its last acknowledged event instead.
  * - `"beginning"`: every event the server still retains (a late web client catching up on an answer);
  * - `"now"`: only events published after the subscription;
- * - `{ offset }`: from a transport position (a Redis stream id such as `"1700000000000-0"`, a JetStream stream
- *   sequence such as `"42"`), inclusive.
+ * - `{ offset }`: from a position a handler was given (`delivery.position`: a Redis entry id or a JetStream
+ *   stream sequence, and the event's index in it, such as `"1700000000000-0/3"` or `"42/3"`), inclusive.
  */
 export type ReplayFrom = "beginning" | "now" | { offset: string };
 

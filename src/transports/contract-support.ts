@@ -18,7 +18,7 @@ export interface Harness {
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
   /** A new transport (its own connections) inside `namespace`, as another process would open it. */
-  open(namespace: string, warnings?: TransportWarning[]): EventTransport;
+  open(namespace: string, warnings?: TransportWarning[], options?: { frameSize?: number }): EventTransport;
   /** The server, for restarts (durable transports). */
   server?(): TestServer;
   /** Writes a message that is not a geppetto event onto a topic's stream. */
@@ -64,8 +64,9 @@ export function redisHarness(): Harness {
     async tearDown() {
       await server.value?.dispose();
     },
-    open(namespace, warnings) {
+    open(namespace, warnings, options) {
       return new RedisStreamsTransport({
+        ...options,
         url: server.value!.url,
         keyPrefix: `${namespace}:`,
         claimIdleMs: 60_000,
@@ -75,7 +76,7 @@ export function redisHarness(): Harness {
     server: () => server.value!,
     async injectGarbage(namespace, topic, text) {
       const client = new Redis(server.value!.url, { protocol: 2 });
-      await client.call("XADD", `${namespace}:${topic}`, "*", "event", text);
+      await client.call("XADD", `${namespace}:${topic}`, "*", "events", text);
       await client.call("XADD", `${namespace}:${topic}`, "*", "other", "field");
       client.disconnect();
     },
@@ -93,8 +94,9 @@ export function natsHarness(): Harness {
     async tearDown() {
       await server.value?.dispose();
     },
-    open(namespace, warnings) {
+    open(namespace, warnings, options) {
       return new NatsJetStreamTransport({
+        ...options,
         servers: server.value!.url,
         stream: namespace.toUpperCase(),
         subjectPrefix: namespace,

@@ -126,7 +126,7 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       await secondRouter.close();
     });
 
-    it("a consumer that dies mid-stream resumes from its last acknowledged event, in order", async () => {
+    it("a consumer that dies mid-stream resumes from its last acknowledged event, in order, no gap", async () => {
       const space = namespace();
       const producer = routerOver(harness.open(space));
       const events = answerEvents(space, 40);
@@ -145,7 +145,37 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       const resumed = routerOver(harness.open(space));
       resumed.addHandler("printer", "chat", deduplicate(second.handle));
       resumed.run();
-      await second.until(26);
+      await second.until(1);
+      const resumedAt = second.seqs()[0]!;
+      // Events published together travel as one entry, acknowledged whole: the resumed handler starts at the first
+      // event of the entry the dead one was in (at most frameSize back), never after event 15.
+      expect(resumedAt).toBeLessThanOrEqual(15);
+      await second.until(41 - resumedAt);
+      expect(second.seqs()).toEqual(events.slice(resumedAt - 1).map((event) => event.meta.seq));
+      await producer.close();
+      await resumed.close();
+    });
+
+    it("with frameSize 1, a resumed consumer gets exactly the events that were not acknowledged", async () => {
+      const space = namespace();
+      const producer = routerOver(harness.open(space, undefined, { frameSize: 1 }));
+      const events = answerEvents(space, 20);
+      const first = new Collector();
+      const dying = harness.open(space);
+      const dyingRouter = routerOver(dying);
+      dyingRouter.addHandler("printer", "chat", (event, delivery) => {
+        if (event.meta.seq >= 8) return new Promise<void>(() => {});
+        first.handle(event, delivery);
+      });
+      dyingRouter.run();
+      for (const event of events) producer.sink("chat").publish(event);
+      await first.until(7);
+      await dying.close();
+      const second = new Collector();
+      const resumed = routerOver(harness.open(space));
+      resumed.addHandler("printer", "chat", second.handle);
+      resumed.run();
+      await second.until(13);
       expect([...first.seqs(), ...second.seqs()]).toEqual(events.map((event) => event.meta.seq));
       await producer.close();
       await resumed.close();

@@ -167,6 +167,75 @@ export class PublishBuffer {
   }
 }
 
+/**
+ * Events of one topic written together as one stream entry or message: one codec line per event (the JSON codec
+ * never writes a raw newline). Batching is what keeps a busy publisher cheap: one command per frame, not per event.
+ */
+export interface Frame {
+  topic: string;
+  payload: string;
+  /** How many events it carries. */
+  count: number;
+  /** Unique per publisher (the first event's id and the count). */
+  messageId: string;
+}
+
+/** Groups consecutive events of the same topic into frames of at most `maxEvents` events and about `maxBytes`. */
+export function framesOf(batch: Outgoing[], maxEvents: number, maxBytes: number): Frame[] {
+  const frames: Frame[] = [];
+  let lines: string[] = [];
+  let bytes = 0;
+  let first: Outgoing | undefined;
+  const close = () => {
+    if (!first) return;
+    frames.push({
+      topic: first.topic,
+      payload: lines.join("\n"),
+      count: lines.length,
+      messageId: `${first.messageId}+${lines.length}`,
+    });
+    lines = [];
+    bytes = 0;
+    first = undefined;
+  };
+  for (const item of batch) {
+    if (
+      first &&
+      (item.topic !== first.topic || lines.length >= maxEvents || bytes + item.payload.length > maxBytes)
+    )
+      close();
+    first ??= item;
+    lines.push(item.payload);
+    bytes += item.payload.length + 1;
+  }
+  close();
+  return frames;
+}
+
+/** The events of a frame, each with its index (what is not a geppetto event is left out and counted). */
+export function eventsOfFrame(payload: string | undefined): {
+  events: { event: GeppettoEvent; index: number }[];
+  skipped: number;
+} {
+  const events: { event: GeppettoEvent; index: number }[] = [];
+  if (payload === undefined) return { events, skipped: 1 };
+  const lines = payload.split("\n");
+  let skipped = 0;
+  for (let index = 0; index < lines.length; index++) {
+    const event = readEvent(lines[index]);
+    if (event) events.push({ event, index });
+    else skipped++;
+  }
+  return { events, skipped };
+}
+
+/** A position `"<entry>/<index>"` (or just `"<entry>"`) split in two. */
+export function parsePosition(position: string): { entry: string; index: number } {
+  const slash = position.lastIndexOf("/");
+  if (slash < 0) return { entry: position, index: 0 };
+  return { entry: position.slice(0, slash), index: Number(position.slice(slash + 1)) || 0 };
+}
+
 /** Reads one message as an event; `undefined` for a message that is no geppetto event (to skip and count). */
 export function readEvent(payload: string | undefined): GeppettoEvent | undefined {
   if (payload === undefined) return undefined;

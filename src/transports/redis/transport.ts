@@ -11,6 +11,7 @@
  *   stream may hold somewhat more); trimming removes the oldest entries even if a slow group has not read them.
  */
 import type { Redis as RedisClient } from "ioredis";
+import { CallerError } from "../../engine/errors.ts";
 import { encodeEvent } from "../../events/codec.ts";
 import type {
   DeliverEvent,
@@ -20,9 +21,11 @@ import type {
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
 import {
+  eventsOfFrame,
+  framesOf,
   type Outgoing,
   PublishBuffer,
-  readEvent,
+  parsePosition,
   redactUrl,
   TransportConnectionError,
   type TransportStats,
@@ -40,6 +43,12 @@ export interface RedisStreamsTransportOptions {
   maxLength?: number;
   /** Events the publisher holds while Redis is away; beyond it the oldest are dropped and counted. Default 10,000. */
   maxBuffered?: number;
+  /**
+   * Most events written as one entry when several are published together (one command per entry keeps a busy
+   * publisher cheap). A consumer acknowledges whole entries, so after a crash the handled events of the entry
+   * it was in are delivered again (deduplicate them). Default 32; 1 writes an entry per event.
+   */
+  frameSize?: number;
   /** Entries read per request. Default 128. */
   batchSize?: number;
   /** A pending entry of another consumer of the group is claimed after this idle time. Default 30 s. */
@@ -60,9 +69,11 @@ const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 2000);
 function groupStart(from: ReplayFrom): string {
   if (from === "beginning") return "0";
   if (from === "now") return "$";
-  const match = /^(\d+)(?:-(\d+))?$/.exec(from.offset);
+  const match = /^(\d+)(?:-(\d+))?$/.exec(parsePosition(from.offset).entry);
   if (!match)
-    throw new TypeError(`Redis offset must be a stream id like "1700000000000-0", got "${from.offset}"`);
+    throw new CallerError(`Redis offset must be a position like "1700000000000-0/3", got "${from.offset}"`, {
+      code: "invalid_offset",
+    });
   const milliseconds = BigInt(match[1]!);
   const sequence = BigInt(match[2] ?? "0");
   if (sequence > 0n) return `${milliseconds}-${sequence - 1n}`;
@@ -100,6 +111,7 @@ export class RedisStreamsTransport implements EventTransport {
       maxLength: options.maxLength ?? 100_000,
       maxBuffered: options.maxBuffered ?? 10_000,
       batchSize: options.batchSize ?? 128,
+      frameSize: options.frameSize ?? 32,
       claimIdleMs: options.claimIdleMs ?? 30_000,
       consumerName: options.consumerName,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
@@ -178,19 +190,21 @@ export class RedisStreamsTransport implements EventTransport {
     const writer = await this.#writer;
     const pipeline = writer.pipeline();
     const maxLength = String(this.#options.maxLength);
-    for (const item of batch)
-      pipeline.call("XADD", this.#key(item.topic), "MAXLEN", "~", maxLength, "*", "event", item.payload);
+    const frames = framesOf(batch, this.#options.frameSize, 256 * 1024);
+    for (const frame of frames)
+      pipeline.call("XADD", this.#key(frame.topic), "MAXLEN", "~", maxLength, "*", "events", frame.payload);
     const results = (await pipeline.exec()) ?? [];
     let written = 0;
-    for (const [error] of results) {
-      if (error) break;
-      written++;
+    for (let index = 0; index < frames.length; index++) {
+      if (!results[index] || results[index]![0]) break;
+      written += frames[index]!.count;
     }
     if (written === 0 && batch.length > 0) throw (results[0]?.[0] as Error) ?? new Error("no reply");
     return written;
   }
 
   subscribe(topic: string, deliver: DeliverEvent, options: SubscriptionOptions): () => Promise<void> {
+    if (typeof options.from === "object") groupStart(options.from); // a bad offset fails here, naming it
     let stopped = false;
     let reader: RedisClient | undefined;
     const loop = this.#readLoop(
@@ -227,6 +241,8 @@ export class RedisStreamsTransport implements EventTransport {
     let groupReady = false;
     let nextClaim = 0;
     let failures = 0;
+    const from = options.from ?? "beginning";
+    let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
     while (!stopped()) {
       try {
         if (!groupReady) {
@@ -274,13 +290,16 @@ export class RedisStreamsTransport implements EventTransport {
         failures = 0;
         for (const [id, fields] of entries) {
           const acknowledge = () => void this.#acknowledge(key, group, id);
-          const event = fields ? readEvent(fieldValue(fields, "event")) : undefined;
-          if (!event) {
-            this.#skip(key, id);
-            acknowledge();
-            continue;
+          const { events, skipped } = eventsOfFrame(fields ? fieldValue(fields, "events") : undefined);
+          if (skipped > 0) this.#skip(key, id, skipped);
+          if (events.length === 0) acknowledge();
+          for (const { event, index } of events) {
+            if (startAt && startAt.entry === id && index < startAt.index) continue;
+            // The entry is acknowledged once its last event has been handled.
+            const last = index === events[events.length - 1]!.index;
+            await deliver(event, last ? acknowledge : undefined, `${id}/${index}`);
           }
-          await deliver(event, acknowledge, id);
+          startAt = undefined;
         }
       } catch (error) {
         if (stopped()) break;
@@ -302,9 +321,12 @@ export class RedisStreamsTransport implements EventTransport {
     await commands.call("XACK", key, group, id).catch(() => {}); // not acknowledged: delivered again; deduplicate
   }
 
-  #skip(key: string, id: string): void {
-    this.#stats.skipped++;
-    this.#warn({ code: "skipped_message", message: `skipped entry ${id} of "${key}": not a geppetto event` });
+  #skip(key: string, id: string, count: number): void {
+    this.#stats.skipped += count;
+    this.#warn({
+      code: "skipped_message",
+      message: `skipped ${count} message(s) in entry ${id} of "${key}": not geppetto events`,
+    });
   }
 
   /** Writes what is buffered (waiting at most `connectTimeoutMs`), reports what could not be sent, disconnects. */
