@@ -204,8 +204,7 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       await fromOffset.until(6);
       await waitUntilSubscribed(producer, "chat", [fromNow]);
       for (const event of answerEvents(space, 2, 11)) producer.sink("chat").publish(event);
-      await fromNow.until(2);
-      await fromStart.until(12);
+      await Promise.all([fromNow.until(2), fromStart.until(12), fromOffset.until(8)]);
       expect(fromStart.seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
       expect(fromOffset.seqs()).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
       expect(fromNow.seqs()).toEqual([11, 12]);

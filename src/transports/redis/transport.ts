@@ -103,6 +103,7 @@ export class RedisStreamsTransport implements EventTransport {
   /** Acknowledgements and group setup: outlives the readers, so acks sent while the router drains arrive. */
   #commands: Promise<RedisClient> | undefined;
   #closed = false;
+  #lastConnectionError: Error | undefined;
 
   constructor(options: RedisStreamsTransportOptions) {
     this.#options = {
@@ -145,7 +146,9 @@ export class RedisStreamsTransport implements EventTransport {
       maxRetriesPerRequest: purpose === "reader" ? null : 0,
       connectionName: `geppetto-${purpose}`,
     });
-    client.on("error", () => {}); // reported through the publish buffer and the read loops
+    client.on("error", (error: Error) => {
+      this.#lastConnectionError = error; // reported through connect(), the publish buffer and the read loops
+    });
     if (purpose === "writer") client.on("ready", () => this.#buffer.retryNow());
     this.#clients.add(client);
     client.connect().catch(() => {});
@@ -170,8 +173,9 @@ export class RedisStreamsTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
+    const reason = this.#lastConnectionError ?? (lastError as Error | undefined);
     throw new TransportConnectionError(
-      `cannot reach Redis at ${redactUrl(this.#options.url)} within ${this.#options.connectTimeoutMs} ms: ${(lastError as Error)?.message ?? "no answer"}`,
+      `cannot reach Redis at ${redactUrl(this.#options.url)} within ${this.#options.connectTimeoutMs} ms: ${reason?.message ?? "no answer"}`,
       lastError,
     );
   }
