@@ -99,7 +99,7 @@ export class PublishBuffer {
       this.stats.droppedWhileAway++;
       this.warn({
         code: "publish_buffer_full",
-        message: `publish buffer full (${this.capacity} events) while ${this.describeServer} is away; dropping the oldest`,
+        message: `publish buffer full (${this.capacity} events): ${this.describeServer} is away or slower than the publisher; dropping the oldest`,
       });
     }
     this.#items.push({ topic, payload, messageId: `${this.#prefix}-${++this.#counter}` });

@@ -49,7 +49,7 @@ export interface NatsJetStreamTransportOptions {
   maxLength?: number;
   /** Messages older than this are discarded. Default: no age limit. */
   maxAgeMs?: number;
-  /** Events the publisher holds while NATS is away; beyond it the oldest are dropped and counted. Default 10,000. */
+  /** Events the publisher holds while NATS is away or behind; beyond it the oldest are dropped and counted. Default 10,000. */
   maxBuffered?: number;
   /**
    * Most events written as one message when several are published together (one publish per message keeps a busy

@@ -41,7 +41,7 @@ export interface RedisStreamsTransportOptions {
   keyPrefix?: string;
   /** Approximate number of entries each stream keeps (`MAXLEN ~`). Default 100,000. */
   maxLength?: number;
-  /** Events the publisher holds while Redis is away; beyond it the oldest are dropped and counted. Default 10,000. */
+  /** Events the publisher holds while Redis is away or behind; beyond it the oldest are dropped and counted. Default 10,000. */
   maxBuffered?: number;
   /**
    * Most events written as one entry when several are published together (one command per entry keeps a busy
