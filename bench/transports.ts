@@ -57,7 +57,12 @@ async function openTransport(kind: Kind, url: string, name: string): Promise<obj
   if (kind === "in-process") return new core.InProcessTransport();
   if (kind === "redis") {
     const { RedisStreamsTransport } = await import(dist("transports/redis/index.js"));
-    const transport = new RedisStreamsTransport({ url, keyPrefix: `bench:${name}:`, maxLength: 1_000_000 });
+    const transport = new RedisStreamsTransport({
+      url,
+      keyPrefix: `bench:${name}:`,
+      maxLength: 1_000_000,
+      maxBuffered: 1_000_000,
+    });
     await (transport as Connectable).connect();
     return transport;
   }
@@ -67,6 +72,7 @@ async function openTransport(kind: Kind, url: string, name: string): Promise<obj
     stream: `BENCH_${name}`,
     subjectPrefix: `bench.${name}`,
     maxLength: 1_000_000,
+    maxBuffered: 1_000_000,
   });
   await (transport as Connectable).connect();
   return transport;

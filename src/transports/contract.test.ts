@@ -213,6 +213,28 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       await late.close();
     });
 
+    it("a reader joining mid-answer gets each event's whole text so far, as published", async () => {
+      const space = namespace();
+      const producer = routerOver(harness.open(space));
+      const events = answerEvents(space, 300);
+      const all = new Collector();
+      const reader = routerOver(harness.open(space));
+      reader.addHandler("all", "chat", all.handle, { from: "beginning" });
+      reader.run();
+      for (const event of events) producer.sink("chat").publish(event);
+      await all.until(300);
+      expect(all.events).toEqual(events);
+      const late = routerOver(harness.open(space));
+      const joined = new Collector();
+      late.addHandler("late-reader", "chat", joined.handle, { from: { offset: all.positions[229]! } });
+      late.run();
+      await joined.until(71);
+      expect(joined.events).toEqual(events.slice(229));
+      await producer.close();
+      await reader.close();
+      await late.close();
+    });
+
     it("survives a server restart mid-stream: the publisher buffers and retries, the consumer resumes", async () => {
       const space = namespace();
       const warnings: TransportWarning[] = [];

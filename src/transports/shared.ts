@@ -9,7 +9,13 @@ import type { GeppettoEvent } from "../events/types.ts";
 
 /** Something a transport reports without failing: the server is away or back, a buffer is full, a bad message. */
 export interface TransportWarning {
-  code: "server_unavailable" | "server_back" | "publish_buffer_full" | "skipped_message" | "unsent_at_close";
+  code:
+    | "server_unavailable"
+    | "server_back"
+    | "publish_buffer_full"
+    | "skipped_message"
+    | "incomplete_text"
+    | "unsent_at_close";
   message: string;
 }
 
@@ -210,23 +216,6 @@ export function framesOf(batch: Outgoing[], maxEvents: number, maxBytes: number)
   }
   close();
   return frames;
-}
-
-/** The events of a frame, each with its index (what is not a geppetto event is left out and counted). */
-export function eventsOfFrame(payload: string | undefined): {
-  events: { event: GeppettoEvent; index: number }[];
-  skipped: number;
-} {
-  const events: { event: GeppettoEvent; index: number }[] = [];
-  if (payload === undefined) return { events, skipped: 1 };
-  const lines = payload.split("\n");
-  let skipped = 0;
-  for (let index = 0; index < lines.length; index++) {
-    const event = readEvent(lines[index]);
-    if (event) events.push({ event, index });
-    else skipped++;
-  }
-  return { events, skipped };
 }
 
 /** A position `"<entry>/<index>"` (or just `"<entry>"`) split in two. */

@@ -16,7 +16,6 @@
 import type { ConsumerConfig, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { CallerError } from "../../engine/errors.ts";
-import { encodeEvent } from "../../events/codec.ts";
 import type {
   DeliverEvent,
   EventTransport,
@@ -24,8 +23,8 @@ import type {
   SubscriptionOptions,
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
+import { CompactingEncoder, CompletionTracker, linesOfFrame } from "../compaction.ts";
 import {
-  eventsOfFrame,
   framesOf,
   type Outgoing,
   PublishBuffer,
@@ -108,6 +107,7 @@ export class NatsJetStreamTransport implements EventTransport {
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #describe: string;
+  readonly #encoder = new CompactingEncoder();
   #connected: Promise<Connected> | undefined;
   #closed = false;
 
@@ -223,7 +223,7 @@ export class NatsJetStreamTransport implements EventTransport {
   publish(topic: string, event: GeppettoEvent): void {
     if (this.#closed) throw new TypeError("NATS transport is closed");
     this.#subject(topic);
-    this.#buffer.push(topic, encodeEvent(event));
+    this.#buffer.push(topic, this.#encoder.encode(topic, event));
   }
 
   async #write(batch: Outgoing[]): Promise<number> {
@@ -311,6 +311,7 @@ export class NatsJetStreamTransport implements EventTransport {
     let failures = 0;
     const from = options.from ?? "beginning";
     let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
+    const tracker = new CompletionTracker();
     while (!control.stopped) {
       try {
         const { client, manager } = await this.#connection();
@@ -328,7 +329,7 @@ export class NatsJetStreamTransport implements EventTransport {
               // connection gone: delivered again after ack_wait or on resume; deduplicate
             }
           };
-          const { events, skipped } = eventsOfFrame(message.string());
+          const { lines, events, skipped } = linesOfFrame(message.string());
           if (skipped > 0) {
             this.#stats.skipped += skipped;
             this.#warn({
@@ -337,11 +338,19 @@ export class NatsJetStreamTransport implements EventTransport {
             });
           }
           if (events.length === 0) acknowledge();
-          for (const { event, index } of events) {
-            if (startAt && startAt.entry === String(message.seq) && index < startAt.index) continue;
+          for (const wire of events) {
+            const rebuilt = await tracker.complete(subject, wire, () =>
+              this.#earlierLines(manager, subject, message.seq, lines, wire.index),
+            );
+            if (!rebuilt)
+              this.#warn({
+                code: "incomplete_text",
+                message: `message ${message.seq} on "${subject}": the text before this event was discarded; completion holds the delta only`,
+              });
+            if (startAt && startAt.entry === String(message.seq) && wire.index < startAt.index) continue;
             // The message is acknowledged once its last event has been handled.
-            const last = index === events[events.length - 1]!.index;
-            await deliver(event, last ? acknowledge : undefined, `${message.seq}/${index}`);
+            const last = wire.index === events[events.length - 1]!.index;
+            await deliver(wire.event, last ? acknowledge : undefined, `${message.seq}/${wire.index}`);
           }
           startAt = undefined;
           if (control.stopped) break;
@@ -356,6 +365,25 @@ export class NatsJetStreamTransport implements EventTransport {
           });
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** failures, 2000)));
       }
+    }
+  }
+
+  /** The subject's lines before `lines[index]` of message `sequence`, newest first (to rebuild a message's text). */
+  async *#earlierLines(
+    manager: JetStreamManager,
+    subject: string,
+    sequence: number,
+    lines: string[],
+    index: number,
+  ): AsyncIterable<string> {
+    for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+    for (let earlier = sequence - 1, scanned = 0; earlier >= 1 && scanned < 20_000; earlier--, scanned++) {
+      const stored = await manager.streams
+        .getMessage(this.#options.stream, { seq: earlier })
+        .catch(() => null);
+      if (!stored || stored.subject !== subject) continue;
+      const earlierLines = new TextDecoder().decode(stored.data).split("\n");
+      for (let line = earlierLines.length - 1; line >= 0; line--) yield earlierLines[line]!;
     }
   }
 

@@ -12,7 +12,6 @@
  */
 import type { Redis as RedisClient } from "ioredis";
 import { CallerError } from "../../engine/errors.ts";
-import { encodeEvent } from "../../events/codec.ts";
 import type {
   DeliverEvent,
   EventTransport,
@@ -20,8 +19,8 @@ import type {
   SubscriptionOptions,
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
+import { CompactingEncoder, CompletionTracker, linesOfFrame } from "../compaction.ts";
 import {
-  eventsOfFrame,
   framesOf,
   type Outgoing,
   PublishBuffer,
@@ -98,6 +97,7 @@ export class RedisStreamsTransport implements EventTransport {
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #clients = new Set<RedisClient>();
+  readonly #encoder = new CompactingEncoder();
   #redisClass: Promise<typeof RedisClient> | undefined;
   #writer: Promise<RedisClient> | undefined;
   /** Acknowledgements and group setup: outlives the readers, so acks sent while the router drains arrive. */
@@ -186,7 +186,7 @@ export class RedisStreamsTransport implements EventTransport {
 
   publish(topic: string, event: GeppettoEvent): void {
     if (this.#closed) throw new TypeError("Redis transport is closed");
-    this.#buffer.push(topic, encodeEvent(event));
+    this.#buffer.push(topic, this.#encoder.encode(topic, event));
   }
 
   async #write(batch: Outgoing[]): Promise<number> {
@@ -247,6 +247,7 @@ export class RedisStreamsTransport implements EventTransport {
     let failures = 0;
     const from = options.from ?? "beginning";
     let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
+    const tracker = new CompletionTracker();
     while (!stopped()) {
       try {
         if (!groupReady) {
@@ -294,14 +295,18 @@ export class RedisStreamsTransport implements EventTransport {
         failures = 0;
         for (const [id, fields] of entries) {
           const acknowledge = () => void this.#acknowledge(key, group, id);
-          const { events, skipped } = eventsOfFrame(fields ? fieldValue(fields, "events") : undefined);
+          const { lines, events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
           if (skipped > 0) this.#skip(key, id, skipped);
           if (events.length === 0) acknowledge();
-          for (const { event, index } of events) {
-            if (startAt && startAt.entry === id && index < startAt.index) continue;
+          for (const wire of events) {
+            const rebuilt = await tracker.complete(topic, wire, () =>
+              this.#earlierLines(reader, key, id, lines, wire.index),
+            );
+            if (!rebuilt) this.#incomplete(key, id);
+            if (startAt && startAt.entry === id && wire.index < startAt.index) continue;
             // The entry is acknowledged once its last event has been handled.
-            const last = index === events[events.length - 1]!.index;
-            await deliver(event, last ? acknowledge : undefined, `${id}/${index}`);
+            const last = wire.index === events[events.length - 1]!.index;
+            await deliver(wire.event, last ? acknowledge : undefined, `${id}/${wire.index}`);
           }
           startAt = undefined;
         }
@@ -317,6 +322,34 @@ export class RedisStreamsTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, retryStrategy(failures)));
       }
     }
+  }
+
+  /** The topic's lines before `lines[index]` of entry `id`, newest first (to rebuild a message's text). */
+  async *#earlierLines(
+    reader: RedisClient,
+    key: string,
+    id: string,
+    lines: string[],
+    index: number,
+  ): AsyncIterable<string> {
+    for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+    let end = `(${id}`;
+    for (let scanned = 0; scanned < 100_000; ) {
+      const entries = (await reader.call("XREVRANGE", key, end, "-", "COUNT", "64")) as Entry[];
+      if (entries.length === 0) return;
+      for (const [entryId, fields] of entries) {
+        end = `(${entryId}`;
+        const earlier = (fields ? fieldValue(fields, "events") : undefined)?.split("\n") ?? [];
+        for (let line = earlier.length - 1; line >= 0; line--, scanned++) yield earlier[line]!;
+      }
+    }
+  }
+
+  #incomplete(key: string, id: string): void {
+    this.#warn({
+      code: "incomplete_text",
+      message: `entry ${id} of "${key}": the text before this event was trimmed away; completion holds the delta only`,
+    });
   }
 
   async #acknowledge(key: string, group: string, id: string): Promise<void> {
