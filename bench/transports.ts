@@ -135,7 +135,17 @@ async function measure(
     }
     if (paced) await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  await all;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    all,
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${kind}: ${latencies.length} of ${total} events arrived in 120 s`)),
+        120_000,
+      );
+    }),
+  ]);
+  clearTimeout(timer);
   const elapsed = performance.now() - started;
   if (producer !== consumer) await producer.close();
   await consumer.close();

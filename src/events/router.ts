@@ -30,7 +30,12 @@ import type { GeppettoEvent } from "./types.ts";
  */
 export type OverflowPolicy = "drop-streaming" | "drop-oldest" | "drop-newest" | "error" | "block";
 
-/** Where a delivered event sits on the server (durable transports; absent in-process). */
+/**
+ * Where a delivered event sits on the server (durable transports; absent in-process).
+ *
+ * @example
+ * router.addHandler("audit", "chat", (event, delivery) => checkpoint.save(delivery.position));
+ */
 export interface Delivery {
   /** `"<Redis entry id or JetStream sequence>/<index>"`: pass it as `from: { offset }` to replay from here. */
   position?: string;
@@ -71,12 +76,18 @@ export interface EventRouterOptions {
 /** Options of one handler. */
 export interface HandlerOptions {
   bufferSize?: number;
+  /** In-process only: over a durable transport a full buffer makes the reader wait (the server is the buffer). */
   overflow?: OverflowPolicy;
   /** Where a handler the transport does not know yet starts (durable transports; see {@link ReplayFrom}). */
   from?: ReplayFrom;
 }
 
-/** A handler's buffer is full (the `error` policy), or a `block` publish waited longer than its timeout. */
+/**
+ * A handler's buffer is full (the `error` policy), or a `block` publish waited longer than its timeout.
+ *
+ * @example
+ * ctx.withSinkErrorHandler((error) => { if (error instanceof RouterOverflowError) metrics.count(error.code) });
+ */
 export class RouterOverflowError extends GeppettoError {
   override name = "RouterOverflowError";
   constructor(message: string, code: "router_overflow" | "router_block_timeout" = "router_overflow") {
@@ -84,7 +95,12 @@ export class RouterOverflowError extends GeppettoError {
   }
 }
 
-/** A handler did not finish its queued events within `close()`'s timeout. */
+/**
+ * A handler did not finish its queued events within `close()`'s timeout (given to `onHandlerError`).
+ *
+ * @example
+ * new EventRouter({ onHandlerError: (name, error) => { if (error instanceof RouterCloseTimeoutError) log(name) } });
+ */
 export class RouterCloseTimeoutError extends GeppettoError {
   override name = "RouterCloseTimeoutError";
   constructor(

@@ -227,20 +227,22 @@ export class NatsJetStreamTransport implements EventTransport {
   }
 
   async #write(batch: Outgoing[]): Promise<number> {
-    const { client } = await this.#connection();
+    const { connection, client } = await this.#connection();
     const frames = framesOf(batch, this.#options.frameSize, 512 * 1024);
-    const results = await Promise.allSettled(
-      frames.map((frame) =>
-        client.publish(this.#subject(frame.topic), frame.payload, { msgID: frame.messageId, timeout: 2000 }),
-      ),
-    );
-    let written = 0;
-    for (let index = 0; index < frames.length; index++) {
-      if (results[index]!.status === "rejected") break;
-      written += frames[index]!.count;
+    // One acknowledged publish per batch: the frames before it go as plain publishes on the same connection, which
+    // the server takes in order, so the last frame's acknowledgement covers them. On a failure the whole batch is
+    // sent again and the message ids let the server drop the frames it already has.
+    const { headers } = await import("@nats-io/transport-node");
+    for (let index = 0; index < frames.length - 1; index++) {
+      const frame = frames[index]!;
+      const frameHeaders = headers();
+      frameHeaders.set("Nats-Msg-Id", frame.messageId);
+      connection.publish(this.#subject(frame.topic), frame.payload, { headers: frameHeaders });
     }
-    if (written === 0 && results[0]?.status === "rejected") throw results[0].reason;
-    return written;
+    const last = frames[frames.length - 1];
+    if (last)
+      await client.publish(this.#subject(last.topic), last.payload, { msgID: last.messageId, timeout: 2000 });
+    return batch.length;
   }
 
   subscribe(topic: string, deliver: DeliverEvent, options: SubscriptionOptions): () => Promise<void> {
