@@ -7,7 +7,8 @@
  * 2. Latency: the same stream paced like 200 live answers (one token of each answer every 20 ms, 10,000 events/s);
  *    publish-to-handler latency p50/p99 per event, and what the transport adds over in-process.
  * 3. The inference process's CPU per token (the OpenAI Chat engine over HTTP against bench/server.ts in its own
- *    process, a fresh child per measurement, the router closed — every event written — inside the measurement)
+ *    process, a fresh child per measurement, after a warm-up inference with the same sink; the router closed —
+ *    every event written — inside the measurement)
  *    with no sink, with a Redis sink and with a NATS sink.
  *
  *   npm run build && npx node bench/transports.ts           # full
@@ -161,16 +162,17 @@ async function childCpuPerToken(sink: "none" | Kind, url: string, port: number):
     baseURL: `http://127.0.0.1:${port}/v1`,
   });
   const turn = core.newTurn([core.newUserTextBlock("hi")]);
-  const warm = core.RunContext.background();
-  await engine.runInference(turn, warm);
-  const router =
-    sink === "none"
-      ? undefined
-      : new core.EventRouter({ transport: await openTransport(sink, url, `cpu${process.pid}`) });
+  const transport = sink === "none" ? undefined : await openTransport(sink, url, `cpu${process.pid}`);
+  const router = transport ? new core.EventRouter({ transport }) : undefined;
   router?.run();
   const context = router
     ? core.RunContext.background().withSinks(router.sink("chat"))
     : core.RunContext.background();
+  // A first inference warms the engine and the sink's code paths; the second, with every event written (the
+  // router closed) inside the measurement, is measured.
+  await engine.runInference(turn, context);
+  const stats = transport as { stats?(): { buffered: number } } | undefined;
+  while ((stats?.stats?.().buffered ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, 5));
   const before = process.cpuUsage();
   await engine.runInference(turn, context);
   await router?.close();

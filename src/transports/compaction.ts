@@ -47,8 +47,8 @@ export class CompactingEncoder {
     if (
       previous &&
       previous.count < CHECKPOINT_EVERY - 1 &&
-      completion.length === previous.length + delta.length &&
-      completion.endsWith(delta)
+      // Lengths only: reading the text of `completion` (endsWith, a compare) would flatten the whole answer per event.
+      completion.length === previous.length + delta.length
     ) {
       previous.length = completion.length;
       previous.count++;
