@@ -81,6 +81,17 @@ export async function runExtras(
     ["--expose-gc", "bench/extras.ts", "sessions", `${sessionCount}`],
     "Heap growth after GC, divided by the number of sessions. No peer equivalent is measured.",
   );
+  await section(
+    "MCP tool call overhead and connect (test MCP server over stdio, 300 calls per run)",
+    distHas("mcp/index.js"),
+    "dist/mcp missing",
+    ["bench/mcp.ts", "300"],
+    "`directUs` / `mcpUs` = median µs per `executeToolCalls` call of a local echo tool / the same echo on an MCP " +
+      "server over stdio (same process, calls alternating); `overheadUs` = their difference (target ≤ 2000), " +
+      "`ratio` = their quotient. `firstInferenceMs` = the first tool-loop inference started right after " +
+      "`McpToolset.start()` on a server that takes `slowStartMs` to start (its tools listed after `connectMs`), " +
+      "against `baselineInferenceMs` with no server: connecting runs in the background and does not delay it.",
+  );
   markdown.push("## Structured sink throughput", "");
   if (!existsSync(STRUCTURED_SINK_SCRIPT) || !distHas("structured/index.js")) {
     markdown.push("not available (bench/structured-sink.ts or dist/structured missing)", "");

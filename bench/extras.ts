@@ -104,7 +104,6 @@ async function sessions(count: number): Promise<object> {
   const warm = new session.Session({ runner });
   warm.appendNewTurnFromUserPrompt("hello, how are you?");
   await warm.startInference().wait();
-  engine.inputs.length = 0;
   gc();
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -116,7 +115,6 @@ async function sessions(count: number): Promise<object> {
     await one.startInference().wait();
     kept.push(one);
   }
-  engine.inputs.length = 0;
   gc();
   gc();
   const heapAfter = process.memoryUsage().heapUsed;

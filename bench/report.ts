@@ -191,6 +191,19 @@ export function renderResults(input: RenderInput): { markdown: string; summary: 
       met: importBehind.length === 0 && Number.isFinite(imported),
     });
   }
+  const mcp = Object.entries(input.extras.medians).find(([title]) => title.startsWith("MCP tool call"))?.[1];
+  if (mcp?.overheadUs !== undefined && mcp.firstInferenceMs !== undefined && mcp.slowStartMs !== undefined) {
+    checks.push({
+      target: "MCP: overhead per tool call over a local tool ≤ 2 ms (stdio)",
+      figure: `${formatNumber(mcp.overheadUs / 1000)} ms`,
+      met: mcp.overheadUs <= 2000,
+    });
+    checks.push({
+      target: "MCP: a connecting server does not delay the first inference (< 1/10 of its start-up)",
+      figure: `${formatNumber(mcp.firstInferenceMs)} ms (server start-up ${formatNumber(mcp.slowStartMs)} ms)`,
+      met: mcp.firstInferenceMs < mcp.slowStartMs / 10,
+    });
+  }
 
   const out: string[] = [];
   out.push("# Benchmark results", "");

@@ -2,7 +2,7 @@
  * `--image PATH|URL`: images for the prompt. URLs are passed as they are; local files are read and sent as
  * base64 with their media type (recognized from their first bytes, then their extension).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import type { ImagePart } from "../turns/types.ts";
 import { UsageError } from "./usage.ts";
@@ -25,7 +25,8 @@ function sniff(bytes: Uint8Array): string | undefined {
 }
 
 /**
- * One `--image` value as an ImagePart. Missing files and files that are not images are UsageErrors.
+ * One `--image` value as an ImagePart. Missing files, directories, unreadable files and files that are not
+ * images are UsageErrors (exit 2).
  *
  * @example
  * loadImage("https://example.com/cat.png", cwd) // { mediaType: "image/png", url: "https://example.com/cat.png" }
@@ -44,8 +45,16 @@ export function loadImage(value: string, cwd: string): ImagePart {
   const data = /^data:(image\/[\w.+-]+);base64,(.*)$/s.exec(value);
   if (data) return { mediaType: data[1]!, data: data[2]! };
   const file = resolve(cwd, value);
-  if (!existsSync(file)) throw new UsageError(`--image ${value}: no such file`);
-  const bytes = readFileSync(file);
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat) throw new UsageError(`--image ${value}: no such file`);
+  if (stat.isDirectory()) throw new UsageError(`--image ${value}: is a directory, not an image file`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(`--image ${value}: cannot be read${code ? ` (${code})` : ""}`);
+  }
   const mediaType = sniff(bytes) ?? BY_EXTENSION[extname(file).toLowerCase()];
   if (!mediaType) throw new UsageError(`--image ${value}: not a PNG, JPEG, GIF or WEBP image`);
   return { mediaType, data: bytes.toString("base64") };

@@ -33,8 +33,13 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Chat in the terminal (streamed, cancellable, saved)",
     load: () => import("./chat/command.ts"),
   },
+  webchat: {
+    summary: "Chat in the browser (streamed over a WebSocket, kept in a timeline)",
+    load: () => import("./webchat.ts"),
+  },
   profiles: { summary: "List and show settings profiles", load: () => import("./profiles.ts") },
   sessions: { summary: "List, show and export stored sessions", load: () => import("./sessions.ts") },
+  mcp: { summary: "List the MCP servers of the settings and their tools", load: () => import("./mcp.ts") },
 };
 
 function processIO(): CliIO {
@@ -66,6 +71,7 @@ Examples:
   geppetto run "Hello"                      # no provider configured: a local server, no API key, no network
   geppetto run --profile fast "Hello"       # settings from a profile (see \`geppetto profiles list\`)
   echo "Summarize this" | geppetto run --output json
+  geppetto webchat                          # the chat in a browser, on http://127.0.0.1:8765/
 `;
 }
 

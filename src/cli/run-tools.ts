@@ -4,6 +4,7 @@
  * a tool with no provider configured.
  */
 import type { Engine } from "../engine/engine.ts";
+import type { ToolRegistry } from "../tools/registry.ts";
 import { UsageError } from "./usage.ts";
 
 /**
@@ -29,18 +30,33 @@ export function checkToolSet(toolSet: string | undefined): void {
 }
 
 /**
- * The engine `run` uses: `engine` as is without `--tools`; otherwise a tool loop over it with the named tools.
+ * The engine `run` uses: `engine` as is without `--tools` or `--mcp`; otherwise a tool loop over it with the named
+ * tools, or over `registry` (the `--mcp` servers' registry, which holds the `--tools` set too).
  * (With no provider configured, `selectEngine({ tools: true })` already chose a scripted model that calls them.)
  *
  * @example
  * const engine = await engineWithTools("demo", selected.engine);
  */
-export async function engineWithTools(toolSet: string | undefined, engine: Engine): Promise<Engine> {
-  if (toolSet === undefined) return engine;
+export async function engineWithTools(
+  toolSet: string | undefined,
+  engine: Engine,
+  registry?: ToolRegistry,
+): Promise<Engine> {
+  if (toolSet === undefined && registry === undefined) return engine;
+  const { ToolLoopEngine } = await import("../toolloop/loop.ts");
+  const tools = registry ?? (await toolSetRegistry(toolSet))!;
+  return new ToolLoopEngine({ engine, registry: tools, loop: { maxIterations: 5 } });
+}
+
+/**
+ * The registry of a `--tools` set (undefined without one); `--mcp` servers add their tools to it.
+ *
+ * @example
+ * const registry = await toolSetRegistry("demo"); // time, calculator
+ */
+export async function toolSetRegistry(toolSet: string | undefined): Promise<ToolRegistry | undefined> {
+  if (toolSet === undefined) return undefined;
   checkToolSet(toolSet);
-  const [{ demoToolRegistry }, { ToolLoopEngine }] = await Promise.all([
-    import("../tools/demo.ts"),
-    import("../toolloop/loop.ts"),
-  ]);
-  return new ToolLoopEngine({ engine, registry: demoToolRegistry(), loop: { maxIterations: 5 } });
+  const { demoToolRegistry } = await import("../tools/demo.ts");
+  return demoToolRegistry();
 }

@@ -13,8 +13,9 @@ import type { Block, Turn } from "../turns/types.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import { loadImage } from "./images.ts";
 import type { CliIO } from "./main.ts";
+import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "./mcp.ts";
 import { openRunSession } from "./run-session.ts";
-import { checkToolSet, engineWithTools } from "./run-tools.ts";
+import { checkToolSet, engineWithTools, toolSetRegistry } from "./run-tools.ts";
 import { sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
@@ -37,6 +38,7 @@ Options:
   --session ID         Continue a stored session (see \`geppetto sessions list\`) and save the answer to it
   --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  ${MCP_FLAG_HELP}
   --print-settings     Print the settings in force, where each came from (secrets redacted), and exit
   -h, --help           Show this help
 
@@ -55,6 +57,7 @@ Examples:
   geppetto run --ai-api-type anthropic --thinking-budget 2048 --image ./chart.png "What does this show?"
   geppetto run --profile fast --print-settings
   geppetto run --tools demo "What is 6 * 7?"
+  geppetto run --mcp everything "Add 2 and 3"   # mcp.servers.everything in the settings
   geppetto run --session 3f2c… "And in French?"
 `;
 
@@ -63,6 +66,7 @@ const OPTIONS = {
   image: { type: "string", multiple: true },
   "print-settings": { type: "boolean" },
   tools: { type: "string" },
+  mcp: { type: "string", multiple: true },
   session: { type: "string" },
   db: { type: "string" },
   system: { type: "string" },
@@ -70,11 +74,25 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-async function readStdin(stdin: CliIO["stdin"]): Promise<string> {
-  let text = "";
-  stdin.setEncoding("utf8");
-  for await (const chunk of stdin) text += chunk;
-  return text;
+/**
+ * Standard input as text. It is read as bytes and decoded as UTF-8; input that is not UTF-8 (its bad bytes become
+ * U+FFFD) or looks binary (NUL bytes) is still used, with a warning on stderr.
+ */
+async function readStdin(io: CliIO): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  const bytes = Buffer.concat(chunks);
+  if (bytes.includes(0)) {
+    io.stderr.write("geppetto: warning: standard input looks binary (it holds NUL bytes); sent as text\n");
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    io.stderr.write(
+      "geppetto: warning: standard input is not valid UTF-8; its invalid bytes were replaced by U+FFFD\n",
+    );
+    return new TextDecoder("utf-8").decode(bytes);
+  }
 }
 
 function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
@@ -105,7 +123,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const images = (values.image ?? []).map((image) => loadImage(image, io.cwd ?? process.cwd()));
   let prompt = positionals.join(" ");
-  if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io.stdin);
+  if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io);
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
 
   if (values.session !== undefined && values.system !== undefined) {
@@ -120,10 +138,23 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     values.session === undefined ? undefined : await openRunSession(values.session, values.db, io);
   const input = session ? session.continueWith(blocks) : newTurn(blocks);
   let selected: SelectedEngine;
+  // MCP servers connect in the background while the engine is set up.
+  const mcp = values.mcp
+    ? await startMcpServers(
+        values.mcp,
+        await loadCommandSettings(values, io),
+        io,
+        await toolSetRegistry(values.tools),
+      ).catch(async (error: unknown) => {
+        await session?.close();
+        throw error;
+      })
+    : undefined;
   try {
     selected = await selectEngine(values, io, { tools: values.tools !== undefined });
   } catch (error) {
     await session?.close();
+    await mcp?.close();
     throw error;
   }
   if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
@@ -144,7 +175,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let produced: Turn | undefined;
   try {
-    const engine = await engineWithTools(values.tools, selected.engine);
+    if (mcp) await mcpReady(mcp, io);
+    const engine = await engineWithTools(values.tools, selected.engine, mcp?.registry);
     produced = await engine.runInference(input, ctx);
     printTurn(io, format, produced);
     return controller.signal.aborted ? 130 : 0;
@@ -165,5 +197,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       );
     }
     await selected.close();
+    await mcp?.close();
   }
 }

@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import type { TurnStore } from "../session/turn-store.ts";
+import type { SessionSummary, TurnStore } from "../session/turn-store.ts";
 import type { Turn } from "../turns/types.ts";
 
 /** The `--db` help line shared by the commands that use the session store. */
@@ -25,13 +25,8 @@ export function sessionDbPath(flag: string | undefined, env: NodeJS.ProcessEnv):
   return join(dataHome, "geppetto", "sessions.db");
 }
 
-/** One stored session, as `geppetto sessions list` shows it. */
-export interface StoredSessionSummary {
-  sessionId: string;
-  turnCount: number;
-  /** ISO time of the last save. */
-  updatedAt: string;
-}
+/** One stored session, as `geppetto sessions list` shows it (read without decoding its turns). */
+export type StoredSessionSummary = SessionSummary;
 
 /** The session store as the CLI uses it: the SQLite TurnStore plus summaries in recency order. */
 export interface CliSessionStore {
@@ -55,6 +50,7 @@ export interface CliSessionStore {
  */
 export async function openSessionDb(path: string): Promise<CliSessionStore> {
   const { openSqliteTurnStore } = await import("../session/sqlite-turn-store.ts");
+  type SqliteTurnStore = Awaited<ReturnType<typeof openSqliteTurnStore>>;
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   let turns: TurnStore;
   try {
@@ -66,17 +62,8 @@ export async function openSessionDb(path: string): Promise<CliSessionStore> {
   }
   return {
     turns,
-    async listSessions() {
-      const summaries: StoredSessionSummary[] = [];
-      for (const sessionId of await turns.listSessions()) {
-        const saved = await turns.listTurns(sessionId);
-        if (saved.length === 0) continue;
-        const updatedAt = saved.reduce((latest, turn) => (turn.savedAt > latest ? turn.savedAt : latest), "");
-        summaries.push({ sessionId, turnCount: saved.length, updatedAt });
-      }
-      // Stable sort: equal times keep the store's order (oldest first), so reverse that order for ties.
-      return summaries.reverse().sort((left, right) => right.updatedAt.localeCompare(left.updatedAt));
-    },
+    // The sessions table only: no turn is read, so listing costs the same whatever the sessions hold.
+    listSessions: () => (turns as SqliteTurnStore).listSessionSummaries(),
     listTurns: (sessionId) => turns.loadSession(sessionId),
     saveTurn: (sessionId, turn) => turns.save(sessionId, turn, "final"),
     async close() {

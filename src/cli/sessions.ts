@@ -3,6 +3,7 @@
  */
 
 import { KeyInferenceResult } from "../engine/engine.ts";
+import { CorruptTurnError } from "../session/turn-store.ts";
 import { turnToDocument, turnToYaml } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import type { CliIO } from "./main.ts";
@@ -25,7 +26,8 @@ Options:
   ${DB_FLAG_HELP}
   -h, --help           Show this help
 
-Exit codes: 0 done, 1 failed (an unknown session, an unreadable store), 2 bad usage.
+Exit codes: 0 done, 1 failed (an unknown session, an unreadable store; show and export still print every
+readable turn and name the unreadable ones), 2 bad usage.
 
 Examples:
   geppetto sessions list
@@ -43,10 +45,8 @@ const OPTIONS = {
 
 const SUBCOMMANDS = ["list", "show", "export"] as const;
 
-function firstPrompt(turns: Turn[]): string {
-  const block = turns[0]?.blocks.find((candidate) => candidate.kind === "user");
-  const text = block?.kind === "user" ? block.payload.text.replace(/\s+/g, " ").trim() : "";
-  return text.length > 50 ? `${text.slice(0, 49)}…` : text;
+function firstPrompt(title: string): string {
+  return title.length > 50 ? `${title.slice(0, 49)}…` : title;
 }
 
 async function resolveSessionId(
@@ -66,12 +66,35 @@ async function resolveSessionId(
   return positionals[0]!;
 }
 
-async function loadTurns(store: CliSessionStore, sessionId: string, dbPath: string): Promise<Turn[]> {
-  const turns = await store.listTurns(sessionId);
+/** A turn that could be read, or the error that names why it could not. */
+type LoadedTurn = { turn: Turn } | { turnId: string; error: string };
+
+/**
+ * The session's turns; when a row is corrupt, the others are still read one by one and the bad ones are named,
+ * so one broken turn never hides a session's good ones.
+ */
+async function loadTurns(store: CliSessionStore, sessionId: string, dbPath: string): Promise<LoadedTurn[]> {
+  let turns: Turn[];
+  try {
+    turns = await store.listTurns(sessionId);
+  } catch (error) {
+    if (!(error instanceof CorruptTurnError)) throw error;
+    const loaded: LoadedTurn[] = [];
+    for (const info of await store.turns.listTurns(sessionId)) {
+      try {
+        const turn = await store.turns.load(sessionId, info.turnId);
+        if (turn) loaded.push({ turn });
+      } catch (problem) {
+        if (!(problem instanceof CorruptTurnError)) throw problem;
+        loaded.push({ turnId: info.turnId, error: problem.message });
+      }
+    }
+    return loaded;
+  }
   if (turns.length === 0) {
     throw new Error(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`);
   }
-  return turns;
+  return turns.map((turn) => ({ turn }));
 }
 
 function blockLine(block: Block): string | undefined {
@@ -95,11 +118,16 @@ function blockLine(block: Block): string | undefined {
   }
 }
 
-/** Each turn's new blocks (a turn repeats the history before it), with its outcome. */
-function showTurns(sessionId: string, turns: Turn[]): string {
-  const lines = [`session ${sessionId} (${turns.length} turn${turns.length === 1 ? "" : "s"})`];
+/** Each turn's new blocks (a turn repeats the history before it), with its outcome; unreadable turns named. */
+function showTurns(sessionId: string, loaded: LoadedTurn[]): string {
+  const lines = [`session ${sessionId} (${loaded.length} turn${loaded.length === 1 ? "" : "s"})`];
   let seen = 0;
-  turns.forEach((turn, index) => {
+  loaded.forEach((entry, index) => {
+    if (!("turn" in entry)) {
+      lines.push("", `turn ${index + 1} ${entry.turnId} · unreadable: ${entry.error}`);
+      return;
+    }
+    const turn = entry.turn;
     const result = KeyInferenceResult.get(turn);
     const outcome = result ? ` · ${result.finishClass}${result.model ? ` · ${result.model}` : ""}` : "";
     lines.push("", `turn ${index + 1} ${turn.id}${outcome}`);
@@ -132,11 +160,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (action === "list") {
       const format = oneOf("output", values.output, ["text", "json"] as const, "text");
       if (rest.length > 0) throw new UsageError(`list takes no arguments (got "${rest.join(" ")}")`);
-      const sessions = await store.listSessions();
-      const rows = [];
-      for (const session of sessions) {
-        rows.push({ ...session, firstPrompt: firstPrompt(await store.listTurns(session.sessionId)) });
-      }
+      const rows = (await store.listSessions()).map(({ title, ...session }) => ({
+        ...session,
+        firstPrompt: firstPrompt(title),
+      }));
       if (format === "json") io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) io.stderr.write(`no sessions in ${dbPath}\n`);
       else {
@@ -148,15 +175,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return 0;
     }
     const sessionId = await resolveSessionId(store, rest, values.last, dbPath);
-    const turns = await loadTurns(store, sessionId, dbPath);
+    const loaded = await loadTurns(store, sessionId, dbPath);
+    const unreadable = loaded.filter((entry) => !("turn" in entry));
     if (action === "show") {
-      io.stdout.write(showTurns(sessionId, turns));
-      return 0;
+      io.stdout.write(showTurns(sessionId, loaded));
+      return unreadable.length > 0 ? 1 : 0;
     }
     const format = oneOf("output", values.output, ["yaml", "json"] as const, "yaml");
+    const turns = loaded.flatMap((entry) => ("turn" in entry ? [entry.turn] : []));
     if (format === "json") io.stdout.write(`${JSON.stringify(turns.map(turnToDocument), null, 2)}\n`);
     else for (const turn of turns) io.stdout.write(`---\n${turnToYaml(turn)}`);
-    return 0;
+    for (const entry of unreadable) if (!("turn" in entry)) io.stderr.write(`skipped: ${entry.error}\n`);
+    return unreadable.length > 0 ? 1 : 0;
   } finally {
     await store.close();
   }

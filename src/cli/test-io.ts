@@ -14,7 +14,7 @@ export interface TestIO extends CliIO {
 
 /** Creates a TestIO. `stdin` given means piped input; otherwise stdin is a TTY with nothing typed. */
 export function createTestIO(
-  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+  options: { env?: Record<string, string>; stdin?: string | Uint8Array; cwd?: string } = {},
 ): TestIO {
   let out = "";
   let err = "";

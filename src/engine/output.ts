@@ -9,9 +9,10 @@
  * Costs per streamed piece are O(1): the cumulative `completion` is built by string concatenation (a rope in
  * V8, flattened only if a sink reads it) and tool-call arguments are kept as a list of chunks joined once.
  */
-import { randomUUID } from "node:crypto";
 import { publish, type RunContext } from "../events/context.ts";
 import type { GeppettoEvent, Usage } from "../events/types.ts";
+import { newId } from "../turns/builders.ts";
+import { deepFreeze } from "../turns/immutable.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../turns/json.ts";
 import {
   type BlockMetadataKey,
@@ -32,6 +33,10 @@ export interface InferenceOutputOptions {
    * transport, or an error the provider sent inside the stream), before the error is published or thrown.
    */
   scrub?: (message: string) => string;
+}
+
+interface TextPayloadLike {
+  text: string;
 }
 
 interface PendingToolCall {
@@ -64,7 +69,7 @@ export function parseToolArguments(text: string): { args: JsonObject; argsText?:
  * return out.finish({ stopReason: "stop" });
  */
 export class InferenceOutput {
-  readonly messageId = randomUUID();
+  readonly messageId = newId();
   readonly #ctx: RunContext;
   readonly #input: Turn;
   readonly #provider: string;
@@ -77,6 +82,10 @@ export class InferenceOutput {
   #completion = "";
   #thinking = "";
   readonly #toolCalls = new Map<string | number, PendingToolCall>();
+  readonly #blockMetadata: JsonObject;
+  /** The deltas of each streamed text or reasoning block, joined into one flat string at the end (a string built
+   * by `+=` is a rope of one node per delta, which would stay in memory as long as the Turn). */
+  readonly #pieces = new Map<TextPayloadLike, string[]>();
   #toolCallCount = 0;
   #usage: Usage | undefined;
   #stopReason: string | undefined;
@@ -89,6 +98,7 @@ export class InferenceOutput {
     this.#ctx = ctx;
     this.#input = input;
     this.#provider = options.provider;
+    this.#blockMetadata = deepFreeze({ [KeyBlockMetaProvider.id]: options.provider });
     this.#scrub = options.scrub;
     this.#model = options.model;
   }
@@ -123,7 +133,8 @@ export class InferenceOutput {
   }
 
   #newBlock<B extends Block>(block: Omit<B, "id" | "metadata">): B {
-    const full = { id: randomUUID(), ...block, metadata: { [KeyBlockMetaProvider.id]: this.#provider } } as B;
+    // One frozen metadata object shared by this output's blocks until one is annotated (a block costs its content).
+    const full = { id: newId(), ...block, metadata: this.#blockMetadata } as B;
     this.#blocks.push(full);
     return full;
   }
@@ -160,6 +171,7 @@ export class InferenceOutput {
       this.#openText = block;
     }
     (block.payload as { text: string }).text += delta;
+    this.#piece(block.payload as TextPayloadLike, delta);
     this.#completion += delta;
     publish(this.#ctx, { type: "partial", delta, completion: this.#completion, meta: this.#meta(block.id) });
   }
@@ -182,6 +194,7 @@ export class InferenceOutput {
     if (delta.length === 0) return;
     const payload = block.payload as ReasoningPayload;
     payload.text = (payload.text ?? "") + delta;
+    this.#piece(payload as TextPayloadLike, delta);
     this.#thinking += delta;
     publish(this.#ctx, {
       type: "partial-thinking",
@@ -309,6 +322,7 @@ export class InferenceOutput {
 
   /** Sets a metadata key on a produced block (provider item ids, say). */
   annotate<T>(block: Block, key: BlockMetadataKey<T>, value: T): void {
+    if (block.metadata === this.#blockMetadata) block.metadata = { ...this.#blockMetadata };
     (block.metadata as Record<string, unknown>)[key.id] = value;
   }
 
@@ -334,8 +348,23 @@ export class InferenceOutput {
     if (ids.responseId) this.#responseId = ids.responseId;
   }
 
-  #closeToolCalls(): void {
+  /** Ends the output: closes open tool calls; the blocks are final from now on, so they are frozen. */
+  #end(): void {
+    this.#ended = true;
     for (const [key, pending] of this.#toolCalls) if (!pending.done) this.toolCallEnd(key);
+    for (const [payload, pieces] of this.#pieces) if (pieces.length > 1) payload.text = pieces.join("");
+    this.#pieces.clear();
+    for (const block of this.#blocks) deepFreeze(block);
+  }
+
+  #piece(payload: TextPayloadLike, delta: string): void {
+    const pieces = this.#pieces.get(payload);
+    if (pieces) pieces.push(delta);
+    else
+      this.#pieces.set(
+        payload,
+        payload.text === delta ? [delta] : [payload.text.slice(0, -delta.length), delta],
+      );
   }
 
   #result(finishClass: FinishClass, extra: Partial<InferenceResult> = {}): InferenceResult {
@@ -372,8 +401,7 @@ export class InferenceOutput {
 
   /** Ends normally: publishes `final` and returns the new Turn. */
   finish(): Turn {
-    this.#ended = true;
-    this.#closeToolCalls();
+    this.#end();
     const hasToolCalls = this.#blocks.some((block) => block.kind === "tool_call");
     const finishClass = this.#finishClass ?? (hasToolCalls ? "tool_calls_pending" : "completed");
     const result = this.#result(finishClass);
@@ -383,8 +411,7 @@ export class InferenceOutput {
 
   /** Ends on cancellation: publishes `interrupt` and returns the partial Turn (finish class `interrupted`). */
   interrupt(): Turn {
-    this.#ended = true;
-    this.#closeToolCalls();
+    this.#end();
     publish(this.#ctx, { type: "interrupt", text: this.#completion, meta: this.#meta() });
     return this.#turn(this.#result("interrupted"));
   }
@@ -394,8 +421,7 @@ export class InferenceOutput {
    * (finish class `error`).
    */
   fail(cause: unknown): GeppettoError {
-    this.#ended = true;
-    this.#closeToolCalls();
+    this.#end();
     const error = toGeppettoError(cause, { code: "internal_error", fault: "provider" });
     if (this.#scrub) error.message = this.#scrub(error.message);
     const event: GeppettoEvent = {

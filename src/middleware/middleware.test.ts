@@ -41,7 +41,7 @@ describe("middleware", () => {
   });
 
   it("system prompt inserts or replaces, rendering variables on every inference", async () => {
-    const engine = new ScriptedEngine([script.text("ok")], { repeatLast: true });
+    const engine = new ScriptedEngine([script.text("ok")], { repeatLast: true, recordInputs: true });
     const wrapped = withMiddleware(engine, systemPromptMiddleware("You help {{user.name}} ({{plan}})."));
     const variables = { user: { name: "Ada" }, plan: "pro" };
     await wrapped.runInference(

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 const SRC = new URL("../", import.meta.url);
 const PROVIDERS = ["openai", "openai-responses", "anthropic", "gemini", "ollama"];
 
-/** The heavy packages (zod, yaml) a fresh process resolves while importing the core and one provider. */
+/** The heavy packages (zod, yaml, the MCP SDK) a fresh process resolves while importing the core and one provider. */
 function heavyPackagesLoadedBy(provider: string): string[] {
   const script = `
     import { registerHooks } from "node:module";
@@ -12,7 +12,7 @@ function heavyPackagesLoadedBy(provider: string): string[] {
     registerHooks({
       resolve(specifier, context, next) {
         const name = specifier.split("/")[0];
-        if (name === "zod" || name === "yaml") seen.add(name);
+        if (name === "zod" || name === "yaml" || name === "@modelcontextprotocol") seen.add(name);
         return next(specifier, context);
       },
     });
@@ -29,7 +29,10 @@ function heavyPackagesLoadedBy(provider: string): string[] {
 }
 
 describe("importing a provider", () => {
-  it.each(PROVIDERS)("core + %s loads neither zod nor yaml (they are loaded on first use)", (provider) => {
-    expect(heavyPackagesLoadedBy(provider)).toEqual([]);
-  });
+  it.each(PROVIDERS)(
+    "core + %s loads neither zod, yaml nor the MCP SDK (loaded on first use)",
+    (provider) => {
+      expect(heavyPackagesLoadedBy(provider)).toEqual([]);
+    },
+  );
 });

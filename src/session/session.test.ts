@@ -65,7 +65,7 @@ describe("Session", () => {
   it("runs a two-turn conversation with tools, stamping ids on turns and events", async () => {
     const sink = new CollectingSink();
     const store = new MemoryTurnStore();
-    const engine = new ScriptedEngine(toolUsingAnswer, { repeatLast: true });
+    const engine = new ScriptedEngine(toolUsingAnswer, { repeatLast: true, recordInputs: true });
     const builder = new EngineBuilder()
       .withBase(engine)
       .withMiddlewares(systemPromptMiddleware("You help {{user}}."))

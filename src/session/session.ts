@@ -1,10 +1,15 @@
 /**
  * Session: a conversation's turn history, with one active inference at a time.
  *
- * Each prompt is a new Turn: {@link Session.appendNewTurnFromUserPrompt} deep-clones the latest Turn under a
- * new id and adds the prompt; {@link Session.startInference} runs the latest Turn and returns an
- * {@link ExecutionHandle}; when it ends, its output replaces that Turn in the history. Session, inference and
+ * Each prompt is a new Turn: {@link Session.appendNewTurnFromUserPrompt} makes a Turn under a new id that holds
+ * the latest Turn's blocks and adds the prompt; {@link Session.startInference} runs the latest Turn and returns
+ * an {@link ExecutionHandle}; when it ends, its output replaces that Turn in the history. Session, inference and
  * turn ids are stamped on the Turn's metadata and on every event.
+ *
+ * Turns share their blocks: blocks are frozen once they are in the history (see `deepFreeze`), so a new turn
+ * references the previous turn's blocks instead of copying them, and the history (a {@link TurnHistory}) keeps
+ * each block once. A turn costs what it adds, not the length of the conversation. Every Turn the Session hands
+ * out is frozen: it cannot change later, and editing it throws.
  *
  * Cancellation (`handle.cancel()`, `session.cancelActive()`, or the caller's signal) can happen at any moment:
  * an `interrupt` event is published, the partial answer stays in the Turn (finish class `interrupted`), and
@@ -16,7 +21,9 @@ import { CallerError, GeppettoError } from "../engine/errors.ts";
 import { RunContext } from "../events/context.ts";
 import { PromptVariablesKey } from "../middleware/system-prompt.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
-import { cloneTurn, newId, newUserTextBlock } from "../turns/builders.ts";
+import { newId, newUserTextBlock } from "../turns/builders.ts";
+import { TurnHistory } from "../turns/history.ts";
+import { immutableCopy } from "../turns/immutable.ts";
 import type { JsonValue } from "../turns/json.ts";
 import { KeyTurnMetaInferenceId, KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { Block, Turn } from "../turns/types.ts";
@@ -51,7 +58,7 @@ export interface SessionOptions {
   runner: InferenceRunner | EngineBuilder;
   /** Default `reject`. */
   busyPolicy?: BusyPolicy;
-  /** An existing history (loaded from a TurnStore, say). */
+  /** An existing history (loaded from a TurnStore, say). Its turns are shared and frozen in place. */
   history?: Turn[];
   /** Variables for prompt templates (`{{name}}` in the system prompt middleware). */
   data?: Record<string, JsonValue>;
@@ -80,7 +87,7 @@ export class Session {
   data: Record<string, JsonValue>;
   readonly #runner: InferenceRunner;
   readonly #context: RunContext;
-  readonly #history: Turn[];
+  readonly #history = new TurnHistory();
   readonly #derivations = new Map<string, Derivation>();
   readonly #handles: ExecutionHandle[] = [];
   #tail: Promise<unknown> = Promise.resolve();
@@ -91,41 +98,44 @@ export class Session {
     this.data = options.data ?? {};
     this.#runner = options.runner instanceof EngineBuilder ? options.runner.build() : options.runner;
     this.#context = options.context ?? RunContext.background();
-    this.#history = (options.history ?? []).map((turn) => cloneTurn(turn));
-  }
-
-  /** The history, oldest first (copies are not made: do not mutate). */
-  get turns(): readonly Turn[] {
-    return this.#history;
-  }
-
-  /** The latest Turn. */
-  latest(): Turn | undefined {
-    return this.#history[this.#history.length - 1];
-  }
-
-  /** Appends a Turn as given. */
-  append(turn: Turn): void {
-    this.#history.push(turn);
+    for (const turn of options.history ?? []) this.#history.record(turn);
   }
 
   /**
-   * Starts the next turn: a deep clone of the latest Turn (new turn id) plus the prompt. Returns it.
+   * The history, oldest first, as read-only views (O(1) memory per turn; an older turn's `blocks` is built from
+   * the shared blocks when read). Use {@link Session.latest} for the current conversation.
+   */
+  get turns(): readonly Turn[] {
+    return this.#history.views();
+  }
+
+  /** The latest Turn (frozen). */
+  latest(): Turn | undefined {
+    return this.#history.latest();
+  }
+
+  /** Appends a Turn (or replaces the turn with its id). Returns it as recorded: frozen, sharing blocks. */
+  append(turn: Turn): Turn {
+    return this.#history.record(turn);
+  }
+
+  /**
+   * Starts the next turn: the latest Turn's blocks, metadata and data (shared, not copied) under a new turn id,
+   * plus the prompt. Returns it (frozen).
    * Appended while an inference runs (with the `queue` policy), the turn is rebased on the finished Turn
    * when its own inference starts, so it never loses the previous answer.
    */
   appendNewTurnFromUserPrompt(prompt: string | Block | Block[]): Turn {
     const added =
       typeof prompt === "string" ? [newUserTextBlock(prompt)] : Array.isArray(prompt) ? prompt : [prompt];
+    const copies = added.map(immutableCopy);
     const latest = this.latest();
-    const base = latest
-      ? cloneTurn(latest, { id: newId() })
-      : { id: newId(), blocks: [], metadata: {}, data: {} };
-    const turn: Turn = { ...base, blocks: [...base.blocks, ...structuredClone(added)] };
+    const turn: Turn = latest
+      ? { id: newId(), blocks: [...latest.blocks, ...copies], metadata: latest.metadata, data: latest.data }
+      : { id: newId(), blocks: copies, metadata: {}, data: {} };
     if (latest)
       this.#derivations.set(turn.id, { parentId: latest.id, parentBlockCount: latest.blocks.length, added });
-    this.#history.push(turn);
-    return turn;
+    return this.#history.record(turn);
   }
 
   /** Whether an inference is running or queued. */
@@ -190,40 +200,31 @@ export class Session {
   #rebased(turn: Turn): Turn {
     const derivation = this.#derivations.get(turn.id);
     if (!derivation) return turn;
-    const parent = this.#history.find((each) => each.id === derivation.parentId);
-    if (!parent || parent.blocks.length === derivation.parentBlockCount) return turn;
-    const base = cloneTurn(parent, { id: turn.id });
+    const count = this.#history.blockCount(derivation.parentId);
+    if (count === undefined || count === derivation.parentBlockCount) return turn;
+    const parent = this.#history.get(derivation.parentId)!;
     return {
       ...turn,
-      blocks: [...base.blocks, ...turn.blocks.slice(derivation.parentBlockCount)],
-      data: { ...base.data, ...turn.data },
+      blocks: [...parent.blocks, ...turn.blocks.slice(derivation.parentBlockCount)],
+      data: { ...parent.data, ...turn.data },
     };
   }
 
-  #replace(turn: Turn): void {
-    const index = this.#history.findIndex((each) => each.id === turn.id);
-    if (index >= 0) this.#history[index] = turn;
-    else this.#history.push(turn);
-  }
-
   async #run(handle: ExecutionHandle): Promise<ToolLoopResult> {
-    const input = this.#stamp(
-      this.#rebased(this.#history.find((each) => each.id === handle.input.id) ?? handle.input),
-      handle.inferenceId,
+    const input = this.#history.record(
+      this.#stamp(this.#rebased(this.#history.get(handle.input.id) ?? handle.input), handle.inferenceId),
     );
     handle.started(input);
-    this.#replace(input);
     const ctx = this.#context
       .withSignal(handle.signal)
       .withIds({ sessionId: this.id, inferenceId: handle.inferenceId, turnId: input.id })
       .with(PromptVariablesKey, { ...this.data });
     try {
       const result = await this.#runner.run(input, ctx);
-      this.#replace(result.turn);
       this.#derivations.delete(input.id);
-      return result;
+      return { ...result, turn: this.#history.record(result.turn) };
     } catch (error) {
-      if (GeppettoError.is(error) && error.turn) this.#replace(error.turn);
+      if (GeppettoError.is(error) && error.turn) error.turn = this.#history.record(error.turn);
       throw error;
     }
   }

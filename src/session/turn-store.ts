@@ -2,12 +2,19 @@
  * Persistence of session histories. A {@link TurnStore} keeps, per session, the latest saved state of each Turn
  * (with the snapshot phase it was saved at), in the order the turns first appeared. The Session's persister
  * saves at every snapshot phase, so a crash loses at most the block being streamed.
+ *
+ * Both built-in stores keep each block once and write, per save, only what the turn added or changed (see
+ * {@link TurnHistory} and sqlite-schema.ts); what they load is exactly what was saved, frozen, with the turns of a
+ * session sharing their blocks.
  */
 import { GeppettoError } from "../engine/errors.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";
+import { TurnHistory } from "../turns/history.ts";
+import { deepFreeze, frozenTurn } from "../turns/immutable.ts";
+import { isJsonObject, type JsonObject } from "../turns/json.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
-import { turnFromJson, turnToJson } from "../turns/serialization.ts";
-import type { Turn } from "../turns/types.ts";
+import { blockFromDocument, turnFromJson, turnToJson } from "../turns/serialization.ts";
+import type { Block, Turn } from "../turns/types.ts";
 
 /** What a store knows about one saved turn. */
 export interface SavedTurnInfo {
@@ -18,6 +25,26 @@ export interface SavedTurnInfo {
   phase: SnapshotPhase;
   /** ISO 8601 time of the latest save. */
   savedAt: string;
+}
+
+/** One stored session, without reading its turns. */
+export interface SessionSummary {
+  sessionId: string;
+  turnCount: number;
+  /** ISO 8601 times of the first and the latest save. */
+  createdAt: string;
+  updatedAt: string;
+  /** The first user prompt, on one line, at most 200 characters ("" when there is none yet). */
+  title: string;
+}
+
+/** What a store wrote since it was opened. */
+export interface StoreStats {
+  saves: number;
+  /** Rows inserted or updated. */
+  rowsWritten: number;
+  /** Bytes of the values written (text as its length; numbers as 8). */
+  bytesWritten: number;
 }
 
 /**
@@ -35,17 +62,32 @@ export interface TurnStore {
   load(sessionId: string, turnId: string): Promise<Turn | undefined>;
   /** Every turn of a session in order, validated. */
   loadSession(sessionId: string): Promise<Turn[]>;
+  /** The newest turn of a session (the whole conversation so far), without building the older turns. */
+  loadLatest?(sessionId: string): Promise<Turn | undefined>;
   listSessions(): Promise<string[]>;
+  /** Sessions, most recently updated first, without reading their turns. */
+  listSessionSummaries?(): Promise<SessionSummary[]>;
   listTurns(sessionId: string): Promise<SavedTurnInfo[]>;
-  /** Deep-copies a session's history under a new session id (given or generated); returns the new id. */
+  /** Copies a session's history under a new session id (given or generated); returns the new id. */
   fork(sessionId: string, newSessionId?: string): Promise<string>;
   /** Deletes a session; returns whether it existed. */
   delete(sessionId: string): Promise<boolean>;
+  /** What the store wrote since it was opened. */
+  stats?(): StoreStats;
   close?(): Promise<void>;
 }
 
+/** Where a stored value came from, for error messages. */
+export interface StoredWhere {
+  sessionId: string;
+  turnId: string;
+  phase?: string;
+  /** The column (and block) that does not hold what it should. */
+  column?: string;
+}
+
 /**
- * A stored row that does not hold a valid Turn. Names the session, turn and phase, and what is wrong.
+ * A stored row that does not hold a valid Turn. Names the session, turn, phase and column, and what is wrong.
  *
  * @example
  * catch (error) { if (error instanceof CorruptTurnError) console.error(error.where.turnId, error.message) }
@@ -53,43 +95,86 @@ export interface TurnStore {
 export class CorruptTurnError extends GeppettoError {
   override name = "CorruptTurnError";
   constructor(
-    readonly where: { sessionId: string; turnId: string; phase: string },
+    readonly where: StoredWhere,
     problem: string,
     cause?: unknown,
   ) {
-    super(
-      `corrupt turn in store: session ${where.sessionId}, turn ${where.turnId}, phase ${where.phase}: ${problem}`,
-      {
-        code: "corrupt_turn",
-        fault: "caller",
-        cause,
-      },
-    );
+    const parts = [`session ${where.sessionId}`, `turn ${where.turnId}`];
+    if (where.phase !== undefined) parts.push(`phase ${where.phase}`);
+    if (where.column !== undefined) parts.push(`column ${where.column}`);
+    super(`corrupt turn in store: ${parts.join(", ")}: ${problem}`, {
+      code: "corrupt_turn",
+      fault: "caller",
+      cause,
+    });
   }
 }
 
+function corrupt(where: StoredWhere, error: unknown): CorruptTurnError {
+  return new CorruptTurnError(where, error instanceof Error ? error.message : String(error), error);
+}
+
 /**
- * Parses a stored row, naming the row when it is not a valid Turn.
+ * Parses a stored whole-turn document, naming the row when it is not a valid Turn.
  *
  * @example
  * decodeStoredTurn(text, { sessionId: "s1", turnId: "t1", phase: "final" })
  */
-export function decodeStoredTurn(
-  text: string,
-  where: { sessionId: string; turnId: string; phase: string },
-): Turn {
+export function decodeStoredTurn(text: string, where: StoredWhere): Turn {
   let turn: Turn;
   try {
     turn = turnFromJson(text);
   } catch (error) {
-    throw new CorruptTurnError(where, error instanceof Error ? error.message : String(error), error);
+    throw corrupt(where, error);
   }
   if (turn.id !== where.turnId) throw new CorruptTurnError(where, `row holds turn ${turn.id}`);
-  return turn;
+  return frozenTurn(turn.id, turn.blocks.map(deepFreeze), turn.metadata, turn.data);
+}
+
+/** Parses and validates one stored block (frozen), naming the row when it is not a Block. */
+export function decodeStoredBlock(text: string, where: StoredWhere): Block {
+  try {
+    return deepFreeze(blockFromDocument(JSON.parse(text)));
+  } catch (error) {
+    throw corrupt(where, error);
+  }
+}
+
+/** Parses a stored metadata or data object, naming the row when it is not a JSON object. */
+export function decodeStoredObject(text: string, where: StoredWhere): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(where, error);
+  }
+  if (!isJsonObject(value)) throw new CorruptTurnError(where, "not a JSON object");
+  return value;
+}
+
+/** A frozen Turn from stored parts; a position with no stored block is reported as corrupt. */
+export function assembleTurn(
+  id: string,
+  blocks: readonly Block[],
+  metadata: JsonObject,
+  data: JsonObject,
+  where: StoredWhere,
+): Turn {
+  for (let index = 0; index < blocks.length; index++) {
+    if (blocks[index] === undefined) throw new CorruptTurnError(where, `block ${index} is missing`);
+  }
+  return frozenTurn(id, [...blocks], metadata, data);
+}
+
+/** The title a session is listed with: its first user prompt, on one line. */
+export function sessionTitle(turn: Turn): string {
+  const block = turn.blocks.find((candidate) => candidate.kind === "user");
+  const text = block?.kind === "user" ? block.payload.text.replace(/\s+/g, " ").trim() : "";
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
 /**
- * The turn as saved under a (possibly new) session id.
+ * The turn as saved under a (possibly new) session id, as one JSON document.
  *
  * @example
  * const text = encodeStoredTurn("s1", turn); // compact JSON, session id stamped on the metadata
@@ -98,58 +183,130 @@ export function encodeStoredTurn(sessionId: string, turn: Turn): string {
   return turnToJson(KeyTurnMetaSessionId.set(turn, sessionId), undefined);
 }
 
-interface MemoryRow extends SavedTurnInfo {
-  json: string;
+interface MemorySession {
+  history: TurnHistory;
+  /** Per turn (by position): the phase and time (ms) of its latest save. */
+  phases: SnapshotPhase[];
+  savedAt: number[];
+  createdAt: string;
+  title: string;
+  /** Turns replaced by a raw document (corruptForTesting), by id. */
+  raw: Map<string, string>;
 }
 
 /**
- * A store in memory (tests, short-lived tools). Stores serialized JSON, so saved turns are deep copies and
- * loads validate exactly like the SQLite store.
+ * A store in memory (tests, short-lived tools). Saved turns share their blocks with the caller (frozen in place
+ * on save, so a later edit throws instead of changing the store), each block is kept once, and a save stores
+ * what the turn added or changed.
  *
  * @example
  * const session = new Session({ runner: new EngineBuilder({ base: engine, persister: new MemoryTurnStore() }).build() });
  */
 export class MemoryTurnStore implements TurnStore {
-  readonly #sessions = new Map<string, MemoryRow[]>();
+  readonly #sessions = new Map<string, MemorySession>();
+  readonly #stats: StoreStats = { saves: 0, rowsWritten: 0, bytesWritten: 0 };
+
+  #session(sessionId: string): MemorySession {
+    let session = this.#sessions.get(sessionId);
+    if (!session) {
+      session = {
+        history: new TurnHistory(),
+        phases: [],
+        savedAt: [],
+        createdAt: new Date().toISOString(),
+        title: "",
+        raw: new Map(),
+      };
+      this.#sessions.set(sessionId, session);
+    }
+    return session;
+  }
 
   async save(sessionId: string, turn: Turn, phase: SnapshotPhase): Promise<void> {
-    const rows = this.#sessions.get(sessionId) ?? [];
-    const row: MemoryRow = {
+    const session = this.#session(sessionId);
+    const stamped =
+      KeyTurnMetaSessionId.get(turn) === sessionId ? turn : KeyTurnMetaSessionId.set(turn, sessionId);
+    session.history.record(stamped, (block) => {
+      this.#stats.rowsWritten++;
+      this.#stats.bytesWritten += JSON.stringify(block).length;
+    });
+    this.#stats.saves++;
+    this.#stats.rowsWritten++;
+    this.#stats.bytesWritten += JSON.stringify(stamped.metadata).length + JSON.stringify(stamped.data).length;
+    session.raw.delete(turn.id);
+    const index = session.history.indexOf(turn.id);
+    session.phases[index] = phase;
+    session.savedAt[index] = Date.now();
+    if (session.title === "") session.title = sessionTitle(turn);
+  }
+
+  #info(sessionId: string, session: MemorySession, index: number): SavedTurnInfo {
+    return {
       sessionId,
-      turnId: turn.id,
-      phase,
-      savedAt: new Date().toISOString(),
-      position: rows.length + 1,
-      json: encodeStoredTurn(sessionId, turn),
+      turnId: session.history.idAt(index),
+      position: index + 1,
+      phase: session.phases[index]!,
+      savedAt: new Date(session.savedAt[index]!).toISOString(),
     };
-    const index = rows.findIndex((each) => each.turnId === turn.id);
-    if (index >= 0) rows[index] = { ...row, position: rows[index]!.position };
-    else rows.push(row);
-    this.#sessions.set(sessionId, rows);
+  }
+
+  #turn(sessionId: string, session: MemorySession, index: number): Turn {
+    const info = this.#info(sessionId, session, index);
+    const raw = session.raw.get(info.turnId);
+    if (raw !== undefined) return decodeStoredTurn(raw, info);
+    return session.history.at(index);
   }
 
   async load(sessionId: string, turnId: string): Promise<Turn | undefined> {
-    const row = this.#sessions.get(sessionId)?.find((each) => each.turnId === turnId);
-    return row ? decodeStoredTurn(row.json, row) : undefined;
+    const session = this.#sessions.get(sessionId);
+    const index = session?.history.indexOf(turnId) ?? -1;
+    return session && index >= 0 ? this.#turn(sessionId, session, index) : undefined;
+  }
+
+  async loadLatest(sessionId: string): Promise<Turn | undefined> {
+    const session = this.#sessions.get(sessionId);
+    return session && session.history.length > 0
+      ? this.#turn(sessionId, session, session.history.length - 1)
+      : undefined;
   }
 
   async loadSession(sessionId: string): Promise<Turn[]> {
-    return (this.#sessions.get(sessionId) ?? []).map((row) => decodeStoredTurn(row.json, row));
+    const session = this.#sessions.get(sessionId);
+    if (!session) return [];
+    return session.phases.map((_phase, index) => this.#turn(sessionId, session, index));
   }
 
   async listSessions(): Promise<string[]> {
     return [...this.#sessions.keys()];
   }
 
+  async listSessionSummaries(): Promise<SessionSummary[]> {
+    const summaries = [...this.#sessions].map(([sessionId, session]) => ({
+      sessionId,
+      turnCount: session.history.length,
+      createdAt: session.createdAt,
+      updatedAt: new Date(Math.max(0, ...session.savedAt)).toISOString(),
+      title: session.title,
+    }));
+    return summaries.reverse().sort((left, right) => right.updatedAt.localeCompare(left.updatedAt));
+  }
+
   async listTurns(sessionId: string): Promise<SavedTurnInfo[]> {
-    return (this.#sessions.get(sessionId) ?? []).map(({ json: _json, ...info }) => info);
+    const session = this.#sessions.get(sessionId);
+    return session ? session.phases.map((_phase, index) => this.#info(sessionId, session, index)) : [];
   }
 
   async fork(sessionId: string, newSessionId: string = crypto.randomUUID()): Promise<string> {
     if (this.#sessions.has(newSessionId)) throw new TypeError(`session ${newSessionId} already exists`);
-    const rows = this.#sessions.get(sessionId) ?? [];
-    for (const row of rows) await this.save(newSessionId, decodeStoredTurn(row.json, row), row.phase);
-    if (rows.length === 0) this.#sessions.set(newSessionId, []);
+    const source = this.#sessions.get(sessionId);
+    const copy = this.#session(newSessionId);
+    for (let index = 0; index < (source?.history.length ?? 0); index++) {
+      const turn = this.#turn(sessionId, source!, index);
+      copy.history.record(KeyTurnMetaSessionId.set(turn, newSessionId));
+      copy.phases.push(source!.phases[index]!);
+      copy.savedAt.push(source!.savedAt[index]!);
+    }
+    copy.title = source?.title ?? "";
     return newSessionId;
   }
 
@@ -157,9 +314,12 @@ export class MemoryTurnStore implements TurnStore {
     return this.#sessions.delete(sessionId);
   }
 
-  /** Test helper: overwrites a row's stored text (to simulate corruption). */
+  stats(): StoreStats {
+    return { ...this.#stats };
+  }
+
+  /** Test helper: replaces a turn's stored state with a raw document (to simulate corruption). */
   corruptForTesting(sessionId: string, turnId: string, json: string): void {
-    const row = this.#sessions.get(sessionId)?.find((each) => each.turnId === turnId);
-    if (row) row.json = json;
+    this.#sessions.get(sessionId)?.raw.set(turnId, json);
   }
 }

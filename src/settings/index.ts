@@ -53,4 +53,5 @@ export {
   providerOf,
   structuredOutputSettingsSchema,
 } from "./schema.ts";
+export { redactURL, withSelfRedactingSecrets } from "./secrets.ts";
 export { describeSource, isSecretPath, type LayerKind, type SettingSource } from "./sources.ts";

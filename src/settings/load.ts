@@ -14,6 +14,7 @@ import {
 } from "./layers.ts";
 import { loadProfileRegistry, profileChain, profileLayers, selectProfile } from "./profiles.ts";
 import { type ApiType, type InferenceSettings, inferenceSettingsSchema, providerOf } from "./schema.ts";
+import { redactURL, withSelfRedactingSecrets } from "./secrets.ts";
 import {
   getPath,
   isSecretPath,
@@ -61,6 +62,12 @@ export interface LoadedSettings {
 function describeValue(value: unknown, path: string): string {
   if (isSecretPath(path)) return "";
   if (value === undefined) return "";
+  // Under `api` only a URL is shown, without its credentials: anything else there may be a key put in the
+  // wrong place (`api: {openai: sk-…}`).
+  if (path === "api" || path.startsWith("api.")) {
+    if (typeof value !== "string" || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return "";
+    value = redactURL(value);
+  }
   const text = JSON.stringify(value);
   return ` (got ${text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
 }
@@ -145,7 +152,7 @@ export function parseSettings(
   sources: ReadonlyMap<string, SettingSource> = new Map(),
 ): InferenceSettings {
   const result = inferenceSettingsSchema.safeParse(values);
-  if (result.success) return result.data;
+  if (result.success) return withSelfRedactingSecrets(result.data);
   throw issueToError(result.error.issues[0]!, values, (path) => sourceAt(sources, path));
 }
 

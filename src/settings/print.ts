@@ -3,18 +3,19 @@
  */
 import type { LoadedSettings } from "./load.ts";
 import type { InferenceSettings } from "./schema.ts";
+import { REDACTED, redactURL } from "./secrets.ts";
 import { describeSource, forEachLeaf, isSecretPath, setPath } from "./sources.ts";
 
-/**
- * What a secret prints as.
- *
- * @example
- * redactSettings(settings).api?.openai?.apiKey === REDACTED
- */
-export const REDACTED = "<redacted>";
+export { REDACTED } from "./secrets.ts";
+
+/** A value as printed: `<redacted>` for a secret, a URL without its credentials. */
+function printable(path: string, value: unknown): unknown {
+  if (isSecretPath(path)) return REDACTED;
+  return typeof value === "string" && path.endsWith("baseURL") ? redactURL(value) : value;
+}
 
 /**
- * A copy of the settings with every secret replaced by `<redacted>`.
+ * A copy of the settings with every secret replaced by `<redacted>` (and base URLs without their credentials).
  *
  * @example
  * redactSettings({ api: { openai: { apiKey: "sk-123" } } }) // { api: { openai: { apiKey: "<redacted>" } } }
@@ -22,7 +23,7 @@ export const REDACTED = "<redacted>";
 export function redactSettings(settings: InferenceSettings): InferenceSettings {
   const copy: Record<string, unknown> = {};
   forEachLeaf(settings as Record<string, unknown>, (path, value) => {
-    setPath(copy, path, isSecretPath(path) ? REDACTED : structuredClone(value));
+    setPath(copy, path, structuredClone(printable(path, value)));
   });
   return copy as InferenceSettings;
 }
@@ -62,7 +63,7 @@ export function formatSettings(loaded: LoadedSettings): string {
   const rows: [string, string, string][] = [];
   forEachLeaf(loaded.settings as Record<string, unknown>, (path, value) => {
     const source = loaded.sources.get(path);
-    const shown = isSecretPath(path) ? REDACTED : JSON.stringify(value);
+    const shown = isSecretPath(path) ? REDACTED : JSON.stringify(printable(path, value));
     rows.push([path, shown, source ? describeSource(source) : "normalized"]);
   });
   const header: string[] = [];

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { engineConfigSchemas } from "../engine/inference-config.ts";
+import { mcpSettingsSchema } from "../mcp/settings.ts";
 import { geminiInferenceConfigSchema } from "../providers/gemini/config.ts";
 import { ollamaInferenceConfigSchema } from "../providers/ollama/config.ts";
 
@@ -153,6 +154,8 @@ export const inferenceSettingsSchema = z.strictObject({
       prices: modelPricesSchema.optional(),
     })
     .optional(),
+  /** MCP servers by name (`mcp.servers.<name>`: a stdio command or a URL), used with `--mcp NAME`. */
+  mcp: mcpSettingsSchema.optional(),
 });
 
 /**

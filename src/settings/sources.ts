@@ -165,6 +165,9 @@ export function settingError(path: string, problem: string, source?: SettingSour
   return new CallerError(`setting ${path}: ${problem}${where}`, { code: "invalid_settings" });
 }
 
+/** MCP server environment values and HTTP headers (tokens, keys) are secrets whatever their names. */
+const MCP_SECRET = /^mcp\.servers\.[^.]+\.(env|headers)\.[^.]+$/;
+
 /** Setting names whose values are secrets (matched on the last segment of the path). */
 const SECRET = /(apikey|api_key|secret|token|password)$/i;
 
@@ -175,6 +178,7 @@ const SECRET = /(apikey|api_key|secret|token|password)$/i;
  * isSecretPath("api.openai.apiKey") // true
  */
 export function isSecretPath(path: string): boolean {
+  if (MCP_SECRET.test(path)) return true;
   const last = path.split(".").at(-1) ?? "";
   return SECRET.test(last) && !/tokens$/i.test(last);
 }

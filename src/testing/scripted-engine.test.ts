@@ -148,14 +148,14 @@ describe("ScriptedEngine", () => {
 
   it("replays one response per call and says when the script is exhausted", async () => {
     const { ctx, turn } = setup();
-    const engine = new ScriptedEngine([script.text("one"), script.text("two")]);
+    const engine = new ScriptedEngine([script.text("one"), script.text("two")], { recordInputs: 2 });
     await engine.runInference(turn, ctx);
     await engine.runInference(turn, ctx);
     await expect(engine.runInference(turn, ctx)).rejects.toThrow(
       /script exhausted \(call 3, 2 response\(s\)\)/,
     );
     expect(engine.calls).toBe(3);
-    expect(engine.inputs).toHaveLength(3);
+    expect(engine.inputs).toHaveLength(2); // recordInputs: 2 keeps the last two
   });
 
   it("maps stop reasons to finish classes", async () => {

@@ -40,6 +40,11 @@ export interface ScriptedEngineOptions {
   pacingMs?: number;
   /** Reuse the last response when the script runs out, instead of failing. */
   repeatLast?: boolean;
+  /**
+   * Keep a deep copy of each input turn in {@link ScriptedEngine.inputs}: `true` for all of them, a number for the
+   * last N. Default: none (a long conversation would otherwise keep a copy of itself per inference).
+   */
+  recordInputs?: boolean | number;
 }
 
 /** Helpers to write scripts briefly. */
@@ -130,7 +135,7 @@ export class ScriptedEngine implements Engine {
   readonly #responses: ScriptResponse[];
   readonly #options: ScriptedEngineOptions;
   #calls = 0;
-  /** The turns this engine was given, in order (deep copies). */
+  /** The turns this engine was given, in order (deep copies), when `recordInputs` asks for them. */
   readonly inputs: Turn[] = [];
 
   constructor(responses: ScriptResponse[] | ScriptResponse, options: ScriptedEngineOptions = {}) {
@@ -149,7 +154,12 @@ export class ScriptedEngine implements Engine {
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
     const call = this.#calls++;
-    this.inputs.push(structuredClone(turn));
+    const keep = this.#options.recordInputs;
+    if (keep) {
+      this.inputs.push(structuredClone(turn));
+      if (typeof keep === "number" && this.inputs.length > keep)
+        this.inputs.splice(0, this.inputs.length - keep);
+    }
     let response = this.#responses[call];
     if (response === undefined) {
       if (!this.#options.repeatLast || this.#responses.length === 0) {

@@ -27,7 +27,9 @@ afterEach(() => {
 
 describe("runToolLoop", () => {
   it("runs inference, executes the calls, places results next to them, and answers", async () => {
-    const engine = new ScriptedEngine([callsCalculator("c1"), script.text("It is 42.")]);
+    const engine = new ScriptedEngine([callsCalculator("c1"), script.text("It is 42.")], {
+      recordInputs: true,
+    });
     const phases: SnapshotPhase[] = [];
     const sink = new CollectingSink();
     const ctx = withSnapshotHook(RunContext.background().withSinks(sink), (_turn, phase) => {
@@ -77,13 +79,16 @@ describe("runToolLoop", () => {
   });
 
   it("sends a denial at a pause back to the model as an error result", async () => {
-    const engine = new ScriptedEngine([
+    const engine = new ScriptedEngine(
       [
-        ...callsCalculator("c1").slice(0, 1),
-        script.toolCall("calculator", { expression: "1+1" }, { id: "c2" }),
+        [
+          ...callsCalculator("c1").slice(0, 1),
+          script.toolCall("calculator", { expression: "1+1" }, { id: "c2" }),
+        ],
+        script.text("OK."),
       ],
-      script.text("OK."),
-    ]);
+      { recordInputs: true },
+    );
     const steps = new StepController({ afterInference: true });
     steps.onPause((pause) => {
       expect(pause.toolCalls.map((call) => call.id)).toEqual(["c1", "c2"]);

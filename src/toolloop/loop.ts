@@ -9,11 +9,17 @@ import {
   type RunInferenceOptions,
   runInferenceWithResult,
 } from "../engine/engine.ts";
+import { GeppettoError } from "../engine/errors.ts";
 import { KeyToolConfig, mergeConfig, type ToolConfig } from "../engine/inference-config.ts";
 import { publish, type RunContext } from "../events/context.ts";
-import { executeToolCalls, type ToolExecutionResult, type ToolExecutorConfig } from "../tools/executor.ts";
+import {
+  executeToolCalls,
+  type ToolCallStatus,
+  type ToolExecutionResult,
+  type ToolExecutorConfig,
+} from "../tools/executor.ts";
 import { type ToolRegistry, toolRegistryFromContext, withToolRegistry } from "../tools/registry.ts";
-import { appendToolResults } from "../tools/results.ts";
+import { appendToolResults, notExecutedResults } from "../tools/results.ts";
 import { newId, pendingToolCalls } from "../turns/builders.ts";
 import { turnMetadataKey } from "../turns/keys.ts";
 import type { Turn } from "../turns/types.ts";
@@ -86,6 +92,21 @@ function markInterrupted(turn: Turn, ctx: RunContext): Turn {
   });
 }
 
+/** What the model reads for a call the loop never ran, by why the loop ended. */
+const NOT_EXECUTED = {
+  interrupted: "cancelled: the run was cancelled before this tool ran",
+  stopped: "not executed: the run was stopped before this tool ran",
+} as const;
+
+/**
+ * Every tool call of the Turn left without a result gets one saying it never ran, so the Turn stays valid for
+ * every provider (each rejects a call without its result) and the model knows what happened.
+ */
+function answerNotExecuted(turn: Turn, status: ToolCallStatus, reason: string, ctx: RunContext): Turn {
+  const missing = notExecutedResults(turn, status, reason);
+  return missing.length === 0 ? turn : appendToolResults(turn, missing, ctx);
+}
+
 function denialResults(denied: Map<string, string>, turn: Turn): Map<string, ToolExecutionResult> {
   const out = new Map<string, ToolExecutionResult>();
   for (const block of pendingToolCalls(turn)) {
@@ -133,6 +154,15 @@ export async function runToolLoop(
   let iterations = 0;
   let engineInterrupted = false;
   const end = (status: ToolLoopStatus): ToolLoopResult => {
+    if (status === "interrupted" || status === "stopped") {
+      const reason = NOT_EXECUTED[status];
+      turn = answerNotExecuted(
+        turn,
+        status === "interrupted" ? "cancelled" : "not_executed",
+        reason,
+        loopCtx,
+      );
+    }
     if (status === "interrupted" && !engineInterrupted) turn = markInterrupted(turn, loopCtx);
     const outcome = { status, iterations };
     return { ...outcome, turn: KeyToolLoopOutcome.set(turn, outcome) };
@@ -142,7 +172,16 @@ export async function runToolLoop(
     if (ctx.signal.aborted) return end("interrupted");
     await takeSnapshot(loopCtx, turn, "pre_inference", options.snapshotHook);
     iterations++;
-    turn = (await runInferenceWithResult(options.engine, turn, loopCtx, inferenceOptions)).turn;
+    try {
+      turn = (await runInferenceWithResult(options.engine, turn, loopCtx, inferenceOptions)).turn;
+    } catch (error) {
+      // The partial Turn the error keeps may hold calls streamed before the failure: they never ran.
+      if (GeppettoError.is(error) && error.turn) {
+        const reason = `not executed: the inference failed before this tool ran (${error.code})`;
+        error.turn = answerNotExecuted(error.turn, "not_executed", reason, loopCtx);
+      }
+      throw error;
+    }
     await takeSnapshot(loopCtx, turn, "post_inference", options.snapshotHook);
     engineInterrupted = KeyInferenceResult.get(turn)?.finishClass === "interrupted";
     if (ctx.signal.aborted || engineInterrupted) return end("interrupted");
@@ -175,6 +214,8 @@ export async function runToolLoop(
     turn = appendToolResults(turn, batch.results, loopCtx);
     await takeSnapshot(loopCtx, turn, "post_tools", options.snapshotHook);
     if (batch.aborted) {
+      const reason = `not executed: tool "${batch.aborted.failed.name}" failed first and the error policy is abort`;
+      turn = answerNotExecuted(turn, "not_executed", reason, loopCtx);
       batch.aborted.turn = end("stopped").turn;
       throw batch.aborted;
     }

@@ -11,6 +11,7 @@ import { publish, type RunContext } from "../events/context.ts";
 import { newId } from "../turns/builders.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { ToolCallPayload } from "../turns/types.ts";
+import { jsonResultOf } from "./json-result.ts";
 import type { ToolRegistry } from "./registry.ts";
 
 /** What happens when a tool throws or times out. */
@@ -48,7 +49,8 @@ export type ToolCallStatus =
   | "invalid_arguments"
   | "unknown_tool"
   | "not_allowed"
-  | "denied";
+  | "denied"
+  | "not_executed";
 
 /** The outcome of one tool call. */
 export interface ToolExecutionResult {
@@ -80,15 +82,6 @@ export class ToolExecutionAbortedError extends GeppettoError {
 }
 
 const DEFAULTS = { executionTimeoutMs: 60_000, maxParallelTools: 4, maxRetries: 2, retryBackoffMs: 200 };
-
-function toJson(value: unknown): JsonValue {
-  if (value === undefined) return null;
-  try {
-    return JSON.parse(JSON.stringify(value)) as JsonValue;
-  } catch {
-    return String(value);
-  }
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -126,7 +119,7 @@ export interface ToolBatchOutcome {
 
 /**
  * Runs a batch of tool calls. Results come back in call order; under `abort` (or cancellation) calls that
- * never started have no result.
+ * never started have no result here (the tool loop gives them one saying they never ran).
  *
  * @example
  * const { results } = await executeToolCalls(pendingToolCalls(turn).map((b) => b.payload), ctx, { registry });
@@ -274,7 +267,15 @@ async function attempt(
         result: null,
         error: `invalid result from "${call.name}": ${output.message}`,
       };
-    return { status: "ok", result: toJson(value) };
+    const json = jsonResultOf(value);
+    if (!json.ok) {
+      return {
+        status: "error",
+        result: null,
+        error: `tool "${call.name}" returned a result that is not JSON: ${json.path} is ${json.problem}`,
+      };
+    }
+    return { status: "ok", result: json.value };
   } catch (error) {
     if (ctx.signal.aborted) return { status: "cancelled", result: null, error: "cancelled" };
     if (controller.signal.aborted)

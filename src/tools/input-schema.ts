@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { formatJsonSchemaIssues, validateJsonSchema } from "../engine/json-schema-validation.ts";
 import type { JsonObject } from "../turns/json.ts";
+import { checkToolInputSchema } from "./schema-check.ts";
 
 /** The Standard Schema v1 interface (https://standardschema.dev), as its spec defines it. */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
@@ -144,6 +145,7 @@ export function compileInputSchema<T>(
 ): CompiledInputSchema<T> {
   if (isStandardSchema(schema)) {
     const jsonSchema = jsonSchemaOverride ?? standardJsonSchema(schema, where);
+    checkToolInputSchema(jsonSchema, where);
     return { jsonSchema, validate: compileValidator<T>(schema, where) };
   }
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
@@ -154,8 +156,7 @@ export function compileInputSchema<T>(
       `${where}: input JSON schema must have type "object" (got ${JSON.stringify(schema.type)})`,
     );
   }
-  return {
-    jsonSchema: jsonSchemaOverride ?? (schema as JsonObject),
-    validate: compileValidator<T>(schema, where),
-  };
+  const jsonSchema = jsonSchemaOverride ?? (schema as JsonObject);
+  checkToolInputSchema(jsonSchema, where);
+  return { jsonSchema, validate: compileValidator<T>(schema, where) };
 }

@@ -3,9 +3,9 @@
  * it, in call order — the layout every provider accepts (an assistant message with its calls, then the results).
  */
 import { publish, type RunContext } from "../events/context.ts";
-import { newId, newToolUseBlock } from "../turns/builders.ts";
+import { newId, newToolUseBlock, pendingToolCalls } from "../turns/builders.ts";
 import type { Block, ToolUseBlock, Turn } from "../turns/types.ts";
-import type { ToolExecutionResult } from "./executor.ts";
+import type { ToolCallStatus, ToolExecutionResult } from "./executor.ts";
 
 /**
  * Moves every `tool_use` block right after the run of `tool_call` blocks holding its call (in call order).
@@ -88,4 +88,44 @@ export function appendToolResults(
     }
   }
   return placed;
+}
+
+/** What a request builder tells the model about a call that has no result in the Turn. */
+export const UNANSWERED_CALL_REASON = "not executed: this tool call never ran and has no result";
+
+/**
+ * Results for the calls of a Turn that have none, saying why they never ran (`cancelled`, `not executed`), in the
+ * order of the calls.
+ *
+ * @example
+ * notExecutedResults(turn, "cancelled", "cancelled before this tool ran")
+ */
+export function notExecutedResults(
+  turn: Turn,
+  status: ToolCallStatus,
+  reason: string,
+): ToolExecutionResult[] {
+  return pendingToolCalls(turn).map((block) => ({
+    toolCallId: block.payload.id,
+    name: block.payload.name,
+    status,
+    result: null,
+    error: reason,
+    attempts: 0,
+    durationMs: 0,
+  }));
+}
+
+/**
+ * The Turn with an error result for every tool call that has none, placed next to its call. Every provider
+ * rejects a request holding a call without its result (HTTP 400), so the request builders send a Turn through
+ * this: a Turn left that way (cancelled before its tools ran, saved by an older version, assembled by hand) cannot
+ * poison a session. Returns the Turn itself when every call has its result.
+ *
+ * @example
+ * answerUnansweredToolCalls(turn).blocks.filter((b) => b.kind === "tool_use").length // one per call
+ */
+export function answerUnansweredToolCalls(turn: Turn, reason: string = UNANSWERED_CALL_REASON): Turn {
+  const missing = notExecutedResults(turn, "not_executed", reason);
+  return missing.length === 0 ? turn : appendToolResults(turn, missing);
 }

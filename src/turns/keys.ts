@@ -6,7 +6,7 @@
  * never change their argument.
  */
 import type { z } from "zod";
-import { findNonJson, type JsonValue } from "./json.ts";
+import { copyJson, findNonJson, type JsonValue } from "./json.ts";
 import type { Block, Turn } from "./types.ts";
 
 const KEY_PART = /^[A-Za-z0-9_.-]+$/;
@@ -67,7 +67,7 @@ abstract class TypedKey<T, Holder> {
   set(holder: Holder, value: T): Holder {
     const problem = findNonJson(value, `${this.where}["${this.id}"]`);
     if (problem) throw new TypeError(`${problem.path}: not JSON-serializable (${problem.reason})`);
-    return this.withBag(holder, { ...this.bag(holder), [this.id]: structuredClone(value) as JsonValue });
+    return this.withBag(holder, { ...this.bag(holder), [this.id]: copyJson(value as JsonValue) });
   }
 
   /** Returns a copy of `holder` without this key. */

@@ -155,6 +155,25 @@ export function turnFromDocument(document: unknown, source?: string): Turn {
   };
 }
 
+/**
+ * Validates one parsed block (as stored on its own, say) and returns it; the error names the path inside it.
+ * @param source names the block in error messages
+ */
+export function blockFromDocument(document: unknown, source?: string): Block {
+  const parsed = turnDocumentSchema().shape.blocks.element.safeParse(document);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      path: formatIssuePath(issue.path),
+      message: issue.message.replace(/^Invalid input: /, ""),
+    }));
+    const shown = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+    throw new TurnFormatError(`${source ? `${source}: ` : ""}invalid block: ${shown}`, issues, source);
+  }
+  // As in turnFromDocument: the document's own objects, so a `__proto__` key stays data.
+  const block = document as Block;
+  return block.metadata === undefined ? { ...block, metadata: {} } : block;
+}
+
 /** The document form of a Turn (with its `format` tag), ready for JSON or YAML. */
 export function turnToDocument(turn: Turn): { format: string } & Turn {
   return { format: TURN_FORMAT, id: turn.id, blocks: turn.blocks, metadata: turn.metadata, data: turn.data };

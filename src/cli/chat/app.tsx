@@ -119,6 +119,10 @@ export function ChatApp({ controller, onExit }: { controller: ChatController; on
       else leave(0);
       return;
     }
+    if (controller.awaitingApproval) {
+      controller.answerApproval(typed === "y" || typed === "Y");
+      return;
+    }
     if (key.ctrl && typed === "d") {
       if (!current.busy && typedRef.current === "") leave(0);
       return;

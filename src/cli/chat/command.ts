@@ -4,11 +4,14 @@
  */
 
 import type { Engine } from "../../engine/engine.ts";
+import { mcpApproval } from "../../mcp/approval.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../../settings/flags.ts";
+import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
-import { type SelectedEngine, selectEngine } from "../engine-selection.ts";
+import { loadCommandSettings, type SelectedEngine, selectEngine } from "../engine-selection.ts";
 import type { CliIO } from "../main.ts";
-import { checkToolSet } from "../run-tools.ts";
+import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "../mcp.ts";
+import { checkToolSet, toolSetRegistry } from "../run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "../session-db.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
 import type { ChatBackend } from "./backend.ts";
@@ -33,6 +36,8 @@ Options:
   --session ID         Continue the session ID (see \`geppetto sessions list\`)
   --system TEXT        A system prompt for a new session
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  ${MCP_FLAG_HELP}
+                       (the chat asks before a tool of an untrusted server runs; with piped input it is denied)
   ${DB_FLAG_HELP}
   -h, --help           Show this help
 
@@ -47,6 +52,7 @@ Examples:
   geppetto chat --ai-api-type openai --ai-engine gpt-4o-mini
   geppetto chat --resume                         # continue the last session
   geppetto chat --tools demo                     # ask "what is 6 * 7?" and watch the calculator run
+  geppetto chat --mcp everything                 # the tools of mcp.servers.everything in the settings
   geppetto chat --session 3f2c… --db ./chats.db
   printf 'Hello\nAnd again\n' | geppetto chat --resume
 `;
@@ -58,6 +64,7 @@ const OPTIONS = {
   session: { type: "string" },
   system: { type: "string" },
   tools: { type: "string" },
+  mcp: { type: "string", multiple: true },
   db: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -105,18 +112,47 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     ...(values.system === undefined ? {} : { system: values.system }),
   });
   let selected: SelectedEngine;
+  // MCP servers connect in the background while the engine is set up.
+  const mcp = values.mcp
+    ? await startMcpServers(
+        values.mcp,
+        await loadCommandSettings(values, io),
+        io,
+        await toolSetRegistry(values.tools),
+      ).catch(async (error: unknown) => {
+        await conversation.store.close();
+        throw error;
+      })
+    : undefined;
+  // Who answers an approval question: the terminal chat once it runs; with piped input nobody (denied).
+  const approval = {
+    ask: async (question: string) => {
+      io.stderr.write(`geppetto: denied (no terminal to ask): ${question}\n`);
+      return false;
+    },
+  };
+  let stepControl: StepController | undefined;
   try {
     selected = await selectEngine(values, io, { tools: values.tools !== undefined });
+    if (mcp) {
+      await mcpReady(mcp, io);
+      stepControl = mcpApproval(mcp.registry, (question) => approval.ask(question));
+    }
   } catch (error) {
     await conversation.store.close();
+    await mcp?.close();
     throw error;
   }
   let backend: ChatBackend;
   try {
-    backend = conversationBackend(conversation, ...(await withTools(values.tools, selected)));
+    const [engine, tools] = mcp
+      ? [selected.engine, { registry: mcp.registry, ...(stepControl ? { stepControl } : {}) }]
+      : await withTools(values.tools, selected);
+    backend = conversationBackend(conversation, engine, tools);
   } catch (error) {
     await conversation.store.close();
     await selected.close();
+    await mcp?.close();
     throw error;
   }
   const where = `${conversation.resumed ? "Resumed" : "New"} session ${conversation.sessionId} (${conversation.dbPath})`;
@@ -127,22 +163,31 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const { runLineChat } = await import("./line-mode.ts");
       return await runLineChat(backend, io);
     }
-    return await runTerminalChat(backend, io, [
-      ...(selected.isDefault ? [`geppetto: ${selected.description}`] : []),
-      where,
-    ]);
+    return await runTerminalChat(
+      backend,
+      io,
+      [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
+      approval,
+    );
   } finally {
     await backend.close();
     await selected.close();
+    await mcp?.close();
   }
 }
 
-async function runTerminalChat(backend: ChatBackend, io: CliIO, notices: string[]): Promise<number> {
+async function runTerminalChat(
+  backend: ChatBackend,
+  io: CliIO,
+  notices: string[],
+  approval: { ask: (question: string) => Promise<boolean> },
+): Promise<number> {
   const [{ ChatController }, { renderChat }] = await Promise.all([
     import("./controller.ts"),
     import("./app.tsx"),
   ]);
   const controller = new ChatController(backend, { notices });
+  approval.ask = (question) => controller.askApproval(question);
   const chat = renderChat(controller, {
     stdin: io.stdin,
     stdout: io.stdout as NodeJS.WritableStream,

@@ -10,7 +10,7 @@ afterEach(() => {
 
 describe("ChatController", () => {
   it("runs two turns on one conversation; the second inference sees the first answer", async () => {
-    const engine = new ScriptedEngine([script.text("One."), script.text("Two.")]);
+    const engine = new ScriptedEngine([script.text("One."), script.text("Two.")], { recordInputs: true });
     const controller = new ChatController(engineSessionBackend(engine), { frameMs: 0 });
     await controller.submit("first");
     await controller.submit("second");
@@ -28,10 +28,13 @@ describe("ChatController", () => {
     const gate = new Promise<void>((settle) => {
       release = settle;
     });
-    const engine = new ScriptedEngine([
-      [...script.text("Once upon "), { type: "pause", until: gate }, ...script.text("a time.")],
-      script.text("Next."),
-    ]);
+    const engine = new ScriptedEngine(
+      [
+        [...script.text("Once upon "), { type: "pause", until: gate }, ...script.text("a time.")],
+        script.text("Next."),
+      ],
+      { recordInputs: true },
+    );
     const controller = new ChatController(engineSessionBackend(engine), { frameMs: 0 });
     const seen = new Promise<void>((settle) => {
       controller.subscribe(() => {

@@ -33,6 +33,7 @@ export class ChatController {
   readonly #listeners = new Set<() => void>();
   #frameTimer: NodeJS.Timeout | undefined;
   #lastNotify = 0;
+  #approval: ((allowed: boolean) => void) | undefined;
 
   constructor(backend: ChatBackend, options: ChatControllerOptions = {}) {
     this.#backend = backend;
@@ -114,8 +115,37 @@ export class ChatController {
     }
   }
 
+  /** True while a question of {@link askApproval} waits for the user. */
+  get awaitingApproval(): boolean {
+    return this.#approval !== undefined;
+  }
+
+  /**
+   * Shows `question` and resolves with the user's answer ({@link answerApproval}); cancelling the answer says no.
+   *
+   * @example
+   * if (await controller.askApproval("Run read_file on MCP server files?")) run();
+   */
+  askApproval(question: string): Promise<boolean> {
+    this.#approval?.(false);
+    this.notice(`${question} Press y to allow, any other key to deny.`);
+    return new Promise((resolve) => {
+      this.#approval = resolve;
+    });
+  }
+
+  /** Answers the waiting question (no-op when none is waiting). */
+  answerApproval(allowed: boolean): void {
+    const resolve = this.#approval;
+    if (!resolve) return;
+    this.#approval = undefined;
+    this.notice(allowed ? "allowed" : "denied");
+    resolve(allowed);
+  }
+
   /** Cancels the running answer (the partial answer is kept). Returns false when nothing was running. */
   cancel(): boolean {
+    if (this.#approval) this.answerApproval(false);
     if (!this.#run) return false;
     this.#dispatch({ type: "cancel-requested" }, true);
     this.#run.cancel();

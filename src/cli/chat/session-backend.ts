@@ -9,6 +9,7 @@ import type { GeppettoEvent } from "../../events/types.ts";
 import { EngineBuilder } from "../../session/engine-builder.ts";
 import { Session } from "../../session/session.ts";
 import type { TurnStore } from "../../session/turn-store.ts";
+import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
 import { newId, newSystemTextBlock, newTurn } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -133,6 +134,8 @@ export interface EngineSessionBackendOptions {
   persister?: TurnStore;
   /** Tools the model may call (the Session then runs the tool loop, at most 5 inferences per prompt). */
   registry?: ToolRegistry;
+  /** Approval of tool calls (the chat asks before an untrusted MCP server's tool runs). */
+  stepControl?: StepController;
   /** Called by `close()`. */
   onClose?: () => Promise<void>;
 }
@@ -149,6 +152,7 @@ export function engineSessionBackend(engine: Engine, options: EngineSessionBacke
   if (options.persister) builder = builder.withPersister(options.persister);
   if (options.registry)
     builder = builder.withToolRegistry(options.registry).withLoopConfig({ maxIterations: 5 });
+  if (options.stepControl) builder = builder.withStepControl(options.stepControl);
   const session = new Session({
     runner: builder,
     ...(options.sessionId === undefined ? {} : { id: options.sessionId }),
@@ -167,7 +171,7 @@ export function engineSessionBackend(engine: Engine, options: EngineSessionBacke
 export function conversationBackend(
   conversation: ChatConversation,
   engine: Engine,
-  options: { registry?: ToolRegistry } = {},
+  options: { registry?: ToolRegistry; stepControl?: StepController } = {},
 ): ChatBackend {
   return engineSessionBackend(engine, {
     ...options,

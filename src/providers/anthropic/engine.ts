@@ -131,7 +131,11 @@ export class ClaudeEngine implements Engine {
         if (body.stream) {
           const response = await this.#transport.stream(request);
           out.ids({ requestId: response.requestId });
-          await response.sse((data) => handler.handle(JSON.parse(data) as AnthropicStreamEvent));
+          await response.sse((data) => {
+            handler.handle(JSON.parse(data) as AnthropicStreamEvent);
+            // An `error` event ends the inference even when the connection stays open.
+            if (handler.outcome.kind === "failed") throw handler.outcome.error;
+          });
         } else {
           const response = await this.#transport.postJson<AnthropicResponseMessage>(request);
           out.ids({ requestId: response.requestId });

@@ -23,6 +23,8 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
@@ -87,8 +89,18 @@ function imageBlock(image: ImagePart, where: string): AnthropicContentBlock {
   throw new CallerError(`${where}: an image needs one of url, data or fileId`);
 }
 
-function toolResultContent(result: JsonValue, error: string | undefined): string {
+function toolResultContent(result: JsonValue, error: string | undefined): string | AnthropicContentBlock[] {
   if (error !== undefined) return error;
+  const rich = toolContentOf(result);
+  if (rich) {
+    const blocks: AnthropicContentBlock[] = rich.content.map((part) =>
+      part.type === "image"
+        ? { type: "image", source: { type: "base64", media_type: part.mediaType, data: part.data } }
+        : { type: "text", text: describeToolContentPart(part) },
+    );
+    if (rich.structuredContent) blocks.push({ type: "text", text: JSON.stringify(rich.structuredContent) });
+    return blocks;
+  }
   return typeof result === "string" ? result : JSON.stringify(result);
 }
 
@@ -239,7 +251,9 @@ function buildMessages(turn: Turn, warnings: string[]): { system: string[]; mess
  * const { body } = buildClaudeRequest(turn, { model: "claude-sonnet-4-5", stream: true });
  * body.messages // [{ role: "user", content: [{ type: "text", text: "Hello" }] }]
  */
-export function buildClaudeRequest(turn: Turn, options: ClaudeRequestOptions): ClaudeRequest {
+export function buildClaudeRequest(given: Turn, options: ClaudeRequestOptions): ClaudeRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const warnings: string[] = [];
   const betas: string[] = [];
   const inference = resolveInferenceConfig(turn, options.inference);

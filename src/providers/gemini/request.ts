@@ -24,6 +24,8 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { toolContentOf, toolResultText } from "../../tools/content.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
@@ -108,7 +110,7 @@ function fromGemini(block: Block): boolean {
 /** The `response` object of a functionResponse: `{output}` on success, `{error}` on failure (Gemini's advice). */
 function functionResponseBody(result: JsonValue, error: string | undefined): JsonObject {
   if (error !== undefined) return { error };
-  return { output: result };
+  return { output: toolContentOf(result) ? toolResultText(result) : result };
 }
 
 /** The tool calls of a Turn by id (tool results look up their call's name and provider id). */
@@ -337,7 +339,9 @@ function signFirstCalls(contents: GeminiContent[]): void {
  * const { body } = buildGeminiRequest(newTurn([newUserTextBlock("Hi")]), { inference: { temperature: 0.2 } });
  * body.contents // [{ role: "user", parts: [{ text: "Hi" }] }]
  */
-export function buildGeminiRequest(turn: Turn, options: GeminiRequestOptions = {}): GeminiRequest {
+export function buildGeminiRequest(given: Turn, options: GeminiRequestOptions = {}): GeminiRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const warnings: string[] = [];
   const inference = resolveInferenceConfig(turn, options.inference);
   const gemini = resolveGeminiInferenceConfig(turn, options.gemini);

@@ -19,6 +19,8 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { toolResultText } from "../../tools/content.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
@@ -68,7 +70,7 @@ export function thinkFor(inference: InferenceConfig): OllamaChatRequest["think"]
 
 function toolContent(result: JsonValue, error: string | undefined): string {
   if (error !== undefined) return JSON.stringify({ error });
-  return typeof result === "string" ? result : JSON.stringify(result);
+  return toolResultText(result);
 }
 
 function fromOllama(block: Block): boolean {
@@ -197,7 +199,9 @@ function toolsOf(tools: ToolDescription[], toolConfig: ToolConfig, warnings: str
  * const { body } = buildOllamaRequest(newTurn([newUserTextBlock("Hi")]), { model: "llama3.2", stream: true });
  * body.messages // [{ role: "user", content: "Hi" }]
  */
-export function buildOllamaRequest(turn: Turn, options: OllamaRequestOptions): OllamaRequest {
+export function buildOllamaRequest(given: Turn, options: OllamaRequestOptions): OllamaRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const warnings: string[] = [];
   const inference = resolveInferenceConfig(turn, options.inference);
   const ollama = resolveOllamaInferenceConfig(turn, options.ollama);

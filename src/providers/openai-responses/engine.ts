@@ -127,7 +127,10 @@ export class OpenAIResponsesEngine implements Engine {
         const response = await this.#transport.stream({ path: "/responses", body, signal: ctx.signal });
         out.ids({ requestId: response.requestId });
         await response.sse((data) => {
-          if (data !== "[DONE]") handler.handle(JSON.parse(data) as ResponsesStreamEvent);
+          if (data === "[DONE]") return;
+          handler.handle(JSON.parse(data) as ResponsesStreamEvent);
+          // An `error` event (or `response.failed`) ends the inference even when the connection stays open.
+          if (handler.outcome.kind === "failed") throw handler.outcome.error;
         });
       } else {
         const response = await this.#transport.postJson<ResponsesResponse>({

@@ -18,6 +18,8 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { describeToolContentPart, toolContentOf, toolResultText } from "../../tools/content.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
@@ -94,9 +96,19 @@ function itemIdOf(payload: object): string | undefined {
   return typeof itemId === "string" && itemId.length > 0 ? itemId : undefined;
 }
 
-function toolOutput(result: JsonValue, error: string | undefined): string {
+function toolOutput(result: JsonValue, error: string | undefined): string | JsonObject[] {
   if (error !== undefined) return JSON.stringify({ error });
-  return typeof result === "string" ? result : JSON.stringify(result);
+  const rich = toolContentOf(result);
+  if (!rich?.content.some((part) => part.type === "image")) return toolResultText(result);
+  // With images: the output as content parts (the Responses API takes input_text and input_image there).
+  const parts: JsonObject[] = rich.content.map((part) =>
+    part.type === "image"
+      ? { type: "input_image", image_url: `data:${part.mediaType};base64,${part.data}` }
+      : { type: "input_text", text: describeToolContentPart(part) },
+  );
+  if (rich.structuredContent)
+    parts.push({ type: "input_text", text: JSON.stringify(rich.structuredContent) });
+  return parts;
 }
 
 /** How blocks become items: `itemIds` false drops message and function-call item ids (`store: false`). */
@@ -187,7 +199,9 @@ function toolChoiceOf(choice: ToolConfig["toolChoice"]): JsonValue | undefined {
  * const { body } = buildResponsesRequest(turn, { model: "gpt-5-mini", stream: true });
  * body.input // [{ type: "message", role: "user", content: [{ type: "input_text", text: "Hello" }] }]
  */
-export function buildResponsesRequest(turn: Turn, options: ResponsesRequestOptions): ResponsesRequest {
+export function buildResponsesRequest(given: Turn, options: ResponsesRequestOptions): ResponsesRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const warnings: string[] = [];
   const instructions: string[] = [];
   const input: ResponsesInputItem[] = [];

@@ -181,6 +181,8 @@ export class ResponsesStreamHandler {
           message: event.message ?? "stream error",
           param: event.param ?? null,
         };
+        // The response failed: the engine stops reading here (a `response.failed` may never follow).
+        this.#out.stop("failed");
         this.#outcome = { kind: "failed", error: responsesProviderError(this.#streamError, "stream error") };
         return;
       default:

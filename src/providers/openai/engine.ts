@@ -3,14 +3,16 @@
  * DeepSeek, Azure, the local provider server…).
  */
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError } from "../../engine/errors.ts";
+import { CallerError, ProviderError } from "../../engine/errors.ts";
 import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
+import { endsMidJson, streamEndedEarly } from "../transport/errors.ts";
 import { HttpTransport } from "../transport/http.ts";
+import type { BackoffOptions } from "../transport/retry.ts";
 import { buildChatRequest, type ChatRequestOptions } from "./request.ts";
 import { ChatStreamReader, streamError } from "./stream.ts";
 import type { ChatChunk, ChatCompletion } from "./wire.ts";
@@ -26,6 +28,8 @@ export interface OpenAIChatEngineOptions extends ProviderEngineOptions {
   strictTools?: boolean;
   /** Provider name in events and results (default `openai`; set it for compatible servers). */
   providerName?: string;
+  /** Backoff between retries (tests use small delays). */
+  backoff?: BackoffOptions;
 }
 
 /**
@@ -55,6 +59,7 @@ export class OpenAIChatEngine implements Engine {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.client ? { client: options.client } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
     });
   }
 
@@ -103,7 +108,19 @@ export class OpenAIChatEngine implements Engine {
         await response.text((piece) => {
           text += piece;
         });
-        const whole = JSON.parse(text) as ChatCompletion & { error?: ChatChunk["error"] };
+        let whole: ChatCompletion & { error?: ChatChunk["error"] };
+        try {
+          whole = JSON.parse(text) as typeof whole;
+        } catch (error) {
+          if (endsMidJson(error, text)) throw streamEndedEarly(this.#provider, "its JSON body was complete");
+          throw new ProviderError(
+            `${this.#provider} returned a body that is not JSON`,
+            { provider: this.#provider },
+            {
+              code: "invalid_response",
+            },
+          );
+        }
         if (whole.error) throw streamError(whole.error, this.#provider);
         reader.completion(whole);
       } else {

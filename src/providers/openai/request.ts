@@ -22,6 +22,8 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { toolResultText } from "../../tools/content.ts";
+import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
@@ -93,7 +95,7 @@ function userContent(block: Block & { kind: "user" }, where: string): string | C
 function toolResultContent(block: Block & { kind: "tool_use" }): string {
   const { result, error } = block.payload;
   if (error !== undefined) return `Error: ${error}`;
-  return typeof result === "string" ? result : JSON.stringify(result);
+  return toolResultText(result);
 }
 
 /**
@@ -195,7 +197,9 @@ function toolsFor(tools: ToolDescription[], config: ToolConfig): ChatTool[] {
  * @example
  * const body = buildChatRequest(turn, { model: "gpt-4o-mini", stream: true, tools: [] });
  */
-export function buildChatRequest(turn: Turn, options: ChatRequestOptions): ChatRequest {
+export function buildChatRequest(given: Turn, options: ChatRequestOptions): ChatRequest {
+  // A call without its result is refused by every provider: answer it rather than poison the session.
+  const turn = answerUnansweredToolCalls(given);
   const messagesOptions: ChatMessagesOptions = {};
   if (options.provider !== undefined) messagesOptions.provider = options.provider;
   if (options.onDroppedBlock) messagesOptions.onDroppedBlock = options.onDroppedBlock;

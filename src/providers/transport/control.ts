@@ -1,7 +1,7 @@
 /**
  * The timers and abort plumbing of one request (all its attempts and its body): the caller's signal, the whole
- * request timeout, the first-byte timeout and the idle gap, each aborting one internal controller with a reason
- * the transport turns into the right error.
+ * request timeout and the idle gap abort the request's controller; the first-byte timeout aborts only the
+ * controller of the attempt it timed, so the transport can retry it. Each reason becomes the right error.
  */
 import { TimeoutError } from "../../engine/errors.ts";
 import type { ClientOptions } from "../options.ts";
@@ -10,7 +10,10 @@ const DEFAULT_FIRST_BYTE_MS = 60_000;
 const DEFAULT_IDLE_MS = 60_000;
 
 /** Why the internal controller aborted, so the right error is thrown. */
-type AbortCause = { kind: "caller"; reason: unknown } | { kind: "timeout"; error: TimeoutError };
+type AbortCause =
+  | { kind: "caller"; reason: unknown }
+  | { kind: "timeout"; error: TimeoutError }
+  | { kind: "attempt-timeout"; error: TimeoutError };
 
 /**
  * Timers and abort plumbing of one request. The idle timer is re-armed lazily: each chunk only records
@@ -21,7 +24,10 @@ type AbortCause = { kind: "caller"; reason: unknown } | { kind: "timeout"; error
  * try { await fetch(url, { signal: control.signal }) } finally { control.dispose() }
  */
 export class RequestControl {
+  /** Aborts the whole request (caller, request timeout, idle gap). */
   readonly controller = new AbortController();
+  #signal: AbortSignal = this.controller.signal;
+  /** What aborted, if anything; a first-byte timeout is cleared when the next attempt starts. */
   cause: AbortCause | undefined;
   readonly #callerSignal: AbortSignal | undefined;
   readonly #onCallerAbort: () => void;
@@ -55,8 +61,23 @@ export class RequestControl {
    */
   startAttempt(): void {
     this.betweenAttempts();
+    if (this.cause?.kind === "attempt-timeout") this.cause = undefined;
     const ms = this.#firstByteMs;
-    if (ms > 0) this.#firstByteTimer = setTimeout(() => this.#timeout("first-byte", ms), ms);
+    if (ms <= 0) return;
+    // Aborts this attempt only (its first-byte timeout).
+    const attempt = new AbortController();
+    this.#signal = AbortSignal.any([this.controller.signal, attempt.signal]);
+    this.#firstByteTimer = setTimeout(() => {
+      if (this.cause) return;
+      const error = new TimeoutError(`timed out after ${ms} ms waiting for the first byte`, "first-byte");
+      this.cause = { kind: "attempt-timeout", error };
+      attempt.abort(error);
+    }, ms);
+  }
+
+  /** True when the current attempt failed on its first-byte timeout (and nothing else aborted): retry it. */
+  get attemptTimedOut(): boolean {
+    return this.cause?.kind === "attempt-timeout";
   }
 
   /** An attempt failed and the next one waits: the first-byte timer stops until it starts. */
@@ -65,20 +86,24 @@ export class RequestControl {
     this.#firstByteTimer = undefined;
   }
 
+  /** The signal of the current attempt (aborts with the request too). */
   get signal(): AbortSignal {
+    return this.#signal;
+  }
+
+  /** The signal of the whole request (backoff waits use it: a timed-out attempt must not cut them). */
+  get requestSignal(): AbortSignal {
     return this.controller.signal;
   }
 
   #abort(cause: AbortCause): void {
-    if (this.cause) return;
+    if (this.cause && this.cause.kind !== "attempt-timeout") return;
     this.cause = cause;
     this.controller.abort(cause.kind === "caller" ? cause.reason : cause.error);
   }
 
-  #timeout(kind: "request" | "first-byte" | "idle", ms: number): void {
-    const what = { request: "the whole request", "first-byte": "the first byte", idle: "the next chunk" }[
-      kind
-    ];
+  #timeout(kind: "request" | "idle", ms: number): void {
+    const what = { request: "the whole request", idle: "the next chunk" }[kind];
     this.#abort({
       kind: "timeout",
       error: new TimeoutError(`timed out after ${ms} ms waiting for ${what}`, kind),

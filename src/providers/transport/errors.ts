@@ -175,3 +175,69 @@ export function streamEndedEarly(provider: string, expected: string): ProviderEr
     { code: "stream_interrupted", retryable: true },
   );
 }
+
+/**
+ * True when a JSON parse failed because the text stopped early (a body cut short), not because it was malformed.
+ *
+ * @example
+ * try { JSON.parse('{"a": [1,') } catch (error) { endsMidJson(error, '{"a": [1,') } // true
+ */
+export function endsMidJson(error: unknown, text: string): boolean {
+  if (!(error instanceof SyntaxError)) return false;
+  if (/end of JSON input|Unterminated string/.test(error.message)) return true;
+  const position = /at position (\d+)/.exec(error.message);
+  return position !== null && Number(position[1]) >= text.trimEnd().length;
+}
+
+/** The URL without its query (which may carry a key) and without user info, for messages. */
+export function displayURL(url: string): string {
+  const query = url.indexOf("?");
+  const withoutQuery = query === -1 ? url : url.slice(0, query);
+  return withoutQuery.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+}
+
+const SECRET_QUERY_NAME = /key|token|secret|password|auth|sig/i;
+
+/**
+ * The secrets a base URL carries: its user info (`https://user:key@host`) and the values of query parameters
+ * named like credentials (`?key=`, `?api_key=`, `?token=`), raw and percent-encoded.
+ */
+export function secretsOfURL(baseURL: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  const add = (encoded: string): void => {
+    if (!encoded) return;
+    found.push(encoded);
+    try {
+      found.push(decodeURIComponent(encoded));
+    } catch {
+      // keep the encoded form only
+    }
+  };
+  add(url.password);
+  add(url.username);
+  if (url.username && url.password) found.push(`${url.username}:${url.password}`);
+  for (const [name, value] of url.searchParams) {
+    if (SECRET_QUERY_NAME.test(name)) {
+      found.push(value);
+      found.push(encodeURIComponent(value));
+    }
+  }
+  return found;
+}
+
+/** A short reason for a fetch failure (undici hides the useful part in `cause`). */
+export function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: string }).code;
+    return `${error.message} (${code ? `${code}: ` : ""}${cause.message})`;
+  }
+  return error.message;
+}

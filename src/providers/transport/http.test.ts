@@ -65,6 +65,19 @@ describe("HttpTransport", () => {
     expect(response.requestId).toBe("req_123");
   });
 
+  it("a whole JSON body that ends cleanly before it is complete is a retryable early end, not malformed", async () => {
+    const post = () =>
+      transport()
+        .postJson({ path: "/chat/completions", body: { model: "m", messages: [] } })
+        .catch((caught: unknown) => caught as ProviderError);
+    server.respond({ script: { text: "whole" }, streaming: false, faults: { endAfterBytes: 40 } });
+    const early = await post();
+    expect(early).toMatchObject({ code: "stream_interrupted", retryable: true });
+    server.respond({ raw: { frames: ['{"choices": nope}'], contentType: "application/json" } });
+    const malformed = await post();
+    expect(malformed).toMatchObject({ code: "invalid_response", retryable: false });
+  });
+
   it("retries 429 honouring retry-after-ms, then succeeds", async () => {
     server.enqueue({ error: { status: 429, headers: { "retry-after-ms": "5" } } });
     server.enqueue({ error: { status: 503, headers: { "retry-after": "0" } } });
@@ -139,6 +152,28 @@ describe("HttpTransport", () => {
     );
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).kind).toBe("first-byte");
+  });
+
+  it("retries an attempt that timed out waiting for its first byte (each attempt has its own abort)", async () => {
+    server.enqueue({ script: { text: "late" }, faults: { delayHeadersMs: 5_000 } });
+    server.respond({ script: { text: "on time" } });
+    const events = await streamText(transport({ client: { firstByteTimeoutMs: 500, maxRetries: 1 } }));
+    expect(events.at(-1)).toBe("[DONE]");
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("keeps a key in the base URL's user info or query out of connection errors", async () => {
+    const closed = await startProviderServer();
+    await closed.close();
+    const host = new URL(closed.url).host;
+    for (const baseURL of [`http://user:${KEY}@${host}/v1`, `http://${host}/v1?key=${KEY}`]) {
+      const error = await streamText(transport({ baseURL, client: { maxRetries: 0 } })).catch(
+        (caught: unknown) => caught as ProviderError,
+      );
+      expect((error as ProviderError).code).toBe("connection_error");
+      expect(String(error)).not.toContain(KEY);
+      expect(String((error as Error).cause)).not.toContain(KEY);
+    }
   });
 
   it("gives each attempt its own first-byte budget: a backoff longer than the budget still retries", async () => {

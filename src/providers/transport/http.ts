@@ -11,14 +11,18 @@ import type { ClientOptions } from "../options.ts";
 import { RequestControl } from "./control.ts";
 import {
   defaultErrorFields,
+  describeNetworkError,
+  displayURL,
   type ErrorFieldsExtractor,
+  endsMidJson,
   providerErrorFromResponse,
   scrubSecrets,
   secretsOf,
+  secretsOfURL,
 } from "./errors.ts";
 import { type BackoffOptions, backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.ts";
 import { JsonArraySplitter, LineSplitter, type SseHandler, SseSplitter } from "./splitters.ts";
-import { type RawTap, redactHeaders } from "./tap.ts";
+import { type RawTap, redactHeaders, scrubbedError, scrubbingTap } from "./tap.ts";
 
 /** How a provider engine configures its transport. */
 export interface TransportOptions {
@@ -75,7 +79,8 @@ export interface JsonResponse<T> extends ResponseInfo {
  * An open streaming response (status 2xx). Consume it once with one of `sse`, `ndjson`, `jsonArray` or `text`;
  * each resolves when the body ends and rejects with the abort reason on cancellation, a `TimeoutError`
  * (kind `first-byte`, `idle` or `request`), or a retryable `ProviderError` (code `stream_interrupted`) when the
- * connection breaks. Nothing is retried once the stream is open.
+ * connection breaks. Nothing is retried once a byte of the body arrived; an attempt whose body sent nothing before
+ * the first-byte timeout is retried like one that sent no headers.
  */
 export interface StreamResponse extends ResponseInfo {
   /** Server-sent events: `onEvent(data, eventName)` per event, synchronously. */
@@ -90,16 +95,17 @@ export interface StreamResponse extends ResponseInfo {
   cancel(): void;
 }
 
+/** A response with a 2xx status, and the number of the attempt that got it (0 for the first). */
+interface SentRequest {
+  response: Response;
+  info: ResponseInfo;
+  attempt: number;
+}
+
 function joinURL(baseURL: string, path: string): string {
   if (/^https?:\/\//.test(path)) return path;
   const base = baseURL.endsWith("/") ? baseURL.slice(0, -1) : baseURL;
   return `${base}${path.startsWith("/") ? path : `/${path}`}`;
-}
-
-/** The URL without its query (which may carry a key) for messages. */
-function displayURL(url: string): string {
-  const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
 }
 
 function headersRecord(headers: Headers): Record<string, string> {
@@ -138,6 +144,8 @@ export class HttpTransport {
   readonly #headers: Record<string, string>;
   readonly #secrets: string[];
   readonly #requestIdHeaders: readonly string[];
+  /** The tap, behind a filter that keeps this transport's secrets out of it. */
+  readonly #tap: RawTap | undefined;
 
   constructor(options: TransportOptions) {
     this.provider = options.provider;
@@ -150,7 +158,12 @@ export class HttpTransport {
       ...(this.#client.userAgent ? { "user-agent": this.#client.userAgent } : {}),
       ...options.headers,
     };
-    this.#secrets = [...secretsOf(this.#headers), ...(options.secrets ?? [])];
+    this.#secrets = [
+      ...secretsOf(this.#headers),
+      ...secretsOfURL(options.baseURL),
+      ...(options.secrets ?? []),
+    ];
+    this.#tap = options.tap ? scrubbingTap(options.tap, this.#secrets) : undefined;
     this.#requestIdHeaders = options.requestIdHeaders ?? ["x-request-id", "request-id"];
   }
 
@@ -177,21 +190,22 @@ export class HttpTransport {
           const { done, value } = await reader.read();
           if (done) break;
           control.lastChunkAt = performance.now();
-          this.#options.tap?.chunk(value);
+          this.#tap?.chunk(value);
           text += decoder.decode(value, { stream: true });
         }
         control.signal.removeEventListener("abort", onAbort);
         if (control.cause) throw control.errorFor(undefined);
         text += decoder.decode();
       }
-      this.#options.tap?.end();
+      this.#tap?.end();
       try {
         return { ...info, body: JSON.parse(text) as T };
       } catch (error) {
+        if (endsMidJson(error, text)) throw this.#endedEarly(info, "its JSON body was complete", error);
         throw new ProviderError(
           `${this.provider} returned a body that is not JSON (${text.length} characters)`,
           this.#details(info),
-          { code: "invalid_response", cause: error },
+          { code: "invalid_response", cause: scrubbedError(error, this.#secrets) },
         );
       }
     } catch (error) {
@@ -201,46 +215,75 @@ export class HttpTransport {
     }
   }
 
-  /** Sends a request and returns the open stream once a 2xx status arrived. Retries before that point. */
+  /**
+   * Sends a request and returns the open stream once a 2xx status arrived. Retries before that point, and while
+   * reading when the body's first byte does not come in time.
+   */
   async stream(request: TransportRequest, accept = "text/event-stream"): Promise<StreamResponse> {
     const control = new RequestControl(request.signal, this.#client);
-    let response: Response;
-    let info: ResponseInfo;
+    let sent: SentRequest;
     try {
-      ({ response, info } = await this.#send(request, control, accept));
+      sent = await this.#send(request, control, accept);
     } catch (error) {
       control.dispose();
       throw this.#failure(error, control);
     }
+    let { response, info } = sent;
+    let attempt = sent.attempt;
     const consume = async (push: (text: string) => void, end: () => void): Promise<void> => {
-      const reader = response.body?.getReader();
-      const tap = this.#options.tap;
+      const tap = this.#tap;
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
       const onAbort = (): void => {
         reader?.cancel().catch(() => {});
       };
-      control.signal.addEventListener("abort", onAbort, { once: true });
+      let watched: AbortSignal | undefined;
+      const watch = (): void => {
+        watched?.removeEventListener("abort", onAbort);
+        watched = control.signal;
+        watched.addEventListener("abort", onAbort, { once: true });
+      };
       try {
-        if (reader) {
-          const decoder = new TextDecoder();
-          let first = true;
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            if (first) {
-              first = false;
-              control.firstByte();
-            } else {
-              control.lastChunkAt = performance.now();
+        const decoder = new TextDecoder();
+        let first = true;
+        for (;;) {
+          reader = response.body?.getReader();
+          watch();
+          if (!reader) break;
+          try {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              if (first) {
+                first = false;
+                control.firstByte();
+              } else {
+                control.lastChunkAt = performance.now();
+              }
+              if (tap) tap.chunk(value);
+              push(decoder.decode(value, { stream: true }));
             }
-            if (tap) tap.chunk(value);
-            push(decoder.decode(value, { stream: true }));
+          } catch (error) {
+            if (!control.attemptTimedOut) throw error;
           }
-          if (control.cause) throw control.errorFor(undefined);
-          const rest = decoder.decode();
-          if (rest) push(rest);
+          // Headers came but no byte of the body in time: nothing reached the caller, so the attempt is retried.
+          if (!control.attemptTimedOut || attempt >= (this.#client.maxRetries ?? 2)) break;
+          reader.cancel().catch(() => {});
+          tap?.end(control.errorFor(undefined));
+          control.betweenAttempts();
+          await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.requestSignal);
+          ({ response, info, attempt } = await this.#send(request, control, accept, attempt + 1));
         }
-        end();
+        if (control.cause) throw control.errorFor(undefined);
+        const rest = decoder.decode();
+        if (rest) push(rest);
+        try {
+          end();
+        } catch (error) {
+          // A body that ends cleanly in the middle of its last event is a stream that ended early.
+          if (error instanceof SyntaxError) throw this.#endedEarly(info, "the end of its last event", error);
+          throw error;
+        }
         tap?.end();
       } catch (error) {
         reader?.cancel().catch(() => {});
@@ -248,7 +291,7 @@ export class HttpTransport {
         tap?.end(failure);
         throw failure;
       } finally {
-        control.signal.removeEventListener("abort", onAbort);
+        watched?.removeEventListener("abort", onAbort);
         control.dispose();
       }
     };
@@ -302,17 +345,30 @@ export class HttpTransport {
     return details;
   }
 
+  /** The retryable error of a body that ended cleanly before it was complete. */
+  #endedEarly(info: ResponseInfo, expected: string, cause: unknown): ProviderError {
+    return new ProviderError(`${this.provider}: the stream ended before ${expected}`, this.#details(info), {
+      code: "stream_interrupted",
+      retryable: true,
+      cause: scrubbedError(cause, this.#secrets),
+    });
+  }
+
   /** Converts a failure into what the caller sees: the abort reason, a TimeoutError or a ProviderError. */
   #failure(error: unknown, control: RequestControl, info?: ResponseInfo): unknown {
     if (control.cause) return control.errorFor(error);
-    if (error instanceof ProviderError || error instanceof TimeoutError) return error;
+    if (error instanceof ProviderError || error instanceof TimeoutError) {
+      // An engine's error from an event the provider sent may quote the key.
+      error.message = this.scrub(error.message);
+      return error;
+    }
     if (error instanceof SyntaxError) {
       return new ProviderError(
-        `${this.provider} sent a malformed stream: ${error.message}`,
+        `${this.provider} sent a malformed stream: ${this.scrub(error.message)}`,
         this.#details(info),
         {
           code: "invalid_response",
-          cause: error,
+          cause: scrubbedError(error, this.#secrets),
         },
       );
     }
@@ -324,22 +380,24 @@ export class HttpTransport {
         {
           code: "stream_interrupted",
           retryable: true,
-          cause: error,
+          cause: scrubbedError(error, this.#secrets),
         },
       );
     }
     return new ProviderError(`could not reach ${this.provider}: ${reason}`, this.#details(undefined), {
       code: "connection_error",
       retryable: true,
-      cause: error,
+      cause: scrubbedError(error, this.#secrets),
     });
   }
 
+  /** Sends the request, retrying from attempt number `firstAttempt` (0 for the first), until a 2xx status. */
   async #send(
     request: TransportRequest,
     control: RequestControl,
     accept: string,
-  ): Promise<{ response: Response; info: ResponseInfo }> {
+    firstAttempt = 0,
+  ): Promise<SentRequest> {
     const url = joinURL(this.#options.baseURL, request.path);
     const headers = request.headers
       ? { ...this.#headers, accept, ...request.headers }
@@ -347,8 +405,8 @@ export class HttpTransport {
     const body = typeof request.body === "string" ? request.body : JSON.stringify(request.body);
     const method = request.method ?? "POST";
     const maxRetries = this.#client.maxRetries ?? 2;
-    const tap = this.#options.tap;
-    for (let attempt = 0; ; attempt++) {
+    const tap = this.#tap;
+    for (let attempt = firstAttempt; ; attempt++) {
       tap?.request({ method, url: this.scrub(url), headers: redactHeaders(headers), body });
       let response: Response;
       control.startAttempt();
@@ -360,19 +418,21 @@ export class HttpTransport {
           signal: control.signal,
         });
       } catch (error) {
-        if (control.cause || attempt >= maxRetries) {
-          if (!control.cause) tap?.end(error);
+        // A first-byte timeout ends only its attempt: it is retried like a connection error.
+        const retryable = !control.cause || control.attemptTimedOut;
+        if (!retryable || attempt >= maxRetries) {
+          if (!control.cause || control.attemptTimedOut) tap?.end(control.errorFor(error));
           throw control.cause ? error : this.#connectionError(error, url);
         }
         control.betweenAttempts();
-        await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.signal);
+        await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.requestSignal);
         continue;
       }
       const info: ResponseInfo = { status: response.status, headers: response.headers };
       const requestId = this.#requestId(response.headers);
       if (requestId) info.requestId = requestId;
       tap?.response({ status: response.status, headers: headersRecord(response.headers) });
-      if (response.ok) return { response, info };
+      if (response.ok) return { response, info, attempt };
       const text = await response.text();
       if (tap) {
         tap.chunk(new TextEncoder().encode(text));
@@ -385,7 +445,7 @@ export class HttpTransport {
       if (retry) {
         const hint = retryAfterMs(response.headers);
         control.betweenAttempts();
-        await sleep(backoffDelayMs(attempt, hint, this.#options.backoff), control.signal);
+        await sleep(backoffDelayMs(attempt, hint, this.#options.backoff), control.requestSignal);
         continue;
       }
       throw providerErrorFromResponse({
@@ -404,7 +464,7 @@ export class HttpTransport {
     return new ProviderError(
       `could not reach ${this.provider} at ${this.scrub(displayURL(url))}: ${reason}`,
       { provider: this.provider },
-      { code: "connection_error", retryable: true, cause: error },
+      { code: "connection_error", retryable: true, cause: scrubbedError(error, this.#secrets) },
     );
   }
 
@@ -415,15 +475,4 @@ export class HttpTransport {
     }
     return undefined;
   }
-}
-
-/** A short reason for a fetch failure (undici hides the useful part in `cause`). */
-function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: string }).code;
-    return `${error.message} (${code ? `${code}: ` : ""}${cause.message})`;
-  }
-  return error.message;
 }

@@ -168,14 +168,19 @@ export class JsonArraySplitter {
     this.#onElement(element);
   }
 
-  /** Ends the stream; a scalar element left without a closing "]" is delivered. */
+  /**
+   * Ends the stream; a scalar element left without a closing "]" is delivered. Throws a SyntaxError when the
+   * text stopped inside an object, array or string element (the stream ended early).
+   */
   end(): void {
+    const unfinished = this.#elementStart !== -1 && !this.#scalar;
     if (this.#elementStart !== -1 && this.#scalar) {
       const rest = this.#buffer.slice(this.#elementStart).trim();
       if (rest.length > 0) this.#onElement(rest);
     }
     this.#elementStart = -1;
     this.#buffer = "";
+    if (unfinished) throw new SyntaxError("streamed JSON array: the text ended inside an element");
   }
 
   /** True once the closing "]" was read. */

@@ -5,7 +5,7 @@
  * `fixtures/providers` (`.sse` for event streams, `.jsonl` for NDJSON, `.json` for whole bodies) and the
  * request next to it as `<name>.request.json` (credentials replaced by `[redacted]`).
  */
-import { isSecretHeader } from "./errors.ts";
+import { isSecretHeader, scrubSecrets } from "./errors.ts";
 
 /** The request as sent (credential headers already redacted). */
 export interface TappedRequest {
@@ -36,6 +36,73 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   for (const [name, value] of Object.entries(headers))
     out[name] = isSecretHeader(name) ? "[redacted]" : value;
   return out;
+}
+
+/**
+ * Wraps a tap so that none of `secrets` reaches it: they are replaced by `[redacted]` in the request (URL, headers,
+ * body), the response headers and the body bytes (a provider that echoes the key in an error body, say). A secret
+ * split across two chunks is caught: the last bytes of each chunk wait for the next one (or the end).
+ *
+ * @example
+ * const tap = scrubbingTap(createFixtureTap("report.sse"), [apiKey]);
+ */
+export function scrubbingTap(tap: RawTap, secrets: readonly string[]): RawTap {
+  // Bytes as latin1 text: one character per byte, so the replaced body is the received bytes but for the secrets.
+  const needles = secrets.filter((secret) => secret.length >= 6).map(latin1Of);
+  if (needles.length === 0) return tap;
+  const holdBack = Math.max(...needles.map((needle) => needle.length)) - 1;
+  let pending = "";
+  const scrubText = (text: string): string => scrubSecrets(text, needles);
+  const scrubRecord = (record: Record<string, string>): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(record)) out[name] = scrubSecrets(value, secrets);
+    return out;
+  };
+  const flush = (): void => {
+    if (pending.length > 0) tap.chunk(Buffer.from(pending, "latin1"));
+    pending = "";
+  };
+  return {
+    request(request) {
+      pending = "";
+      tap.request({
+        ...request,
+        url: scrubSecrets(request.url, secrets),
+        headers: scrubRecord(request.headers),
+        body: scrubSecrets(request.body, secrets),
+      });
+    },
+    response(response) {
+      tap.response({ status: response.status, headers: scrubRecord(response.headers) });
+    },
+    chunk(bytes) {
+      const text = scrubText(
+        pending + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1"),
+      );
+      const cut = Math.max(0, text.length - holdBack);
+      pending = text.slice(cut);
+      if (cut > 0) tap.chunk(Buffer.from(text.slice(0, cut), "latin1"));
+    },
+    end(error) {
+      flush();
+      tap.end(error === undefined ? undefined : scrubbedError(error, secrets));
+    },
+  };
+}
+
+/** The error itself when its message holds no secret, else an Error of the same name with the message scrubbed. */
+export function scrubbedError(error: unknown, secrets: readonly string[]): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const scrubbed = scrubSecrets(message, secrets);
+  const causeMessage = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
+  if (scrubbed === message && scrubSecrets(causeMessage, secrets) === causeMessage) return error;
+  const replacement = new Error(scrubbed);
+  if (error instanceof Error) replacement.name = error.name;
+  return replacement;
+}
+
+function latin1Of(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
 }
 
 function requestPathFor(path: string): string {

@@ -10,6 +10,7 @@
 export { defaultAnswer, lastUserPrompt, startDefaultProviderServer } from "./default-server.ts";
 export { loadFixture, statusOfErrorBody } from "./fixtures.ts";
 export { openaiChatProtocol } from "./openai-chat.ts";
+export { type PairingError, validateToolPairing } from "./pairing.ts";
 export { PROTOCOLS } from "./protocols.ts";
 export { argumentsText, chunkedToolCall, longText, splitInto, tokensOf } from "./script.ts";
 export { type ProviderServer, type ProviderServerOptions, startProviderServer } from "./server.ts";

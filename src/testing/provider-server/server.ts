@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadFixture } from "./fixtures.ts";
+import { validateToolPairing } from "./pairing.ts";
 import { PROTOCOLS } from "./protocols.ts";
 import type { ProtocolModule, RecordedRequest, Reply, ResponseSpec } from "./types.ts";
 
@@ -21,6 +22,11 @@ export interface ProviderServerOptions {
   queue?: ResponseSpec[];
   /** Extra protocol modules (tried before the registered ones). */
   protocols?: ProtocolModule[];
+  /**
+   * Refuse a request whose tool calls and results do not pair up, with the HTTP 400 and error body the provider
+   * sends (see `validateToolPairing`). Default false.
+   */
+  validateToolPairing?: boolean;
 }
 
 /** A running server. Close it in `afterEach`/`finally`. */
@@ -136,7 +142,7 @@ async function send(response: ServerResponse, reply: Reply, spec: ResponseSpec, 
   if (response.destroyed) return;
   response.writeHead(reply.status, reply.headers);
   response.flushHeaders();
-  const limit = faults.cutAfterBytes ?? faults.stallAfterBytes;
+  const limit = faults.cutAfterBytes ?? faults.stallAfterBytes ?? faults.endAfterBytes;
   let sent = 0;
   for (const frame of reply.frames) {
     if (response.destroyed || waits.closed) return;
@@ -150,6 +156,10 @@ async function send(response: ServerResponse, reply: Reply, spec: ResponseSpec, 
         response.socket?.destroy();
         return;
       }
+      if (faults.stallAfterBytes === undefined) {
+        response.end();
+        return;
+      }
       // Held open for stallMs, or until the client leaves or the server closes.
       await (faults.stallMs === undefined ? waits.forever() : waits.wait(faults.stallMs));
       if (!response.destroyed) response.end();
@@ -161,7 +171,8 @@ async function send(response: ServerResponse, reply: Reply, spec: ResponseSpec, 
     }
     if (spec.pacingMs) await waits.wait(spec.pacingMs);
   }
-  response.end();
+  if (faults.holdOpen) await (faults.stallMs === undefined ? waits.forever() : waits.wait(faults.stallMs));
+  if (!response.destroyed) response.end();
 }
 
 /**
@@ -210,7 +221,9 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
         );
         return;
       }
-      const { reply, spec } = await resolveReply(queue.shift() ?? fallback, protocol, recorded);
+      const refusal = options.validateToolPairing ? validateToolPairing(recorded) : undefined;
+      const next = refusal ? { error: refusal } : (queue.shift() ?? fallback);
+      const { reply, spec } = await resolveReply(next, protocol, recorded);
       await send(response, reply, spec, waits);
     })().catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });

@@ -48,6 +48,10 @@ export interface Faults {
   /** Stop sending after this many body bytes and hold the connection (until `stallMs`, or until closed). */
   stallAfterBytes?: number;
   stallMs?: number;
+  /** End the response cleanly (a proper end, no error) after this many body bytes, even in the middle of an event. */
+  endAfterBytes?: number;
+  /** After the last frame, keep the connection open instead of ending it (until `stallMs`, or until closed). */
+  holdOpen?: boolean;
 }
 
 /** How the server answers one request. Exactly one source: `fixture`, `script`, `raw`, `error` or `handler`. */

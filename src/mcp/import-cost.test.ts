@@ -1,0 +1,45 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const SRC = new URL("../", import.meta.url);
+
+/** Whether a fresh process resolves the MCP SDK while importing these modules. */
+function loadsMcpSdk(modules: string[]): boolean {
+  const imports = modules.map((module) => `await import(${JSON.stringify(new URL(module, SRC).href)});`);
+  const script = `
+    import { registerHooks } from "node:module";
+    let seen = false;
+    registerHooks({
+      resolve(specifier, context, next) {
+        if (specifier.startsWith("@modelcontextprotocol/")) seen = true;
+        return next(specifier, context);
+      },
+    });
+    ${imports.join("\n")}
+    process.stdout.write(JSON.stringify(seen));
+  `;
+  const output = execFileSync(
+    process.execPath,
+    ["--experimental-transform-types", "--no-warnings", "--input-type=module", "-e", script],
+    { encoding: "utf8" },
+  );
+  return JSON.parse(output) as boolean;
+}
+
+describe("the MCP SDK is loaded only by geppetto/mcp", () => {
+  it("the core, tools, tool loop, settings and session never load it", () => {
+    expect(
+      loadsMcpSdk([
+        "index.ts",
+        "tools/index.ts",
+        "toolloop/index.ts",
+        "settings/index.ts",
+        "session/index.ts",
+      ]),
+    ).toBe(false);
+  });
+
+  it("geppetto/mcp does", () => {
+    expect(loadsMcpSdk(["mcp/index.ts"])).toBe(true);
+  });
+});

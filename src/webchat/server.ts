@@ -1,0 +1,342 @@
+/**
+ * The web chat server: node:http for the routes and `ws` for the WebSocket (the de-facto WebSocket library of
+ * Node, no dependencies of its own; the handful of routes need no router).
+ *
+ * Routes: `POST /chat` (prompt, conv_id?, profile?), `POST /chat/cancel` (conv_id), `GET /api/conversations`,
+ * `GET /api/timeline?conv_id=&since_version=`, `GET /ws?conv_id=` (frames: each message is one frame, or a JSON
+ * array of the frames of the last 16 ms, in order), and the built UI at `/`.
+ * Loopback by default; on any other address a token is required on every route and on the WebSocket upgrade.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { CallerError, GeppettoError } from "../engine/errors.ts";
+import type { BusyPolicy } from "../session/session.ts";
+import type { TurnStore } from "../session/turn-store.ts";
+import type { ToolRegistry } from "../tools/registry.ts";
+import { type ConversationDependencies, type WebChatEngine, WebConversation } from "./conversation.ts";
+import {
+  checkHostAndOrigin,
+  HttpError,
+  isLoopbackHost,
+  presentedToken,
+  readJsonBody,
+  SECURITY_HEADERS,
+  sendJson,
+  stringField,
+  TOKEN_COOKIE,
+  tokenMatches,
+} from "./http.ts";
+import { loadStaticFiles, type StaticFiles } from "./static.ts";
+import type { TimelineStore } from "./timeline.ts";
+import { defaultTranslations, type TranslationRegistry } from "./translation.ts";
+
+/** How long a socket gathers frames before sending them as one message. */
+const SEND_INTERVAL_MS = 16;
+
+/** The port `geppetto webchat` listens on by default. */
+export const DEFAULT_WEBCHAT_PORT = 8765;
+
+/** Options of {@link startWebChatServer}. */
+export interface WebChatServerOptions {
+  /** The engine every prompt runs on, or a function choosing one per prompt from its `profile`. */
+  engine: WebChatEngine | ((profile: string | undefined) => Promise<WebChatEngine>);
+  /** Where conversations and their entities are kept. */
+  timeline: TimelineStore;
+  /** Where turns are saved, so a conversation's model context survives a restart. */
+  turnStore?: TurnStore;
+  /** Tools the model may call (the tool loop runs, at most 5 inferences per prompt). */
+  tools?: ToolRegistry;
+  /** Event → frame translations (default {@link defaultTranslations}). */
+  translations?: TranslationRegistry;
+  /** What a prompt sent while an answer is being written does (default `reject`: 409, the UI says so). */
+  busyPolicy?: BusyPolicy;
+  /** Default 127.0.0.1. Any non-loopback address requires `authToken`. */
+  host?: string;
+  /** Default {@link DEFAULT_WEBCHAT_PORT}; 0 picks a free one. */
+  port?: number;
+  /** Required on every route and on the WebSocket when set (and always when `host` is not loopback). */
+  authToken?: string;
+  /** Conversations unused this long (no answer running, no WebSocket) are closed; default 15 minutes. */
+  idleMs?: number;
+  /** How often WebSockets are pinged; one that did not answer the previous ping is closed. Default 30 s. */
+  heartbeatMs?: number;
+  /** The largest request body accepted; default 64 KiB. */
+  maxBodyBytes?: number;
+  /** The built UI (default: the one shipped in the package). */
+  uiDir?: string;
+}
+
+/** A running web chat server. */
+export interface WebChatServer {
+  /** `http://host:port/` */
+  readonly url: string;
+  readonly port: number;
+  /** How many conversations are open in memory. */
+  openConversations(): number;
+  /** Cancels running answers (their partial text is kept), closes every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the web chat server.
+ *
+ * @example
+ * const server = await startWebChatServer({
+ *   engine: { engine: createEmbeddedDefaultEngine({ pacingMs: 15 }) },
+ *   timeline: await TimelineStore.open("./webchat.db"),
+ *   port: 0,
+ * });
+ * console.log(server.url);
+ */
+export async function startWebChatServer(options: WebChatServerOptions): Promise<WebChatServer> {
+  const host = options.host ?? "127.0.0.1";
+  const loopbackOnly = isLoopbackHost(host);
+  const token = options.authToken;
+  if (!loopbackOnly && !token) {
+    throw new CallerError(
+      `the web chat binds to ${host}, which is not a loopback address: set a token (--auth-token or GEPPETTO_WEBCHAT_TOKEN)`,
+      { code: "webchat_token_required" },
+    );
+  }
+  const { WebSocketServer } = await import("ws");
+  const files: StaticFiles = await loadStaticFiles(options.uiDir);
+  const limit = options.maxBodyBytes ?? 64 * 1024;
+  const idleMs = options.idleMs ?? 15 * 60_000;
+  const dependencies: ConversationDependencies = {
+    timeline: options.timeline,
+    translations: options.translations ?? defaultTranslations(),
+    busyPolicy: options.busyPolicy ?? "reject",
+    ...(options.turnStore ? { turnStore: options.turnStore } : {}),
+    ...(options.tools ? { tools: options.tools } : {}),
+  };
+  const conversations = new Map<string, Promise<WebConversation>>();
+  const running = new Set<Promise<void>>();
+  const chooseEngine =
+    typeof options.engine === "function" ? options.engine : async () => options.engine as WebChatEngine;
+
+  async function conversation(convId: string): Promise<WebConversation> {
+    if (!options.timeline.conversation(convId)) {
+      throw new HttpError(404, "no_conversation", `no conversation "${convId}"`);
+    }
+    let opened = conversations.get(convId);
+    if (!opened) {
+      opened = WebConversation.open(convId, dependencies);
+      conversations.set(convId, opened);
+      opened.catch(() => conversations.delete(convId));
+    }
+    return opened;
+  }
+
+  async function postChat(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readJsonBody(request, limit);
+    const prompt = stringField(body, "prompt")!;
+    const requestedId = stringField(body, "conv_id", { optional: true });
+    const profile = stringField(body, "profile", { optional: true });
+    if (requestedId !== undefined) await conversation(requestedId);
+    let engine: WebChatEngine;
+    try {
+      engine = await chooseEngine(profile);
+    } catch (error) {
+      throw new HttpError(400, "bad_profile", error instanceof Error ? error.message : String(error));
+    }
+    const convId = requestedId ?? randomUUID();
+    if (requestedId === undefined) options.timeline.createConversation(convId, prompt.trim());
+    const live = await conversation(convId);
+    try {
+      const started = live.start(prompt, engine);
+      running.add(started.done);
+      started.done.finally(() => running.delete(started.done));
+      sendJson(response, 202, { conv_id: convId, turn_id: started.turnId });
+    } catch (error) {
+      if (GeppettoError.is(error) && error.code === "session_busy") {
+        throw new HttpError(409, "busy", "an answer is still being written: wait for it or press Stop");
+      }
+      throw error;
+    }
+  }
+
+  async function route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const key = `${request.method} ${url.pathname}`;
+    if (key === "POST /chat") return postChat(request, response);
+    if (key === "POST /chat/cancel") {
+      const convId = stringField(await readJsonBody(request, limit), "conv_id")!;
+      return sendJson(response, 200, { cancelled: (await conversation(convId)).cancel() });
+    }
+    if (key === "GET /api/conversations") {
+      return sendJson(response, 200, { conversations: options.timeline.listConversations() });
+    }
+    if (key === "GET /api/timeline") {
+      const convId = url.searchParams.get("conv_id") ?? "";
+      const since = Number(url.searchParams.get("since_version") ?? 0);
+      if (!Number.isSafeInteger(since) || since < 0) {
+        throw new HttpError(400, "bad_request", '"since_version" must be a non-negative integer');
+      }
+      if (!options.timeline.conversation(convId)) {
+        throw new HttpError(404, "no_conversation", `no conversation "${convId}"`);
+      }
+      return sendJson(response, 200, options.timeline.snapshot(convId, since));
+    }
+    if (request.method === "GET" || request.method === "HEAD") {
+      const file = files.get(url.pathname === "/" ? "/index.html" : url.pathname);
+      if (file) {
+        const headers: Record<string, string | number> = { ...SECURITY_HEADERS, ...file.headers };
+        const presented = url.searchParams.get("token");
+        if (token && presented && tokenMatches(presented, token)) {
+          headers["set-cookie"] =
+            `${TOKEN_COOKIE}=${encodeURIComponent(presented)}; HttpOnly; SameSite=Strict; Path=/`;
+        }
+        response.writeHead(200, headers);
+        response.end(request.method === "HEAD" ? undefined : file.body);
+        return;
+      }
+    }
+    throw new HttpError(404, "not_found", `no route ${request.method} ${url.pathname}`);
+  }
+
+  function guard(request: IncomingMessage): URL {
+    const url = new URL(request.url ?? "/", "http://webchat.invalid");
+    checkHostAndOrigin(request, loopbackOnly);
+    if (token && !tokenMatches(presentedToken(request, url), token)) {
+      throw new HttpError(
+        401,
+        "unauthorized",
+        "a valid token is required (Authorization: Bearer, or ?token=)",
+      );
+    }
+    return url;
+  }
+
+  const server = createServer((request, response) => {
+    let url: URL;
+    try {
+      url = guard(request);
+    } catch (error) {
+      return fail(response, error);
+    }
+    route(request, response, url).catch((error: unknown) => fail(response, error));
+  });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  // A socket that did not answer the previous ping is dead (a closed laptop): dropping it lets its
+  // conversation become idle and close.
+  const alive = new WeakSet<object>();
+  // A socket sends what came in the last 16 ms (one screen frame) as one message: a streamed answer costs a
+  // write per batch, not a write per token.
+  sockets.on("connection", (socket, live: WebConversation) => {
+    let pending: string[] = [];
+    const send = () => {
+      const batch = pending;
+      pending = [];
+      if (socket.readyState !== socket.OPEN) return;
+      // A client this far behind reconnects and hydrates instead of growing the server's memory.
+      if (socket.bufferedAmount > 8 * 1024 * 1024) socket.close(1013, "too far behind: hydrate again");
+      else socket.send(batch.length === 1 ? batch[0]! : `[${batch.join(",")}]`);
+    };
+    const stop = live.listen((_frame, json) => {
+      if (pending.push(json) === 1) setTimeout(send, SEND_INTERVAL_MS);
+    });
+    socket.on("close", stop);
+    alive.add(socket);
+    socket.on("pong", () => alive.add(socket));
+  });
+  const heartbeat = setInterval(() => {
+    for (const client of sockets.clients) {
+      if (!alive.has(client)) client.terminate();
+      else {
+        alive.delete(client);
+        client.ping();
+      }
+    }
+  }, options.heartbeatMs ?? 30_000).unref();
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    let url: URL;
+    try {
+      url = guard(request);
+      if (url.pathname !== "/ws") throw new HttpError(404, "not_found", `no WebSocket at ${url.pathname}`);
+    } catch (error) {
+      return refuseUpgrade(socket, error);
+    }
+    conversation(url.searchParams.get("conv_id") ?? "").then(
+      (live) => sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit("connection", ws, live)),
+      (error: unknown) => refuseUpgrade(socket, error),
+    );
+  });
+
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [convId, opened] of conversations) {
+        opened.then(
+          (live) => {
+            if (live.isRunning() || live.listenerCount > 0 || now - live.lastActive < idleMs) return;
+            if (conversations.get(convId) !== opened) return;
+            conversations.delete(convId);
+            options.timeline.release(convId);
+          },
+          () => {},
+        );
+      }
+    },
+    Math.max(10, Math.min(idleMs / 2, 30_000)),
+  ).unref();
+
+  const wanted = options.port ?? DEFAULT_WEBCHAT_PORT;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(wanted, host, () => resolve());
+    });
+  } catch (error) {
+    clearInterval(sweep);
+    clearInterval(heartbeat);
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    throw new CallerError(
+      `port ${wanted} on ${host} is in use: choose another (--port N), or 0 for a free one`,
+      {
+        code: "webchat_port_in_use",
+        cause: error,
+      },
+    );
+  }
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    port,
+    openConversations: () => conversations.size,
+    async close() {
+      clearInterval(sweep);
+      clearInterval(heartbeat);
+      for (const opened of conversations.values()) (await opened.catch(() => undefined))?.cancel();
+      await Promise.all(running);
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      options.timeline.flush();
+    },
+  };
+}
+
+function fail(response: ServerResponse, error: unknown): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  if (error instanceof HttpError) {
+    sendJson(response, error.status, { error: error.message, code: error.code });
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  sendJson(response, 500, { error: message, code: GeppettoError.is(error) ? error.code : "internal" });
+}
+
+function refuseUpgrade(socket: Duplex, error: unknown): void {
+  const status = error instanceof HttpError ? error.status : 500;
+  const message = error instanceof Error ? error.message : String(error);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : status === 403 ? "Forbidden" : "Refused"}\r\n` +
+      `content-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${message}\n`,
+  );
+}
