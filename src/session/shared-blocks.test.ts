@@ -22,7 +22,7 @@ describe("a Session's turns share their blocks and are immutable", () => {
     session.appendNewTurnFromUserPrompt("two");
     const second = await session.startInference().wait();
     expect(second.blocks.slice(0, first.blocks.length)).toEqual(first.blocks);
-    first.blocks.forEach((block, index) => expect(second.blocks[index]).toBe(block));
+    for (const [index, block] of first.blocks.entries()) expect(second.blocks[index]).toBe(block);
     // The system prompt the middleware re-renders on every inference is kept once: same content, same object.
     expect(second.blocks[0]).toBe(first.blocks[0]);
     expect(session.turns.map((turn) => turn.blocks.length)).toEqual([
@@ -72,7 +72,7 @@ describe("a Session's turns share their blocks and are immutable", () => {
     }
     const [loaded] = (await store.loadSession(session.id)).slice(-1);
     const latest = session.latest()!;
-    latest.blocks.forEach((block, index) => expect(loaded!.blocks[index]).toBe(block));
+    for (const [index, block] of latest.blocks.entries()) expect(loaded!.blocks[index]).toBe(block);
     // 30 turns of 2 new blocks each, plus the system prompt, plus one: the first prompt is saved once before
     // the middleware puts the system prompt in front of it (moving it to position 1). 62 blocks in all, not the
     // 30 × 31 a store that writes whole conversations would write.
