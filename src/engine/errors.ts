@@ -47,6 +47,12 @@ export type CallerErrorCode =
   | "webchat_token_required"
   | "webchat_port_in_use"
   | "webchat_ui_missing"
+  | "router_overflow"
+  | "router_block_timeout"
+  | "router_close_timeout"
+  | "router_closed"
+  | "invalid_router_option"
+  | "invalid_offset"
   | "internal_error";
 
 /**
@@ -77,6 +83,7 @@ export type ProviderErrorCode =
   | "timeout_step"
   | "mcp_unavailable"
   | "mcp_request_failed"
+  | "transport_unreachable"
   | "scripted_error";
 
 /**

@@ -5,4 +5,5 @@ export * from "./codec.ts";
 export * from "./context.ts";
 export * from "./printers.ts";
 export * from "./router.ts";
+export * from "./transport.ts";
 export * from "./types.ts";

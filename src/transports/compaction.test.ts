@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import type { GeppettoEvent } from "../events/types.ts";
+import { CHECKPOINT_EVERY, CompactingEncoder, CompletionTracker, parseLine } from "./compaction.ts";
+
+function answer(count: number): GeppettoEvent[] {
+  let completion = "";
+  return Array.from({ length: count }, (_, index) => {
+    const delta = `wörd${index} `;
+    completion += delta;
+    return { type: "partial", delta, completion, meta: { id: "m", seq: index + 1, inferenceId: "i" } };
+  });
+}
+
+async function* none(): AsyncIterable<string> {}
+
+describe("cumulative text on the wire", () => {
+  it("writes a full event every CHECKPOINT_EVERY events of a message, and otherwise only the delta", () => {
+    const encoder = new CompactingEncoder();
+    const events = answer(2000);
+    const lines = events.map((event) => encoder.encode("chat", event));
+    const full = lines.filter((line) => !line.startsWith("+"));
+    expect(full).toHaveLength(Math.ceil(2000 / CHECKPOINT_EVERY));
+    // Bytes per event stay bounded by the delta and metadata, plus the checkpoints' share: not the answer so far.
+    const compactBytes = lines
+      .filter((line) => line.startsWith("+"))
+      .reduce((sum, line) => sum + line.length, 0);
+    expect(compactBytes / (2000 - full.length)).toBeLessThan(120);
+  });
+
+  it("a reader that read from the start rebuilds every event exactly", async () => {
+    const encoder = new CompactingEncoder();
+    const tracker = new CompletionTracker();
+    const events = answer(300);
+    for (const event of events) {
+      const wire = parseLine(encoder.encode("chat", event))!;
+      expect(await tracker.complete("chat", wire, none)).toBe(true);
+      expect(wire.event).toEqual(event);
+    }
+  });
+
+  it("a reader joining mid-answer reads back to the last full event of that message", async () => {
+    const encoder = new CompactingEncoder();
+    const events = answer(150);
+    const other = answer(150).map((event) => ({ ...event, meta: { ...event.meta, inferenceId: "other" } }));
+    const lines: string[] = [];
+    for (let index = 0; index < events.length; index++) {
+      lines.push(encoder.encode("chat", events[index]!), encoder.encode("chat", other[index]!));
+    }
+    const start = 2 * 100; // event 101 of the first answer, a compact line
+    expect(lines[start]!.startsWith("+")).toBe(true);
+    const tracker = new CompletionTracker();
+    for (let index = start; index < lines.length; index++) {
+      const wire = parseLine(lines[index]!)!;
+      const earlier = async function* () {
+        for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+      };
+      expect(await tracker.complete("chat", wire, earlier)).toBe(true);
+      expect(wire.event).toEqual(index % 2 === 0 ? events[index / 2] : other[(index - 1) / 2]);
+    }
+  });
+
+  it("says so when the text before an event is gone (trimmed), keeping the delta", async () => {
+    const encoder = new CompactingEncoder();
+    const lines = answer(10).map((event) => encoder.encode("chat", event));
+    const wire = parseLine(lines[5]!)!;
+    expect(await new CompletionTracker().complete("chat", wire, none)).toBe(false);
+    expect(wire.event).toMatchObject({ type: "partial", delta: "wörd5 ", completion: "wörd5 " });
+  });
+});

@@ -1,0 +1,391 @@
+/**
+ * The Redis Streams transport.
+ *
+ * - Publishing never waits on Redis: events go to a bounded buffer that a loop writes in pipelined batches
+ *   (`XADD <key> MAXLEN ~ <maxLength> * event <json>`), retrying with backoff while the server is away.
+ * - Each handler is a consumer group named after the handler; its consumer (by default also the handler's name)
+ *   first re-reads what it had received but not acknowledged (its pending entries, in order), then reads new
+ *   entries; it acknowledges (`XACK`) each entry after the handler has run. Entries left pending by another
+ *   consumer of the group for `claimIdleMs` are claimed (`XAUTOCLAIM`).
+ * - Retention: `MAXLEN ~` trims each stream to about `maxLength` entries (Redis trims whole macro nodes, so a
+ *   stream may hold somewhat more); trimming removes the oldest entries even if a slow group has not read them.
+ */
+import type { Redis as RedisClient } from "ioredis";
+import { CallerError } from "../../engine/errors.ts";
+import type {
+  DeliverEvent,
+  EventTransport,
+  ReplayFrom,
+  SubscriptionOptions,
+} from "../../events/transport.ts";
+import type { GeppettoEvent } from "../../events/types.ts";
+import { CompactingEncoder, CompletionTracker, linesOfFrame } from "../compaction.ts";
+import {
+  framesOf,
+  type Outgoing,
+  PublishBuffer,
+  parsePosition,
+  redactUrl,
+  TransportConnectionError,
+  type TransportStats,
+  type TransportWarning,
+  warnWith,
+} from "../shared.ts";
+
+/** Options of {@link RedisStreamsTransport}. */
+export interface RedisStreamsTransportOptions {
+  /** `redis://[user:password@]host:port[/db]`; the password never appears in errors or warnings. */
+  url: string;
+  /** Prefix of the stream keys. Default `"geppetto:events:"`. */
+  keyPrefix?: string;
+  /** Approximate number of entries each stream keeps (`MAXLEN ~`). Default 100,000. */
+  maxLength?: number;
+  /** Events the publisher holds while Redis is away or behind; beyond it the oldest are dropped and counted. Default 10,000. */
+  maxBuffered?: number;
+  /**
+   * Most events written as one entry when several are published together (one command per entry keeps a busy
+   * publisher cheap). A consumer acknowledges whole entries, so after a crash the handled events of the entry
+   * it was in are delivered again (deduplicate them). Default 32; 1 writes an entry per event.
+   */
+  frameSize?: number;
+  /** Entries read per request. Default 128. */
+  batchSize?: number;
+  /** A pending entry of another consumer of the group is claimed after this idle time. Default 30 s. */
+  claimIdleMs?: number;
+  /** Consumer name inside each group. Default: the handler's name (one process per handler name). */
+  consumerName?: string;
+  /** How long `connect()` tries before failing. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Warnings (server away or back, buffer full, skipped messages). Default: process warnings. */
+  onWarning?: (warning: TransportWarning) => void;
+}
+
+type Entry = [id: string, fields: string[] | null];
+
+const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 2000);
+
+/** `{ offset }` is inclusive; a group starts after the id it is created with. */
+function groupStart(from: ReplayFrom): string {
+  if (from === "beginning") return "0";
+  if (from === "now") return "$";
+  const match = /^(\d+)(?:-(\d+))?$/.exec(parsePosition(from.offset).entry);
+  if (!match)
+    throw new CallerError(`Redis offset must be a position like "1700000000000-0/3", got "${from.offset}"`, {
+      code: "invalid_offset",
+    });
+  const milliseconds = BigInt(match[1]!);
+  const sequence = BigInt(match[2] ?? "0");
+  if (sequence > 0n) return `${milliseconds}-${sequence - 1n}`;
+  return milliseconds > 0n ? `${milliseconds - 1n}-18446744073709551615` : "0";
+}
+
+/**
+ * Carries router events over Redis Streams, at least once, in order per topic.
+ *
+ * @example
+ * const transport = new RedisStreamsTransport({ url: "redis://127.0.0.1:6379", maxLength: 50_000 });
+ * await transport.connect();
+ * const router = new EventRouter({ transport });
+ * router.addHandler("audit", "chat", deduplicate((event) => log.append(event)), { from: "beginning" });
+ */
+export class RedisStreamsTransport implements EventTransport {
+  readonly durable = true;
+  readonly #options: Required<Omit<RedisStreamsTransportOptions, "consumerName" | "onWarning">> & {
+    consumerName: string | undefined;
+  };
+  readonly #warn: (warning: TransportWarning) => void;
+  readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
+  readonly #buffer: PublishBuffer;
+  readonly #clients = new Set<RedisClient>();
+  readonly #encoder = new CompactingEncoder();
+  #redisClass: Promise<typeof RedisClient> | undefined;
+  #writer: Promise<RedisClient> | undefined;
+  /** Acknowledgements and group setup: outlives the readers, so acks sent while the router drains arrive. */
+  #commands: Promise<RedisClient> | undefined;
+  #closed = false;
+  #lastConnectionError: Error | undefined;
+
+  constructor(options: RedisStreamsTransportOptions) {
+    this.#options = {
+      url: options.url,
+      keyPrefix: options.keyPrefix ?? "geppetto:events:",
+      maxLength: options.maxLength ?? 100_000,
+      maxBuffered: options.maxBuffered ?? 10_000,
+      batchSize: options.batchSize ?? 128,
+      frameSize: options.frameSize ?? 32,
+      claimIdleMs: options.claimIdleMs ?? 30_000,
+      consumerName: options.consumerName,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+    };
+    this.#warn = options.onWarning ?? warnWith("Redis transport");
+    this.#buffer = new PublishBuffer(
+      this.#options.maxBuffered,
+      this.#options.batchSize * 4,
+      (batch) => this.#write(batch),
+      this.#stats,
+      this.#warn,
+      `Redis at ${redactUrl(options.url)}`,
+    );
+  }
+
+  /** Counters: published, buffered, dropped while the server was away, skipped messages. */
+  stats(): TransportStats {
+    return { ...this.#stats };
+  }
+
+  async #client(purpose: "writer" | "reader"): Promise<RedisClient> {
+    this.#redisClass ??= import("ioredis").then((module) => module.Redis);
+    const Redis = await this.#redisClass;
+    const client = new Redis(this.#options.url, {
+      protocol: 2,
+      lazyConnect: true,
+      retryStrategy,
+      connectTimeout: this.#options.connectTimeoutMs,
+      // The writer has its own buffer; a reader's commands wait for the reconnection.
+      enableOfflineQueue: purpose === "reader",
+      maxRetriesPerRequest: purpose === "reader" ? null : 0,
+      connectionName: `geppetto-${purpose}`,
+    });
+    client.on("error", (error: Error) => {
+      this.#lastConnectionError = error; // reported through connect(), the publish buffer and the read loops
+    });
+    if (purpose === "writer") client.on("ready", () => this.#buffer.retryNow());
+    this.#clients.add(client);
+    client.connect().catch(() => {});
+    return client;
+  }
+
+  /**
+   * Connects the publisher, or rejects with a `TransportConnectionError` naming the server (password redacted).
+   * Optional: publishing before it buffers.
+   */
+  async connect(): Promise<void> {
+    this.#writer ??= this.#client("writer");
+    const writer = await this.#writer;
+    const deadline = Date.now() + this.#options.connectTimeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        await writer.call("PING");
+        return;
+      } catch (error) {
+        lastError = error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    const reason = this.#lastConnectionError ?? (lastError as Error | undefined);
+    throw new TransportConnectionError(
+      `cannot reach Redis at ${redactUrl(this.#options.url)} within ${this.#options.connectTimeoutMs} ms: ${reason?.message ?? "no answer"}`,
+      lastError,
+    );
+  }
+
+  #key(topic: string): string {
+    return `${this.#options.keyPrefix}${topic}`;
+  }
+
+  publish(topic: string, event: GeppettoEvent): void {
+    if (this.#closed) throw new TypeError("Redis transport is closed");
+    this.#buffer.push(topic, this.#encoder.encode(topic, event));
+  }
+
+  async #write(batch: Outgoing[]): Promise<number> {
+    this.#writer ??= this.#client("writer");
+    const writer = await this.#writer;
+    const pipeline = writer.pipeline();
+    const maxLength = String(this.#options.maxLength);
+    const frames = framesOf(batch, this.#options.frameSize, 256 * 1024);
+    for (const frame of frames)
+      pipeline.call("XADD", this.#key(frame.topic), "MAXLEN", "~", maxLength, "*", "events", frame.payload);
+    const results = (await pipeline.exec()) ?? [];
+    let written = 0;
+    for (let index = 0; index < frames.length; index++) {
+      if (!results[index] || results[index]![0]) break;
+      written += frames[index]!.count;
+    }
+    if (written === 0 && batch.length > 0) throw (results[0]?.[0] as Error) ?? new Error("no reply");
+    return written;
+  }
+
+  subscribe(topic: string, deliver: DeliverEvent, options: SubscriptionOptions): () => Promise<void> {
+    if (typeof options.from === "object") groupStart(options.from); // a bad offset fails here, naming it
+    let stopped = false;
+    let reader: RedisClient | undefined;
+    const loop = this.#readLoop(
+      topic,
+      deliver,
+      options,
+      () => stopped,
+      (client) => {
+        reader = client;
+      },
+    );
+    return async () => {
+      stopped = true;
+      reader?.disconnect();
+      await loop;
+    };
+  }
+
+  async #readLoop(
+    topic: string,
+    deliver: DeliverEvent,
+    options: SubscriptionOptions,
+    stopped: () => boolean,
+    setReader: (client: RedisClient) => void,
+  ): Promise<void> {
+    const key = this.#key(topic);
+    const group = options.name;
+    const consumer = this.#options.consumerName ?? options.name;
+    const reader = await this.#client("reader");
+    setReader(reader);
+    if (stopped()) reader.disconnect();
+    const count = String(this.#options.batchSize);
+    let pendingFrom: string | undefined = "0"; // first our own unacknowledged entries, then new ones
+    let groupReady = false;
+    let nextClaim = 0;
+    let failures = 0;
+    const from = options.from ?? "beginning";
+    let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
+    const tracker = new CompletionTracker();
+    while (!stopped()) {
+      try {
+        if (!groupReady) {
+          await reader
+            .call("XGROUP", "CREATE", key, group, groupStart(options.from ?? "beginning"), "MKSTREAM")
+            .catch((error: Error) => {
+              if (!/BUSYGROUP/.test(error.message)) throw error;
+            });
+          groupReady = true;
+        }
+        let entries: Entry[] = [];
+        if (Date.now() >= nextClaim) {
+          nextClaim = Date.now() + this.#options.claimIdleMs / 2;
+          const claimed = (await reader.call(
+            "XAUTOCLAIM",
+            key,
+            group,
+            consumer,
+            String(this.#options.claimIdleMs),
+            "0-0",
+            "COUNT",
+            count,
+          )) as [string, Entry[]];
+          entries = claimed[1] ?? [];
+        }
+        if (entries.length === 0) {
+          const reply = (await reader.call(
+            "XREADGROUP",
+            "GROUP",
+            group,
+            consumer,
+            "COUNT",
+            count,
+            ...(pendingFrom === undefined ? ["BLOCK", "1000"] : []),
+            "STREAMS",
+            key,
+            pendingFrom ?? ">",
+          )) as [string, Entry[]][] | null;
+          entries = reply?.[0]?.[1] ?? [];
+          if (pendingFrom !== undefined) {
+            if (entries.length === 0) pendingFrom = undefined;
+            else pendingFrom = entries[entries.length - 1]![0];
+          }
+        }
+        failures = 0;
+        for (const [id, fields] of entries) {
+          const acknowledge = () => void this.#acknowledge(key, group, id);
+          const { lines, events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
+          if (skipped > 0) this.#skip(key, id, skipped);
+          if (events.length === 0) acknowledge();
+          for (const wire of events) {
+            const rebuilt = await tracker.complete(topic, wire, () =>
+              this.#earlierLines(reader, key, id, lines, wire.index),
+            );
+            if (!rebuilt) this.#incomplete(key, id);
+            if (startAt && startAt.entry === id && wire.index < startAt.index) continue;
+            // The entry is acknowledged once its last event has been handled.
+            const last = wire.index === events[events.length - 1]!.index;
+            await deliver(wire.event, last ? acknowledge : undefined, `${id}/${wire.index}`);
+          }
+          startAt = undefined;
+        }
+      } catch (error) {
+        if (stopped()) break;
+        if (/NOGROUP/.test((error as Error).message)) groupReady = false;
+        failures++;
+        if (failures === 1)
+          this.#warn({
+            code: "server_unavailable",
+            message: `reading "${key}" for "${group}" failed (${(error as Error).message}); retrying`,
+          });
+        await new Promise((resolve) => setTimeout(resolve, retryStrategy(failures)));
+      }
+    }
+  }
+
+  /** The topic's lines before `lines[index]` of entry `id`, newest first (to rebuild a message's text). */
+  async *#earlierLines(
+    reader: RedisClient,
+    key: string,
+    id: string,
+    lines: string[],
+    index: number,
+  ): AsyncIterable<string> {
+    for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+    let end = `(${id}`;
+    for (let scanned = 0; scanned < 100_000; ) {
+      const entries = (await reader.call("XREVRANGE", key, end, "-", "COUNT", "64")) as Entry[];
+      if (entries.length === 0) return;
+      for (const [entryId, fields] of entries) {
+        end = `(${entryId}`;
+        const earlier = (fields ? fieldValue(fields, "events") : undefined)?.split("\n") ?? [];
+        for (let line = earlier.length - 1; line >= 0; line--, scanned++) yield earlier[line]!;
+      }
+    }
+  }
+
+  #incomplete(key: string, id: string): void {
+    this.#warn({
+      code: "incomplete_text",
+      message: `entry ${id} of "${key}": the text before this event was trimmed away; completion holds the delta only`,
+    });
+  }
+
+  async #acknowledge(key: string, group: string, id: string): Promise<void> {
+    this.#commands ??= this.#client("reader");
+    const commands = await this.#commands;
+    await commands.call("XACK", key, group, id).catch(() => {}); // not acknowledged: delivered again; deduplicate
+  }
+
+  #skip(key: string, id: string, count: number): void {
+    this.#stats.skipped += count;
+    this.#warn({
+      code: "skipped_message",
+      message: `skipped ${count} message(s) in entry ${id} of "${key}": not geppetto events`,
+    });
+  }
+
+  /** Writes what is buffered (waiting at most `connectTimeoutMs`), reports what could not be sent, disconnects. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const left = await this.#buffer.flush(this.#options.connectTimeoutMs);
+    if (left > 0)
+      this.#warn({
+        code: "unsent_at_close",
+        message: `${left} event(s) not sent: Redis unreachable at close`,
+      });
+    const commands = await this.#commands;
+    this.#clients.delete(commands as RedisClient);
+    for (const client of this.#clients) client.disconnect();
+    this.#clients.clear();
+    if (commands) await commands.quit().catch(() => commands.disconnect()); // after the pending acknowledgements
+  }
+}
+
+function fieldValue(fields: string[], name: string): string | undefined {
+  for (let index = 0; index + 1 < fields.length; index += 2)
+    if (fields[index] === name) return fields[index + 1];
+  return undefined;
+}
