@@ -115,6 +115,53 @@ async function load(dist: string): Promise<Geppetto> {
   };
 }
 
+/**
+ * The cheapest honest client of the same conversation: plain message objects, `JSON.stringify` of the whole
+ * conversation per request (the Chat Completions wire carries it all every time), fetch, a newline search for the
+ * SSE framing and `JSON.parse` per event. No store, no session. Its CPU per turn late ÷ early is the growth the
+ * protocol itself imposes.
+ */
+async function floorChild(turns: number, port: number): Promise<{ earlyTurnMs: number; lateTurnMs: number }> {
+  const messages: { role: string; content: string }[] = [];
+  const ask = async (prompt: string) => {
+    messages.push({ role: "user", content: prompt });
+    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer bench-key" },
+      body: JSON.stringify({
+        model: "text-100",
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let answer = "";
+    for await (const chunk of response.body!) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
+        const event = JSON.parse(line.slice(6)) as { choices: { delta?: { content?: string } }[] };
+        answer += event.choices[0]?.delta?.content ?? "";
+      }
+    }
+    messages.push({ role: "assistant", content: answer });
+  };
+  for (let turn = 0; turn < 30; turn++) await ask(`${PROMPT}${turn}`);
+  messages.length = 0;
+  const times: number[] = [];
+  for (let turn = 0; turn < turns; turn++) {
+    const before = process.cpuUsage();
+    await ask(`${PROMPT}${turn}`);
+    const cpu = process.cpuUsage(before);
+    times.push((cpu.user + cpu.system) / 1000);
+  }
+  return { earlyTurnMs: median(times.slice(10, 20)), lateTurnMs: median(times.slice(turns - 10)) };
+}
+
 async function child(options: {
   dist: string;
   store: string;
@@ -264,6 +311,22 @@ function runChild(args: string[]): Promise<LongSessionFigures> {
   });
 }
 
+function runFloor(args: string[]): Promise<{ earlyTurnMs: number; lateTurnMs: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const process_ = spawn(process.execPath, ["--no-flush-bytecode", import.meta.filename, ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    process_.stdout.on("data", (chunk: Buffer) => {
+      output += chunk;
+    });
+    process_.once("exit", (code) => {
+      if (code === 0) resolvePromise(JSON.parse(output) as { earlyTurnMs: number; lateTurnMs: number });
+      else reject(new Error(`long-session floor exited with ${code}`));
+    });
+  });
+}
+
 /** The ratios the issue's targets are stated in. */
 export function ratios(figures: LongSessionFigures) {
   return {
@@ -355,6 +418,10 @@ async function main(argv: string[]): Promise<void> {
     const index = argv.indexOf(name);
     return index >= 0 ? argv[index + 1] : undefined;
   };
+  if (argv.includes("--floor")) {
+    process.stdout.write(JSON.stringify(await floorChild(Number(value("--turns")), Number(value("--port")))));
+    return;
+  }
   if (argv.includes("--child")) {
     const port = value("--port");
     const figures = await child({
@@ -404,6 +471,10 @@ async function main(argv: string[]): Promise<void> {
         }
       }
     }
+    const floor = await runFloor(["--floor", "--turns", turns, "--port", String(server.port)]);
+    const ratio = floor.lateTurnMs / floor.earlyTurnMs;
+    if (argv.includes("--json")) rows.push(JSON.stringify({ floor, ratio }));
+    else rows.push(`| floor (fetch + JSON, no store) | — | openai wire | ${ratio.toFixed(2)} | | | | | |`);
   } finally {
     await server.stop();
   }
