@@ -226,7 +226,6 @@ async function child(options: {
       conversationBefore = geppetto.core.turnToJson(session.latest()!, undefined).length;
       await collectGarbage();
       heapBefore = dataHeap();
-      if (process.env.LS_DEBUG) process.stderr.write(`at 100: ${heapBefore}\n`);
     }
     const inWindow = (turn >= early[0]! && turn < early[1]!) || (turn >= late[0]! && turn < late[1]!);
     if (inWindow) checkpoint();
