@@ -507,24 +507,22 @@ export class SqliteTurnStore implements TurnStore {
           // Kept as it was: loading this turn names it as corrupt; the session's other turns stay readable.
           const ref = this.#ref(sessionId, true)!;
           const position = this.#turnCount(ref) + 1;
-          database
-            .prepare(
-              `INSERT INTO geppetto_turns (session_ref, position, turn_id, phase, saved_at, block_count, metadata_json, data_json, legacy_json)
+          this.#statement(
+            `INSERT INTO geppetto_turns (session_ref, position, turn_id, phase, saved_at, block_count, metadata_json, data_json, legacy_json)
                VALUES (?, ?, ?, ?, ?, 0, '{}', '{}', ?)`,
-            )
-            .run(ref, position, row.turn_id, row.phase, row.saved_at, row.turn_json);
-          database.prepare("UPDATE geppetto_sessions SET turn_count = ? WHERE ref = ?").run(position, ref);
+          ).run(ref, position, row.turn_id, row.phase, row.saved_at, row.turn_json);
+          this.#statement("UPDATE geppetto_sessions SET turn_count = ? WHERE ref = ?").run(position, ref);
           this.#mirrors.delete(sessionId);
         }
-        database
-          .prepare("UPDATE geppetto_turns SET saved_at = ? WHERE session_ref = ? AND turn_id = ?")
-          .run(row.saved_at, this.#ref(sessionId, false)!, row.turn_id);
+        this.#statement("UPDATE geppetto_turns SET saved_at = ? WHERE session_ref = ? AND turn_id = ?").run(
+          row.saved_at,
+          this.#ref(sessionId, false)!,
+          row.turn_id,
+        );
       }
-      database
-        .prepare(
-          "UPDATE geppetto_sessions SET updated_at = (SELECT MAX(saved_at) FROM geppetto_turns WHERE session_ref = ref), created_at = (SELECT MIN(saved_at) FROM geppetto_turns WHERE session_ref = ref) WHERE session_id = ?",
-        )
-        .run(sessionId);
+      this.#statement(
+        "UPDATE geppetto_sessions SET updated_at = (SELECT MAX(saved_at) FROM geppetto_turns WHERE session_ref = ref), created_at = (SELECT MIN(saved_at) FROM geppetto_turns WHERE session_ref = ref) WHERE session_id = ?",
+      ).run(sessionId);
     }
     this.#mirrors.clear();
   }

@@ -152,10 +152,10 @@ export function decodeStoredObject(text: string, where: StoredWhere): JsonObject
   return value;
 }
 
-/** A frozen Turn from stored parts; a position with no stored block is reported as corrupt. */
+/** A frozen Turn from stored parts (`blocks` is taken, not copied); a position with no block is corrupt. */
 export function assembleTurn(
   id: string,
-  blocks: readonly Block[],
+  blocks: Block[],
   metadata: JsonObject,
   data: JsonObject,
   where: StoredWhere,
@@ -163,7 +163,7 @@ export function assembleTurn(
   for (let index = 0; index < blocks.length; index++) {
     if (blocks[index] === undefined) throw new CorruptTurnError(where, `block ${index} is missing`);
   }
-  return frozenTurn(id, [...blocks], metadata, data);
+  return frozenTurn(id, blocks, metadata, data);
 }
 
 /** The title a session is listed with: its first user prompt, on one line. */
