@@ -84,6 +84,7 @@ export type ProviderErrorCode =
   | "mcp_unavailable"
   | "mcp_request_failed"
   | "transport_unreachable"
+  | "store_unreachable"
   | "scripted_error";
 
 /**
