@@ -10,4 +10,5 @@
  * const store = await openPostgresTurnStore({ url: process.env.DATABASE_URL! });
  */
 export { migrateSchema, type PostgresTarget, StoreConnectionError } from "./connection.ts";
+export * from "./timeline-store.ts";
 export * from "./turn-store.ts";
