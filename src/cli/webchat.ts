@@ -141,7 +141,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   };
   await engineFor(undefined); // bad settings stop here, before anything listens
 
-  const storeUrl = values.store;
+  // --store, else the settings' `store` (kind postgres: its URL; kind sqlite: the file, below --db).
+  const configured = (await engines.get(""))?.settings?.settings.store;
+  const storeUrl = values.store ?? (configured?.kind === "postgres" ? configured.url : undefined);
   if (storeUrl !== undefined && !/^postgres(ql)?:\/\//.test(storeUrl)) {
     throw new UsageError(`--store must be a postgres:// URL (got "${redactUrl(storeUrl)}")`);
   }
@@ -175,7 +177,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       closers.push(() => shared.close());
       [turnStore, timeline, where] = [turns, shared, `Sessions and timelines in ${redactUrl(storeUrl)}`];
     } else {
-      const dbPath = sessionDbPath(values.db, io.env);
+      const dbPath = sessionDbPath(
+        values.db ?? (configured?.kind === "sqlite" && !io.env.GEPPETTO_DB ? configured.url : undefined),
+        io.env,
+      );
       const store = await openSessionDb(dbPath);
       closers.push(() => store.close());
       const timelinePath = values["timeline-db"] ?? join(dirname(dbPath), "webchat.db");

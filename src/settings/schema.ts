@@ -156,6 +156,20 @@ export const inferenceSettingsSchema = z.strictObject({
     .optional(),
   /** MCP servers by name (`mcp.servers.<name>`: a stdio command or a URL), used with `--mcp NAME`. */
   mcp: mcpSettingsSchema.optional(),
+  /**
+   * Where sessions (and the web chat's timelines) are kept: `sqlite` with a file path, or `postgres` with a
+   * `postgres://` URL (its password is redacted wherever settings are printed).
+   */
+  store: z
+    .strictObject({
+      kind: z.enum(["sqlite", "postgres"]),
+      url: z.string().min(1),
+    })
+    .refine((store) => store.kind !== "postgres" || /^postgres(ql)?:\/\//.test(store.url), {
+      error: "store.url must be a postgres:// URL when store.kind is postgres",
+      path: ["url"],
+    })
+    .optional(),
 });
 
 /**

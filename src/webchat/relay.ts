@@ -4,7 +4,8 @@
  * on another, and Stop pressed on one stops the inference on the other.
  *
  * Frames travel as custom events (`geppetto.webchat.frame`, `geppetto.webchat.cancel`) on two topics; every
- * instance subscribes under its own handler name from "now". A frame delivered twice is harmless: it carries its
+ * instance subscribes under its own handler names (`webchat-frames-<instance>`, `webchat-control-<instance>`)
+ * from "now". A frame delivered twice is harmless: it carries its
  * seq, and instances and browsers ignore one they already have.
  */
 import { randomUUID } from "node:crypto";
@@ -58,7 +59,11 @@ export class WebChatRelay {
 
   /** Subscribes to the other instances' frames and Stop requests. */
   start(handlers: RelayHandlers): void {
-    const subscription = { name: `webchat-${this.instanceId}`, from: "now" as const };
+    // One handler name per topic (a JetStream durable consumer follows one subject).
+    const subscription = (topic: string) => ({
+      name: `webchat-${topic}-${this.instanceId}`,
+      from: "now" as const,
+    });
     this.#unsubscribe.push(
       this.#transport.subscribe(
         FRAMES_TOPIC,
@@ -67,7 +72,7 @@ export class WebChatRelay {
             handlers.frame(event.payload.frame);
           acknowledge?.();
         },
-        subscription,
+        subscription("frames"),
       ),
       this.#transport.subscribe(
         CONTROL_TOPIC,
@@ -76,7 +81,7 @@ export class WebChatRelay {
             handlers.cancel(event.payload.convId);
           acknowledge?.();
         },
-        subscription,
+        subscription("control"),
       ),
     );
   }

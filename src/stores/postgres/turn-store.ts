@@ -31,42 +31,12 @@ import {
   type TransactionSql,
 } from "./connection.ts";
 
+import { TURNS_MIGRATIONS } from "./turn-schema.ts";
+
+export { TURNS_MIGRATIONS } from "./turn-schema.ts";
+
 /** A client or a transaction: what the store's queries run on. */
 type Queries = Sql | TransactionSql;
-
-/** `migrations[n]` takes the turns schema from version n to n + 1. */
-export const TURNS_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE geppetto_sessions (
-     ref        BIGSERIAL PRIMARY KEY,
-     session_id TEXT NOT NULL UNIQUE,
-     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-     updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-     turn_count INTEGER NOT NULL DEFAULT 0,
-     title      TEXT NOT NULL DEFAULT '',
-     revision   BIGINT NOT NULL DEFAULT 0
-   );
-   CREATE INDEX geppetto_sessions_recent ON geppetto_sessions (updated_at DESC, ref DESC);
-   CREATE TABLE geppetto_turns (
-     session_ref   BIGINT NOT NULL REFERENCES geppetto_sessions (ref) ON DELETE CASCADE,
-     position      INTEGER NOT NULL,
-     turn_id       TEXT NOT NULL,
-     phase         TEXT NOT NULL,
-     saved_at      TIMESTAMPTZ NOT NULL,
-     block_count   INTEGER NOT NULL,
-     metadata_json TEXT NOT NULL,
-     data_json     TEXT NOT NULL,
-     PRIMARY KEY (session_ref, position),
-     UNIQUE (session_ref, turn_id)
-   );
-   CREATE TABLE geppetto_blocks (
-     session_ref   BIGINT NOT NULL REFERENCES geppetto_sessions (ref) ON DELETE CASCADE,
-     block_index   INTEGER NOT NULL,
-     turn_position INTEGER NOT NULL,
-     block_json    TEXT NOT NULL,
-     search_text   TEXT NOT NULL DEFAULT '',
-     PRIMARY KEY (session_ref, block_index, turn_position)
-   );`,
-];
 
 interface TurnRow {
   position: number;
