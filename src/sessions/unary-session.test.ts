@@ -241,7 +241,9 @@ describe("UnarySession over the ScriptedEngine", () => {
 
   it("forks cheaply: the fork shares the blocks so far, then the two diverge", async () => {
     const store = new MemoryStateStore();
-    const engine = new ScriptedEngine((turn) => script.text(`answer ${turn.blocks.length}`), { repeatLast: true });
+    const engine = new ScriptedEngine((turn) => script.text(`answer ${turn.blocks.length}`), {
+      repeatLast: true,
+    });
     const session = await UnarySession.open({ engine, stateStore: store, variables: { mood: "calm" } });
     await session.execute("user", "first");
     const fork = await session.fork("branch");
@@ -263,7 +265,9 @@ describe("UnarySession over the ScriptedEngine", () => {
 
   it("clears the conversation but keeps the variables, in memory and in the store", async () => {
     const store = new MemoryStateStore();
-    const engine = new ScriptedEngine((turn) => script.text(`seen ${turn.blocks.length}`), { repeatLast: true });
+    const engine = new ScriptedEngine((turn) => script.text(`seen ${turn.blocks.length}`), {
+      repeatLast: true,
+    });
     const session = await UnarySession.open({ engine, stateStore: store, variables: { a: "1" } });
     await session.execute("user", "hello");
     await session.clear();
