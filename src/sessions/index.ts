@@ -6,6 +6,13 @@
  */
 
 export * from "./base-session.ts";
+export * from "./duplex/audio.ts";
+export * from "./duplex/chunk-queue.ts";
+export * from "./duplex/duplex-session.ts";
+export * from "./duplex/speech-clients.ts";
+export * from "./duplex/types.ts";
+export * from "./duplex/vad.ts";
+export * from "./duplex/vad-mode.ts";
 export * from "./file-state-store.ts";
 export * from "./messages.ts";
 export * from "./redis-state-store.ts";

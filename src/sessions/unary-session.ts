@@ -7,24 +7,18 @@
  * Built on geppetto's Session: turns share their frozen blocks, so an execute costs what it adds, and a fork
  * shares the conversation so far instead of copying it.
  */
-import {
-  type Engine,
-  type InferenceCost,
-  type InferenceResult,
-  KeyInferenceResult,
-} from "../engine/engine.ts";
+import type { Engine, InferenceCost, InferenceResult } from "../engine/engine.ts";
 import { GeppettoError } from "../engine/errors.ts";
-import { contextKey, RunContext } from "../events/context.ts";
+import { RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
-import type { Middleware } from "../middleware/compose.ts";
 import { EngineBuilder } from "../session/engine-builder.ts";
 import type { ExecutionHandle } from "../session/execution-handle.ts";
 import { Session } from "../session/session.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
-import { newSystemTextBlock } from "../turns/builders.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import { BaseSession, type ResolvedState, resolveState, type SessionStateOptions } from "./base-session.ts";
 import { blockFromMessage, type Message, type MessageRole } from "./messages.ts";
+import { addCost, addUsage, type RunRecord, RunRecordKey, sessionMiddleware } from "./run-record.ts";
 
 /**
  * Options of {@link UnarySession.open}.
@@ -59,59 +53,6 @@ export interface ExecutionResult {
   /** Money of every inference of this execute, when the engine knows the model's prices. */
   cost?: InferenceCost;
   loop: ToolLoopResult;
-}
-
-interface RunRecord {
-  system: string | undefined;
-  results: InferenceResult[];
-}
-
-const RunRecordKey = contextKey<RunRecord>("geppetto.sessions.unary_run");
-
-/** Puts the rendered system prompt first (keeping the block when its text is unchanged) and records results. */
-const sessionMiddleware: Middleware = (next) => async (turn, ctx) => {
-  const record = ctx.get(RunRecordKey);
-  let input = turn;
-  if (record?.system !== undefined) {
-    const first = turn.blocks[0];
-    if (first?.kind !== "system" || first.payload.text !== record.system) {
-      const block = newSystemTextBlock(record.system);
-      input = {
-        ...turn,
-        blocks: first?.kind === "system" ? [block, ...turn.blocks.slice(1)] : [block, ...turn.blocks],
-      };
-    }
-  }
-  const output = await next(input, ctx);
-  const result = KeyInferenceResult.get(output);
-  if (result && record) record.results.push(result);
-  return output;
-};
-
-function addUsage(total: Usage, usage: Usage | undefined): Usage {
-  if (!usage) return total;
-  const sum: Usage = { ...total };
-  for (const [key, value] of Object.entries(usage) as [keyof Usage, number | undefined][]) {
-    if (typeof value === "number") sum[key] = (sum[key] ?? 0) + value;
-  }
-  return sum;
-}
-
-function addCost(
-  total: InferenceCost | undefined,
-  cost: InferenceCost | undefined,
-): InferenceCost | undefined {
-  if (!cost) return total;
-  if (!total) return { ...cost };
-  const sum: InferenceCost = {
-    currency: "USD",
-    input: total.input + cost.input,
-    output: total.output + cost.output,
-    total: total.total + cost.total,
-  };
-  if (total.cached !== undefined || cost.cached !== undefined)
-    sum.cached = (total.cached ?? 0) + (cost.cached ?? 0);
-  return sum;
 }
 
 /** The text of the assistant blocks after the block with id `after`. */
