@@ -3,7 +3,7 @@
  * provider-compatible server that replays recorded or scripted provider responses over real HTTP.
  */
 export * from "./embedded-default.ts";
-export * from "./realtime/index.ts";
 export * from "./provider-server/index.ts";
+export * from "./realtime/index.ts";
 export * from "./scripted-engine.ts";
 export * from "./tool-responder.ts";
