@@ -1,10 +1,16 @@
 /**
- * The local realtime server of the testing kit: the OpenAI-compatible transcription and speech endpoints (for
- * VAD-mode duplex sessions) on one loopback HTTP server, answering as scripted.
+ * The local realtime server of the testing kit, on one loopback HTTP server answering as scripted: the
+ * OpenAI-compatible transcription and speech endpoints (for VAD-mode duplex sessions), and the OpenAI Realtime
+ * (`/v1/realtime`) and Gemini Live (`BidiGenerateContent`) WebSocket protocols. WebSocket upgrades from a
+ * browser page of another origin are refused; messages are limited to 16 MiB.
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { WebSocketServer } from "ws";
 import { type AudioEndpointOptions, type AudioRequest, serveAudio } from "./audio-endpoints.ts";
+import type { RealtimeScriptOptions } from "./conversation.ts";
+import { GEMINI_LIVE_PATH, serveGeminiLive } from "./gemini-live.ts";
+import { type RealtimeConnectionLog, serveOpenAIRealtime } from "./openai-realtime.ts";
 
 /**
  * Options of {@link startRealtimeServer}.
@@ -12,7 +18,9 @@ import { type AudioEndpointOptions, type AudioRequest, serveAudio } from "./audi
  * @example
  * await startRealtimeServer({ transcribe: () => "what time is it?" });
  */
-export interface RealtimeServerOptions extends AudioEndpointOptions {
+export interface RealtimeServerOptions
+  extends AudioEndpointOptions,
+    Omit<RealtimeScriptOptions, "transcribe"> {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (any free port). */
@@ -31,8 +39,16 @@ export interface RealtimeServer {
   readonly url: string;
   /** `http://127.0.0.1:<port>/v1` (what OpenAI-compatible clients take). */
   readonly baseURL: string;
+  /** `ws://127.0.0.1:<port>/v1/realtime` (OpenAI Realtime). */
+  readonly openAIRealtimeURL: string;
+  /** `ws://127.0.0.1:<port>/ws/…BidiGenerateContent` (Gemini Live). */
+  readonly geminiLiveURL: string;
   /** Every transcription and speech request, in order. */
   readonly audioRequests: AudioRequest[];
+  /** Every realtime connection, in order, with what it received. */
+  readonly realtimeConnections: RealtimeConnectionLog[];
+  /** Cuts every realtime connection at once (a provider outage, for tests). */
+  dropRealtimeConnections(): void;
   close(): Promise<void>;
 }
 
@@ -82,16 +98,52 @@ export async function startRealtimeServer(options: RealtimeServerOptions = {}): 
         response.end(String(error));
       });
   });
+  const realtimeConnections: RealtimeConnectionLog[] = [];
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  server.on("upgrade", (request, socket: Socket, head) => {
+    const path = (request.url ?? "").split("?")[0]!;
+    const protocol =
+      path === "/v1/realtime" ? "openai-realtime" : path === GEMINI_LIVE_PATH ? "gemini-live" : undefined;
+    const origin = request.headers.origin;
+    const local = origin === undefined || /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(origin);
+    if (!protocol || !local) {
+      socket.end(
+        `HTTP/1.1 ${protocol ? 403 : 404} ${protocol ? "Forbidden" : "Not Found"}\r\nconnection: close\r\n\r\n`,
+      );
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      const log: RealtimeConnectionLog = {
+        protocol,
+        path: request.url ?? "",
+        setup: undefined,
+        received: [],
+      };
+      realtimeConnections.push(log);
+      const wait = (ms: number) => waits.wait(ms);
+      if (protocol === "openai-realtime") serveOpenAIRealtime(webSocket, options, log, wait);
+      else serveGeminiLive(webSocket, options, log, wait);
+    });
+  });
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve),
   );
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  const dropRealtimeConnections = () => {
+    for (const client of sockets.clients) client.terminate();
+  };
   return {
     url,
     baseURL: `${url}/v1`,
+    openAIRealtimeURL: `${url.replace(/^http/, "ws")}/v1/realtime`,
+    geminiLiveURL: `${url.replace(/^http/, "ws")}${GEMINI_LIVE_PATH}`,
     audioRequests,
+    realtimeConnections,
+    dropRealtimeConnections,
     async close() {
+      dropRealtimeConnections();
+      sockets.close();
       waits.releaseAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
