@@ -59,6 +59,7 @@ export type CallerErrorCode =
   | "unsupported_audio"
   | "frame_too_large"
   | "session_closed"
+  | "response_overflow"
   | "internal_error";
 
 /**

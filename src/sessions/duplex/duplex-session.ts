@@ -38,6 +38,11 @@ export interface DuplexSessionOptions extends SessionStateOptions {
   systemPrompt?: string;
   /** The largest input chunk (audio, frame, video, text bytes) accepted. Default 1 MiB. */
   maxChunkBytes?: number;
+  /**
+   * Unread response chunks allowed before the session fails with `response_overflow` (a reader that stopped
+   * reading would otherwise make the session hold every audio chunk). Default 10000.
+   */
+  maxBufferedChunks?: number;
 }
 
 /**
@@ -117,6 +122,7 @@ export class DuplexSession extends BaseSession {
   readonly #driver: DuplexDriver;
   readonly #queue = new ChunkQueue<DuplexOutput>();
   readonly #maxChunkBytes: number;
+  readonly #maxBufferedChunks: number;
   #sending: Promise<void> = Promise.resolve();
   #closed = false;
   #error: GeppettoError | undefined;
@@ -129,6 +135,7 @@ export class DuplexSession extends BaseSession {
     this.#options = options;
     this.#driver = options.mode();
     this.#maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
+    this.#maxBufferedChunks = options.maxBufferedChunks ?? 10_000;
     this.done = new Promise<void>((resolve) => {
       this.#ended = resolve;
     });
@@ -144,7 +151,7 @@ export class DuplexSession extends BaseSession {
   async #start(): Promise<void> {
     const host: DuplexHost = {
       sessionId: this.id,
-      emit: (chunk) => this.#queue.push(chunk),
+      emit: (chunk) => this.#emit(chunk),
       conversation: () => this.conversation,
       systemPrompt: () =>
         this.#options.systemPrompt === undefined
@@ -253,6 +260,20 @@ export class DuplexSession extends BaseSession {
       throw new UnsupportedAudioError(
         `an audio chunk of ${input.data.byteLength} bytes is not whole PCM16 samples`,
       );
+  }
+
+  #emit(chunk: DuplexOutput): void {
+    if (this.#closed) return;
+    if (this.#queue.size >= this.#maxBufferedChunks) {
+      this.#fail(
+        new GeppettoError(
+          `duplex session ${this.id}: ${this.#queue.size} response chunks are unread (maxBufferedChunks); read session.response()`,
+          { code: "response_overflow", fault: "caller" },
+        ),
+      );
+      return;
+    }
+    this.#queue.push(chunk);
   }
 
   #fail(error: GeppettoError): void {

@@ -286,6 +286,25 @@ describe("DuplexSession, VAD mode", () => {
     ]);
   });
 
+  it("fails with response_overflow when nobody reads the response stream", async () => {
+    const session = await DuplexSession.open({
+      maxBufferedChunks: 3,
+      mode: vadMode({
+        engine: new ScriptedEngine([script.text("one two three four five six")]),
+        transcriber: { transcribe: async () => "" },
+      }),
+    });
+    await session.sendText("talk");
+    await session.done;
+    expect(session.error).toMatchObject({
+      code: "response_overflow",
+      message: expect.stringContaining("maxBufferedChunks"),
+    });
+    const chunks = [];
+    for await (const chunk of session.response()) chunks.push(chunk.type);
+    expect(chunks).toEqual(["turn-start", "text-delta", "text-delta", "error"]);
+  });
+
   it("forks: the fork continues from the conversation so far, in its own state", async () => {
     const store = new MemoryStateStore();
     const { session, reader } = await open([script.text("Original."), script.text("In the fork.")], {
