@@ -46,27 +46,37 @@ const weather = defineTool({
   execute: ({ city }) => ({ city, sky: "sunny" }),
 });
 
+interface ModeOptions {
+  registry?: ToolRegistry;
+  pushToTalk?: boolean;
+  textOnly?: boolean;
+}
+
 const protocols = [
   {
     name: "OpenAI Realtime",
     rate: 24_000,
-    mode: (options: { registry?: ToolRegistry } = {}) =>
+    mode: (options: ModeOptions = {}) =>
       openAIRealtimeMode({
         url: server.openAIRealtimeURL,
         apiKey: "sk-realtime-secret",
         model: "gpt-realtime",
-        ...options,
+        ...(options.registry ? { registry: options.registry } : {}),
+        ...(options.pushToTalk ? { turnDetection: "none" as const } : {}),
+        ...(options.textOnly ? { output: "text" as const } : {}),
       }),
   },
   {
     name: "Gemini Live",
     rate: 16_000,
-    mode: (options: { registry?: ToolRegistry } = {}) =>
+    mode: (options: ModeOptions = {}) =>
       geminiLiveMode({
         url: server.geminiLiveURL,
         apiKey: "gemini-secret-key",
         model: "gemini-live-2.5-flash-preview",
-        ...options,
+        ...(options.registry ? { registry: options.registry } : {}),
+        ...(options.pushToTalk ? { turnDetection: "none" as const } : {}),
+        ...(options.textOnly ? { output: "text" as const } : {}),
       }),
   },
 ];
@@ -245,6 +255,24 @@ for (const protocol of protocols) {
       ]);
       expect((await store.load(session.id))?.turn.blocks).toHaveLength(3);
       await Promise.all([session.close(), fork.close()]);
+    });
+
+    it("push to talk with text output: the turn ends on endTurn() and the answer streams as text", async () => {
+      replies = [];
+      const session = await DuplexSession.open({ mode: protocol.mode({ pushToTalk: true, textOnly: true }) });
+      const reader = readResponse(session);
+      transcripts.push("pressed and spoke");
+      await speak(session);
+      await session.endTurn();
+      await reader.until((chunk) => chunk.type === "turn-end");
+      expect(chunksOfType(reader.chunks, "audio-delta")).toEqual([]);
+      expect(
+        chunksOfType(reader.chunks, "text-delta")
+          .map((chunk) => chunk.delta)
+          .join(""),
+      ).toBe("You said: pressed and spoke");
+      expect((await session.messages()).map((message) => message.source)).toEqual(["transcript", "text"]);
+      await session.close();
     });
 
     it("refuses bad input with errors naming it", async () => {
