@@ -68,10 +68,13 @@ async function rawClient(
       JSON.stringify({
         type: "session.update",
         session: {
-          modalities: ["audio", "text"],
-          input_audio_format: "pcm16",
-          output_audio_format: "pcm16",
-          turn_detection: { type: "server_vad" },
+          type: "realtime",
+          model: "gpt-realtime",
+          output_modalities: ["audio"],
+          audio: {
+            input: { format: { type: "audio/pcm", rate: RATE }, turn_detection: { type: "server_vad" } },
+            output: { format: { type: "audio/pcm", rate: RATE } },
+          },
         },
       }),
     );
@@ -82,7 +85,7 @@ async function rawClient(
       let first = 0;
       const done = new Promise<void>((resolve) => {
         listener = (message) => {
-          if (message.type === "response.audio.delta" && first === 0) first = performance.now();
+          if (message.type === "response.output_audio.delta" && first === 0) first = performance.now();
           if (message.type === "response.done") resolve();
         };
       });

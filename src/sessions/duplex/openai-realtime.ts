@@ -1,6 +1,7 @@
 /**
- * OpenAI Realtime (`wss://api.openai.com/v1/realtime?model=…`) as a duplex mode: `session.update` with the
- * instructions, tools, PCM16 24 kHz audio both ways, server VAD turn detection and input transcription;
+ * OpenAI Realtime (`wss://api.openai.com/v1/realtime?model=…`, the GA interface or the beta one) as a duplex
+ * mode: `session.update` with the instructions, tools, PCM16 24 kHz audio both ways, server VAD turn detection
+ * and input transcription;
  * `input_audio_buffer.append` for audio, `conversation.item.create` + `response.create` for text and images;
  * audio, audio-transcript and text deltas, function calls (answered with `function_call_output` items) and
  * `response.done` usage back.
@@ -35,6 +36,11 @@ export interface OpenAIRealtimeOptions extends RealtimeModeOptions {
   output?: "audio" | "text";
   /** Server VAD (default) or none (turns end on `endTurn()`). */
   turnDetection?: "server_vad" | "none";
+  /**
+   * `ga` (default): the generally available interface (`session.type: "realtime"`, `audio.input`/`audio.output`
+   * settings, `response.output_audio.*` events); `beta`: the `OpenAI-Beta: realtime=v1` interface.
+   */
+  apiVersion?: "ga" | "beta";
 }
 
 function base64(data: Uint8Array): string {
@@ -53,6 +59,7 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
 /** The OpenAI Realtime wire protocol. */
 export function openAIRealtimeProtocol(options: OpenAIRealtimeOptions): RealtimeProtocol {
   const audio = (options.output ?? "audio") === "audio";
+  const ga = (options.apiVersion ?? "ga") === "ga";
   return {
     provider: "openai-realtime",
     inputSampleRate: 24_000,
@@ -62,27 +69,41 @@ export function openAIRealtimeProtocol(options: OpenAIRealtimeOptions): Realtime
     connection() {
       const url = new URL(options.url ?? "wss://api.openai.com/v1/realtime");
       url.searchParams.set("model", options.model);
-      const headers: Record<string, string> = { "OpenAI-Beta": "realtime=v1" };
+      const headers: Record<string, string> = ga ? {} : { "OpenAI-Beta": "realtime=v1" };
       if (options.apiKey) headers.Authorization = `Bearer ${options.apiKey}`;
       return { url: url.toString(), headers };
     },
     setup({ instructions, tools, history }) {
-      const session: JsonObject = {
-        modalities: audio ? ["audio", "text"] : ["text"],
-        input_audio_format: "pcm16",
-        output_audio_format: "pcm16",
-        input_audio_transcription: { model: options.transcriptionModel ?? "whisper-1" },
-        turn_detection:
-          (options.turnDetection ?? "server_vad") === "server_vad" ? { type: "server_vad" } : null,
-        tools: tools.map((tool) => ({ type: "function", ...tool })),
-      };
+      const detection =
+        (options.turnDetection ?? "server_vad") === "server_vad" ? { type: "server_vad" } : null;
+      const transcription = { model: options.transcriptionModel ?? "whisper-1" };
+      const format = { type: "audio/pcm", rate: 24_000 };
+      const session: JsonObject = ga
+        ? {
+            type: "realtime",
+            model: options.model,
+            output_modalities: audio ? ["audio"] : ["text"],
+            audio: {
+              input: { format, transcription, turn_detection: detection },
+              output: options.voice ? { format, voice: options.voice } : { format },
+            },
+            tools: tools.map((tool) => ({ type: "function", ...tool })),
+          }
+        : {
+            modalities: audio ? ["audio", "text"] : ["text"],
+            input_audio_format: "pcm16",
+            output_audio_format: "pcm16",
+            input_audio_transcription: transcription,
+            turn_detection: detection,
+            tools: tools.map((tool) => ({ type: "function", ...tool })),
+          };
       if (instructions !== undefined) session.instructions = instructions;
-      if (options.voice) session.voice = options.voice;
+      if (options.voice && !ga) session.voice = options.voice;
       const messages: JsonObject[] = [{ type: "session.update", session }];
       for (const message of history) {
         if (message.role !== "user" && message.role !== "assistant") continue;
         if (message.content === "") continue;
-        const type = message.role === "user" ? "input_text" : "text";
+        const type = message.role === "user" ? "input_text" : ga ? "output_text" : "text";
         messages.push({
           type: "conversation.item.create",
           item: { type: "message", role: message.role, content: [{ type, text: message.content }] },

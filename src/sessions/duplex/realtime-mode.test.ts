@@ -67,6 +67,20 @@ const protocols = [
       }),
   },
   {
+    name: "OpenAI Realtime (beta interface)",
+    rate: 24_000,
+    mode: (options: ModeOptions = {}) =>
+      openAIRealtimeMode({
+        url: server.openAIRealtimeURL,
+        apiKey: "sk-realtime-secret",
+        model: "gpt-4o-realtime-preview",
+        apiVersion: "beta",
+        ...(options.registry ? { registry: options.registry } : {}),
+        ...(options.pushToTalk ? { turnDetection: "none" as const } : {}),
+        ...(options.textOnly ? { output: "text" as const } : {}),
+      }),
+  },
+  {
     name: "Gemini Live",
     rate: 16_000,
     mode: (options: ModeOptions = {}) =>
@@ -289,6 +303,39 @@ for (const protocol of protocols) {
 }
 
 describe("realtime connections", () => {
+  it("OpenAI: the GA interface sets up audio under session.audio; the beta one sends OpenAI-Beta and flat fields", async () => {
+    for (const apiVersion of ["ga", "beta"] as const) {
+      const session = await DuplexSession.open({
+        systemPrompt: "Be brief.",
+        mode: openAIRealtimeMode({
+          url: server.openAIRealtimeURL,
+          model: "gpt-realtime",
+          voice: "marin",
+          apiVersion,
+        }),
+      });
+      const setup = server.realtimeConnections.at(-1)!.setup!;
+      if (apiVersion === "ga")
+        expect(setup).toMatchObject({
+          type: "realtime",
+          instructions: "Be brief.",
+          output_modalities: ["audio"],
+          audio: {
+            input: { format: { type: "audio/pcm", rate: 24_000 }, turn_detection: { type: "server_vad" } },
+            output: { voice: "marin" },
+          },
+        });
+      else
+        expect(setup).toMatchObject({
+          modalities: ["audio", "text"],
+          input_audio_format: "pcm16",
+          voice: "marin",
+          instructions: "Be brief.",
+        });
+      await session.close();
+    }
+  });
+
   it("a refused connection is a provider error naming the address and status, without the key", async () => {
     const error = await DuplexSession.open({
       mode: openAIRealtimeMode({

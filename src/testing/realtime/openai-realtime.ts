@@ -1,5 +1,6 @@
 /**
- * The OpenAI Realtime protocol (`/v1/realtime`) on the local realtime server: the client events a session
+ * The OpenAI Realtime protocol (`/v1/realtime`; the GA interface, or the beta one for a client that sends
+ * `OpenAI-Beta: realtime=v1`) on the local realtime server: the client events a session
  * sends (`session.update`, `input_audio_buffer.append|commit`, `conversation.item.create`, `response.create`,
  * `response.cancel`) and the server events of the real service, from a {@link ScriptedConversation}.
  */
@@ -28,7 +29,11 @@ export function serveOpenAIRealtime(
   options: RealtimeScriptOptions,
   log: RealtimeConnectionLog,
   wait: (ms: number) => Promise<void>,
+  beta: boolean,
 ): void {
+  const audioDelta = beta ? "response.audio.delta" : "response.output_audio.delta";
+  const transcriptDelta = beta ? "response.audio_transcript.delta" : "response.output_audio_transcript.delta";
+  const textDelta = beta ? "response.text.delta" : "response.output_text.delta";
   let event = 0;
   const send = (message: JsonObject) => {
     if (socket.readyState === socket.OPEN)
@@ -61,18 +66,18 @@ export function serveOpenAIRealtime(
         });
       case "audio":
         return send({
-          type: "response.audio.delta",
+          type: audioDelta,
           response_id: change.responseId,
           delta: encode(change.data),
         });
       case "transcript":
         return send({
-          type: "response.audio_transcript.delta",
+          type: transcriptDelta,
           response_id: change.responseId,
           delta: change.delta,
         });
       case "text":
-        return send({ type: "response.text.delta", response_id: change.responseId, delta: change.delta });
+        return send({ type: textDelta, response_id: change.responseId, delta: change.delta });
       case "tool-calls":
         for (const call of change.calls) {
           const item = {
@@ -136,8 +141,10 @@ export function serveOpenAIRealtime(
         conversation.instructions =
           typeof session.instructions === "string" ? session.instructions : undefined;
         conversation.tools = ((session.tools ?? []) as JsonObject[]).map((tool) => String(tool.name));
-        conversation.audioOut = !(Array.isArray(session.modalities) && !session.modalities.includes("audio"));
-        conversation.serverVad(session.turn_detection !== null);
+        const modalities = session.output_modalities ?? session.modalities;
+        conversation.audioOut = !(Array.isArray(modalities) && !modalities.includes("audio"));
+        const input = ((session.audio ?? {}) as JsonObject).input as JsonObject | undefined;
+        conversation.serverVad((beta ? session.turn_detection : input?.turn_detection) !== null);
         return send({ type: "session.updated", session: { id: "sess_local", ...session } });
       }
       case "input_audio_buffer.append":

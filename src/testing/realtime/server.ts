@@ -121,7 +121,8 @@ export async function startRealtimeServer(options: RealtimeServerOptions = {}): 
       };
       realtimeConnections.push(log);
       const wait = (ms: number) => waits.wait(ms);
-      if (protocol === "openai-realtime") serveOpenAIRealtime(webSocket, options, log, wait);
+      const beta = String(request.headers["openai-beta"] ?? "").includes("realtime=v1");
+      if (protocol === "openai-realtime") serveOpenAIRealtime(webSocket, options, log, wait, beta);
       else serveGeminiLive(webSocket, options, log, wait);
     });
   });
