@@ -12,6 +12,7 @@ export * from "./duplex/duplex-session.ts";
 export * from "./duplex/gemini-live.ts";
 export * from "./duplex/openai-realtime.ts";
 export * from "./duplex/realtime-mode.ts";
+export * from "./duplex/realtime-protocol.ts";
 export * from "./duplex/speech-clients.ts";
 export * from "./duplex/types.ts";
 export * from "./duplex/vad.ts";

@@ -7,12 +7,8 @@
  */
 import type { Usage } from "../../events/types.ts";
 import type { JsonObject } from "../../turns/json.ts";
-import {
-  RealtimeDriver,
-  type RealtimeEvent,
-  type RealtimeModeOptions,
-  type RealtimeProtocol,
-} from "./realtime-mode.ts";
+import { RealtimeDriver } from "./realtime-mode.ts";
+import type { RealtimeEvent, RealtimeModeOptions, RealtimeProtocol } from "./realtime-protocol.ts";
 import type { DuplexDriver } from "./types.ts";
 
 /**
