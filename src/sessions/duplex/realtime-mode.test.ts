@@ -336,6 +336,20 @@ describe("realtime connections", () => {
     }
   });
 
+  it("an unknown variable in the instructions is an error before any connection is made", async () => {
+    const connections = server.realtimeConnections.length;
+    await expect(
+      DuplexSession.open({
+        systemPrompt: "Hello {{nobody}}",
+        mode: geminiLiveMode({ url: server.geminiLiveURL, model: "gemini-live" }),
+      }),
+    ).rejects.toMatchObject({
+      code: "unknown_variable",
+      message: expect.stringContaining("{{nobody}} in the system prompt"),
+    });
+    expect(server.realtimeConnections.length).toBe(connections);
+  });
+
   it("a refused connection is a provider error naming the address and status, without the key", async () => {
     const error = await DuplexSession.open({
       mode: openAIRealtimeMode({

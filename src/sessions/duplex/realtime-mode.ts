@@ -71,12 +71,6 @@ export class RealtimeDriver implements DuplexDriver {
     this.#host = host;
     const { url, headers } = this.#protocol.connection();
     const where = url.replace(/\?.*$/, "");
-    const socket = new WebSocket(url, {
-      headers,
-      handshakeTimeout: this.#options.connectTimeoutMs ?? 10_000,
-    });
-    this.#socket = socket;
-    this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
     const tools = (this.#options.registry?.list() ?? []).map((tool) => ({
       name: tool.name,
       description: tool.description,
@@ -87,6 +81,13 @@ export class RealtimeDriver implements DuplexDriver {
       tools,
       history: messagesFromTurn(host.conversation()).filter((message) => message.role !== "system"),
     });
+    // Connect only now: what comes before can fail on bad settings (an unknown variable in the instructions).
+    const socket = new WebSocket(url, {
+      headers,
+      handshakeTimeout: this.#options.connectTimeoutMs ?? 10_000,
+    });
+    this.#socket = socket;
+    this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.terminate();
