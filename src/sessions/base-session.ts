@@ -28,7 +28,12 @@ export interface SessionStateOptions {
   variables?: Record<string, string>;
 }
 
-/** What a session starts from: its options resolved against the stored state. */
+/**
+ * What a session starts from: its options resolved against the stored state.
+ *
+ * @example
+ * const { id, store, state }: ResolvedState = await resolveState(options);
+ */
 export interface ResolvedState {
   id: string;
   store: StateStore;

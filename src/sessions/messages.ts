@@ -12,7 +12,12 @@ import type { JsonObject, JsonValue } from "../turns/json.ts";
 import { blockMetadataKey } from "../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../turns/types.ts";
 
-/** The role of a message. */
+/**
+ * The role of a message.
+ *
+ * @example
+ * const role: MessageRole = "user";
+ */
 export type MessageRole = "system" | "user" | "assistant" | "tool";
 
 /**
@@ -31,7 +36,12 @@ export interface Attachment {
   name?: string;
 }
 
-/** A tool call inside an assistant message. */
+/**
+ * A tool call inside an assistant message.
+ *
+ * @example
+ * message.toolCalls?.map((call: MessageToolCall) => call.name)
+ */
 export interface MessageToolCall {
   id: string;
   name: string;
@@ -59,10 +69,20 @@ export interface Message {
   source?: "text" | "transcript";
 }
 
-/** Block metadata: audio and file attachments of a message (images are in the payload). */
+/**
+ * Block metadata: audio and file attachments of a message (images are in the payload).
+ *
+ * @example
+ * KeyBlockAttachments.get(block) // [{ kind: "audio", mediaType: "audio/wav", data }]
+ */
 export const KeyBlockAttachments = blockMetadataKey<Attachment[]>("geppetto", "attachments", 1);
 
-/** Block metadata: the block's text came from speech (a transcript), in a duplex session. */
+/**
+ * Block metadata: the block's text came from speech (a transcript), in a duplex session.
+ *
+ * @example
+ * KeyBlockTranscript.get(block) === true // the user said it
+ */
 export const KeyBlockTranscript = blockMetadataKey<boolean>("geppetto", "transcript", 1);
 
 function checkAttachment(attachment: Attachment, index: number): void {

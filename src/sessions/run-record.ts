@@ -9,16 +9,31 @@ import type { Usage } from "../events/types.ts";
 import type { Middleware } from "../middleware/compose.ts";
 import { newSystemTextBlock } from "../turns/builders.ts";
 
-/** What one execute records: its rendered system prompt and its inferences' results. */
+/**
+ * What one execute records: its rendered system prompt and its inferences' results.
+ *
+ * @example
+ * const record: RunRecord = { system: "Be brief.", results: [] };
+ */
 export interface RunRecord {
   system: string | undefined;
   results: InferenceResult[];
 }
 
-/** The run context slot of the {@link RunRecord}. */
+/**
+ * The run context slot of the {@link RunRecord}.
+ *
+ * @example
+ * RunContext.background().with(RunRecordKey, record)
+ */
 export const RunRecordKey = contextKey<RunRecord>("geppetto.sessions.unary_run");
 
-/** Puts the rendered system prompt first (keeping the block when its text is unchanged) and records results. */
+/**
+ * Puts the rendered system prompt first (keeping the block when its text is unchanged) and records results.
+ *
+ * @example
+ * new EngineBuilder({ base: engine }).withMiddlewares(sessionMiddleware)
+ */
 export const sessionMiddleware: Middleware = (next) => async (turn, ctx) => {
   const record = ctx.get(RunRecordKey);
   let input = turn;
@@ -38,7 +53,12 @@ export const sessionMiddleware: Middleware = (next) => async (turn, ctx) => {
   return output;
 };
 
-/** `total` plus `usage`, field by field. */
+/**
+ * `total` plus `usage`, field by field.
+ *
+ * @example
+ * addUsage({ inputTokens: 1 }, { inputTokens: 2 }) // { inputTokens: 3 }
+ */
 export function addUsage(total: Usage, usage: Usage | undefined): Usage {
   if (!usage) return total;
   const sum: Usage = { ...total };
@@ -48,7 +68,12 @@ export function addUsage(total: Usage, usage: Usage | undefined): Usage {
   return sum;
 }
 
-/** `total` plus `cost`. */
+/**
+ * `total` plus `cost`.
+ *
+ * @example
+ * addCost(undefined, cost) // a copy of cost
+ */
 export function addCost(
   total: InferenceCost | undefined,
   cost: InferenceCost | undefined,

@@ -12,7 +12,12 @@ import { isJsonObject, type JsonObject } from "../turns/json.ts";
 import { turnFromDocument, turnToDocument } from "../turns/serialization.ts";
 import type { Turn } from "../turns/types.ts";
 
-/** The persisted format tag of a conversation state document. */
+/**
+ * The persisted format tag of a conversation state document.
+ *
+ * @example
+ * JSON.parse(text).format === CONVERSATION_STATE_FORMAT
+ */
 export const CONVERSATION_STATE_FORMAT = "geppetto.conversation_state/v1";
 
 /**
@@ -92,7 +97,12 @@ export class StateStoreError extends GeppettoError {
   }
 }
 
-/** Throws the errors every store's fork throws, given what it found. */
+/**
+ * Throws the errors every store's fork throws, given what it found.
+ *
+ * @example
+ * checkFork("a", "b", await exists("a"), await exists("b")); // throws StateStoreError
+ */
 export function checkFork(
   sourceId: string,
   newId: string,
@@ -118,7 +128,12 @@ export function emptyTurn(id: string): Turn {
   return frozenTurn(id, [], {}, {});
 }
 
-/** A frozen copy of the state's envelope (the turn is frozen in place: its blocks are shared, not copied). */
+/**
+ * A frozen copy of the state's envelope (the turn is frozen in place: its blocks are shared, not copied).
+ *
+ * @example
+ * const saved = frozenState(state, new Date().toISOString());
+ */
 export function frozenState(state: ConversationState, updatedAt?: string): ConversationState {
   const turn = frozenTurn(
     state.turn.id,

@@ -111,12 +111,22 @@ export function pcm16Silence(options: { sampleRate: number; durationMs: number }
   return new Uint8Array(Math.round((options.sampleRate * options.durationMs) / 1000) * 2);
 }
 
-/** Milliseconds of PCM16 mono audio. */
+/**
+ * Milliseconds of PCM16 mono audio.
+ *
+ * @example
+ * pcm16DurationMs(32_000, 16_000) // 1000
+ */
 export function pcm16DurationMs(byteLength: number, sampleRate: number): number {
   return (byteLength / 2 / sampleRate) * 1000;
 }
 
-/** Splits bytes into pieces of at most `size` bytes (views, not copies). */
+/**
+ * Splits bytes into pieces of at most `size` bytes (views, not copies).
+ *
+ * @example
+ * for (const chunk of chunksOf(pcm, 640)) await session.sendAudio(chunk);
+ */
 export function chunksOf(data: Uint8Array, size: number): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   for (let offset = 0; offset < data.byteLength; offset += size)

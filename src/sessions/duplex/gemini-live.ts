@@ -46,7 +46,12 @@ function usageOf(metadata: JsonObject): Usage {
   return usage;
 }
 
-/** The Gemini Live wire protocol. */
+/**
+ * The Gemini Live wire protocol.
+ *
+ * @example
+ * new RealtimeDriver(geminiLiveProtocol({ model: "gemini-live-2.5-flash-preview", apiKey }))
+ */
 export function geminiLiveProtocol(options: GeminiLiveOptions): RealtimeProtocol {
   const audio = (options.output ?? "audio") === "audio";
   return {

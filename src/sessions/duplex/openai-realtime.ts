@@ -52,7 +52,12 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   return result;
 }
 
-/** The OpenAI Realtime wire protocol. */
+/**
+ * The OpenAI Realtime wire protocol.
+ *
+ * @example
+ * new RealtimeDriver(openAIRealtimeProtocol({ model: "gpt-realtime", apiKey }), { registry })
+ */
 export function openAIRealtimeProtocol(options: OpenAIRealtimeOptions): RealtimeProtocol {
   const audio = (options.output ?? "audio") === "audio";
   const ga = (options.apiVersion ?? "ga") === "ga";

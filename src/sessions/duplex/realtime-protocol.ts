@@ -8,7 +8,12 @@ import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import type { Message } from "../messages.ts";
 import type { AudioFormat, DuplexInput } from "./types.ts";
 
-/** What a realtime protocol reports, normalized. */
+/**
+ * What a realtime protocol reports, normalized.
+ *
+ * @example
+ * const event: RealtimeEvent = { type: "text-delta", delta: "Hi" };
+ */
 export type RealtimeEvent =
   | { type: "ready" }
   | { type: "speech-started" }
@@ -22,14 +27,24 @@ export type RealtimeEvent =
   | { type: "response-done"; cancelled: boolean }
   | { type: "error"; message: string };
 
-/** A tool as the session declares it to the provider. */
+/**
+ * A tool as the session declares it to the provider.
+ *
+ * @example
+ * const tool: RealtimeTool = { name: "get_time", description: "Now", parameters: { type: "object" } };
+ */
 export interface RealtimeTool {
   name: string;
   description: string;
   parameters: JsonObject;
 }
 
-/** What the session is set up with. */
+/**
+ * What the session is set up with.
+ *
+ * @example
+ * protocol.setup({ instructions: "Be brief.", tools: [], history: [] })
+ */
 export interface RealtimeSetup {
   instructions: string | undefined;
   tools: RealtimeTool[];
@@ -37,7 +52,12 @@ export interface RealtimeSetup {
   history: Message[];
 }
 
-/** One provider's realtime wire protocol (client side). */
+/**
+ * One provider's realtime wire protocol (client side).
+ *
+ * @example
+ * const mode = () => new RealtimeDriver(myProtocol satisfies RealtimeProtocol);
+ */
 export interface RealtimeProtocol {
   readonly provider: string;
   readonly inputSampleRate: number;
@@ -55,7 +75,12 @@ export interface RealtimeProtocol {
   decode(message: JsonObject): RealtimeEvent[];
 }
 
-/** Options every realtime mode takes. */
+/**
+ * Options every realtime mode takes.
+ *
+ * @example
+ * openAIRealtimeMode({ model: "gpt-realtime", registry, connectTimeoutMs: 5000 })
+ */
 export interface RealtimeModeOptions {
   /** Tools the model may call; executed here and answered over the connection. */
   registry?: ToolRegistry;

@@ -41,7 +41,12 @@ export interface VideoChunk {
   durationMs: number;
 }
 
-/** The audio a session takes and gives: 16-bit little-endian PCM, mono. */
+/**
+ * The audio a session takes and gives: 16-bit little-endian PCM, mono.
+ *
+ * @example
+ * const format: AudioFormat = { encoding: "pcm16", sampleRate: 16000 };
+ */
 export interface AudioFormat {
   encoding: "pcm16";
   sampleRate: number;
@@ -81,7 +86,12 @@ export type DuplexOutput =
   /** The session failed; it is over (the state keeps every complete turn). */
   | { type: "error"; error: GeppettoError };
 
-/** What a driver gets from its session. */
+/**
+ * What a driver gets from its session.
+ *
+ * @example
+ * host.emit({ type: "text-delta", turnId, delta: "Hi" });
+ */
 export interface DuplexHost {
   readonly sessionId: string;
   /** Adds a chunk to the response stream. */
@@ -96,7 +106,12 @@ export interface DuplexHost {
   fail(error: GeppettoError): void;
 }
 
-/** One mode of a duplex session (VAD over a unary engine, or a realtime provider connection). */
+/**
+ * One mode of a duplex session (VAD over a unary engine, or a realtime provider connection).
+ *
+ * @example
+ * DuplexSession.open({ mode: () => myDriver satisfies DuplexDriver })
+ */
 export interface DuplexDriver {
   /** The PCM16 sample rate audio input must have. */
   readonly inputSampleRate: number;

@@ -23,7 +23,12 @@ import type { SpeechSynthesizer, Transcriber } from "./speech-clients.ts";
 import type { DuplexDriver, DuplexHost, DuplexInput, ImageFrame } from "./types.ts";
 import { type VadOptions, VoiceActivityDetector } from "./vad.ts";
 
-/** What the user's speech during an answer does to it. */
+/**
+ * What the user's speech during an answer does to it.
+ *
+ * @example
+ * vadMode({ engine, transcriber, bargeIn: "after-sentence" satisfies BargeInPolicy })
+ */
 export type BargeInPolicy = "ignore" | "immediate" | "after-sentence";
 
 /**

@@ -25,7 +25,12 @@ export interface VadOptions {
   frameMs?: number;
 }
 
-/** What the detector found in a chunk. */
+/**
+ * What the detector found in a chunk.
+ *
+ * @example
+ * if (event.type === "speech-end") transcribe(event.audio);
+ */
 export type VadEvent = { type: "speech-start" } | { type: "speech-end"; audio: Uint8Array };
 
 /**

@@ -6,7 +6,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pcm16DurationMs, pcm16FromWav, pcm16Tone } from "../../sessions/duplex/audio.ts";
 
-/** How the audio endpoints answer. */
+/**
+ * How the audio endpoints answer.
+ *
+ * @example
+ * await startRealtimeServer({ transcribe: () => "hi", speechPacingMs: 5 })
+ */
 export interface AudioEndpointOptions {
   /** The transcript of a spoken turn (default: `speech of <N> ms`). */
   transcribe?: (pcm: Uint8Array, sampleRate: number) => string;
@@ -18,7 +23,12 @@ export interface AudioEndpointOptions {
   maxBodyBytes?: number;
 }
 
-/** One audio request the server received. */
+/**
+ * One audio request the server received.
+ *
+ * @example
+ * server.audioRequests.filter((request: AudioRequest) => request.path.endsWith("/speech"))
+ */
 export interface AudioRequest {
   path: string;
   /** The transcript answered, or the text to speak. */
@@ -28,6 +38,12 @@ export interface AudioRequest {
   durationMs?: number;
 }
 
+/**
+ * The sample rate of the speech endpoint's PCM16 output (OpenAI's `pcm` format).
+ *
+ * @example
+ * pcm16DurationMs(bytes.byteLength, SPEECH_SAMPLE_RATE)
+ */
 export const SPEECH_SAMPLE_RATE = 24_000;
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -50,7 +66,12 @@ function error(response: ServerResponse, status: number, message: string): void 
   reply(response, status, { error: { message, type: "invalid_request_error" } });
 }
 
-/** Serves one audio request; returns false when the path is not an audio endpoint. */
+/**
+ * Serves one audio request; returns false when the path is not an audio endpoint.
+ *
+ * @example
+ * if (await serveAudio(request, response, options, log, wait)) return;
+ */
 export async function serveAudio(
   request: IncomingMessage,
   response: ServerResponse,

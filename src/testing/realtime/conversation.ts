@@ -20,7 +20,12 @@ export interface RealtimeReply {
   usage?: { inputTokens: number; outputTokens: number };
 }
 
-/** What a scripted answer is computed from. */
+/**
+ * What a scripted answer is computed from.
+ *
+ * @example
+ * respond: (input: RealtimeReplyInput) => ({ text: `You said ${input.userText}` })
+ */
 export interface RealtimeReplyInput {
   /** The user's text or transcript of this turn ("" when the answer continues after tool results). */
   userText: string;
@@ -32,7 +37,12 @@ export interface RealtimeReplyInput {
   answered: number;
 }
 
-/** How the realtime protocols of the local server answer. */
+/**
+ * How the realtime protocols of the local server answer.
+ *
+ * @example
+ * await startRealtimeServer({ wordPacingMs: 5, transcribe: () => "hello" } satisfies RealtimeScriptOptions)
+ */
 export interface RealtimeScriptOptions {
   /** The answer to each turn (default: `You said: <text>`). */
   respond?: (input: RealtimeReplyInput) => RealtimeReply;
@@ -44,7 +54,12 @@ export interface RealtimeScriptOptions {
   msPerCharacter?: number;
 }
 
-/** What the core tells its protocol to send. */
+/**
+ * What the core tells its protocol to send.
+ *
+ * @example
+ * const event: ConversationEvent = { type: "speech-started" };
+ */
 export type ConversationEvent =
   | { type: "speech-started" }
   | { type: "speech-stopped" }
@@ -64,7 +79,12 @@ export type ConversationEvent =
 
 const OUTPUT_RATE = 24_000;
 
-/** One connection's conversation. */
+/**
+ * One connection's conversation.
+ *
+ * @example
+ * const conversation = new ScriptedConversation({}, 24_000, (event) => send(event), wait);
+ */
 export class ScriptedConversation {
   readonly #options: RealtimeScriptOptions;
   readonly #emit: (event: ConversationEvent) => void;

@@ -9,7 +9,12 @@ import type { JsonObject } from "../../turns/json.ts";
 import { type ConversationEvent, type RealtimeScriptOptions, ScriptedConversation } from "./conversation.ts";
 import type { RealtimeConnectionLog } from "./openai-realtime.ts";
 
-/** The WebSocket path of Gemini Live (v1beta). */
+/**
+ * The WebSocket path of Gemini Live (v1beta).
+ *
+ * @example
+ * new WebSocket(`ws://127.0.0.1:${port}${GEMINI_LIVE_PATH}`)
+ */
 export const GEMINI_LIVE_PATH =
   "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
 
@@ -17,7 +22,12 @@ function encode(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");
 }
 
-/** Serves one Gemini Live connection. */
+/**
+ * Serves one Gemini Live connection.
+ *
+ * @example
+ * sockets.on("connection", (socket) => serveGeminiLive(socket, {}, log, wait));
+ */
 export function serveGeminiLive(
   socket: WebSocket,
   options: RealtimeScriptOptions,

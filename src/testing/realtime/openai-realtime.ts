@@ -8,7 +8,12 @@ import type WebSocket from "ws";
 import type { JsonObject } from "../../turns/json.ts";
 import { type ConversationEvent, type RealtimeScriptOptions, ScriptedConversation } from "./conversation.ts";
 
-/** What a realtime connection received (for assertions). */
+/**
+ * What a realtime connection received (for assertions).
+ *
+ * @example
+ * server.realtimeConnections.at(-1)?.setup?.instructions
+ */
 export interface RealtimeConnectionLog {
   protocol: "openai-realtime" | "gemini-live";
   /** The request path and query (the model). */
@@ -23,7 +28,12 @@ function encode(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");
 }
 
-/** Serves one OpenAI Realtime connection. */
+/**
+ * Serves one OpenAI Realtime connection.
+ *
+ * @example
+ * sockets.on("connection", (socket) => serveOpenAIRealtime(socket, {}, log, wait, false));
+ */
 export function serveOpenAIRealtime(
   socket: WebSocket,
   options: RealtimeScriptOptions,
