@@ -135,12 +135,11 @@ export function emptyTurn(id: string): Turn {
  * const saved = frozenState(state, new Date().toISOString());
  */
 export function frozenState(state: ConversationState, updatedAt?: string): ConversationState {
-  const turn = frozenTurn(
-    state.turn.id,
-    state.turn.blocks.map(deepFreeze),
-    state.turn.metadata,
-    state.turn.data,
-  );
+  // A frozen Turn (every Turn a session hands out) holds frozen blocks: kept as is, so a save costs the envelope,
+  // not a walk over the conversation.
+  const turn = Object.isFrozen(state.turn)
+    ? state.turn
+    : frozenTurn(state.turn.id, state.turn.blocks.map(deepFreeze), state.turn.metadata, state.turn.data);
   const copy: ConversationState = {
     conversationId: state.conversationId,
     turn,

@@ -17,7 +17,7 @@ import {
   newUserMultimodalBlock,
   newUserTextBlock,
 } from "../turns/builders.ts";
-import { frozenTurn, isDeepFrozen } from "../turns/immutable.ts";
+import { isDeepFrozen } from "../turns/immutable.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { Block } from "../turns/types.ts";
 import type { ConversationState, StateStore } from "./state-store.ts";
@@ -38,7 +38,12 @@ function stateOf(
 ): ConversationState {
   return {
     conversationId,
-    turn: frozenTurn(`turn-${conversationId}-${blocks.length}`, blocks, { "test.note@v1": "meta" }, {}),
+    turn: {
+      id: `turn-${conversationId}-${blocks.length}`,
+      blocks,
+      metadata: { "test.note@v1": "meta" },
+      data: {},
+    },
     variables: { user: "Ada" },
     metadata: { channel: "test", tags: ["a", "b"] },
     ...extra,
