@@ -1,6 +1,6 @@
 /**
  * Two `geppetto webchat` instances (real processes, the CLI from source) sharing one PostgreSQL database and one
- * Redis, all started by the test, with Debian's Chromium connected to them: a prompt posted to A streams to a page
+ * Redis (then one NATS), all started by the test, with Debian's Chromium connected to them: a prompt posted to A streams to a page
  * on B, a reload on either hydrates the same timeline, Stop on B stops the answer running on A, and A killed
  * mid-answer leaves the answer marked interrupted on B with what had streamed.
  */
@@ -13,7 +13,7 @@ import type { Page } from "playwright-core";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPostgres, type TestPostgres } from "../stores/postgres/test-server.ts";
-import { startRedisServer, type TestServer } from "../transports/test-servers.ts";
+import { startNatsServer, startRedisServer, type TestServer } from "../transports/test-servers.ts";
 import { launchChromium } from "./test-support.ts";
 
 const CLI = fileURLToPath(new URL("./__fixtures__/geppetto-cli.ts", import.meta.url));
@@ -26,15 +26,11 @@ interface Instance {
 }
 
 let database: TestPostgres;
-let redis: TestServer;
-let storeUrl: string;
 let home: string;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
-let a: Instance;
-let b: Instance;
 
 /** Starts `geppetto webchat --store … --transport …` on a free port; resolves once it printed its URL. */
-function startInstance(): Promise<Instance> {
+function startInstance(storeUrl: string, transportUrl: string): Promise<Instance> {
   const child = spawn(
     process.execPath,
     [
@@ -47,7 +43,7 @@ function startInstance(): Promise<Instance> {
       "--store",
       storeUrl,
       "--transport",
-      redis.url,
+      transportUrl,
       "--lease-seconds",
       "2",
     ],
@@ -88,18 +84,12 @@ async function stopInstance(instance: Instance | undefined, signal: NodeJS.Signa
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "geppetto-multi-"));
-  [database, redis, browser] = await Promise.all([startTestPostgres(), startRedisServer(), launchChromium()]);
-  const admin = postgres(database.url, { max: 1, onnotice: () => {} });
-  await admin`CREATE DATABASE webchat`;
-  await admin.end();
-  storeUrl = database.url.replace(/\/postgres$/, "/webchat");
-  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [database, browser] = await Promise.all([startTestPostgres(), launchChromium()]);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([stopInstance(a, "SIGINT"), stopInstance(b, "SIGINT")]);
   await browser?.close();
-  await Promise.all([redis?.dispose(), database?.dispose()]);
+  await database?.dispose();
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -126,9 +116,32 @@ async function texts(page: Page, role: string): Promise<string[]> {
   return all.map((text) => text.trim());
 }
 
-let convId: string;
+describe.each([
+  ["Redis", startRedisServer],
+  ["NATS", startNatsServer],
+])("two web chat instances on one PostgreSQL and one %s", (name, startTransport) => {
+  let transport: TestServer;
+  let a: Instance;
+  let b: Instance;
+  let convId: string;
 
-describe("two web chat instances on one PostgreSQL and one Redis", () => {
+  beforeAll(async () => {
+    transport = await startTransport();
+    const admin = postgres(database.url, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE DATABASE webchat_${name.toLowerCase()}`);
+    await admin.end();
+    const storeUrl = database.url.replace(/\/postgres$/, `/webchat_${name.toLowerCase()}`);
+    [a, b] = await Promise.all([
+      startInstance(storeUrl, transport.url),
+      startInstance(storeUrl, transport.url),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([stopInstance(a, "SIGINT"), stopInstance(b, "SIGINT")]);
+    await transport?.dispose();
+  });
+
   it("a prompt posted to A streams to a page on B; a reload on either shows the same timeline", async () => {
     ({ conv_id: convId } = (await post(a, "/chat", { prompt: "first question" })) as { conv_id: string });
     const page = await openOn(b, convId);
