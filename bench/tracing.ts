@@ -11,7 +11,8 @@
  *   npm run build && npx node bench/tracing.ts [--quick] [--baseline-dist /path/to/other/dist]
  */
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { resolve as resolvePath } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ROOT, runJsonChild, startServer } from "./processes.ts";
 import { formatRatio, median } from "./stats.ts";
 
@@ -23,8 +24,7 @@ type Mode = "off" | "memory";
 
 /** In a child: CPU microseconds per token of one inference (after a warm-up one) with `mode`. */
 async function childCpuPerToken(mode: Mode, dist: string, port: number): Promise<number> {
-  const load = (path: string) =>
-    import(new URL(path, `file://${dist.endsWith("/") ? dist : `${dist}/`}`).href);
+  const load = (path: string) => import(pathToFileURL(resolvePath(dist, path)).href);
   const core = await load("index.js");
   const { createOpenAIChatEngine } = await load("providers/openai/index.js");
   const engine = createOpenAIChatEngine({
@@ -82,7 +82,8 @@ if (process.argv[2] === "--child") {
 
 const here = `${ROOT}dist`;
 const flagIndex = process.argv.indexOf("--baseline-dist");
-const baseline = flagIndex >= 0 ? process.argv[flagIndex + 1] : undefined;
+const baselineFlag = flagIndex >= 0 ? process.argv[flagIndex + 1] : undefined;
+const baseline = baselineFlag === undefined ? undefined : resolvePath(baselineFlag);
 const server = await startServer();
 try {
   const samples: Record<string, number[]> = {

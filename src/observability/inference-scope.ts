@@ -3,7 +3,7 @@
  * a scope (AsyncLocalStorage), so the transport logs and publishes `status` events to the right run context
  * without every provider passing the context down. On Node 24 a scope costs nothing per await.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import type { AsyncLocalStorage } from "node:async_hooks";
 import type { RunContext } from "../events/context.ts";
 
 /** One inference: its context, and what the transport learnt (the last response's status and request id). */
@@ -17,7 +17,8 @@ export interface InferenceScope {
   requestId?: string;
 }
 
-const storage = new AsyncLocalStorage<InferenceScope>();
+// Made on first use: importing the core does not load node:async_hooks.
+let storage: AsyncLocalStorage<InferenceScope> | undefined;
 
 /**
  * Runs `work` with `scope` as the current inference.
@@ -26,6 +27,7 @@ const storage = new AsyncLocalStorage<InferenceScope>();
  * await runInInferenceScope({ ctx, provider: "openai", model, requests: 0 }, () => produce(out));
  */
 export function runInInferenceScope<T>(scope: InferenceScope, work: () => T): T {
+  storage ??= new (process.getBuiltinModule("node:async_hooks").AsyncLocalStorage)<InferenceScope>();
   return storage.run(scope, work);
 }
 
@@ -36,5 +38,5 @@ export function runInInferenceScope<T>(scope: InferenceScope, work: () => T): T 
  * currentInferenceScope()?.ctx.logger.log("debug", "request", { provider });
  */
 export function currentInferenceScope(): InferenceScope | undefined {
-  return storage.getStore();
+  return storage?.getStore();
 }
