@@ -7,9 +7,11 @@ import { CollectingSink, RunContext } from "../events/context.ts";
 import { createOpenAIChatEngine } from "../providers/openai/index.ts";
 import { createOpenAIResponsesEngine } from "../providers/openai-responses/index.ts";
 import { setupLocalServer } from "../providers/test-support.ts";
+import { runToolLoop } from "../toolloop/loop.ts";
+import { demoToolRegistry } from "../tools/demo.ts";
 import { newReasoningBlock, newTurn, newUserTextBlock } from "../turns/builders.ts";
 import { createConsoleLogger, type LogLevel, type LogThreshold, parseLogLevel, pinoLogger } from "./index.ts";
-import { createRecordingTap } from "./recorder.ts";
+import { createRecordingTap, withRecording } from "./recorder.ts";
 
 const CANARY = "sk-canary-logging-0123456789abcdef";
 const server = setupLocalServer();
@@ -86,7 +88,7 @@ describe("request logging", () => {
     expect(text()).toContain("geppetto trace request body");
     expect(text()).toContain("What is 2 + 2?");
     expect(text()).toContain('encrypted_content: "[redacted 19 chars]"');
-    expect(text()).toContain('id: "[id]"');
+    expect(text()).toContain('id: "[id 1]"');
     expect(text()).not.toContain("rs_item_secret_id");
     expect(text()).not.toContain("gAAAAencrypted-blob");
   });
@@ -222,6 +224,33 @@ describe("the recorder", () => {
   const folder = mkdtempSync(join(tmpdir(), "geppetto-recorder-"));
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
+  it("numbers ids alike across a tool loop's exchanges, so a tool result still names its call", async () => {
+    server.enqueue({
+      script: { toolCalls: [{ id: "call_secret_1", name: "calculator", arguments: { expression: "1+1" } }] },
+    });
+    server.respond({ script: { text: "2" } });
+    const path = join(folder, "loop.sse");
+    const engine = createOpenAIChatEngine({
+      model: "gpt-4o-mini",
+      apiKey: CANARY,
+      baseURL: server.baseURL("openai-chat"),
+    });
+    await runToolLoop(
+      newTurn([newUserTextBlock("1+1?")]),
+      withRecording(RunContext.background(), createRecordingTap(path)),
+      {
+        engine,
+        registry: demoToolRegistry(),
+      },
+    );
+    const firstResponse = readFileSync(path, "utf8");
+    const secondRequest = readFileSync(join(folder, "loop.2.request.json"), "utf8");
+    const callId = /"tool_calls":\[\{"index":0,"id":"(\[id \d+\])"/.exec(firstResponse)?.[1];
+    expect(callId).toBeDefined();
+    expect(secondRequest).toContain(`"tool_call_id": "${callId}"`);
+    expect(firstResponse + secondRequest).not.toContain("call_secret_1");
+  });
+
   it("records each exchange as a fixture the local server replays to the same answer", async () => {
     server.respond({ script: { text: "recorded answer" } });
     const path = join(folder, "report.sse");
@@ -238,6 +267,9 @@ describe("the recorder", () => {
     expect(request).not.toContain(CANARY);
     expect(request).not.toContain("rs_item_secret_id");
     expect(request).toContain("[redacted]");
+    const body = readFileSync(path, "utf8");
+    expect(body).toMatch(/^data: \{.*"id":"\[id \d+\]"/m);
+    expect(body).toContain("recorded");
 
     server.respond({ fixture: path });
     const replayed = await createOpenAIResponsesEngine({

@@ -1,8 +1,9 @@
 /**
  * The raw tap as a recorder for bug reports: every exchange of an engine (retries included) written in the
- * fixture formats of `fixtures/providers` — the response body byte for byte (`.sse`, `.jsonl`, `.json`, which the
- * local provider server replays) and the request beside it (`<name>.request.json`, credentials replaced, provider
- * ids, encrypted reasoning and signatures redacted unless `unredacted`). API keys never reach the files: the
+ * fixture formats of `fixtures/providers` — the response body as received (`.sse`, `.jsonl`, `.json`, which the
+ * local provider server replays) and the request beside it (`<name>.request.json`, credentials replaced). Provider
+ * ids (numbered consistently: `[id 1]`…), encrypted reasoning and signatures are redacted in both, unless
+ * `unredacted`; the body's framing stays as received, so the recording replays. API keys never reach the files: the
  * transport scrubs them from everything a tap sees.
  */
 import type { RunContext } from "../events/context.ts";
@@ -41,10 +42,12 @@ export function createRecordingTap(
   const files: string[] = [];
   let exchanges = 0;
   let current: ReturnType<typeof createFixtureTap> | undefined;
+  // One numbering for the whole recording: a response's ids and the next request's references match.
+  const ids = new Map<string, string>();
   const redact = (body: string): string => {
     if (options.unredacted) return body;
     try {
-      return JSON.stringify(redactRequestBody(JSON.parse(body)));
+      return JSON.stringify(redactRequestBody(JSON.parse(body), ids));
     } catch {
       return body;
     }
@@ -65,9 +68,41 @@ export function createRecordingTap(
     },
     end(error) {
       current?.end(error);
+      if (current && !options.unredacted) redactRecordedBody(files[files.length - 2]!, ids);
       current = undefined;
     },
   };
+}
+
+/**
+ * Redacts a recorded response body in place: a whole JSON body, or each JSON line and each SSE `data:` line
+ * (other lines, and the framing, stay as received).
+ */
+function redactRecordedBody(file: string, ids: Map<string, string>): void {
+  const { readFileSync, writeFileSync } = process.getBuiltinModule("node:fs");
+  const text = readFileSync(file, "utf8");
+  const redactJson = (json: string): string | undefined => {
+    try {
+      return JSON.stringify(redactRequestBody(JSON.parse(json), ids));
+    } catch {
+      return undefined;
+    }
+  };
+  const whole =
+    text.trimStart().startsWith("{") || text.trimStart().startsWith("[") ? redactJson(text) : undefined;
+  const redacted =
+    whole ??
+    text
+      .split("\n")
+      .map((line) => {
+        if (line.startsWith("data:")) {
+          const json = redactJson(line.slice(5).trim());
+          return json === undefined ? line : `data: ${json}`;
+        }
+        return line.startsWith("{") ? (redactJson(line) ?? line) : line;
+      })
+      .join("\n");
+  if (redacted !== text) writeFileSync(file, redacted);
 }
 
 /**

@@ -8,7 +8,10 @@
 import { loadYaml } from "../turns/lazy-modules.ts";
 import type { LogFields } from "./logger.ts";
 
-/** Fields holding a provider's ids: replaced by `[id]` in redacted dumps. */
+/**
+ * Fields holding a provider's ids: each distinct value is replaced by a numbered placeholder (`[id 1]`, `[id 2]`…),
+ * the same one wherever it recurs, so a dump or a recording still shows which call a tool result answers.
+ */
 const ID_FIELDS = new Set([
   "id",
   "item_id",
@@ -28,26 +31,33 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * A copy of a request body with provider ids, encrypted reasoning and signatures replaced (the data of Anthropic's
- * `redacted_thinking` blocks too).
+ * A copy of a provider body (a request, or a response event) with provider ids, encrypted reasoning and
+ * signatures replaced (the data of Anthropic's `redacted_thinking` blocks too). Pass the same `ids` map to
+ * several bodies to number their ids consistently.
  *
  * @example
  * redactRequestBody({ input: [{ type: "reasoning", id: "rs_1", encrypted_content: "gAAA…" }] })
- * // { input: [{ type: "reasoning", id: "[id]", encrypted_content: "[redacted 6 chars]" }] }
+ * // { input: [{ type: "reasoning", id: "[id 1]", encrypted_content: "[redacted 6 chars]" }] }
  */
-export function redactRequestBody(body: unknown): unknown {
-  if (Array.isArray(body)) return body.map(redactRequestBody);
+export function redactRequestBody(body: unknown, ids: Map<string, string> = new Map()): unknown {
+  if (Array.isArray(body)) return body.map((item) => redactRequestBody(item, ids));
   if (!isRecord(body)) return body;
   const out: Record<string, unknown> = {};
   const redactedThinking = body.type === "redacted_thinking";
   for (const [name, value] of Object.entries(body)) {
-    if (typeof value === "string" && ID_FIELDS.has(name)) out[name] = "[id]";
-    else if (
+    if (typeof value === "string" && ID_FIELDS.has(name)) {
+      let placeholder = ids.get(value);
+      if (placeholder === undefined) {
+        placeholder = `[id ${ids.size + 1}]`;
+        ids.set(value, placeholder);
+      }
+      out[name] = placeholder;
+    } else if (
       typeof value === "string" &&
       (OPAQUE_FIELDS.has(name) || (redactedThinking && name === "data"))
     ) {
       out[name] = `[redacted ${value.length} chars]`;
-    } else out[name] = redactRequestBody(value);
+    } else out[name] = redactRequestBody(value, ids);
   }
   return out;
 }
