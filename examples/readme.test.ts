@@ -20,6 +20,8 @@ const ASSUMED: Record<string, string> = {
   printer: 'declare const printer: import("geppetto").EventSink;',
   ui: 'declare const ui: import("geppetto").EventSink;',
   code: "declare const code: string;",
+  registry: 'declare const registry: import("geppetto/tools").ToolRegistry;',
+  play: "declare function play(chunk: unknown): void;",
 };
 
 interface Block {
