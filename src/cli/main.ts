@@ -3,6 +3,7 @@
  *
  * Exit codes: 0 success, 1 failure (what was produced is still printed), 2 bad usage, 130 cancelled (Ctrl-C).
  */
+import { applyLogFlags, LOG_FLAGS_HELP } from "./log-flags.ts";
 import { UsageError } from "./usage.ts";
 
 /** A command: its one-line summary and its module, imported on use. */
@@ -67,6 +68,7 @@ ${lines.join("\n")}
 
 Run \`geppetto <command> --help\` for a command's options and examples.
 
+${LOG_FLAGS_HELP}
 Examples:
   geppetto run "Hello"                      # no provider configured: a local server, no API key, no network
   geppetto run --profile fast "Hello"       # settings from a profile (see \`geppetto profiles list\`)
@@ -94,8 +96,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return 2;
   }
   try {
+    const args = applyLogFlags(rest, io);
     const command = await entry.load();
-    return await command.run(rest, io);
+    return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`geppetto ${name}: ${error.message}\n`);

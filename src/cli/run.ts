@@ -12,6 +12,7 @@ import { turnToDocument, turnToJson, turnToYaml } from "../turns/serialization.t
 import type { Block, Turn } from "../turns/types.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import { loadImage } from "./images.ts";
+import { startRecording } from "./log-flags.ts";
 import type { CliIO } from "./main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "./mcp.ts";
 import { openRunSession } from "./run-session.ts";
@@ -39,6 +40,7 @@ Options:
   --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
   ${MCP_FLAG_HELP}
+  --record FILE        Record the provider exchanges to FILE (a replayable fixture) and FILE's .request.json
   --print-settings     Print the settings in force, where each came from (secrets redacted), and exit
   -h, --help           Show this help
 
@@ -65,6 +67,7 @@ const OPTIONS = {
   ...settingsParseOptions(),
   image: { type: "string", multiple: true },
   "print-settings": { type: "boolean" },
+  record: { type: "string" },
   tools: { type: "string" },
   mcp: { type: "string", multiple: true },
   session: { type: "string" },
@@ -173,6 +176,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (format === "jsonl")
     ctx = ctx.withSinks({ publish: (event) => void io.stdout.write(`${encodeEvent(event)}\n`) });
 
+  const recording = values.record
+    ? startRecording(ctx, values.record, ctx.logger.unredacted === true, io)
+    : undefined;
+  if (recording) ctx = recording.ctx;
   let produced: Turn | undefined;
   try {
     if (mcp) await mcpReady(mcp, io);
@@ -188,6 +195,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`geppetto run: ${error instanceof Error ? error.message : String(error)}\n`);
     return controller.signal.aborted ? 130 : 1;
   } finally {
+    recording?.report();
     stopListening();
     if (session) {
       if (produced) await session.save(produced);

@@ -2,6 +2,8 @@
  * The lifecycle every engine shares: start, produce, then finish, interrupt on abort, or fail — exactly once.
  */
 import type { RunContext } from "../events/context.ts";
+import { observeInference } from "../observability/inference-observer.ts";
+import { type InferenceScope, runInInferenceScope } from "../observability/inference-scope.ts";
 import type { Turn } from "../turns/types.ts";
 import { GeppettoError } from "./errors.ts";
 import { InferenceOutput, type InferenceOutputOptions } from "./output.ts";
@@ -38,14 +40,32 @@ export async function runWithOutput(
   options: RunWithOutputOptions,
   produce: (out: InferenceOutput) => Promise<void>,
 ): Promise<Turn> {
-  const out = new InferenceOutput(ctx, turn, options);
+  // The span and debug lines, when the context traces or logs at debug; the transport finds the scope itself.
+  const observer = observeInference(ctx, turn, options.provider, options.model);
+  const runCtx = observer?.ctx ?? ctx;
+  const scope: InferenceScope = {
+    ctx: runCtx,
+    provider: options.provider,
+    model: options.model,
+    requests: 0,
+  };
+  const out = new InferenceOutput(runCtx, turn, options);
   out.start();
   for (const message of options.warnings ?? []) out.warn(message);
+  let ended: Turn;
   try {
-    await produce(out);
+    await runInInferenceScope(scope, () => produce(out));
   } catch (error) {
-    if (ctx.signal.aborted || isAbort(error, ctx.signal)) return out.interrupt();
-    throw out.fail(error);
+    if (!(ctx.signal.aborted || isAbort(error, ctx.signal))) {
+      const failure = out.fail(error);
+      observer?.fail(failure, scope);
+      throw failure;
+    }
+    ended = out.interrupt();
+    observer?.end(ended, scope);
+    return ended;
   }
-  return out.finish();
+  ended = out.finish();
+  observer?.end(ended, scope);
+  return ended;
 }

@@ -5,6 +5,8 @@
  * original is never changed. This replaces the values hidden in Go's context.Context.
  */
 import { randomUUID } from "node:crypto";
+import { defaultLogger, type Logger } from "../observability/logger.ts";
+import type { Tracer } from "../observability/tracing.ts";
 import type { EventDraft, EventMetadata, GeppettoEvent } from "./types.ts";
 
 /** Receives events. May return a promise; it is not awaited, but its rejection is reported. */
@@ -86,6 +88,8 @@ interface RunContextState {
   values: ReadonlyMap<string, unknown>;
   sequence: Sequence;
   gates: readonly FlowGate[];
+  logger: Logger;
+  tracer: Tracer | undefined;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -110,6 +114,10 @@ export class RunContext {
    * ctx.ready`), it needs no `this`.
    */
   readonly ready: () => Promise<void> | undefined;
+  /** Where geppetto logs (request lines, YAML dumps…); silent unless `setDefaultLogger` said otherwise. */
+  readonly logger: Logger;
+  /** Opens the run's spans; undefined (no tracing) by default. */
+  readonly tracer: Tracer | undefined;
   readonly #values: ReadonlyMap<string, unknown>;
   readonly #sequence: Sequence;
   readonly #gates: readonly FlowGate[];
@@ -123,6 +131,8 @@ export class RunContext {
     this.#sequence = init.sequence;
     this.#gates = init.gates;
     this.ready = readinessOf(init.gates);
+    this.logger = init.logger;
+    this.tracer = init.tracer;
     Object.freeze(this);
   }
 
@@ -136,6 +146,8 @@ export class RunContext {
       values: new Map(),
       sequence: { next: 1 },
       gates: [],
+      logger: defaultLogger(),
+      tracer: undefined,
     });
   }
 
@@ -148,6 +160,8 @@ export class RunContext {
       values: this.#values,
       sequence: this.#sequence,
       gates: this.#gates,
+      logger: this.logger,
+      tracer: this.tracer,
       ...changes,
     });
   }
@@ -192,6 +206,26 @@ export class RunContext {
   /** Sets how failing sinks are reported (default: {@link warnOnSinkError}). */
   withSinkErrorHandler(onSinkError: SinkErrorHandler): RunContext {
     return this.#derive({ onSinkError });
+  }
+
+  /**
+   * Logs to `logger` (see `createConsoleLogger`, `pinoLogger`).
+   *
+   * @example
+   * const ctx = RunContext.background().withLogger(createConsoleLogger({ level: "debug" }));
+   */
+  withLogger(logger: Logger): RunContext {
+    return this.#derive({ logger });
+  }
+
+  /**
+   * Traces the run with `tracer` (see `openTelemetryTracer` in `geppetto/otel`).
+   *
+   * @example
+   * const ctx = RunContext.background().withTracer(openTelemetryTracer());
+   */
+  withTracer(tracer: Tracer | undefined): RunContext {
+    return this.#derive({ tracer });
   }
 
   /** Stores a typed value. */

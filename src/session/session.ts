@@ -17,9 +17,11 @@
  * fails (the error's `turn` holds the partial output, and it is kept in the history). Cancelling twice, or
  * after the end, does nothing.
  */
+
 import { CallerError, GeppettoError } from "../engine/errors.ts";
 import { type EventSink, RunContext } from "../events/context.ts";
 import { PromptVariablesKey } from "../middleware/system-prompt.ts";
+import { inSpan, type SpanAttributes } from "../observability/tracing.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
 import { newId, newUserTextBlock } from "../turns/builders.ts";
 import { TurnHistory } from "../turns/history.ts";
@@ -237,6 +239,10 @@ export class Session {
     };
   }
 
+  #spanAttributes(handle: ExecutionHandle): SpanAttributes {
+    return { "gen_ai.conversation.id": this.id, "geppetto.inference.id": handle.inferenceId };
+  }
+
   async #run(handle: ExecutionHandle, context: RunContext): Promise<ToolLoopResult> {
     const input = this.#history.record(
       this.#stamp(this.#rebased(this.#history.get(handle.input.id) ?? handle.input), handle.inferenceId),
@@ -247,7 +253,13 @@ export class Session {
       .withIds({ sessionId: this.id, inferenceId: handle.inferenceId, turnId: input.id })
       .with(PromptVariablesKey, { ...this.data });
     try {
-      const result = await this.#runner.run(input, ctx);
+      const result = await inSpan(
+        ctx,
+        "session_turn",
+        "session-turn",
+        this.#spanAttributes(handle),
+        (spanCtx) => this.#runner.run(input, spanCtx),
+      );
       this.#derivations.delete(input.id);
       return { ...result, turn: this.#history.record(result.turn) };
     } catch (error) {

@@ -12,6 +12,7 @@ import {
 import { GeppettoError } from "../engine/errors.ts";
 import { KeyToolConfig, mergeConfig, type ToolConfig } from "../engine/inference-config.ts";
 import { publish, type RunContext } from "../events/context.ts";
+import { IterationSpans } from "../observability/iteration-spans.ts";
 import {
   executeToolCalls,
   type ToolCallStatus,
@@ -141,6 +142,23 @@ export async function runToolLoop(
   ctx: RunContext,
   options: ToolLoopOptions,
 ): Promise<ToolLoopResult> {
+  const spans = new IterationSpans();
+  try {
+    return await runLoop(input, ctx, options, spans);
+  } catch (error) {
+    spans.fail(error);
+    throw error;
+  } finally {
+    spans.close();
+  }
+}
+
+async function runLoop(
+  input: Turn,
+  ctx: RunContext,
+  options: ToolLoopOptions,
+  spans: IterationSpans,
+): Promise<ToolLoopResult> {
   const registry = options.registry ?? toolRegistryFromContext(ctx);
   const allowed = options.tools?.allowedTools;
   const offered = registry && allowed ? registry.only(allowed) : registry;
@@ -172,8 +190,9 @@ export async function runToolLoop(
     if (ctx.signal.aborted) return end("interrupted");
     await takeSnapshot(loopCtx, turn, "pre_inference", options.snapshotHook);
     iterations++;
+    const stepCtx = spans.next(loopCtx, iterations);
     try {
-      turn = (await runInferenceWithResult(options.engine, turn, loopCtx, inferenceOptions)).turn;
+      turn = (await runInferenceWithResult(options.engine, turn, stepCtx, inferenceOptions)).turn;
     } catch (error) {
       // The partial Turn the error keeps may hold calls streamed before the failure: they never ran.
       if (GeppettoError.is(error) && error.turn) {
@@ -208,7 +227,7 @@ export async function runToolLoop(
     }
     const batch = await executeToolCalls(
       pending.map((block) => block.payload),
-      loopCtx,
+      stepCtx,
       { registry, predecided, ...(options.tools ? { config: options.tools } : {}) },
     );
     turn = appendToolResults(turn, batch.results, loopCtx);

@@ -10,6 +10,7 @@ import { GeppettoError, TimeoutError } from "../engine/errors.ts";
 import type { ToolChoice } from "../engine/inference-config.ts";
 import { formatIssues } from "../engine/validation.ts";
 import { publish, type RunContext } from "../events/context.ts";
+import { endToolSpan, openToolSpan } from "../observability/tool-span.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { ToolCallPayload } from "../turns/types.ts";
 import { jsonResultOf } from "./json-result.ts";
@@ -195,6 +196,8 @@ async function executeOne(
       `invalid arguments for "${call.name}": ${formatIssues(input.issues)}`,
     );
 
+  const traced = openToolSpan(ctx, call);
+  const toolCtx = traced?.ctx ?? ctx;
   publish(ctx, {
     type: "tool-call-execute",
     toolCall: { id: call.id, name: call.name, input: call.args },
@@ -213,7 +216,7 @@ async function executeOne(
       }
     }
     attempts++;
-    outcome = await attempt(tool, input.value, call, ctx, config.executionTimeoutMs);
+    outcome = await attempt(tool, input.value, call, toolCtx, config.executionTimeoutMs);
     if (outcome.status === "ok" || outcome.status === "cancelled") break;
   }
   if (ctx.signal.aborted && outcome.status !== "ok")
@@ -225,6 +228,7 @@ async function executeOne(
     attempts,
     durationMs: Math.round(performance.now() - started),
   };
+  if (traced) endToolSpan(traced.span, result, ctx.tracer?.captureContent === true);
   publish(ctx, {
     type: "tool-call-execution-result",
     toolResult: {

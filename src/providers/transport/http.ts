@@ -7,6 +7,13 @@
  * timer is re-armed lazily, not per chunk) and one TextDecoder call.
  */
 import { CallerError, ProviderError, TimeoutError } from "../../engine/errors.ts";
+import {
+  contextTap,
+  noteRequest,
+  noteResponse,
+  noteRetry,
+  teeTaps,
+} from "../../observability/transport-events.ts";
 import type { ClientOptions } from "../options.ts";
 import { RequestControl } from "./control.ts";
 import {
@@ -180,6 +187,7 @@ export class HttpTransport {
   /** Sends a request and reads the whole JSON body. Retries as described on the class. */
   async postJson<T = unknown>(request: TransportRequest): Promise<JsonResponse<T>> {
     const control = new RequestControl(request.signal, this.#client);
+    const tap = this.#activeTap();
     try {
       const { response, info } = await this.#send(request, control, "application/json");
       const reader = response.body?.getReader();
@@ -195,14 +203,14 @@ export class HttpTransport {
           const { done, value } = await reader.read();
           if (done) break;
           control.lastChunkAt = performance.now();
-          this.#tap?.chunk(value);
+          tap?.chunk(value);
           text += decoder.decode(value, { stream: true });
         }
         control.signal.removeEventListener("abort", onAbort);
         if (control.cause) throw control.errorFor(undefined);
         text += decoder.decode();
       }
-      this.#tap?.end();
+      tap?.end();
       try {
         return { ...info, body: JSON.parse(text) as T };
       } catch (error) {
@@ -236,7 +244,7 @@ export class HttpTransport {
     let { response, info } = sent;
     let attempt = sent.attempt;
     const consume = async (push: (text: string) => void, end: () => void): Promise<void> => {
-      const tap = this.#tap;
+      const tap = this.#activeTap();
       const ready = request.ready;
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
@@ -279,7 +287,9 @@ export class HttpTransport {
           reader.cancel().catch(() => {});
           tap?.end(control.errorFor(undefined));
           control.betweenAttempts();
-          await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.requestSignal);
+          const delayMs = backoffDelayMs(attempt, undefined, this.#options.backoff);
+          this.#noteRetry(attempt, delayMs, "no body byte before the first-byte timeout");
+          await sleep(delayMs, control.requestSignal);
           ({ response, info, attempt } = await this.#send(request, control, accept, attempt + 1));
         }
         if (control.cause) throw control.errorFor(undefined);
@@ -414,9 +424,11 @@ export class HttpTransport {
     const body = typeof request.body === "string" ? request.body : JSON.stringify(request.body);
     const method = request.method ?? "POST";
     const maxRetries = this.#client.maxRetries ?? 2;
-    const tap = this.#tap;
+    const tap = this.#activeTap();
     for (let attempt = firstAttempt; ; attempt++) {
       tap?.request({ method, url: this.scrub(url), headers: redactHeaders(headers), body });
+      noteRequest(this.provider, method, this.scrub(displayURL(url)), request.body, attempt, this.#scrubber);
+      const startedAt = performance.now();
       let response: Response;
       control.startAttempt();
       try {
@@ -434,13 +446,22 @@ export class HttpTransport {
           throw control.cause ? error : this.#connectionError(error, url);
         }
         control.betweenAttempts();
-        await sleep(backoffDelayMs(attempt, undefined, this.#options.backoff), control.requestSignal);
+        const delayMs = backoffDelayMs(attempt, undefined, this.#options.backoff);
+        this.#noteRetry(
+          attempt,
+          delayMs,
+          control.attemptTimedOut
+            ? "no response before the first-byte timeout"
+            : this.scrub(describeNetworkError(error)),
+        );
+        await sleep(delayMs, control.requestSignal);
         continue;
       }
       const info: ResponseInfo = { status: response.status, headers: response.headers };
       const requestId = this.#requestId(response.headers);
       if (requestId) info.requestId = requestId;
       tap?.response({ status: response.status, headers: headersRecord(response.headers) });
+      noteResponse(this.provider, response.status, requestId, response.headers, startedAt);
       if (response.ok) return { response, info, attempt };
       const text = await response.text();
       if (tap) {
@@ -454,7 +475,9 @@ export class HttpTransport {
       if (retry) {
         const hint = retryAfterMs(response.headers);
         control.betweenAttempts();
-        await sleep(backoffDelayMs(attempt, hint, this.#options.backoff), control.requestSignal);
+        const delayMs = backoffDelayMs(attempt, hint, this.#options.backoff);
+        this.#noteRetry(attempt, delayMs, `HTTP ${response.status}`, response);
+        await sleep(delayMs, control.requestSignal);
         continue;
       }
       throw providerErrorFromResponse({
@@ -466,6 +489,33 @@ export class HttpTransport {
         secrets: this.#secrets,
       });
     }
+  }
+
+  readonly #scrubber = (text: string): string => this.scrub(text);
+  /** Taps set on run contexts (`withRecording`), each behind this transport's secret filter. */
+  readonly #contextTaps = new WeakMap<RawTap, RawTap>();
+
+  /** The transport's own tap and the current run context's, if any. */
+  #activeTap(): RawTap | undefined {
+    const fromContext = contextTap();
+    if (fromContext === undefined) return this.#tap;
+    let scrubbed = this.#contextTaps.get(fromContext);
+    if (scrubbed === undefined) {
+      scrubbed = scrubbingTap(fromContext, this.#secrets);
+      this.#contextTaps.set(fromContext, scrubbed);
+    }
+    return this.#tap ? teeTaps(this.#tap, scrubbed) : scrubbed;
+  }
+
+  #noteRetry(attempt: number, delayMs: number, reason: string, response?: Response): void {
+    noteRetry({
+      provider: this.provider,
+      attempt,
+      maxRetries: this.#client.maxRetries ?? 2,
+      delayMs,
+      reason,
+      ...(response ? { status: response.status, headers: response.headers } : {}),
+    });
   }
 
   #connectionError(error: unknown, url: string): ProviderError {

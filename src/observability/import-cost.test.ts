@@ -1,0 +1,44 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const SRC = new URL("../", import.meta.url);
+
+/** The packages a fresh process resolves while importing `modules` (paths under src/). */
+function packagesLoadedBy(modules: string[]): string[] {
+  const script = `
+    import { registerHooks } from "node:module";
+    const seen = new Set();
+    registerHooks({
+      resolve(specifier, context, next) {
+        if (/^(@opentelemetry|yaml|zod)/.test(specifier)) seen.add(specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+        return next(specifier, context);
+      },
+    });
+    for (const module of ${JSON.stringify(modules.map((module) => new URL(module, SRC).href))}) await import(module);
+    process.stdout.write(JSON.stringify([...seen]));
+  `;
+  const output = execFileSync(
+    process.execPath,
+    ["--experimental-transform-types", "--no-warnings", "--input-type=module", "-e", script],
+    { encoding: "utf8" },
+  );
+  return JSON.parse(output) as string[];
+}
+
+describe("observability at import", () => {
+  it("the core, the tool loop, sessions and geppetto/observability load no OpenTelemetry (nor yaml, zod)", () => {
+    expect(
+      packagesLoadedBy([
+        "index.ts",
+        "toolloop/index.ts",
+        "session/index.ts",
+        "observability/index.ts",
+        "providers/openai/index.ts",
+      ]),
+    ).toEqual([]);
+  });
+
+  it("geppetto/otel is what loads @opentelemetry/api", () => {
+    expect(packagesLoadedBy(["index.ts", "observability/otel/index.ts"])).toEqual(["@opentelemetry/api"]);
+  });
+});
