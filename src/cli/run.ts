@@ -2,8 +2,10 @@
  * `geppetto run [prompt…]`: one inference on a prompt, printed as text, JSON, YAML or a JSON-lines event stream.
  */
 
+import { fstatSync } from "node:fs";
+import { runInferenceWithResult } from "../engine/engine.ts";
 import { GeppettoError } from "../engine/errors.ts";
-import { encodeEvent } from "../events/codec.ts";
+import { KeyStructuredOutputConfig } from "../engine/structured-output.ts";
 import { RunContext } from "../events/context.ts";
 import { TextPrinter } from "../events/printers.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
@@ -14,7 +16,9 @@ import { loadCommandSettings, type SelectedEngine, selectEngine } from "./engine
 import { loadImage } from "./images.ts";
 import type { CliIO } from "./main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "./mcp.ts";
+import { jsonlPrinter, roundDurations, toolTracePrinter } from "./run-output.ts";
 import { openRunSession } from "./run-session.ts";
+import { structuredOutputOfSettings } from "./run-structured.ts";
 import { checkToolSet, engineWithTools, toolSetRegistry } from "./run-tools.ts";
 import { sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
@@ -24,8 +28,9 @@ type OutputFormat = (typeof OUTPUTS)[number];
 
 export const HELP = () => `Usage: geppetto run [options] [prompt...]
 
-Runs one inference on the prompt (from the arguments, or from standard input when there are none) and prints
-the answer. With no provider configured it runs on geppetto's local provider server and says so on stderr.
+Runs one inference on the prompt and prints the answer. The prompt comes from the arguments, or from standard
+input when there are none; with both, the piped text follows the prompt as a fenced block
+(\`cat code.py | geppetto run "explain this"\`). With no provider configured it runs on geppetto's local provider server and says so on stderr.
 Settings come from, lowest first: defaults, $XDG_CONFIG_HOME/geppetto/config.yaml, ./.geppetto.yaml, the profile
 (profiles.yaml), the environment (GEPPETTO_*, OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OLLAMA_HOST),
 then these flags.
@@ -33,7 +38,9 @@ then these flags.
 Options:
   --system TEXT        A system prompt
   --output FORMAT      text (stream the answer; default), json or yaml (print the final Turn),
-                       jsonl (one event per line as it happens, then the final Turn as the last line)
+                       jsonl (one event per line as it happens, then the final Turn as the last line;
+                       text events carry their delta, the whole answer is on the final event)
+  --jsonl-completion   With --output jsonl: text events also carry the answer so far (\`completion\`)
   --image PATH|URL     An image for the prompt (repeatable; local files are sent as base64)
   --session ID         Continue a stored session (see \`geppetto sessions list\`) and save the answer to it
   --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
@@ -71,6 +78,7 @@ const OPTIONS = {
   db: { type: "string" },
   system: { type: "string" },
   output: { type: "string", short: "o" },
+  "jsonl-completion": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -95,10 +103,31 @@ async function readStdin(io: CliIO): Promise<string> {
   }
 }
 
+/**
+ * Whether standard input is piped in (a pipe or a redirected file) next to a prompt given as arguments. A socket
+ * (a parent process's stdio) or a terminal is left unread, so a caller that never closes it does not block us.
+ */
+function stdinIsPiped(io: CliIO): boolean {
+  if (io.stdin !== process.stdin) return io.stdin.isTTY !== true;
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Piped text as a fenced block, the fence longer than any backtick run inside it. */
+function fenced(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (match) => match[0].length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence}\n${text.replace(/\s+$/, "")}\n${fence}`;
+}
+
 function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
   if (format === "json") io.stdout.write(`${turnToJson(turn)}\n`);
   else if (format === "yaml") io.stdout.write(turnToYaml(turn));
-  else if (format === "jsonl") io.stdout.write(`${JSON.stringify(turnToDocument(turn))}\n`);
+  else if (format === "jsonl") io.stdout.write(`${JSON.stringify(turnToDocument(turn), roundDurations)}\n`);
 }
 
 /** Runs the command. */
@@ -124,6 +153,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const images = (values.image ?? []).map((image) => loadImage(image, io.cwd ?? process.cwd()));
   let prompt = positionals.join(" ");
   if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io);
+  else if (stdinIsPiped(io)) {
+    const piped = await readStdin(io);
+    if (piped.trim() !== "") prompt = `${prompt.trim()}\n\n${fenced(piped)}`;
+  }
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
 
   if (values.session !== undefined && values.system !== undefined) {
@@ -136,7 +169,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   );
   const session =
     values.session === undefined ? undefined : await openRunSession(values.session, values.db, io);
-  const input = session ? session.continueWith(blocks) : newTurn(blocks);
+  let input = session ? session.continueWith(blocks) : newTurn(blocks);
   let selected: SelectedEngine;
   // MCP servers connect in the background while the engine is set up.
   const mcp = values.mcp
@@ -158,6 +191,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw error;
   }
   if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
+  let structured: ReturnType<typeof structuredOutputOfSettings>;
+  try {
+    structured = structuredOutputOfSettings(selected.settings, (line) => io.stderr.write(line));
+  } catch (error) {
+    await session?.close();
+    await selected.close();
+    await mcp?.close();
+    throw error;
+  }
+  // The turn's own config wins over the engine's default, so the provider gets the checked (strict-ready) schema.
+  if (structured) input = KeyStructuredOutputConfig.set(input, structured);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -169,16 +213,24 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let ctx = RunContext.background().withSignal(controller.signal);
   if (session) ctx = ctx.withIds({ sessionId: session.sessionId });
-  if (format === "text") ctx = ctx.withSinks(new TextPrinter(io.stdout));
+  // The tool trace goes to stderr, so stdout holds the answer only.
+  if (format === "text")
+    ctx = ctx.withSinks(new TextPrinter(io.stdout, { showTools: false }), toolTracePrinter(io.stderr));
   if (format === "jsonl")
-    ctx = ctx.withSinks({ publish: (event) => void io.stdout.write(`${encodeEvent(event)}\n`) });
+    ctx = ctx.withSinks(jsonlPrinter(io.stdout, { completion: values["jsonl-completion"] === true }));
 
   let produced: Turn | undefined;
   try {
     if (mcp) await mcpReady(mcp, io);
     const engine = await engineWithTools(values.tools, selected.engine, mcp?.registry);
-    produced = await engine.runInference(input, ctx);
+    const { turn: answered, result } = await runInferenceWithResult(engine, input, ctx);
+    produced = answered;
     printTurn(io, format, produced);
+    if (result.structuredOutput?.valid === false) {
+      io.stderr.write(
+        `geppetto run: warning: ${result.structuredOutput.error ?? "invalid structured output"}\n`,
+      );
+    }
     return controller.signal.aborted ? 130 : 0;
   } catch (error) {
     if (GeppettoError.is(error) && error.turn) {

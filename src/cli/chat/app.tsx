@@ -1,26 +1,39 @@
 /**
- * The chat screen (Ink). Finished messages are printed once with `<Static>`; only the answer being streamed,
- * the spinner and the input line are redrawn. Keys: Enter sends; Ctrl-C cancels a running answer, clears a
+ * The chat screen (Ink). The scrollback (messages, and each finished line of the answer being streamed) is
+ * printed once with `<Static>`; only the line being written, the spinner and the input line are redrawn, so a
+ * long answer reaches the terminal's history once. Colors follow `NO_COLOR` (https://no-color.org). Keys: Enter sends; Ctrl-C cancels a running answer, clears a
  * typed line, or exits at an empty one; Ctrl-D at an empty line exits.
  */
 import { Box, render, Static, Text, useAnimation, useApp, useInput, usePaste } from "ink";
-import { useRef, useState, useSyncExternalStore } from "react";
+import { createContext, useContext, useRef, useState, useSyncExternalStore } from "react";
 import type { ChatController } from "./controller.ts";
 import { formatAnswerFooter, formatToolCall, formatToolResult } from "./format.ts";
+import { type ScrollItem, unflushedParts } from "./scrollback.ts";
 import type { AnswerMessage, AnswerPart, ChatMessage } from "./view-model.ts";
+
+/** Whether the screen uses colors (off with NO_COLOR). */
+const ColorContext = createContext(true);
+
+/** The `color` prop, or none when colors are off. */
+function useColor(): (color: string | undefined) => { color?: string } {
+  const colored = useContext(ColorContext);
+  return (color) => (colored && color !== undefined ? { color } : {});
+}
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 function Spinner() {
   const { frame } = useAnimation({ interval: 80 });
+  const paint = useColor();
   return (
-    <Text color="cyan">
+    <Text {...paint("cyan")}>
       {SPINNER[frame % SPINNER.length]} <Text dimColor>thinking… (Ctrl-C to cancel)</Text>
     </Text>
   );
 }
 
 function Part({ part }: { part: AnswerPart }) {
+  const paint = useColor();
   switch (part.kind) {
     case "text":
       return <Text>{part.text}</Text>;
@@ -31,28 +44,26 @@ function Part({ part }: { part: AnswerPart }) {
         </Text>
       );
     case "tool-call":
-      return <Text color="cyan">{formatToolCall(part)}</Text>;
+      return <Text {...paint("cyan")}>{formatToolCall(part)}</Text>;
     case "tool-result":
-      return <Text color={part.error === undefined ? "green" : "red"}>{formatToolResult(part)}</Text>;
+      return <Text {...paint(part.error === undefined ? "green" : "red")}>{formatToolResult(part)}</Text>;
   }
 }
 
-function footerColor(answer: AnswerMessage): { color?: string } {
-  if (answer.outcome === "error") return { color: "red" };
-  if (answer.outcome === "interrupted") return { color: "yellow" };
-  return {};
+function footerColor(answer: AnswerMessage): string | undefined {
+  if (answer.outcome === "error") return "red";
+  if (answer.outcome === "interrupted") return "yellow";
+  return undefined;
 }
 
-function Answer({ answer }: { answer: AnswerMessage }) {
+/** The line under a finished answer (tokens, cost, outcome), and the blank line after it. */
+function AnswerEnd({ answer }: { answer: AnswerMessage }) {
+  const paint = useColor();
   const footer = formatAnswerFooter(answer);
   return (
-    <Box flexDirection="column" marginBottom={answer.outcome === "streaming" ? 0 : 1}>
-      {answer.parts.map((part, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: parts are only ever appended
-        <Part key={index} part={part} />
-      ))}
+    <Box marginBottom={1}>
       {footer === undefined ? null : (
-        <Text dimColor={answer.outcome === "completed"} {...footerColor(answer)}>
+        <Text dimColor={answer.outcome === "completed"} {...paint(footerColor(answer))}>
           {footer}
         </Text>
       )}
@@ -60,11 +71,47 @@ function Answer({ answer }: { answer: AnswerMessage }) {
   );
 }
 
+/** Parts of an answer, one below the other. */
+function Parts({ parts }: { parts: AnswerPart[] }) {
+  return (
+    <Box flexDirection="column">
+      {parts.map((part, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: parts are only ever appended
+        <Part key={index} part={part} />
+      ))}
+    </Box>
+  );
+}
+
+/** A whole answer (of a resumed conversation). */
+function Answer({ answer }: { answer: AnswerMessage }) {
+  return (
+    <Box flexDirection="column">
+      <Parts parts={answer.parts} />
+      <AnswerEnd answer={answer} />
+    </Box>
+  );
+}
+
+function ScrollEntry({ item }: { item: ScrollItem }) {
+  switch (item.kind) {
+    case "message":
+      return <Message message={item.message} />;
+    case "lines":
+      return <Part part={{ kind: item.style, text: item.text === "" ? " " : item.text }} />;
+    case "part":
+      return <Part part={item.part} />;
+    case "end":
+      return <AnswerEnd answer={item.answer} />;
+  }
+}
+
 function Message({ message }: { message: ChatMessage }) {
+  const paint = useColor();
   switch (message.kind) {
     case "user":
       return (
-        <Text bold color="blue">
+        <Text bold {...paint("blue")}>
           {"› "}
           {message.text}
         </Text>
@@ -73,7 +120,7 @@ function Message({ message }: { message: ChatMessage }) {
       return <Answer answer={message} />;
     case "notice":
       return (
-        <Text dimColor={message.tone === "info"} {...(message.tone === "error" ? { color: "red" } : {})}>
+        <Text dimColor={message.tone === "info"} {...paint(message.tone === "error" ? "red" : undefined)}>
           {message.text}
         </Text>
       );
@@ -91,6 +138,7 @@ export function ChatApp({ controller, onExit }: { controller: ChatController; on
     setShownInput(text);
   };
   const { exit } = useApp();
+  const paint = useColor();
   const leave = (code: number) => {
     onExit(code);
     exit();
@@ -152,17 +200,20 @@ export function ChatApp({ controller, onExit }: { controller: ChatController; on
 
   return (
     <>
-      <Static items={state.messages}>{(message) => <Message key={message.id} message={message} />}</Static>
-      {state.current ? <Answer answer={state.current} /> : null}
+      {/* Static reads only `length` and `slice` of its items: the append-only scrollback offers both. */}
+      <Static items={state.scroll as unknown as ScrollItem[]}>
+        {(item) => <ScrollEntry key={item.id} item={item} />}
+      </Static>
+      {state.current ? <Parts parts={unflushedParts(state.current, state.flushed)} /> : null}
       {state.busy && state.waiting ? <Spinner /> : null}
       {state.busy ? (
         state.cancelling ? (
-          <Text color="yellow">cancelling…</Text>
+          <Text {...paint("yellow")}>cancelling…</Text>
         ) : null
       ) : (
         <Box flexDirection="column">
           <Text>
-            <Text bold color="green">
+            <Text bold {...paint("green")}>
               {"> "}
             </Text>
             {input}
@@ -187,9 +238,15 @@ export interface RenderedChat {
 export function renderChat(
   controller: ChatController,
   streams: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  options: { color?: boolean } = {},
 ): RenderedChat {
   let code = 0;
-  const instance = render(<ChatApp controller={controller} onExit={(value) => (code = value)} />, {
+  const app = (
+    <ColorContext value={options.color ?? true}>
+      <ChatApp controller={controller} onExit={(value) => (code = value)} />
+    </ColorContext>
+  );
+  const instance = render(app, {
     ...streams,
     exitOnCtrlC: false,
     patchConsole: false,

@@ -15,6 +15,8 @@ export interface ChatControllerOptions {
   frameMs?: number;
   /** Lines shown first, above the conversation so far. */
   notices?: readonly string[];
+  /** A streamed line longer than this moves to the scrollback at a word break (about half a screen). */
+  flushChars?: number;
 }
 
 /**
@@ -38,7 +40,11 @@ export class ChatController {
   constructor(backend: ChatBackend, options: ChatControllerOptions = {}) {
     this.#backend = backend;
     this.#frameMs = options.frameMs ?? 33;
-    this.#state = initialChatState(backend.turns(), options.notices);
+    this.#state = initialChatState(
+      backend.turns(),
+      options.notices,
+      options.flushChars === undefined ? {} : { flushChars: options.flushChars },
+    );
   }
 
   /** The current state (a new object after every change; stable otherwise). */

@@ -97,13 +97,15 @@ export function sessionChatBackend(
   session: Session,
   events: { listener: ((event: GeppettoEvent) => void) | undefined },
   onClose: () => Promise<void> = async () => {},
+  stamp?: (turn: Turn) => Turn,
 ): ChatBackend {
   let last: Promise<unknown> = Promise.resolve();
   return {
     sessionId: session.id,
     turns: () => session.turns,
     start(prompt, onEvent) {
-      session.appendNewTurnFromUserPrompt(prompt);
+      const turn = session.appendNewTurnFromUserPrompt(prompt);
+      if (stamp) session.append(stamp(turn));
       events.listener = onEvent;
       const handle = session.startInference();
       const done = handle.wait();
@@ -138,6 +140,8 @@ export interface EngineSessionBackendOptions {
   stepControl?: StepController;
   /** Called by `close()`. */
   onClose?: () => Promise<void>;
+  /** Edits each new turn before it runs (the chat stores its provider and model on it). */
+  stamp?: (turn: Turn) => Turn;
 }
 
 /**
@@ -158,7 +162,7 @@ export function engineSessionBackend(engine: Engine, options: EngineSessionBacke
     ...(options.sessionId === undefined ? {} : { id: options.sessionId }),
     ...(options.history === undefined ? {} : { history: options.history }),
   });
-  return sessionChatBackend(session, events, options.onClose);
+  return sessionChatBackend(session, events, options.onClose, options.stamp);
 }
 
 /**
@@ -171,7 +175,7 @@ export function engineSessionBackend(engine: Engine, options: EngineSessionBacke
 export function conversationBackend(
   conversation: ChatConversation,
   engine: Engine,
-  options: { registry?: ToolRegistry; stepControl?: StepController } = {},
+  options: { registry?: ToolRegistry; stepControl?: StepController; stamp?: (turn: Turn) => Turn } = {},
 ): ChatBackend {
   return engineSessionBackend(engine, {
     ...options,

@@ -11,6 +11,13 @@ import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { GeppettoEvent, Usage } from "../../events/types.ts";
 import type { JsonValue } from "../../turns/json.ts";
 import type { Block, Turn } from "../../turns/types.ts";
+import {
+  AppendOnlyList,
+  DEFAULT_FLUSH_CHARS,
+  type Flushed,
+  flushAnswer,
+  type ScrollItem,
+} from "./scrollback.ts";
 
 /** One piece of an answer, in the order it streamed. */
 export type AnswerPart =
@@ -54,6 +61,12 @@ export interface ChatState {
   cancelling: boolean;
   /** Counter for message ids. */
   nextId: number;
+  /** What is printed for good (Ink's `<Static>`): messages, and the current answer's finished lines. */
+  scroll: AppendOnlyList<ScrollItem>;
+  /** How much of `current` is already in `scroll`. */
+  flushed: Flushed;
+  /** A line longer than this moves to `scroll` at a word break (see `scrollback.ts`). */
+  flushChars: number;
 }
 
 /** What changes the chat state. */
@@ -72,8 +85,21 @@ export type ChatAction =
  * @example
  * const state = initialChatState(session.turns, ["Resumed session 3f2c…"]);
  */
-export function initialChatState(turns: readonly Turn[] = [], notices: readonly string[] = []): ChatState {
-  let state: ChatState = { messages: [], busy: false, waiting: false, cancelling: false, nextId: 1 };
+export function initialChatState(
+  turns: readonly Turn[] = [],
+  notices: readonly string[] = [],
+  options: { flushChars?: number } = {},
+): ChatState {
+  let state: ChatState = {
+    messages: [],
+    busy: false,
+    waiting: false,
+    cancelling: false,
+    nextId: 1,
+    scroll: AppendOnlyList.empty(),
+    flushed: { parts: 0, chars: 0 },
+    flushChars: options.flushChars ?? DEFAULT_FLUSH_CHARS,
+  };
   for (const text of notices) state = chatReducer(state, { type: "notice", text });
   const latest = turns[turns.length - 1];
   if (!latest) return state;
@@ -84,7 +110,24 @@ export function initialChatState(turns: readonly Turn[] = [], notices: readonly 
     if (result) results.set(turn.blocks.filter((block) => block.kind === "user").length, result);
   }
   const shown = messagesFromTurn(latest, state.nextId, results);
-  return { ...state, messages: [...state.messages, ...shown.messages], nextId: shown.nextId };
+  return {
+    ...state,
+    messages: [...state.messages, ...shown.messages],
+    scroll: state.scroll.append(...shown.messages.map(asScrollItem)),
+    nextId: shown.nextId,
+  };
+}
+
+function asScrollItem(message: ChatMessage): ScrollItem {
+  return { kind: "message", id: `s${message.id}`, message };
+}
+
+/** Moves what is final of the current answer (everything, when `all`) to the scrollback. */
+function flushCurrent(state: ChatState, current: AnswerMessage, all: boolean): ChatState {
+  let nextId = state.nextId;
+  const { items, flushed } = flushAnswer(current, state.flushed, all, state.flushChars, () => `m${nextId++}`);
+  if (items.length === 0 && flushed === state.flushed) return state;
+  return { ...state, scroll: state.scroll.append(...items), flushed, nextId };
 }
 
 function newAnswer(id: number): AnswerMessage {
@@ -159,8 +202,18 @@ function outcomeOf(result: InferenceResult | undefined, cancelling: boolean): An
 }
 
 function finishAnswer(state: ChatState, answer: AnswerMessage): ChatState {
-  const { current: _current, ...rest } = state;
-  return { ...rest, messages: [...state.messages, answer], busy: false, waiting: false, cancelling: false };
+  const flushed = flushCurrent(state, answer, true);
+  const { current: _current, ...rest } = flushed;
+  return {
+    ...rest,
+    messages: [...state.messages, answer],
+    scroll: flushed.scroll.append({ kind: "end", id: `m${flushed.nextId}`, answer }),
+    nextId: flushed.nextId + 1,
+    flushed: { parts: 0, chars: 0 },
+    busy: false,
+    waiting: false,
+    cancelling: false,
+  };
 }
 
 /**
@@ -178,6 +231,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return {
         ...state,
         messages: [...state.messages, user],
+        scroll: state.scroll.append(asScrollItem(user)),
+        flushed: { parts: 0, chars: 0 },
         current: newAnswer(state.nextId + 1),
         busy: true,
         waiting: true,
@@ -190,7 +245,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const current = applyEvent(state.current, action.event);
       const waiting = state.waiting && !FIRST_OUTPUT.has(action.event.type);
       if (current === state.current && waiting === state.waiting) return state;
-      return { ...state, current, waiting };
+      return flushCurrent({ ...state, current, waiting }, current, false);
     }
     case "cancel-requested":
       return state.busy ? { ...state, cancelling: true } : state;
@@ -213,7 +268,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         text: action.text,
         tone: action.tone ?? "info",
       };
-      return { ...state, messages: [...state.messages, notice], nextId: state.nextId + 1 };
+      return {
+        ...state,
+        messages: [...state.messages, notice],
+        scroll: state.scroll.append(asScrollItem(notice)),
+        nextId: state.nextId + 1,
+      };
     }
   }
 }
