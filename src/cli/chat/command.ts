@@ -196,7 +196,7 @@ async function runTerminalChat(
 ): Promise<number> {
   const [{ ChatController }, { renderChat }] = await Promise.all([
     import("./controller.ts"),
-    import("./app.tsx"),
+    import("./terminal-ui.ts").then(({ loadTerminalUi }) => loadTerminalUi()),
   ]);
   const screen = io.stdout as { columns?: number; rows?: number };
   // A line (a paragraph) longer than about half the screen moves to the scrollback before it ends.
