@@ -2,7 +2,8 @@
  * `geppetto run [prompt…]`: one inference on a prompt, printed as text, JSON, YAML or a JSON-lines event stream.
  */
 
-import { fstatSync } from "node:fs";
+import { fstatSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { runInferenceWithResult } from "../engine/engine.ts";
 import { GeppettoError } from "../engine/errors.ts";
 import { KeyStructuredOutputConfig } from "../engine/structured-output.ts";
@@ -36,7 +37,8 @@ Settings come from, lowest first: defaults, $XDG_CONFIG_HOME/geppetto/config.yam
 then these flags.
 
 Options:
-  --system TEXT        A system prompt
+  -s, --system TEXT    A system prompt (@FILE reads it from a file)
+  -p, --profile NAME   A profile from profiles.yaml
   --output FORMAT      text (stream the answer; default), json or yaml (print the final Turn),
                        jsonl (one event per line as it happens, then the final Turn as the last line;
                        text events carry their delta, the whole answer is on the final event)
@@ -76,7 +78,8 @@ const OPTIONS = {
   mcp: { type: "string", multiple: true },
   session: { type: "string" },
   db: { type: "string" },
-  system: { type: "string" },
+  system: { type: "string", short: "s" },
+  profile: { type: "string", short: "p" },
   output: { type: "string", short: "o" },
   "jsonl-completion": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -124,6 +127,18 @@ function fenced(text: string): string {
   return `${fence}\n${text.replace(/\s+$/, "")}\n${fence}`;
 }
 
+/** `--system TEXT`, or with `@FILE` the file's text (a missing file is bad usage naming it). */
+function systemPrompt(value: string, io: CliIO): string {
+  if (!value.startsWith("@")) return value;
+  const path = resolve(io.cwd ?? process.cwd(), value.slice(1));
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = (error as { code?: string }).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new UsageError(`--system ${value}: cannot read ${path}: ${reason}`);
+  }
+}
+
 function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
   if (format === "json") io.stdout.write(`${turnToJson(turn)}\n`);
   else if (format === "yaml") io.stdout.write(turnToYaml(turn));
@@ -163,7 +178,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new UsageError("--system starts a new conversation; it cannot be combined with --session");
   }
   const blocks: Block[] = [];
-  if (values.system) blocks.push(newSystemTextBlock(values.system));
+  if (values.system) blocks.push(newSystemTextBlock(systemPrompt(values.system, io)));
   blocks.push(
     images.length > 0 ? newUserMultimodalBlock(prompt.trim(), images) : newUserTextBlock(prompt.trim()),
   );

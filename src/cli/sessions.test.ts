@@ -107,7 +107,7 @@ describe("geppetto sessions", () => {
       [["sessions", "show"], /give one session ID/],
       [["sessions", "show", "a", "--last"], /give a session ID or --last, not both/],
       [["sessions", "list", "--output", "xml"], /--output must be one of text, json/],
-      [["sessions", "list", "--bogus"], /Unknown option '--bogus'/],
+      [["sessions", "list", "--bogus"], /unknown option --bogus \(see --help\)/],
     ];
     for (const [argv, message] of cases) {
       const io = createTestIO();
