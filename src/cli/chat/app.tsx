@@ -1,13 +1,25 @@
 /**
  * The chat screen (Ink). The scrollback (messages, and each finished line of the answer being streamed) is
  * printed once with `<Static>`; only the line being written, the spinner and the input line are redrawn, so a
- * long answer reaches the terminal's history once. Colors follow `NO_COLOR` (https://no-color.org). Keys: Enter sends; Ctrl-C cancels a running answer, clears a
- * typed line, or exits at an empty one; Ctrl-D at an empty line exits.
+ * long answer reaches the terminal's history once. Colors follow `NO_COLOR` (https://no-color.org). The input
+ * line is edited with `line-editor.ts` (cursor, Home/End, Ctrl-A/E/W/U, history); it stays while an answer
+ * streams, and what is typed meanwhile is kept (sent with Enter once the answer has ended). Ctrl-C cancels a
+ * running answer, clears a typed line, or exits at an empty one; Ctrl-D at an empty line exits.
  */
-import { Box, render, Static, Text, useAnimation, useApp, useInput, usePaste } from "ink";
+import { Box, type Key, render, Static, Text, useAnimation, useApp, useInput, usePaste } from "ink";
 import { createContext, useContext, useRef, useState, useSyncExternalStore } from "react";
 import type { ChatController } from "./controller.ts";
 import { formatAnswerFooter, formatToolCall, formatToolResult } from "./format.ts";
+import {
+  type EditKey,
+  edit,
+  emptyLine,
+  insert,
+  type LineState,
+  lineText,
+  sent,
+  splitAtCursor,
+} from "./line-editor.ts";
 import { type ScrollItem, unflushedParts } from "./scrollback.ts";
 import type { AnswerMessage, AnswerPart, ChatMessage } from "./view-model.ts";
 
@@ -127,15 +139,41 @@ function Message({ message }: { message: ChatMessage }) {
   }
 }
 
+/** What the chat screen is given. */
+export interface ChatAppProps {
+  controller: ChatController;
+  /** Called once with the exit code when the user leaves. */
+  onExit(code: number): void;
+  /** Earlier prompts (Up/Down), oldest first. */
+  history?: readonly string[];
+  /** Called with each prompt sent (to keep the history). */
+  onSent?: (prompt: string) => void;
+}
+
+/** The key of Ink's `useInput` that edits the line, if any. */
+function editKeyOf(typed: string, key: Key): EditKey | undefined {
+  if (key.ctrl) {
+    return ({ a: "home", e: "end", w: "delete-word", u: "delete-to-start" } as const)[typed as "a"];
+  }
+  if (key.backspace || key.delete) return "backspace";
+  if (key.leftArrow) return "left";
+  if (key.rightArrow) return "right";
+  if (key.home) return "home";
+  if (key.end) return "end";
+  if (key.upArrow) return "history-previous";
+  if (key.downArrow) return "history-next";
+  return undefined;
+}
+
 /** The chat screen; `onExit` is called once with the exit code when the user leaves. */
-export function ChatApp({ controller, onExit }: { controller: ChatController; onExit(code: number): void }) {
+export function ChatApp({ controller, onExit, history = [], onSent }: ChatAppProps) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   // The line typed so far: a ref holds the truth (keys may come faster than renders), the state redraws it.
-  const typedRef = useRef("");
-  const [input, setShownInput] = useState("");
-  const setInput = (text: string) => {
-    typedRef.current = text;
-    setShownInput(text);
+  const lineRef = useRef<LineState>(emptyLine(history));
+  const [line, setShownLine] = useState(lineRef.current);
+  const setLine = (next: LineState) => {
+    lineRef.current = next;
+    setShownLine(next);
   };
   const { exit } = useApp();
   const paint = useColor();
@@ -143,27 +181,36 @@ export function ChatApp({ controller, onExit }: { controller: ChatController; on
     onExit(code);
     exit();
   };
+  controller.onExit = leave;
+
+  const send = () => {
+    const prompt = lineText(lineRef.current);
+    if (prompt.trim() === "") return;
+    onSent?.(prompt.trim());
+    setLine(sent(lineRef.current));
+    void controller.submit(prompt);
+  };
 
   const type = (text: string) => {
-    // Typed-ahead text may hold Enter (`\r`): the line before it is sent, the rest stays typed.
+    // Typed-ahead text may hold Enter (`\r`): the line before it is sent (once no answer runs), the rest stays.
     const [first = "", ...rest] = text.split(/\r\n|\r|\n/);
-    if (rest.length === 0) {
-      setInput(typedRef.current + first);
-      return;
+    setLine(insert(lineRef.current, first));
+    for (const next of rest) {
+      if (controller.busy) setLine(insert(lineRef.current, " "));
+      else send();
+      setLine(insert(lineRef.current, next));
     }
-    const prompt = typedRef.current + first;
-    setInput(rest.filter((line) => line !== "").join(" "));
-    void controller.submit(prompt);
   };
 
   useInput((typed, key) => {
     // Read the controller, not the rendered state: keys may arrive before the next render.
     const current = controller.getState();
+    const empty = lineRef.current.chars.length === 0;
     if (key.ctrl && typed === "c") {
       if (current.busy) {
         if (current.cancelling) leave(130);
         else controller.cancel();
-      } else if (typedRef.current !== "") setInput("");
+      } else if (!empty) setLine(edit(lineRef.current, "clear"));
       else leave(0);
       return;
     }
@@ -172,32 +219,27 @@ export function ChatApp({ controller, onExit }: { controller: ChatController; on
       return;
     }
     if (key.ctrl && typed === "d") {
-      if (!current.busy && typedRef.current === "") leave(0);
+      if (!current.busy && empty) leave(0);
       return;
     }
-    if (current.busy) return;
     if (key.return) {
-      const prompt = typedRef.current;
-      setInput("");
-      void controller.submit(prompt);
+      // Shift+Enter (where the terminal reports it) or Alt+Enter starts a new line; Enter sends when no answer runs.
+      if (key.shift || key.meta) setLine(insert(lineRef.current, "\n"));
+      else if (!current.busy) send();
       return;
     }
-    if (key.backspace || key.delete) {
-      setInput(Array.from(typedRef.current).slice(0, -1).join(""));
+    const editKey = editKeyOf(typed, key);
+    if (editKey !== undefined) {
+      setLine(edit(lineRef.current, editKey));
       return;
     }
-    if (key.ctrl && typed === "u") {
-      setInput("");
-      return;
-    }
-    if (key.ctrl || key.meta || key.escape || key.tab || key.upArrow || key.downArrow) return;
-    if (key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.home || key.end) return;
+    if (key.ctrl || key.meta || key.escape || key.tab || key.pageUp || key.pageDown) return;
     if (typed !== "") type(typed);
   });
-  usePaste((text) => {
-    if (!controller.busy) setInput(typedRef.current + text.replace(/\r?\n/g, " "));
-  });
+  // A paste keeps its newlines (pasted CRs become newlines); it is never sent by itself.
+  usePaste((text) => setLine(insert(lineRef.current, text)));
 
+  const [before, under, rest] = splitAtCursor(line);
   return (
     <>
       {/* Static reads only `length` and `slice` of its items: the append-only scrollback offers both. */}
@@ -206,24 +248,22 @@ export function ChatApp({ controller, onExit }: { controller: ChatController; on
       </Static>
       {state.current ? <Parts parts={unflushedParts(state.current, state.flushed)} /> : null}
       {state.busy && state.waiting ? <Spinner /> : null}
-      {state.busy ? (
-        state.cancelling ? (
-          <Text {...paint("yellow")}>cancelling…</Text>
-        ) : null
-      ) : (
-        <Box flexDirection="column">
-          <Text>
-            <Text bold {...paint("green")}>
-              {"> "}
-            </Text>
-            {input}
-            <Text inverse> </Text>
+      {state.busy && state.cancelling ? <Text {...paint("yellow")}>cancelling…</Text> : null}
+      <Box flexDirection="column">
+        <Text>
+          <Text bold {...paint("green")}>
+            {"> "}
           </Text>
-          <Text dimColor>
-            Enter to send · Ctrl-C cancels an answer · Ctrl-D or Ctrl-C on an empty line exits
-          </Text>
-        </Box>
-      )}
+          {before}
+          <Text inverse>{under}</Text>
+          {rest}
+        </Text>
+        <Text dimColor wrap="truncate">
+          {state.busy
+            ? "Ctrl-C cancels the answer · what you type is kept for the next prompt"
+            : "Enter to send · Alt+Enter new line · /help · Ctrl-D or Ctrl-C on an empty line exits"}
+        </Text>
+      </Box>
     </>
   );
 }
@@ -238,12 +278,17 @@ export interface RenderedChat {
 export function renderChat(
   controller: ChatController,
   streams: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-  options: { color?: boolean } = {},
+  options: { color?: boolean; history?: readonly string[]; onSent?: (prompt: string) => void } = {},
 ): RenderedChat {
   let code = 0;
   const app = (
     <ColorContext value={options.color ?? true}>
-      <ChatApp controller={controller} onExit={(value) => (code = value)} />
+      <ChatApp
+        controller={controller}
+        onExit={(value) => (code = value)}
+        {...(options.history ? { history: options.history } : {})}
+        {...(options.onSent ? { onSent: options.onSent } : {})}
+      />
     </ColorContext>
   );
   const instance = render(app, {

@@ -50,7 +50,7 @@ describe.skipIf(!hasTmux)("geppetto chat on a long answer in a 120×40 terminal 
     rmSync(directory, { recursive: true, force: true });
   });
 
-  function chat(name: string, extraEnv: Record<string, string> = {}): void {
+  function chat(name: string, extraEnv: Record<string, string> = {}, dbName = name): void {
     const env = {
       HOME: directory,
       XDG_CONFIG_HOME: join(directory, "config"),
@@ -62,7 +62,7 @@ describe.skipIf(!hasTmux)("geppetto chat on a long answer in a 120×40 terminal 
       ...extraEnv,
     };
     const assignments = Object.entries(env).map(([key, value]) => `${key}=${shellQuote(value)}`);
-    const db = shellQuote(join(directory, `${name}.db`));
+    const db = shellQuote(join(directory, dbName, "sessions.db"));
     const command = `cd ${shellQuote(root)} && env -i ${assignments.join(" ")} ${shellQuote(process.execPath)} bin/geppetto.js chat --ai-api-type openai --ai-engine test-model --db ${db}; sleep 60`;
     terminal.start(command, { columns: 120, rows: 40 });
   }
@@ -95,5 +95,37 @@ describe.skipIf(!hasTmux)("geppetto chat on a long answer in a 120×40 terminal 
     chat("plain", { NO_COLOR: "1" });
     await askLong();
     expect(colorCodes(terminal.history(true))).toEqual([]);
+  });
+
+  it("edits the line (Home, typing mid-line, Ctrl-U), keeps typing during an answer, answers /commands locally, remembers prompts", async () => {
+    chat("edit-1", {}, "edit");
+    await terminal.waitFor("the input line", (screen) => screen.includes("Enter to send"));
+    terminal.keys("-l", "world");
+    terminal.keys("Home");
+    terminal.keys("-l", "hello ");
+    terminal.keys("Enter");
+    await terminal.waitFor("the edited prompt", (screen) => screen.includes("› hello world"));
+    // Typed while the answer streams: kept in the input, not sent.
+    terminal.keys("-l", "/nope");
+    await terminal.waitFor(
+      "the answer to end with the typing kept",
+      (screen) => after(screen, "The end.").includes("> /nope"),
+      20_000,
+    );
+    terminal.keys("Enter");
+    await terminal.waitFor("the local answer", (screen) => screen.includes("unknown command /nope"));
+    terminal.keys("-l", "junk");
+    await terminal.waitFor("the typed line", (screen) => screen.includes("> junk"));
+    terminal.keys("C-u");
+    await terminal.waitFor("the line cleared", (screen) => !screen.includes("> junk"));
+    terminal.keys("C-d");
+
+    // A new chat on the same store: Up brings back the prompts of the last one.
+    chat("edit-2", {}, "edit");
+    await terminal.waitFor("the input line", (screen) => screen.includes("Enter to send"));
+    terminal.keys("Up");
+    await terminal.waitFor("the last prompt", (screen) => screen.includes("> /nope"));
+    terminal.keys("Up");
+    await terminal.waitFor("the prompt before it", (screen) => screen.includes("> hello world"));
   });
 });

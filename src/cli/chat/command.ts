@@ -28,10 +28,17 @@ continued later with --resume or --session. With standard input piped, each line
 are printed one per line (reasoning, tool calls and usage on stderr).
 
 Keys:
-  Enter                Send the prompt
-  Ctrl-C               Cancel the answer being written (what was written is kept); on an empty line, exit
+  Enter                Send the prompt (while an answer streams, what you type is kept for the next one)
+  Alt+Enter            A new line (Shift+Enter where the terminal reports it); a paste keeps its newlines
+  Left/Right, Home/End Move the cursor (Ctrl-A, Ctrl-E: start, end)
+  Ctrl-W, Ctrl-U       Delete the word before the cursor, everything before it
+  Up/Down              Earlier prompts (kept between chats, next to the session store)
+  Ctrl-C               Cancel the answer being written (what was written is kept); clear the line; on an
+                       empty line, exit
   Ctrl-D               Exit (on an empty line)
-  Ctrl-U               Clear the line
+
+Commands (answered in the chat, never sent to the model; \`//text\` sends "/text"):
+  /help  /exit  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
 
 Options:
   --resume             Continue the most recent session
@@ -178,6 +185,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return await runTerminalChat(
       backend,
       io,
+      conversation.dbPath,
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
     );
@@ -191,18 +199,28 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 async function runTerminalChat(
   backend: ChatBackend,
   io: CliIO,
+  dbPath: string,
   notices: string[],
   approval: { ask: (question: string) => Promise<boolean> },
 ): Promise<number> {
-  const [{ ChatController }, { renderChat }] = await Promise.all([
-    import("./controller.ts"),
-    import("./terminal-ui.ts").then(({ loadTerminalUi }) => loadTerminalUi()),
-  ]);
+  const [{ ChatController }, { renderChat }, { appendHistory, historyPath, readHistory }] = await Promise.all(
+    [
+      import("./controller.ts"),
+      import("./terminal-ui.ts").then(({ loadTerminalUi }) => loadTerminalUi()),
+      import("./input-history.ts"),
+    ],
+  );
   const screen = io.stdout as { columns?: number; rows?: number };
   // A line (a paragraph) longer than about half the screen moves to the scrollback before it ends.
   const flushChars = Math.max(200, Math.floor(((screen.columns ?? 80) * ((screen.rows ?? 24) - 6)) / 2));
-  const controller = new ChatController(backend, { notices, flushChars });
+  const controller = new ChatController(backend, {
+    notices,
+    flushChars,
+    writeTerminal: (bytes) => io.stdout.write(bytes),
+    cwd: io.cwd ?? process.cwd(),
+  });
   approval.ask = (question) => controller.askApproval(question);
+  const file = historyPath(dbPath);
   const chat = renderChat(
     controller,
     {
@@ -211,7 +229,17 @@ async function runTerminalChat(
       stderr: io.stderr as NodeJS.WritableStream,
     },
     // https://no-color.org: any non-empty NO_COLOR turns colors off.
-    { color: !io.env.NO_COLOR },
+    {
+      color: !io.env.NO_COLOR,
+      history: readHistory(file),
+      onSent: (prompt) => {
+        try {
+          appendHistory(file, prompt);
+        } catch {
+          // A history that cannot be written (a read-only folder) never stops the chat.
+        }
+      },
+    },
   );
   const stopListening = io.onInterrupt(() => {
     if (!controller.cancel()) chat.exit(0);
