@@ -20,7 +20,7 @@ import {
   sent,
   splitAtCursor,
 } from "./line-editor.ts";
-import { type ScrollItem, unflushedParts } from "./scrollback.ts";
+import type { ScrollItem } from "./scrollback.ts";
 import type { AnswerMessage, AnswerPart, ChatMessage } from "./view-model.ts";
 
 /** Whether the screen uses colors (off with NO_COLOR). */
@@ -246,7 +246,7 @@ export function ChatApp({ controller, onExit, history = [], onSent }: ChatAppPro
       <Static items={state.scroll as unknown as ScrollItem[]}>
         {(item) => <ScrollEntry key={item.id} item={item} />}
       </Static>
-      {state.current ? <Parts parts={unflushedParts(state.current, state.flushed)} /> : null}
+      {state.current ? <Parts parts={state.current.parts} /> : null}
       {state.busy && state.waiting ? <Spinner /> : null}
       {state.busy && state.cancelling ? <Text {...paint("yellow")}>cancelling…</Text> : null}
       <Box flexDirection="column">

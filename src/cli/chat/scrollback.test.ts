@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { GeppettoEvent } from "../../events/types.ts";
 import { newTurn } from "../../turns/builders.ts";
-import { AppendOnlyList, type ScrollItem, unflushedParts } from "./scrollback.ts";
+import { AppendOnlyList, type ScrollItem } from "./scrollback.ts";
 import { type ChatState, chatReducer, initialChatState } from "./view-model.ts";
 
 const meta = { id: "s1", seq: 0 };
@@ -27,7 +27,7 @@ describe("the chat's scrollback", () => {
     let state = chatReducer(initialChatState(), { type: "submitted", text: "Hi" });
     state = stream(state, "one\ntw", "o\nthr");
     expect(printed(state)).toEqual(["user", "lines:one", "lines:two"]);
-    expect(unflushedParts(state.current!, state.flushed)).toEqual([{ kind: "text", text: "thr" }]);
+    expect(state.current!.parts).toEqual([{ kind: "text", text: "thr" }]);
     state = stream(state, "ee");
     expect(printed(state)).toHaveLength(3);
     state = chatReducer(state, { type: "finished", turn: newTurn([]) });
@@ -40,7 +40,7 @@ describe("the chat's scrollback", () => {
     let state = chatReducer(initialChatState([], [], { flushChars: 10 }), { type: "submitted", text: "Hi" });
     state = stream(state, "aaaa bbbb cccc dddd eeee ");
     expect(printed(state)).toEqual(["user", "lines:aaaa bbbb cccc dddd eeee "]);
-    expect(unflushedParts(state.current!, state.flushed)).toEqual([{ kind: "text", text: "" }]);
+    expect(state.current!.parts).toEqual([{ kind: "text", text: "" }]);
   });
 
   it("a tool call is printed at once, between text parts", () => {

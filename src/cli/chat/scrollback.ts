@@ -59,75 +59,77 @@ export type ScrollItem =
   | { kind: "part"; id: string; part: Extract<AnswerPart, { kind: "tool-call" | "tool-result" }> }
   | { kind: "end"; id: string; answer: AnswerMessage };
 
-/** How far an answer has moved to the scrollback: whole parts, then characters of the next part. */
-export interface Flushed {
-  parts: number;
-  chars: number;
-}
-
 /** Pending text longer than this moves to the scrollback at a word break even without a newline. */
 export const DEFAULT_FLUSH_CHARS = 2_000;
 
 /**
- * Moves what is final in `answer` (complete lines, finished parts; everything when `all`) to scroll items.
- * Returns the items and the new flushed position; `nextId` numbers the items.
+ * Moves what is final of the live part of an answer (complete lines, finished parts; everything when `all`) to
+ * scroll items. Returns the items, the moved pieces (as parts, for the transcript) and the parts still live.
+ * The work is the live part's length (a line), never the answer's.
  *
  * @example
- * const { items, flushed } = flushAnswer(answer, { parts: 0, chars: 0 }, false, 2000, () => "s1");
+ * const { items, moved, live } = flushParts(current.parts, false, 2000, () => "s1");
  */
-export function flushAnswer(
-  answer: AnswerMessage,
-  from: Flushed,
+export function flushParts(
+  parts: readonly AnswerPart[],
   all: boolean,
   flushChars: number,
   nextId: () => string,
-): { items: ScrollItem[]; flushed: Flushed } {
+): { items: ScrollItem[]; moved: AnswerPart[]; live: AnswerPart[] } {
   const items: ScrollItem[] = [];
-  let { parts, chars } = from;
-  while (parts < answer.parts.length) {
-    const part = answer.parts[parts]!;
-    const last = parts === answer.parts.length - 1;
+  const moved: AnswerPart[] = [];
+  for (let index = 0; index < parts.length; index++) {
+    const part = parts[index]!;
+    const last = index === parts.length - 1;
     if (part.kind === "tool-call" || part.kind === "tool-result") {
       items.push({ kind: "part", id: nextId(), part });
-      parts++;
-      chars = 0;
+      moved.push(part);
       continue;
     }
     let end = part.text.length;
     if (last && !all) {
-      const newline = part.text.lastIndexOf("\n");
-      end = newline >= chars ? newline + 1 : chars;
+      end = part.text.lastIndexOf("\n") + 1;
       if (part.text.length - end > flushChars) {
-        const space = part.text.lastIndexOf(" ", part.text.length - 1);
-        if (space > end) end = space + 1;
+        const space = part.text.lastIndexOf(" ");
+        if (space >= end) end = space + 1;
       }
     }
-    if (end > chars) {
-      const text = part.text.slice(chars, end).replace(/\n$/, "");
-      items.push({ kind: "lines", id: nextId(), style: part.kind, text });
+    if (end > 0) {
+      const text = part.text.slice(0, end);
+      const shown = text.replace(/\n$/, "");
+      items.push({ kind: "lines", id: nextId(), style: part.kind, text: shown === "" ? " " : shown });
+      moved.push({ kind: part.kind, text });
     }
-    if (!last || all) {
-      parts++;
-      chars = 0;
-    } else {
-      chars = end;
-      break;
-    }
+    if (last && !all) return { items, moved, live: [{ kind: part.kind, text: part.text.slice(end) }] };
   }
-  return { items, flushed: { parts, chars } };
+  return { items, moved, live: [] };
 }
 
 /**
- * The part of `answer` still on the live screen (not yet in the scrollback).
+ * Parts as one list, runs of text (or of reasoning) pieces joined back into one part.
  *
  * @example
- * unflushedParts(answer, state.flushed) // [{ kind: "text", text: "the line being writ" }]
+ * joinParts([{ kind: "text", text: "a\n" }, { kind: "text", text: "b" }]) // [{ kind: "text", text: "a\nb" }]
  */
-export function unflushedParts(answer: AnswerMessage, flushed: Flushed): AnswerPart[] {
-  const rest = answer.parts.slice(flushed.parts);
-  const first = rest[0];
-  if (first && flushed.chars > 0 && (first.kind === "text" || first.kind === "thinking")) {
-    rest[0] = { kind: first.kind, text: first.text.slice(flushed.chars) };
+export function joinParts(pieces: readonly AnswerPart[]): AnswerPart[] {
+  const parts: AnswerPart[] = [];
+  let run: string[] = [];
+  let runKind: "text" | "thinking" | undefined;
+  const close = () => {
+    if (runKind !== undefined) parts.push({ kind: runKind, text: run.join("") });
+    run = [];
+    runKind = undefined;
+  };
+  for (const piece of pieces) {
+    if (piece.kind === "text" || piece.kind === "thinking") {
+      if (runKind !== piece.kind) close();
+      runKind = piece.kind;
+      if (piece.text !== "") run.push(piece.text);
+    } else {
+      close();
+      parts.push(piece);
+    }
   }
-  return rest;
+  close();
+  return parts.filter((part) => !((part.kind === "text" || part.kind === "thinking") && part.text === ""));
 }

@@ -11,13 +11,7 @@ import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { GeppettoEvent, Usage } from "../../events/types.ts";
 import type { JsonValue } from "../../turns/json.ts";
 import type { Block, Turn } from "../../turns/types.ts";
-import {
-  AppendOnlyList,
-  DEFAULT_FLUSH_CHARS,
-  type Flushed,
-  flushAnswer,
-  type ScrollItem,
-} from "./scrollback.ts";
+import { AppendOnlyList, DEFAULT_FLUSH_CHARS, flushParts, joinParts, type ScrollItem } from "./scrollback.ts";
 
 /** One piece of an answer, in the order it streamed. */
 export type AnswerPart =
@@ -51,7 +45,7 @@ export type ChatMessage =
 export interface ChatState {
   /** Finished messages, oldest first. Only ever appended to. */
   messages: ChatMessage[];
-  /** The answer being streamed, if any. */
+  /** The live part of the answer being streamed (what is not yet in `scroll`), if an answer runs. */
   current?: AnswerMessage;
   /** True from submit until the answer has finished (the input is hidden meanwhile). */
   busy: boolean;
@@ -63,8 +57,8 @@ export interface ChatState {
   nextId: number;
   /** What is printed for good (Ink's `<Static>`): messages, and the current answer's finished lines. */
   scroll: AppendOnlyList<ScrollItem>;
-  /** How much of `current` is already in `scroll`. */
-  flushed: Flushed;
+  /** The pieces of the current answer already moved to `scroll`, in order (see {@link answerSoFar}). */
+  printed: AppendOnlyList<AnswerPart>;
   /** A line longer than this moves to `scroll` at a word break (see `scrollback.ts`). */
   flushChars: number;
 }
@@ -97,7 +91,7 @@ export function initialChatState(
     cancelling: false,
     nextId: 1,
     scroll: AppendOnlyList.empty(),
-    flushed: { parts: 0, chars: 0 },
+    printed: AppendOnlyList.empty(),
     flushChars: options.flushChars ?? DEFAULT_FLUSH_CHARS,
   };
   for (const text of notices) state = chatReducer(state, { type: "notice", text });
@@ -125,9 +119,34 @@ function asScrollItem(message: ChatMessage): ScrollItem {
 /** Moves what is final of the current answer (everything, when `all`) to the scrollback. */
 function flushCurrent(state: ChatState, current: AnswerMessage, all: boolean): ChatState {
   let nextId = state.nextId;
-  const { items, flushed } = flushAnswer(current, state.flushed, all, state.flushChars, () => `m${nextId++}`);
-  if (items.length === 0 && flushed === state.flushed) return state;
-  return { ...state, scroll: state.scroll.append(...items), flushed, nextId };
+  const { items, moved, live } = flushParts(current.parts, all, state.flushChars, () => `m${nextId++}`);
+  return {
+    ...state,
+    current: { ...current, parts: live },
+    scroll: state.scroll.append(...items),
+    printed: state.printed.append(...moved),
+    nextId,
+  };
+}
+
+/** Whether the live part holds something final: a finished part, a tool line, a newline, a too-long line. */
+function hasFinalPart(answer: AnswerMessage, event: GeppettoEvent, flushChars: number): boolean {
+  const last = answer.parts[answer.parts.length - 1];
+  if (!last) return false;
+  if (answer.parts.length > 1 || (last.kind !== "text" && last.kind !== "thinking")) return true;
+  const delta = event.type === "partial" || event.type === "partial-thinking" ? event.delta : "";
+  return delta.includes("\n") || last.text.length > flushChars;
+}
+
+/**
+ * The current answer so far, whole: the pieces already in the scrollback and the live part, joined.
+ *
+ * @example
+ * answerSoFar(state)?.parts // [{ kind: "text", text: "Hello there" }]
+ */
+export function answerSoFar(state: ChatState): AnswerMessage | undefined {
+  if (!state.current) return undefined;
+  return { ...state.current, parts: joinParts([...state.printed.slice(), ...state.current.parts]) };
 }
 
 function newAnswer(id: number): AnswerMessage {
@@ -201,15 +220,17 @@ function outcomeOf(result: InferenceResult | undefined, cancelling: boolean): An
   return cancelling ? "interrupted" : "completed";
 }
 
-function finishAnswer(state: ChatState, answer: AnswerMessage): ChatState {
-  const flushed = flushCurrent(state, answer, true);
+function finishAnswer(state: ChatState, live: AnswerMessage): ChatState {
+  const flushed = flushCurrent(state, live, true);
   const { current: _current, ...rest } = flushed;
+  // The whole answer for the transcript: its pieces joined once, at the end.
+  const answer: AnswerMessage = { ...live, parts: joinParts(flushed.printed.slice()) };
   return {
     ...rest,
     messages: [...state.messages, answer],
     scroll: flushed.scroll.append({ kind: "end", id: `m${flushed.nextId}`, answer }),
     nextId: flushed.nextId + 1,
-    flushed: { parts: 0, chars: 0 },
+    printed: AppendOnlyList.empty(),
     busy: false,
     waiting: false,
     cancelling: false,
@@ -232,7 +253,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         ...state,
         messages: [...state.messages, user],
         scroll: state.scroll.append(asScrollItem(user)),
-        flushed: { parts: 0, chars: 0 },
+        printed: AppendOnlyList.empty(),
         current: newAnswer(state.nextId + 1),
         busy: true,
         waiting: true,
@@ -245,7 +266,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const current = applyEvent(state.current, action.event);
       const waiting = state.waiting && !FIRST_OUTPUT.has(action.event.type);
       if (current === state.current && waiting === state.waiting) return state;
-      return flushCurrent({ ...state, current, waiting }, current, false);
+      const next = { ...state, current, waiting };
+      return hasFinalPart(current, action.event, state.flushChars)
+        ? flushCurrent(next, current, false)
+        : next;
     }
     case "cancel-requested":
       return state.busy ? { ...state, cancelling: true } : state;
