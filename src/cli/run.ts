@@ -44,7 +44,9 @@ Options:
                        text events carry their delta, the whole answer is on the final event)
   --jsonl-completion   With --output jsonl: text events also carry the answer so far (\`completion\`)
   --image PATH|URL     An image for the prompt (repeatable; local files are sent as base64)
-  --session ID         Continue a stored session (see \`geppetto sessions list\`) and save the answer to it
+  --session ID         Continue a stored session (any unique prefix of its id; see \`geppetto sessions list\`)
+  -c, --continue       Continue the most recent session
+  --no-log             Do not keep this run in the session store (every run is kept by default)
   --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
   ${MCP_FLAG_HELP}
@@ -67,7 +69,8 @@ Examples:
   geppetto run --profile fast --print-settings
   geppetto run --tools demo "What is 6 * 7?"
   geppetto run --mcp everything "Add 2 and 3"   # mcp.servers.everything in the settings
-  geppetto run --session 3f2c… "And in French?"
+  geppetto run --session 3f2c "And in French?"   # any unique prefix of the id
+  geppetto run -c "And in German?"               # continue the last conversation
 `;
 
 const OPTIONS = {
@@ -77,6 +80,8 @@ const OPTIONS = {
   tools: { type: "string" },
   mcp: { type: "string", multiple: true },
   session: { type: "string" },
+  continue: { type: "boolean", short: "c" },
+  "no-log": { type: "boolean" },
   db: { type: "string" },
   system: { type: "string", short: "s" },
   profile: { type: "string", short: "p" },
@@ -174,16 +179,37 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
 
-  if (values.session !== undefined && values.system !== undefined) {
-    throw new UsageError("--system starts a new conversation; it cannot be combined with --session");
+  const continuing = values.session !== undefined || values.continue === true;
+  if (continuing && values.system !== undefined) {
+    throw new UsageError(
+      "--system starts a new conversation; it cannot be combined with --session or --continue",
+    );
+  }
+  if (values.session !== undefined && values.continue)
+    throw new UsageError("use --session or --continue, not both");
+  if (continuing && values["no-log"]) {
+    throw new UsageError("--no-log cannot be combined with --session or --continue (they save the answer)");
   }
   const blocks: Block[] = [];
   if (values.system) blocks.push(newSystemTextBlock(systemPrompt(values.system, io)));
   blocks.push(
     images.length > 0 ? newUserMultimodalBlock(prompt.trim(), images) : newUserTextBlock(prompt.trim()),
   );
-  const session =
-    values.session === undefined ? undefined : await openRunSession(values.session, values.db, io);
+  const session = values["no-log"]
+    ? undefined
+    : await openRunSession(
+        {
+          ...(values.session === undefined ? {} : { sessionId: values.session }),
+          ...(values.continue ? { continueLast: true } : {}),
+          ...(values.db === undefined ? {} : { db: values.db }),
+        },
+        io,
+      ).catch((error: unknown) => {
+        // Logging is a convenience: a store that cannot be opened never stops a run that did not ask for it.
+        if (continuing) throw error;
+        io.stderr.write(`geppetto: warning: not logged: ${error instanceof Error ? error.message : error}\n`);
+        return undefined;
+      });
   let input = session ? session.continueWith(blocks) : newTurn(blocks);
   let selected: SelectedEngine;
   // MCP servers connect in the background while the engine is set up.
@@ -259,9 +285,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (session) {
       if (produced) await session.save(produced);
       await session.close();
-      io.stderr.write(
-        `geppetto: saved to session ${session.sessionId} (${sessionDbPath(values.db, io.env)})\n`,
-      );
+      if (session.continued) {
+        io.stderr.write(
+          `geppetto: saved to session ${session.sessionId} (${sessionDbPath(values.db, io.env)})\n`,
+        );
+      }
     }
     await selected.close();
     await mcp?.close();

@@ -13,7 +13,7 @@ import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
 import { newId, newSystemTextBlock, newTurn } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
-import { type CliSessionStore, openSessionDb } from "../session-db.ts";
+import { type CliSessionStore, expandSessionId, openSessionDb } from "../session-db.ts";
 import type { ChatBackend } from "./backend.ts";
 
 /** Which conversation to open. */
@@ -54,6 +54,8 @@ export async function openChatConversation(choice: ChatSessionChoice): Promise<C
       if (!last) throw new CallerError(`no session to resume in ${choice.dbPath}`, { code: "no_session" });
       sessionId = last.sessionId;
     }
+    if (sessionId !== undefined && !choice.resume)
+      sessionId = await expandSessionId(store, sessionId, choice.dbPath);
     if (sessionId !== undefined) {
       const turns = await store.listTurns(sessionId);
       const history = turns.at(-1);
