@@ -6,6 +6,7 @@
 
 import { settingsParseOptions } from "../settings/flags.ts";
 import { DEFAULT_MODELS, KNOWN_MODEL_PRICES } from "../settings/layers.ts";
+import type { LoadedSettings } from "../settings/load.ts";
 import type { ModelPrices } from "../settings/schema.ts";
 import { loadCommandSettings } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
@@ -82,6 +83,21 @@ export function knownModels(configured?: {
     if (configured.prices) entry.prices = configured.prices;
   }
   return models;
+}
+
+/**
+ * The context window of the model the settings choose (their `modelInfo.contextWindow`, else the catalog's),
+ * or undefined when unknown.
+ *
+ * @example
+ * contextWindowOf(loaded.settings) // 128000 for openai gpt-4o-mini
+ */
+export function contextWindowOf(settings: LoadedSettings["settings"] | undefined): number | undefined {
+  if (settings?.modelInfo?.contextWindow !== undefined) return settings.modelInfo.contextWindow;
+  const apiType = settings?.chat?.apiType;
+  if (apiType === undefined) return undefined;
+  const model = settings?.chat?.engine ?? DEFAULT_MODELS[apiType];
+  return CATALOG.find((entry) => entry.model === model)?.contextWindow;
 }
 
 function price(value: number | undefined): string {

@@ -13,6 +13,7 @@ import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
 import { newSystemTextBlock, newTurn, newUserMultimodalBlock, newUserTextBlock } from "../turns/builders.ts";
 import { turnToDocument, turnToJson, turnToYaml } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
+import { loadAttachments } from "./attachments.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import { loadImage } from "./images.ts";
 import type { CliIO } from "./main.ts";
@@ -44,6 +45,8 @@ Options:
                        text events carry their delta, the whole answer is on the final event)
   --jsonl-completion   With --output jsonl: text events also carry the answer so far (\`completion\`)
   --image PATH|URL     An image for the prompt (repeatable; local files are sent as base64)
+  --attach FILE        A file for the prompt (repeatable): text files as fenced blocks after the prompt,
+                       images as --image; other binary files are refused
   --session ID         Continue a stored session (any unique prefix of its id; see \`geppetto sessions list\`)
   -c, --continue       Continue the most recent session
   --no-log             Do not keep this run in the session store (every run is kept by default)
@@ -67,6 +70,7 @@ Examples:
   geppetto run --profile fast --ai-temperature 0.2 "Write a haiku"
   geppetto run --ai-api-type anthropic --thinking-budget 2048 --image ./chart.png "What does this show?"
   geppetto run --profile fast --print-settings
+  geppetto run --attach notes.md --attach chart.png "Summarize these"
   geppetto run --tools demo "What is 6 * 7?"
   geppetto run --mcp everything "Add 2 and 3"   # mcp.servers.everything in the settings
   geppetto run --session 3f2c "And in French?"   # any unique prefix of the id
@@ -76,6 +80,7 @@ Examples:
 const OPTIONS = {
   ...settingsParseOptions(),
   image: { type: "string", multiple: true },
+  attach: { type: "string", multiple: true },
   "print-settings": { type: "boolean" },
   tools: { type: "string" },
   mcp: { type: "string", multiple: true },
@@ -171,6 +176,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const images = (values.image ?? []).map((image) => loadImage(image, io.cwd ?? process.cwd()));
+  const attached = loadAttachments(values.attach ?? [], io.cwd ?? process.cwd());
+  images.push(...attached.images);
   let prompt = positionals.join(" ");
   if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io);
   else if (stdinIsPiped(io)) {
@@ -178,6 +185,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (piped.trim() !== "") prompt = `${prompt.trim()}\n\n${fenced(piped)}`;
   }
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
+  if (attached.text.length > 0) prompt = [prompt.trim(), ...attached.text].join("\n\n");
 
   const continuing = values.session !== undefined || values.continue === true;
   if (continuing && values.system !== undefined) {

@@ -9,7 +9,7 @@
 import { Box, type Key, render, Static, Text, useAnimation, useApp, useInput, usePaste } from "ink";
 import { createContext, useContext, useRef, useState, useSyncExternalStore } from "react";
 import type { ChatController } from "./controller.ts";
-import { formatAnswerFooter, formatToolCall, formatToolResult } from "./format.ts";
+import { formatAnswerFooter, formatGauge, formatToolCall, formatToolResult } from "./format.ts";
 import {
   type EditKey,
   edit,
@@ -148,6 +148,8 @@ export interface ChatAppProps {
   history?: readonly string[];
   /** Called with each prompt sent (to keep the history). */
   onSent?: (prompt: string) => void;
+  /** The model's context window (tokens), for the gauge. */
+  contextWindow?: number;
 }
 
 /** The key of Ink's `useInput` that edits the line, if any. */
@@ -166,7 +168,7 @@ function editKeyOf(typed: string, key: Key): EditKey | undefined {
 }
 
 /** The chat screen; `onExit` is called once with the exit code when the user leaves. */
-export function ChatApp({ controller, onExit, history = [], onSent }: ChatAppProps) {
+export function ChatApp({ controller, onExit, history = [], onSent, contextWindow }: ChatAppProps) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   // The line typed so far: a ref holds the truth (keys may come faster than renders), the state redraws it.
   const lineRef = useRef<LineState>(emptyLine(history));
@@ -240,6 +242,7 @@ export function ChatApp({ controller, onExit, history = [], onSent }: ChatAppPro
   usePaste((text) => setLine(insert(lineRef.current, text)));
 
   const [before, under, rest] = splitAtCursor(line);
+  const gauge = formatGauge(state, contextWindow);
   return (
     <>
       {/* Static reads only `length` and `slice` of its items: the append-only scrollback offers both. */}
@@ -263,6 +266,11 @@ export function ChatApp({ controller, onExit, history = [], onSent }: ChatAppPro
             ? "Ctrl-C cancels the answer · what you type is kept for the next prompt"
             : "Enter to send · Alt+Enter new line · /help · Ctrl-D or Ctrl-C on an empty line exits"}
         </Text>
+        {gauge === undefined ? null : (
+          <Text dimColor wrap="truncate">
+            {gauge}
+          </Text>
+        )}
       </Box>
     </>
   );
@@ -278,7 +286,12 @@ export interface RenderedChat {
 export function renderChat(
   controller: ChatController,
   streams: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-  options: { color?: boolean; history?: readonly string[]; onSent?: (prompt: string) => void } = {},
+  options: {
+    color?: boolean;
+    history?: readonly string[];
+    onSent?: (prompt: string) => void;
+    contextWindow?: number;
+  } = {},
 ): RenderedChat {
   let code = 0;
   const app = (
@@ -288,6 +301,7 @@ export function renderChat(
         onExit={(value) => (code = value)}
         {...(options.history ? { history: options.history } : {})}
         {...(options.onSent ? { onSent: options.onSent } : {})}
+        {...(options.contextWindow ? { contextWindow: options.contextWindow } : {})}
       />
     </ColorContext>
   );

@@ -182,10 +182,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const { runLineChat } = await import("./line-mode.ts");
       return await runLineChat(backend, io);
     }
+    const { contextWindowOf } = await import("../models.ts");
     return await runTerminalChat(
       backend,
       io,
-      conversation.dbPath,
+      { dbPath: conversation.dbPath, contextWindow: contextWindowOf(selected.settings?.settings) },
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
     );
@@ -199,7 +200,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 async function runTerminalChat(
   backend: ChatBackend,
   io: CliIO,
-  dbPath: string,
+  { dbPath, contextWindow }: { dbPath: string; contextWindow: number | undefined },
   notices: string[],
   approval: { ask: (question: string) => Promise<boolean> },
 ): Promise<number> {
@@ -232,6 +233,7 @@ async function runTerminalChat(
     {
       color: !io.env.NO_COLOR,
       history: readHistory(file),
+      ...(contextWindow === undefined ? {} : { contextWindow }),
       onSent: (prompt) => {
         try {
           appendHistory(file, prompt);

@@ -61,6 +61,24 @@ export interface ChatState {
   printed: AppendOnlyList<AnswerPart>;
   /** A line longer than this moves to `scroll` at a word break (see `scrollback.ts`). */
   flushChars: number;
+  /** What the session's answers cost so far (US dollars; answers without prices count 0). */
+  sessionCost: number;
+  /** The tokens of the conversation as the model last saw it (input + output of the last answer with usage). */
+  contextTokens?: number;
+}
+
+/** The session's running cost and context size, updated with a finished answer. */
+function withTotals<S extends ChatState>(state: S, answer: AnswerMessage): S {
+  const next = { ...state, sessionCost: state.sessionCost + (answer.cost?.total ?? 0) };
+  const usage = answer.usage;
+  if (usage?.inputTokens !== undefined || usage?.outputTokens !== undefined) {
+    next.contextTokens =
+      (usage.inputTokens ?? 0) +
+      (usage.cacheReadInputTokens ?? 0) +
+      (usage.cacheCreationInputTokens ?? 0) +
+      (usage.outputTokens ?? 0);
+  }
+  return next;
 }
 
 /** What changes the chat state. */
@@ -93,6 +111,7 @@ export function initialChatState(
     scroll: AppendOnlyList.empty(),
     printed: AppendOnlyList.empty(),
     flushChars: options.flushChars ?? DEFAULT_FLUSH_CHARS,
+    sessionCost: 0,
   };
   for (const text of notices) state = chatReducer(state, { type: "notice", text });
   const latest = turns[turns.length - 1];
@@ -104,6 +123,7 @@ export function initialChatState(
     if (result) results.set(turn.blocks.filter((block) => block.kind === "user").length, result);
   }
   const shown = messagesFromTurn(latest, state.nextId, results);
+  for (const message of shown.messages) if (message.kind === "answer") state = withTotals(state, message);
   return {
     ...state,
     messages: [...state.messages, ...shown.messages],
@@ -226,7 +246,7 @@ function finishAnswer(state: ChatState, live: AnswerMessage): ChatState {
   // The whole answer for the transcript: its pieces joined once, at the end.
   const answer: AnswerMessage = { ...live, parts: joinParts(flushed.printed.slice()) };
   return {
-    ...rest,
+    ...withTotals(rest, answer),
     messages: [...state.messages, answer],
     scroll: flushed.scroll.append({ kind: "end", id: `m${flushed.nextId}`, answer }),
     nextId: flushed.nextId + 1,
