@@ -17,6 +17,9 @@ export const TERMINAL_UI_PACKAGES = ["ink@8.0.0", "react@19.3.1"] as const;
 export async function loadTerminalUi<T = typeof import("./app.tsx")>(
   load: () => Promise<T> = () => import("./app.tsx") as Promise<T>,
 ): Promise<T> {
+  // React's development build costs several times the CPU per render (it records a task per element); the
+  // chat runs the production build unless NODE_ENV asks otherwise. Read by React when it loads, hence here.
+  process.env.NODE_ENV ??= "production";
   try {
     return await load();
   } catch (error) {
