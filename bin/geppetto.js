@@ -1,6 +1,24 @@
 #!/usr/bin/env node
 // The geppetto command. The CLI is compiled to dist/ by `npm run build` (run automatically by `npm ci`).
+// Written so that any Node can parse it: an older Node is told which version is needed (exit 2).
 import { existsSync } from "node:fs";
+
+// node:sqlite (the session store) loads without a flag from Node 22.13 on.
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(
+    `geppetto: needs Node 22.13 or newer (node:sqlite); this is Node ${process.versions.node} (${process.execPath})\n`,
+  );
+  process.exit(2);
+}
+
+// A closed standard output (`geppetto run hi | head -c 5`) ends the command quietly, as `cat` does.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
 
 const entry = new URL("../dist/cli/main.js", import.meta.url);
 if (!existsSync(entry)) {

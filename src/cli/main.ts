@@ -41,6 +41,11 @@ export const COMMANDS: Record<string, CommandEntry> = {
   profiles: { summary: "List and show settings profiles", load: () => import("./profiles.ts") },
   sessions: { summary: "List, show and export stored sessions", load: () => import("./sessions.ts") },
   mcp: { summary: "List the MCP servers of the settings and their tools", load: () => import("./mcp.ts") },
+  models: {
+    summary: "Known models per provider, with prices and context sizes",
+    load: () => import("./models.ts"),
+  },
+  keys: { summary: "Where each provider's API key comes from (redacted)", load: () => import("./keys.ts") },
 };
 
 function processIO(): CliIO {
@@ -66,7 +71,8 @@ Usage: geppetto <command> [options]
 Commands:
 ${lines.join("\n")}
 
-Run \`geppetto <command> --help\` for a command's options and examples.
+Run \`geppetto <command> --help\` for a command's options and examples; \`geppetto --version\` (-V) prints
+the version.
 
 ${LOG_FLAGS_HELP}
 Examples:
@@ -84,7 +90,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;
   }
-  if (name === "--version" || name === "-v") {
+  if (name === "--version" || name === "-V" || name === "-v" || name === "version") {
     const { createRequire } = await import("node:module");
     const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
     io.stdout.write(`${pkg.version}\n`);
@@ -92,7 +98,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    io.stderr.write(`geppetto: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")})\n`);
+    const { didYouMean } = await import("./suggest.ts");
+    const hint = didYouMean(name.replace(/^-+/, ""), Object.keys(COMMANDS));
+    io.stderr.write(
+      `geppetto: unknown command "${name}"${hint} (commands: ${Object.keys(COMMANDS).join(", ")})\n`,
+    );
     return 2;
   }
   try {

@@ -1,52 +1,80 @@
 /**
- * `geppetto run --session ID`: continue a conversation stored by `geppetto chat` (the CLI session store), and
- * save the answer back to it.
+ * Every `geppetto run` is kept in the session store (like `llm logs`), `--no-log` to skip: a new session per
+ * run, or with `-c/--continue` the most recent session, or with `--session ID` (any unique prefix) a given one,
+ * continued and saved back.
  */
-import { appendBlock, cloneTurn, newId } from "../turns/builders.ts";
+import { appendBlock, cloneTurn, newId, newTurn } from "../turns/builders.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import type { CliIO } from "./main.ts";
-import { sessionDbPath } from "./session-db.ts";
+import { type CliSessionStore, openSessionDb, resolveSessionId, sessionDbPath } from "./session-db.ts";
 import { UsageError } from "./usage.ts";
 
-/** A stored conversation `run` continues. */
+/** The session a run is logged to. */
 export interface RunSession {
   sessionId: string;
-  /** The next input: the stored history with `blocks` appended (a new Turn with a new id). */
+  /** True when the run continues a stored conversation (`--continue`, `--session`). */
+  continued: boolean;
+  /** The next input: the stored history with `blocks` appended (a new Turn with a new id), or `blocks` alone. */
   continueWith(blocks: Block[]): Turn;
   /** Saves the answer (final, partial or failed) as the session's latest turn. */
   save(turn: Turn): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Which session a run goes to. */
+export interface RunSessionChoice {
+  /** `--session ID` (or a unique prefix of it). */
+  sessionId?: string;
+  /** `-c/--continue`: the most recently updated session. */
+  continueLast?: boolean;
+  /** `--db PATH`. */
+  db?: string;
+}
+
 /**
- * Opens the stored session `sessionId` (an unknown one is a UsageError naming the store).
+ * Opens the session a run is logged to (an unknown or ambiguous id, or nothing to continue, is a UsageError
+ * naming the store).
  *
  * @example
- * const session = await openRunSession("3f2c…", undefined, io);
+ * const session = await openRunSession({ continueLast: true }, io);
  * const input = session.continueWith([newUserTextBlock("And then?")]);
  */
-export async function openRunSession(
-  sessionId: string,
-  dbFlag: string | undefined,
-  io: CliIO,
-): Promise<RunSession> {
-  const { openChatConversation } = await import("./chat/session-backend.ts");
-  const dbPath = sessionDbPath(dbFlag, io.env);
-  let conversation: Awaited<ReturnType<typeof openChatConversation>>;
+export async function openRunSession(choice: RunSessionChoice, io: CliIO): Promise<RunSession> {
+  const dbPath = sessionDbPath(choice.db, io.env);
+  let store: CliSessionStore;
   try {
-    conversation = await openChatConversation({ dbPath, resume: false, sessionId });
+    store = await openSessionDb(dbPath);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  const { store } = conversation;
-  return {
-    sessionId,
-    continueWith(blocks) {
-      let turn = cloneTurn(conversation.history!, { id: newId() });
-      for (const block of blocks) turn = appendBlock(turn, block);
-      return turn;
-    },
-    save: (turn) => store.saveTurn(sessionId, turn),
-    close: () => store.close(),
-  };
+  try {
+    let sessionId: string | undefined;
+    if (choice.continueLast) {
+      const [last] = await store.listSessions();
+      if (!last) throw new UsageError(`--continue: no session to continue in ${dbPath}`);
+      sessionId = last.sessionId;
+    } else if (choice.sessionId !== undefined) {
+      sessionId = await resolveSessionId(store, choice.sessionId, dbPath);
+    }
+    const history = sessionId === undefined ? undefined : await store.loadLatest(sessionId);
+    if (sessionId !== undefined && !history) {
+      throw new UsageError(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`);
+    }
+    const id = sessionId ?? newId();
+    return {
+      sessionId: id,
+      continued: history !== undefined,
+      continueWith(blocks) {
+        if (!history) return newTurn(blocks);
+        let turn = cloneTurn(history, { id: newId() });
+        for (const block of blocks) turn = appendBlock(turn, block);
+        return turn;
+      },
+      save: (turn) => store.saveTurn(id, turn),
+      close: () => store.close(),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

@@ -24,11 +24,11 @@ describe("geppetto run --tools demo", () => {
     expect(KeyToolLoopOutcome.get(turn)).toEqual({ status: "completed", iterations: 2 });
   });
 
-  it("calls the time tool when asked for the time, streaming tool events as text", async () => {
+  it("calls the time tool when asked for the time, the tool trace on stderr", async () => {
     const io = createTestIO({ env: cleanEnv() });
     expect(await main(["run", "--tools", "demo", "What time is it?"], io)).toBe(0);
-    expect(io.out).toMatch(/time/);
-    expect(io.out).toMatch(/It is .*\d{4}-\d\d-\d\dT/);
+    expect(io.err).toMatch(/⚙ .*time/);
+    expect(io.out).toMatch(/^It is .*\d{4}-\d\d-\d\dT/);
   });
 
   it("rejects an unknown tool set as bad usage", async () => {

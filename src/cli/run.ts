@@ -2,20 +2,26 @@
  * `geppetto run [prompt…]`: one inference on a prompt, printed as text, JSON, YAML or a JSON-lines event stream.
  */
 
+import { fstatSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { runInferenceWithResult } from "../engine/engine.ts";
 import { GeppettoError } from "../engine/errors.ts";
-import { encodeEvent } from "../events/codec.ts";
+import { KeyStructuredOutputConfig } from "../engine/structured-output.ts";
 import { RunContext } from "../events/context.ts";
 import { TextPrinter } from "../events/printers.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
 import { newSystemTextBlock, newTurn, newUserMultimodalBlock, newUserTextBlock } from "../turns/builders.ts";
 import { turnToDocument, turnToJson, turnToYaml } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
+import { loadAttachments } from "./attachments.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import { loadImage } from "./images.ts";
 import { startRecording } from "./log-flags.ts";
 import type { CliIO } from "./main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "./mcp.ts";
+import { jsonlPrinter, roundDurations, toolTracePrinter } from "./run-output.ts";
 import { openRunSession } from "./run-session.ts";
+import { structuredOutputOfSettings } from "./run-structured.ts";
 import { checkToolSet, engineWithTools, toolSetRegistry } from "./run-tools.ts";
 import { sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
@@ -25,18 +31,26 @@ type OutputFormat = (typeof OUTPUTS)[number];
 
 export const HELP = () => `Usage: geppetto run [options] [prompt...]
 
-Runs one inference on the prompt (from the arguments, or from standard input when there are none) and prints
-the answer. With no provider configured it runs on geppetto's local provider server and says so on stderr.
+Runs one inference on the prompt and prints the answer. The prompt comes from the arguments, or from standard
+input when there are none; with both, the piped text follows the prompt as a fenced block
+(\`cat code.py | geppetto run "explain this"\`). With no provider configured it runs on geppetto's local provider server and says so on stderr.
 Settings come from, lowest first: defaults, $XDG_CONFIG_HOME/geppetto/config.yaml, ./.geppetto.yaml, the profile
 (profiles.yaml), the environment (GEPPETTO_*, OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OLLAMA_HOST),
 then these flags.
 
 Options:
-  --system TEXT        A system prompt
+  -s, --system TEXT    A system prompt (@FILE reads it from a file)
+  -p, --profile NAME   A profile from profiles.yaml
   --output FORMAT      text (stream the answer; default), json or yaml (print the final Turn),
-                       jsonl (one event per line as it happens, then the final Turn as the last line)
+                       jsonl (one event per line as it happens, then the final Turn as the last line;
+                       text events carry their delta, the whole answer is on the final event)
+  --jsonl-completion   With --output jsonl: text events also carry the answer so far (\`completion\`)
   --image PATH|URL     An image for the prompt (repeatable; local files are sent as base64)
-  --session ID         Continue a stored session (see \`geppetto sessions list\`) and save the answer to it
+  --attach FILE        A file for the prompt (repeatable): text files as fenced blocks after the prompt,
+                       images as --image; other binary files are refused
+  --session ID         Continue a stored session (any unique prefix of its id; see \`geppetto sessions list\`)
+  -c, --continue       Continue the most recent session
+  --no-log             Do not keep this run in the session store (every run is kept by default)
   --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
   ${MCP_FLAG_HELP}
@@ -58,22 +72,29 @@ Examples:
   geppetto run --profile fast --ai-temperature 0.2 "Write a haiku"
   geppetto run --ai-api-type anthropic --thinking-budget 2048 --image ./chart.png "What does this show?"
   geppetto run --profile fast --print-settings
+  geppetto run --attach notes.md --attach chart.png "Summarize these"
   geppetto run --tools demo "What is 6 * 7?"
   geppetto run --mcp everything "Add 2 and 3"   # mcp.servers.everything in the settings
-  geppetto run --session 3f2c… "And in French?"
+  geppetto run --session 3f2c "And in French?"   # any unique prefix of the id
+  geppetto run -c "And in German?"               # continue the last conversation
 `;
 
 const OPTIONS = {
   ...settingsParseOptions(),
   image: { type: "string", multiple: true },
+  attach: { type: "string", multiple: true },
   "print-settings": { type: "boolean" },
   record: { type: "string" },
   tools: { type: "string" },
   mcp: { type: "string", multiple: true },
   session: { type: "string" },
+  continue: { type: "boolean", short: "c" },
+  "no-log": { type: "boolean" },
   db: { type: "string" },
-  system: { type: "string" },
+  system: { type: "string", short: "s" },
+  profile: { type: "string", short: "p" },
   output: { type: "string", short: "o" },
+  "jsonl-completion": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -98,10 +119,43 @@ async function readStdin(io: CliIO): Promise<string> {
   }
 }
 
+/**
+ * Whether standard input is piped in (a pipe or a redirected file) next to a prompt given as arguments. A socket
+ * (a parent process's stdio) or a terminal is left unread, so a caller that never closes it does not block us.
+ */
+function stdinIsPiped(io: CliIO): boolean {
+  if (io.stdin !== process.stdin) return io.stdin.isTTY !== true;
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Piped text as a fenced block, the fence longer than any backtick run inside it. */
+function fenced(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (match) => match[0].length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence}\n${text.replace(/\s+$/, "")}\n${fence}`;
+}
+
+/** `--system TEXT`, or with `@FILE` the file's text (a missing file is bad usage naming it). */
+function systemPrompt(value: string, io: CliIO): string {
+  if (!value.startsWith("@")) return value;
+  const path = resolve(io.cwd ?? process.cwd(), value.slice(1));
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = (error as { code?: string }).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new UsageError(`--system ${value}: cannot read ${path}: ${reason}`);
+  }
+}
+
 function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
   if (format === "json") io.stdout.write(`${turnToJson(turn)}\n`);
   else if (format === "yaml") io.stdout.write(turnToYaml(turn));
-  else if (format === "jsonl") io.stdout.write(`${JSON.stringify(turnToDocument(turn))}\n`);
+  else if (format === "jsonl") io.stdout.write(`${JSON.stringify(turnToDocument(turn), roundDurations)}\n`);
 }
 
 /** Runs the command. */
@@ -125,21 +179,49 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const images = (values.image ?? []).map((image) => loadImage(image, io.cwd ?? process.cwd()));
+  const attached = loadAttachments(values.attach ?? [], io.cwd ?? process.cwd());
+  images.push(...attached.images);
   let prompt = positionals.join(" ");
   if (prompt.trim() === "" && !io.stdin.isTTY) prompt = await readStdin(io);
+  else if (stdinIsPiped(io)) {
+    const piped = await readStdin(io);
+    if (piped.trim() !== "") prompt = `${prompt.trim()}\n\n${fenced(piped)}`;
+  }
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
+  if (attached.text.length > 0) prompt = [prompt.trim(), ...attached.text].join("\n\n");
 
-  if (values.session !== undefined && values.system !== undefined) {
-    throw new UsageError("--system starts a new conversation; it cannot be combined with --session");
+  const continuing = values.session !== undefined || values.continue === true;
+  if (continuing && values.system !== undefined) {
+    throw new UsageError(
+      "--system starts a new conversation; it cannot be combined with --session or --continue",
+    );
+  }
+  if (values.session !== undefined && values.continue)
+    throw new UsageError("use --session or --continue, not both");
+  if (continuing && values["no-log"]) {
+    throw new UsageError("--no-log cannot be combined with --session or --continue (they save the answer)");
   }
   const blocks: Block[] = [];
-  if (values.system) blocks.push(newSystemTextBlock(values.system));
+  if (values.system) blocks.push(newSystemTextBlock(systemPrompt(values.system, io)));
   blocks.push(
     images.length > 0 ? newUserMultimodalBlock(prompt.trim(), images) : newUserTextBlock(prompt.trim()),
   );
-  const session =
-    values.session === undefined ? undefined : await openRunSession(values.session, values.db, io);
-  const input = session ? session.continueWith(blocks) : newTurn(blocks);
+  const session = values["no-log"]
+    ? undefined
+    : await openRunSession(
+        {
+          ...(values.session === undefined ? {} : { sessionId: values.session }),
+          ...(values.continue ? { continueLast: true } : {}),
+          ...(values.db === undefined ? {} : { db: values.db }),
+        },
+        io,
+      ).catch((error: unknown) => {
+        // Logging is a convenience: a store that cannot be opened never stops a run that did not ask for it.
+        if (continuing) throw error;
+        io.stderr.write(`geppetto: warning: not logged: ${error instanceof Error ? error.message : error}\n`);
+        return undefined;
+      });
+  let input = session ? session.continueWith(blocks) : newTurn(blocks);
   let selected: SelectedEngine;
   // MCP servers connect in the background while the engine is set up.
   const mcp = values.mcp
@@ -161,6 +243,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw error;
   }
   if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
+  let structured: ReturnType<typeof structuredOutputOfSettings>;
+  try {
+    structured = structuredOutputOfSettings(selected.settings, (line) => io.stderr.write(line));
+  } catch (error) {
+    await session?.close();
+    await selected.close();
+    await mcp?.close();
+    throw error;
+  }
+  // The turn's own config wins over the engine's default, so the provider gets the checked (strict-ready) schema.
+  if (structured) input = KeyStructuredOutputConfig.set(input, structured);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -172,9 +265,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let ctx = RunContext.background().withSignal(controller.signal);
   if (session) ctx = ctx.withIds({ sessionId: session.sessionId });
-  if (format === "text") ctx = ctx.withSinks(new TextPrinter(io.stdout));
+  // The tool trace goes to stderr, so stdout holds the answer only.
+  if (format === "text")
+    ctx = ctx.withSinks(new TextPrinter(io.stdout, { showTools: false }), toolTracePrinter(io.stderr));
   if (format === "jsonl")
-    ctx = ctx.withSinks({ publish: (event) => void io.stdout.write(`${encodeEvent(event)}\n`) });
+    ctx = ctx.withSinks(jsonlPrinter(io.stdout, { completion: values["jsonl-completion"] === true }));
 
   const recording = values.record
     ? startRecording(ctx, values.record, ctx.logger.unredacted === true, io)
@@ -184,8 +279,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     if (mcp) await mcpReady(mcp, io);
     const engine = await engineWithTools(values.tools, selected.engine, mcp?.registry);
-    produced = await engine.runInference(input, ctx);
+    const { turn: answered, result } = await runInferenceWithResult(engine, input, ctx);
+    produced = answered;
     printTurn(io, format, produced);
+    if (result.structuredOutput?.valid === false) {
+      io.stderr.write(
+        `geppetto run: warning: ${result.structuredOutput.error ?? "invalid structured output"}\n`,
+      );
+    }
     return controller.signal.aborted ? 130 : 0;
   } catch (error) {
     if (GeppettoError.is(error) && error.turn) {
@@ -200,9 +301,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (session) {
       if (produced) await session.save(produced);
       await session.close();
-      io.stderr.write(
-        `geppetto: saved to session ${session.sessionId} (${sessionDbPath(values.db, io.env)})\n`,
-      );
+      if (session.continued) {
+        io.stderr.write(
+          `geppetto: saved to session ${session.sessionId} (${sessionDbPath(values.db, io.env)})\n`,
+        );
+      }
     }
     await selected.close();
     await mcp?.close();

@@ -38,6 +38,10 @@ export interface CliSessionStore {
   listTurns(sessionId: string): Promise<Turn[]>;
   /** Saves a turn of a session (again: replaces it), as a final snapshot. */
   saveTurn(sessionId: string, turn: Turn): Promise<void>;
+  /** A session's latest turn (the whole conversation), if any. */
+  loadLatest(sessionId: string): Promise<Turn | undefined>;
+  /** Deletes a session; false when there was none. */
+  deleteSession(sessionId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -66,8 +70,56 @@ export async function openSessionDb(path: string): Promise<CliSessionStore> {
     listSessions: () => (turns as SqliteTurnStore).listSessionSummaries(),
     listTurns: (sessionId) => turns.loadSession(sessionId),
     saveTurn: (sessionId, turn) => turns.save(sessionId, turn, "final"),
+    loadLatest: (sessionId) => (turns as SqliteTurnStore).loadLatest(sessionId),
+    deleteSession: (sessionId) => turns.delete(sessionId),
     async close() {
       await turns.close?.();
     },
   };
+}
+
+/**
+ * The session a typed id names: the exact id, or the one session whose id starts with it. None, or several,
+ * is a UsageError naming the store (and the candidates).
+ *
+ * @example
+ * await resolveSessionId(store, "3f2c", dbPath) // "3f2c9a1e-…"
+ */
+export async function resolveSessionId(
+  store: CliSessionStore,
+  typed: string,
+  dbPath: string,
+): Promise<string> {
+  const { UsageError } = await import("./usage.ts");
+  const ids = (await store.listSessions()).map((session) => session.sessionId);
+  if (ids.includes(typed)) return typed;
+  const matches = typed === "" ? [] : ids.filter((id) => id.startsWith(typed));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    const shown = matches.slice(0, 5).join(", ");
+    throw new UsageError(
+      `session id "${typed}" is ambiguous in ${dbPath}: ${shown}${matches.length > 5 ? ", …" : ""}`,
+    );
+  }
+  throw new UsageError(`no session "${typed}" in ${dbPath} (see \`geppetto sessions list\`)`);
+}
+
+/**
+ * `typed` itself when it is a stored session id or no id starts with it; otherwise the one id it is a prefix of
+ * (several is a UsageError listing them). For commands that report an unknown session themselves.
+ *
+ * @example
+ * await expandSessionId(store, "3f2c", dbPath) // "3f2c9a1e-…"
+ */
+export async function expandSessionId(
+  store: CliSessionStore,
+  typed: string,
+  dbPath: string,
+): Promise<string> {
+  try {
+    return await resolveSessionId(store, typed, dbPath);
+  } catch (error) {
+    if (error instanceof Error && error.message.includes("ambiguous")) throw error;
+    return typed;
+  }
 }

@@ -103,11 +103,14 @@ describe("geppetto sessions", () => {
   it("bad usage exits 2 with the reason; --help shows examples", async () => {
     const cases: [string[], RegExp][] = [
       [["sessions"], /say what to do: list, show, export/],
-      [["sessions", "drop"], /unknown subcommand "drop" \(expected one of list, show, export\)/],
+      [
+        ["sessions", "drop"],
+        /unknown subcommand "drop" \(expected one of list, show, export, delete, search\)/,
+      ],
       [["sessions", "show"], /give one session ID/],
       [["sessions", "show", "a", "--last"], /give a session ID or --last, not both/],
       [["sessions", "list", "--output", "xml"], /--output must be one of text, json/],
-      [["sessions", "list", "--bogus"], /Unknown option '--bogus'/],
+      [["sessions", "list", "--bogus"], /unknown option --bogus \(see --help\)/],
     ];
     for (const [argv, message] of cases) {
       const io = createTestIO();

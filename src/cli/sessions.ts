@@ -7,18 +7,27 @@ import { CorruptTurnError } from "../session/turn-store.ts";
 import { turnToDocument, turnToYaml } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import type { CliIO } from "./main.ts";
-import { type CliSessionStore, DB_FLAG_HELP, openSessionDb, sessionDbPath } from "./session-db.ts";
+import {
+  type CliSessionStore,
+  DB_FLAG_HELP,
+  expandSessionId,
+  openSessionDb,
+  sessionDbPath,
+} from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
-export const HELP = `Usage: geppetto sessions <list|show|export> [options]
+export const HELP = `Usage: geppetto sessions <list|show|export|delete|search> [options]
 
-The chat sessions kept in the session store.
+The sessions kept in the session store: every chat, and every \`geppetto run\` (unless --no-log). A session ID
+may be any unique prefix of it.
 
 Commands:
   list                 The sessions, most recent first: id, turns, last update, first prompt
   show ID|--last       A session's conversation as text, turn by turn
   export ID|--last     A session's turns as YAML documents (one per turn, format geppetto.turn/v1),
                        or as a JSON array with --output json
+  delete ID|--last     Delete a session
+  search TEXT          The sessions whose conversation contains TEXT (case-insensitive), most recent first
 
 Options:
   --last               The most recently updated session (instead of an ID)
@@ -34,6 +43,8 @@ Examples:
   geppetto sessions show --last
   geppetto sessions export 3f2c… > chat.yaml
   geppetto sessions export --last --output json | jq '.[-1].blocks'
+  geppetto sessions search "haiku"
+  geppetto sessions delete 3f2c
 `;
 
 const OPTIONS = {
@@ -43,7 +54,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-const SUBCOMMANDS = ["list", "show", "export"] as const;
+const SUBCOMMANDS = ["list", "show", "export", "delete", "search"] as const;
 
 function firstPrompt(title: string): string {
   return title.length > 50 ? `${title.slice(0, 49)}…` : title;
@@ -63,7 +74,7 @@ async function resolveSessionId(
   }
   if (positionals.length !== 1)
     throw new UsageError("give one session ID (see `geppetto sessions list`) or --last");
-  return positionals[0]!;
+  return expandSessionId(store, positionals[0]!, dbPath);
 }
 
 /** A turn that could be read, or the error that names why it could not. */
@@ -141,6 +152,36 @@ function showTurns(sessionId: string, loaded: LoadedTurn[]): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The text of a conversation's blocks, for search. */
+function conversationText(turn: Turn): string {
+  return turn.blocks.map((block) => blockLine(block) ?? "").join("\n");
+}
+
+/** `sessions search TEXT`: each session's latest turn (its whole conversation) read once. */
+async function search(store: CliSessionStore, text: string, io: CliIO, dbPath: string): Promise<number> {
+  if (text.trim() === "") throw new UsageError("search needs the text to look for: sessions search TEXT");
+  const needle = text.toLowerCase();
+  let found = 0;
+  for (const session of await store.listSessions()) {
+    let latest: Turn | undefined;
+    try {
+      latest = await store.loadLatest(session.sessionId);
+    } catch (error) {
+      if (!(error instanceof CorruptTurnError)) throw error;
+      io.stderr.write(`skipped ${session.sessionId}: ${error.message}\n`);
+      continue;
+    }
+    const haystack = latest ? conversationText(latest) : "";
+    const at = haystack.toLowerCase().indexOf(needle);
+    if (at < 0) continue;
+    found++;
+    const excerpt = haystack.slice(Math.max(0, at - 30), at + needle.length + 30).replace(/\s+/g, " ");
+    io.stdout.write(`${session.sessionId}  ${session.updatedAt}  …${excerpt}…\n`);
+  }
+  if (found === 0) io.stderr.write(`no session in ${dbPath} contains "${text}"\n`);
+  return 0;
+}
+
 /** Runs the command. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
@@ -151,7 +192,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   if (subcommand === undefined) throw new UsageError(`say what to do: ${SUBCOMMANDS.join(", ")}`);
   if (!(SUBCOMMANDS as readonly string[]).includes(subcommand)) {
-    throw new UsageError(`unknown subcommand "${subcommand}" (expected one of ${SUBCOMMANDS.join(", ")})`);
+    const { didYouMean } = await import("./suggest.ts");
+    throw new UsageError(
+      `unknown subcommand "${subcommand}"${didYouMean(subcommand, SUBCOMMANDS)} (expected one of ${SUBCOMMANDS.join(", ")})`,
+    );
   }
   const action = subcommand as (typeof SUBCOMMANDS)[number];
   const dbPath = sessionDbPath(values.db, io.env);
@@ -174,7 +218,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
       return 0;
     }
+    if (action === "search") return await search(store, rest.join(" "), io, dbPath);
     const sessionId = await resolveSessionId(store, rest, values.last, dbPath);
+    if (action === "delete") {
+      if (!(await store.deleteSession(sessionId))) {
+        throw new Error(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`);
+      }
+      io.stderr.write(`deleted session ${sessionId} from ${dbPath}\n`);
+      return 0;
+    }
     const loaded = await loadTurns(store, sessionId, dbPath);
     const unreadable = loaded.filter((entry) => !("turn" in entry));
     if (action === "show") {

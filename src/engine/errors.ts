@@ -47,6 +47,7 @@ export type CallerErrorCode =
   | "webchat_token_required"
   | "webchat_port_in_use"
   | "webchat_ui_missing"
+  | "terminal_ui_missing"
   | "router_overflow"
   | "router_block_timeout"
   | "router_close_timeout"

@@ -1,26 +1,51 @@
 /**
- * The chat screen (Ink). Finished messages are printed once with `<Static>`; only the answer being streamed,
- * the spinner and the input line are redrawn. Keys: Enter sends; Ctrl-C cancels a running answer, clears a
- * typed line, or exits at an empty one; Ctrl-D at an empty line exits.
+ * The chat screen (Ink). The scrollback (messages, and each finished line of the answer being streamed) is
+ * printed once with `<Static>`; only the line being written, the spinner and the input line are redrawn, so a
+ * long answer reaches the terminal's history once. Colors follow `NO_COLOR` (https://no-color.org). The input
+ * line is edited with `line-editor.ts` (cursor, Home/End, Ctrl-A/E/W/U, history); it stays while an answer
+ * streams, and what is typed meanwhile is kept (sent with Enter once the answer has ended). Ctrl-C cancels a
+ * running answer, clears a typed line, or exits at an empty one; Ctrl-D at an empty line exits.
  */
-import { Box, render, Static, Text, useAnimation, useApp, useInput, usePaste } from "ink";
-import { useRef, useState, useSyncExternalStore } from "react";
+import { Box, type Key, render, Static, Text, useAnimation, useApp, useInput, usePaste } from "ink";
+import { createContext, useContext, useRef, useState, useSyncExternalStore } from "react";
 import type { ChatController } from "./controller.ts";
-import { formatAnswerFooter, formatToolCall, formatToolResult } from "./format.ts";
+import { formatAnswerFooter, formatGauge, formatToolCall, formatToolResult } from "./format.ts";
+import {
+  type EditKey,
+  edit,
+  emptyLine,
+  insert,
+  type LineState,
+  lineText,
+  sent,
+  splitAtCursor,
+} from "./line-editor.ts";
+import type { ScrollItem } from "./scrollback.ts";
 import type { AnswerMessage, AnswerPart, ChatMessage } from "./view-model.ts";
+
+/** Whether the screen uses colors (off with NO_COLOR). */
+const ColorContext = createContext(true);
+
+/** The `color` prop, or none when colors are off. */
+function useColor(): (color: string | undefined) => { color?: string } {
+  const colored = useContext(ColorContext);
+  return (color) => (colored && color !== undefined ? { color } : {});
+}
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 function Spinner() {
   const { frame } = useAnimation({ interval: 80 });
+  const paint = useColor();
   return (
-    <Text color="cyan">
+    <Text {...paint("cyan")}>
       {SPINNER[frame % SPINNER.length]} <Text dimColor>thinking… (Ctrl-C to cancel)</Text>
     </Text>
   );
 }
 
 function Part({ part }: { part: AnswerPart }) {
+  const paint = useColor();
   switch (part.kind) {
     case "text":
       return <Text>{part.text}</Text>;
@@ -31,28 +56,26 @@ function Part({ part }: { part: AnswerPart }) {
         </Text>
       );
     case "tool-call":
-      return <Text color="cyan">{formatToolCall(part)}</Text>;
+      return <Text {...paint("cyan")}>{formatToolCall(part)}</Text>;
     case "tool-result":
-      return <Text color={part.error === undefined ? "green" : "red"}>{formatToolResult(part)}</Text>;
+      return <Text {...paint(part.error === undefined ? "green" : "red")}>{formatToolResult(part)}</Text>;
   }
 }
 
-function footerColor(answer: AnswerMessage): { color?: string } {
-  if (answer.outcome === "error") return { color: "red" };
-  if (answer.outcome === "interrupted") return { color: "yellow" };
-  return {};
+function footerColor(answer: AnswerMessage): string | undefined {
+  if (answer.outcome === "error") return "red";
+  if (answer.outcome === "interrupted") return "yellow";
+  return undefined;
 }
 
-function Answer({ answer }: { answer: AnswerMessage }) {
+/** The line under a finished answer (tokens, cost, outcome), and the blank line after it. */
+function AnswerEnd({ answer }: { answer: AnswerMessage }) {
+  const paint = useColor();
   const footer = formatAnswerFooter(answer);
   return (
-    <Box flexDirection="column" marginBottom={answer.outcome === "streaming" ? 0 : 1}>
-      {answer.parts.map((part, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: parts are only ever appended
-        <Part key={index} part={part} />
-      ))}
+    <Box marginBottom={1}>
       {footer === undefined ? null : (
-        <Text dimColor={answer.outcome === "completed"} {...footerColor(answer)}>
+        <Text dimColor={answer.outcome === "completed"} {...paint(footerColor(answer))}>
           {footer}
         </Text>
       )}
@@ -60,11 +83,47 @@ function Answer({ answer }: { answer: AnswerMessage }) {
   );
 }
 
+/** Parts of an answer, one below the other. */
+function Parts({ parts }: { parts: AnswerPart[] }) {
+  return (
+    <Box flexDirection="column">
+      {parts.map((part, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: parts are only ever appended
+        <Part key={index} part={part} />
+      ))}
+    </Box>
+  );
+}
+
+/** A whole answer (of a resumed conversation). */
+function Answer({ answer }: { answer: AnswerMessage }) {
+  return (
+    <Box flexDirection="column">
+      <Parts parts={answer.parts} />
+      <AnswerEnd answer={answer} />
+    </Box>
+  );
+}
+
+function ScrollEntry({ item }: { item: ScrollItem }) {
+  switch (item.kind) {
+    case "message":
+      return <Message message={item.message} />;
+    case "lines":
+      return <Part part={{ kind: item.style, text: item.text === "" ? " " : item.text }} />;
+    case "part":
+      return <Part part={item.part} />;
+    case "end":
+      return <AnswerEnd answer={item.answer} />;
+  }
+}
+
 function Message({ message }: { message: ChatMessage }) {
+  const paint = useColor();
   switch (message.kind) {
     case "user":
       return (
-        <Text bold color="blue">
+        <Text bold {...paint("blue")}>
           {"› "}
           {message.text}
         </Text>
@@ -73,49 +132,87 @@ function Message({ message }: { message: ChatMessage }) {
       return <Answer answer={message} />;
     case "notice":
       return (
-        <Text dimColor={message.tone === "info"} {...(message.tone === "error" ? { color: "red" } : {})}>
+        <Text dimColor={message.tone === "info"} {...paint(message.tone === "error" ? "red" : undefined)}>
           {message.text}
         </Text>
       );
   }
 }
 
+/** What the chat screen is given. */
+export interface ChatAppProps {
+  controller: ChatController;
+  /** Called once with the exit code when the user leaves. */
+  onExit(code: number): void;
+  /** Earlier prompts (Up/Down), oldest first. */
+  history?: readonly string[];
+  /** Called with each prompt sent (to keep the history). */
+  onSent?: (prompt: string) => void;
+  /** The model's context window (tokens), for the gauge. */
+  contextWindow?: number;
+}
+
+/** The key of Ink's `useInput` that edits the line, if any. */
+function editKeyOf(typed: string, key: Key): EditKey | undefined {
+  if (key.ctrl) {
+    return ({ a: "home", e: "end", w: "delete-word", u: "delete-to-start" } as const)[typed as "a"];
+  }
+  if (key.backspace || key.delete) return "backspace";
+  if (key.leftArrow) return "left";
+  if (key.rightArrow) return "right";
+  if (key.home) return "home";
+  if (key.end) return "end";
+  if (key.upArrow) return "history-previous";
+  if (key.downArrow) return "history-next";
+  return undefined;
+}
+
 /** The chat screen; `onExit` is called once with the exit code when the user leaves. */
-export function ChatApp({ controller, onExit }: { controller: ChatController; onExit(code: number): void }) {
+export function ChatApp({ controller, onExit, history = [], onSent, contextWindow }: ChatAppProps) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   // The line typed so far: a ref holds the truth (keys may come faster than renders), the state redraws it.
-  const typedRef = useRef("");
-  const [input, setShownInput] = useState("");
-  const setInput = (text: string) => {
-    typedRef.current = text;
-    setShownInput(text);
+  const lineRef = useRef<LineState>(emptyLine(history));
+  const [line, setShownLine] = useState(lineRef.current);
+  const setLine = (next: LineState) => {
+    lineRef.current = next;
+    setShownLine(next);
   };
   const { exit } = useApp();
+  const paint = useColor();
   const leave = (code: number) => {
     onExit(code);
     exit();
   };
+  controller.onExit = leave;
+
+  const send = () => {
+    const prompt = lineText(lineRef.current);
+    if (prompt.trim() === "") return;
+    onSent?.(prompt.trim());
+    setLine(sent(lineRef.current));
+    void controller.submit(prompt);
+  };
 
   const type = (text: string) => {
-    // Typed-ahead text may hold Enter (`\r`): the line before it is sent, the rest stays typed.
+    // Typed-ahead text may hold Enter (`\r`): the line before it is sent (once no answer runs), the rest stays.
     const [first = "", ...rest] = text.split(/\r\n|\r|\n/);
-    if (rest.length === 0) {
-      setInput(typedRef.current + first);
-      return;
+    setLine(insert(lineRef.current, first));
+    for (const next of rest) {
+      if (controller.busy) setLine(insert(lineRef.current, " "));
+      else send();
+      setLine(insert(lineRef.current, next));
     }
-    const prompt = typedRef.current + first;
-    setInput(rest.filter((line) => line !== "").join(" "));
-    void controller.submit(prompt);
   };
 
   useInput((typed, key) => {
     // Read the controller, not the rendered state: keys may arrive before the next render.
     const current = controller.getState();
+    const empty = lineRef.current.chars.length === 0;
     if (key.ctrl && typed === "c") {
       if (current.busy) {
         if (current.cancelling) leave(130);
         else controller.cancel();
-      } else if (typedRef.current !== "") setInput("");
+      } else if (!empty) setLine(edit(lineRef.current, "clear"));
       else leave(0);
       return;
     }
@@ -124,55 +221,57 @@ export function ChatApp({ controller, onExit }: { controller: ChatController; on
       return;
     }
     if (key.ctrl && typed === "d") {
-      if (!current.busy && typedRef.current === "") leave(0);
+      if (!current.busy && empty) leave(0);
       return;
     }
-    if (current.busy) return;
     if (key.return) {
-      const prompt = typedRef.current;
-      setInput("");
-      void controller.submit(prompt);
+      // Shift+Enter (where the terminal reports it) or Alt+Enter starts a new line; Enter sends when no answer runs.
+      if (key.shift || key.meta) setLine(insert(lineRef.current, "\n"));
+      else if (!current.busy) send();
       return;
     }
-    if (key.backspace || key.delete) {
-      setInput(Array.from(typedRef.current).slice(0, -1).join(""));
+    const editKey = editKeyOf(typed, key);
+    if (editKey !== undefined) {
+      setLine(edit(lineRef.current, editKey));
       return;
     }
-    if (key.ctrl && typed === "u") {
-      setInput("");
-      return;
-    }
-    if (key.ctrl || key.meta || key.escape || key.tab || key.upArrow || key.downArrow) return;
-    if (key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.home || key.end) return;
+    if (key.ctrl || key.meta || key.escape || key.tab || key.pageUp || key.pageDown) return;
     if (typed !== "") type(typed);
   });
-  usePaste((text) => {
-    if (!controller.busy) setInput(typedRef.current + text.replace(/\r?\n/g, " "));
-  });
+  // A paste keeps its newlines (pasted CRs become newlines); it is never sent by itself.
+  usePaste((text) => setLine(insert(lineRef.current, text)));
 
+  const [before, under, rest] = splitAtCursor(line);
+  const gauge = formatGauge(state, contextWindow);
   return (
     <>
-      <Static items={state.messages}>{(message) => <Message key={message.id} message={message} />}</Static>
-      {state.current ? <Answer answer={state.current} /> : null}
+      {/* Static reads only `length` and `slice` of its items: the append-only scrollback offers both. */}
+      <Static items={state.scroll as unknown as ScrollItem[]}>
+        {(item) => <ScrollEntry key={item.id} item={item} />}
+      </Static>
+      {state.current ? <Parts parts={state.current.parts} /> : null}
       {state.busy && state.waiting ? <Spinner /> : null}
-      {state.busy ? (
-        state.cancelling ? (
-          <Text color="yellow">cancelling…</Text>
-        ) : null
-      ) : (
-        <Box flexDirection="column">
-          <Text>
-            <Text bold color="green">
-              {"> "}
-            </Text>
-            {input}
-            <Text inverse> </Text>
+      {state.busy && state.cancelling ? <Text {...paint("yellow")}>cancelling…</Text> : null}
+      <Box flexDirection="column">
+        <Text>
+          <Text bold {...paint("green")}>
+            {"> "}
           </Text>
-          <Text dimColor>
-            Enter to send · Ctrl-C cancels an answer · Ctrl-D or Ctrl-C on an empty line exits
+          {before}
+          <Text inverse>{under}</Text>
+          {rest}
+        </Text>
+        <Text dimColor wrap="truncate">
+          {state.busy
+            ? "Ctrl-C cancels the answer · what you type is kept for the next prompt"
+            : "Enter to send · Alt+Enter new line · /help · Ctrl-D or Ctrl-C on an empty line exits"}
+        </Text>
+        {gauge === undefined ? null : (
+          <Text dimColor wrap="truncate">
+            {gauge}
           </Text>
-        </Box>
-      )}
+        )}
+      </Box>
     </>
   );
 }
@@ -187,9 +286,26 @@ export interface RenderedChat {
 export function renderChat(
   controller: ChatController,
   streams: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  options: {
+    color?: boolean;
+    history?: readonly string[];
+    onSent?: (prompt: string) => void;
+    contextWindow?: number;
+  } = {},
 ): RenderedChat {
   let code = 0;
-  const instance = render(<ChatApp controller={controller} onExit={(value) => (code = value)} />, {
+  const app = (
+    <ColorContext value={options.color ?? true}>
+      <ChatApp
+        controller={controller}
+        onExit={(value) => (code = value)}
+        {...(options.history ? { history: options.history } : {})}
+        {...(options.onSent ? { onSent: options.onSent } : {})}
+        {...(options.contextWindow ? { contextWindow: options.contextWindow } : {})}
+      />
+    </ColorContext>
+  );
+  const instance = render(app, {
     ...streams,
     exitOnCtrlC: false,
     patchConsole: false,

@@ -3,7 +3,7 @@
  * cancel in the middle of the second answer, then Ctrl-D. Waits poll the screen for a condition, never a
  * fixed sleep. Needs tmux (skipped with the reason when it is missing) and `npm run build` (dist/).
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -15,71 +15,11 @@ import { turnFromDocument } from "../../turns/serialization.ts";
 import type { Turn } from "../../turns/types.ts";
 import { main } from "../main.ts";
 import { createTestIO } from "../test-io.ts";
+import { after, shellQuote, Terminal } from "./terminal-harness.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 const FULL_ANSWER_END = "to talk to a real model.";
-
-/** A tmux server of our own (its own socket), so the test never touches the user's sessions. */
-class Terminal {
-  readonly socket = `geppetto-test-${process.pid}-${Date.now()}`;
-
-  tmux(...args: string[]): string {
-    return execFileSync("tmux", ["-L", this.socket, ...args], { encoding: "utf8" });
-  }
-
-  #session = 0;
-
-  /** Starts `command` in a new tmux session (the previous one is left as it is). */
-  start(command: string): void {
-    this.#session++;
-    this.tmux("new-session", "-d", "-s", `chat${this.#session}`, "-x", "110", "-y", "50", command);
-  }
-
-  screen(): string {
-    return this.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", `chat${this.#session}`);
-  }
-
-  keys(...keys: string[]): void {
-    this.tmux("send-keys", "-t", `chat${this.#session}`, ...keys);
-  }
-
-  /** Polls the screen until `condition` holds; fails with the screen after `timeoutMs`. */
-  async waitFor(what: string, condition: (screen: string) => boolean, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const screen = this.screen();
-      if (condition(screen)) return screen;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
-      await new Promise((settle) => setTimeout(settle, 25));
-    }
-  }
-
-  /** Waits for `file` (where the command writes its exit code) and returns the code. */
-  async exitCode(file: string, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (!existsSync(file) || readFileSync(file, "utf8").trim() === "") {
-      if (Date.now() > deadline) throw new Error(`the command did not exit; the screen:\n${this.screen()}`);
-      await new Promise((settle) => setTimeout(settle, 25));
-    }
-    return readFileSync(file, "utf8").trim();
-  }
-
-  kill(): void {
-    spawnSync("tmux", ["-L", this.socket, "kill-server"]);
-  }
-}
-
-/** The text after the last `marker`, with runs of white space (Ink's line wrapping) as one space. */
-function after(screen: string, marker: string): string {
-  const flat = screen.replace(/\s+/g, " ");
-  const index = flat.lastIndexOf(marker);
-  return index < 0 ? "" : flat.slice(index + marker.length);
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
 
 describe.skipIf(!hasTmux)("geppetto chat in a terminal (tmux)", () => {
   const directory = mkdtempSync(join(tmpdir(), "geppetto-chat-"));

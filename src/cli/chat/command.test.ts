@@ -33,7 +33,7 @@ describe("geppetto chat (command)", () => {
     const cases: [string[], RegExp][] = [
       [["chat", "Hello"], /chat takes no arguments \(got "Hello"\)/],
       [["chat", "--resume", "--session", "x"], /use --resume or --session, not both/],
-      [["chat", "--bogus"], /Unknown option '--bogus'/],
+      [["chat", "--bogus"], /unknown option --bogus \(see --help\)/],
       [["chat", "--tools", "kitchen"], /--tools: unknown tool set "kitchen" \(known: demo\)/],
     ];
     for (const [argv, message] of cases) {

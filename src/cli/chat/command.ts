@@ -8,6 +8,7 @@ import { mcpApproval } from "../../mcp/approval.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../../settings/flags.ts";
 import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
+import type { Turn } from "../../turns/types.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "../engine-selection.ts";
 import type { CliIO } from "../main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "../mcp.ts";
@@ -15,6 +16,7 @@ import { checkToolSet, toolSetRegistry } from "../run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "../session-db.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
 import type { ChatBackend } from "./backend.ts";
+import { engineChoiceOf, KeyChatEngine, restoreEngineChoice } from "./engine-choice.ts";
 
 /** The command's help. */
 export function chatHelp(): string {
@@ -26,10 +28,17 @@ continued later with --resume or --session. With standard input piped, each line
 are printed one per line (reasoning, tool calls and usage on stderr).
 
 Keys:
-  Enter                Send the prompt
-  Ctrl-C               Cancel the answer being written (what was written is kept); on an empty line, exit
+  Enter                Send the prompt (while an answer streams, what you type is kept for the next one)
+  Alt+Enter            A new line (Shift+Enter where the terminal reports it); a paste keeps its newlines
+  Left/Right, Home/End Move the cursor (Ctrl-A, Ctrl-E: start, end)
+  Ctrl-W, Ctrl-U       Delete the word before the cursor, everything before it
+  Up/Down              Earlier prompts (kept between chats, next to the session store)
+  Ctrl-C               Cancel the answer being written (what was written is kept); clear the line; on an
+                       empty line, exit
   Ctrl-D               Exit (on an empty line)
-  Ctrl-U               Clear the line
+
+Commands (answered in the chat, never sent to the model; \`//text\` sends "/text"):
+  /help  /exit  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
 
 Options:
   --resume             Continue the most recent session
@@ -54,7 +63,7 @@ Examples:
   geppetto chat --tools demo                     # ask "what is 6 * 7?" and watch the calculator run
   geppetto chat --mcp everything                 # the tools of mcp.servers.everything in the settings
   geppetto chat --session 3f2c… --db ./chats.db
-  printf 'Hello\nAnd again\n' | geppetto chat --resume
+  printf 'Hello\\nAnd again\\n' | geppetto chat --resume
 `;
 }
 
@@ -89,7 +98,9 @@ function isInteractive(io: CliIO): boolean {
 
 /** Runs the command. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const parsed = parseCommandLine(argv, OPTIONS);
+  const { positionals } = parsed;
+  let values = parsed.values;
   if (values.help) {
     io.stdout.write(chatHelp());
     return 0;
@@ -111,6 +122,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     ...(values.session === undefined ? {} : { sessionId: values.session }),
     ...(values.system === undefined ? {} : { system: values.system }),
   });
+  // A resumed session continues on its provider and model (a flag given now wins).
+  const restored = restoreEngineChoice(values, conversation.history);
+  values = restored.flags;
   let selected: SelectedEngine;
   // MCP servers connect in the background while the engine is set up.
   const mcp = values.mcp
@@ -148,14 +162,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const [engine, tools] = mcp
       ? [selected.engine, { registry: mcp.registry, ...(stepControl ? { stepControl } : {}) }]
       : await withTools(values.tools, selected);
-    backend = conversationBackend(conversation, engine, tools);
+    const choice = engineChoiceOf(selected, (values as { profile?: string }).profile);
+    const stamp = choice ? (turn: Turn) => KeyChatEngine.set(turn, choice) : undefined;
+    backend = conversationBackend(conversation, engine, { ...tools, ...(stamp ? { stamp } : {}) });
   } catch (error) {
     await conversation.store.close();
     await selected.close();
     await mcp?.close();
     throw error;
   }
-  const where = `${conversation.resumed ? "Resumed" : "New"} session ${conversation.sessionId} (${conversation.dbPath})`;
+  const where = [
+    `${conversation.resumed ? "Resumed" : "New"} session ${conversation.sessionId} (${conversation.dbPath})`,
+    ...(restored.notice === undefined ? [] : [restored.notice]),
+  ].join("\n");
   try {
     if (!isInteractive(io)) {
       if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
@@ -163,9 +182,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const { runLineChat } = await import("./line-mode.ts");
       return await runLineChat(backend, io);
     }
+    const { contextWindowOf } = await import("../models.ts");
     return await runTerminalChat(
       backend,
       io,
+      { dbPath: conversation.dbPath, contextWindow: contextWindowOf(selected.settings?.settings) },
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
     );
@@ -179,20 +200,49 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 async function runTerminalChat(
   backend: ChatBackend,
   io: CliIO,
+  { dbPath, contextWindow }: { dbPath: string; contextWindow: number | undefined },
   notices: string[],
   approval: { ask: (question: string) => Promise<boolean> },
 ): Promise<number> {
-  const [{ ChatController }, { renderChat }] = await Promise.all([
-    import("./controller.ts"),
-    import("./app.tsx"),
-  ]);
-  const controller = new ChatController(backend, { notices });
-  approval.ask = (question) => controller.askApproval(question);
-  const chat = renderChat(controller, {
-    stdin: io.stdin,
-    stdout: io.stdout as NodeJS.WritableStream,
-    stderr: io.stderr as NodeJS.WritableStream,
+  const [{ ChatController }, { renderChat }, { appendHistory, historyPath, readHistory }] = await Promise.all(
+    [
+      import("./controller.ts"),
+      import("./terminal-ui.ts").then(({ loadTerminalUi }) => loadTerminalUi()),
+      import("./input-history.ts"),
+    ],
+  );
+  const screen = io.stdout as { columns?: number; rows?: number };
+  // A line (a paragraph) longer than about half the screen moves to the scrollback before it ends.
+  const flushChars = Math.max(200, Math.floor(((screen.columns ?? 80) * ((screen.rows ?? 24) - 6)) / 2));
+  const controller = new ChatController(backend, {
+    notices,
+    flushChars,
+    writeTerminal: (bytes) => io.stdout.write(bytes),
+    cwd: io.cwd ?? process.cwd(),
   });
+  approval.ask = (question) => controller.askApproval(question);
+  const file = historyPath(dbPath);
+  const chat = renderChat(
+    controller,
+    {
+      stdin: io.stdin,
+      stdout: io.stdout as NodeJS.WritableStream,
+      stderr: io.stderr as NodeJS.WritableStream,
+    },
+    // https://no-color.org: any non-empty NO_COLOR turns colors off.
+    {
+      color: !io.env.NO_COLOR,
+      history: readHistory(file),
+      ...(contextWindow === undefined ? {} : { contextWindow }),
+      onSent: (prompt) => {
+        try {
+          appendHistory(file, prompt);
+        } catch {
+          // A history that cannot be written (a read-only folder) never stops the chat.
+        }
+      },
+    },
+  );
   const stopListening = io.onInterrupt(() => {
     if (!controller.cancel()) chat.exit(0);
   });

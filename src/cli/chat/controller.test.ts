@@ -3,6 +3,7 @@ import { ScriptedEngine, script } from "../../testing/scripted-engine.ts";
 import type { ChatBackend } from "./backend.ts";
 import { ChatController } from "./controller.ts";
 import { engineSessionBackend } from "./session-backend.ts";
+import { answerSoFar } from "./view-model.ts";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -38,7 +39,7 @@ describe("ChatController", () => {
     const controller = new ChatController(engineSessionBackend(engine), { frameMs: 0 });
     const seen = new Promise<void>((settle) => {
       controller.subscribe(() => {
-        const part = controller.getState().current?.parts[0];
+        const part = answerSoFar(controller.getState())?.parts[0];
         if (part?.kind === "text" && part.text === "Once upon ") settle();
       });
     });
@@ -108,7 +109,7 @@ describe("ChatController", () => {
     const answered = controller.submit("go");
     expect(redraws).toBe(1);
     await vi.advanceTimersByTimeAsync(0);
-    expect(controller.getState().current?.parts[0]).toMatchObject({ text: words });
+    expect(answerSoFar(controller.getState())?.parts[0]).toMatchObject({ text: words });
     expect(redraws).toBe(1);
     await vi.advanceTimersByTimeAsync(33);
     expect(redraws).toBe(2);

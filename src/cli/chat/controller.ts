@@ -7,6 +7,7 @@
  */
 import { GeppettoError } from "../../engine/errors.ts";
 import type { ChatBackend, ChatRun } from "./backend.ts";
+import { runSlashCommand } from "./slash-commands.ts";
 import { type ChatAction, type ChatState, chatReducer, initialChatState } from "./view-model.ts";
 
 /** Controller options. */
@@ -15,6 +16,12 @@ export interface ChatControllerOptions {
   frameMs?: number;
   /** Lines shown first, above the conversation so far. */
   notices?: readonly string[];
+  /** A streamed line longer than this moves to the scrollback at a word break (about half a screen). */
+  flushChars?: number;
+  /** Writes raw bytes to the terminal (/copy); default: nothing. */
+  writeTerminal?: (bytes: string) => void;
+  /** Where /save resolves relative paths (default: the process's folder). */
+  cwd?: string;
 }
 
 /**
@@ -34,11 +41,19 @@ export class ChatController {
   #frameTimer: NodeJS.Timeout | undefined;
   #lastNotify = 0;
   #approval: ((allowed: boolean) => void) | undefined;
+  readonly #options: ChatControllerOptions;
+  /** Called by /exit with the exit code (the screen sets it). */
+  onExit: (code: number) => void = () => {};
 
   constructor(backend: ChatBackend, options: ChatControllerOptions = {}) {
     this.#backend = backend;
     this.#frameMs = options.frameMs ?? 33;
-    this.#state = initialChatState(backend.turns(), options.notices);
+    this.#options = options;
+    this.#state = initialChatState(
+      backend.turns(),
+      options.notices,
+      options.flushChars === undefined ? {} : { flushChars: options.flushChars },
+    );
   }
 
   /** The current state (a new object after every change; stable otherwise). */
@@ -89,11 +104,25 @@ export class ChatController {
 
   /**
    * Sends a prompt and resolves once the answer has ended (completed, cancelled or failed: failures are shown
-   * in the transcript, never thrown). Ignored while an answer is running or when the prompt is blank.
+   * in the transcript, never thrown). Ignored while an answer is running or when the prompt is blank. A prompt
+   * starting with `/` is a slash command (`slash-commands.ts`), never sent to the model.
    */
   async submit(prompt: string): Promise<void> {
-    const text = prompt.trim();
+    let text = prompt.trim();
     if (this.#state.busy || text === "") return;
+    // A line starting with / is a command, answered here; `//` sends a prompt that starts with /.
+    if (text.startsWith("//")) text = text.slice(1);
+    else if (text.startsWith("/")) {
+      await runSlashCommand(text, {
+        notice: (line, tone) => this.notice(line, tone),
+        messages: () => this.#state.messages,
+        submit: (again) => this.submit(again),
+        exit: (code) => this.onExit(code),
+        writeTerminal: this.#options.writeTerminal ?? (() => {}),
+        cwd: this.#options.cwd ?? process.cwd(),
+      });
+      return;
+    }
     this.#dispatch({ type: "submitted", text }, true);
     let run: ChatRun;
     try {

@@ -63,3 +63,26 @@ export function formatAnswerFooter(answer: AnswerMessage): string | undefined {
   if (answer.model) pieces.push(answer.model);
   return pieces.length > 0 ? pieces.join(" · ") : undefined;
 }
+
+/**
+ * The chat's status line: the context used against the model's window, and the session's cost so far.
+ * Undefined before any answer reported usage or cost.
+ *
+ * @example
+ * formatGauge({ contextTokens: 1200, sessionCost: 0.0031 }, 128_000) // "context 1,200 / 128,000 tokens (1%) · session $0.0031"
+ */
+export function formatGauge(
+  totals: { contextTokens?: number; sessionCost: number },
+  contextWindow?: number,
+): string | undefined {
+  const pieces: string[] = [];
+  if (totals.contextTokens !== undefined) {
+    const used = totals.contextTokens.toLocaleString("en-US");
+    if (contextWindow) {
+      const percent = Math.round((100 * totals.contextTokens) / contextWindow);
+      pieces.push(`context ${used} / ${contextWindow.toLocaleString("en-US")} tokens (${percent}%)`);
+    } else pieces.push(`context ${used} tokens`);
+  }
+  if (totals.sessionCost > 0) pieces.push(`session ${formatCost(totals.sessionCost)}`);
+  return pieces.length > 0 ? pieces.join(" · ") : undefined;
+}

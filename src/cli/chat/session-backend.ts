@@ -13,7 +13,7 @@ import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
 import { newId, newSystemTextBlock, newTurn } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
-import { type CliSessionStore, openSessionDb } from "../session-db.ts";
+import { type CliSessionStore, expandSessionId, openSessionDb } from "../session-db.ts";
 import type { ChatBackend } from "./backend.ts";
 
 /** Which conversation to open. */
@@ -54,6 +54,8 @@ export async function openChatConversation(choice: ChatSessionChoice): Promise<C
       if (!last) throw new CallerError(`no session to resume in ${choice.dbPath}`, { code: "no_session" });
       sessionId = last.sessionId;
     }
+    if (sessionId !== undefined && !choice.resume)
+      sessionId = await expandSessionId(store, sessionId, choice.dbPath);
     if (sessionId !== undefined) {
       const turns = await store.listTurns(sessionId);
       const history = turns.at(-1);
@@ -97,13 +99,15 @@ export function sessionChatBackend(
   session: Session,
   events: { listener: ((event: GeppettoEvent) => void) | undefined },
   onClose: () => Promise<void> = async () => {},
+  stamp?: (turn: Turn) => Turn,
 ): ChatBackend {
   let last: Promise<unknown> = Promise.resolve();
   return {
     sessionId: session.id,
     turns: () => session.turns,
     start(prompt, onEvent) {
-      session.appendNewTurnFromUserPrompt(prompt);
+      const turn = session.appendNewTurnFromUserPrompt(prompt);
+      if (stamp) session.append(stamp(turn));
       events.listener = onEvent;
       const handle = session.startInference();
       const done = handle.wait();
@@ -138,6 +142,8 @@ export interface EngineSessionBackendOptions {
   stepControl?: StepController;
   /** Called by `close()`. */
   onClose?: () => Promise<void>;
+  /** Edits each new turn before it runs (the chat stores its provider and model on it). */
+  stamp?: (turn: Turn) => Turn;
 }
 
 /**
@@ -158,7 +164,7 @@ export function engineSessionBackend(engine: Engine, options: EngineSessionBacke
     ...(options.sessionId === undefined ? {} : { id: options.sessionId }),
     ...(options.history === undefined ? {} : { history: options.history }),
   });
-  return sessionChatBackend(session, events, options.onClose);
+  return sessionChatBackend(session, events, options.onClose, options.stamp);
 }
 
 /**
@@ -171,7 +177,7 @@ export function engineSessionBackend(engine: Engine, options: EngineSessionBacke
 export function conversationBackend(
   conversation: ChatConversation,
   engine: Engine,
-  options: { registry?: ToolRegistry; stepControl?: StepController } = {},
+  options: { registry?: ToolRegistry; stepControl?: StepController; stamp?: (turn: Turn) => Turn } = {},
 ): ChatBackend {
   return engineSessionBackend(engine, {
     ...options,

@@ -9,7 +9,7 @@ import {
   newUserTextBlock,
 } from "../../turns/builders.ts";
 import { formatAnswerFooter } from "./format.ts";
-import { type ChatState, chatReducer, initialChatState } from "./view-model.ts";
+import { answerSoFar, type ChatState, chatReducer, initialChatState } from "./view-model.ts";
 
 const meta = { id: "s1", seq: 0 };
 const partial = (delta: string): GeppettoEvent => ({ type: "partial", delta, completion: "", meta });
@@ -32,7 +32,7 @@ describe("chatReducer", () => {
     expect(state.waiting).toBe(true);
     state = apply(state, thinking("Let me "), thinking("think."), partial("Hi "), partial("there"));
     expect(state.waiting).toBe(false);
-    expect(state.current?.parts).toEqual([
+    expect(answerSoFar(state)?.parts).toEqual([
       { kind: "thinking", text: "Let me think." },
       { kind: "text", text: "Hi there" },
     ]);
@@ -47,7 +47,7 @@ describe("chatReducer", () => {
       { type: "tool-result", toolResult: { id: "c1", name: "get_time", result: "12:00" }, meta },
       partial("It is noon."),
     );
-    expect(state.current?.parts).toEqual([
+    expect(answerSoFar(state)?.parts).toEqual([
       { kind: "tool-call", id: "c1", name: "get_time", input: { zone: "UTC" } },
       { kind: "tool-result", id: "c1", name: "get_time", result: "12:00" },
       { kind: "text", text: "It is noon." },
@@ -113,7 +113,7 @@ describe("chatReducer", () => {
     const messages = state.messages;
     for (let index = 0; index < 1000; index++) state = apply(state, partial("w "));
     expect(state.messages).toBe(messages);
-    expect(state.current?.parts).toHaveLength(1);
+    expect(answerSoFar(state)?.parts).toHaveLength(1);
   });
 
   it("shows a stored conversation as messages, with the last answer's usage", () => {

@@ -11,6 +11,7 @@ import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { GeppettoEvent, Usage } from "../../events/types.ts";
 import type { JsonValue } from "../../turns/json.ts";
 import type { Block, Turn } from "../../turns/types.ts";
+import { AppendOnlyList, DEFAULT_FLUSH_CHARS, flushParts, joinParts, type ScrollItem } from "./scrollback.ts";
 
 /** One piece of an answer, in the order it streamed. */
 export type AnswerPart =
@@ -44,7 +45,7 @@ export type ChatMessage =
 export interface ChatState {
   /** Finished messages, oldest first. Only ever appended to. */
   messages: ChatMessage[];
-  /** The answer being streamed, if any. */
+  /** The live part of the answer being streamed (what is not yet in `scroll`), if an answer runs. */
   current?: AnswerMessage;
   /** True from submit until the answer has finished (the input is hidden meanwhile). */
   busy: boolean;
@@ -54,6 +55,30 @@ export interface ChatState {
   cancelling: boolean;
   /** Counter for message ids. */
   nextId: number;
+  /** What is printed for good (Ink's `<Static>`): messages, and the current answer's finished lines. */
+  scroll: AppendOnlyList<ScrollItem>;
+  /** The pieces of the current answer already moved to `scroll`, in order (see {@link answerSoFar}). */
+  printed: AppendOnlyList<AnswerPart>;
+  /** A line longer than this moves to `scroll` at a word break (see `scrollback.ts`). */
+  flushChars: number;
+  /** What the session's answers cost so far (US dollars; answers without prices count 0). */
+  sessionCost: number;
+  /** The tokens of the conversation as the model last saw it (input + output of the last answer with usage). */
+  contextTokens?: number;
+}
+
+/** The session's running cost and context size, updated with a finished answer. */
+function withTotals<S extends ChatState>(state: S, answer: AnswerMessage): S {
+  const next = { ...state, sessionCost: state.sessionCost + (answer.cost?.total ?? 0) };
+  const usage = answer.usage;
+  if (usage?.inputTokens !== undefined || usage?.outputTokens !== undefined) {
+    next.contextTokens =
+      (usage.inputTokens ?? 0) +
+      (usage.cacheReadInputTokens ?? 0) +
+      (usage.cacheCreationInputTokens ?? 0) +
+      (usage.outputTokens ?? 0);
+  }
+  return next;
 }
 
 /** What changes the chat state. */
@@ -72,8 +97,22 @@ export type ChatAction =
  * @example
  * const state = initialChatState(session.turns, ["Resumed session 3f2c…"]);
  */
-export function initialChatState(turns: readonly Turn[] = [], notices: readonly string[] = []): ChatState {
-  let state: ChatState = { messages: [], busy: false, waiting: false, cancelling: false, nextId: 1 };
+export function initialChatState(
+  turns: readonly Turn[] = [],
+  notices: readonly string[] = [],
+  options: { flushChars?: number } = {},
+): ChatState {
+  let state: ChatState = {
+    messages: [],
+    busy: false,
+    waiting: false,
+    cancelling: false,
+    nextId: 1,
+    scroll: AppendOnlyList.empty(),
+    printed: AppendOnlyList.empty(),
+    flushChars: options.flushChars ?? DEFAULT_FLUSH_CHARS,
+    sessionCost: 0,
+  };
   for (const text of notices) state = chatReducer(state, { type: "notice", text });
   const latest = turns[turns.length - 1];
   if (!latest) return state;
@@ -84,7 +123,50 @@ export function initialChatState(turns: readonly Turn[] = [], notices: readonly 
     if (result) results.set(turn.blocks.filter((block) => block.kind === "user").length, result);
   }
   const shown = messagesFromTurn(latest, state.nextId, results);
-  return { ...state, messages: [...state.messages, ...shown.messages], nextId: shown.nextId };
+  for (const message of shown.messages) if (message.kind === "answer") state = withTotals(state, message);
+  return {
+    ...state,
+    messages: [...state.messages, ...shown.messages],
+    scroll: state.scroll.append(...shown.messages.map(asScrollItem)),
+    nextId: shown.nextId,
+  };
+}
+
+function asScrollItem(message: ChatMessage): ScrollItem {
+  return { kind: "message", id: `s${message.id}`, message };
+}
+
+/** Moves what is final of the current answer (everything, when `all`) to the scrollback. */
+function flushCurrent(state: ChatState, current: AnswerMessage, all: boolean): ChatState {
+  let nextId = state.nextId;
+  const { items, moved, live } = flushParts(current.parts, all, state.flushChars, () => `m${nextId++}`);
+  return {
+    ...state,
+    current: { ...current, parts: live },
+    scroll: state.scroll.append(...items),
+    printed: state.printed.append(...moved),
+    nextId,
+  };
+}
+
+/** Whether the live part holds something final: a finished part, a tool line, a newline, a too-long line. */
+function hasFinalPart(answer: AnswerMessage, event: GeppettoEvent, flushChars: number): boolean {
+  const last = answer.parts[answer.parts.length - 1];
+  if (!last) return false;
+  if (answer.parts.length > 1 || (last.kind !== "text" && last.kind !== "thinking")) return true;
+  const delta = event.type === "partial" || event.type === "partial-thinking" ? event.delta : "";
+  return delta.includes("\n") || last.text.length > flushChars;
+}
+
+/**
+ * The current answer so far, whole: the pieces already in the scrollback and the live part, joined.
+ *
+ * @example
+ * answerSoFar(state)?.parts // [{ kind: "text", text: "Hello there" }]
+ */
+export function answerSoFar(state: ChatState): AnswerMessage | undefined {
+  if (!state.current) return undefined;
+  return { ...state.current, parts: joinParts([...state.printed.slice(), ...state.current.parts]) };
 }
 
 function newAnswer(id: number): AnswerMessage {
@@ -158,9 +240,21 @@ function outcomeOf(result: InferenceResult | undefined, cancelling: boolean): An
   return cancelling ? "interrupted" : "completed";
 }
 
-function finishAnswer(state: ChatState, answer: AnswerMessage): ChatState {
-  const { current: _current, ...rest } = state;
-  return { ...rest, messages: [...state.messages, answer], busy: false, waiting: false, cancelling: false };
+function finishAnswer(state: ChatState, live: AnswerMessage): ChatState {
+  const flushed = flushCurrent(state, live, true);
+  const { current: _current, ...rest } = flushed;
+  // The whole answer for the transcript: its pieces joined once, at the end.
+  const answer: AnswerMessage = { ...live, parts: joinParts(flushed.printed.slice()) };
+  return {
+    ...withTotals(rest, answer),
+    messages: [...state.messages, answer],
+    scroll: flushed.scroll.append({ kind: "end", id: `m${flushed.nextId}`, answer }),
+    nextId: flushed.nextId + 1,
+    printed: AppendOnlyList.empty(),
+    busy: false,
+    waiting: false,
+    cancelling: false,
+  };
 }
 
 /**
@@ -178,6 +272,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return {
         ...state,
         messages: [...state.messages, user],
+        scroll: state.scroll.append(asScrollItem(user)),
+        printed: AppendOnlyList.empty(),
         current: newAnswer(state.nextId + 1),
         busy: true,
         waiting: true,
@@ -190,7 +286,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const current = applyEvent(state.current, action.event);
       const waiting = state.waiting && !FIRST_OUTPUT.has(action.event.type);
       if (current === state.current && waiting === state.waiting) return state;
-      return { ...state, current, waiting };
+      const next = { ...state, current, waiting };
+      return hasFinalPart(current, action.event, state.flushChars)
+        ? flushCurrent(next, current, false)
+        : next;
     }
     case "cancel-requested":
       return state.busy ? { ...state, cancelling: true } : state;
@@ -213,7 +312,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         text: action.text,
         tone: action.tone ?? "info",
       };
-      return { ...state, messages: [...state.messages, notice], nextId: state.nextId + 1 };
+      return {
+        ...state,
+        messages: [...state.messages, notice],
+        scroll: state.scroll.append(asScrollItem(notice)),
+        nextId: state.nextId + 1,
+      };
     }
   }
 }

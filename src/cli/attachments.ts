@@ -1,0 +1,62 @@
+/**
+ * `geppetto run --attach FILE`: files sent with the prompt. Text files go in as fenced blocks named by their
+ * path (after the prompt); images as image parts (as `--image`). Other binary files (PDFs included) are refused
+ * naming the file, for now.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { extname, resolve } from "node:path";
+import type { ImagePart } from "../turns/types.ts";
+import { loadImage } from "./images.ts";
+import { UsageError } from "./usage.ts";
+
+const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".gif", ".webp"]);
+
+/** The attachments of a prompt: text to append to it and images to send with it. */
+export interface Attachments {
+  text: string[];
+  images: ImagePart[];
+}
+
+function fence(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (match) => match[0].length));
+  return "`".repeat(longest + 1);
+}
+
+/**
+ * Reads the `--attach` files (relative to `cwd`).
+ *
+ * @example
+ * const { text, images } = loadAttachments(["notes.md", "chart.png"], process.cwd());
+ */
+export function loadAttachments(files: readonly string[], cwd: string): Attachments {
+  const attachments: Attachments = { text: [], images: [] };
+  for (const file of files) {
+    const path = resolve(cwd, file);
+    if (IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) {
+      attachments.images.push(loadImage(file, cwd));
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      if (statSync(path).isDirectory()) throw new UsageError(`--attach ${file}: is a directory, not a file`);
+      bytes = readFileSync(path);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      const reason =
+        (error as { code?: string }).code === "ENOENT" ? "no such file" : (error as Error).message;
+      throw new UsageError(`--attach ${file}: cannot read ${path}: ${reason}`);
+    }
+    let text: string;
+    try {
+      if (bytes.includes(0)) throw new Error("binary");
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new UsageError(
+        `--attach ${file}: not a text file or an image (${extname(path) || "no extension"}); only text and images can be attached`,
+      );
+    }
+    const marks = fence(text);
+    attachments.text.push(`${file}:\n${marks}\n${text.replace(/\s+$/, "")}\n${marks}`);
+  }
+  return attachments;
+}

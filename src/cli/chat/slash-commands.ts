@@ -1,0 +1,109 @@
+/**
+ * The chat's slash commands: answered in the chat itself, never sent to the model (an unknown one too).
+ */
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { didYouMean } from "../suggest.ts";
+import type { ChatMessage } from "./view-model.ts";
+
+/** What a slash command may do to the chat. */
+export interface SlashCommandContext {
+  /** Shows a line in the transcript. */
+  notice(text: string, tone?: "info" | "error"): void;
+  /** The transcript so far. */
+  messages(): readonly ChatMessage[];
+  /** Sends a prompt (for /retry). */
+  submit(prompt: string): Promise<void>;
+  /** Leaves the chat (for /exit). */
+  exit(code: number): void;
+  /** Writes raw bytes to the terminal (for /copy: an OSC 52 clipboard sequence). */
+  writeTerminal(bytes: string): void;
+  /** Where relative /save paths are resolved. */
+  cwd: string;
+}
+
+const HELP = [
+  "/help          this list",
+  "/exit          leave the chat (Ctrl-D on an empty line too)",
+  "/retry         send the last prompt again",
+  "/save FILE     write the conversation to FILE (Markdown)",
+  "/copy          copy the last answer to the clipboard (OSC 52; most terminals and tmux)",
+];
+
+/** The commands, by name. */
+export const SLASH_COMMANDS = ["help", "exit", "quit", "retry", "save", "copy"] as const;
+
+function answerText(message: ChatMessage): string {
+  if (message.kind !== "answer") return "";
+  return message.parts.map((part) => (part.kind === "text" ? part.text : "")).join("");
+}
+
+/**
+ * The transcript as Markdown: each prompt as a quote, each answer's text below it.
+ *
+ * @example
+ * transcriptMarkdown(controller.getState().messages) // "> Hello\n\nHello! You said…\n"
+ */
+export function transcriptMarkdown(messages: readonly ChatMessage[]): string {
+  const sections: string[] = [];
+  for (const message of messages) {
+    if (message.kind === "user") sections.push(message.text.replace(/^/gm, "> "));
+    else if (message.kind === "answer") sections.push(answerText(message));
+  }
+  return `${sections.join("\n\n")}\n`;
+}
+
+/**
+ * Runs the slash command `line` (it starts with `/`). Resolves once it is done (/retry: once the answer ended).
+ *
+ * @example
+ * await runSlashCommand("/save chat.md", context);
+ */
+export async function runSlashCommand(line: string, context: SlashCommandContext): Promise<void> {
+  const [word = "", ...rest] = line.trim().slice(1).split(/\s+/);
+  const argument = rest.join(" ");
+  switch (word) {
+    case "help":
+      context.notice(`Commands:\n${HELP.join("\n")}`);
+      return;
+    case "exit":
+    case "quit":
+      context.exit(0);
+      return;
+    case "retry": {
+      const prompt = context
+        .messages()
+        .filter((message) => message.kind === "user")
+        .at(-1);
+      if (prompt?.kind !== "user") return context.notice("/retry: nothing to retry yet", "error");
+      return context.submit(prompt.text);
+    }
+    case "save": {
+      if (argument === "") return context.notice("/save needs a file name: /save chat.md", "error");
+      const path = resolve(context.cwd, argument);
+      try {
+        writeFileSync(path, transcriptMarkdown(context.messages()));
+        context.notice(`saved the conversation to ${path}`);
+      } catch (error) {
+        context.notice(`/save: cannot write ${path}: ${(error as Error).message}`, "error");
+      }
+      return;
+    }
+    case "copy": {
+      const last = context
+        .messages()
+        .filter((message) => message.kind === "answer")
+        .at(-1);
+      const text = last ? answerText(last) : "";
+      if (text === "") return context.notice("/copy: no answer to copy yet", "error");
+      context.writeTerminal(`\x1b]52;c;${Buffer.from(text).toString("base64")}\x07`);
+      context.notice(`copied the last answer (${text.length} characters) to the clipboard`);
+      return;
+    }
+    default:
+      context.notice(
+        `unknown command /${word}${didYouMean(word, SLASH_COMMANDS, "/")}: not sent to the model; /help lists the commands`,
+        "error",
+      );
+  }
+}

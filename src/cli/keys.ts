@@ -1,0 +1,74 @@
+/**
+ * `geppetto keys`: where each provider's API key comes from (a config file, a profile, the environment, a flag),
+ * never the key itself.
+ */
+import { PROVIDER_ENV, settingsParseOptions } from "../settings/flags.ts";
+import { describeSource, sourceAt } from "../settings/sources.ts";
+import { loadCommandSettings } from "./engine-selection.ts";
+import type { CliIO } from "./main.ts";
+import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
+
+export const HELP = `Usage: geppetto keys [--profile NAME] [--output text|json]
+
+For each provider, whether an API key is set and where it comes from (config file, profile, environment
+variable or flag), the same way \`geppetto run\` finds it. Keys are never printed.
+
+Examples:
+  geppetto keys
+  geppetto keys --profile work --output json
+`;
+
+const OPTIONS = {
+  ...settingsParseOptions(),
+  output: { type: "string", short: "o" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const PROVIDERS = ["openai", "claude", "gemini", "ollama"] as const;
+
+/** One provider's key, as `keys` shows it. */
+export interface KeyReport {
+  provider: string;
+  set: boolean;
+  /** Where the key came from, when set. */
+  source?: string;
+  /** The environment variables it is read from. */
+  variables: string[];
+}
+
+/** Runs the command. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`keys takes no arguments (got "${positionals.join(" ")}")`);
+  const format = oneOf("output", values.output, ["text", "json"] as const, "text");
+  const loaded = await loadCommandSettings(values, io);
+  const reports: KeyReport[] = PROVIDERS.map((provider) => {
+    const path = `api.${provider}.apiKey`;
+    const key = loaded.settings.api?.[provider]?.apiKey;
+    const variables = PROVIDER_ENV.find((entry) => entry.path === path)?.variables ?? [];
+    const source = sourceAt(loaded.sources, path);
+    return {
+      provider,
+      set: typeof key === "string" && key !== "",
+      ...(key && source ? { source: describeSource(source) } : {}),
+      variables,
+    };
+  });
+  if (format === "json") {
+    io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    return 0;
+  }
+  const width = Math.max(...PROVIDERS.map((provider) => provider.length));
+  for (const report of reports) {
+    const state = report.set
+      ? `set, from ${report.source ?? "an unknown source"}`
+      : `not set (${report.variables.join(" or ")}, --ai-api-key, or api.${report.provider}.apiKey in a config file)`;
+    io.stdout.write(`${report.provider.padEnd(width)}  ${state}\n`);
+  }
+  return 0;
+}
