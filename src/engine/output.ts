@@ -9,8 +9,9 @@
  * Costs per streamed piece are O(1): the cumulative `completion` is built by string concatenation (a rope in
  * V8, flattened only if a sink reads it) and tool-call arguments are kept as a list of chunks joined once.
  */
+import { eventTime } from "../events/clock.ts";
 import { publish, type RunContext } from "../events/context.ts";
-import type { EventDraft, EventMetadataDraft, Usage } from "../events/types.ts";
+import type { EventDraft, EventMetadata, EventMetadataDraft, Usage } from "../events/types.ts";
 import { newId } from "../turns/builders.ts";
 import { deepFreeze } from "../turns/immutable.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../turns/json.ts";
@@ -86,6 +87,10 @@ export class InferenceOutput {
   /** The deltas of each streamed text or reasoning block, joined into one flat string at the end (a string built
    * by `+=` is a rope of one node per delta, which would stay in memory as long as the Turn). */
   readonly #pieces = new Map<TextPayloadLike, string[]>();
+  /** The pieces of the open text block (its entry in `#pieces`), so a delta costs no map lookup. */
+  #openTextPieces: string[] | undefined;
+  /** The metadata every streamed piece shares (rebuilt when the model or usage changes), copied per event. */
+  #pieceMeta: EventMetadata | undefined;
   #toolCallCount = 0;
   #usage: Usage | undefined;
   #stopReason: string | undefined;
@@ -131,6 +136,26 @@ export class InferenceOutput {
     return meta;
   }
 
+  /**
+   * The metadata of a streamed piece of a block: a copy of one prepared object with the fields `#meta` and
+   * `publish` set, in their order, so a token costs one allocation and no change of the object's shape.
+   */
+  #pieceMetaOf(blockId: string): EventMetadataDraft {
+    let shared = this.#pieceMeta;
+    if (shared === undefined) {
+      shared = this.#meta("") as EventMetadata;
+      shared.seq = 0;
+      const ids = this.#ctx.ids;
+      if (ids.sessionId !== undefined) shared.sessionId = ids.sessionId;
+      if (ids.inferenceId !== undefined) shared.inferenceId = ids.inferenceId;
+      this.#pieceMeta = shared;
+    }
+    const meta = { ...shared };
+    meta.durationMs = eventTime() - this.#startedAt;
+    meta.blockId = blockId;
+    return meta;
+  }
+
   #newBlock<B extends Block>(block: Omit<B, "id" | "metadata">): B {
     // One frozen metadata object shared by this output's blocks until one is annotated (a block costs its content).
     const full = { id: newId(), ...block, metadata: this.#blockMetadata } as B;
@@ -156,6 +181,7 @@ export class InferenceOutput {
   /** Sets the model when the provider reports it (e.g. in its first chunk). */
   setModel(model: string): void {
     this.#model = model;
+    this.#pieceMeta = undefined;
   }
 
   /** Publishes `start`. */
@@ -168,14 +194,19 @@ export class InferenceOutput {
     if (delta.length === 0) return;
     this.#openReasoning = undefined;
     let block = this.#openText;
-    if (!block) {
+    let pieces = this.#openTextPieces;
+    if (!block || !pieces) {
       block = this.#newBlock({ kind: "llm_text", role: "assistant", payload: { text: "" } });
       this.#openText = block;
+      pieces = [];
+      this.#pieces.set(block.payload as TextPayloadLike, pieces);
+      this.#openTextPieces = pieces;
     }
-    (block.payload as { text: string }).text += delta;
-    this.#piece(block.payload as TextPayloadLike, delta);
-    this.#completion += delta;
-    publish(this.#ctx, { type: "partial", delta, completion: this.#completion, meta: this.#meta(block.id) });
+    (block.payload as TextPayloadLike).text += delta;
+    pieces.push(delta);
+    const completion = this.#completion + delta;
+    this.#completion = completion;
+    publish(this.#ctx, { type: "partial", delta, completion, meta: this.#pieceMetaOf(block.id) });
   }
 
   /** Ends the current text block: the next text starts a new one (providers with several text blocks). */
@@ -202,7 +233,7 @@ export class InferenceOutput {
       type: "partial-thinking",
       delta,
       completion: this.#thinking,
-      meta: this.#meta(block.id),
+      meta: this.#pieceMetaOf(block.id),
     });
   }
 
@@ -274,7 +305,7 @@ export class InferenceOutput {
       name: payload.name,
       index: pending.index,
       delta,
-      meta: this.#meta(pending.block.id),
+      meta: this.#pieceMetaOf(pending.block.id),
     });
   }
 
@@ -336,6 +367,7 @@ export class InferenceOutput {
   /** Records usage (merged field by field with what was reported before). */
   usage(usage: Usage): void {
     this.#usage = { ...this.#usage, ...usage };
+    this.#pieceMeta = undefined;
   }
 
   /** Records the provider's stop reason and, when known, the normalized finish class. */
