@@ -29,6 +29,15 @@ function messageKey(topic: string, event: Streamed): string {
   return `${topic}\u0000${event.type}\u0000${event.meta.inferenceId ?? ""}\u0000${event.meta.id}`;
 }
 
+function sameMessage(topic: string, event: Streamed, otherTopic: string, other: Streamed): boolean {
+  return (
+    topic === otherTopic &&
+    event.type === other.type &&
+    event.meta.id === other.meta.id &&
+    event.meta.inferenceId === other.meta.inferenceId
+  );
+}
+
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);
@@ -38,11 +47,15 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
 /** The publisher's side: one line per event, compact when the reader can rebuild the text. */
 export class CompactingEncoder {
   readonly #messages = new Map<string, { length: number; count: number }>();
+  /** The message of the last streamed event: its next event (the common case) needs no key and no lookup. */
+  #last: { topic: string; event: Streamed; record: { length: number; count: number } } | undefined;
 
   encode(topic: string, event: GeppettoEvent): string {
     if (!isStreamed(event)) return encodeEvent(event);
-    const key = messageKey(topic, event);
-    const previous = this.#messages.get(key);
+    const last = this.#last;
+    let previous: { length: number; count: number } | undefined;
+    if (last !== undefined && sameMessage(last.topic, last.event, topic, event)) previous = last.record;
+    else previous = this.#messages.get(messageKey(topic, event));
     const { delta, completion } = event;
     if (
       previous &&
@@ -52,10 +65,13 @@ export class CompactingEncoder {
     ) {
       previous.length = completion.length;
       previous.count++;
+      this.#last = { topic, event, record: previous };
       const { completion: _text, ...rest } = event;
       return `+${completion.length} ${encodeEvent(rest as GeppettoEvent)}`;
     }
-    remember(this.#messages, key, { length: completion.length, count: 0 });
+    const record = { length: completion.length, count: 0 };
+    remember(this.#messages, messageKey(topic, event), record);
+    this.#last = { topic, event, record };
     return encodeEvent(event);
   }
 }
