@@ -9,8 +9,9 @@
  * Costs per streamed piece are O(1): the cumulative `completion` is built by string concatenation (a rope in
  * V8, flattened only if a sink reads it) and tool-call arguments are kept as a list of chunks joined once.
  */
+import { eventTime } from "../events/clock.ts";
 import { publish, type RunContext } from "../events/context.ts";
-import type { EventDraft, EventMetadataDraft, Usage } from "../events/types.ts";
+import type { EventDraft, EventMetadata, EventMetadataDraft, Usage } from "../events/types.ts";
 import { newId } from "../turns/builders.ts";
 import { deepFreeze } from "../turns/immutable.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../turns/json.ts";
@@ -44,6 +45,33 @@ interface PendingToolCall {
   chunks: string[];
   index: number;
   done: boolean;
+}
+
+/**
+ * The deltas of one streamed text, joined into one flat string at the end. They are joined by batches of 64 as
+ * they come, while they are still in the CPU cache: joining thousands of scattered small strings at the end cost
+ * about 100 ns each (measured on the bench's 2,000-token answers), in batches about a tenth of it.
+ */
+class TextPieces {
+  #batch: string[] = [];
+  readonly #joined: string[] = [];
+  count = 0;
+
+  push(delta: string): void {
+    const batch = this.#batch;
+    batch.push(delta);
+    this.count++;
+    if (batch.length === 64) {
+      this.#joined.push(batch.join(""));
+      this.#batch = [];
+    }
+  }
+
+  join(): string {
+    if (this.#batch.length > 0) this.#joined.push(this.#batch.join(""));
+    this.#batch = [];
+    return this.#joined.length === 1 ? this.#joined[0]! : this.#joined.join("");
+  }
 }
 
 /** Parses tool-call argument text into an object; keeps the text when it is not one. */
@@ -85,7 +113,11 @@ export class InferenceOutput {
   readonly #blockMetadata: JsonObject;
   /** The deltas of each streamed text or reasoning block, joined into one flat string at the end (a string built
    * by `+=` is a rope of one node per delta, which would stay in memory as long as the Turn). */
-  readonly #pieces = new Map<TextPayloadLike, string[]>();
+  readonly #pieces = new Map<TextPayloadLike, TextPieces>();
+  /** The pieces of the open text block (its entry in `#pieces`), so a delta costs no map lookup. */
+  #openTextPieces: TextPieces | undefined;
+  /** The metadata every streamed piece shares (rebuilt when the model or usage changes), copied per event. */
+  #pieceMeta: EventMetadata | undefined;
   #toolCallCount = 0;
   #usage: Usage | undefined;
   #stopReason: string | undefined;
@@ -131,6 +163,26 @@ export class InferenceOutput {
     return meta;
   }
 
+  /**
+   * The metadata of a streamed piece of a block: a copy of one prepared object with the fields `#meta` and
+   * `publish` set, in their order, so a token costs one allocation and no change of the object's shape.
+   */
+  #pieceMetaOf(blockId: string): EventMetadataDraft {
+    let shared = this.#pieceMeta;
+    if (shared === undefined) {
+      shared = this.#meta("") as EventMetadata;
+      shared.seq = 0;
+      const ids = this.#ctx.ids;
+      if (ids.sessionId !== undefined) shared.sessionId = ids.sessionId;
+      if (ids.inferenceId !== undefined) shared.inferenceId = ids.inferenceId;
+      this.#pieceMeta = shared;
+    }
+    const meta = { ...shared };
+    meta.durationMs = eventTime() - this.#startedAt;
+    meta.blockId = blockId;
+    return meta;
+  }
+
   #newBlock<B extends Block>(block: Omit<B, "id" | "metadata">): B {
     // One frozen metadata object shared by this output's blocks until one is annotated (a block costs its content).
     const full = { id: newId(), ...block, metadata: this.#blockMetadata } as B;
@@ -156,6 +208,7 @@ export class InferenceOutput {
   /** Sets the model when the provider reports it (e.g. in its first chunk). */
   setModel(model: string): void {
     this.#model = model;
+    this.#pieceMeta = undefined;
   }
 
   /** Publishes `start`. */
@@ -168,14 +221,19 @@ export class InferenceOutput {
     if (delta.length === 0) return;
     this.#openReasoning = undefined;
     let block = this.#openText;
-    if (!block) {
+    let pieces = this.#openTextPieces;
+    if (!block || !pieces) {
       block = this.#newBlock({ kind: "llm_text", role: "assistant", payload: { text: "" } });
       this.#openText = block;
+      pieces = new TextPieces();
+      this.#pieces.set(block.payload as TextPayloadLike, pieces);
+      this.#openTextPieces = pieces;
     }
-    (block.payload as { text: string }).text += delta;
-    this.#piece(block.payload as TextPayloadLike, delta);
-    this.#completion += delta;
-    publish(this.#ctx, { type: "partial", delta, completion: this.#completion, meta: this.#meta(block.id) });
+    (block.payload as TextPayloadLike).text += delta;
+    pieces.push(delta);
+    const completion = this.#completion + delta;
+    this.#completion = completion;
+    publish(this.#ctx, { type: "partial", delta, completion, meta: this.#pieceMetaOf(block.id) });
   }
 
   /** Ends the current text block: the next text starts a new one (providers with several text blocks). */
@@ -202,7 +260,7 @@ export class InferenceOutput {
       type: "partial-thinking",
       delta,
       completion: this.#thinking,
-      meta: this.#meta(block.id),
+      meta: this.#pieceMetaOf(block.id),
     });
   }
 
@@ -274,7 +332,7 @@ export class InferenceOutput {
       name: payload.name,
       index: pending.index,
       delta,
-      meta: this.#meta(pending.block.id),
+      meta: this.#pieceMetaOf(pending.block.id),
     });
   }
 
@@ -336,6 +394,7 @@ export class InferenceOutput {
   /** Records usage (merged field by field with what was reported before). */
   usage(usage: Usage): void {
     this.#usage = { ...this.#usage, ...usage };
+    this.#pieceMeta = undefined;
   }
 
   /** Records the provider's stop reason and, when known, the normalized finish class. */
@@ -354,19 +413,19 @@ export class InferenceOutput {
   #end(): void {
     this.#ended = true;
     for (const [key, pending] of this.#toolCalls) if (!pending.done) this.toolCallEnd(key);
-    for (const [payload, pieces] of this.#pieces) if (pieces.length > 1) payload.text = pieces.join("");
+    for (const [payload, pieces] of this.#pieces) if (pieces.count > 1) payload.text = pieces.join();
     this.#pieces.clear();
     for (const block of this.#blocks) deepFreeze(block);
   }
 
   #piece(payload: TextPayloadLike, delta: string): void {
-    const pieces = this.#pieces.get(payload);
-    if (pieces) pieces.push(delta);
-    else
-      this.#pieces.set(
-        payload,
-        payload.text === delta ? [delta] : [payload.text.slice(0, -delta.length), delta],
-      );
+    let pieces = this.#pieces.get(payload);
+    if (!pieces) {
+      pieces = new TextPieces();
+      if (payload.text !== delta) pieces.push(payload.text.slice(0, -delta.length));
+      this.#pieces.set(payload, pieces);
+    }
+    pieces.push(delta);
   }
 
   #result(finishClass: FinishClass, extra: Partial<InferenceResult> = {}): InferenceResult {

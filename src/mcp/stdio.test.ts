@@ -177,12 +177,14 @@ describe("MCP tools over stdio (the test server written with the SDK)", () => {
       payload.tools.includes("test_later"),
     );
     expect((await call(mcp, "test_later")).result).toMatchObject({ content: [{ text: "later ran" }] });
-    await call(mcp, "test_remove_tool", { name: "later" });
-    await sink.waitForCustom(
+    // Waiting from before the call: the list may be refreshed before the call returns.
+    const removed = sink.waitForCustom(
       "mcp-list-tools-completed",
       (payload: { tools: string[] }) => !payload.tools.includes("test_later"),
       true,
     );
+    await call(mcp, "test_remove_tool", { name: "later" });
+    await removed;
     expect(mcp.registry.has("test_later")).toBe(false);
     expect(await call(mcp, "test_later")).toMatchObject({ status: "unknown_tool" });
   });

@@ -189,3 +189,30 @@ describe("embedded default", () => {
     expect(again.blocks.filter((block) => block.kind === "llm_text")).toHaveLength(2);
   });
 });
+
+describe("ScriptedEngine back-pressure", () => {
+  it("waits for a slow streamInference reader: it runs at most the queue's capacity ahead", async () => {
+    const { streamInference } = await import("../stream/inference-stream.ts");
+    const published = new CollectingSink();
+    const words = Array.from({ length: 200 }, (_, index) => `w${index} `).join("");
+    const stream = streamInference(
+      new ScriptedEngine([script.text(words)]),
+      newTurn([newUserTextBlock("Hi")]),
+      RunContext.background().withSinks(published),
+      { capacity: 8 },
+    );
+    let read = 0;
+    let furthestAhead = 0;
+    let text = "";
+    for await (const event of stream) {
+      read++;
+      if (event.type === "partial") text += event.delta;
+      furthestAhead = Math.max(furthestAhead, published.events.length - read);
+      // Give the engine every chance to run ahead before the next read.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(text).toBe(words);
+    expect(furthestAhead).toBeLessThanOrEqual(8);
+    expect((await stream.result).result.finishClass).toBe("completed");
+  });
+});

@@ -126,7 +126,8 @@ function stopFinishClass(reason: string): FinishClass {
 }
 
 /**
- * Replays scripted responses, one per `runInference` call.
+ * Replays scripted responses, one per `runInference` call. It honours back-pressure like the HTTP engines: when a
+ * reader of `streamInference` falls `capacity` events behind, the script waits before its next step.
  *
  * @example
  * const engine = new ScriptedEngine([
@@ -183,6 +184,10 @@ export class ScriptedEngine implements Engine {
         if (signal.aborted) throw signal.reason;
         if (this.#options.pacingMs) await wait(this.#options.pacingMs, undefined, signal);
         await this.#play(step, output, signal);
+        // Back-pressure: a reader that falls behind (`streamInference`) holds the script back, as it holds an
+        // HTTP body back in the real engines.
+        const ready = ctx.ready();
+        if (ready !== undefined) await wait(undefined, ready, signal);
       }
       if (signal.aborted) throw signal.reason;
     });

@@ -16,15 +16,29 @@ async function* none(): AsyncIterable<string> {}
 describe("cumulative text on the wire", () => {
   it("writes a full event every CHECKPOINT_EVERY events of a message, and otherwise only the delta", () => {
     const encoder = new CompactingEncoder();
-    const events = answer(2000);
+    const lines = answer(200).map((event) => encoder.encode("chat", event));
+    const full = lines.filter((line) => !line.startsWith("+"));
+    expect(full).toHaveLength(Math.ceil(200 / CHECKPOINT_EVERY));
+  });
+
+  it("spaces the full events as the text grows: bytes per event stay flat however long the answer", () => {
+    const encoder = new CompactingEncoder();
+    const events = answer(20_000);
     const lines = events.map((event) => encoder.encode("chat", event));
     const full = lines.filter((line) => !line.startsWith("+"));
-    expect(full).toHaveLength(Math.ceil(2000 / CHECKPOINT_EVERY));
+    const deltaBytes = events.reduce(
+      (sum, event) => sum + (event.type === "partial" ? event.delta.length : 0),
+      0,
+    );
+    const fullBytes = full.reduce((sum, line) => sum + line.length, 0);
+    // A full event every 64 would write the text 312 times; spaced by a quarter of it, about 5 times in all.
+    expect(fullBytes).toBeLessThan(6 * deltaBytes);
+    expect(full.length).toBeGreaterThan(Math.ceil(200 / CHECKPOINT_EVERY));
     // Bytes per event stay bounded by the delta and metadata, plus the checkpoints' share: not the answer so far.
     const compactBytes = lines
       .filter((line) => line.startsWith("+"))
       .reduce((sum, line) => sum + line.length, 0);
-    expect(compactBytes / (2000 - full.length)).toBeLessThan(120);
+    expect(compactBytes / (20_000 - full.length)).toBeLessThan(120);
   });
 
   it("a reader that read from the start rebuilds every event exactly", async () => {

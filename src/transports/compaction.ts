@@ -1,17 +1,19 @@
 /**
  * Cumulative text on the wire. A `partial` / `partial-thinking` event carries `completion`, all the text so far:
  * in one process that is a shared string, on the wire it would make each event cost as much as the whole answer
- * so far. So a publisher writes the full event only every {@link CHECKPOINT_EVERY} events of a message, and in
- * between a line `+<completion length> <event JSON without completion>`; a reader rebuilds `completion` from the
- * previous one (it has read it, in order). A reader that has not (it starts mid-answer: resumed, replaying from an
- * offset, "now") reads back to the last full event of that message, at most {@link CHECKPOINT_EVERY} events of
- * it. Work per event is then proportional to its delta, not to the answer so far.
+ * so far. So a publisher writes the full event only every {@link CHECKPOINT_EVERY} events of a message, and only
+ * once the text has grown by a quarter since the last full event; in between, a line `+<completion length> <event
+ * JSON without completion>`. The full events then cost at most about four times the deltas, so work per event is
+ * proportional to its delta, not to the answer so far (a fixed interval alone would write a 10,000-token answer's
+ * text 150 times). A reader rebuilds `completion` from the previous event (it has read it, in order); one that has
+ * not (it starts mid-answer: resumed, replaying from an offset, "now") reads back to the last full event of that
+ * message: at least {@link CHECKPOINT_EVERY} events, and at most the deltas of the last quarter of its text.
  */
 import { encodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
 import { readEvent } from "./shared.ts";
 
-/** A full event every this many events of one message. */
+/** A full event at most every this many events of one message. */
 export const CHECKPOINT_EVERY = 64;
 const MAX_MESSAGES = 4096;
 
@@ -29,33 +31,57 @@ function messageKey(topic: string, event: Streamed): string {
   return `${topic}\u0000${event.type}\u0000${event.meta.inferenceId ?? ""}\u0000${event.meta.id}`;
 }
 
+function sameMessage(topic: string, event: Streamed, otherTopic: string, other: Streamed): boolean {
+  return (
+    topic === otherTopic &&
+    event.type === other.type &&
+    event.meta.id === other.meta.id &&
+    event.meta.inferenceId === other.meta.inferenceId
+  );
+}
+
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);
   if (map.size > MAX_MESSAGES) map.delete(map.keys().next().value as string);
 }
 
+/** What the encoder remembers of a message: its text length, events and text length at the last full event. */
+interface MessageRecord {
+  length: number;
+  count: number;
+  checkpoint: number;
+}
+
 /** The publisher's side: one line per event, compact when the reader can rebuild the text. */
 export class CompactingEncoder {
-  readonly #messages = new Map<string, { length: number; count: number }>();
+  readonly #messages = new Map<string, MessageRecord>();
+  /** The message of the last streamed event: its next event (the common case) needs no key and no lookup. */
+  #last: { topic: string; event: Streamed; record: MessageRecord } | undefined;
 
   encode(topic: string, event: GeppettoEvent): string {
     if (!isStreamed(event)) return encodeEvent(event);
-    const key = messageKey(topic, event);
-    const previous = this.#messages.get(key);
+    const last = this.#last;
+    let previous: MessageRecord | undefined;
+    if (last !== undefined && sameMessage(last.topic, last.event, topic, event)) previous = last.record;
+    else previous = this.#messages.get(messageKey(topic, event));
     const { delta, completion } = event;
     if (
       previous &&
-      previous.count < CHECKPOINT_EVERY - 1 &&
+      (previous.count < CHECKPOINT_EVERY - 1 ||
+        (completion.length - previous.checkpoint) * 4 < completion.length) &&
       // Lengths only: reading the text of `completion` (endsWith, a compare) would flatten the whole answer per event.
       completion.length === previous.length + delta.length
     ) {
       previous.length = completion.length;
       previous.count++;
+      this.#last = { topic, event, record: previous };
       const { completion: _text, ...rest } = event;
       return `+${completion.length} ${encodeEvent(rest as GeppettoEvent)}`;
     }
-    remember(this.#messages, key, { length: completion.length, count: 0 });
+    const record = { length: completion.length, count: 0, checkpoint: completion.length };
+    remember(this.#messages, messageKey(topic, event), record);
+    this.#last = { topic, event, record };
     return encodeEvent(event);
   }
 }

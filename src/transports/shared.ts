@@ -77,8 +77,9 @@ export function warnWith(prefix: string): (warning: TransportWarning) => void {
 export interface Outgoing {
   topic: string;
   payload: string;
-  /** Unique per publisher: lets a server drop a retried duplicate. */
-  messageId: string;
+  /** The publisher's id and this event's number: together unique, they let a server drop a retried duplicate. */
+  publisher: string;
+  sequence: number;
 }
 
 /**
@@ -113,7 +114,7 @@ export class PublishBuffer {
         message: `publish buffer full (${this.capacity} events): ${this.describeServer} is away or slower than the publisher; dropping the oldest`,
       });
     }
-    this.#items.push({ topic, payload, messageId: `${this.#prefix}-${++this.#counter}` });
+    this.#items.push({ topic, payload, publisher: this.#prefix, sequence: ++this.#counter });
     this.stats.buffered = this.#items.length;
     if (!this.#writing) {
       // From the next turn of the event loop: the events of one network read, published in several microtasks, go together.
@@ -204,7 +205,7 @@ export function framesOf(batch: Outgoing[], maxEvents: number, maxBytes: number)
       topic: first.topic,
       payload: lines.join("\n"),
       count: lines.length,
-      messageId: `${first.messageId}+${lines.length}`,
+      messageId: `${first.publisher}-${first.sequence}+${lines.length}`,
     });
     lines = [];
     bytes = 0;

@@ -27,6 +27,9 @@ export class RequestControl {
   /** Aborts the whole request (caller, request timeout, idle gap). */
   readonly controller = new AbortController();
   #signal: AbortSignal = this.controller.signal;
+  /** The current attempt's controller: aborted by its first-byte timeout, and with the request. */
+  #attempt: AbortController | undefined;
+  #onAbort: (() => void) | undefined;
   /** What aborted, if anything; a first-byte timeout is cleared when the next attempt starts. */
   cause: AbortCause | undefined;
   readonly #callerSignal: AbortSignal | undefined;
@@ -66,14 +69,18 @@ export class RequestControl {
     if (this.cause?.kind === "attempt-timeout") this.cause = undefined;
     const ms = this.#firstByteMs;
     if (ms <= 0) return;
-    // Aborts this attempt only (its first-byte timeout).
+    // Aborts this attempt only (its first-byte timeout); `#abort` aborts it with the request. A plain controller,
+    // not `AbortSignal.any`, which costs several microseconds per request (weak references, listeners).
     const attempt = new AbortController();
-    this.#signal = AbortSignal.any([this.controller.signal, attempt.signal]);
+    if (this.controller.signal.aborted) attempt.abort(this.controller.signal.reason);
+    this.#attempt = attempt;
+    this.#signal = attempt.signal;
     this.#firstByteTimer = setTimeout(() => {
       if (this.cause) return;
       const error = new TimeoutError(`timed out after ${ms} ms waiting for the first byte`, "first-byte");
       this.cause = { kind: "attempt-timeout", error };
       attempt.abort(error);
+      this.#onAbort?.();
     }, ms);
   }
 
@@ -86,6 +93,14 @@ export class RequestControl {
   betweenAttempts(): void {
     clearTimeout(this.#firstByteTimer);
     this.#firstByteTimer = undefined;
+  }
+
+  /**
+   * Calls `listener` when the request or its current attempt aborts, after `signal` has; `undefined` removes it.
+   * One listener, kept without an `addEventListener` on the signal (which costs microseconds per request).
+   */
+  onAbort(listener: (() => void) | undefined): void {
+    this.#onAbort = listener;
   }
 
   /** The signal of the current attempt (aborts with the request too). */
@@ -101,7 +116,10 @@ export class RequestControl {
   #abort(cause: AbortCause): void {
     if (this.cause && this.cause.kind !== "attempt-timeout") return;
     this.cause = cause;
-    this.controller.abort(cause.kind === "caller" ? cause.reason : cause.error);
+    const reason = cause.kind === "caller" ? cause.reason : cause.error;
+    this.controller.abort(reason);
+    this.#attempt?.abort(reason);
+    this.#onAbort?.();
   }
 
   #timeout(kind: "request" | "idle", ms: number): void {
@@ -166,5 +184,6 @@ export class RequestControl {
     clearTimeout(this.#firstByteTimer);
     clearTimeout(this.#idleTimer);
     this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
+    this.#onAbort = undefined;
   }
 }

@@ -248,21 +248,14 @@ export class HttpTransport {
       const ready = request.ready;
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       // fetch does not always error a body that is being read when its signal aborts: cancel it ourselves.
-      const onAbort = (): void => {
+      control.onAbort(() => {
         reader?.cancel().catch(() => {});
-      };
-      let watched: AbortSignal | undefined;
-      const watch = (): void => {
-        watched?.removeEventListener("abort", onAbort);
-        watched = control.signal;
-        watched.addEventListener("abort", onAbort, { once: true });
-      };
+      });
       try {
         const decoder = new TextDecoder();
         let first = true;
         for (;;) {
           reader = response.body?.getReader();
-          watch();
           if (!reader) break;
           try {
             for (;;) {
@@ -309,7 +302,6 @@ export class HttpTransport {
         tap?.end(failure);
         throw failure;
       } finally {
-        watched?.removeEventListener("abort", onAbort);
         control.dispose();
       }
     };

@@ -96,7 +96,17 @@ describe("SseSplitter against eventsource-parser (the reference parser)", () => 
   it("splits any stream, cut anywhere, into the same events", async () => {
     const { createParser } = await import("eventsource-parser");
     const line = fc.oneof(
-      fc.constantFrom("", ": comment", "id: 3", "retry: 5", "event: delta", "event:", "data", "event"),
+      fc.constantFrom(
+        "",
+        ": comment",
+        "id: 3",
+        "retry: 5",
+        "event: delta",
+        "event: other",
+        "event:",
+        "data",
+        "event",
+      ),
       fc.string({ maxLength: 12 }).map((text) => `data: ${text.replace(/[\r\n]/g, "")}`),
       fc.string({ maxLength: 12 }).map((text) => `data:${text.replace(/[\r\n]/g, "")}`),
     );
@@ -123,6 +133,12 @@ describe("SseSplitter against eventsource-parser (the reference parser)", () => 
         }
         chunks.push(text.slice(from));
         expect(sse(chunks)).toEqual(expected);
+        // A handler that takes no name gets the same data (the splitter skips the names for it).
+        const data: string[] = [];
+        const splitter = new SseSplitter((each) => data.push(each));
+        for (const chunk of chunks) splitter.push(chunk);
+        splitter.end();
+        expect(data).toEqual(expected.map(([each]) => each));
       }),
       { numRuns: 2000 },
     );

@@ -3,7 +3,7 @@
  * of the providers, replaying recorded files or scripted answers, with pacing and injected faults, and keeping
  * every request it received.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadFixture } from "./fixtures.ts";
 import { validateToolPairing } from "./pairing.ts";
@@ -191,6 +191,8 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
   let fallback = options.response ?? DEFAULT_RESPONSE;
   const waits = new Waits();
 
+  // node:http is loaded when a server starts: importing it costs more than the rest of geppetto/testing.
+  const { createServer } = await import("node:http");
   const server = createServer((incoming, response) => {
     void (async () => {
       const path = incoming.url ?? "/";

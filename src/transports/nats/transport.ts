@@ -104,6 +104,8 @@ export class NatsJetStreamTransport implements EventTransport {
     maxAgeMs: number | undefined;
   };
   readonly #warn: (warning: TransportWarning) => void;
+  /** Each topic's checked subject (publishing checks a topic once, not per event). */
+  readonly #subjects = new Map<string, string>();
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #describe: string;
@@ -215,9 +217,14 @@ export class NatsJetStreamTransport implements EventTransport {
   }
 
   #subject(topic: string): string {
-    if (!/^[^\s.*>]+(\.[^\s.*>]+)*$/.test(topic))
-      throw new CallerError(`NATS topic must be subject tokens without spaces, "*" or ">", got "${topic}"`);
-    return `${this.#options.subjectPrefix}.${topic}`;
+    let subject = this.#subjects.get(topic);
+    if (subject === undefined) {
+      if (!/^[^\s.*>]+(\.[^\s.*>]+)*$/.test(topic))
+        throw new CallerError(`NATS topic must be subject tokens without spaces, "*" or ">", got "${topic}"`);
+      subject = `${this.#options.subjectPrefix}.${topic}`;
+      this.#subjects.set(topic, subject);
+    }
+    return subject;
   }
 
   publish(topic: string, event: GeppettoEvent): void {
