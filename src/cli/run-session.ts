@@ -2,6 +2,7 @@
  * `geppetto run --session ID`: continue a conversation stored by `geppetto chat` (the CLI session store), and
  * save the answer back to it.
  */
+import { CorruptTurnError } from "../session/turn-store.ts";
 import { appendBlock, cloneTurn, newId } from "../turns/builders.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import type { CliIO } from "./main.ts";
@@ -36,6 +37,8 @@ export async function openRunSession(
   try {
     conversation = await openChatConversation({ dbPath, resume: false, sessionId });
   } catch (error) {
+    // A session that exists but does not load (a corrupt row) is a failure (exit 1), not bad usage (exit 2).
+    if (error instanceof CorruptTurnError) throw error;
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const { store } = conversation;
