@@ -1,0 +1,159 @@
+/**
+ * Request bodies assembled from cached pieces: the serialized form of what a request builder makes from frozen
+ * (immutable) blocks is kept per block, so a long conversation's request costs the serialization of what is new,
+ * not of the whole history, every time.
+ *
+ * - {@link JsonPiece}: one JSON value already serialized, as UTF-8 bytes (off the JS heap). It serializes the same
+ *   under `JSON.stringify` (through `toJSON`), so a body holding pieces still prints and taps as the plain body
+ *   would; only {@link encodeJsonBody} (the transport) takes the fast path.
+ * - {@link PieceCache}: a WeakMap from the first frozen block of a group of blocks to the pieces built from the
+ *   group; an entry lives as long as the block and is used only when the group is exactly the same blocks again.
+ *
+ * A group is a run of consecutive blocks that become one part of the body (for OpenAI Chat: one system, user or
+ * tool message, or one assistant message from a run of text and tool calls). Groups that hold a block that is
+ * not frozen (still streaming, or made for this request) are built every time and not cached.
+ */
+import type { Block, Turn } from "../../turns/types.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const COMMA = encoder.encode(",");
+
+/**
+ * A serialized JSON value, as an element of an array it is spliced into.
+ *
+ * @example
+ * const piece = new JsonPiece({ role: "user", content: "Hi" });
+ * JSON.stringify({ messages: [piece] }) // '{"messages":[{"role":"user","content":"Hi"}]}' (through toJSON)
+ */
+export class JsonPiece {
+  /** The value's JSON as UTF-8. */
+  readonly bytes: Uint8Array;
+
+  constructor(value: unknown) {
+    this.bytes = encoder.encode(JSON.stringify(value));
+  }
+
+  /** The value, parsed back (for `JSON.stringify` and for readers of the body; not the hot path). */
+  toJSON(): unknown {
+    return JSON.parse(decoder.decode(this.bytes));
+  }
+}
+
+/** What a cache entry was built from. */
+interface Entry {
+  last: Block;
+  count: number;
+  pieces: JsonPiece[];
+}
+
+/**
+ * Caches the piece each group of frozen blocks becomes.
+ *
+ * @example
+ * const cache = new PieceCache();
+ * const parts = cache.pieces(turn, startsMessage, (group) => ({ values: messagesFromTurn({ ...turn, blocks: group }), clean: true }));
+ * // undefined when a group could not be built on its own: build the whole turn as before
+ */
+export class PieceCache {
+  readonly #entries = new WeakMap<Block, Entry>();
+
+  /**
+   * The turn's blocks as pieces, group by group (`startsGroup(previous, block)` says where a group begins), each
+   * built by `build` (which may return several values, or none) and cached when all its blocks are frozen. Returns
+   * undefined when `build` reports (`clean: false`) that a group does not stand on its own (it warned, or failed),
+   * so the caller builds the whole turn the ordinary way and says what it says there.
+   */
+  pieces(
+    turn: Turn,
+    startsGroup: (previous: Block, block: Block) => boolean,
+    build: (group: Block[]) => { values: unknown[]; clean: boolean },
+  ): JsonPiece[] | undefined {
+    const blocks = turn.blocks;
+    const pieces: JsonPiece[] = [];
+    let start = 0;
+    while (start < blocks.length) {
+      let end = start + 1;
+      while (end < blocks.length && !startsGroup(blocks[end - 1]!, blocks[end]!)) end++;
+      const first = blocks[start]!;
+      const last = blocks[end - 1]!;
+      const cached = this.#entries.get(first);
+      if (cached && cached.last === last && cached.count === end - start) {
+        for (const piece of cached.pieces) pieces.push(piece);
+      } else {
+        const group = blocks.slice(start, end);
+        let built: { values: unknown[]; clean: boolean };
+        try {
+          built = build(group);
+        } catch {
+          return undefined;
+        }
+        if (!built.clean) return undefined;
+        const groupPieces = built.values.map((value) => new JsonPiece(value));
+        if (group.every((block) => Object.isFrozen(block) && Object.isFrozen(block.payload)))
+          this.#entries.set(first, { last, count: end - start, pieces: groupPieces });
+        for (const piece of groupPieces) pieces.push(piece);
+      }
+      start = end;
+    }
+    return pieces;
+  }
+}
+
+function holdsPieces(value: unknown): value is unknown[] {
+  return Array.isArray(value) && value.some((element) => element instanceof JsonPiece);
+}
+
+/**
+ * A JSON body as bytes: pieces are spliced in as they are; everything else is serialized. Top-level arrays may
+ * hold pieces. The bytes are those of `JSON.stringify(body)` (a test checks it).
+ *
+ * @example
+ * encodeJsonBody({ model: "m", messages: [new JsonPiece({ role: "user", content: "Hi" })] })
+ * // the bytes of '{"model":"m","messages":[{"role":"user","content":"Hi"}]}'
+ */
+export function encodeJsonBody(body: object): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let text = "{";
+  let first = true;
+  for (const [key, value] of Object.entries(body)) {
+    if (value === undefined) continue;
+    text += `${first ? "" : ","}${JSON.stringify(key)}:`;
+    first = false;
+    if (!holdsPieces(value)) {
+      text += JSON.stringify(value);
+      continue;
+    }
+    parts.push(encoder.encode(`${text}[`));
+    text = "";
+    let firstElement = true;
+    for (const element of value) {
+      if (!firstElement) parts.push(COMMA);
+      firstElement = false;
+      parts.push(element instanceof JsonPiece ? element.bytes : encoder.encode(JSON.stringify(element)));
+    }
+    text = "]";
+  }
+  parts.push(encoder.encode(`${text}}`));
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
+/**
+ * True when a request body holds pieces (then the transport sends {@link encodeJsonBody}'s bytes).
+ *
+ * @example
+ * hasJsonPieces({ messages: [new JsonPiece({ role: "user", content: "Hi" })] }) // true
+ */
+export function hasJsonPieces(body: unknown): body is object {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
+  for (const value of Object.values(body)) if (holdsPieces(value)) return true;
+  return false;
+}
