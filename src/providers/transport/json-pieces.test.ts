@@ -52,7 +52,7 @@ describe("JSON pieces", () => {
     };
     const body = {
       model: "m",
-      messages: [new JsonPiece(plain.messages[0]), plain.messages[1]],
+      messages: [JsonPiece.of(plain.messages[0]), plain.messages[1]],
       n: 2,
       skip: undefined,
     };
@@ -92,7 +92,7 @@ describe("JSON pieces", () => {
     ];
     const first = cache.pieces(newTurn([question, answer]), starts, build)!;
     expect(builds).toBe(1);
-    expect(cache.pieces(newTurn([question, answer]), starts, build)![0]).toBe(first[0]);
+    expect(cache.pieces(newTurn([question, answer]), starts, build)![0]!.bytes).toBe(first[0]!.bytes);
     expect(builds).toBe(1);
     // The group grew: built again.
     expect(cache.pieces(newTurn([question, answer, more]), starts, build)![0]!.toJSON()).toEqual([

@@ -13,6 +13,8 @@
  * tool message, or one assistant message from a run of text and tool calls). Groups that hold a block that is
  * not frozen (still streaming, or made for this request) are built every time and not cached.
  */
+
+import { Buffer } from "node:buffer";
 import type { Block, Turn } from "../../turns/types.ts";
 
 const encoder = new TextEncoder();
@@ -23,15 +25,20 @@ const COMMA = encoder.encode(",");
  * A serialized JSON value, as an element of an array it is spliced into.
  *
  * @example
- * const piece = new JsonPiece({ role: "user", content: "Hi" });
+ * const piece = JsonPiece.of({ role: "user", content: "Hi" });
  * JSON.stringify({ messages: [piece] }) // '{"messages":[{"role":"user","content":"Hi"}]}' (through toJSON)
  */
 export class JsonPiece {
   /** The value's JSON as UTF-8. */
   readonly bytes: Uint8Array;
 
-  constructor(value: unknown) {
-    this.bytes = encoder.encode(JSON.stringify(value));
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+
+  /** A piece of `value`. Small pieces share Node's buffer pool, so a cached piece costs one view object. */
+  static of(value: unknown): JsonPiece {
+    return new JsonPiece(serialize(value));
   }
 
   /** The value, parsed back (for `JSON.stringify` and for readers of the body; not the hot path). */
@@ -40,15 +47,20 @@ export class JsonPiece {
   }
 }
 
-/** What a cache entry was built from. */
-interface Entry {
+function serialize(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** A cached group of several blocks: what it was built from, and its value's bytes (null when it had none). */
+interface Run {
   last: Block;
   count: number;
-  pieces: JsonPiece[];
+  bytes: Uint8Array | null;
 }
 
 /**
- * Caches the piece each group of frozen blocks becomes.
+ * Caches the piece each group of frozen blocks becomes. Per cached group the JS heap holds one byte view and one
+ * WeakMap entry (and, for a group of several blocks, a small record); the bytes are outside it.
  *
  * @example
  * const cache = new PieceCache();
@@ -56,13 +68,16 @@ interface Entry {
  * // undefined when a group could not be built on its own: build the whole turn as before
  */
 export class PieceCache {
-  readonly #entries = new WeakMap<Block, Entry>();
+  /** Groups of one block: its value's bytes, or null when it has none. */
+  readonly #single = new WeakMap<Block, Uint8Array | null>();
+  /** Groups of several blocks, by their first block. */
+  readonly #runs = new WeakMap<Block, Run>();
 
   /**
    * The turn's blocks as pieces, group by group (`startsGroup(previous, block)` says where a group begins), each
-   * built by `build` (which may return several values, or none) and cached when all its blocks are frozen. Returns
-   * undefined when `build` reports (`clean: false`) that a group does not stand on its own (it warned, or failed),
-   * so the caller builds the whole turn the ordinary way and says what it says there.
+   * built by `build` (one value or none is cached; several are built each time) and cached when all its blocks are
+   * frozen. Returns undefined when `build` reports (`clean: false`) that a group does not stand on its own (it
+   * warned, or failed), so the caller builds the whole turn the ordinary way and says what it says there.
    */
   pieces(
     turn: Turn,
@@ -77,10 +92,13 @@ export class PieceCache {
       while (end < blocks.length && !startsGroup(blocks[end - 1]!, blocks[end]!)) end++;
       const first = blocks[start]!;
       const last = blocks[end - 1]!;
-      const cached = this.#entries.get(first);
-      if (cached && cached.last === last && cached.count === end - start) {
-        for (const piece of cached.pieces) pieces.push(piece);
-      } else {
+      let cached: Uint8Array | null | undefined;
+      if (end - start === 1) cached = this.#single.get(first);
+      else {
+        const run = this.#runs.get(first);
+        if (run && run.last === last && run.count === end - start) cached = run.bytes;
+      }
+      if (cached === undefined) {
         const group = blocks.slice(start, end);
         let built: { values: unknown[]; clean: boolean };
         try {
@@ -89,11 +107,18 @@ export class PieceCache {
           return undefined;
         }
         if (!built.clean) return undefined;
-        const groupPieces = built.values.map((value) => new JsonPiece(value));
-        if (group.every((block) => Object.isFrozen(block) && Object.isFrozen(block.payload)))
-          this.#entries.set(first, { last, count: end - start, pieces: groupPieces });
-        for (const piece of groupPieces) pieces.push(piece);
+        if (built.values.length > 1) {
+          for (const value of built.values) pieces.push(JsonPiece.of(value));
+          start = end;
+          continue;
+        }
+        cached = built.values.length === 1 ? serialize(built.values[0]) : null;
+        if (group.every((block) => Object.isFrozen(block) && Object.isFrozen(block.payload))) {
+          if (group.length === 1) this.#single.set(first, cached);
+          else this.#runs.set(first, { last, count: group.length, bytes: cached });
+        }
       }
+      if (cached !== null) pieces.push(new JsonPiece(cached));
       start = end;
     }
     return pieces;
@@ -109,7 +134,7 @@ function holdsPieces(value: unknown): value is unknown[] {
  * hold pieces. The bytes are those of `JSON.stringify(body)` (a test checks it).
  *
  * @example
- * encodeJsonBody({ model: "m", messages: [new JsonPiece({ role: "user", content: "Hi" })] })
+ * encodeJsonBody({ model: "m", messages: [JsonPiece.of({ role: "user", content: "Hi" })] })
  * // the bytes of '{"model":"m","messages":[{"role":"user","content":"Hi"}]}'
  */
 export function encodeJsonBody(body: object): Uint8Array {
@@ -150,7 +175,7 @@ export function encodeJsonBody(body: object): Uint8Array {
  * True when a request body holds pieces (then the transport sends {@link encodeJsonBody}'s bytes).
  *
  * @example
- * hasJsonPieces({ messages: [new JsonPiece({ role: "user", content: "Hi" })] }) // true
+ * hasJsonPieces({ messages: [JsonPiece.of({ role: "user", content: "Hi" })] }) // true
  */
 export function hasJsonPieces(body: unknown): body is object {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
