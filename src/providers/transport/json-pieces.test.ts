@@ -14,7 +14,7 @@ import { deepFreeze } from "../../turns/immutable.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { buildChatRequest, REFUSAL_BLOCK_TYPE } from "../openai/request.ts";
-import { encodeJsonBody, hasJsonPieces, JsonPiece, PieceCache } from "./json-pieces.ts";
+import { encodeJsonBody, hasJsonPieces, JsonPiece, JsonPieceList, PieceCache } from "./json-pieces.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -52,7 +52,7 @@ describe("JSON pieces", () => {
     };
     const body = {
       model: "m",
-      messages: [JsonPiece.of(plain.messages[0]), plain.messages[1]],
+      messages: JsonPieceList.from([JsonPiece.of(plain.messages[0]), JsonPiece.of(plain.messages[1])]),
       n: 2,
       skip: undefined,
     };
@@ -60,7 +60,7 @@ describe("JSON pieces", () => {
     expect(hasJsonPieces(plain)).toBe(false);
     expect(decode(encodeJsonBody(body))).toBe(JSON.stringify(plain));
     expect(JSON.stringify(body)).toBe(JSON.stringify(plain));
-    expect(decode(encodeJsonBody({ messages: [] }))).toBe('{"messages":[]}');
+    expect(decode(encodeJsonBody({ messages: new JsonPieceList() }))).toBe('{"messages":[]}');
   });
 
   it("the OpenAI Chat body from cached pieces is byte for byte the plain one, request after request", () => {
@@ -75,6 +75,17 @@ describe("JSON pieces", () => {
         expect(JSON.stringify(cached)).toBe(plain);
       }
     }
+  });
+
+  it("a segment of cached messages is used only for exactly its blocks: an older block replaced is sent as it is now", () => {
+    const blocks = conversation(60);
+    buildChatRequest(newTurn(blocks), { ...options, cacheMessages: true });
+    buildChatRequest(newTurn(blocks), { ...options, cacheMessages: true });
+    const edited = blocks.slice();
+    edited[7] = deepFreeze(newUserTextBlock("an older question, edited"));
+    const turn = newTurn(edited);
+    const cached = buildChatRequest(turn, { ...options, cacheMessages: true });
+    expect(decode(encodeJsonBody(cached))).toBe(JSON.stringify(buildChatRequest(turn, options)));
   });
 
   it("reuses the piece of a group of the same frozen blocks, rebuilds a group that changed or is not frozen", () => {
@@ -95,7 +106,7 @@ describe("JSON pieces", () => {
     expect(cache.pieces(newTurn([question, answer]), starts, build)![0]!.bytes).toBe(first[0]!.bytes);
     expect(builds).toBe(1);
     // The group grew: built again.
-    expect(cache.pieces(newTurn([question, answer, more]), starts, build)![0]!.toJSON()).toEqual([
+    expect(cache.pieces(newTurn([question, answer, more]), starts, build)![0]!.values()[0]).toEqual([
       "user",
       "llm_text",
       "llm_text",
