@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { openSqliteTurnStore } from "../session/sqlite-turn-store.ts";
 import { newTurn, newUserTextBlock } from "../turns/builders.ts";
 import { turnFromJson } from "../turns/serialization.ts";
 import { main } from "./main.ts";
@@ -48,5 +49,21 @@ describe("geppetto run --session", () => {
     const both = box.io();
     expect(await main(["run", "--session", "x", "--system", "Be brief", "Hi"], both)).toBe(2);
     expect(both.err).toMatch(/cannot be combined with --session/);
+  });
+
+  it("a stored session with a corrupt turn fails with exit 1, naming the session and turn", async () => {
+    const box = sandbox();
+    const store = await openSessionDb(box.db);
+    const turn = newTurn([newUserTextBlock("First question")]);
+    await store.saveTurn("s1", turn);
+    await store.close();
+    const sqlite = await openSqliteTurnStore(box.db);
+    sqlite.corruptForTesting("s1", turn.id, "{not json");
+    await sqlite.close();
+
+    const io = box.io();
+    expect(await main(["run", "--session", "s1", "--db", box.db, "Second"], io)).toBe(1);
+    expect(io.err).toContain("session s1");
+    expect(io.err).toContain(`turn ${turn.id}`);
   });
 });

@@ -3,6 +3,7 @@
  * run, or with `-c/--continue` the most recent session, or with `--session ID` (any unique prefix) a given one,
  * continued and saved back.
  */
+import { CorruptTurnError } from "../session/turn-store.ts";
 import { appendBlock, cloneTurn, newId, newTurn } from "../turns/builders.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import type { CliIO } from "./main.ts";
@@ -45,6 +46,8 @@ export async function openRunSession(choice: RunSessionChoice, io: CliIO): Promi
   try {
     store = await openSessionDb(dbPath);
   } catch (error) {
+    // A session that exists but does not load (a corrupt row) is a failure (exit 1), not bad usage (exit 2).
+    if (error instanceof CorruptTurnError) throw error;
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   try {

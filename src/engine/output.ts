@@ -22,6 +22,7 @@ import {
   KeyTurnMetaProvider,
 } from "../turns/keys.ts";
 import type { Block, ReasoningPayload, ToolCallBlock, Turn } from "../turns/types.ts";
+import { type StreamCheckpointer, startCheckpointer } from "./checkpoint.ts";
 import { type FinishClass, type InferenceResult, KeyInferenceResult } from "./engine.ts";
 import { type GeppettoError, toGeppettoError } from "./errors.ts";
 
@@ -125,6 +126,8 @@ export class InferenceOutput {
   #requestId: string | undefined;
   #responseId: string | undefined;
   #ended = false;
+  /** Saves the partial answer now and then while it streams, when the context asks for it (a persister). */
+  readonly #checkpointer: StreamCheckpointer | undefined;
 
   constructor(ctx: RunContext, input: Turn, options: InferenceOutputOptions) {
     this.#ctx = ctx;
@@ -133,6 +136,7 @@ export class InferenceOutput {
     this.#blockMetadata = deepFreeze({ [KeyBlockMetaProvider.id]: options.provider });
     this.#scrub = options.scrub;
     this.#model = options.model;
+    this.#checkpointer = startCheckpointer(ctx, () => this.snapshot("interrupted"));
   }
 
   /** The answer text so far. */
@@ -233,6 +237,7 @@ export class InferenceOutput {
     pieces.push(delta);
     const completion = this.#completion + delta;
     this.#completion = completion;
+    this.#checkpointer?.add(delta.length);
     publish(this.#ctx, { type: "partial", delta, completion, meta: this.#pieceMetaOf(block.id) });
   }
 
@@ -256,6 +261,7 @@ export class InferenceOutput {
     payload.text = (payload.text ?? "") + delta;
     this.#piece(payload as TextPayloadLike, delta);
     this.#thinking += delta;
+    this.#checkpointer?.add(delta.length);
     publish(this.#ctx, {
       type: "partial-thinking",
       delta,
@@ -412,6 +418,7 @@ export class InferenceOutput {
   /** Ends the output: closes open tool calls; the blocks are final from now on, so they are frozen. */
   #end(): void {
     this.#ended = true;
+    this.#checkpointer?.stop();
     for (const [key, pending] of this.#toolCalls) if (!pending.done) this.toolCallEnd(key);
     for (const [payload, pieces] of this.#pieces) if (pieces.count > 1) payload.text = pieces.join();
     this.#pieces.clear();

@@ -4,6 +4,7 @@
  * settings and settings errors, the settings object (JSON.stringify, util.inspect), events, errors (message,
  * util.inspect), the Turns kept on errors, raw taps, and a SQLite store written through its public API. The
  * provider side is hostile on purpose: it echoes the key in error bodies and in mid-stream error events.
+ * Web chat frames and Redis/NATS transport messages are scanned in canary-wire.test.ts.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

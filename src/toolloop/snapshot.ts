@@ -6,8 +6,11 @@
 import { contextKey, publish, type RunContext } from "../events/context.ts";
 import type { Turn } from "../turns/types.ts";
 
-/** When a snapshot is taken. */
-export type SnapshotPhase = "pre_inference" | "post_inference" | "post_tools" | "final";
+/**
+ * When a snapshot is taken. `streaming` is never handed to a hook: it is the phase a persister saves a partial
+ * answer under while it streams (see src/engine/checkpoint.ts), so a store may hold it after a crash.
+ */
+export type SnapshotPhase = "pre_inference" | "streaming" | "post_inference" | "post_tools" | "final";
 
 /** Receives a snapshot. May be async: the loop awaits it before going on. */
 export type SnapshotHook = (turn: Turn, phase: SnapshotPhase, ctx: RunContext) => void | Promise<void>;

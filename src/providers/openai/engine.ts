@@ -84,6 +84,7 @@ export class OpenAIChatEngine implements Engine {
         warnings.push(`structured output config ignored: ${problems.join("; ")}`),
       provider: this.#provider,
       onDroppedBlock: (message) => warnings.push(message),
+      cacheMessages: true,
     };
     if (options.inference) requestOptions.inference = options.inference;
     if (options.openai) requestOptions.openai = options.openai;

@@ -26,6 +26,7 @@ import { toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
+import { PieceCache } from "../transport/json-pieces.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
 
 /** The `other` block type under which a refusal is kept (data: `{ text }`). */
@@ -59,6 +60,11 @@ export interface ChatRequestOptions {
   provider?: string;
   /** Called with a readable message for each block of another provider that is not sent. */
   onDroppedBlock?: (message: string) => void;
+  /**
+   * Messages made of frozen blocks come as cached serialized pieces (`JsonPiece`s, which the transport splices
+   * in as bytes), so a long conversation's request costs what is new. Off by default: the body is plain JSON.
+   */
+  cacheMessages?: boolean;
 }
 
 /**
@@ -191,6 +197,29 @@ function toolsFor(tools: ToolDescription[], config: ToolConfig): ChatTool[] {
     }));
 }
 
+const messagePieces = new PieceCache();
+/** System, user and tool-result blocks are messages of their own; the blocks between them make one assistant message. */
+const ownMessage = (block: Block): boolean =>
+  block.kind === "system" || block.kind === "user" || block.kind === "tool_use";
+
+/** The messages as cached pieces; undefined when a group of blocks warns or fails (then built as a whole). */
+function cachedMessages(turn: Turn, options: ChatMessagesOptions): ChatMessage[] | undefined {
+  const pieces = messagePieces.pieces(
+    turn,
+    (previous, block) => ownMessage(previous) || ownMessage(block),
+    (group) => {
+      let clean = true;
+      const values = messagesFromTurn(
+        { ...turn, blocks: group },
+        { ...options, onDroppedBlock: () => (clean = false) },
+      );
+      return { values, clean };
+    },
+  );
+  // Pieces serialize as the messages they hold (JSON.stringify goes through their toJSON).
+  return pieces as unknown as ChatMessage[] | undefined;
+}
+
 /**
  * Builds the request body for a Turn.
  *
@@ -203,7 +232,12 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
   const messagesOptions: ChatMessagesOptions = {};
   if (options.provider !== undefined) messagesOptions.provider = options.provider;
   if (options.onDroppedBlock) messagesOptions.onDroppedBlock = options.onDroppedBlock;
-  const body: ChatRequest = { model: options.model, messages: messagesFromTurn(turn, messagesOptions) };
+  const body: ChatRequest = {
+    model: options.model,
+    messages:
+      (options.cacheMessages && cachedMessages(turn, messagesOptions)) ||
+      messagesFromTurn(turn, messagesOptions),
+  };
   if (options.stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };

@@ -27,6 +27,7 @@ import {
   secretsOf,
   secretsOfURL,
 } from "./errors.ts";
+import { encodeJsonBody, hasJsonPieces } from "./json-pieces.ts";
 import { type BackoffOptions, backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.ts";
 import { JsonArraySplitter, LineSplitter, type SseHandler, SseSplitter } from "./splitters.ts";
 import { type RawTap, redactHeaders, scrubbedError, scrubbingTap } from "./tap.ts";
@@ -59,7 +60,10 @@ export interface TransportOptions {
 export interface TransportRequest {
   /** Path after the base URL (`/chat/completions`), or a full URL. */
   path: string;
-  /** JSON body (serialized once), or a string sent as is. */
+  /**
+   * JSON body (serialized once), a string or bytes (`Uint8Array`) sent as they are, or a JSON object whose
+   * top-level arrays hold `JsonPiece`s (json-pieces.ts: cached serialized parts, spliced in as bytes).
+   */
   body: unknown;
   /** Cancels the request, its retries and its stream. */
   signal?: AbortSignal;
@@ -413,12 +417,17 @@ export class HttpTransport {
     const headers = request.headers
       ? { ...this.#headers, accept, ...request.headers }
       : { ...this.#headers, accept };
-    const body = typeof request.body === "string" ? request.body : JSON.stringify(request.body);
+    const body = requestBody(request.body);
     const method = request.method ?? "POST";
     const maxRetries = this.#client.maxRetries ?? 2;
     const tap = this.#activeTap();
     for (let attempt = firstAttempt; ; attempt++) {
-      tap?.request({ method, url: this.scrub(url), headers: redactHeaders(headers), body });
+      tap?.request({
+        method,
+        url: this.scrub(url),
+        headers: redactHeaders(headers),
+        body: typeof body === "string" ? body : new TextDecoder().decode(body),
+      });
       noteRequest(this.provider, method, this.scrub(displayURL(url)), request.body, attempt, this.#scrubber);
       const startedAt = performance.now();
       let response: Response;
@@ -526,4 +535,11 @@ export class HttpTransport {
     }
     return undefined;
   }
+}
+
+/** What fetch sends for a request body: strings and bytes as they are, pieces spliced, anything else as JSON. */
+function requestBody(body: unknown): string | Uint8Array {
+  if (typeof body === "string" || body instanceof Uint8Array) return body;
+  if (hasJsonPieces(body)) return encodeJsonBody(body);
+  return JSON.stringify(body);
 }

@@ -25,6 +25,7 @@ export {
   type TransportOptions,
   type TransportRequest,
 } from "./http.ts";
+export { encodeJsonBody, hasJsonPieces, JsonPiece, JsonPieceList, PieceCache } from "./json-pieces.ts";
 export { type BackoffOptions, backoffDelayMs, isRetryableStatus, retryAfterMs } from "./retry.ts";
 export { JsonArraySplitter, LineSplitter, type SseHandler, SseSplitter } from "./splitters.ts";
 export { createFixtureTap, type RawTap, redactHeaders, type TappedRequest } from "./tap.ts";
