@@ -21,6 +21,7 @@ export * from "./generate-object.ts";
 export * from "./generate-text.ts";
 export * from "./guardrails.ts";
 export * from "./incremental-json.ts";
+export * from "./model-guardrail.ts";
 export * from "./model-id.ts";
 export * from "./object-schema.ts";
 export * from "./run.ts";

@@ -4,6 +4,7 @@
  * a tool with no provider configured.
  */
 import type { Engine } from "../engine/engine.ts";
+import type { StepController } from "../toolloop/step-control.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import { UsageError } from "./usage.ts";
 import { isToolModule, loadToolModule } from "./user-tools.ts";
@@ -36,7 +37,8 @@ export function checkToolSet(toolSet: string | undefined): void {
 
 /**
  * The engine `run` uses: `engine` as is without `--tools` or `--mcp`; otherwise a tool loop over it with the named
- * tools, or over `registry` (the `--mcp` servers' registry, which holds the `--tools` set too).
+ * tools, or over `registry` (the `--mcp` servers' registry, which holds the `--tools` set too). `approve` gives the
+ * step control that asks before calls of tools marked `needsApproval`.
  * (With no provider configured, `selectEngine({ tools: true })` already chose a scripted model that calls them.)
  *
  * @example
@@ -47,11 +49,18 @@ export async function engineWithTools(
   engine: Engine,
   registry?: ToolRegistry,
   cwd = process.cwd(),
+  approve?: (registry: ToolRegistry) => StepController | undefined,
 ): Promise<Engine> {
   if (toolSet === undefined && registry === undefined) return engine;
   const { ToolLoopEngine } = await import("../toolloop/loop.ts");
   const tools = registry ?? (await toolSetRegistry(toolSet, cwd))!;
-  return new ToolLoopEngine({ engine, registry: tools, loop: { maxIterations: 5 } });
+  const stepControl = approve?.(tools);
+  return new ToolLoopEngine({
+    engine,
+    registry: tools,
+    loop: { maxIterations: 5 },
+    ...(stepControl ? { stepControl } : {}),
+  });
 }
 
 /**

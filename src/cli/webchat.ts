@@ -9,6 +9,7 @@ import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
 import type { WebChatEngine } from "../webchat/conversation.ts";
 import { type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
+import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "./model-flag.ts";
 import { checkToolSet } from "./run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
@@ -32,6 +33,7 @@ Options:
   --host ADDRESS       The address to listen on (default 127.0.0.1). Any other address requires a token
   --auth-token TOKEN   Require this token on every request (or ${TOKEN_ENV}); open the page once with
                        ?token=TOKEN and the browser keeps it in a cookie
+  ${MODEL_FLAG_HELP}
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
   --busy POLICY        A prompt sent while an answer is written: reject (default; the page says so), queue,
                        interrupt
@@ -53,6 +55,7 @@ Examples:
 
 const OPTIONS = {
   ...settingsParseOptions(),
+  ...MODEL_OPTION,
   port: { type: "string" },
   host: { type: "string" },
   "auth-token": { type: "string" },
@@ -75,7 +78,9 @@ function numberFlag(name: string, value: string | undefined, fallback: number, m
 
 /** Runs the command: serves until Ctrl-C. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const parsed = parseCommandLine(argv, OPTIONS);
+  const values = applyModelFlag(parsed.values);
+  const { positionals } = parsed;
   if (values.help) {
     io.stdout.write(webchatHelp());
     return 0;

@@ -11,6 +11,7 @@ import type { ToolRegistry } from "../../tools/registry.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "../engine-selection.ts";
 import type { CliIO } from "../main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "../mcp.ts";
+import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "../model-flag.ts";
 import { checkToolSet, toolSetRegistry } from "../run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "../session-db.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
@@ -35,6 +36,7 @@ Options:
   --resume             Continue the most recent session
   --session ID         Continue the session ID (see \`geppetto sessions list\`)
   --system TEXT        A system prompt for a new session
+  ${MODEL_FLAG_HELP}
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
   ${MCP_FLAG_HELP}
                        (the chat asks before a tool of an untrusted server runs; with piped input it is denied)
@@ -60,6 +62,7 @@ Examples:
 
 const OPTIONS = {
   ...settingsParseOptions(),
+  ...MODEL_OPTION,
   resume: { type: "boolean" },
   session: { type: "string" },
   system: { type: "string" },
@@ -89,7 +92,9 @@ function isInteractive(io: CliIO): boolean {
 
 /** Runs the command. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const parsed = parseCommandLine(argv, OPTIONS);
+  const values = applyModelFlag(parsed.values);
+  const { positionals } = parsed;
   if (values.help) {
     io.stdout.write(chatHelp());
     return 0;
