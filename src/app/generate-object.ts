@@ -60,10 +60,20 @@ export interface ObjectCallOptions<S extends ObjectSchema, O extends ObjectOutpu
   apiType?: string;
 }
 
-/** The typed answer: the schema's output type, or a list of it with `output: "array"`. */
+/**
+ * The typed answer: the schema's output type, or a list of it with `output: "array"`.
+ *
+ * @example
+ * type Cities = ObjectOf<typeof City, "array">; // z.infer<typeof City>[]
+ */
 export type ObjectOf<S, O extends ObjectOutput> = O extends "array" ? InferObject<S>[] : InferObject<S>;
 
-/** One attempt that did not validate. */
+/**
+ * One attempt that did not validate.
+ *
+ * @example
+ * error.attempts[0] // { text: '{"age": "old"}', issues: [{ path: "$.age", message: "…" }] }
+ */
 export interface ObjectAttempt {
   /** The answer text as the model wrote it. */
   text: string;

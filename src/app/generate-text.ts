@@ -23,7 +23,12 @@ export async function generateText(options: CallOptions): Promise<GenerateTextRe
   return runCall(options, inputTurn(options), callContext(options));
 }
 
-/** Options of {@link streamText}: those of `generateText`, plus the stream's capacity. */
+/**
+ * Options of {@link streamText}: those of `generateText`, plus the stream's capacity.
+ *
+ * @example
+ * streamText({ model: "openai:gpt-4o-mini", prompt: "Hi", capacity: 64 });
+ */
 export interface StreamTextOptions extends CallOptions {
   /** Events the reader may fall behind before the engine waits (default 256). */
   capacity?: number;

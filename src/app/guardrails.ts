@@ -9,7 +9,12 @@ import { publish, type RunContext, sinkFrom } from "../events/context.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { Turn } from "../turns/types.ts";
 
-/** A guardrail's answer: `tripped: true` ends the run. Returning nothing (or `{ tripped: false }`) passes. */
+/**
+ * A guardrail's answer: `tripped: true` ends the run. Returning nothing (or `{ tripped: false }`) passes.
+ *
+ * @example
+ * const verdict: GuardrailVerdict = { tripped: true, reason: "mentions a competitor" };
+ */
 export interface GuardrailVerdict {
   tripped: boolean;
   /** Why it tripped, for the error and the event. */
@@ -18,7 +23,12 @@ export interface GuardrailVerdict {
   info?: JsonValue;
 }
 
-/** What a guardrail returns. */
+/**
+ * What a guardrail returns.
+ *
+ * @example
+ * const check = ({ text }: { text: string }): GuardrailCheckResult => (text.length > 10_000 ? { tripped: true, reason: "too long" } : undefined);
+ */
 export type GuardrailCheckResult = GuardrailVerdict | undefined | Promise<GuardrailVerdict | undefined>;
 
 /**
@@ -56,7 +66,12 @@ export interface OutputGuardrail {
   ): GuardrailCheckResult;
 }
 
-/** Which guardrail tripped, where, and why. */
+/**
+ * Which guardrail tripped, where, and why.
+ *
+ * @example
+ * error.trip // { guardrail: "no-keys", phase: "input", reason: "the prompt holds a key" }
+ */
 export interface GuardrailTrip {
   guardrail: string;
   phase: "input" | "output";

@@ -21,7 +21,12 @@ interface Frame {
   reportsElements: boolean;
 }
 
-/** Options of {@link IncrementalJsonParser}. */
+/**
+ * Options of {@link IncrementalJsonParser}.
+ *
+ * @example
+ * new IncrementalJsonParser({ elementsKey: "elements", onElement: (city, index) => show(index, city) });
+ */
 export interface IncrementalJsonOptions {
   /**
    * The key of a top-level array whose elements are reported as each one completes (`"elements"` reports the

@@ -17,12 +17,25 @@ export {
   type StopCondition,
   stepCountIs,
 } from "../toolloop/steps.ts";
-export * from "./generate-object.ts";
-export * from "./generate-text.ts";
+export {
+  type GenerateObjectResult,
+  generateObject,
+  NoObjectGeneratedError,
+  type ObjectAttempt,
+  type ObjectCallOptions,
+  type ObjectOf,
+} from "./generate-object.ts";
+export { generateText, type StreamTextOptions, streamText } from "./generate-text.ts";
 export * from "./guardrails.ts";
-export * from "./incremental-json.ts";
+export { type IncrementalJsonOptions, IncrementalJsonParser } from "./incremental-json.ts";
 export * from "./model-guardrail.ts";
 export * from "./model-id.ts";
-export * from "./object-schema.ts";
-export * from "./run.ts";
-export * from "./stream-object.ts";
+export {
+  type DeepPartial,
+  type InferObject,
+  type ObjectOutput,
+  type ObjectSchema,
+  strictModeProblems,
+} from "./object-schema.ts";
+export type { CallOptions, GenerateTextResult, Message } from "./run.ts";
+export { ObjectStream, type PartialOf, type StreamObjectOptions, streamObject } from "./stream-object.ts";

@@ -6,7 +6,12 @@ import { generateObject } from "./generate-object.ts";
 import type { GuardrailVerdict, InputGuardrail, OutputGuardrail } from "./guardrails.ts";
 import type { ModelResolutionOptions, ModelSpecifier } from "./model-id.ts";
 
-/** Options of {@link modelInputGuardrail} and {@link modelOutputGuardrail}. */
+/**
+ * Options of {@link modelInputGuardrail} and {@link modelOutputGuardrail}.
+ *
+ * @example
+ * modelOutputGuardrail({ name: "polite", model: "openai:gpt-4o-mini", instructions: "The answer is polite." });
+ */
 export interface ModelGuardrailOptions {
   name: string;
   /** The model that judges (an Engine or a model id). */

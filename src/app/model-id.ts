@@ -29,7 +29,12 @@ const PROVIDER_NAMES: Record<string, string> = {
  */
 export const KNOWN_PROVIDERS: readonly string[] = Object.keys(PROVIDER_NAMES);
 
-/** A model: an Engine, or a model id (`"provider:model"`, or a profile name). */
+/**
+ * A model: an Engine, or a model id (`"provider:model"`, or a profile name).
+ *
+ * @example
+ * const model: ModelSpecifier = "anthropic:claude-sonnet-4-20250514"; // or an Engine, or "fast"
+ */
 export type ModelSpecifier = Engine | string;
 
 /**
@@ -47,7 +52,12 @@ export interface ModelResolutionOptions {
   fetch?: typeof fetch;
 }
 
-/** A resolved model: its engine and, for a model id, the api type it speaks. */
+/**
+ * A resolved model: its engine and, for a model id, the api type it speaks.
+ *
+ * @example
+ * const { engine, apiType } = await resolveModel("gemini:gemini-2.5-flash"); // apiType "gemini"
+ */
 export interface ResolvedModel {
   engine: Engine;
   /** `openai`, `openai-responses`, `claude`, `gemini` or `ollama`; undefined for an Engine given as is. */

@@ -12,10 +12,20 @@ import { compileValidator, isStandardSchema, type StandardSchemaV1 } from "../to
 import type { JsonObject, JsonValue } from "../turns/json.ts";
 import { loadZod } from "../turns/lazy-modules.ts";
 
-/** A schema for a typed answer: zod, any Standard Schema (valibot, arktype…), or a JSON schema object. */
+/**
+ * A schema for a typed answer: zod, any Standard Schema (valibot, arktype…), or a JSON schema object.
+ *
+ * @example
+ * const schema: ObjectSchema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
+ */
 export type ObjectSchema = StandardSchemaV1<unknown, unknown> | JsonObject;
 
-/** The type a schema validates to (`unknown` for a JSON schema). */
+/**
+ * The type a schema validates to (`unknown` for a JSON schema).
+ *
+ * @example
+ * type Person = InferObject<typeof PersonSchema>; // z.infer for zod, unknown for a JSON schema
+ */
 export type InferObject<S> = S extends StandardSchemaV1<unknown, infer Output> ? Output : unknown;
 
 /**
@@ -30,7 +40,12 @@ export type DeepPartial<T> = T extends readonly (infer Element)[]
     ? { [K in keyof T]?: DeepPartial<T[K]> }
     : T;
 
-/** How the answer is shaped: one object, or an array of elements (sent as `{ "elements": [...] }`). */
+/**
+ * How the answer is shaped: one object, or an array of elements (sent as `{ "elements": [...] }`).
+ *
+ * @example
+ * generateObject({ model, schema: City, output: "array", prompt: "Five cities" }) // object: City[]
+ */
 export type ObjectOutput = "object" | "array";
 
 /** The key the elements of an `output: "array"` answer travel under. */

@@ -21,7 +21,12 @@ import {
   type ObjectSchema,
 } from "./object-schema.ts";
 
-/** What a partial is: the deep-partial object, or the deep-partial list with `output: "array"`. */
+/**
+ * What a partial is: the deep-partial object, or the deep-partial list with `output: "array"`.
+ *
+ * @example
+ * for await (const partial of stream) partial.name; // string | undefined while it streams
+ */
 export type PartialOf<S, O extends ObjectOutput> = O extends "array"
   ? DeepPartial<InferObject<S>>[]
   : DeepPartial<InferObject<S>>;
@@ -127,7 +132,12 @@ function pushed(parser: IncrementalJsonParser, delta: string): boolean {
   }
 }
 
-/** Options of {@link streamObject}. */
+/**
+ * Options of {@link streamObject}.
+ *
+ * @example
+ * const options: StreamObjectOptions<typeof City, "array"> = { model, schema: City, output: "array", prompt: "Cities" };
+ */
 export type StreamObjectOptions<
   S extends ObjectSchema,
   O extends ObjectOutput = "object",

@@ -28,7 +28,7 @@ function sandbox() {
     "k",
   ];
   const write = (name: string, text: string) => writeFileSync(join(cwd, name), text);
-  return { io, flags, write };
+  return { io, flags, write, root };
 }
 
 const source = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
@@ -131,7 +131,7 @@ export const wipe = defineTool({
       const io = box.io("");
       expect(await main(["run", ...box.flags, "--tools", "./tools.ts", "Wipe it"], io)).toBe(0);
       expect(io.err).toContain(
-        'refused tool "wipe" with {}: it needs approval and there is no terminal to ask (use --yes)',
+        'refused: Allow tool "wipe" with {}? It needs approval and there is no terminal to ask (use --yes)',
       );
       expect(secondRequest()).toContain(
         "the user denied this tool call: it needs approval and nobody could be asked",
@@ -158,5 +158,35 @@ export const wipe = defineTool({
       expect(io.err).toContain('Allow tool "wipe" with {}? [y/N] ');
       expect(secondRequest()).toContain('{\\"wiped\\":true}');
     });
+  });
+});
+
+describe("geppetto chat with the user's tools", () => {
+  it("--tools ./module.ts offers them; a needsApproval call is denied with piped input", async () => {
+    const box = sandbox();
+    box.write(
+      "tools.ts",
+      `import { defineTool } from ${source("../tools/define-tool.ts")};
+export const wipe = defineTool({
+  name: "wipe",
+  description: "Deletes everything",
+  input: { type: "object", properties: {} },
+  needsApproval: () => true,
+  execute: () => ({ wiped: true }),
+});
+`,
+    );
+    server.enqueue(
+      { script: { toolCalls: [{ id: "call_1", name: "wipe", arguments: {} }] } },
+      { script: { text: "I could not." } },
+    );
+    const io = box.io("Wipe it\n");
+    const flags = [...box.flags, "--db", join(box.root, "sessions.db")];
+    expect(await main(["chat", ...flags, "--tools", "./tools.ts"], io)).toBe(0);
+    expect(io.out).toContain("I could not.");
+    expect(io.err).toContain('denied (no terminal to ask): Allow tool "wipe" with {}?');
+    expect(JSON.stringify(server.requests[1]!.body)).toContain(
+      "the user denied this tool call: the user refused",
+    );
   });
 });

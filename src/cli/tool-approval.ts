@@ -15,7 +15,36 @@ export interface ToolApproval {
 }
 
 /**
- * The approval step control for a registry, or undefined when none of its tools needs approval.
+ * A step controller that asks before each call of a tool marked `needsApproval`: `ask` resolves true to allow
+ * it, or with the reason of the refusal (what the model reads). Undefined when no tool of the registry needs
+ * approval. Used by `run` (terminal prompt, `--yes`) and `chat` (its approval question).
+ *
+ * @example
+ * const steps = needsApprovalControl(registry, async (question) => (await confirm(question)) || "the user refused");
+ */
+export function needsApprovalControl(
+  registry: ToolRegistry,
+  ask: (question: string) => Promise<true | string>,
+): StepController | undefined {
+  if (!registry.list().some((tool) => tool.needsApproval !== undefined)) return undefined;
+  return new StepController({
+    afterInference: true,
+    async decide(pause): Promise<StepDecision> {
+      const deny: { id: string; reason: string }[] = [];
+      for (const call of pause.toolCalls) {
+        const tool = registry.get(call.name);
+        if (!tool?.needsApproval || !(await tool.needsApproval(call.args))) continue;
+        const answer = await ask(`Allow tool "${call.name}" with ${JSON.stringify(call.args)}?`);
+        if (answer !== true) deny.push({ id: call.id, reason: answer });
+      }
+      return { deny };
+    },
+  });
+}
+
+/**
+ * The approval step control of `run`, or undefined when no tool of the registry needs approval: with `--yes`
+ * every call runs; on a terminal it asks `[y/N]`; without one the call is refused (and stderr says so).
  *
  * @example
  * const approval = toolApproval(registry, io, values.yes === true);
@@ -26,39 +55,25 @@ export function toolApproval(
   io: CliIO,
   assumeYes: boolean,
 ): ToolApproval | undefined {
-  if (!registry.list().some((tool) => tool.needsApproval !== undefined)) return undefined;
   let lines: AsyncIterator<string> | undefined;
   let close = () => {};
-  const ask = async (question: string): Promise<boolean> => {
+  const ask = async (question: string): Promise<true | string> => {
+    if (assumeYes) return true;
+    if (!io.stdin.isTTY) {
+      io.stderr.write(
+        `geppetto: refused: ${question} It needs approval and there is no terminal to ask (use --yes)\n`,
+      );
+      return "it needs approval and nobody could be asked";
+    }
     if (!lines) {
       const reader = createInterface({ input: io.stdin, terminal: false });
       lines = reader[Symbol.asyncIterator]();
       close = () => reader.close();
     }
-    io.stderr.write(question);
+    io.stderr.write(`${question} [y/N] `);
     const answer = await lines.next();
-    return !answer.done && /^\s*y(es)?\s*$/i.test(answer.value);
+    return (!answer.done && /^\s*y(es)?\s*$/i.test(answer.value)) || "the user refused";
   };
-  const stepControl = new StepController({
-    afterInference: true,
-    async decide(pause): Promise<StepDecision> {
-      const deny: { id: string; reason: string }[] = [];
-      for (const call of pause.toolCalls) {
-        const tool = registry.get(call.name);
-        if (!tool?.needsApproval || !(await tool.needsApproval(call.args))) continue;
-        const shown = `tool "${call.name}" with ${JSON.stringify(call.args)}`;
-        if (assumeYes) continue;
-        if (!io.stdin.isTTY) {
-          io.stderr.write(
-            `geppetto: refused ${shown}: it needs approval and there is no terminal to ask (use --yes)\n`,
-          );
-          deny.push({ id: call.id, reason: "it needs approval and nobody could be asked" });
-        } else if (!(await ask(`Allow ${shown}? [y/N] `))) {
-          deny.push({ id: call.id, reason: "the user refused" });
-        }
-      }
-      return { deny };
-    },
-  });
-  return { stepControl, close: () => close() };
+  const stepControl = needsApprovalControl(registry, ask);
+  return stepControl ? { stepControl, close: () => close() } : undefined;
 }

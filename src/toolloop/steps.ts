@@ -32,7 +32,12 @@ export interface StepRecord {
   result: InferenceResult;
 }
 
-/** What a stop condition and `prepareStep` see: the steps so far and the current Turn. */
+/**
+ * What a stop condition and `prepareStep` see: the steps so far and the current Turn.
+ *
+ * @example
+ * const stopWhen: StopCondition = ({ steps, turn }: StepState) => steps.length > 3 || turn.blocks.length > 50;
+ */
 export interface StepState {
   steps: readonly StepRecord[];
   turn: Turn;
@@ -87,12 +92,22 @@ export interface StepPreparation {
   inference?: InferenceConfig;
 }
 
-/** Before each step (the first included): return changes for that step, or nothing to keep the defaults. */
+/**
+ * Before each step (the first included): return changes for that step, or nothing to keep the defaults.
+ *
+ * @example
+ * const prepareStep: PrepareStep = ({ stepNumber }) => (stepNumber === 1 ? { toolChoice: "required" } : undefined);
+ */
 export type PrepareStep = (
   state: StepState & { stepNumber: number },
 ) => StepPreparation | undefined | Promise<StepPreparation | undefined>;
 
-/** Called after each step, before the next one starts; the loop waits for it. */
+/**
+ * Called after each step, before the next one starts; the loop waits for it.
+ *
+ * @example
+ * const onStepFinish: StepFinishCallback = (step) => log(step.stepNumber, step.usage);
+ */
 export type StepFinishCallback = (step: StepRecord) => void | Promise<void>;
 
 /**
