@@ -22,7 +22,9 @@ const core = (await import(corePath)) as typeof import("../src/index.ts");
 const { createOpenAIChatEngine } = (await import(
   openaiPath
 )) as typeof import("../src/providers/openai/index.ts");
-const { parsePartialJson } = (await import(structuredPath)) as typeof import("../src/structured/index.ts");
+const { IncrementalJsonParser, parsePartialJson } = (await import(
+  structuredPath
+)) as typeof import("../src/structured/index.ts");
 const { ScriptedEngine, script } = (await import(testingPath)) as typeof import("../src/testing/index.ts");
 
 const quick = process.argv.includes("--quick");
@@ -117,7 +119,7 @@ function timeMs(run: () => void, repetitions: number): number {
 function parserLinearity(): void {
   const sizes = [10_000, 30_000, 100_000, 1_000_000];
   // Warm-up: compile the parser's paths before the first timed size.
-  const warm = new core.IncrementalJsonParser();
+  const warm = new IncrementalJsonParser();
   for (const delta of deltasOf(answerOf(1_000_000))) warm.push(delta);
   console.log("streamObject's incremental parser, 4-character deltas:");
   let first: number | undefined;
@@ -125,7 +127,7 @@ function parserLinearity(): void {
     const deltas = deltasOf(answerOf(size));
     const incremental = timeMs(
       () => {
-        const parser = new core.IncrementalJsonParser({ elementsKey: "elements", onElement: () => {} });
+        const parser = new IncrementalJsonParser({ elementsKey: "elements", onElement: () => {} });
         for (const delta of deltas) parser.push(delta);
         if (!parser.done) throw new Error("incomplete");
       },

@@ -7,7 +7,7 @@ import type { RunContext } from "../events/context.ts";
 import { DEFAULT_STREAM_CAPACITY, EventQueue } from "../stream/event-queue.ts";
 import { InferenceStream } from "../stream/inference-stream.ts";
 import type { Turn } from "../turns/types.ts";
-import { type CallOptions, callContext, type GenerateTextResult, inputTurn, runCall } from "./run.ts";
+import type { CallOptions, GenerateTextResult } from "./run.ts";
 
 /**
  * Generates an answer. With `tools`, the tool loop runs until the model answers without calling one (or
@@ -20,6 +20,8 @@ import { type CallOptions, callContext, type GenerateTextResult, inputTurn, runC
  * const { text, usage, cost } = await generateText({ model: "openai:gpt-4o-mini", prompt: "Say hello" });
  */
 export async function generateText(options: CallOptions): Promise<GenerateTextResult> {
+  // The call's machinery (the tool loop, guardrails, model ids) loads on the first call, not with the core.
+  const { callContext, inputTurn, runCall } = await import("./run.ts");
   return runCall(options, inputTurn(options), callContext(options));
 }
 
@@ -45,7 +47,7 @@ export interface StreamTextOptions extends CallOptions {
  * const { usage } = await stream.result;
  */
 export function streamText(options: StreamTextOptions): InferenceStream<GenerateTextResult> {
-  return streamCall(options, (turn, ctx) => runCall(options, turn, ctx));
+  return streamCall(options, async (turn, ctx) => (await import("./run.ts")).runCall(options, turn, ctx));
 }
 
 /**
@@ -58,15 +60,13 @@ export function streamCall<R extends { turn: Turn }>(
 ): InferenceStream<R> {
   const queue = new EventQueue(options.capacity ?? DEFAULT_STREAM_CAPACITY);
   const controller = new AbortController();
-  let result: Promise<R>;
-  try {
+  const result = (async () => {
+    const { callContext, inputTurn } = await import("./run.ts");
     const turn = inputTurn(options);
     const ctx = callContext(options).withSignal(controller.signal).withSinks(queue).withFlowGate(queue);
     ctx.signal.addEventListener("abort", () => queue.release(), { once: true });
-    result = run(turn, ctx);
-  } catch (error) {
-    result = Promise.reject(error);
-  }
+    return run(turn, ctx);
+  })();
   const settled = result.then(
     (outcome) => {
       queue.close();

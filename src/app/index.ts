@@ -27,15 +27,9 @@ export {
 } from "./generate-object.ts";
 export { generateText, type StreamTextOptions, streamText } from "./generate-text.ts";
 export * from "./guardrails.ts";
-export { type IncrementalJsonOptions, IncrementalJsonParser } from "./incremental-json.ts";
 export * from "./model-guardrail.ts";
 export * from "./model-id.ts";
-export {
-  type DeepPartial,
-  type InferObject,
-  type ObjectOutput,
-  type ObjectSchema,
-  strictModeProblems,
-} from "./object-schema.ts";
+export type { DeepPartial, InferObject, ObjectOutput, ObjectSchema } from "./object-types.ts";
 export type { CallOptions, GenerateTextResult, Message } from "./run.ts";
 export { ObjectStream, type PartialOf, type StreamObjectOptions, streamObject } from "./stream-object.ts";
+export { strictModeProblems } from "./strict-mode.ts";

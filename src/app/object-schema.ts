@@ -8,48 +8,15 @@ import { CallerError } from "../engine/errors.ts";
 import type { StructuredOutputConfig } from "../engine/structured-output.ts";
 import type { ValidationOutcome } from "../engine/validation.ts";
 import { compileForDialect } from "../tools/dialects.ts";
-import { compileValidator, isStandardSchema, type StandardSchemaV1 } from "../tools/input-schema.ts";
+import { compileValidator, isStandardSchema } from "../tools/input-schema.ts";
 import type { JsonObject, JsonValue } from "../turns/json.ts";
 import { loadZod } from "../turns/lazy-modules.ts";
+import { ELEMENTS_KEY, type ObjectOutput, type ObjectSchema } from "./object-types.ts";
+import { strictModeProblems } from "./strict-mode.ts";
 
-/**
- * A schema for a typed answer: zod, any Standard Schema (valibot, arktype…), or a JSON schema object.
- *
- * @example
- * const schema: ObjectSchema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
- */
-export type ObjectSchema = StandardSchemaV1<unknown, unknown> | JsonObject;
-
-/**
- * The type a schema validates to (`unknown` for a JSON schema).
- *
- * @example
- * type Person = InferObject<typeof PersonSchema>; // z.infer for zod, unknown for a JSON schema
- */
-export type InferObject<S> = S extends StandardSchemaV1<unknown, infer Output> ? Output : unknown;
-
-/**
- * A value still being written: every property optional, all the way down.
- *
- * @example
- * const partial: DeepPartial<{ user: { name: string } }> = { user: {} };
- */
-export type DeepPartial<T> = T extends readonly (infer Element)[]
-  ? DeepPartial<Element>[]
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
-    : T;
-
-/**
- * How the answer is shaped: one object, or an array of elements (sent as `{ "elements": [...] }`).
- *
- * @example
- * generateObject({ model, schema: City, output: "array", prompt: "Five cities" }) // object: City[]
- */
-export type ObjectOutput = "object" | "array";
-
-/** The key the elements of an `output: "array"` answer travel under. */
-export const ELEMENTS_KEY = "elements";
+export type { DeepPartial, InferObject, ObjectOutput, ObjectSchema } from "./object-types.ts";
+export { ELEMENTS_KEY } from "./object-types.ts";
+export { strictModeProblems } from "./strict-mode.ts";
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -78,59 +45,6 @@ export function jsonSchemaOf(schema: ObjectSchema): JsonObject {
     `this ${schema["~standard"].vendor} schema offers no JSON schema (Standard JSON Schema); pass a JSON schema or a zod schema`,
     { code: "invalid_object_schema" },
   );
-}
-
-/** Keywords OpenAI's strict mode refuses, with the rule to show. */
-const STRICT_UNSUPPORTED: Record<string, string> = {
-  patternProperties: "patternProperties is not supported",
-  propertyNames: "propertyNames is not supported",
-  unevaluatedProperties: "unevaluatedProperties is not supported",
-  unevaluatedItems: "unevaluatedItems is not supported",
-  dependentRequired: "dependentRequired is not supported",
-  dependentSchemas: "dependentSchemas is not supported",
-  if: "if/then/else is not supported",
-  not: "not is not supported",
-  allOf: "allOf is not supported (merge the schemas)",
-  contains: "contains is not supported",
-  prefixItems: "prefixItems (tuples) is not supported",
-};
-
-/**
- * The strict-mode problems of a JSON schema, each as `path: rule` (empty when strict mode accepts it).
- *
- * @example
- * strictModeProblems({ type: "object", properties: { tags: { type: "object", additionalProperties: { type: "string" } } } })
- * // ["$.properties.tags: additionalProperties must be false (records and maps cannot be expressed in strict mode)"]
- */
-export function strictModeProblems(schema: JsonObject): string[] {
-  const problems: string[] = [];
-  if (schema.type !== "object") problems.push(`$: the root must be an object (type "object")`);
-  const visit = (node: JsonValue, path: string): void => {
-    if (Array.isArray(node)) {
-      for (const [index, item] of node.entries()) visit(item, `${path}[${index}]`);
-      return;
-    }
-    if (!isObject(node)) return;
-    for (const key of Object.keys(node)) {
-      const rule = STRICT_UNSUPPORTED[key];
-      if (rule) problems.push(`${path}: ${rule} in strict mode`);
-    }
-    const additional = node.additionalProperties;
-    if (additional !== undefined && additional !== false) {
-      problems.push(
-        `${path}: additionalProperties must be false (records and maps cannot be expressed in strict mode)`,
-      );
-    }
-    for (const key of ["properties", "$defs", "definitions"]) {
-      const children = node[key];
-      if (isObject(children))
-        for (const [name, child] of Object.entries(children)) visit(child, `${path}.${key}.${name}`);
-    }
-    for (const key of ["items", "anyOf", "oneOf"])
-      if (node[key] !== undefined) visit(node[key]!, `${path}.${key}`);
-  };
-  visit(schema, "$");
-  return problems;
 }
 
 /** Closes every object (`additionalProperties: false`), as Anthropic's structured outputs require. */

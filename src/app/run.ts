@@ -9,10 +9,10 @@ import { type InferenceConfig, KeyInferenceConfig, mergeConfig } from "../engine
 import type { StructuredOutputConfig } from "../engine/structured-output.ts";
 import { type EventSink, RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
-import { runToolLoop, type ToolLoopStatus } from "../toolloop/loop.ts";
+import type { ToolLoopStatus } from "../toolloop/loop.ts";
 import type { PrepareStep, StepFinishCallback, StepRecord, StopCondition } from "../toolloop/steps.ts";
 import type { ToolExecutorConfig } from "../tools/executor.ts";
-import { type AnyTool, ToolRegistry } from "../tools/registry.ts";
+import type { AnyTool, ToolRegistry } from "../tools/registry.ts";
 import { newAssistantTextBlock, newSystemTextBlock, newTurn, newUserTextBlock } from "../turns/builders.ts";
 import type { Turn } from "../turns/types.ts";
 import {
@@ -129,9 +129,11 @@ export function inputTurn(options: CallOptions): Turn {
   return turn;
 }
 
-function registryOf(tools: CallOptions["tools"]): ToolRegistry | undefined {
+/** The tools as a registry; the tools module is loaded only by a call that has tools. */
+async function registryOf(tools: CallOptions["tools"]): Promise<ToolRegistry | undefined> {
   if (!tools) return undefined;
-  return tools instanceof ToolRegistry ? tools : new ToolRegistry(tools);
+  const { ToolRegistry } = await import("../tools/registry.ts");
+  return tools instanceof ToolRegistry ? tools : new ToolRegistry(tools as readonly AnyTool[]);
 }
 
 function addUsage(total: Usage, usage: Usage | undefined): void {
@@ -187,7 +189,9 @@ export async function runCall(
   await runInputGuardrails(options.inputGuardrails, turn, ctx);
   const controller = new AbortController();
   const watch = watchStreamingOutput(options.outputGuardrails, ctx.withSignal(controller.signal), controller);
-  const registry = registryOf(options.tools);
+  const registry = await registryOf(options.tools);
+  // The tool loop (and the tools module) load on the first call, so importing the core stays cheap.
+  const { runToolLoop } = await import("../toolloop/loop.ts");
   const loop = await runToolLoop(turn, watch.ctx, {
     engine,
     ...(registry ? { registry } : {}),

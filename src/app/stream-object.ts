@@ -5,21 +5,16 @@
  */
 import type { GeppettoEvent } from "../events/types.ts";
 import type { InferenceStream } from "../stream/inference-stream.ts";
-import {
-  type GenerateObjectResult,
-  type ObjectCallOptions,
-  type ObjectOf,
-  runObjectCall,
-} from "./generate-object.ts";
+import type { GenerateObjectResult, ObjectCallOptions, ObjectOf } from "./generate-object.ts";
 import { type StreamTextOptions, streamCall } from "./generate-text.ts";
-import { IncrementalJsonParser } from "./incremental-json.ts";
+import type { IncrementalJsonParser } from "./incremental-json.ts";
 import {
   type DeepPartial,
   ELEMENTS_KEY,
   type InferObject,
   type ObjectOutput,
   type ObjectSchema,
-} from "./object-schema.ts";
+} from "./object-types.ts";
 
 /**
  * What a partial is: the deep-partial object, or the deep-partial list with `output: "array"`.
@@ -84,6 +79,8 @@ export class ObjectStream<S extends ObjectSchema, O extends ObjectOutput>
 
   /** The object so far, each time it grows (at most once per text delta). */
   async *[Symbol.asyncIterator](): AsyncIterator<PartialOf<S, O>> {
+    // The parser loads with the first partial's iteration, not with the core.
+    const { IncrementalJsonParser } = await import("./incremental-json.ts");
     let parser: IncrementalJsonParser | undefined = new IncrementalJsonParser();
     for await (const event of this.#inner) {
       if (event.type === "start") parser = new IncrementalJsonParser();
@@ -110,6 +107,7 @@ export class ObjectStream<S extends ObjectSchema, O extends ObjectOutput>
   async *elements(): AsyncIterable<InferObject<S>> {
     const ready: unknown[] = [];
     const onElement = (element: unknown) => ready.push(element);
+    const { IncrementalJsonParser } = await import("./incremental-json.ts");
     let parser: IncrementalJsonParser | undefined;
     for await (const event of this.#inner) {
       if (event.type === "start")
@@ -155,6 +153,8 @@ export type StreamObjectOptions<
 export function streamObject<S extends ObjectSchema, O extends ObjectOutput = "object">(
   options: StreamObjectOptions<S, O>,
 ): ObjectStream<S, O> {
-  const inner = streamCall(options, (turn, ctx) => runObjectCall(options, turn, ctx));
+  const inner = streamCall(options, async (turn, ctx) =>
+    (await import("./object-call.ts")).runObjectCall(options, turn, ctx),
+  );
   return new ObjectStream(inner, options.output === "array", options.mode === "tool");
 }
