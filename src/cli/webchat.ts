@@ -10,7 +10,7 @@ import type { WebChatEngine } from "../webchat/conversation.ts";
 import { type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
 import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "./model-flag.ts";
-import { checkToolSet } from "./run-tools.ts";
+import { checkToolSet, toolSetRegistry } from "./run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
@@ -121,9 +121,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const [{ startWebChatServer, TimelineStore }, { openSessionDb }, tools] = await Promise.all([
     import("../webchat/index.ts"),
     import("./session-db.ts"),
-    values.tools === undefined
-      ? undefined
-      : import("../tools/demo.ts").then((demo) => demo.demoToolRegistry()),
+    toolSetRegistry(values.tools, io.cwd ?? process.cwd()),
   ]);
   const dbPath = sessionDbPath(values.db, io.env);
   const store = await openSessionDb(dbPath);
