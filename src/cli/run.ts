@@ -19,11 +19,14 @@ import { loadImage } from "./images.ts";
 import { startRecording } from "./log-flags.ts";
 import type { CliIO } from "./main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "./mcp.ts";
+import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "./model-flag.ts";
 import { jsonlPrinter, roundDurations, toolTracePrinter } from "./run-output.ts";
+import { runWithSchema } from "./run-schema.ts";
 import { openRunSession } from "./run-session.ts";
 import { structuredOutputOfSettings } from "./run-structured.ts";
 import { checkToolSet, engineWithTools, toolSetRegistry } from "./run-tools.ts";
 import { sessionDbPath } from "./session-db.ts";
+import { type ToolApproval, toolApproval } from "./tool-approval.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
 const OUTPUTS = ["text", "json", "yaml", "jsonl"] as const;
@@ -52,7 +55,13 @@ Options:
   -c, --continue       Continue the most recent session
   --no-log             Do not keep this run in the session store (every run is kept by default)
   --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
-  --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  ${MODEL_FLAG_HELP}
+  --tools SET|MODULE   Offer tools and run the tool loop: demo (time, calculator), or the defineTool exports
+                       of your module (./my-tools.ts or .js)
+  --yes                Allow calls of tools marked needsApproval without asking (otherwise asked on the
+                       terminal, and refused when there is none)
+  --schema FILE        Answer with JSON that follows a schema (schema.json, or a module exporting a zod
+                       schema); prints the validated object, exit 1 with the issues when none validates
   ${MCP_FLAG_HELP}
   --record FILE        Record the provider exchanges to FILE (a replayable fixture) and FILE's .request.json
   --print-settings     Print the settings in force, where each came from (secrets redacted), and exit
@@ -74,6 +83,8 @@ Examples:
   geppetto run --profile fast --print-settings
   geppetto run --attach notes.md --attach chart.png "Summarize these"
   geppetto run --tools demo "What is 6 * 7?"
+  geppetto run -m anthropic:claude-sonnet-4-20250514 --tools ./my-tools.ts "What is the weather in Paris?"
+  geppetto run -m openai:gpt-4o-mini --schema person.json "Invent a person"
   geppetto run --mcp everything "Add 2 and 3"   # mcp.servers.everything in the settings
   geppetto run --session 3f2c "And in French?"   # any unique prefix of the id
   geppetto run -c "And in German?"               # continue the last conversation
@@ -81,6 +92,9 @@ Examples:
 
 const OPTIONS = {
   ...settingsParseOptions(),
+  ...MODEL_OPTION,
+  schema: { type: "string" },
+  yes: { type: "boolean" },
   image: { type: "string", multiple: true },
   attach: { type: "string", multiple: true },
   "print-settings": { type: "boolean" },
@@ -160,7 +174,9 @@ function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
 
 /** Runs the command. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const parsed = parseCommandLine(argv, OPTIONS);
+  const values = applyModelFlag(parsed.values);
+  const { positionals } = parsed;
   if (values.help) {
     io.stdout.write(HELP());
     return 0;
@@ -229,7 +245,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         values.mcp,
         await loadCommandSettings(values, io),
         io,
-        await toolSetRegistry(values.tools),
+        await toolSetRegistry(values.tools, io.cwd ?? process.cwd()),
       ).catch(async (error: unknown) => {
         await session?.close();
         throw error;
@@ -265,8 +281,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let ctx = RunContext.background().withSignal(controller.signal);
   if (session) ctx = ctx.withIds({ sessionId: session.sessionId });
-  // The tool trace goes to stderr, so stdout holds the answer only.
-  if (format === "text")
+  // The tool trace goes to stderr, so stdout holds the answer only (with --schema, the validated object).
+  if (format === "text" && values.schema === undefined)
     ctx = ctx.withSinks(new TextPrinter(io.stdout, { showTools: false }), toolTracePrinter(io.stderr));
   if (format === "jsonl")
     ctx = ctx.withSinks(jsonlPrinter(io.stdout, { completion: values["jsonl-completion"] === true }));
@@ -276,9 +292,34 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     : undefined;
   if (recording) ctx = recording.ctx;
   let produced: Turn | undefined;
+  let approval: ToolApproval | undefined;
   try {
     if (mcp) await mcpReady(mcp, io);
-    const engine = await engineWithTools(values.tools, selected.engine, mcp?.registry);
+    if (values.schema !== undefined) {
+      const apiType = selected.settings?.settings.chat?.apiType;
+      const registry = mcp?.registry ?? (await toolSetRegistry(values.tools, io.cwd ?? process.cwd()));
+      const answer = await runWithSchema({
+        schemaPath: values.schema,
+        engine: selected.engine,
+        input,
+        ctx,
+        io,
+        ...(apiType ? { apiType } : {}),
+        ...(registry ? { registry } : {}),
+      });
+      produced = answer.turn;
+      return controller.signal.aborted ? 130 : answer.code;
+    }
+    const engine = await engineWithTools(
+      values.tools,
+      selected.engine,
+      mcp?.registry,
+      io.cwd ?? process.cwd(),
+      (tools) => {
+        approval = toolApproval(tools, io, values.yes === true);
+        return approval?.stepControl;
+      },
+    );
     const { turn: answered, result } = await runInferenceWithResult(engine, input, ctx);
     produced = answered;
     printTurn(io, format, produced);
@@ -289,6 +330,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     return controller.signal.aborted ? 130 : 0;
   } catch (error) {
+    // A tools or schema module that cannot be used is bad usage (exit 2), found only once it is loaded.
+    if (error instanceof UsageError) throw error;
     if (GeppettoError.is(error) && error.turn) {
       produced = error.turn;
       printTurn(io, format, error.turn);
@@ -298,6 +341,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } finally {
     recording?.report();
     stopListening();
+    approval?.close();
     if (session) {
       if (produced) await session.save(produced);
       await session.close();

@@ -13,7 +13,8 @@ import type { WebChatEngine } from "../webchat/conversation.ts";
 import type { WebChatTimeline } from "../webchat/shared-timeline.ts";
 import { type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
-import { checkToolSet } from "./run-tools.ts";
+import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "./model-flag.ts";
+import { checkToolSet, toolSetRegistry } from "./run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
@@ -50,6 +51,7 @@ Options:
   --host ADDRESS       The address to listen on (default 127.0.0.1). Any other address requires a token
   --auth-token TOKEN   Require this token on every request (or ${TOKEN_ENV}); open the page once with
                        ?token=TOKEN and the browser keeps it in a cookie
+  ${MODEL_FLAG_HELP}
   --tools SET          Offer tools and run the tool loop: demo (time, calculator)
   --busy POLICY        A prompt sent while an answer is written: reject (default; the page says so), queue,
                        interrupt
@@ -78,6 +80,7 @@ Examples:
 
 const OPTIONS = {
   ...settingsParseOptions(),
+  ...MODEL_OPTION,
   port: { type: "string" },
   host: { type: "string" },
   "auth-token": { type: "string" },
@@ -103,7 +106,9 @@ function numberFlag(name: string, value: string | undefined, fallback: number, m
 
 /** Runs the command: serves until Ctrl-C. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const parsed = parseCommandLine(argv, OPTIONS);
+  const values = applyModelFlag(parsed.values);
+  const { positionals } = parsed;
   if (values.help) {
     io.stdout.write(webchatHelp());
     return 0;
@@ -159,9 +164,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const [{ startWebChatServer, TimelineStore, WebChatRelay }, { openSessionDb }, tools] = await Promise.all([
     import("../webchat/index.ts"),
     import("./session-db.ts"),
-    values.tools === undefined
-      ? undefined
-      : import("../tools/demo.ts").then((demo) => demo.demoToolRegistry()),
+    toolSetRegistry(values.tools, io.cwd ?? process.cwd()),
   ]);
   const closers: (() => unknown)[] = [];
   let server: Awaited<ReturnType<typeof startWebChatServer>> | undefined;

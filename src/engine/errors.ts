@@ -61,6 +61,10 @@ export type CallerErrorCode =
   | "frame_too_large"
   | "session_closed"
   | "response_overflow"
+  | "unknown_provider"
+  | "unknown_model"
+  | "invalid_model_id"
+  | "invalid_object_schema"
   | "internal_error";
 
 /**
@@ -101,7 +105,12 @@ export type ProviderErrorCode =
  * @example
  * new ModelOutputError("answer breaks its schema", { code: "invalid_structured_output" });
  */
-export type ModelErrorCode = "invalid_model_output" | "invalid_structured_output" | "invalid_tool_arguments";
+export type ModelErrorCode =
+  | "invalid_model_output"
+  | "invalid_structured_output"
+  | "invalid_tool_arguments"
+  | "no_object_generated"
+  | "guardrail_tripped";
 
 /**
  * Every `code` a GeppettoError can carry. Stable: switch on it, never on messages.

@@ -4,6 +4,8 @@
  * registered {@link Extractor}s, which publish typed events; the parse helpers turn a streaming payload into
  * best-so-far values.
  */
+
+export { type IncrementalJsonOptions, IncrementalJsonParser } from "../app/incremental-json.ts";
 export * from "./extractor.ts";
 export * from "./filtering-sink.ts";
 export * from "./parse/index.ts";

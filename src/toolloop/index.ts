@@ -5,3 +5,4 @@
 export * from "./loop.ts";
 export * from "./snapshot.ts";
 export * from "./step-control.ts";
+export * from "./steps.ts";

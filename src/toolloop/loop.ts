@@ -5,12 +5,18 @@
  */
 import {
   type Engine,
+  inferenceResultOf,
   KeyInferenceResult,
   type RunInferenceOptions,
   runInferenceWithResult,
 } from "../engine/engine.ts";
 import { GeppettoError } from "../engine/errors.ts";
-import { KeyToolConfig, mergeConfig, type ToolConfig } from "../engine/inference-config.ts";
+import {
+  KeyInferenceConfig,
+  KeyToolConfig,
+  mergeConfig,
+  type ToolConfig,
+} from "../engine/inference-config.ts";
 import { publish, type RunContext } from "../events/context.ts";
 import { IterationSpans } from "../observability/iteration-spans.ts";
 import {
@@ -23,9 +29,16 @@ import { type ToolRegistry, toolRegistryFromContext, withToolRegistry } from "..
 import { appendToolResults, notExecutedResults } from "../tools/results.ts";
 import { pendingToolCalls } from "../turns/builders.ts";
 import { turnMetadataKey } from "../turns/keys.ts";
-import type { Turn } from "../turns/types.ts";
+import type { ToolCallPayload, Turn } from "../turns/types.ts";
 import { type SnapshotHook, takeSnapshot } from "./snapshot.ts";
 import { deniedCalls, type StepController } from "./step-control.ts";
+import {
+  anyConditionHolds,
+  type PrepareStep,
+  type StepFinishCallback,
+  type StepRecord,
+  type StopCondition,
+} from "./steps.ts";
 
 /** How a tool loop ended. */
 export type ToolLoopStatus = "completed" | "interrupted" | "max_iterations" | "stopped";
@@ -37,9 +50,11 @@ export interface ToolLoopOutcome {
   iterations: number;
 }
 
-/** The outcome with the final Turn. */
+/** The outcome with the final Turn and every step. */
 export interface ToolLoopResult extends ToolLoopOutcome {
   turn: Turn;
+  /** One record per inference, in order. */
+  steps: StepRecord[];
 }
 
 /**
@@ -67,6 +82,79 @@ export interface ToolLoopOptions {
   stepControl?: StepController;
   /** The engine's default structured output: each completed answer is validated (see `runInferenceWithResult`). */
   structuredOutput?: RunInferenceOptions["structuredOutput"];
+  /** Ends the loop (status `stopped`) after a step whose tools ran, when any condition holds. */
+  stopWhen?: StopCondition | readonly StopCondition[];
+  /** Called after each step; the loop waits for it. */
+  onStepFinish?: StepFinishCallback;
+  /** Changes the engine, tools, tool choice or inference config of the next step only. */
+  prepareStep?: PrepareStep;
+}
+
+/** The Turn and context of one step after `prepareStep`, and how to undo its per-step Turn data. */
+interface PreparedStep {
+  engine: Engine;
+  turn: Turn;
+  ctx: RunContext;
+  restore: (out: Turn) => Turn;
+}
+
+async function prepare(
+  options: ToolLoopOptions,
+  registry: ToolRegistry | undefined,
+  turn: Turn,
+  ctx: RunContext,
+  steps: StepRecord[],
+): Promise<PreparedStep> {
+  const preparation = await options.prepareStep?.({ steps, turn, stepNumber: steps.length + 1 });
+  if (!preparation) return { engine: options.engine, turn, ctx, restore: (out) => out };
+  let stepTurn = turn;
+  const toolConfig = KeyToolConfig.get(turn);
+  const inference = KeyInferenceConfig.get(turn);
+  if (preparation.toolChoice !== undefined) {
+    stepTurn = KeyToolConfig.set(stepTurn, mergeConfig(toolConfig, { toolChoice: preparation.toolChoice }));
+  }
+  if (preparation.inference) {
+    stepTurn = KeyInferenceConfig.set(stepTurn, mergeConfig(inference, preparation.inference));
+  }
+  const restoreKey = <T>(out: Turn, key: typeof KeyToolConfig | typeof KeyInferenceConfig, value: T) =>
+    value === undefined ? key.delete(out) : key.set(out, value as never);
+  const restore = (out: Turn): Turn => {
+    let restored = out;
+    if (preparation.toolChoice !== undefined) restored = restoreKey(restored, KeyToolConfig, toolConfig);
+    if (preparation.inference) restored = restoreKey(restored, KeyInferenceConfig, inference);
+    return restored;
+  };
+  const stepCtx =
+    preparation.activeTools && registry ? withToolRegistry(ctx, registry.only(preparation.activeTools)) : ctx;
+  return { engine: preparation.engine ?? options.engine, turn: stepTurn, ctx: stepCtx, restore };
+}
+
+function newText(before: Turn, after: Turn): string {
+  const known = new Set(before.blocks.map((block) => block.id));
+  let text = "";
+  for (const block of after.blocks)
+    if (block.kind === "llm_text" && !known.has(block.id)) text += block.payload.text;
+  return text;
+}
+
+function stepRecord(
+  stepNumber: number,
+  before: Turn,
+  answered: Turn,
+  pending: ToolCallPayload[],
+  results: ToolExecutionResult[],
+): StepRecord {
+  const result = inferenceResultOf(answered);
+  return {
+    stepNumber,
+    turn: answered,
+    text: newText(before, answered),
+    toolCalls: pending,
+    toolResults: results,
+    ...(result.usage ? { usage: result.usage } : {}),
+    finishClass: result.finishClass,
+    result,
+  };
 }
 
 function withToolConfig(turn: Turn, tools: ToolExecutorConfig | undefined): Turn {
@@ -171,6 +259,7 @@ async function runLoop(
     : {};
   let iterations = 0;
   let engineInterrupted = false;
+  const records: StepRecord[] = [];
   const end = (status: ToolLoopStatus): ToolLoopResult => {
     if (status === "interrupted" || status === "stopped") {
       const reason = NOT_EXECUTED[status];
@@ -183,7 +272,7 @@ async function runLoop(
     }
     if (status === "interrupted" && !engineInterrupted) turn = markInterrupted(turn, loopCtx);
     const outcome = { status, iterations };
-    return { ...outcome, turn: KeyToolLoopOutcome.set(turn, outcome) };
+    return { ...outcome, turn: KeyToolLoopOutcome.set(turn, outcome), steps: records };
   };
 
   while (iterations < maxIterations) {
@@ -191,8 +280,12 @@ async function runLoop(
     await takeSnapshot(loopCtx, turn, "pre_inference", options.snapshotHook);
     iterations++;
     const stepCtx = spans.next(loopCtx, iterations);
+    const before = turn;
     try {
-      turn = (await runInferenceWithResult(options.engine, turn, stepCtx, inferenceOptions)).turn;
+      const step = await prepare(options, offered, turn, stepCtx, records);
+      turn = step.restore(
+        (await runInferenceWithResult(step.engine, step.turn, step.ctx, inferenceOptions)).turn,
+      );
     } catch (error) {
       // The partial Turn the error keeps may hold calls streamed before the failure: they never ran.
       if (GeppettoError.is(error) && error.turn) {
@@ -203,9 +296,16 @@ async function runLoop(
     }
     await takeSnapshot(loopCtx, turn, "post_inference", options.snapshotHook);
     engineInterrupted = KeyInferenceResult.get(turn)?.finishClass === "interrupted";
-    if (ctx.signal.aborted || engineInterrupted) return end("interrupted");
+    if (ctx.signal.aborted || engineInterrupted) {
+      records.push(stepRecord(iterations, before, turn, [], []));
+      return end("interrupted");
+    }
     const pending = pendingToolCalls(turn);
-    if (pending.length === 0 || !registry) return end("completed");
+    if (pending.length === 0 || !registry) {
+      records.push(stepRecord(iterations, before, turn, [], []));
+      await options.onStepFinish?.(records.at(-1)!);
+      return end("completed");
+    }
 
     let predecided = new Map<string, ToolExecutionResult>();
     if (steps?.pausesAt("after_inference")) {
@@ -230,8 +330,11 @@ async function runLoop(
       stepCtx,
       { registry, predecided, ...(options.tools ? { config: options.tools } : {}) },
     );
+    const answered = turn;
     turn = appendToolResults(turn, batch.results, loopCtx);
     await takeSnapshot(loopCtx, turn, "post_tools", options.snapshotHook);
+    const calls = pending.map((block) => block.payload);
+    records.push({ ...stepRecord(iterations, before, answered, calls, batch.results), turn });
     if (batch.aborted) {
       const reason = `not executed: tool "${batch.aborted.failed.name}" failed first and the error policy is abort`;
       turn = answerNotExecuted(turn, "not_executed", reason, loopCtx);
@@ -244,6 +347,8 @@ async function runLoop(
       if ("cancelled" in outcome) return end("interrupted");
       if (outcome.decision.stop) return end("stopped");
     }
+    await options.onStepFinish?.(records.at(-1)!);
+    if (await anyConditionHolds(options.stopWhen, { steps: records, turn })) return end("stopped");
   }
   return end("max_iterations");
 }

@@ -38,6 +38,11 @@ export interface ToolDefinition<S extends ToolInputSchema, O> {
   output?: ToolOutputSchema;
   /** Overrides the JSON schema derived from `input` (needed for a Standard Schema with no JSON schema). */
   jsonSchema?: JsonObject;
+  /**
+   * True (or a function of the arguments returning true) when a person must approve each call before it runs;
+   * the CLI asks on its terminal, applications decide through step control (`StepController`).
+   */
+  needsApproval?: boolean | ((args: InferToolInput<S>) => boolean | Promise<boolean>);
   execute(args: InferToolInput<S>, context: ToolExecutionContext): O | Promise<O>;
 }
 
@@ -50,6 +55,8 @@ export interface Tool<I = unknown, O = unknown> {
   /** Checks a result against the `output` schema (always ok without one). */
   validateOutput(value: unknown): Promise<ValidationOutcome<O>>;
   execute(args: I, context: ToolExecutionContext): O | Promise<O>;
+  /** Whether a call with these arguments needs a person's approval (see `ToolDefinition.needsApproval`). */
+  needsApproval?(args: I): boolean | Promise<boolean>;
   /** The input JSON schema for a provider dialect, compiled once per dialect and cached. */
   parametersFor(dialect: SchemaDialect): JsonObject;
 }
@@ -89,6 +96,14 @@ export function defineTool<S extends ToolInputSchema, O>(
     validateInput: (value) => input.validate(value),
     validateOutput: async (value) => (output ? output(value) : { ok: true, value: value as O }),
     execute: (args, context) => definition.execute(args, context),
+    ...(definition.needsApproval === undefined
+      ? {}
+      : {
+          needsApproval: (args: InferToolInput<S>) =>
+            typeof definition.needsApproval === "function"
+              ? definition.needsApproval(args)
+              : definition.needsApproval === true,
+        }),
     parametersFor(dialect) {
       let compiled = cache.get(dialect);
       if (!compiled) {

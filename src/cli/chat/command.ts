@@ -12,8 +12,10 @@ import type { Turn } from "../../turns/types.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "../engine-selection.ts";
 import type { CliIO } from "../main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "../mcp.ts";
+import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "../model-flag.ts";
 import { checkToolSet, toolSetRegistry } from "../run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "../session-db.ts";
+import { needsApprovalControl } from "../tool-approval.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
 import type { ChatBackend } from "./backend.ts";
 import { engineChoiceOf, KeyChatEngine, restoreEngineChoice } from "./engine-choice.ts";
@@ -44,7 +46,9 @@ Options:
   --resume             Continue the most recent session
   --session ID         Continue the session ID (see \`geppetto sessions list\`)
   --system TEXT        A system prompt for a new session
-  --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  ${MODEL_FLAG_HELP}
+  --tools SET|MODULE   Offer tools and run the tool loop: demo (time, calculator), or your defineTool
+                       exports (./my-tools.ts); tools marked needsApproval are asked about
   ${MCP_FLAG_HELP}
                        (the chat asks before a tool of an untrusted server runs; with piped input it is denied)
   ${DB_FLAG_HELP}
@@ -69,6 +73,7 @@ Examples:
 
 const OPTIONS = {
   ...settingsParseOptions(),
+  ...MODEL_OPTION,
   resume: { type: "boolean" },
   session: { type: "string" },
   system: { type: "string" },
@@ -78,14 +83,23 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** The engine and tools for `--tools SET` (the default engine already calls the demo tools when asked to). */
+/**
+ * The engine and tools for `--tools SET|MODULE` (the default engine already calls the demo tools when asked to);
+ * calls of tools marked `needsApproval` are asked about through `ask`.
+ */
 async function withTools(
   toolSet: string | undefined,
   selected: SelectedEngine,
-): Promise<[Engine, { registry?: ToolRegistry }]> {
-  if (toolSet === undefined) return [selected.engine, {}];
-  const { demoToolRegistry } = await import("../../tools/demo.ts");
-  return [selected.engine, { registry: demoToolRegistry() }];
+  cwd: string,
+  ask: (question: string) => Promise<boolean>,
+): Promise<[Engine, { registry?: ToolRegistry; stepControl?: StepController }]> {
+  const registry = await toolSetRegistry(toolSet, cwd);
+  if (registry === undefined) return [selected.engine, {}];
+  const stepControl = needsApprovalControl(
+    registry,
+    async (question) => (await ask(question)) || "the user refused",
+  );
+  return [selected.engine, { registry, ...(stepControl ? { stepControl } : {}) }];
 }
 
 function isInteractive(io: CliIO): boolean {
@@ -100,7 +114,7 @@ function isInteractive(io: CliIO): boolean {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandLine(argv, OPTIONS);
   const { positionals } = parsed;
-  let values = parsed.values;
+  let values = applyModelFlag(parsed.values);
   if (values.help) {
     io.stdout.write(chatHelp());
     return 0;
@@ -161,7 +175,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     const [engine, tools] = mcp
       ? [selected.engine, { registry: mcp.registry, ...(stepControl ? { stepControl } : {}) }]
-      : await withTools(values.tools, selected);
+      : await withTools(values.tools, selected, io.cwd ?? process.cwd(), (question) =>
+          approval.ask(question),
+        );
     const choice = engineChoiceOf(selected, (values as { profile?: string }).profile);
     const stamp = choice ? (turn: Turn) => KeyChatEngine.set(turn, choice) : undefined;
     backend = conversationBackend(conversation, engine, { ...tools, ...(stamp ? { stamp } : {}) });
