@@ -66,6 +66,9 @@ export function noteRequest(
   scope.requests++;
   const logger = scope.ctx.logger;
   if (!logEnabled(logger, "debug")) return;
+  // The plain body: a request builder may hand the transport cached, pre-serialized pieces (JsonPieceList), which
+  // stand for their values only through toJSON. Only at debug and trace, so the cost is the logging's own.
+  body = typeof body === "string" ? body : JSON.parse(JSON.stringify(body));
   logger.log("debug", "request", {
     provider,
     method,
