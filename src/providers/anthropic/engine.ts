@@ -8,18 +8,19 @@ import type { ClaudeInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { loadApiKey } from "../../provider-kit/api-key.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
+import { ANTHROPIC_DEFAULT_BASE_URL, anthropicProvider } from "./descriptor.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import { buildClaudeRequest, type ClaudeRequest } from "./request.ts";
 import { ClaudeStreamHandler } from "./stream.ts";
 import type { AnthropicResponseMessage, AnthropicStreamEvent } from "./wire.ts";
 
-/** The public Anthropic endpoint (the engine appends `/v1/messages`). */
-export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
+export { ANTHROPIC_DEFAULT_BASE_URL };
 /** The `anthropic-version` header value sent with every request. */
 export const ANTHROPIC_VERSION = "2023-06-01";
 
@@ -68,16 +69,14 @@ export class ClaudeEngine implements Engine {
   readonly #transport: HttpTransport;
   /** Removes the API key from error messages (the transport knows it). */
   readonly #scrub = (message: string): string => this.#transport.scrub(message);
-  readonly #missingKey: boolean;
+  readonly #missingKey: CallerError | undefined;
   readonly #path: string;
 
   constructor(options: ClaudeEngineOptions) {
     if (!options.model) throw new CallerError("createClaudeEngine: options.model is required");
     this.#options = options;
-    const env = options.env ?? process.env;
-    const apiKey = options.apiKey ?? env.ANTHROPIC_API_KEY;
-    const baseURL = options.baseURL ?? env.ANTHROPIC_BASE_URL ?? ANTHROPIC_DEFAULT_BASE_URL;
-    this.#missingKey = !apiKey && baseURL === ANTHROPIC_DEFAULT_BASE_URL;
+    const { apiKey, baseURL, missingKey } = loadApiKey(anthropicProvider, options);
+    this.#missingKey = missingKey;
     // The documented base URL has no version; one that ends in /v1 is accepted too.
     this.#path = /\/v1\/?$/.test(baseURL) ? "/messages" : "/v1/messages";
     const headers: Record<string, string> = {
@@ -113,11 +112,7 @@ export class ClaudeEngine implements Engine {
   }
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    if (this.#missingKey) {
-      throw new CallerError("Anthropic: no API key (set ANTHROPIC_API_KEY or pass apiKey)", {
-        code: "missing_api_key",
-      });
-    }
+    if (this.#missingKey) throw this.#missingKey;
     const { body, betas, warnings } = this.buildRequest(turn, ctx);
     const allBetas = [...(this.#options.betas ?? []), ...betas];
     const headers = allBetas.length > 0 ? { "anthropic-beta": allBetas.join(",") } : undefined;

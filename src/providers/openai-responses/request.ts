@@ -18,10 +18,10 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf, toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
-import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
 import { OPENAI_RESPONSES_PROVIDER, WEB_SEARCH_CALL_TYPE } from "./metadata.ts";
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
@@ -160,9 +160,9 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
     case "reasoning": {
       const { payload } = block;
       const itemId = payload.itemId;
-      const producer = KeyBlockMetaProvider.get(block);
-      if (producer !== undefined && producer !== OPENAI_RESPONSES_PROVIDER) {
-        warnings.push(`${where}: reasoning from ${producer} was dropped`);
+      const producer = foreignProducer(block, OPENAI_RESPONSES_PROVIDER);
+      if (producer !== undefined) {
+        warnings.push(droppedBlockWarning(where, producer));
         return [];
       }
       if (itemId === undefined || !itemId.startsWith("rs_")) {

@@ -6,10 +6,14 @@
  * message with `content` and `tool_calls`; tool_use → `tool` message. Settings resolve per field: Turn.data >
  * engine defaults.
  *
- * Reasoning policy: Chat Completions has no request field for reasoning, so reasoning blocks are never sent —
- * not even this provider's own `reasoning_content` (compatible servers reject or ignore it). Own reasoning is
- * left out silently; reasoning made by another provider (block metadata `geppetto.provider@v1`) is dropped with
- * a warning, and so are `other` blocks that have no Chat form (all but refusals). Tool call ids are kept.
+ * Reasoning policy: OpenAI's Chat Completions has no request field for reasoning, so reasoning blocks are not
+ * sent — unless the profile of a compatible server says it takes its own reasoning back (OpenRouter's
+ * `reasoning`). Own reasoning is otherwise left out silently; reasoning made by another provider (block metadata
+ * `geppetto.provider@v1`, aliases counting as the provider) is dropped with a warning, and so are `other` blocks
+ * that have no Chat form (all but refusals). Tool call ids are kept.
+ *
+ * The profile also decides the token-limit field and whether `reasoning_effort` is sent: to OpenAI only for
+ * reasoning models (others reject it), dropped with a warning where the server takes none.
  */
 import { CallerError } from "../../engine/errors.ts";
 import {
@@ -22,10 +26,11 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
-import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
+import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./profiles.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
 
 /** The `other` block type under which a refusal is kept (data: `{ text }`). */
@@ -59,6 +64,10 @@ export interface ChatRequestOptions {
   provider?: string;
   /** Called with a readable message for each block of another provider that is not sent. */
   onDroppedBlock?: (message: string) => void;
+  /** The compatible server's profile (default: OpenAI itself). */
+  profile?: OpenAICompatibleProfile;
+  /** Called for each setting the request cannot carry (dropped). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -72,6 +81,8 @@ export interface ChatMessagesOptions {
   provider?: string;
   /** Called for each block of another provider that is not sent (foreign reasoning, `other` blocks). */
   onDroppedBlock?: (message: string) => void;
+  /** Own reasoning goes back in this assistant-message field (a profile's `reasoningField`); unset: never sent. */
+  reasoningField?: "reasoning_content" | "reasoning";
 }
 
 function userContent(block: Block & { kind: "user" }, where: string): string | ChatContentPart[] {
@@ -163,10 +174,15 @@ export function messagesFromTurn(turn: Turn, options: ChatMessagesOptions = {}):
         return;
       }
       case "reasoning": {
-        // Never sent (no request field); only another provider's reasoning is worth a warning.
-        const producer = KeyBlockMetaProvider.get(block);
-        if (producer !== undefined && producer !== provider) {
-          options.onDroppedBlock?.(`${where}: reasoning from ${producer} was dropped`);
+        const producer = foreignProducer(block, provider);
+        if (producer !== undefined) {
+          options.onDroppedBlock?.(droppedBlockWarning(where, producer));
+          return;
+        }
+        // Own reasoning goes back only where the server takes it (a profile's reasoning field).
+        if (options.reasoningField && block.payload.text) {
+          const message = openAssistant();
+          message[options.reasoningField] = (message[options.reasoningField] ?? "") + block.payload.text;
         }
         return;
       }
@@ -203,6 +219,8 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
   const messagesOptions: ChatMessagesOptions = {};
   if (options.provider !== undefined) messagesOptions.provider = options.provider;
   if (options.onDroppedBlock) messagesOptions.onDroppedBlock = options.onDroppedBlock;
+  const profile = options.profile ?? OPENAI_PROFILE;
+  if (profile.sendReasoning) messagesOptions.reasoningField = profile.reasoningField;
   const body: ChatRequest = { model: options.model, messages: messagesFromTurn(turn, messagesOptions) };
   if (options.stream) {
     body.stream = true;
@@ -233,8 +251,13 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
   const openai = resolveOpenAIInferenceConfig(turn, options.openai);
   const reasoning = isReasoningModel(options.model);
   if (inference.maxResponseTokens !== undefined) {
-    if (reasoning) body.max_completion_tokens = inference.maxResponseTokens;
-    else body.max_tokens = inference.maxResponseTokens;
+    const field =
+      profile.maxTokensField === "auto"
+        ? reasoning
+          ? "max_completion_tokens"
+          : "max_tokens"
+        : profile.maxTokensField;
+    body[field] = inference.maxResponseTokens;
   }
   if (!reasoning) {
     if (inference.temperature !== undefined) body.temperature = inference.temperature;
@@ -242,7 +265,16 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
     if (openai.presencePenalty !== undefined) body.presence_penalty = openai.presencePenalty;
     if (openai.frequencyPenalty !== undefined) body.frequency_penalty = openai.frequencyPenalty;
   }
-  if (inference.reasoningEffort !== undefined) body.reasoning_effort = inference.reasoningEffort;
+  if (inference.reasoningEffort !== undefined) {
+    const accepted =
+      profile.reasoningEffort === "always" || (profile.reasoningEffort === "reasoning-models" && reasoning);
+    if (accepted) body.reasoning_effort = inference.reasoningEffort;
+    else {
+      options.onWarning?.(
+        `reasoningEffort ${inference.reasoningEffort} dropped: ${options.model} on ${profile.name} takes no reasoning_effort`,
+      );
+    }
+  }
   if (!reasoning && inference.stop !== undefined && inference.stop.length > 0) body.stop = inference.stop;
   if (inference.seed !== undefined) body.seed = inference.seed;
   if (openai.n !== undefined) body.n = openai.n;
