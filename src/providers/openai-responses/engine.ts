@@ -118,7 +118,11 @@ export class OpenAIResponsesEngine implements Engine {
       scrub: this.#scrub,
     };
     return runWithOutput(ctx, turn, info, async (out) => {
-      const handler = new ResponsesStreamHandler(out);
+      const strict = this.#options.strictTools ?? true;
+      const strictSchemas = new Map<string, unknown>(
+        strict ? toolsFromContext(ctx, "json-schema").map((tool) => [tool.name, tool.parameters]) : [],
+      );
+      const handler = new ResponsesStreamHandler(out, strictSchemas);
       if (body.stream) {
         const response = await this.#transport.stream({
           path: "/responses",

@@ -23,7 +23,7 @@ import { describeToolContentPart, toolContentOf, toolResultText } from "../../to
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
-import { OPENAI_RESPONSES_PROVIDER, WEB_SEARCH_CALL_TYPE } from "./metadata.ts";
+import { HOSTED_ITEM_TYPES, KeyResponsesPhase, OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 
 /**
@@ -135,6 +135,10 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
       };
       const itemId = itemIdOf(block.payload);
       if (context.itemIds && itemId?.startsWith("msg_")) item.id = itemId;
+      const phase = foreignProducer(block, OPENAI_RESPONSES_PROVIDER)
+        ? undefined
+        : KeyResponsesPhase.get(block);
+      if (phase !== undefined) item.phase = phase;
       return [item];
     }
     case "tool_call": {
@@ -174,12 +178,21 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
         id: itemId,
         summary: (payload.summary ?? []).map((text) => ({ type: "summary_text", text })),
       };
+      // The reasoning text itself goes back as `reasoning_text` content, unless it is only the summary's text
+      // (the stream shows summary deltas as the block's text).
+      const text = payload.text ?? "";
+      if (text.length > 0 && text !== (payload.summary ?? []).join("\n\n")) {
+        item.content = [{ type: "reasoning_text", text }];
+      }
       if (payload.encryptedContent !== undefined) item.encrypted_content = payload.encryptedContent;
       return [item];
     }
     case "other": {
       const { type, data } = block.payload;
-      if (type === WEB_SEARCH_CALL_TYPE && isJsonObject(data)) return [{ ...data, type: "web_search_call" }];
+      const itemType = type.slice("openai_responses.".length);
+      if (type.startsWith("openai_responses.") && HOSTED_ITEM_TYPES.has(itemType) && isJsonObject(data)) {
+        return [{ ...data, type: itemType }];
+      }
       warnings.push(`${where}: block of type ${JSON.stringify(type)} is not sent to OpenAI Responses`);
       return [];
     }
@@ -211,6 +224,11 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
   turn.blocks.forEach((block, index) => {
     if (block.kind === "system") {
       if (block.payload.text.length > 0) instructions.push(block.payload.text);
+      if ((block.payload.images?.length ?? 0) > 0) {
+        warnings.push(
+          `turn.blocks[${index}] (system): images on a system block are not sent (Responses instructions are text only); put them on a user block`,
+        );
+      }
       return;
     }
     input.push(...blockToItems(block, { warnings, where: `turn.blocks[${index}] (${block.kind})`, itemIds }));
@@ -235,8 +253,15 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
   if (inference.stop !== undefined && inference.stop.length > 0) {
     warnings.push("stop sequences are not supported by the Responses API and were not sent");
   }
+  if (inference.seed !== undefined) {
+    warnings.push("seed is not supported by the Responses API and was not sent");
+  }
 
-  const reasoning: { effort?: string; summary?: string } = {};
+  const reasoning: { effort?: string; summary?: string; max_tokens?: number } = {};
+  if (inference.thinkingBudget !== undefined && inference.thinkingBudget > 0) {
+    if (reasoningModel) reasoning.max_tokens = inference.thinkingBudget;
+    else warnings.push(`thinkingBudget is not sent: ${options.model} does not reason`);
+  }
   if (inference.reasoningEffort !== undefined) reasoning.effort = inference.reasoningEffort;
   if (inference.reasoningSummary !== undefined && inference.reasoningSummary !== "none") {
     reasoning.summary = inference.reasoningSummary;

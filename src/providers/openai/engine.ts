@@ -37,6 +37,8 @@ export interface OpenAIChatEngineOptions extends ProviderEngineOptions {
   providerName?: string;
   /** Backoff between retries (tests use small delays). */
   backoff?: BackoffOptions;
+  /** `logit_bias`: token id → bias from -100 to 100, sent with every request. */
+  logitBias?: Record<string, number>;
 }
 
 /**
@@ -54,6 +56,14 @@ export class OpenAIChatEngine implements Engine {
 
   constructor(options: OpenAIChatEngineOptions) {
     if (!options.model) throw new CallerError("createOpenAIChatEngine: `model` is required");
+    for (const [token, bias] of Object.entries(options.logitBias ?? {})) {
+      if (!/^\d+$/.test(token) || !(bias >= -100 && bias <= 100)) {
+        throw new CallerError(
+          `createOpenAIChatEngine: logitBias[${JSON.stringify(token)}] must map a token id to a number from -100 to 100 (got ${JSON.stringify(bias)})`,
+          { code: "invalid_inference_config" },
+        );
+      }
+    }
     this.#options = options;
     const profile = options.profile ?? OPENAI_PROFILE;
     this.#profile = profile;
@@ -105,6 +115,7 @@ export class OpenAIChatEngine implements Engine {
     if (options.openai) requestOptions.openai = options.openai;
     if (options.tools) requestOptions.toolConfig = options.tools;
     if (options.structuredOutput) requestOptions.structuredOutput = options.structuredOutput;
+    if (options.logitBias) requestOptions.logitBias = options.logitBias;
     const body = buildChatRequest(turn, requestOptions);
     const request = { path: "/chat/completions", body, signal: ctx.signal, ready: ctx.ready };
     const info = { provider: this.#provider, model: options.model, warnings, scrub: this.#scrub };

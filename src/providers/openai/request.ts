@@ -35,6 +35,13 @@ import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall 
 
 /** The `other` block type under which a refusal is kept (data: `{ text }`). */
 export const REFUSAL_BLOCK_TYPE = "openai.refusal";
+/**
+ * The `other` block type of a choice other than 0 (`n > 1`): an alternative answer, kept but never sent back.
+ *
+ * @example
+ * turn.blocks.filter((block) => block.kind === "other" && block.payload.type === CHOICE_BLOCK_TYPE)
+ */
+export const CHOICE_BLOCK_TYPE = "openai.choice";
 
 /**
  * True for models that take `max_completion_tokens` and reject sampling parameters (o-series, gpt-5 except
@@ -68,6 +75,8 @@ export interface ChatRequestOptions {
   profile?: OpenAICompatibleProfile;
   /** Called for each setting the request cannot carry (dropped). */
   onWarning?: (message: string) => void;
+  /** `logit_bias`: token id → bias (-100..100). */
+  logitBias?: Record<string, number>;
 }
 
 /**
@@ -163,6 +172,8 @@ export function messagesFromTurn(turn: Turn, options: ChatMessagesOptions = {}):
         messages.push({ role: "tool", tool_call_id: block.payload.id, content: toolResultContent(block) });
         return;
       case "other": {
+        // Alternative choices (`n > 1`) were not picked: they are not part of the conversation.
+        if (block.payload.type === CHOICE_BLOCK_TYPE) return;
         if (block.payload.type !== REFUSAL_BLOCK_TYPE) {
           options.onDroppedBlock?.(
             `${where}: block of type ${JSON.stringify(block.payload.type)} is not sent`,
@@ -281,5 +292,8 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
   if (openai.store !== undefined) body.store = openai.store;
   if (openai.serviceTier !== undefined) body.service_tier = openai.serviceTier;
   if (openai.user !== undefined) body.user = openai.user;
+  if (options.logitBias !== undefined && Object.keys(options.logitBias).length > 0) {
+    body.logit_bias = options.logitBias;
+  }
   return body;
 }
