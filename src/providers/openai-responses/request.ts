@@ -23,7 +23,12 @@ import { describeToolContentPart, toolContentOf, toolResultText } from "../../to
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
-import { HOSTED_ITEM_TYPES, KeyResponsesPhase, OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
+import {
+  HOSTED_ITEM_TYPES,
+  KeyResponsesAnnotations,
+  KeyResponsesPhase,
+  OPENAI_RESPONSES_PROVIDER,
+} from "./metadata.ts";
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 
 /**
@@ -128,16 +133,17 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
         { type: "message", role: "user", content: userContent(block.payload.text, block.payload.images) },
       ];
     case "llm_text": {
+      // The annotations (url citations) and phase of this provider's own messages go back with them.
+      const own = foreignProducer(block, OPENAI_RESPONSES_PROVIDER) === undefined;
+      const annotations = (own ? KeyResponsesAnnotations.get(block) : undefined) ?? [];
       const item: ResponsesInputItem = {
         type: "message",
         role: "assistant",
-        content: [{ type: "output_text", text: block.payload.text, annotations: [] }],
+        content: [{ type: "output_text", text: block.payload.text, annotations }],
       };
       const itemId = itemIdOf(block.payload);
       if (context.itemIds && itemId?.startsWith("msg_")) item.id = itemId;
-      const phase = foreignProducer(block, OPENAI_RESPONSES_PROVIDER)
-        ? undefined
-        : KeyResponsesPhase.get(block);
+      const phase = own ? KeyResponsesPhase.get(block) : undefined;
       if (phase !== undefined) item.phase = phase;
       return [item];
     }
