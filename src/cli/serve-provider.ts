@@ -2,8 +2,9 @@
  * `geppetto serve-provider`: runs the local provider-compatible server until Ctrl-C, replaying a recorded file,
  * a scripted text, or answering any prompt like the embedded default.
  */
+
+import { listProviders } from "../provider-kit/registry.ts";
 import { defaultAnswer } from "../testing/provider-server/default-server.ts";
-import { PROTOCOLS } from "../testing/provider-server/protocols.ts";
 import { longText } from "../testing/provider-server/script.ts";
 import { startProviderServer } from "../testing/provider-server/server.ts";
 import type { ResponseSpec } from "../testing/provider-server/types.ts";
@@ -105,8 +106,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const server = await startProviderServer({ response, ...(port === undefined ? {} : { port }) });
   io.stdout.write(`${server.baseURL("openai-chat")}\n`);
   io.stderr.write(`geppetto serve-provider: listening on ${server.url}; Ctrl-C to stop\n`);
-  for (const protocol of PROTOCOLS) {
-    io.stderr.write(`  ${protocol.name.padEnd(18)} ${server.baseURL(protocol.name)}\n`);
+  for (const protocol of new Set(listProviders().map((provider) => provider.protocol))) {
+    io.stderr.write(`  ${protocol.padEnd(18)} ${server.baseURL(protocol)}\n`);
   }
   await new Promise<void>((resolve) => {
     const stop = io.onInterrupt(() => {

@@ -19,6 +19,7 @@
  */
 export { type ApiKeySource, type LoadedApiKey, loadApiKey, missingApiKeyError } from "./api-key.ts";
 export type * from "./contract.ts";
+export { canCountTokens, type TokenCounter, tokenCount } from "./count-tokens.ts";
 export {
   defineProvider,
   type EngineFactory,

@@ -9,6 +9,7 @@ import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import { loadApiKey } from "../../provider-kit/api-key.ts";
+import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
@@ -54,7 +55,7 @@ export interface ClaudeEngineOptions extends ProviderEngineOptions {
  * const engine = createClaudeEngine({ model: "claude-sonnet-4-5", inference: { thinkingBudget: 2048 } });
  * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
  */
-export function createClaudeEngine(options: ClaudeEngineOptions): Engine {
+export function createClaudeEngine(options: ClaudeEngineOptions): ClaudeEngine {
   return new ClaudeEngine(options);
 }
 
@@ -109,6 +110,29 @@ export class ClaudeEngine implements Engine {
       ...(options.tools ? { toolConfig: options.tools } : {}),
       ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
     });
+  }
+
+  /**
+   * The input tokens the Turn would take (`POST /v1/messages/count_tokens`), from the same request builder as
+   * the inference (system, tools, thinking and images count as they will be sent).
+   *
+   * @example
+   * const tokens = await engine.countTokens(turn, RunContext.background());
+   */
+  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    if (this.#missingKey) throw this.#missingKey;
+    const { body, betas } = this.buildRequest(turn, ctx);
+    const { messages, system, tools, tool_choice, thinking, model } = body;
+    const counted = { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}) };
+    Object.assign(counted, tool_choice ? { tool_choice } : {}, thinking ? { thinking } : {});
+    const allBetas = [...(this.#options.betas ?? []), ...betas];
+    const response = await this.#transport.postJson<{ input_tokens?: number }>({
+      path: `${this.#path}/count_tokens`,
+      body: counted,
+      signal: ctx.signal,
+      ...(allBetas.length > 0 ? { headers: { "anthropic-beta": allBetas.join(",") } } : {}),
+    });
+    return tokenCount(response.body.input_tokens, ANTHROPIC_PROVIDER);
   }
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {

@@ -9,6 +9,7 @@ import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import { loadApiKey } from "../../provider-kit/api-key.ts";
+import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
@@ -49,7 +50,7 @@ export interface GeminiEngineOptions extends ProviderEngineOptions {
  * const engine = createGeminiEngine({ model: "gemini-2.5-flash", inference: { includeThoughts: true } });
  * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
  */
-export function createGeminiEngine(options: GeminiEngineOptions): Engine {
+export function createGeminiEngine(options: GeminiEngineOptions): GeminiEngine {
   return new GeminiEngine(options);
 }
 
@@ -92,6 +93,26 @@ export class GeminiEngine implements Engine {
       ...(options.tools ? { toolConfig: options.tools } : {}),
       ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
     });
+  }
+
+  /**
+   * The input tokens the Turn would take (`models/{model}:countTokens` with the whole `generateContentRequest`
+   * the inference would send, so system instruction and tools count too).
+   *
+   * @example
+   * const tokens = await engine.countTokens(turn, RunContext.background());
+   */
+  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    if (this.#missingKey) throw this.#missingKey;
+    const { body } = this.buildRequest(turn, ctx);
+    const model = this.#options.model;
+    const name = /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
+    const response = await this.#transport.postJson<{ totalTokens?: number }>({
+      path: `/${name}:countTokens`,
+      body: { generateContentRequest: { model: name, ...body } },
+      signal: ctx.signal,
+    });
+    return tokenCount(response.body.totalTokens, GEMINI_PROVIDER);
   }
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {

@@ -9,6 +9,7 @@ import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
 import { loadApiKey } from "../../provider-kit/api-key.ts";
+import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "../openai/descriptor.ts";
@@ -54,7 +55,7 @@ export interface OpenAIResponsesEngineOptions extends ProviderEngineOptions {
  * const engine = createOpenAIResponsesEngine({ model: "gpt-5-mini", inference: { reasoningSummary: "auto" } });
  * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
  */
-export function createOpenAIResponsesEngine(options: OpenAIResponsesEngineOptions): Engine {
+export function createOpenAIResponsesEngine(options: OpenAIResponsesEngineOptions): OpenAIResponsesEngine {
   return new OpenAIResponsesEngine(options);
 }
 
@@ -106,6 +107,25 @@ export class OpenAIResponsesEngine implements Engine {
       ...(options.tools ? { toolConfig: options.tools } : {}),
       ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
     });
+  }
+
+  /**
+   * The input tokens the Turn would take (`POST /responses/input_tokens`), from the same request builder as
+   * the inference, so images, tools and instructions count as they will be sent.
+   *
+   * @example
+   * const tokens = await engine.countTokens(turn, RunContext.background());
+   */
+  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    if (this.#missingKey) throw this.#missingKey;
+    const { body } = this.buildRequest(turn, ctx);
+    const { stream: _stream, include: _include, store: _store, ...counted } = body;
+    const response = await this.#transport.postJson<{ input_tokens?: number }>({
+      path: "/responses/input_tokens",
+      body: counted,
+      signal: ctx.signal,
+    });
+    return tokenCount(response.body.input_tokens, OPENAI_RESPONSES_PROVIDER);
   }
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
