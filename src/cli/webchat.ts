@@ -4,14 +4,32 @@
  * session store and the timeline beside it.
  */
 import { dirname, join } from "node:path";
+import type { EventTransport } from "../events/transport.ts";
 import type { BusyPolicy } from "../session/session.ts";
+import type { TurnStore } from "../session/turn-store.ts";
 import { settingsFlagsHelp, settingsParseOptions } from "../settings/flags.ts";
+import { redactUrl } from "../transports/shared.ts";
 import type { WebChatEngine } from "../webchat/conversation.ts";
+import type { WebChatTimeline } from "../webchat/shared-timeline.ts";
 import { type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
 import { checkToolSet } from "./run-tools.ts";
 import { DB_FLAG_HELP, sessionDbPath } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
+
+/** The Redis Streams or NATS JetStream transport at `url`, connected (a clear error naming it when it cannot be). */
+async function connectTransport(url: string): Promise<EventTransport> {
+  if (url.startsWith("nats:")) {
+    const { NatsJetStreamTransport } = await import("../transports/nats/index.ts");
+    const transport = new NatsJetStreamTransport({ servers: url });
+    await transport.connect();
+    return transport;
+  }
+  const { RedisStreamsTransport } = await import("../transports/redis/index.ts");
+  const transport = new RedisStreamsTransport({ url });
+  await transport.connect();
+  return transport;
+}
 
 /** The environment variable holding the token (below `--auth-token`). */
 export const TOKEN_ENV = "GEPPETTO_WEBCHAT_TOKEN";
@@ -38,6 +56,12 @@ Options:
   --idle-minutes N     Close conversations unused for N minutes (default 15; their timelines stay)
   ${DB_FLAG_HELP}
   --timeline-db PATH   The web chat timeline (SQLite; default webchat.db beside the session store)
+  --store URL          postgres://user:password@host:5432/db: keep sessions and timelines in PostgreSQL, shared
+                       by every instance started with the same URL (instead of --db and --timeline-db)
+  --transport URL      redis://host:6379 or nats://host:4222: relay answers and Stop between the instances
+                       sharing --store, so a page on one follows an answer running on another
+  --lease-seconds N    With --store and --transport: an instance silent this long is taken for dead and its
+                       unfinished answer is marked interrupted (default 10)
   -h, --help           Show this help
 
 Engine settings (see \`geppetto run --help\`); a prompt may also name a profile:
@@ -48,6 +72,7 @@ Examples:
   geppetto webchat --port 0 --tools demo         # ask "what is 6 * 7?" and watch the calculator card
   geppetto webchat --profile fast
   geppetto webchat --host 0.0.0.0 --auth-token "$(openssl rand -hex 16)"
+  geppetto webchat --port 8001 --store postgres://app@db/app --transport redis://cache:6379   # and 8002, …
 `;
 }
 
@@ -61,6 +86,9 @@ const OPTIONS = {
   "idle-minutes": { type: "string" },
   db: { type: "string" },
   "timeline-db": { type: "string" },
+  store: { type: "string" },
+  transport: { type: "string" },
+  "lease-seconds": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -113,34 +141,79 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   };
   await engineFor(undefined); // bad settings stop here, before anything listens
 
-  const [{ startWebChatServer, TimelineStore }, { openSessionDb }, tools] = await Promise.all([
+  // --store, else the settings' `store` (kind postgres: its URL; kind sqlite: the file, below --db).
+  const configured = (await engines.get(""))?.settings?.settings.store;
+  const storeUrl = values.store ?? (configured?.kind === "postgres" ? configured.url : undefined);
+  if (storeUrl !== undefined && !/^postgres(ql)?:\/\//.test(storeUrl)) {
+    throw new UsageError(`--store must be a postgres:// URL (got "${redactUrl(storeUrl)}")`);
+  }
+  const transportUrl = values.transport;
+  if (transportUrl !== undefined && !/^(redis|rediss|nats):\/\//.test(transportUrl)) {
+    throw new UsageError(`--transport must be a redis:// or nats:// URL (got "${redactUrl(transportUrl)}")`);
+  }
+  if (transportUrl !== undefined && storeUrl === undefined) {
+    throw new UsageError("--transport needs --store: the instances it links must share one database");
+  }
+  const leaseSeconds = numberFlag("lease-seconds", values["lease-seconds"], 10, 3600);
+
+  const [{ startWebChatServer, TimelineStore, WebChatRelay }, { openSessionDb }, tools] = await Promise.all([
     import("../webchat/index.ts"),
     import("./session-db.ts"),
     values.tools === undefined
       ? undefined
       : import("../tools/demo.ts").then((demo) => demo.demoToolRegistry()),
   ]);
-  const dbPath = sessionDbPath(values.db, io.env);
-  const store = await openSessionDb(dbPath);
-  const timelinePath = values["timeline-db"] ?? join(dirname(dbPath), "webchat.db");
-  let timeline: Awaited<ReturnType<typeof TimelineStore.open>> | undefined;
+  const closers: (() => unknown)[] = [];
   let server: Awaited<ReturnType<typeof startWebChatServer>> | undefined;
   try {
-    timeline = await TimelineStore.open(timelinePath);
+    let turnStore: TurnStore;
+    let timeline: WebChatTimeline;
+    let where: string;
+    if (storeUrl !== undefined) {
+      const postgres = await import("../stores/postgres/index.ts");
+      const turns = await postgres.openPostgresTurnStore({ url: storeUrl });
+      closers.push(() => turns.close());
+      const shared = await postgres.openPostgresTimelineStore({ url: storeUrl });
+      closers.push(() => shared.close());
+      [turnStore, timeline, where] = [turns, shared, `Sessions and timelines in ${redactUrl(storeUrl)}`];
+    } else {
+      const dbPath = sessionDbPath(
+        values.db ?? (configured?.kind === "sqlite" && !io.env.GEPPETTO_DB ? configured.url : undefined),
+        io.env,
+      );
+      const store = await openSessionDb(dbPath);
+      closers.push(() => store.close());
+      const timelinePath = values["timeline-db"] ?? join(dirname(dbPath), "webchat.db");
+      const local = await TimelineStore.open(timelinePath);
+      closers.push(() => local.close());
+      [turnStore, timeline, where] = [
+        store.turns,
+        local,
+        `Sessions in ${dbPath}, timelines in ${timelinePath}`,
+      ];
+    }
+    let relay: InstanceType<typeof WebChatRelay> | undefined;
+    if (transportUrl !== undefined) {
+      const transport = await connectTransport(transportUrl);
+      closers.push(() => transport.close());
+      relay = new WebChatRelay(transport);
+    }
     server = await startWebChatServer({
       engine: engineFor,
       timeline,
-      turnStore: store.turns,
+      turnStore,
       busyPolicy,
       host,
       port,
       idleMs: idleMinutes * 60_000,
+      leaseMs: leaseSeconds * 1000,
+      ...(relay ? { relay } : {}),
       ...(token ? { authToken: token } : {}),
       ...(tools ? { tools } : {}),
     });
     const selected = await engines.get("")!;
     if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
-    io.stderr.write(`Sessions in ${dbPath}, timelines in ${timelinePath}\n`);
+    io.stderr.write(`${where}${relay ? `, relayed over ${redactUrl(transportUrl!)}` : ""}\n`);
     io.stdout.write(`geppetto webchat: ${server.url}${token ? "?token=<your token>" : ""}\n`);
     await new Promise<void>((resolve) => {
       const stop = io.onInterrupt(() => {
@@ -151,8 +224,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   } finally {
     await server?.close();
-    timeline?.close();
-    await store.close();
+    for (const close of closers.reverse()) await close();
     for (const selected of engines.values()) await (await selected.catch(() => undefined))?.close();
   }
 }

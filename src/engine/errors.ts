@@ -53,6 +53,13 @@ export type CallerErrorCode =
   | "router_closed"
   | "invalid_router_option"
   | "invalid_offset"
+  | "corrupt_state"
+  | "unknown_variable"
+  | "invalid_role"
+  | "unsupported_audio"
+  | "frame_too_large"
+  | "session_closed"
+  | "response_overflow"
   | "internal_error";
 
 /**
@@ -84,6 +91,7 @@ export type ProviderErrorCode =
   | "mcp_unavailable"
   | "mcp_request_failed"
   | "transport_unreachable"
+  | "store_unreachable"
   | "scripted_error";
 
 /**

@@ -65,7 +65,7 @@ function describeValue(value: unknown, path: string): string {
   if (value === undefined) return "";
   // Under `api` only a URL is shown, without its credentials: anything else there may be a key put in the
   // wrong place (`api: {openai: sk-…}`).
-  if (path === "api" || path.startsWith("api.")) {
+  if (path === "api" || path.startsWith("api.") || path.startsWith("store")) {
     if (typeof value !== "string" || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return "";
     value = redactURL(value);
   }

@@ -11,7 +11,9 @@ export { REDACTED } from "./secrets.ts";
 /** A value as printed: `<redacted>` for a secret, a URL without its credentials. */
 function printable(path: string, value: unknown): unknown {
   if (isSecretPath(path)) return REDACTED;
-  return typeof value === "string" && path.endsWith("baseURL") ? redactURL(value) : value;
+  return typeof value === "string" && (path.endsWith("baseURL") || path === "store.url")
+    ? redactURL(value)
+    : value;
 }
 
 /**

@@ -125,6 +125,11 @@ export interface InferenceSettings {
   };
   /** MCP servers by name (`mcp.servers.<name>`: a stdio command or a URL), used with `--mcp NAME`. */
   mcp?: ReturnType<typeof mcpSettingsSchema> extends Zod.ZodType<infer T> ? T : never;
+  /**
+   * Where sessions (and the web chat's timelines) are kept: `sqlite` with a file path, or `postgres` with a
+   * `postgres://` URL (its password is redacted wherever settings are printed).
+   */
+  store?: { kind: "sqlite" | "postgres"; url: string };
   /** The settings blocks of registered providers beyond the built-in ones (`<config.key>:`). */
   [providerBlock: string]: unknown;
 }
@@ -214,6 +219,16 @@ function buildSettingsSchema(z: typeof Zod): Zod.ZodType<InferenceSettings> {
       })
       .optional(),
     mcp: mcpSettingsSchema().optional(),
+    store: z
+      .strictObject({
+        kind: z.enum(["sqlite", "postgres"]),
+        url: z.string().min(1),
+      })
+      .refine((store) => store.kind !== "postgres" || /^postgres(ql)?:\/\//.test(store.url), {
+        error: "store.url must be a postgres:// URL when store.kind is postgres",
+        path: ["url"],
+      })
+      .optional(),
   }) as unknown as Zod.ZodType<InferenceSettings>;
 }
 

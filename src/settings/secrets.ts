@@ -65,8 +65,22 @@ class RedactingEndpoint {
   }
 }
 
+/** The `store` of loaded settings: its URL printed without credentials. */
+class RedactingStore {
+  kind?: string;
+  url?: string;
+
+  toJSON(): Record<string, string> {
+    return { ...(this.kind ? { kind: this.kind } : {}), ...(this.url ? { url: redactURL(this.url) } : {}) };
+  }
+
+  [INSPECT](): Record<string, string> {
+    return this.toJSON();
+  }
+}
+
 /**
- * The settings with every `api.<provider>` endpoint made self-redacting (same values, same shape).
+ * The settings with every `api.<provider>` endpoint (and the `store`) made self-redacting (same values, same shape).
  *
  * @example
  * JSON.stringify(withSelfRedactingSecrets({ api: { openai: { apiKey: "sk-1" } } })) // '{"api":{"openai":{"apiKey":"<redacted>"}}}'
@@ -74,6 +88,10 @@ class RedactingEndpoint {
 export function withSelfRedactingSecrets<T extends { api?: Record<string, object | undefined> | undefined }>(
   settings: T,
 ): T {
+  const holder = settings as { store?: object };
+  if (holder.store && !(holder.store instanceof RedactingStore)) {
+    holder.store = Object.assign(new RedactingStore(), holder.store);
+  }
   const api = settings.api;
   if (!api) return settings;
   for (const [provider, endpoint] of Object.entries(api)) {

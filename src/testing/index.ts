@@ -4,5 +4,6 @@
  */
 export * from "./embedded-default.ts";
 export * from "./provider-server/index.ts";
+export * from "./realtime/index.ts";
 export * from "./scripted-engine.ts";
 export * from "./tool-responder.ts";

@@ -2,7 +2,13 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 const SRC = new URL("../", import.meta.url);
-const CLIENTS = ["ioredis", "@nats-io/transport-node", "@nats-io/jetstream", "@nats-io/nats-core"];
+const CLIENTS = [
+  "ioredis",
+  "@nats-io/transport-node",
+  "@nats-io/jetstream",
+  "@nats-io/nats-core",
+  "postgres",
+];
 
 /** The message-server client packages a fresh process resolves while importing the given modules. */
 function clientsLoadedBy(modules: string[]): string[] {
@@ -36,6 +42,10 @@ describe("message-server clients load only where they are used", () => {
     expect(clientsLoadedBy(["index.ts", "transports/redis/index.ts", "transports/nats/index.ts"])).toEqual(
       [],
     );
+  });
+
+  it("importing geppetto/stores/postgres loads no PostgreSQL client until a store is opened", () => {
+    expect(clientsLoadedBy(["stores/postgres/index.ts"])).toEqual([]);
   });
 
   it("the check does see a client that is loaded (the contract suite's support imports ioredis)", () => {

@@ -12,7 +12,7 @@ import type { TurnStore } from "../session/turn-store.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { Frame, FrameDraft } from "./frames.ts";
-import type { TimelineStore } from "./timeline.ts";
+import type { WebChatTimeline } from "./shared-timeline.ts";
 import type { TranslationContext, TranslationRegistry } from "./translation.ts";
 
 /** The engine a prompt runs on, with what prices its usage (for the cost shown under an answer). */
@@ -27,7 +27,7 @@ export type FrameListener = (frame: Frame, json: string) => void;
 
 /** What a conversation is built from (shared by every conversation of a server). */
 export interface ConversationDependencies {
-  timeline: TimelineStore;
+  timeline: WebChatTimeline;
   translations: TranslationRegistry;
   /** Where turns are saved (so a conversation continues after a restart); none keeps them in memory only. */
   turnStore?: TurnStore;
@@ -35,6 +35,8 @@ export interface ConversationDependencies {
   busyPolicy: BusyPolicy;
   /** Tool loop iterations per prompt (default 5). */
   maxIterations?: number;
+  /** Sees every frame this instance applies (the relay sends them to the other instances). */
+  onFrame?: (frame: Frame) => void;
 }
 
 /**
@@ -49,7 +51,7 @@ export interface ConversationDependencies {
 export class WebConversation {
   readonly convId: string;
   readonly #dependencies: ConversationDependencies;
-  readonly #session: Session;
+  #session: Session;
   readonly #listeners = new Set<FrameListener>();
   /** The engine of the prompt being run (a prompt may pick a profile). */
   #current: WebChatEngine | undefined;
@@ -59,6 +61,11 @@ export class WebConversation {
   private constructor(convId: string, dependencies: ConversationDependencies, history: Session["turns"]) {
     this.convId = convId;
     this.#dependencies = dependencies;
+    this.#session = this.#newSession(history);
+  }
+
+  #newSession(history: Session["turns"]): Session {
+    const dependencies = this.#dependencies;
     const conversation = this;
     const runner: InferenceRunner = {
       run(turn, ctx): Promise<ToolLoopResult> {
@@ -74,8 +81,8 @@ export class WebConversation {
         return builder.build().run(turn, ctx);
       },
     };
-    this.#session = new Session({
-      id: convId,
+    return new Session({
+      id: this.convId,
       runner,
       busyPolicy: dependencies.busyPolicy,
       history: [...history],
@@ -84,16 +91,54 @@ export class WebConversation {
   }
 
   /**
+   * Reloads the history from the turn store (another instance may have answered since); only while no answer
+   * runs here.
+   */
+  async reloadHistory(): Promise<void> {
+    if (this.#session.isRunning() || !this.#dependencies.turnStore) return;
+    const history = await this.#dependencies.turnStore.loadSession(this.convId);
+    if (!this.#session.isRunning()) this.#session = this.#newSession(history);
+  }
+
+  /**
    * Opens a conversation known to the timeline, with its saved turns as the history. What a stopped server left
    * streaming (killed mid-answer) is marked cancelled: nothing will end it now.
    */
-  static async open(convId: string, dependencies: ConversationDependencies): Promise<WebConversation> {
+  static async open(
+    convId: string,
+    dependencies: ConversationDependencies,
+    options: { settleUnfinished?: boolean } = {},
+  ): Promise<WebConversation> {
     const history = (await dependencies.turnStore?.loadSession(convId)) ?? [];
     const conversation = new WebConversation(convId, dependencies, history);
-    for (const entity of dependencies.timeline.unfinished(convId)) {
+    if (options.settleUnfinished === false) return conversation; // an answer runs on another instance
+    for (const entity of await dependencies.timeline.unfinished(convId)) {
       conversation.#emit({ type: "entity.settled", id: entity.id, kind: entity.kind, status: "cancelled" });
     }
     return conversation;
+  }
+
+  /**
+   * Ends what an instance that died mid-answer left streaming: marked cancelled and `interrupted`, with the text
+   * that had streamed.
+   */
+  interrupt(): void {
+    for (const entity of this.#dependencies.timeline.streaming(this.convId)) {
+      const draft = {
+        type: "entity.settled",
+        id: entity.id,
+        kind: entity.kind,
+        status: "cancelled" as const,
+      };
+      this.#emit({ ...draft, data: { interrupted: true } });
+    }
+  }
+
+  /** Hands a frame another instance applied to this conversation's listeners. */
+  relay(frame: Frame): void {
+    if (this.#listeners.size === 0) return;
+    const json = JSON.stringify(frame);
+    for (const listener of this.#listeners) listener(frame, json);
   }
 
   /** Receives every frame of this conversation from now on (with its JSON). Returns the unsubscribe function. */
@@ -118,6 +163,7 @@ export class WebConversation {
 
   #emit(draft: FrameDraft): void {
     const frame = this.#dependencies.timeline.apply(this.convId, draft);
+    this.#dependencies.onFrame?.(frame);
     if (this.#listeners.size === 0) return;
     const json = JSON.stringify(frame); // once, however many tabs follow
     for (const listener of this.#listeners) listener(frame, json);

@@ -16,11 +16,13 @@
  */
 export * from "./conversation.ts";
 export * from "./frames.ts";
+export * from "./relay.ts";
 export {
   DEFAULT_WEBCHAT_PORT,
   startWebChatServer,
   type WebChatServer,
   type WebChatServerOptions,
 } from "./server.ts";
+export * from "./shared-timeline.ts";
 export * from "./timeline.ts";
 export * from "./translation.ts";

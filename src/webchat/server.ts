@@ -27,8 +27,9 @@ import {
   TOKEN_COOKIE,
   tokenMatches,
 } from "./http.ts";
+import type { WebChatRelay } from "./relay.ts";
+import type { WebChatTimeline } from "./shared-timeline.ts";
 import { loadStaticFiles, type StaticFiles } from "./static.ts";
-import type { TimelineStore } from "./timeline.ts";
 import { defaultTranslations, type TranslationRegistry } from "./translation.ts";
 
 /** How long a socket gathers frames before sending them as one message. */
@@ -41,8 +42,15 @@ export const DEFAULT_WEBCHAT_PORT = 8765;
 export interface WebChatServerOptions {
   /** The engine every prompt runs on, or a function choosing one per prompt from its `profile`. */
   engine: WebChatEngine | ((profile: string | undefined) => Promise<WebChatEngine>);
-  /** Where conversations and their entities are kept. */
-  timeline: TimelineStore;
+  /** Where conversations and their entities are kept (SQLite's TimelineStore, or one several instances share). */
+  timeline: WebChatTimeline;
+  /**
+   * Links this instance to the others sharing its timeline (a shared database and a transport): their answers
+   * stream to this instance's browsers, and Stop pressed here stops an answer running there.
+   */
+  relay?: WebChatRelay;
+  /** How long a run lease lasts unless renewed (shared timelines): an instance silent this long died. Default 10 s. */
+  leaseMs?: number;
   /** Where turns are saved, so a conversation's model context survives a restart. */
   turnStore?: TurnStore;
   /** Tools the model may call (the tool loop runs, at most 5 inferences per prompt). */
@@ -103,8 +111,14 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
   const files: StaticFiles = await loadStaticFiles(options.uiDir);
   const limit = options.maxBodyBytes ?? 64 * 1024;
   const idleMs = options.idleMs ?? 15 * 60_000;
+  const timeline = options.timeline;
+  const relay = options.relay;
+  const runs = timeline.runs;
+  const instanceId = relay?.instanceId ?? randomUUID();
+  const leaseMs = options.leaseMs ?? 10_000;
   const dependencies: ConversationDependencies = {
-    timeline: options.timeline,
+    timeline,
+    ...(relay ? { onFrame: (frame) => relay.publishFrame(frame) } : {}),
     translations: options.translations ?? defaultTranslations(),
     busyPolicy: options.busyPolicy ?? "reject",
     ...(options.turnStore ? { turnStore: options.turnStore } : {}),
@@ -116,16 +130,34 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     typeof options.engine === "function" ? options.engine : async () => options.engine as WebChatEngine;
 
   async function conversation(convId: string): Promise<WebConversation> {
-    if (!options.timeline.conversation(convId)) {
-      throw new HttpError(404, "no_conversation", `no conversation "${convId}"`);
-    }
     let opened = conversations.get(convId);
     if (!opened) {
-      opened = WebConversation.open(convId, dependencies);
+      opened = (async () => {
+        if (!(await timeline.conversation(convId))) {
+          throw new HttpError(404, "no_conversation", `no conversation "${convId}"`);
+        }
+        await timeline.prepare?.(convId);
+        const settleUnfinished = !(await runs?.heldElsewhere(convId, instanceId));
+        return WebConversation.open(convId, dependencies, { settleUnfinished });
+      })();
       conversations.set(convId, opened);
       opened.catch(() => conversations.delete(convId));
     }
     return opened;
+  }
+
+  /** Takes the conversation's run lease (shared timelines), reloading what another instance wrote before. */
+  async function claimRun(live: WebConversation): Promise<void> {
+    if (!runs || live.isRunning()) return;
+    if (!(await runs.claim(live.convId, instanceId, leaseMs))) {
+      throw new HttpError(
+        409,
+        "busy",
+        "an answer is being written on another instance: wait for it or press Stop",
+      );
+    }
+    await timeline.prepare?.(live.convId, { refresh: true });
+    await live.reloadHistory();
   }
 
   async function postChat(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -141,12 +173,18 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
       throw new HttpError(400, "bad_profile", error instanceof Error ? error.message : String(error));
     }
     const convId = requestedId ?? randomUUID();
-    if (requestedId === undefined) options.timeline.createConversation(convId, prompt.trim());
+    if (requestedId === undefined) await timeline.createConversation(convId, prompt.trim());
     const live = await conversation(convId);
+    await claimRun(live);
     try {
       const started = live.start(prompt, engine);
-      running.add(started.done);
-      started.done.finally(() => running.delete(started.done));
+      const done = started.done.then(async () => {
+        if (!runs || live.isRunning()) return;
+        await timeline.flush();
+        await runs.end(convId, instanceId);
+      });
+      running.add(done);
+      done.finally(() => running.delete(done)).catch(() => {});
       sendJson(response, 202, { conv_id: convId, turn_id: started.turnId });
     } catch (error) {
       if (GeppettoError.is(error) && error.code === "session_busy") {
@@ -161,10 +199,14 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     if (key === "POST /chat") return postChat(request, response);
     if (key === "POST /chat/cancel") {
       const convId = stringField(await readJsonBody(request, limit), "conv_id")!;
-      return sendJson(response, 200, { cancelled: (await conversation(convId)).cancel() });
+      const live = await conversation(convId);
+      if (live.cancel()) return sendJson(response, 200, { cancelled: true });
+      if (!relay || !runs) return sendJson(response, 200, { cancelled: false });
+      relay.publishCancel(convId); // the instance running it stops it; its frames say so
+      return sendJson(response, 200, { cancelled: await runs.heldElsewhere(convId, instanceId) });
     }
     if (key === "GET /api/conversations") {
-      return sendJson(response, 200, { conversations: options.timeline.listConversations() });
+      return sendJson(response, 200, { conversations: await timeline.listConversations() });
     }
     if (key === "GET /api/timeline") {
       const convId = url.searchParams.get("conv_id") ?? "";
@@ -172,10 +214,10 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
       if (!Number.isSafeInteger(since) || since < 0) {
         throw new HttpError(400, "bad_request", '"since_version" must be a non-negative integer');
       }
-      if (!options.timeline.conversation(convId)) {
+      if (!(await timeline.conversation(convId))) {
         throw new HttpError(404, "no_conversation", `no conversation "${convId}"`);
       }
-      return sendJson(response, 200, options.timeline.snapshot(convId, since));
+      return sendJson(response, 200, await timeline.snapshot(convId, since));
     }
     if (request.method === "GET" || request.method === "HEAD") {
       const file = files.get(url.pathname === "/" ? "/index.html" : url.pathname);
@@ -271,7 +313,7 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
             if (live.isRunning() || live.listenerCount > 0 || now - live.lastActive < idleMs) return;
             if (conversations.get(convId) !== opened) return;
             conversations.delete(convId);
-            options.timeline.release(convId);
+            void Promise.resolve(timeline.release(convId)).catch(() => {});
           },
           () => {},
         );
@@ -279,6 +321,42 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     },
     Math.max(10, Math.min(idleMs / 2, 30_000)),
   ).unref();
+
+  // Shared timelines: keep this instance's leases alive, and end what an instance that died left streaming.
+  const leases = runs
+    ? setInterval(
+        () => {
+          void runs.renew(instanceId, leaseMs).catch(() => {});
+          void runs.takeExpired().then(
+            (expired) => {
+              for (const convId of expired) {
+                conversation(convId).then(
+                  (live) => live.interrupt(),
+                  () => {},
+                );
+              }
+            },
+            () => {},
+          );
+        },
+        Math.max(50, leaseMs / 3),
+      ).unref()
+    : undefined;
+  relay?.start({
+    frame(frame) {
+      timeline.observe?.(frame);
+      conversations.get(frame.convId)?.then(
+        (live) => live.relay(frame),
+        () => {},
+      );
+    },
+    cancel(convId) {
+      conversations.get(convId)?.then(
+        (live) => live.cancel(),
+        () => {},
+      );
+    },
+  });
 
   const wanted = options.port ?? DEFAULT_WEBCHAT_PORT;
   try {
@@ -289,6 +367,8 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
   } catch (error) {
     clearInterval(sweep);
     clearInterval(heartbeat);
+    clearInterval(leases);
+    await relay?.close();
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     throw new CallerError(
       `port ${wanted} on ${host} is in use: choose another (--port N), or 0 for a free one`,
@@ -308,13 +388,15 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     async close() {
       clearInterval(sweep);
       clearInterval(heartbeat);
+      clearInterval(leases);
+      await relay?.close();
       for (const opened of conversations.values()) (await opened.catch(() => undefined))?.cancel();
       await Promise.all(running);
       for (const client of sockets.clients) client.terminate();
       sockets.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      options.timeline.flush();
+      await timeline.flush();
     },
   };
 }

@@ -4,7 +4,8 @@
  * Hydration: the socket opens first and buffers frames; the timeline (`since_version` = what this page already
  * has) gives the current state of every changed entity and the version it reflects; then the buffered frames
  * newer than that version are applied, and every later frame likewise. No frame is applied twice, none is lost.
- * When the socket closes (a server restart, say) the page reconnects and hydrates again.
+ * When the socket closes (a server restart, say) the page reconnects and hydrates again; a frame that skips a seq
+ * (relayed from another instance ahead of the stored timeline) makes it hydrate again before going on.
  */
 import {
   applyFrame,
@@ -129,24 +130,37 @@ function connect(convId: string): void {
   let hydrated = false;
   const socket = new WebSocket(`ws://${location.host}/ws?conv_id=${encodeURIComponent(convId)}`);
   view.socket = socket;
+  const hydrate = async (): Promise<void> => {
+    const response = await fetch(
+      `/api/timeline?conv_id=${encodeURIComponent(convId)}&since_version=${view.version}`,
+    );
+    if (!response.ok) throw new Error(((await response.json()) as { error: string }).error);
+    if (view.socket !== socket) return;
+    applySnapshot((await response.json()) as TimelineSnapshot);
+    hydrated = true;
+    for (const frame of buffered.splice(0)) deliver(frame);
+  };
+  // A frame past a gap (relayed from the instance writing the answer before it stored the frames in between)
+  // waits for the timeline to have them: the page hydrates again, then goes on.
+  const deliver = (frame: Frame): void => {
+    if (!hydrated) {
+      buffered.push(frame);
+    } else if (frame.convId === view.convId && frame.seq > view.version + 1) {
+      hydrated = false;
+      buffered.push(frame);
+      window.setTimeout(() => hydrate().catch(() => socket.close()), 100);
+    } else {
+      applyLive(frame);
+    }
+  };
   socket.onmessage = (message) => {
     const data = JSON.parse(String(message.data)) as Frame | Frame[];
-    for (const frame of Array.isArray(data) ? data : [data]) {
-      if (hydrated) applyLive(frame);
-      else buffered.push(frame);
-    }
+    for (const frame of Array.isArray(data) ? data : [data]) deliver(frame);
   };
   socket.onopen = async () => {
     try {
-      const response = await fetch(
-        `/api/timeline?conv_id=${encodeURIComponent(convId)}&since_version=${view.version}`,
-      );
-      if (!response.ok) throw new Error(((await response.json()) as { error: string }).error);
+      await hydrate();
       if (view.socket !== socket) return;
-      applySnapshot((await response.json()) as TimelineSnapshot);
-      hydrated = true;
-      for (const frame of buffered) applyLive(frame);
-      buffered.length = 0;
       reconnectDelay = 250;
       connectionStatus.textContent = "";
       connectionStatus.dataset.state = "connected";

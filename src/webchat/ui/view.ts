@@ -28,7 +28,8 @@ function number(value: FrameValue | undefined): number | undefined {
 /** The line under an answer: status, tokens, cost, model. */
 export function answerMeta(entity: Entity): string {
   const pieces: string[] = [];
-  if (entity.status === "cancelled") pieces.push("cancelled");
+  if (entity.status === "cancelled")
+    pieces.push(entity.data.interrupted === true ? "interrupted" : "cancelled");
   const usage = entity.data.usage;
   if (usage && typeof usage === "object" && !Array.isArray(usage)) {
     const input = number(usage.inputTokens);

@@ -1,0 +1,273 @@
+/**
+ * The TurnStore contract: the same scenarios over every store (memory, SQLite, PostgreSQL). A test file calls
+ * {@link describeTurnStoreContract} with a harness that makes a fresh, empty place to store into; the scenarios
+ * that need a store other processes can open (two writers, a writer killed mid-save) are declared for the
+ * harnesses that are shared across processes, which the memory store is not.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { newAssistantTextBlock, newSystemTextBlock, newTurn, newUserTextBlock } from "../turns/builders.ts";
+import { KeyTurnMetaSessionId } from "../turns/keys.ts";
+import type { Block, Turn } from "../turns/types.ts";
+import { CorruptTurnError, type TurnStore } from "./turn-store.ts";
+
+/** One empty place to store into, which may be opened several times (a reopen sees what was saved). */
+export interface StorePlace {
+  open(): Promise<TurnStore>;
+  /** Makes the stored block at `blockIndex` of the session's turn unreadable (not a Block), behind the store's back. */
+  corruptBlock(sessionId: string, turnId: string, blockIndex: number): Promise<void>;
+  /** How another process opens the same place (`sqlite:<file>` or a `postgres://` URL); none for memory. */
+  spec?: string;
+}
+
+/** Makes fresh places for one kind of store. */
+export interface StoreHarness {
+  place(): Promise<StorePlace>;
+  /** Whether other processes can open a place (its `spec`): then the two-writer and crash scenarios run too. */
+  sharedAcrossProcesses: boolean;
+}
+
+const writer = fileURLToPath(new URL("./__fixtures__/store-writer.ts", import.meta.url));
+const children = new Set<ChildProcess>();
+
+/**
+ * Runs the store writer child (`__fixtures__/store-writer.ts`) with `args`; `onLine` sees each line it prints
+ * (a committed save) and may kill it. Resolves with its lines once it exits (by itself or killed).
+ */
+function runWriter(
+  args: string[],
+  onLine: (line: string, child: ChildProcess, lines: string[]) => void = () => {},
+): Promise<{ lines: string[]; code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--experimental-transform-types", "--no-warnings", writer, ...args],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    children.add(child);
+    const lines: string[] = [];
+    let buffer = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const complete = buffer.split("\n");
+      buffer = complete.pop()!;
+      for (const line of complete) {
+        lines.push(line);
+        onLine(line, child, lines);
+      }
+    });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      children.delete(child);
+      if (signal === null && code !== 0) reject(new Error(`store writer exited with ${code}: ${stderr}`));
+      else resolve({ lines, code, signal });
+    });
+  });
+}
+
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+function expectWhole(turn: Turn): void {
+  for (const block of turn.blocks) {
+    if (block.kind === "llm_text") expect(block.payload.text).toMatch(/^(chunk-\d+x* )*$/);
+  }
+}
+
+/**
+ * Declares the contract scenarios for one store.
+ *
+ * @example
+ * describeTurnStoreContract("MemoryTurnStore", { place: async () => memoryPlace(), sharedAcrossProcesses: false });
+ */
+export function describeTurnStoreContract(name: string, harness: StoreHarness): void {
+  afterEach(() => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+
+  describe(`${name} (store contract)`, () => {
+    it("saves the latest state per turn, in order, and loads it validated, also after a reopen", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const first = newTurn([newUserTextBlock("one")]);
+      const second = newTurn([...first.blocks, newAssistantTextBlock("1"), newUserTextBlock("two")]);
+      await store.save("s1", first, "pre_inference");
+      await store.save("s1", second, "pre_inference");
+      const answered = { ...first, blocks: [...first.blocks, newAssistantTextBlock("answer")] };
+      await store.save("s1", answered, "post_inference");
+      const expected = [answered, second].map((turn) => plain(KeyTurnMetaSessionId.set(turn, "s1")));
+      for (const reader of [store, await place.open()]) {
+        expect(
+          (await reader.listTurns("s1")).map((info) => [info.turnId, info.position, info.phase]),
+        ).toEqual([
+          [first.id, 1, "post_inference"],
+          [second.id, 2, "pre_inference"],
+        ]);
+        expect(plain(await reader.loadSession("s1"))).toEqual(expected);
+        expect(plain(await reader.load("s1", first.id))).toEqual(expected[0]);
+        expect(plain(await reader.loadLatest!("s1"))).toEqual(expected[1]);
+        expect(await reader.load("s1", "missing")).toBeUndefined();
+        expect(await reader.loadSession("missing")).toEqual([]);
+        expect(await reader.listSessions()).toEqual(["s1"]);
+        if (reader !== store) await reader.close?.();
+      }
+      await store.close?.();
+    });
+
+    it("keeps what a newer turn holds when an older one changes, replaces a system prompt, and shrinks", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const first = newTurn([newSystemTextBlock("A"), newUserTextBlock("one")]);
+      await store.save("s", first, "final");
+      const second = newTurn([...first.blocks, newAssistantTextBlock("1"), newUserTextBlock("two")]);
+      await store.save("s", second, "pre_inference");
+      const older = { ...first, blocks: [first.blocks[0]!, newUserTextBlock("one, edited")] };
+      await store.save("s", older, "final");
+      const system = { ...newSystemTextBlock("B"), id: first.blocks[0]!.id };
+      const replaced = { ...second, blocks: [system, ...second.blocks.slice(1)] };
+      await store.save("s", replaced, "pre_inference");
+      const shrunk = { ...replaced, blocks: replaced.blocks.slice(0, -1) };
+      await store.save("s", shrunk, "final");
+      const expected = [older, shrunk].map((turn) => plain(KeyTurnMetaSessionId.set(turn, "s")));
+      const reopened = await place.open();
+      for (const reader of [store, reopened]) {
+        expect(plain(await reader.loadSession("s"))).toEqual(expected);
+        expect(plain(await reader.load("s", second.id))).toEqual(expected[1]);
+      }
+      await reopened.close?.();
+      await store.close?.();
+    });
+
+    it("forks a deep copy under a new id, lists summaries newest first, and deletes sessions", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const turn = newTurn([newUserTextBlock("first   prompt\nof s1")]);
+      await store.save("s1", turn, "final");
+      expect(await store.fork("s1", "s2")).toBe("s2");
+      await store.save(
+        "s2",
+        { ...turn, blocks: [...turn.blocks, newAssistantTextBlock("only in s2")] },
+        "final",
+      );
+      expect((await store.loadSession("s1"))[0]!.blocks).toHaveLength(1);
+      expect((await store.loadSession("s2"))[0]!.blocks).toHaveLength(2);
+      expect(KeyTurnMetaSessionId.get((await store.loadSession("s2"))[0]!)).toBe("s2");
+      await expect(store.fork("s1", "s2")).rejects.toThrow(/already exists/);
+      const summaries = await store.listSessionSummaries!();
+      expect(summaries.map((summary) => [summary.sessionId, summary.turnCount, summary.title])).toEqual([
+        ["s2", 1, "first prompt of s1"],
+        ["s1", 1, "first prompt of s1"],
+      ]);
+      expect(await store.delete("s1")).toBe(true);
+      expect(await store.delete("s1")).toBe(false);
+      expect(await store.listSessions()).toEqual(["s2"]);
+      await store.close?.();
+    });
+
+    it("a save writes what the turn added, not the conversation (rows and bytes flat over 100 turns)", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      let blocks: Block[] = [newUserTextBlock("prompt 0")];
+      const written: number[] = [];
+      for (let index = 0; index < 100; index++) {
+        const before = store.stats!();
+        const turn = newTurn([...blocks, newAssistantTextBlock(`answer ${index} `.repeat(20))]);
+        await store.save("s", turn, "final");
+        const after = store.stats!();
+        written.push(after.bytesWritten - before.bytesWritten);
+        expect(after.rowsWritten - before.rowsWritten).toBeLessThanOrEqual(5);
+        blocks = [...turn.blocks, newUserTextBlock(`prompt ${index + 1}`)];
+      }
+      expect(written.at(-1)!).toBeLessThan(1.3 * written[10]!);
+      await store.close?.();
+    });
+
+    it("many saves at once on one store land whole, in order per session", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const turns = Array.from({ length: 20 }, (_, index) => newTurn([newUserTextBlock(`prompt ${index}`)]));
+      await Promise.all(turns.map((turn, index) => store.save(`s${index % 4}`, turn, "final")));
+      for (let session = 0; session < 4; session++) {
+        const saved = await store.loadSession(`s${session}`);
+        expect(saved.map((turn) => turn.id)).toEqual(
+          turns.filter((_turn, index) => index % 4 === session).map((turn) => turn.id),
+        );
+      }
+      await store.close?.();
+    });
+
+    it("names the session, turn and column of a corrupt block row, and reads other sessions", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const turn = newTurn([newUserTextBlock("hi"), newAssistantTextBlock("ho")]);
+      await store.save("s1", turn, "post_tools");
+      await store.save("s2", newTurn([newUserTextBlock("fine")]), "final");
+      await store.close?.();
+      await place.corruptBlock("s1", turn.id, 1);
+      const reopened = await place.open();
+      for (const read of [() => reopened.loadSession("s1"), () => reopened.load("s1", turn.id)]) {
+        const error = await read().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(CorruptTurnError);
+        expect((error as Error).message).toMatch(
+          new RegExp(`^corrupt turn in store: session s1, turn ${turn.id}, .*(block 1|blocks\\[1\\])`),
+        );
+      }
+      expect((await reopened.loadSession("s2"))[0]!.blocks).toHaveLength(1);
+      await reopened.close?.();
+    });
+  });
+
+  if (!harness.sharedAcrossProcesses) return;
+  describe(`${name} (store contract, several processes)`, () => {
+    it("two processes writing at once (their own sessions and one shared) lose nothing", async () => {
+      const place = await harness.place();
+      const spec = place.spec!;
+      const [one, two] = await Promise.all([
+        runWriter([spec, "write", "a", "25"]),
+        runWriter([spec, "write", "b", "25"]),
+      ]);
+      const store = await place.open();
+      for (const [prefix, run] of [
+        ["a", one],
+        ["b", two],
+      ] as const) {
+        expect(run.lines).toHaveLength(50);
+        const own = await store.loadSession(`own-${prefix}`);
+        expect(own).toHaveLength(25);
+        own.forEach(expectWhole);
+      }
+      const shared = await store.listTurns("shared");
+      expect(shared).toHaveLength(50);
+      expect(shared.map((info) => info.position)).toEqual(
+        Array.from({ length: 50 }, (_, index) => index + 1),
+      );
+      const turns = await store.loadSession("shared");
+      expect(new Set(turns.map((turn) => turn.id)).size).toBe(50);
+      await store.close?.();
+    });
+
+    it.each([5, 17])(
+      "a writer killed mid-save (after %i saves) leaves every committed turn whole",
+      async (killAfter) => {
+        const place = await harness.place();
+        const { lines, signal } = await runWriter([place.spec!, "crash", "c", "0"], (_line, child, seen) => {
+          if (seen.length === killAfter) child.kill("SIGKILL");
+        });
+        expect(signal).toBe("SIGKILL");
+        const store = await place.open();
+        const infos = await store.listTurns("own-c");
+        for (const line of lines) expect(infos.some((info) => info.turnId === line.split(" ")[1])).toBe(true);
+        const turns = await store.loadSession("own-c");
+        expect(turns).toHaveLength(infos.length);
+        turns.forEach(expectWhole);
+        await store.close?.();
+      },
+    );
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * Internal to the sessions: the middleware a session adds to its engine (the rendered system prompt as the first
+ * block, kept as is when unchanged so blocks stay shared; every inference's result recorded), and sums of usage
+ * and cost over the inferences of one execute or duplex turn.
+ */
+import { type InferenceCost, type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
+import { contextKey } from "../events/context.ts";
+import type { Usage } from "../events/types.ts";
+import type { Middleware } from "../middleware/compose.ts";
+import { newSystemTextBlock } from "../turns/builders.ts";
+
+/**
+ * What one execute records: its rendered system prompt and its inferences' results.
+ *
+ * @example
+ * const record: RunRecord = { system: "Be brief.", results: [] };
+ */
+export interface RunRecord {
+  system: string | undefined;
+  results: InferenceResult[];
+}
+
+/**
+ * The run context slot of the {@link RunRecord}.
+ *
+ * @example
+ * RunContext.background().with(RunRecordKey, record)
+ */
+export const RunRecordKey = contextKey<RunRecord>("geppetto.sessions.unary_run");
+
+/**
+ * Puts the rendered system prompt first (keeping the block when its text is unchanged) and records results.
+ *
+ * @example
+ * new EngineBuilder({ base: engine }).withMiddlewares(sessionMiddleware)
+ */
+export const sessionMiddleware: Middleware = (next) => async (turn, ctx) => {
+  const record = ctx.get(RunRecordKey);
+  let input = turn;
+  if (record?.system !== undefined) {
+    const first = turn.blocks[0];
+    if (first?.kind !== "system" || first.payload.text !== record.system) {
+      const block = newSystemTextBlock(record.system);
+      input = {
+        ...turn,
+        blocks: first?.kind === "system" ? [block, ...turn.blocks.slice(1)] : [block, ...turn.blocks],
+      };
+    }
+  }
+  const output = await next(input, ctx);
+  const result = KeyInferenceResult.get(output);
+  if (result && record) record.results.push(result);
+  return output;
+};
+
+/**
+ * `total` plus `usage`, field by field.
+ *
+ * @example
+ * addUsage({ inputTokens: 1 }, { inputTokens: 2 }) // { inputTokens: 3 }
+ */
+export function addUsage(total: Usage, usage: Usage | undefined): Usage {
+  if (!usage) return total;
+  const sum: Usage = { ...total };
+  for (const [key, value] of Object.entries(usage) as [keyof Usage, number | undefined][]) {
+    if (typeof value === "number") sum[key] = (sum[key] ?? 0) + value;
+  }
+  return sum;
+}
+
+/**
+ * `total` plus `cost`.
+ *
+ * @example
+ * addCost(undefined, cost) // a copy of cost
+ */
+export function addCost(
+  total: InferenceCost | undefined,
+  cost: InferenceCost | undefined,
+): InferenceCost | undefined {
+  if (!cost) return total;
+  if (!total) return { ...cost };
+  const sum: InferenceCost = {
+    currency: "USD",
+    input: total.input + cost.input,
+    output: total.output + cost.output,
+    total: total.total + cost.total,
+  };
+  if (total.cached !== undefined || cost.cached !== undefined)
+    sum.cached = (total.cached ?? 0) + (cost.cached ?? 0);
+  return sum;
+}

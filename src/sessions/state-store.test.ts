@@ -1,0 +1,135 @@
+/**
+ * The state store contract over every built-in store: memory, file (temp directory), SQLite (temp file) and Redis
+ * (a real redis-server this file starts on a free port).
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedisServer, type TestServer } from "../transports/test-servers.ts";
+import { FileStateStore } from "./file-state-store.ts";
+import { RedisStateStore } from "./redis-state-store.ts";
+import { SqliteStateStore } from "./sqlite-state-store.ts";
+import { emptyTurn, MemoryStateStore } from "./state-store.ts";
+import { describeStateStoreContract } from "./test-support.ts";
+
+async function temporaryDirectory(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "geppetto-state-"));
+}
+
+describeStateStoreContract("memory", async () => ({
+  store: new MemoryStateStore(),
+  dispose: async () => {},
+}));
+
+describeStateStoreContract("file", async () => {
+  const directory = await temporaryDirectory();
+  return {
+    store: new FileStateStore(directory),
+    reopen: async () => new FileStateStore(directory),
+    dispose: () => rm(directory, { recursive: true, force: true }),
+  };
+});
+
+describeStateStoreContract("SQLite", async () => {
+  const directory = await temporaryDirectory();
+  const file = join(directory, "states.db");
+  const store = await SqliteStateStore.open(file);
+  return {
+    store,
+    reopen: () => SqliteStateStore.open(file),
+    dispose: async () => {
+      await store.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+});
+
+let redis: TestServer;
+let redisPrefix = 0;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+describeStateStoreContract("Redis", async () => {
+  const keyPrefix = `test-${++redisPrefix}:`;
+  const store = await RedisStateStore.connect({ url: redis.url, keyPrefix });
+  const opened: RedisStateStore[] = [store];
+  return {
+    store,
+    reopen: async () => {
+      const again = await RedisStateStore.connect({ url: redis.url, keyPrefix });
+      opened.push(again);
+      return again;
+    },
+    dispose: async () => {
+      for (const each of opened) await each.close();
+    },
+  };
+});
+
+describe("FileStateStore", () => {
+  it("writes atomically: no temporary file stays, and a corrupt file is an error naming it", async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const store = new FileStateStore(directory);
+      await store.save({ conversationId: "c1", turn: emptyTurn("c1"), variables: {}, metadata: {} });
+      expect(await readdir(directory)).toEqual(["c1.json"]);
+      expect(JSON.parse(await readFile(store.fileOf("c1"), "utf8")).format).toBe(
+        "geppetto.conversation_state/v1",
+      );
+      await writeFile(store.fileOf("c1"), "{ half a docu");
+      await expect(store.load("c1")).rejects.toMatchObject({ code: "corrupt_state" });
+      await expect(store.load("c1")).rejects.toThrow(store.fileOf("c1"));
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("RedisStateStore", () => {
+  it("writes only the blocks a save adds", async () => {
+    const store = await RedisStateStore.connect({ url: redis.url, keyPrefix: "incremental:" });
+    try {
+      const { newUserTextBlock } = await import("../turns/builders.ts");
+      const { frozenTurn } = await import("../turns/immutable.ts");
+      const first = [newUserTextBlock("one")];
+      await store.save({
+        conversationId: "c",
+        turn: frozenTurn("t1", first, {}, {}),
+        variables: {},
+        metadata: {},
+      });
+      const saved = (await store.load("c"))!;
+      const second = [...saved.turn.blocks, newUserTextBlock("two")];
+      const { Redis } = await import("ioredis");
+      const monitor = new Redis(redis.url);
+      const commands: string[] = [];
+      const watcher = await monitor.monitor();
+      watcher.on("monitor", (_time: string, args: string[]) => commands.push(args.join(" ")));
+      await store.save({
+        conversationId: "c",
+        turn: frozenTurn("t2", second, {}, {}),
+        variables: {},
+        metadata: {},
+      });
+      await store.list();
+      await expect.poll(() => commands.some((command) => command.startsWith("smembers"))).toBe(true);
+      watcher.disconnect();
+      monitor.disconnect();
+      const pushed = commands.filter((command) => command.startsWith("rpush"));
+      expect(pushed).toHaveLength(1);
+      expect(pushed[0]).toContain('"two"');
+      expect(pushed[0]).not.toContain('"one"');
+      expect((await store.load("c"))?.turn.blocks.map((block) => block.payload)).toEqual([
+        { text: "one" },
+        { text: "two" },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Carries a web chat's frames and Stop requests between instances over an event transport (Redis Streams or NATS
+ * JetStream, see `geppetto/transports/*`), so that a browser connected to one instance follows an answer running
+ * on another, and Stop pressed on one stops the inference on the other.
+ *
+ * Frames travel as custom events (`geppetto.webchat.frame`, `geppetto.webchat.cancel`) on two topics; every
+ * instance subscribes under its own handler names (`webchat-frames-<instance>`, `webchat-control-<instance>`)
+ * from "now". A frame delivered twice is harmless: it carries its
+ * seq, and instances and browsers ignore one they already have.
+ */
+import { randomUUID } from "node:crypto";
+import { defineCustomEvent } from "../events/codec.ts";
+import type { EventTransport } from "../events/transport.ts";
+import type { JsonValue } from "../turns/json.ts";
+import type { Frame } from "./frames.ts";
+
+const FRAMES_TOPIC = "geppetto.webchat.frames";
+const CONTROL_TOPIC = "geppetto.webchat.control";
+
+interface FramePayload {
+  origin: string;
+  frame: Frame;
+}
+
+interface CancelPayload {
+  origin: string;
+  convId: string;
+}
+
+const frameEvent = defineCustomEvent<FramePayload>("geppetto.webchat.frame");
+const cancelEvent = defineCustomEvent<CancelPayload>("geppetto.webchat.cancel");
+
+/** What a relay hands to its server. */
+export interface RelayHandlers {
+  /** A frame another instance applied. */
+  frame(frame: Frame): void;
+  /** Another instance was asked to stop the answer of a conversation. */
+  cancel(convId: string): void;
+}
+
+/**
+ * The link between web chat instances.
+ *
+ * @example
+ * const transport = new RedisStreamsTransport({ url: "redis://127.0.0.1:6379" });
+ * await transport.connect();
+ * const server = await startWebChatServer({ engine, timeline, relay: new WebChatRelay(transport) });
+ */
+export class WebChatRelay {
+  /** This instance's id (its lease owner and the handler name of its subscriptions). */
+  readonly instanceId: string;
+  readonly #transport: EventTransport;
+  #unsubscribe: (() => void | Promise<void>)[] = [];
+
+  constructor(transport: EventTransport, options: { instanceId?: string } = {}) {
+    this.#transport = transport;
+    this.instanceId = options.instanceId ?? randomUUID();
+  }
+
+  /** Subscribes to the other instances' frames and Stop requests. */
+  start(handlers: RelayHandlers): void {
+    // One handler name per topic (a JetStream durable consumer follows one subject).
+    const subscription = (topic: string) => ({
+      name: `webchat-${topic}-${this.instanceId}`,
+      from: "now" as const,
+    });
+    this.#unsubscribe.push(
+      this.#transport.subscribe(
+        FRAMES_TOPIC,
+        (event, acknowledge) => {
+          if (frameEvent.is(event) && event.payload.origin !== this.instanceId)
+            handlers.frame(event.payload.frame);
+          acknowledge?.();
+        },
+        subscription("frames"),
+      ),
+      this.#transport.subscribe(
+        CONTROL_TOPIC,
+        (event, acknowledge) => {
+          if (cancelEvent.is(event) && event.payload.origin !== this.instanceId)
+            handlers.cancel(event.payload.convId);
+          acknowledge?.();
+        },
+        subscription("control"),
+      ),
+    );
+  }
+
+  /** Sends a frame this instance applied to the other instances. */
+  publishFrame(frame: Frame): void {
+    const payload = { origin: this.instanceId, frame };
+    void this.#transport.publish(
+      FRAMES_TOPIC,
+      frameEvent.create(payload, { id: `${frame.convId}#${frame.seq}` }),
+    );
+  }
+
+  /** Asks the instance running the conversation's answer to stop it. */
+  publishCancel(convId: string): void {
+    const payload = { origin: this.instanceId, convId } satisfies Record<string, JsonValue>;
+    void this.#transport.publish(CONTROL_TOPIC, cancelEvent.create(payload, { id: randomUUID() }));
+  }
+
+  /** Unsubscribes (the transport stays open: its owner closes it). */
+  async close(): Promise<void> {
+    const stops = this.#unsubscribe;
+    this.#unsubscribe = [];
+    await Promise.all(stops.map((stop) => stop()));
+  }
+}
