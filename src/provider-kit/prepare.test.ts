@@ -31,7 +31,11 @@ describe("prepareInference", () => {
 
   it("offers no tools when disabled, and reports an invalid structured output it leaves out", () => {
     let turn = KeyToolConfig.set(newTurn([newUserTextBlock("Hi")]), { enabled: false });
-    turn = KeyStructuredOutputConfig.set(turn, { mode: "json_schema", name: "bad name", schema: { type: "object" } });
+    turn = KeyStructuredOutputConfig.set(turn, {
+      mode: "json_schema",
+      name: "bad name",
+      schema: { type: "object" },
+    });
     const prepared = prepareInference(turn, ctx, { dialect: "json-schema" });
     expect(prepared.tools).toEqual([]);
     expect(prepared.structuredOutput).toBeUndefined();
