@@ -2,7 +2,8 @@
  * `geppetto keys`: where each provider's API key comes from (a config file, a profile, the environment, a flag),
  * never the key itself.
  */
-import { PROVIDER_ENV, settingsParseOptions } from "../settings/flags.ts";
+import { listProviders } from "../provider-kit/registry.ts";
+import { providerEnvironment, settingsParseOptions } from "../settings/flags.ts";
 import { describeSource, sourceAt } from "../settings/sources.ts";
 import { loadCommandSettings } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
@@ -23,8 +24,6 @@ const OPTIONS = {
   output: { type: "string", short: "o" },
   help: { type: "boolean", short: "h" },
 } as const;
-
-const PROVIDERS = ["openai", "claude", "gemini", "ollama"] as const;
 
 /** One provider's key, as `keys` shows it. */
 export interface KeyReport {
@@ -47,10 +46,21 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new UsageError(`keys takes no arguments (got "${positionals.join(" ")}")`);
   const format = oneOf("output", values.output, ["text", "json"] as const, "text");
   const loaded = await loadCommandSettings(values, io);
-  const reports: KeyReport[] = PROVIDERS.map((provider) => {
+  // Every provider of the registry that takes a key, by its settings key (`api.<key>.apiKey`).
+  const providers = [
+    ...new Set(
+      listProviders().flatMap((provider) =>
+        provider.apiKey.required || provider.apiKey.variables.length > 0 ? [provider.settingsKey] : [],
+      ),
+    ),
+  ];
+  const environment = providerEnvironment();
+  const reports: KeyReport[] = providers.map((provider) => {
     const path = `api.${provider}.apiKey`;
-    const key = loaded.settings.api?.[provider]?.apiKey;
-    const variables = PROVIDER_ENV.find((entry) => entry.path === path)?.variables ?? [];
+    const key = (loaded.settings.api as Record<string, { apiKey?: unknown } | undefined> | undefined)?.[
+      provider
+    ]?.apiKey;
+    const variables = [...(environment.find((entry) => entry.path === path)?.variables ?? [])];
     const source = sourceAt(loaded.sources, path);
     return {
       provider,
@@ -63,7 +73,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
     return 0;
   }
-  const width = Math.max(...PROVIDERS.map((provider) => provider.length));
+  const width = Math.max(...providers.map((provider) => provider.length));
   for (const report of reports) {
     const state = report.set
       ? `set, from ${report.source ?? "an unknown source"}`

@@ -5,7 +5,7 @@
  */
 
 import { settingsParseOptions } from "../settings/flags.ts";
-import { DEFAULT_MODELS, KNOWN_MODEL_PRICES } from "../settings/layers.ts";
+import { defaultModelOf, knownModelPrices } from "../settings/layers.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import type { ModelPrices } from "../settings/schema.ts";
 import { loadCommandSettings } from "./engine-selection.ts";
@@ -20,7 +20,7 @@ model name works too (--ai-engine NAME); give its prices and context window in t
 
 Examples:
   geppetto models
-  geppetto models --output json | jq '.[] | select(.apiType == "claude")'
+  geppetto models --output json | jq '.[] | select(.apiType == "anthropic")'
 `;
 
 const OPTIONS = {
@@ -44,7 +44,7 @@ const CATALOG: readonly { apiType: string; model: string; contextWindow: number 
   { apiType: "openai", model: "gpt-4o", contextWindow: 128_000 },
   { apiType: "openai-responses", model: "o4-mini", contextWindow: 200_000 },
   { apiType: "openai-responses", model: "gpt-4o", contextWindow: 128_000 },
-  { apiType: "claude", model: "claude-sonnet-4-20250514", contextWindow: 200_000 },
+  { apiType: "anthropic", model: "claude-sonnet-4-20250514", contextWindow: 200_000 },
   { apiType: "gemini", model: "gemini-2.5-flash", contextWindow: 1_048_576 },
   { apiType: "ollama", model: "llama3.2", contextWindow: 131_072 },
 ];
@@ -62,13 +62,13 @@ export function knownModels(configured?: {
   prices?: ModelPrices;
 }): KnownModel[] {
   const models: KnownModel[] = CATALOG.map(({ apiType, model, contextWindow }) => {
-    const prices = KNOWN_MODEL_PRICES[model];
+    const prices = knownModelPrices(model, apiType);
     return {
       apiType,
       model,
       contextWindow,
       ...(prices ? { prices } : {}),
-      isDefault: DEFAULT_MODELS[apiType] === model,
+      isDefault: defaultModelOf(apiType) === model,
     };
   });
   if (configured?.apiType && configured.model) {
@@ -96,7 +96,7 @@ export function contextWindowOf(settings: LoadedSettings["settings"] | undefined
   if (settings?.modelInfo?.contextWindow !== undefined) return settings.modelInfo.contextWindow;
   const apiType = settings?.chat?.apiType;
   if (apiType === undefined) return undefined;
-  const model = settings?.chat?.engine ?? DEFAULT_MODELS[apiType];
+  const model = settings?.chat?.engine ?? defaultModelOf(apiType);
   return CATALOG.find((entry) => entry.model === model)?.contextWindow;
 }
 

@@ -63,7 +63,7 @@ describe("geppetto run: settings", () => {
     const cases: [string[], RegExp][] = [
       [["--ai-api-type", "foo"], /setting chat\.apiType: must be one of .* \(from flag --ai-api-type\)/],
       [["--ai-temperature", "hot"], /setting chat\.temperature: expected a number/],
-      [["--ai-api-type", "openai"], /setting api\.openai\.apiKey: missing: .* OPENAI_API_KEY/],
+      [["--ai-api-type", "openai"], /setting api\.openai\.apiKey: openai: no API key: set OPENAI_API_KEY/],
       [["--profile", "nope"], /unknown profile "nope" \(selected by --profile\)/],
       [["--image", "missing.png"], /--image missing\.png: no such file/],
     ];

@@ -2,6 +2,8 @@
  * `geppetto serve-provider`: runs the local provider-compatible server until Ctrl-C, replaying a recorded file,
  * a scripted text, or answering any prompt like the embedded default.
  */
+
+import { listProviders } from "../provider-kit/registry.ts";
 import { defaultAnswer } from "../testing/provider-server/default-server.ts";
 import { longText } from "../testing/provider-server/script.ts";
 import { startProviderServer } from "../testing/provider-server/server.ts";
@@ -14,12 +16,13 @@ export const HELP = `Usage: geppetto serve-provider [options]
 Serves provider wire protocols on 127.0.0.1 for tests and demos, until Ctrl-C: OpenAI Chat Completions
 (POST /v1/chat/completions, streamed or not) and every other registered protocol (listed on stderr). By
 default it answers any prompt like the embedded default. Prints the OpenAI base URL to use (for example as
-OPENAI_BASE_URL) on stdout.
+OPENAI_BASE_URL) on stdout, and each protocol's base URL on stderr.
 
 Options:
   --port N             Port to listen on (default: any free port)
   --fixture FILE       Replay a recorded file (.sse, .chunks.txt, .jsonl, .json, .httprr.txt, .replay.json, .session.json)
   --text TEXT          Answer with this text, streamed word by word
+  --tool-call NAME=JSON  Answer with a call of tool NAME with these arguments (repeatable; with --text too)
   --tokens N           Answer with a text of N tokens (benchmarks)
   --pacing-ms N        Wait N ms between streamed events
   -h, --help           Show this help
@@ -28,6 +31,7 @@ Examples:
   geppetto serve-provider --port 8787
   geppetto serve-provider --fixture fixtures/providers/openai-chat/stream-tool-call.sse
   geppetto serve-provider --text "Hello there, friend" --pacing-ms 50
+  geppetto serve-provider --tool-call 'get_weather={"city":"Oslo"}'
   OPENAI_BASE_URL=http://127.0.0.1:8787/v1 OPENAI_API_KEY=local geppetto run --ai-api-type openai "Hi"
 `;
 
@@ -35,6 +39,7 @@ const OPTIONS = {
   port: { type: "string" },
   fixture: { type: "string" },
   text: { type: "string" },
+  "tool-call": { type: "string", multiple: true },
   tokens: { type: "string" },
   "pacing-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -46,6 +51,33 @@ function integer(flag: string, value: string | undefined): number | undefined {
   if (!Number.isInteger(parsed) || parsed < 0)
     throw new UsageError(`--${flag} must be a whole number (got "${value}")`);
   return parsed;
+}
+
+/** `NAME=JSON` → a scripted tool call. */
+function toolCallOf(
+  text: string,
+  index: number,
+): { id: string; name: string; arguments: Record<string, unknown> } {
+  const separator = text.indexOf("=");
+  const name = separator < 0 ? text : text.slice(0, separator);
+  if (!/^[a-zA-Z0-9_-]+$/.test(name)) {
+    throw new UsageError(
+      `--tool-call must be NAME=JSON with a tool name of letters, digits, _ or - (got "${text}")`,
+    );
+  }
+  if (separator < 0) return { id: `call_cli_${index + 1}`, name, arguments: {} };
+  let args: unknown;
+  try {
+    args = JSON.parse(text.slice(separator + 1));
+  } catch {
+    throw new UsageError(
+      `--tool-call ${name}: the arguments are not JSON (got "${text.slice(separator + 1)}")`,
+    );
+  }
+  if (typeof args !== "object" || args === null || Array.isArray(args)) {
+    throw new UsageError(`--tool-call ${name}: the arguments must be a JSON object`);
+  }
+  return { id: `call_cli_${index + 1}`, name, arguments: args as Record<string, unknown> };
 }
 
 /** Runs the command: serves until interrupted. */
@@ -60,16 +92,23 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const tokens = integer("tokens", values.tokens);
   const port = integer("port", values.port);
   const pacingMs = integer("pacing-ms", values["pacing-ms"]);
+  const toolCalls = (values["tool-call"] ?? []).map(toolCallOf);
+  if (toolCalls.length > 0 && (values.fixture !== undefined || tokens !== undefined)) {
+    throw new UsageError("--tool-call goes with --text or alone, not with --fixture or --tokens");
+  }
   let response: ResponseSpec = defaultAnswer;
   if (values.fixture !== undefined) response = { fixture: values.fixture };
-  else if (values.text !== undefined) response = { script: { text: values.text } };
+  else if (toolCalls.length > 0) {
+    response = { script: { ...(values.text === undefined ? {} : { text: values.text }), toolCalls } };
+  } else if (values.text !== undefined) response = { script: { text: values.text } };
   else if (tokens !== undefined) response = { script: longText(tokens) };
   if (pacingMs) response = { ...response, pacingMs };
   const server = await startProviderServer({ response, ...(port === undefined ? {} : { port }) });
   io.stdout.write(`${server.baseURL("openai-chat")}\n`);
-  io.stderr.write(
-    `geppetto serve-provider: listening on ${server.url} (OpenAI Chat at /v1); Ctrl-C to stop\n`,
-  );
+  io.stderr.write(`geppetto serve-provider: listening on ${server.url}; Ctrl-C to stop\n`);
+  for (const protocol of new Set(listProviders().map((provider) => provider.protocol))) {
+    io.stderr.write(`  ${protocol.padEnd(18)} ${server.baseURL(protocol)}\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = io.onInterrupt(() => {
       stop();

@@ -1,10 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { listProviders } from "../provider-kit/registry.ts";
 
 const SRC = new URL("../", import.meta.url);
-const PROVIDERS = ["openai", "openai-responses", "anthropic", "gemini", "ollama"];
+/** Every provider of the registry, loaded through its descriptor's lazy loader. */
+const PROVIDERS = listProviders().map((provider) => provider.id);
 
-/** The heavy packages (zod, yaml, the MCP SDK) a fresh process resolves while importing the core and one provider. */
+/**
+ * The heavy packages (zod, yaml, the MCP SDK) a fresh process resolves while importing the core and loading one
+ * provider's engine through the registry.
+ */
 function heavyPackagesLoadedBy(provider: string, then = ""): string[] {
   const script = `
     import { registerHooks } from "node:module";
@@ -17,7 +22,9 @@ function heavyPackagesLoadedBy(provider: string, then = ""): string[] {
       },
     });
     const core = await import(${JSON.stringify(new URL("index.ts", SRC).href)});
-    await import(${JSON.stringify(new URL(`providers/${provider}/index.ts`, SRC).href)});
+    const registry = await import(${JSON.stringify(new URL("provider-kit/index.ts", SRC).href)});
+    const factory = await registry.requireProvider(${JSON.stringify(provider)}).load();
+    if (typeof factory !== "function") throw new Error("no engine factory");
     ${then}
     process.stdout.write(JSON.stringify([...seen]));
   `;
@@ -31,7 +38,7 @@ function heavyPackagesLoadedBy(provider: string, then = ""): string[] {
 
 describe("importing a provider", () => {
   it.each(PROVIDERS)(
-    "core + %s loads neither zod, yaml nor the MCP SDK (loaded on first use)",
+    "core + the %s engine (through the registry) loads neither zod, yaml nor the MCP SDK (loaded on first use)",
     (provider) => {
       expect(heavyPackagesLoadedBy(provider)).toEqual([]);
     },
@@ -46,7 +53,7 @@ describe("importing a provider", () => {
     expect(heavyPackagesLoadedBy("openai", read)).toEqual([]);
   });
 
-  it.each(["tools", "structured", "toolloop", "middleware"])(
+  it.each(["tools", "structured", "toolloop", "middleware", "settings", "provider-kit"])(
     "geppetto/%s loads neither zod, yaml nor the MCP SDK at import",
     (subpath) => {
       const load = `await import(${JSON.stringify(new URL(`${subpath}/index.ts`, SRC).href)});`;

@@ -1,6 +1,6 @@
 /**
  * Switching provider mid-conversation: a Turn made by one engine continues on another, over real HTTP against
- * the local provider server, for every ordered pair of the five engines and along the cycle
+ * the local provider server, for every ordered pair of the registry's providers and along the cycle
  * openai → anthropic → gemini → ollama → openai-responses → openai.
  *
  * The policy every request builder follows (see `README.md`, "Switching provider mid-conversation"):
@@ -28,7 +28,7 @@ import {
 } from "../turns/builders.ts";
 import { KeyBlockMetaProvider } from "../turns/keys.ts";
 import type { ReasoningBlock, ToolCallBlock, Turn } from "../turns/types.ts";
-import { contractCatalog, ENGINES, type EngineAdapter, requestBody } from "./contract/engines.ts";
+import { contractCatalog, contractEngines, type EngineAdapter, requestBody } from "./contract/engines.ts";
 import { FOREIGN_CALL_SIGNATURE } from "./gemini/request.ts";
 import { setupLocalServer } from "./test-support.ts";
 
@@ -43,6 +43,8 @@ const PROVIDER_ONLY = [
 ];
 
 const server = setupLocalServer();
+/** Every provider of the registry. */
+const ENGINES = await contractEngines();
 
 const context = (sink: CollectingSink) =>
   RunContext.background().with(ToolCatalogKey, contractCatalog).withSinks(sink);
@@ -81,7 +83,7 @@ async function continueOn(target: EngineAdapter, turn: Turn, answer: string): Pr
     expect(wire).not.toContain(block.payload.text);
   }
   for (const secret of PROVIDER_ONLY) expect(wire).not.toContain(secret);
-  if (target.name !== "openai-chat") {
+  if (target.sendsReasoningBack) {
     const own = turn.blocks.filter(
       (block) => block.kind === "reasoning" && KeyBlockMetaProvider.get(block) === target.provider,
     );
@@ -133,7 +135,7 @@ describe("provider switch: every ordered pair", () => {
 describe("provider switch: the cycle over all five engines", () => {
   it("openai → anthropic → gemini → ollama → openai-responses → openai keeps the whole conversation", async () => {
     const byName = new Map(ENGINES.map((adapter) => [adapter.name, adapter] as const));
-    const cycle = ["openai-chat", "anthropic", "gemini", "ollama", "openai-responses"].map((name) => {
+    const cycle = ["openai", "anthropic", "gemini", "ollama", "openai-responses"].map((name) => {
       const adapter = byName.get(name);
       if (!adapter) throw new Error(`no engine ${name}`);
       return adapter;
@@ -144,8 +146,8 @@ describe("provider switch: the cycle over all five engines", () => {
         turn = appendBlock(await continueOn(adapter, turn, `Hop ${index}.`), newUserTextBlock("And next?"));
       turn = await toolStep(adapter, turn, index + 1);
     }
-    const back = byName.get("openai-chat");
-    if (!back) throw new Error("no engine openai-chat");
+    const back = byName.get("openai");
+    if (!back) throw new Error("no engine openai");
     const out = await continueOn(back, turn, "Done.");
     expect(out.blocks.filter((block) => block.kind === "tool_call").map((block) => block.payload.id)).toEqual(
       ["call_step_1", "call_step_2", expect.stringMatching(/^gemini_/), "call_step_4", "call_step_5"],

@@ -45,8 +45,8 @@ describe("createEngine", () => {
     const error = await errorOf(() => createEngine(load({ "ai-api-type": "anthropic" })));
     expect(error.code).toBe("invalid_settings");
     expect(error.message).toBe(
-      "setting api.claude.apiKey: missing: api type claude needs a key; set ANTHROPIC_API_KEY, --ai-api-key or " +
-        "api.claude.apiKey in a config file or profile (from flag --ai-api-type)",
+      "setting api.claude.apiKey: anthropic: no API key: set ANTHROPIC_API_KEY or --ai-api-key " +
+        "(api.claude.apiKey in settings, apiKey in code) (from flag --ai-api-type)",
     );
   });
 

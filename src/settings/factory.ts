@@ -1,15 +1,18 @@
 /**
- * The engine factory: settings in, the right provider engine out. Providers are imported only when used, so
- * loading settings (and starting the CLI) stays fast.
+ * The engine factory: settings in, the right provider engine out. The provider comes from the registry
+ * (`geppetto/provider-kit`) and its engine is imported only when used, so loading settings (and starting the
+ * CLI) stays fast.
  */
 import type { Engine } from "../engine/engine.ts";
 import { type InferenceConfig, mergeConfig } from "../engine/inference-config.ts";
 import { type StructuredOutputConfig, structuredOutputProblems } from "../engine/structured-output.ts";
+import { missingApiKeyError } from "../provider-kit/api-key.ts";
+import type { ProviderDescriptor } from "../provider-kit/descriptor.ts";
+import { providerNamesHelp, requireProvider } from "../provider-kit/registry.ts";
 import type { ClientOptions, ProviderEngineOptions } from "../providers/options.ts";
 import { withCost } from "./cost.ts";
-import { DEFAULT_MODELS } from "./layers.ts";
 import { type LoadedSettings, parseSettings } from "./load.ts";
-import { API_TYPES, type ApiType, type InferenceSettings, providerOf } from "./schema.ts";
+import type { ApiType, InferenceSettings } from "./schema.ts";
 import { forEachLeaf, type SettingSource, settingError, sourceAt } from "./sources.ts";
 
 /**
@@ -24,26 +27,6 @@ export interface CreateEngineOptions {
   /** The environment engines may read fallbacks from; settings already hold the environment layer. */
   env?: Record<string, string | undefined>;
 }
-
-/** A provider factory: ProviderEngineOptions plus its own fields. */
-type EngineFactory = (options: ProviderEngineOptions & Record<string, unknown>) => Engine;
-
-/** How each api type's engine is loaded: on demand, so only the provider in use is imported. */
-const LOADERS: Record<ApiType, () => Promise<EngineFactory>> = {
-  openai: async () => (await import("../providers/openai/index.ts")).createOpenAIChatEngine as EngineFactory,
-  "openai-responses": async () =>
-    (await import("../providers/openai-responses/index.ts")).createOpenAIResponsesEngine as EngineFactory,
-  claude: async () => (await import("../providers/anthropic/index.ts")).createClaudeEngine as EngineFactory,
-  gemini: async () => (await import("../providers/gemini/index.ts")).createGeminiEngine as EngineFactory,
-  ollama: async () => (await import("../providers/ollama/index.ts")).createOllamaEngine as EngineFactory,
-};
-
-/** The variable people usually keep each provider's key in, for messages. */
-const KEY_VARIABLE: Record<string, string> = {
-  openai: "OPENAI_API_KEY",
-  claude: "ANTHROPIC_API_KEY",
-  gemini: "GEMINI_API_KEY",
-};
 
 function isLoopback(baseURL: string | undefined): boolean {
   if (!baseURL) return false;
@@ -92,25 +75,26 @@ function structuredOutputOf(
 export function engineOptionsFromSettings(
   loaded: LoadedSettings,
   options: CreateEngineOptions = {},
-): { apiType: ApiType; options: ProviderEngineOptions & Record<string, unknown> } {
+): {
+  apiType: ApiType;
+  descriptor: ProviderDescriptor;
+  options: ProviderEngineOptions & Record<string, unknown>;
+} {
   const { settings } = loaded;
   const sourceOf = (path: string) => sourceAt(loaded.sources, path);
   const apiType = settings.chat?.apiType;
   if (!apiType) {
     throw settingError(
       "chat.apiType",
-      `no provider chosen: set --ai-api-type, GEPPETTO_AI_API_TYPE or chat.apiType (${API_TYPES.join(", ")})`,
+      `no provider chosen: set --ai-api-type, GEPPETTO_AI_API_TYPE or chat.apiType (${providerNamesHelp()})`,
     );
   }
-  const provider = providerOf(apiType);
+  const descriptor = requireProvider(apiType);
+  const provider = descriptor.settingsKey;
   const endpoint = settings.api?.[provider] ?? {};
-  if (!endpoint.apiKey && provider !== "ollama" && !isLoopback(endpoint.baseURL)) {
+  if (!endpoint.apiKey && descriptor.apiKey.required && !isLoopback(endpoint.baseURL)) {
     const apiTypeSource = sourceOf("chat.apiType");
-    throw settingError(
-      `api.${provider}.apiKey`,
-      `missing: api type ${apiType} needs a key; set ${KEY_VARIABLE[provider]}, --ai-api-key or api.${provider}.apiKey in a config file or profile`,
-      apiTypeSource,
-    );
+    throw settingError(`api.${provider}.apiKey`, missingApiKeyError(descriptor).message, apiTypeSource);
   }
   const chat = settings.chat ?? {};
   const chatInference: InferenceConfig = {
@@ -123,14 +107,13 @@ export function engineOptionsFromSettings(
   const structuredOutput = structuredOutputOf(settings, sourceOf);
   const client = { ...settings.client } as ClientOptions;
   const providerSpecific: Record<string, unknown> = {};
-  if (settings.openai && provider === "openai") providerSpecific.openai = settings.openai;
-  if (settings.claude && provider === "claude") providerSpecific.claude = settings.claude;
-  if (settings.gemini && provider === "gemini") providerSpecific.gemini = settings.gemini;
-  if (settings.ollama && provider === "ollama") providerSpecific.ollama = settings.ollama;
+  const block = descriptor.config ? settings[descriptor.config.key] : undefined;
+  if (descriptor.config && block !== undefined) providerSpecific[descriptor.config.key] = block;
   return {
-    apiType,
+    apiType: descriptor.id,
+    descriptor,
     options: {
-      model: chat.engine ?? DEFAULT_MODELS[apiType]!,
+      model: chat.engine ?? descriptor.defaultModel,
       ...(endpoint.apiKey ? { apiKey: endpoint.apiKey } : {}),
       ...(endpoint.baseURL ? { baseURL: endpoint.baseURL } : {}),
       ...(Object.keys(client).length > 0 ? { client } : {}),
@@ -164,15 +147,15 @@ function isLoaded(value: LoadedSettings | InferenceSettings): value is LoadedSet
  * @example
  * const engine = await createEngine(loadSettings({ flags: { "ai-api-type": "openai" } }));
  * // or, in code:
- * const engine = await createEngine({ chat: { apiType: "claude", engine: "claude-sonnet-4-20250514" }, api: { claude: { apiKey } } });
+ * const engine = await createEngine({ chat: { apiType: "anthropic", engine: "claude-sonnet-4-20250514" }, api: { claude: { apiKey } } });
  */
 export async function createEngine(
   settings: LoadedSettings | InferenceSettings,
   options: CreateEngineOptions = {},
 ): Promise<Engine> {
   const loaded: LoadedSettings = isLoaded(settings) ? settings : fromCode(settings);
-  const { apiType, options: engineOptions } = engineOptionsFromSettings(loaded, options);
-  const factory = await LOADERS[apiType]();
+  const { descriptor, options: engineOptions } = engineOptionsFromSettings(loaded, options);
+  const factory = await descriptor.load();
   const engine = factory(engineOptions);
   const prices = loaded.settings.modelInfo?.prices;
   return prices ? withCost(engine, prices) : engine;

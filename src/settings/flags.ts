@@ -3,8 +3,10 @@
  * variables. Each flag `--x-y` also reads `GEPPETTO_X_Y` from the environment; the providers' usual variables
  * (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`…) are read too, below the `GEPPETTO_*` ones.
  *
- * This module has no dependencies so commands can build their parsers from it cheaply.
+ * This module depends only on the provider registry (descriptors, no engine code) so commands can build their
+ * parsers from it cheaply.
  */
+import { listProviders, providerNamesHelp } from "../provider-kit/registry.ts";
 
 /** How a flag's text becomes a value (`"0.5"` → 0.5 for `number`; `@file.json` or JSON text for `json`). */
 export type FlagValueKind = "string" | "number" | "integer" | "boolean" | "list" | "json";
@@ -36,7 +38,7 @@ export const SETTINGS_FLAGS: readonly SettingsFlag[] = [
     path: "chat.apiType",
     kind: "string",
     placeholder: "TYPE",
-    help: "openai, openai-responses, claude (or anthropic), gemini, ollama",
+    help: "The provider (see the list below)",
   },
   { flag: "ai-engine", path: "chat.engine", kind: "string", placeholder: "MODEL", help: "The model" },
   {
@@ -159,20 +161,28 @@ export function envVariableOf(flag: string): string {
 }
 
 /**
- * The providers' usual variables, lower than the `GEPPETTO_*` ones. The first one set wins.
+ * The providers' usual variables (from each registered provider's descriptor), lower than the `GEPPETTO_*` ones.
+ * The first one set wins.
  *
  * @example
- * PROVIDER_ENV.find((entry) => entry.path === "api.gemini.apiKey")?.variables // ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
+ * providerEnvironment().find((entry) => entry.path === "api.gemini.apiKey")?.variables // ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
  */
-export const PROVIDER_ENV: readonly { variables: string[]; path: string }[] = [
-  { variables: ["OPENAI_API_KEY"], path: "api.openai.apiKey" },
-  { variables: ["OPENAI_BASE_URL"], path: "api.openai.baseURL" },
-  { variables: ["ANTHROPIC_API_KEY"], path: "api.claude.apiKey" },
-  { variables: ["ANTHROPIC_BASE_URL"], path: "api.claude.baseURL" },
-  { variables: ["GEMINI_API_KEY", "GOOGLE_API_KEY"], path: "api.gemini.apiKey" },
-  { variables: ["OLLAMA_HOST"], path: "api.ollama.baseURL" },
-  { variables: ["OLLAMA_API_KEY"], path: "api.ollama.apiKey" },
-];
+export function providerEnvironment(): { variables: readonly string[]; path: string }[] {
+  const entries: { variables: readonly string[]; path: string }[] = [];
+  const seen = new Set<string>();
+  for (const provider of listProviders()) {
+    for (const [field, variables] of [
+      ["apiKey", provider.apiKey.variables],
+      ["baseURL", provider.baseURL.variables],
+    ] as const) {
+      const path = `api.${provider.settingsKey}.${field}`;
+      if (variables.length === 0 || seen.has(path)) continue;
+      seen.add(path);
+      entries.push({ variables, path });
+    }
+  }
+  return entries;
+}
 
 /**
  * The variable that selects a profile (below `--profile`).
@@ -205,7 +215,10 @@ export function settingsParseOptions(): Record<string, { type: "string"; multipl
 export function settingsFlagsHelp(): string {
   const rows = [
     ["--profile NAME", `A profile from profiles.yaml (or ${PROFILE_ENV})`],
-    ...SETTINGS_FLAGS.map((spec) => [`--${spec.flag} ${spec.placeholder}`, spec.help]),
+    ...SETTINGS_FLAGS.map((spec) => [
+      `--${spec.flag} ${spec.placeholder}`,
+      spec.flag === "ai-api-type" ? providerNamesHelp() : spec.help,
+    ]),
   ];
   const width = Math.max(...rows.map(([left]) => left!.length));
   return rows.map(([left, right]) => `  ${left!.padEnd(width)}  ${right}`).join("\n");

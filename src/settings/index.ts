@@ -12,7 +12,7 @@ export {
   envVariableOf,
   type FlagValueKind,
   PROFILE_ENV,
-  PROVIDER_ENV,
+  providerEnvironment,
   SETTINGS_FLAGS,
   type SettingsFlag,
   settingsFlagsHelp,
@@ -21,8 +21,8 @@ export {
 export {
   configFilePaths,
   configFolder,
-  DEFAULT_MODELS,
-  KNOWN_MODEL_PRICES,
+  defaultModelOf,
+  knownModelPrices,
   type SettingsEnv,
 } from "./layers.ts";
 export {
@@ -43,14 +43,16 @@ export {
   selectProfile,
 } from "./profiles.ts";
 export {
-  API_TYPES,
   type ApiType,
+  apiTypes,
   type InferenceSettings,
   inferenceSettingsSchema,
   type ModelPrices,
   modelPricesSchema,
+  type ProviderEndpointSettings,
   type ProviderName,
   providerOf,
+  type StructuredOutputSettings,
   structuredOutputSettingsSchema,
 } from "./schema.ts";
 export { redactURL, withSelfRedactingSecrets } from "./secrets.ts";

@@ -3,9 +3,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { parseDocument } from "yaml";
 import { CallerError } from "../engine/errors.ts";
-import { envVariableOf, type FlagValueKind, PROVIDER_ENV, SETTINGS_FLAGS } from "./flags.ts";
+import { findProvider, listProviders } from "../provider-kit/registry.ts";
+import { loadYaml } from "../turns/lazy-modules.ts";
+import { envVariableOf, type FlagValueKind, providerEnvironment, SETTINGS_FLAGS } from "./flags.ts";
 import type { ModelPrices, ProviderName } from "./schema.ts";
 import {
   type SettingSource,
@@ -25,38 +26,32 @@ import {
 export type SettingsEnv = Record<string, string | undefined>;
 
 /**
- * The default model of each api type, used when `chat.engine` is not set.
+ * The default model of an api type (its descriptor's `defaultModel`), used when `chat.engine` is not set.
  *
  * @example
- * DEFAULT_MODELS.ollama // "llama3.2"
+ * defaultModelOf("ollama") // "llama3.2"
  */
-export const DEFAULT_MODELS: Record<string, string> = {
-  openai: "gpt-4o-mini",
-  "openai-responses": "o4-mini",
-  claude: "claude-sonnet-4-20250514",
-  gemini: "gemini-2.5-flash",
-  ollama: "llama3.2",
-};
+export function defaultModelOf(apiType: string): string | undefined {
+  return findProvider(apiType)?.defaultModel;
+}
 
 /**
- * Built-in prices (US dollars per million tokens, as published by the providers in 2025) used when
- * `modelInfo.prices` is not set, so results carry a cost out of the box. `--print-settings` shows when they apply;
- * set `modelInfo.prices` to override them.
+ * Built-in prices of a model (US dollars per million tokens, as published by the providers; each provider's
+ * descriptor lists its own), used when `modelInfo.prices` is not set, so results carry a cost out of the box.
+ * `--print-settings` shows when they apply; set `modelInfo.prices` to override them. The api type's own
+ * provider is asked first.
  *
  * @example
- * KNOWN_MODEL_PRICES["gpt-4o-mini"]?.inputPerMillion // 0.15
+ * knownModelPrices("gpt-4o-mini")?.inputPerMillion // 0.15
  */
-export const KNOWN_MODEL_PRICES: Record<string, ModelPrices> = {
-  "gpt-4o-mini": { inputPerMillion: 0.15, outputPerMillion: 0.6, cachedInputPerMillion: 0.075 },
-  "gpt-4o": { inputPerMillion: 2.5, outputPerMillion: 10, cachedInputPerMillion: 1.25 },
-  "o4-mini": { inputPerMillion: 1.1, outputPerMillion: 4.4, cachedInputPerMillion: 0.275 },
-  "claude-sonnet-4-20250514": {
-    inputPerMillion: 3,
-    outputPerMillion: 15,
-    cachedInputPerMillion: 0.3,
-    cacheWritePerMillion: 3.75,
-  },
-};
+export function knownModelPrices(model: string, apiType?: string): ModelPrices | undefined {
+  const own = apiType === undefined ? undefined : findProvider(apiType);
+  if (own && Object.hasOwn(own.prices, model)) return own.prices[model];
+  for (const provider of listProviders()) {
+    if (Object.hasOwn(provider.prices, model)) return provider.prices[model];
+  }
+  return undefined;
+}
 
 /** The built-in defaults: the lowest layer. */
 export function defaultsLayer(): SettingsLayer {
@@ -98,7 +93,7 @@ export function configFilePaths(env: SettingsEnv, cwd: string): string[] {
 export function readYamlMapping(file: string, what: string): Record<string, unknown> | undefined {
   if (!existsSync(file)) return undefined;
   const text = readFileSync(file, "utf8");
-  const document = parseDocument(text, { prettyErrors: true });
+  const document = loadYaml().parseDocument(text, { prettyErrors: true });
   const problem = document.errors[0];
   if (problem) {
     const line = problem.linePos?.[0];
@@ -200,7 +195,7 @@ function normalizeProviderValue(variable: string, text: string): string {
 export function environmentLayer(env: SettingsEnv, provider: ProviderName, cwd: string): SettingsLayer {
   const values: Record<string, unknown> = {};
   const sources = new Map<string, SettingSource>();
-  for (const { variables, path } of PROVIDER_ENV) {
+  for (const { variables, path } of providerEnvironment()) {
     const variable = variables.find((name) => env[name]);
     if (!variable) continue;
     setPath(values, path, normalizeProviderValue(variable, env[variable]!));

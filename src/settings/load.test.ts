@@ -117,7 +117,7 @@ describe("loadSettings precedence", () => {
       cwd: box.cwd,
       flags: { "ai-api-type": "anthropic", "ai-api-key": "ant-flag", "ai-base-url": "http://127.0.0.1:9/" },
     });
-    expect(flagged.settings.chat?.apiType).toBe("claude");
+    expect(flagged.settings.chat?.apiType).toBe("anthropic");
     expect(flagged.settings.api?.claude).toEqual({ apiKey: "ant-flag", baseURL: "http://127.0.0.1:9/" });
     expect(sourceText(flagged, "api.claude.apiKey")).toBe("flag --ai-api-key");
     expect(flagged.settings.api?.openai?.apiKey).toBe("sk-env");
@@ -226,7 +226,7 @@ describe("loadSettings bad input", () => {
     expectError(
       () => loadSettings({ env: box.env, cwd: box.cwd, flags: { "ai-api-type": "foo" } }),
       "setting chat.apiType",
-      "must be one of openai, openai-responses, claude, gemini, ollama",
+      "must be one of openai, openai-responses, anthropic (or claude), gemini, ollama, deepseek",
       "flag --ai-api-type",
     );
   });
@@ -312,7 +312,7 @@ describe("loadSettings bad input", () => {
     const box = sandbox();
     expectError(
       () => loadSettings({ env: { ...box.env, GEPPETTO_AI_API_TYPE: "palm" }, cwd: box.cwd }),
-      'setting chat.apiType: must be one of openai, openai-responses, claude, gemini, ollama (or anthropic) (got "palm") (from environment variable GEPPETTO_AI_API_TYPE)',
+      'setting chat.apiType: must be one of openai, openai-responses, anthropic (or claude), gemini, ollama, deepseek, openrouter, vllm, ollama-openai, azure (got "palm") (from environment variable GEPPETTO_AI_API_TYPE)',
     );
   });
 

@@ -2,14 +2,15 @@
  * Loading settings: defaults < config files < profile < environment < flags, each value with its source.
  */
 import type { z } from "zod";
+import { findProvider } from "../provider-kit/registry.ts";
 import {
   configFileLayer,
   configFilePaths,
-  DEFAULT_MODELS,
+  defaultModelOf,
   defaultsLayer,
   environmentLayer,
   flagsLayer,
-  KNOWN_MODEL_PRICES,
+  knownModelPrices,
   type SettingsEnv,
 } from "./layers.ts";
 import { loadProfileRegistry, profileChain, profileLayers, selectProfile } from "./profiles.ts";
@@ -74,7 +75,7 @@ function describeValue(value: unknown, path: string): string {
 
 /** The keys the schema allows in the object at `path` (empty when unknown). */
 function knownKeys(path: string): string[] {
-  let schema: unknown = inferenceSettingsSchema;
+  let schema: unknown = inferenceSettingsSchema();
   for (const key of path ? path.split(".") : []) {
     schema = shapeOf(schema)?.[key];
   }
@@ -135,7 +136,7 @@ function issueToError(
 
 /** Checks one layer on its own, so a bad value is reported with the layer it came from. */
 export function validateLayer(layer: SettingsLayer): void {
-  const result = inferenceSettingsSchema.safeParse(layer.values);
+  const result = inferenceSettingsSchema().safeParse(layer.values);
   if (result.success) return;
   const issue = result.error.issues[0]!;
   throw issueToError(issue, layer.values, (path) => layer.sourceOf(path));
@@ -145,25 +146,25 @@ export function validateLayer(layer: SettingsLayer): void {
  * Checks raw settings (from code, or a merge) and returns them typed and normalized.
  *
  * @example
- * parseSettings({ chat: { apiType: "anthropic" } }).chat?.apiType // "claude"
+ * parseSettings({ chat: { apiType: "claude" } }).chat?.apiType // "anthropic"
  */
 export function parseSettings(
   values: Record<string, unknown>,
   sources: ReadonlyMap<string, SettingSource> = new Map(),
 ): InferenceSettings {
-  const result = inferenceSettingsSchema.safeParse(values);
+  const result = inferenceSettingsSchema().safeParse(values);
   if (result.success) return withSelfRedactingSecrets(result.data);
   throw issueToError(result.error.issues[0]!, values, (path) => sourceAt(sources, path));
 }
 
 function apiTypeOf(values: Record<string, unknown>): ApiType | undefined {
   const raw = getPath(values, "chat.apiType");
-  const normalized = raw === "anthropic" ? "claude" : raw;
-  return typeof normalized === "string" ? (normalized as ApiType) : undefined;
+  if (typeof raw !== "string") return undefined;
+  return findProvider(raw)?.id ?? raw;
 }
 
 function isKnownApiType(value: ApiType | undefined): value is ApiType {
-  return value !== undefined && value in DEFAULT_MODELS;
+  return value !== undefined && findProvider(value) !== undefined;
 }
 
 /**
@@ -208,11 +209,11 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   const merged: MergedLayers = mergeLayers(layers);
   const apiType = apiTypeOf(merged.values);
   if (isKnownApiType(apiType) && getPath(merged.values, "chat.engine") === undefined) {
-    setPath(merged.values, "chat.engine", DEFAULT_MODELS[apiType]);
+    setPath(merged.values, "chat.engine", defaultModelOf(apiType));
     merged.sources.set("chat.engine", { layer: "default", note: `the default model of api type ${apiType}` });
   }
   const model = getPath(merged.values, "chat.engine");
-  const knownPrices = typeof model === "string" ? KNOWN_MODEL_PRICES[model] : undefined;
+  const knownPrices = typeof model === "string" ? knownModelPrices(model, apiType) : undefined;
   if (isKnownApiType(apiType) && knownPrices && getPath(merged.values, "modelInfo.prices") === undefined) {
     for (const [key, value] of Object.entries(knownPrices)) {
       setPath(merged.values, `modelInfo.prices.${key}`, value);

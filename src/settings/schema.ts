@@ -2,81 +2,137 @@
  * The settings schema: one zod schema for everything an engine needs (which provider, which model, keys, sampling,
  * structured output, client limits, engine-level inference defaults and the model's prices).
  *
+ * The provider parts come from the provider registry (`geppetto/provider-kit`): the api types (ids and aliases),
+ * the `api.<settingsKey>` entries and each provider's own settings block. The schema is built on first use and
+ * again when the registry changes, so importing settings does not load zod.
+ *
  * Every field is optional, so each layer (a config file, a profile, the environment, the flags) is checked against
  * this same schema on its own, and a bad value is reported with the layer it came from. Objects are strict: a
  * misspelled key is an error, not a silently ignored setting.
  */
-import { z } from "zod";
-import { engineConfigSchemas } from "../engine/inference-config.ts";
+import type * as Zod from "zod";
+import {
+  type ClaudeInferenceConfig,
+  engineConfigSchemas,
+  type InferenceConfig,
+  type OpenAIInferenceConfig,
+} from "../engine/inference-config.ts";
 import { mcpSettingsSchema } from "../mcp/settings.ts";
-import { geminiInferenceConfigSchema } from "../providers/gemini/config.ts";
-import { ollamaInferenceConfigSchema } from "../providers/ollama/config.ts";
+import type { ModelPrices } from "../provider-kit/descriptor.ts";
+import { findProvider, listProviders, providerNamesHelp, registryVersion } from "../provider-kit/registry.ts";
+import type { GeminiInferenceConfig } from "../providers/gemini/config.ts";
+import type { OllamaInferenceConfig } from "../providers/ollama/config.ts";
+import { loadZod } from "../turns/lazy-modules.ts";
+
+export type { ModelPrices };
 
 /**
- * The provider protocols geppetto speaks. `anthropic` is accepted as an alias of `claude`.
- *
- * @example
- * API_TYPES.includes("gemini") // true
- */
-export const API_TYPES = ["openai", "openai-responses", "claude", "gemini", "ollama"] as const;
-/**
- * A provider protocol.
+ * A provider protocol: the id of a registered provider (`openai`, `anthropic`, `deepseek`…).
  *
  * @example
  * const apiType: ApiType = "openai-responses";
  */
-export type ApiType = (typeof API_TYPES)[number];
+export type ApiType = string;
 
 /**
- * Where the keys and base URLs of a provider live in `api`.
+ * The ids of the registered providers, the values `chat.apiType` takes (aliases such as `claude` are accepted and
+ * stored as the id).
  *
  * @example
- * const provider: ProviderName = providerOf("openai-responses"); // "openai"
+ * apiTypes().includes("gemini") // true
  */
-export type ProviderName = "openai" | "claude" | "gemini" | "ollama";
+export function apiTypes(): string[] {
+  return listProviders().map((provider) => provider.id);
+}
 
 /**
- * The `api` entry an api type reads its key and base URL from (`openai-responses` shares `openai`).
+ * Where the keys and base URLs of a provider live in `api` (its descriptor's `settingsKey`).
+ *
+ * @example
+ * const key: ProviderName = providerOf("openai-responses"); // "openai"
+ */
+export type ProviderName = string;
+
+/**
+ * The `api` entry an api type reads its key and base URL from (`openai-responses` shares `openai`, `anthropic`
+ * reads `claude`).
  *
  * @example
  * providerOf("openai-responses") // "openai"
  */
 export function providerOf(apiType: ApiType): ProviderName {
-  return apiType === "openai-responses" ? "openai" : apiType;
+  return findProvider(apiType)?.settingsKey ?? apiType;
 }
 
-const apiTypeSchema = z.preprocess(
-  (value) => (value === "anthropic" ? "claude" : value),
-  z.enum(API_TYPES, { error: () => `must be one of ${API_TYPES.join(", ")} (or anthropic)` }),
-);
-
-const providerEndpointSchema = z.strictObject({
+/** An `api.<provider>` entry. */
+export interface ProviderEndpointSettings {
   /** Secret: redacted wherever settings are printed. */
-  apiKey: z.string().min(1).optional(),
-  baseURL: z.url({ error: "must be a URL such as https://api.example.com/v1" }).optional(),
-});
+  apiKey?: string;
+  baseURL?: string;
+}
+
+/** Structured output as configured (the `--ai-structured-output-*` flags). */
+export interface StructuredOutputSettings {
+  /** `off` (default, unless a schema is given) or `json_schema`. */
+  mode?: "off" | "json_schema";
+  name?: string;
+  description?: string;
+  /** A JSON schema object (a JSON string is accepted and parsed). */
+  schema?: Record<string, unknown>;
+  strict?: boolean;
+  requireValid?: boolean;
+}
 
 /**
- * Structured output as configured (the `--ai-structured-output-*` flags).
+ * Everything an engine needs, as one value. Every field is optional.
  *
  * @example
- * structuredOutputSettingsSchema.parse({ name: "person", schema: '{"type":"object"}' }).schema // { type: "object" }
+ * const settings: InferenceSettings = { chat: { apiType: "openai", engine: "gpt-4o-mini" }, api: { openai: { apiKey } } };
+ * const engine = await createEngine(settings);
  */
-export const structuredOutputSettingsSchema = z.strictObject({
-  /** `off` (default, unless a schema is given) or `json_schema`. */
-  mode: z.enum(["off", "json_schema"]).optional(),
-  name: z.string().optional(),
-  description: z.string().optional(),
-  /** A JSON schema object (a JSON string is accepted and parsed). */
-  schema: z
-    .preprocess(
-      (value) => (typeof value === "string" ? parseJsonOrKeep(value) : value),
-      z.record(z.string(), z.unknown(), { error: "must be a JSON object (a JSON schema)" }),
-    )
-    .optional(),
-  strict: z.boolean().optional(),
-  requireValid: z.boolean().optional(),
-});
+export interface InferenceSettings {
+  /** Keys and base URLs, per provider (`api.openai`, `api.claude`, `api.deepseek`…). */
+  api?: Record<string, ProviderEndpointSettings | undefined>;
+  chat?: {
+    apiType?: ApiType;
+    /** The model name. */
+    engine?: string;
+    temperature?: number;
+    topP?: number;
+    maxResponseTokens?: number;
+    stop?: string[];
+    stream?: boolean;
+    structuredOutput?: StructuredOutputSettings;
+  };
+  openai?: OpenAIInferenceConfig;
+  claude?: ClaudeInferenceConfig;
+  gemini?: GeminiInferenceConfig;
+  ollama?: OllamaInferenceConfig;
+  client?: {
+    timeoutMs?: number;
+    firstByteTimeoutMs?: number;
+    idleTimeoutMs?: number;
+    maxRetries?: number;
+    userAgent?: string;
+  };
+  /** Engine-level InferenceConfig defaults (thinking budget, reasoning effort…); Turn.data overrides them. */
+  inference?: InferenceConfig;
+  modelInfo?: {
+    reasoning?: boolean;
+    contextWindow?: number;
+    maxOutputTokens?: number;
+    prices?: ModelPrices;
+  };
+  /** MCP servers by name (`mcp.servers.<name>`: a stdio command or a URL), used with `--mcp NAME`. */
+  mcp?: ReturnType<typeof mcpSettingsSchema> extends Zod.ZodType<infer T> ? T : never;
+  /**
+   * Where sessions (and the web chat's timelines) are kept: `sqlite` with a file path, or `postgres` with a
+   * `postgres://` URL (its password is redacted wherever settings are printed).
+   */
+  store?: { kind: "sqlite" | "postgres"; url: string };
+  /** The settings blocks of registered providers beyond the built-in ones (`<config.key>:`). */
+  [providerBlock: string]: unknown;
+}
 
 function parseJsonOrKeep(text: string): unknown {
   try {
@@ -86,97 +142,132 @@ function parseJsonOrKeep(text: string): unknown {
   }
 }
 
-/**
- * Model prices in US dollars per million tokens.
- *
- * @example
- * const prices: ModelPrices = { inputPerMillion: 0.15, outputPerMillion: 0.6, cachedInputPerMillion: 0.075 };
- */
-export const modelPricesSchema = z.strictObject({
-  inputPerMillion: z.number().nonnegative().optional(),
-  outputPerMillion: z.number().nonnegative().optional(),
-  /** Input tokens served from the provider's prompt cache. */
-  cachedInputPerMillion: z.number().nonnegative().optional(),
-  /** Input tokens written to the prompt cache (Anthropic). Defaults to the input price. */
-  cacheWritePerMillion: z.number().nonnegative().optional(),
-});
-export type ModelPrices = z.infer<typeof modelPricesSchema>;
+function buildStructuredOutputSchema(z: typeof Zod) {
+  return z.strictObject({
+    mode: z.enum(["off", "json_schema"]).optional(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    schema: z
+      .preprocess(
+        (value) => (typeof value === "string" ? parseJsonOrKeep(value) : value),
+        z.record(z.string(), z.unknown(), { error: "must be a JSON object (a JSON schema)" }),
+      )
+      .optional(),
+    strict: z.boolean().optional(),
+    requireValid: z.boolean().optional(),
+  });
+}
+
+function buildPricesSchema(z: typeof Zod) {
+  return z.strictObject({
+    inputPerMillion: z.number().nonnegative().optional(),
+    outputPerMillion: z.number().nonnegative().optional(),
+    cachedInputPerMillion: z.number().nonnegative().optional(),
+    cacheWritePerMillion: z.number().nonnegative().optional(),
+  });
+}
+
+function buildSettingsSchema(z: typeof Zod): Zod.ZodType<InferenceSettings> {
+  const providers = listProviders();
+  const ids = providers.map((provider) => provider.id) as [string, ...string[]];
+  const apiType = z.preprocess(
+    (value) => (typeof value === "string" ? (findProvider(value)?.id ?? value) : value),
+    z.enum(ids, { error: () => `must be one of ${providerNamesHelp()}` }),
+  );
+  const endpoint = z.strictObject({
+    apiKey: z.string().min(1).optional(),
+    baseURL: z.url({ error: "must be a URL such as https://api.example.com/v1" }).optional(),
+  });
+  const api: Record<string, Zod.ZodType> = {};
+  const blocks: Record<string, Zod.ZodType> = {};
+  for (const provider of providers) {
+    api[provider.settingsKey] = endpoint.optional();
+    if (provider.config) blocks[provider.config.key] ??= provider.config.schema().strict().optional();
+  }
+  const schemas = engineConfigSchemas();
+  return z.strictObject({
+    api: z.strictObject(api).optional(),
+    chat: z
+      .strictObject({
+        apiType: apiType.optional(),
+        engine: z.string().min(1).optional(),
+        temperature: z.number().min(0).max(2).optional(),
+        topP: z.number().min(0).max(1).optional(),
+        maxResponseTokens: z.number().int().positive().optional(),
+        stop: z.array(z.string()).optional(),
+        stream: z.boolean().optional(),
+        structuredOutput: buildStructuredOutputSchema(z).optional(),
+      })
+      .optional(),
+    ...blocks,
+    client: z
+      .strictObject({
+        timeoutMs: z.number().int().positive().optional(),
+        firstByteTimeoutMs: z.number().int().positive().optional(),
+        idleTimeoutMs: z.number().int().positive().optional(),
+        maxRetries: z.number().int().nonnegative().optional(),
+        userAgent: z.string().optional(),
+      })
+      .optional(),
+    inference: schemas.inferenceConfig.strict().optional(),
+    modelInfo: z
+      .strictObject({
+        reasoning: z.boolean().optional(),
+        contextWindow: z.number().int().positive().optional(),
+        maxOutputTokens: z.number().int().positive().optional(),
+        prices: buildPricesSchema(z).optional(),
+      })
+      .optional(),
+    mcp: mcpSettingsSchema().optional(),
+    store: z
+      .strictObject({
+        kind: z.enum(["sqlite", "postgres"]),
+        url: z.string().min(1),
+      })
+      .refine((store) => store.kind !== "postgres" || /^postgres(ql)?:\/\//.test(store.url), {
+        error: "store.url must be a postgres:// URL when store.kind is postgres",
+        path: ["url"],
+      })
+      .optional(),
+  }) as unknown as Zod.ZodType<InferenceSettings>;
+}
+
+let cached: { version: number; schema: Zod.ZodType<InferenceSettings> } | undefined;
 
 /**
- * The settings schema. Parse with `loadSettings` to get sources too.
+ * The settings schema, built on first use from the provider registry (rebuilt when a provider is registered).
+ * Parse with `loadSettings` to get sources too.
  *
  * @example
- * inferenceSettingsSchema.parse({ chat: { apiType: "anthropic" } }).chat?.apiType // "claude"
+ * inferenceSettingsSchema().parse({ chat: { apiType: "claude" } }).chat?.apiType // "anthropic"
  */
-export const inferenceSettingsSchema = z.strictObject({
-  /** Keys and base URLs, per provider. */
-  api: z
-    .strictObject({
-      openai: providerEndpointSchema.optional(),
-      claude: providerEndpointSchema.optional(),
-      gemini: providerEndpointSchema.optional(),
-      ollama: providerEndpointSchema.optional(),
-    })
-    .optional(),
-  chat: z
-    .strictObject({
-      apiType: apiTypeSchema.optional(),
-      /** The model name. */
-      engine: z.string().min(1).optional(),
-      temperature: z.number().min(0).max(2).optional(),
-      topP: z.number().min(0).max(1).optional(),
-      maxResponseTokens: z.number().int().positive().optional(),
-      stop: z.array(z.string()).optional(),
-      stream: z.boolean().optional(),
-      structuredOutput: structuredOutputSettingsSchema.optional(),
-    })
-    .optional(),
-  openai: engineConfigSchemas().openaiInferenceConfig.strict().optional(),
-  claude: engineConfigSchemas().claudeInferenceConfig.strict().optional(),
-  gemini: geminiInferenceConfigSchema().strict().optional(),
-  ollama: ollamaInferenceConfigSchema().strict().optional(),
-  client: z
-    .strictObject({
-      timeoutMs: z.number().int().positive().optional(),
-      firstByteTimeoutMs: z.number().int().positive().optional(),
-      idleTimeoutMs: z.number().int().positive().optional(),
-      maxRetries: z.number().int().nonnegative().optional(),
-      userAgent: z.string().optional(),
-    })
-    .optional(),
-  /** Engine-level InferenceConfig defaults (thinking budget, reasoning effort…); Turn.data overrides them. */
-  inference: engineConfigSchemas().inferenceConfig.strict().optional(),
-  modelInfo: z
-    .strictObject({
-      reasoning: z.boolean().optional(),
-      contextWindow: z.number().int().positive().optional(),
-      maxOutputTokens: z.number().int().positive().optional(),
-      prices: modelPricesSchema.optional(),
-    })
-    .optional(),
-  /** MCP servers by name (`mcp.servers.<name>`: a stdio command or a URL), used with `--mcp NAME`. */
-  mcp: mcpSettingsSchema.optional(),
-  /**
-   * Where sessions (and the web chat's timelines) are kept: `sqlite` with a file path, or `postgres` with a
-   * `postgres://` URL (its password is redacted wherever settings are printed).
-   */
-  store: z
-    .strictObject({
-      kind: z.enum(["sqlite", "postgres"]),
-      url: z.string().min(1),
-    })
-    .refine((store) => store.kind !== "postgres" || /^postgres(ql)?:\/\//.test(store.url), {
-      error: "store.url must be a postgres:// URL when store.kind is postgres",
-      path: ["url"],
-    })
-    .optional(),
-});
+export function inferenceSettingsSchema(): Zod.ZodType<InferenceSettings> {
+  if (cached?.version !== registryVersion()) {
+    cached = { version: registryVersion(), schema: buildSettingsSchema(loadZod()) };
+  }
+  return cached.schema;
+}
 
+let structuredOutputSchema: ReturnType<typeof buildStructuredOutputSchema> | undefined;
 /**
- * Everything an engine needs, as one value. Every field is optional.
+ * The schema of structured output as configured, built on first use.
  *
  * @example
- * const settings: InferenceSettings = { chat: { apiType: "openai", engine: "gpt-4o-mini" }, api: { openai: { apiKey } } };
- * const engine = await createEngine(settings);
+ * structuredOutputSettingsSchema().parse({ name: "person", schema: '{"type":"object"}' }).schema // { type: "object" }
  */
-export type InferenceSettings = z.infer<typeof inferenceSettingsSchema>;
+export function structuredOutputSettingsSchema(): ReturnType<typeof buildStructuredOutputSchema> {
+  structuredOutputSchema ??= buildStructuredOutputSchema(loadZod());
+  return structuredOutputSchema;
+}
+
+let pricesSchema: ReturnType<typeof buildPricesSchema> | undefined;
+/**
+ * The schema of model prices (US dollars per million tokens), built on first use.
+ *
+ * @example
+ * modelPricesSchema().parse({ inputPerMillion: 0.15 })
+ */
+export function modelPricesSchema(): ReturnType<typeof buildPricesSchema> {
+  pricesSchema ??= buildPricesSchema(loadZod());
+  return pricesSchema;
+}

@@ -8,18 +8,20 @@ import type { ClaudeInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { loadApiKey } from "../../provider-kit/api-key.ts";
+import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
+import { ANTHROPIC_DEFAULT_BASE_URL, anthropicProvider } from "./descriptor.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import { buildClaudeRequest, type ClaudeRequest } from "./request.ts";
 import { ClaudeStreamHandler } from "./stream.ts";
 import type { AnthropicResponseMessage, AnthropicStreamEvent } from "./wire.ts";
 
-/** The public Anthropic endpoint (the engine appends `/v1/messages`). */
-export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
+export { ANTHROPIC_DEFAULT_BASE_URL };
 /** The `anthropic-version` header value sent with every request. */
 export const ANTHROPIC_VERSION = "2023-06-01";
 
@@ -53,7 +55,7 @@ export interface ClaudeEngineOptions extends ProviderEngineOptions {
  * const engine = createClaudeEngine({ model: "claude-sonnet-4-5", inference: { thinkingBudget: 2048 } });
  * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
  */
-export function createClaudeEngine(options: ClaudeEngineOptions): Engine {
+export function createClaudeEngine(options: ClaudeEngineOptions): ClaudeEngine {
   return new ClaudeEngine(options);
 }
 
@@ -68,16 +70,14 @@ export class ClaudeEngine implements Engine {
   readonly #transport: HttpTransport;
   /** Removes the API key from error messages (the transport knows it). */
   readonly #scrub = (message: string): string => this.#transport.scrub(message);
-  readonly #missingKey: boolean;
+  readonly #missingKey: CallerError | undefined;
   readonly #path: string;
 
   constructor(options: ClaudeEngineOptions) {
     if (!options.model) throw new CallerError("createClaudeEngine: options.model is required");
     this.#options = options;
-    const env = options.env ?? process.env;
-    const apiKey = options.apiKey ?? env.ANTHROPIC_API_KEY;
-    const baseURL = options.baseURL ?? env.ANTHROPIC_BASE_URL ?? ANTHROPIC_DEFAULT_BASE_URL;
-    this.#missingKey = !apiKey && baseURL === ANTHROPIC_DEFAULT_BASE_URL;
+    const { apiKey, baseURL, missingKey } = loadApiKey(anthropicProvider, options);
+    this.#missingKey = missingKey;
     // The documented base URL has no version; one that ends in /v1 is accepted too.
     this.#path = /\/v1\/?$/.test(baseURL) ? "/messages" : "/v1/messages";
     const headers: Record<string, string> = {
@@ -112,12 +112,31 @@ export class ClaudeEngine implements Engine {
     });
   }
 
+  /**
+   * The input tokens the Turn would take (`POST /v1/messages/count_tokens`), from the same request builder as
+   * the inference (system, tools, thinking and images count as they will be sent).
+   *
+   * @example
+   * const tokens = await engine.countTokens(turn, RunContext.background());
+   */
+  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    if (this.#missingKey) throw this.#missingKey;
+    const { body, betas } = this.buildRequest(turn, ctx);
+    const { messages, system, tools, tool_choice, thinking, model } = body;
+    const counted = { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}) };
+    Object.assign(counted, tool_choice ? { tool_choice } : {}, thinking ? { thinking } : {});
+    const allBetas = [...(this.#options.betas ?? []), ...betas];
+    const response = await this.#transport.postJson<{ input_tokens?: number }>({
+      path: `${this.#path}/count_tokens`,
+      body: counted,
+      signal: ctx.signal,
+      ...(allBetas.length > 0 ? { headers: { "anthropic-beta": allBetas.join(",") } } : {}),
+    });
+    return tokenCount(response.body.input_tokens, ANTHROPIC_PROVIDER);
+  }
+
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    if (this.#missingKey) {
-      throw new CallerError("Anthropic: no API key (set ANTHROPIC_API_KEY or pass apiKey)", {
-        code: "missing_api_key",
-      });
-    }
+    if (this.#missingKey) throw this.#missingKey;
     const { body, betas, warnings } = this.buildRequest(turn, ctx);
     const allBetas = [...(this.#options.betas ?? []), ...betas];
     const headers = allBetas.length > 0 ? { "anthropic-beta": allBetas.join(",") } : undefined;

@@ -23,10 +23,10 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
-import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } from "./wire.ts";
@@ -140,9 +140,9 @@ function blockContent(
     }
     case "reasoning": {
       const { payload } = block;
-      const producer = KeyBlockMetaProvider.get(block);
-      if (producer !== undefined && producer !== ANTHROPIC_PROVIDER) {
-        warnings.push(`${where}: reasoning from ${producer} was dropped`);
+      const producer = foreignProducer(block, ANTHROPIC_PROVIDER);
+      if (producer !== undefined) {
+        warnings.push(droppedBlockWarning(where, producer));
         return undefined;
       }
       if (payload.redacted && payload.encryptedContent !== undefined) {
@@ -162,8 +162,11 @@ function blockContent(
     }
     case "other": {
       const { type, data } = block.payload;
-      if (type.startsWith(ANTHROPIC_OTHER_PREFIX) && isJsonObject(data) && typeof data.type === "string") {
-        return { role: "assistant", content: [data as AnthropicContentBlock] };
+      if (type.startsWith(ANTHROPIC_OTHER_PREFIX) && isJsonObject(data)) {
+        // Older Turns (format v1) kept the block's type only in the block type, not in its data.
+        const content =
+          typeof data.type === "string" ? data : { type: type.slice(ANTHROPIC_OTHER_PREFIX.length), ...data };
+        return { role: "assistant", content: [content as AnthropicContentBlock] };
       }
       warnings.push(`${where}: block of type ${JSON.stringify(type)} is not sent to Anthropic`);
       return undefined;

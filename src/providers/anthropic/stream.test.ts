@@ -5,7 +5,7 @@ import type { Turn } from "../../turns/types.ts";
 import { fixtureLines, fixturePath, runStreamHandler } from "../test-support.ts";
 import { SseSplitter } from "../transport/index.ts";
 import { KeyAnthropicCitations, KeyAnthropicContentIndex, KeyAnthropicMessageId } from "./metadata.ts";
-import { ClaudeStreamHandler } from "./stream.ts";
+import { ClaudeStreamHandler, usageFromAnthropic } from "./stream.ts";
 import type { AnthropicResponseMessage, AnthropicStreamEvent } from "./wire.ts";
 
 const read = (name: string) => readFileSync(fixturePath("anthropic", name), "utf8");
@@ -205,6 +205,21 @@ describe("ClaudeStreamHandler.handleMessage (non-streaming)", () => {
       finishClass: "max_tokens",
       truncated: true,
       usage: { inputTokens: 2497, outputTokens: 32 },
+    });
+  });
+});
+
+describe("usageFromAnthropic", () => {
+  it("reports output_tokens_details.thinking_tokens as reasoning tokens", () => {
+    expect(
+      usageFromAnthropic({
+        input_tokens: 12,
+        output_tokens: 300,
+        output_tokens_details: { thinking_tokens: 220 },
+      }),
+    ).toEqual({ inputTokens: 12, outputTokens: 300, reasoningTokens: 220 });
+    expect(usageFromAnthropic({ output_tokens: 5, output_tokens_details: null })).toEqual({
+      outputTokens: 5,
     });
   });
 });

@@ -11,9 +11,10 @@
  * results) → an `other` block of type `anthropic.<type>` holding the content block, replayed on continuation.
  */
 import type { FinishClass } from "../../engine/engine.ts";
-import { ProviderError, type ProviderErrorCode } from "../../engine/errors.ts";
+import type { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
+import { midStreamError } from "../../provider-kit/stream-error.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import type { Block } from "../../turns/types.ts";
 import {
@@ -65,36 +66,23 @@ export function usageFromAnthropic(usage: AnthropicUsage): Usage {
   }
   if (typeof usage.cache_read_input_tokens === "number")
     result.cacheReadInputTokens = usage.cache_read_input_tokens;
+  const thinking = usage.output_tokens_details?.thinking_tokens;
+  if (typeof thinking === "number") result.reasoningTokens = thinking;
   return result;
 }
 
-const RETRYABLE_TYPES = new Set(["overloaded_error", "api_error", "rate_limit_error", "timeout_error"]);
-const CODES: Record<string, ProviderErrorCode> = {
-  overloaded_error: "provider_unavailable",
-  api_error: "provider_unavailable",
-  rate_limit_error: "rate_limited",
-  timeout_error: "provider_unavailable",
-  invalid_request_error: "invalid_request",
-  authentication_error: "authentication_failed",
-  permission_error: "permission_denied",
-  not_found_error: "not_found",
-};
-
 /**
- * The ProviderError of an `error` stream event. `overloaded_error` and other server-side types are retryable.
+ * The ProviderError of an `error` stream event (the kit's one mapping, `midStreamError`): `overloaded_error` and
+ * other server-side types are retryable.
  *
  * @example
  * anthropicStreamError({ type: "overloaded_error", message: "Overloaded" }).retryable // true
  */
 export function anthropicStreamError(error: AnthropicError): ProviderError {
-  const type = error.type ?? "error";
-  const details: ConstructorParameters<typeof ProviderError>[1] = {
+  return midStreamError({
     provider: ANTHROPIC_PROVIDER,
-    providerType: type,
-  };
-  return new ProviderError(`Anthropic stream error (${type}): ${error.message ?? "no message"}`, details, {
-    code: CODES[type] ?? "provider_error",
-    retryable: RETRYABLE_TYPES.has(type),
+    type: error.type ?? "error",
+    message: error.message,
   });
 }
 

@@ -38,6 +38,8 @@ export interface AnthropicUsage {
   output_tokens?: number | null;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  /** Newer models report the thinking share of `output_tokens` here. */
+  output_tokens_details?: { thinking_tokens?: number | null } | null;
   [field: string]: unknown;
 }
 

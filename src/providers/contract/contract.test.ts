@@ -1,5 +1,6 @@
 /**
- * The contract every engine keeps, run over all five engines against the local provider server (real HTTP on
+ * The contract every engine keeps, run over every provider of the registry (the five built-in engines and the
+ * OpenAI-compatible profiles) against the local provider server (real HTTP on
  * 127.0.0.1, scripted answers in each provider's wire form):
  *
  * (a) a text answer streams `partial` events and ends with `final`; the Turn has the llm_text;
@@ -19,6 +20,7 @@ import { KeyInferenceResult } from "../../engine/engine.ts";
 import { ProviderError } from "../../engine/errors.ts";
 import { ToolCatalogKey } from "../../engine/tools.ts";
 import { CollectingSink, type EventSink, RunContext } from "../../events/context.ts";
+import type { WireProtocol } from "../../provider-kit/descriptor.ts";
 import { GEMINI_LOCAL_SIGNATURE } from "../../testing/provider-server/gemini.ts";
 import type { ProtocolModule, RecordedRequest, ScriptedReply } from "../../testing/provider-server/index.ts";
 import {
@@ -31,9 +33,10 @@ import {
 import type { JsonValue } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { setupLocalServer } from "../test-support.ts";
-import { contractCatalog, ENGINES, type EngineAdapter, requestBody } from "./engines.ts";
+import { contractCatalog, contractEngines, type EngineAdapter, requestBody } from "./engines.ts";
 
 const server = setupLocalServer();
+const ENGINES = await contractEngines();
 
 const context = (...sinks: EventSink[]) =>
   RunContext.background()
@@ -64,12 +67,17 @@ function stallAfter(script: ScriptedReply, firstToken: string) {
   };
 }
 
-/** What the second request of (d) must replay, per engine: the provider's own reasoning in its own form. */
-const REASONING_REPLAY: Record<string, (body: unknown, reasoning: string, view: unknown[]) => void> = {
-  // Policy: Chat Completions has no field for reasoning; `reasoning_content` is never sent back.
-  "openai-chat": (body, reasoning, replayed) => {
-    expect(replayed).toEqual([]);
-    expect(JSON.stringify(body)).not.toContain(reasoning);
+type Replay = (body: unknown, reasoning: string, view: unknown[], adapter: EngineAdapter) => void;
+/** What the second request of (d) must replay, per protocol: the provider's own reasoning in its own form. */
+const REASONING_REPLAY: Record<WireProtocol, Replay> = {
+  // Policy: OpenAI's Chat Completions has no field for reasoning; it goes back only where a compatible
+  // server's profile says the server takes it (OpenRouter's `reasoning`).
+  "openai-chat": (body, reasoning, replayed, adapter) => {
+    if (adapter.sendsReasoningBack) expect(replayed).toEqual([reasoning]);
+    else {
+      expect(replayed).toEqual([]);
+      expect(JSON.stringify(body)).not.toContain(reasoning);
+    }
   },
   "openai-responses": (_body, reasoning, replayed) => {
     expect(replayed).toEqual([
@@ -99,7 +107,7 @@ const REASONING_REPLAY: Record<string, (body: unknown, reasoning: string, view: 
 };
 
 /** The second request of (b), in each provider's wire form (subset match: extra fields are allowed). */
-const TOOL_ROUND_TRIP_WIRE: Record<string, unknown> = {
+const TOOL_ROUND_TRIP_WIRE: Record<WireProtocol, object> = {
   "openai-chat": {
     messages: [
       { role: "user", content: "What is the weather in Paris?" },
@@ -214,7 +222,7 @@ describe.each(ENGINES)("contract: $name", (adapter) => {
 
     server.respond({ script: { text: "It is sunny." } });
     const second = await engine.runInference(answerTo(first, { get_weather: { sky: "sunny" } }), context());
-    expect(requestBody(server)).toMatchObject(TOOL_ROUND_TRIP_WIRE[adapter.name] ?? {});
+    expect(requestBody(server)).toMatchObject(TOOL_ROUND_TRIP_WIRE[adapter.protocol]);
     const view = adapter.read(requestBody(server));
     expect(view.toolCalls).toEqual(calls.map(adapter.expectedCall));
     expect(view.toolResults).toEqual(
@@ -271,7 +279,7 @@ describe.each(ENGINES)("contract: $name", (adapter) => {
     await engine.runInference(answerTo(first, { get_weather: "snow" }), context());
     const body = requestBody(server);
     const view = adapter.read(body);
-    REASONING_REPLAY[adapter.name]?.(body, reasoning, view.reasoning);
+    REASONING_REPLAY[adapter.protocol](body, reasoning, view.reasoning, adapter);
     expect(view.toolCalls).toEqual(pendingToolCalls(first).map(adapter.expectedCall));
   });
 

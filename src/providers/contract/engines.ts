@@ -1,23 +1,23 @@
 /**
- * The five engines as the contract suite and the provider-switch tests see them: how to create each one against
- * the local provider server, which protocol the server speaks for it, and how to read its request body back into
- * one neutral shape (the tool calls and results it sent, the assistant text, the reasoning it replayed).
+ * The engines as the contract suite and the provider-switch tests see them, one per provider of the registry
+ * (`geppetto/provider-kit`): how to create each one against the local provider server (through the descriptor's
+ * lazy loader), and, per wire protocol, how to read its request body back into one neutral shape (the tool calls
+ * and results it sent, the assistant text, the reasoning it replayed). A provider registered before
+ * {@link contractEngines} is called is in the suites like the built-in ones.
  *
  * Test support only: nothing here is exported from the package.
  */
 import type { Engine } from "../../engine/engine.ts";
 import type { ToolCatalog, ToolDescription } from "../../engine/tools.ts";
+import type { EngineFactory, ProviderDescriptor, WireProtocol } from "../../provider-kit/descriptor.ts";
+import { listProviders } from "../../provider-kit/registry.ts";
 import type { ProviderServer } from "../../testing/provider-server/index.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { ToolCallBlock } from "../../turns/types.ts";
-import { createClaudeEngine } from "../anthropic/engine.ts";
-import { createGeminiEngine } from "../gemini/engine.ts";
 import { KeyGeminiCallId } from "../gemini/metadata.ts";
-import { createOllamaEngine } from "../ollama/engine.ts";
 import { KeyOllamaCallId } from "../ollama/metadata.ts";
-import { createOpenAIChatEngine } from "../openai/engine.ts";
-import { createOpenAIResponsesEngine } from "../openai-responses/engine.ts";
+import { openAICompatibleProfile } from "../openai/profiles.ts";
 
 /** A tool call as it travels on the wire (`id` only when the protocol sent one). */
 export interface WireToolCall {
@@ -50,13 +50,10 @@ export interface EngineSettings {
   maxResponseTokens?: number;
 }
 
-/** One engine in the contract table. */
-export interface EngineAdapter {
-  /** The engine's name in test titles (also its protocol name on the local server). */
-  name: string;
-  /** The provider name the engine stamps on blocks (`geppetto.provider@v1`) and events. */
-  provider: string;
-  create(server: ProviderServer, settings?: EngineSettings): Engine;
+/** How the suites read and check one wire protocol, whichever provider speaks it. */
+export interface ProtocolAdapter {
+  /** The model the suites ask for. */
+  model: string;
   read(body: unknown): WireView;
   /** The call as the engine must send it back (own calls; the id only where the wire carries it). */
   expectedCall(call: ToolCallBlock): WireToolCall;
@@ -70,6 +67,19 @@ export interface EngineAdapter {
   error: { body: unknown; providerType?: string; providerCode?: string };
   /** Scenarios this engine skips, with the reason (none today). */
   skips?: Partial<Record<string, string>>;
+}
+
+/** One engine in the contract table. */
+export interface EngineAdapter extends ProtocolAdapter {
+  /** The provider id: the engine's name in test titles. */
+  name: string;
+  /** The provider name the engine stamps on blocks (`geppetto.provider@v1`) and events. */
+  provider: string;
+  /** The wire protocol (the local server serves it under this name). */
+  protocol: WireProtocol;
+  /** True when the engine sends its own reasoning back (false for OpenAI Chat without a profile that does). */
+  sendsReasoningBack: boolean;
+  create(server: ProviderServer, settings?: EngineSettings): Engine;
 }
 
 /** The tools the scenarios offer: get_weather and get_time. */
@@ -95,16 +105,6 @@ export const CONTRACT_TOOLS: ToolDescription[] = [
 export const contractCatalog: ToolCatalog = { toolsFor: () => CONTRACT_TOOLS };
 
 const API_KEY = "contract-test-key";
-const common = (server: ProviderServer, protocol: string) => ({
-  apiKey: API_KEY,
-  baseURL: server.baseURL(protocol),
-  client: { maxRetries: 0 },
-  env: {},
-});
-const inference = (settings: EngineSettings = {}) =>
-  settings.maxResponseTokens === undefined
-    ? {}
-    : { inference: { maxResponseTokens: settings.maxResponseTokens } };
 
 type Json = Record<string, unknown>;
 const records = (value: unknown): Json[] =>
@@ -136,6 +136,7 @@ function readMessages(body: unknown, argsOf: (raw: unknown) => unknown): WireVie
     if (message.role === "assistant") {
       if (typeof message.content === "string") view.assistantText += message.content;
       if (message.reasoning_content !== undefined) view.reasoning.push(message.reasoning_content);
+      if (message.reasoning !== undefined) view.reasoning.push(message.reasoning);
       if (message.thinking !== undefined) view.reasoning.push(message.thinking);
       for (const call of records(message.tool_calls)) {
         const fn = call.function as Json;
@@ -227,58 +228,43 @@ const OPENAI_ERROR = {
   providerCode: "invalid_value",
 };
 
+type ProviderSpecific = (
+  provider: string,
+) => Omit<ProtocolAdapter, "model" | "read" | "maxTokensStopReason" | "error">;
+const withIds: ProviderSpecific = () => ({
+  expectedCall: sentWithId,
+  expectedResult: idOnly,
+  keepsProviderCallIds: true,
+});
+
 /**
- * The five engines.
+ * Each wire protocol as the suites see it. A protocol missing here does not compile.
  *
  * @example
- * describe.each(ENGINES)("contract: $name", (adapter) => { … adapter.create(server) … });
+ * PROTOCOL_ADAPTERS.anthropic.maxTokensStopReason // "max_tokens"
  */
-export const ENGINES: EngineAdapter[] = [
-  {
-    name: "openai-chat",
-    provider: "openai",
-    create: (server, settings) =>
-      createOpenAIChatEngine({
-        model: settings?.model ?? "gpt-4o-mini",
-        ...common(server, "openai-chat"),
-        ...inference(settings),
-      }),
+export const PROTOCOL_ADAPTERS: Record<WireProtocol, ProtocolAdapter & { specific: ProviderSpecific }> = {
+  "openai-chat": {
+    model: "gpt-4o-mini",
     read: (body) => readMessages(body, parseMaybe),
-    expectedCall: sentWithId,
-    expectedResult: idOnly,
-    keepsProviderCallIds: true,
+    ...withIds("openai"),
+    specific: withIds,
     maxTokensStopReason: "length",
     error: OPENAI_ERROR,
   },
-  {
-    name: "openai-responses",
-    provider: "openai-responses",
-    create: (server, settings) =>
-      createOpenAIResponsesEngine({
-        model: settings?.model ?? "gpt-5-mini",
-        ...common(server, "openai-responses"),
-        ...inference(settings),
-      }),
+  "openai-responses": {
+    model: "gpt-5-mini",
     read: readResponses,
-    expectedCall: sentWithId,
-    expectedResult: idOnly,
-    keepsProviderCallIds: true,
+    ...withIds("openai-responses"),
+    specific: withIds,
     maxTokensStopReason: "max_output_tokens",
     error: OPENAI_ERROR,
   },
-  {
-    name: "anthropic",
-    provider: "anthropic",
-    create: (server, settings) =>
-      createClaudeEngine({
-        model: settings?.model ?? "claude-sonnet-4-5",
-        ...common(server, "anthropic"),
-        ...inference(settings),
-      }),
+  anthropic: {
+    model: "claude-sonnet-4-5",
     read: readAnthropic,
-    expectedCall: sentWithId,
-    expectedResult: idOnly,
-    keepsProviderCallIds: true,
+    ...withIds("anthropic"),
+    specific: withIds,
     maxTokensStopReason: "max_tokens",
     error: {
       body: {
@@ -288,24 +274,12 @@ export const ENGINES: EngineAdapter[] = [
       providerType: "invalid_request_error",
     },
   },
-  {
-    name: "gemini",
-    provider: "gemini",
-    create: (server, settings) =>
-      createGeminiEngine({
-        model: settings?.model ?? "gemini-2.5-flash",
-        ...common(server, "gemini"),
-        ...inference(settings),
-      }),
+  gemini: {
+    model: "gemini-2.5-flash",
     read: readGemini,
     // Gemini pairs calls and responses by name and order; only ids Gemini itself gave go back.
-    expectedCall: (call) =>
-      withId(ownCallId("gemini", KeyGeminiCallId)(call), {
-        name: call.payload.name,
-        args: call.payload.args,
-      }),
-    expectedResult: (call) => withId(ownCallId("gemini", KeyGeminiCallId)(call), { name: call.payload.name }),
-    keepsProviderCallIds: false,
+    ...geminiSpecific("gemini"),
+    specific: geminiSpecific,
     maxTokensStopReason: "MAX_TOKENS",
     error: {
       body: {
@@ -327,29 +301,80 @@ export const ENGINES: EngineAdapter[] = [
       providerCode: "API_KEY_INVALID",
     },
   },
-  {
-    name: "ollama",
-    provider: "ollama",
-    create: (server, settings) =>
-      createOllamaEngine({
-        model: settings?.model ?? "gpt-oss:20b",
-        ...common(server, "ollama"),
-        ...inference(settings),
-      }),
+  ollama: {
+    model: "gpt-oss:20b",
     read: (body) => readMessages(body, (raw) => raw),
     // Ollama sends back only the ids it gave; tool results name the tool (no id on the wire).
+    ...ollamaSpecific("ollama"),
+    specific: ollamaSpecific,
+    maxTokensStopReason: "length",
+    // Ollama's error body is `{error: "<text>"}`: no type or code to read.
+    error: { body: { error: 'invalid option provided: "num_predict" must be an integer' } },
+  },
+};
+
+function geminiSpecific(provider: string): ReturnType<ProviderSpecific> {
+  return {
     expectedCall: (call) =>
-      withId(ownCallId("ollama", KeyOllamaCallId)(call), {
+      withId(ownCallId(provider, KeyGeminiCallId)(call), {
+        name: call.payload.name,
+        args: call.payload.args,
+      }),
+    expectedResult: (call) => withId(ownCallId(provider, KeyGeminiCallId)(call), { name: call.payload.name }),
+    keepsProviderCallIds: false,
+  };
+}
+
+function ollamaSpecific(provider: string): ReturnType<ProviderSpecific> {
+  return {
+    expectedCall: (call) =>
+      withId(ownCallId(provider, KeyOllamaCallId)(call), {
         name: call.payload.name,
         args: call.payload.args,
       }),
     expectedResult: (call) => ({ name: call.payload.name }),
     keepsProviderCallIds: true,
-    maxTokensStopReason: "length",
-    // Ollama's error body is `{error: "<text>"}`: no type or code to read.
-    error: { body: { error: 'invalid option provided: "num_predict" must be an integer' } },
-  },
-];
+  };
+}
+
+function adapterOf(descriptor: ProviderDescriptor, factory: EngineFactory): EngineAdapter {
+  const { specific, ...protocol } = PROTOCOL_ADAPTERS[descriptor.protocol];
+  return {
+    ...protocol,
+    ...specific(descriptor.id),
+    name: descriptor.id,
+    provider: descriptor.id,
+    protocol: descriptor.protocol,
+    sendsReasoningBack:
+      descriptor.protocol === "openai-chat"
+        ? (openAICompatibleProfile(descriptor.id)?.sendReasoning ?? false)
+        : true,
+    create: (server, settings = {}) =>
+      factory({
+        model: settings.model ?? protocol.model,
+        apiKey: API_KEY,
+        baseURL: server.baseURL(descriptor.protocol),
+        client: { maxRetries: 0 },
+        env: {},
+        ...(settings.maxResponseTokens === undefined
+          ? {}
+          : { inference: { maxResponseTokens: settings.maxResponseTokens } }),
+      }),
+  };
+}
+
+/**
+ * One adapter per registered provider, its engine loaded through the descriptor's lazy loader.
+ *
+ * @example
+ * const ENGINES = await contractEngines();
+ * describe.each(ENGINES)("contract: $name", (adapter) => { … adapter.create(server) … });
+ */
+export async function contractEngines(): Promise<EngineAdapter[]> {
+  return Promise.all(
+    listProviders().map(async (descriptor) => adapterOf(descriptor, await descriptor.load())),
+  );
+}
 
 /**
  * The body of the request the server received at `index` (negative counts from the end).

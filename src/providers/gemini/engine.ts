@@ -8,19 +8,21 @@ import { CallerError } from "../../engine/errors.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { loadApiKey } from "../../provider-kit/api-key.ts";
+import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport, type RawTap } from "../transport/index.ts";
 import type { GeminiInferenceConfig } from "./config.ts";
+import { GEMINI_DEFAULT_BASE_URL, geminiProvider } from "./descriptor.ts";
 import { geminiErrorFields } from "./finish.ts";
 import { GEMINI_PROVIDER } from "./metadata.ts";
 import { buildGeminiRequest, type GeminiRequest, geminiPath } from "./request.ts";
 import { GeminiStreamHandler } from "./stream.ts";
 import type { GeminiResponse } from "./wire.ts";
 
-/** The public Gemini API endpoint. */
-export const GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta";
+export { GEMINI_DEFAULT_BASE_URL };
 
 /** Options of {@link createGeminiEngine}. */
 export interface GeminiEngineOptions extends ProviderEngineOptions {
@@ -48,7 +50,7 @@ export interface GeminiEngineOptions extends ProviderEngineOptions {
  * const engine = createGeminiEngine({ model: "gemini-2.5-flash", inference: { includeThoughts: true } });
  * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
  */
-export function createGeminiEngine(options: GeminiEngineOptions): Engine {
+export function createGeminiEngine(options: GeminiEngineOptions): GeminiEngine {
   return new GeminiEngine(options);
 }
 
@@ -58,15 +60,13 @@ export class GeminiEngine implements Engine {
   readonly #transport: HttpTransport;
   /** Removes the API key from error messages (the transport knows it). */
   readonly #scrub = (message: string): string => this.#transport.scrub(message);
-  readonly #missingKey: boolean;
+  readonly #missingKey: CallerError | undefined;
 
   constructor(options: GeminiEngineOptions) {
     if (!options.model) throw new CallerError("createGeminiEngine: options.model is required");
     this.#options = options;
-    const env = options.env ?? process.env;
-    const apiKey = options.apiKey ?? env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY;
-    const baseURL = options.baseURL ?? env.GEMINI_BASE_URL ?? GEMINI_DEFAULT_BASE_URL;
-    this.#missingKey = !apiKey && baseURL === GEMINI_DEFAULT_BASE_URL;
+    const { apiKey, baseURL, missingKey } = loadApiKey(geminiProvider, options);
+    this.#missingKey = missingKey;
     const headers: Record<string, string> = { ...options.headers };
     if (apiKey) headers["x-goog-api-key"] = apiKey;
     this.#transport = new HttpTransport({
@@ -95,12 +95,28 @@ export class GeminiEngine implements Engine {
     });
   }
 
+  /**
+   * The input tokens the Turn would take (`models/{model}:countTokens` with the whole `generateContentRequest`
+   * the inference would send, so system instruction and tools count too).
+   *
+   * @example
+   * const tokens = await engine.countTokens(turn, RunContext.background());
+   */
+  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    if (this.#missingKey) throw this.#missingKey;
+    const { body } = this.buildRequest(turn, ctx);
+    const model = this.#options.model;
+    const name = /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
+    const response = await this.#transport.postJson<{ totalTokens?: number }>({
+      path: `/${name}:countTokens`,
+      body: { generateContentRequest: { model: name, ...body } },
+      signal: ctx.signal,
+    });
+    return tokenCount(response.body.totalTokens, GEMINI_PROVIDER);
+  }
+
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    if (this.#missingKey) {
-      throw new CallerError("Gemini: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY, or pass apiKey)", {
-        code: "missing_api_key",
-      });
-    }
+    if (this.#missingKey) throw this.#missingKey;
     const { body, warnings } = this.buildRequest(turn, ctx);
     const model = this.#options.model;
     return runWithOutput(

@@ -12,10 +12,12 @@
  * | MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, TOO_MANY_TOOL_CALLS, MISSING_THOUGHT_SIGNATURE, MALFORMED_RESPONSE | `error` (the model's output was unusable; a `log` warning says why) |
  * | OTHER, FINISH_REASON_UNSPECIFIED, anything new | `unknown` |
  */
+
 import type { FinishClass } from "../../engine/engine.ts";
-import { ProviderError } from "../../engine/errors.ts";
+import type { ProviderError } from "../../engine/errors.ts";
 import type { Usage } from "../../events/types.ts";
-import { errorCodeForStatus, isRetryableStatus, type ProviderErrorFields } from "../transport/index.ts";
+import { midStreamError } from "../../provider-kit/stream-error.ts";
+import type { ProviderErrorFields } from "../transport/index.ts";
 import { GEMINI_PROVIDER } from "./metadata.ts";
 import type { GeminiError, GeminiUsageMetadata } from "./wire.ts";
 
@@ -178,19 +180,13 @@ export function geminiErrorFields(body: unknown): ProviderErrorFields {
  * geminiStreamError({ code: 503, message: "overloaded", status: "UNAVAILABLE" }).retryable // true
  */
 export function geminiStreamError(error: GeminiError): ProviderError {
-  const status = typeof error.code === "number" ? error.code : undefined;
   const fields = geminiErrorFields({ error });
-  const label = [fields.type, fields.code].filter(Boolean).join("/");
-  const message = `gemini stream error${status ? ` ${status}` : ""}${label ? ` (${label})` : ""}: ${
-    fields.message ?? "no message"
-  }`;
-  const details: ConstructorParameters<typeof ProviderError>[1] = { provider: GEMINI_PROVIDER };
-  if (status !== undefined) details.status = status;
-  if (fields.type) details.providerType = fields.type;
-  if (fields.code) details.providerCode = fields.code;
-  if (fields.param) details.param = fields.param;
-  return new ProviderError(message, details, {
-    code: status !== undefined ? errorCodeForStatus(status) : "provider_error",
-    retryable: status !== undefined && isRetryableStatus(status),
+  return midStreamError({
+    provider: GEMINI_PROVIDER,
+    status: typeof error.code === "number" ? error.code : undefined,
+    type: fields.type,
+    code: fields.code,
+    message: fields.message,
+    param: fields.param,
   });
 }

@@ -247,7 +247,7 @@ describe("buildGeminiRequest", () => {
       { role: "user", parts: [{ functionResponse: { name: "get_time", response: { output: "noon" } } }] },
     ]);
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/turn\.blocks\[1\]: reasoning from anthropic dropped/);
+    expect(warnings[0]).toMatch(/turn\.blocks\[1\]: reasoning from anthropic was dropped/);
   });
 
   it("signs another provider's first call of a step with the placeholder on Gemini 3 models only", () => {

@@ -24,6 +24,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { droppedBlockWarning, isOwnBlock } from "../../provider-kit/reasoning.ts";
 import { toolContentOf, toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
@@ -104,7 +105,7 @@ function withSignature(part: GeminiPart, signature: string | undefined): GeminiP
 }
 
 function fromGemini(block: Block): boolean {
-  return KeyBlockMetaProvider.get(block) === GEMINI_PROVIDER;
+  return isOwnBlock(block, GEMINI_PROVIDER);
 }
 
 /** The `response` object of a functionResponse: `{output}` on success, `{error}` on failure (Gemini's advice). */
@@ -151,9 +152,7 @@ function blockParts(
       break;
     case "reasoning": {
       if (!own) {
-        warnings.push(
-          `${where}: reasoning from ${KeyBlockMetaProvider.get(block) ?? "another provider"} dropped`,
-        );
+        warnings.push(droppedBlockWarning(where, KeyBlockMetaProvider.get(block)));
         return undefined;
       }
       const { text, signature: thoughtSignature } = block.payload;

@@ -7,18 +7,19 @@ import { CallerError } from "../../engine/errors.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { loadApiKey } from "../../provider-kit/api-key.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport, type RawTap } from "../transport/index.ts";
 import type { OllamaInferenceConfig } from "./config.ts";
+import { OLLAMA_DEFAULT_BASE_URL, ollamaProvider } from "./descriptor.ts";
 import { KeyOllamaTimings, OLLAMA_PROVIDER } from "./metadata.ts";
 import { buildOllamaRequest, type OllamaRequest } from "./request.ts";
 import { OllamaStreamHandler } from "./stream.ts";
 import type { OllamaChatChunk } from "./wire.ts";
 
-/** Where a local Ollama listens by default. */
-export const OLLAMA_DEFAULT_BASE_URL = "http://127.0.0.1:11434";
+export { OLLAMA_DEFAULT_BASE_URL };
 
 /** Options of {@link createOllamaEngine}. */
 export interface OllamaEngineOptions extends ProviderEngineOptions {
@@ -72,13 +73,12 @@ export class OllamaEngine implements Engine {
   constructor(options: OllamaEngineOptions) {
     if (!options.model) throw new CallerError("createOllamaEngine: options.model is required");
     this.#options = options;
-    const env = options.env ?? process.env;
-    const apiKey = options.apiKey ?? env.OLLAMA_API_KEY;
+    const { apiKey, baseURL } = loadApiKey(ollamaProvider, options);
     const headers: Record<string, string> = { ...options.headers };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
     this.#transport = new HttpTransport({
       provider: OLLAMA_PROVIDER,
-      baseURL: ollamaBaseURL(options.baseURL ?? env.OLLAMA_HOST),
+      baseURL: ollamaBaseURL(baseURL),
       headers,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.client ? { client: options.client } : {}),

@@ -19,6 +19,7 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { droppedBlockWarning, isOwnBlock } from "../../provider-kit/reasoning.ts";
 import { toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
@@ -74,7 +75,7 @@ function toolContent(result: JsonValue, error: string | undefined): string {
 }
 
 function fromOllama(block: Block): boolean {
-  return KeyBlockMetaProvider.get(block) === OLLAMA_PROVIDER;
+  return isOwnBlock(block, OLLAMA_PROVIDER);
 }
 
 /** Builds the messages, merging consecutive assistant blocks into one message. */
@@ -115,9 +116,7 @@ function messagesOf(turn: Turn, warnings: string[]): OllamaMessage[] {
       }
       case "reasoning": {
         if (!fromOllama(block)) {
-          warnings.push(
-            `${where}: reasoning from ${KeyBlockMetaProvider.get(block) ?? "another provider"} dropped`,
-          );
+          warnings.push(droppedBlockWarning(where, KeyBlockMetaProvider.get(block)));
           return;
         }
         if (!block.payload.text) return;

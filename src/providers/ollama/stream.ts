@@ -11,8 +11,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FinishClass } from "../../engine/engine.ts";
-import { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
+import { midStreamError } from "../../provider-kit/stream-error.ts";
 import { KeyOllamaCallId, OLLAMA_PROVIDER, type OllamaTimings } from "./metadata.ts";
 import type { OllamaChatChunk, OllamaToolCall } from "./wire.ts";
 
@@ -68,11 +68,7 @@ export class OllamaStreamHandler {
   handle(chunk: OllamaChatChunk): void {
     const out = this.#out;
     if (typeof chunk.error === "string") {
-      throw new ProviderError(
-        `ollama error: ${chunk.error}`,
-        { provider: OLLAMA_PROVIDER },
-        { code: "provider_error" },
-      );
+      throw midStreamError({ provider: OLLAMA_PROVIDER, message: chunk.error });
     }
     if (!this.#modelSet && chunk.model) {
       this.#modelSet = true;

@@ -8,18 +8,21 @@ import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { loadApiKey } from "../../provider-kit/api-key.ts";
+import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
+import { OPENAI_DEFAULT_BASE_URL } from "../openai/descriptor.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
+import { openaiResponsesProvider } from "./descriptor.ts";
 import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
 import { buildResponsesRequest, type ResponsesRequest } from "./request.ts";
 import { ResponsesStreamHandler } from "./stream.ts";
 import type { ResponsesResponse, ResponsesStreamEvent } from "./wire.ts";
 
-/** The public OpenAI endpoint. */
-export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+export { OPENAI_DEFAULT_BASE_URL };
 
 /**
  * Options of {@link createOpenAIResponsesEngine}.
@@ -52,7 +55,7 @@ export interface OpenAIResponsesEngineOptions extends ProviderEngineOptions {
  * const engine = createOpenAIResponsesEngine({ model: "gpt-5-mini", inference: { reasoningSummary: "auto" } });
  * const out = await engine.runInference(newTurn([newUserTextBlock("Hello")]), RunContext.background());
  */
-export function createOpenAIResponsesEngine(options: OpenAIResponsesEngineOptions): Engine {
+export function createOpenAIResponsesEngine(options: OpenAIResponsesEngineOptions): OpenAIResponsesEngine {
   return new OpenAIResponsesEngine(options);
 }
 
@@ -67,15 +70,13 @@ export class OpenAIResponsesEngine implements Engine {
   readonly #transport: HttpTransport;
   /** Removes the API key from error messages (the transport knows it). */
   readonly #scrub = (message: string): string => this.#transport.scrub(message);
-  readonly #missingKey: boolean;
+  readonly #missingKey: CallerError | undefined;
 
   constructor(options: OpenAIResponsesEngineOptions) {
     if (!options.model) throw new CallerError("createOpenAIResponsesEngine: options.model is required");
     this.#options = options;
-    const env = options.env ?? process.env;
-    const apiKey = options.apiKey ?? env.OPENAI_API_KEY;
-    const baseURL = options.baseURL ?? env.OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL;
-    this.#missingKey = !apiKey && baseURL === OPENAI_DEFAULT_BASE_URL;
+    const { apiKey, baseURL, missingKey } = loadApiKey(openaiResponsesProvider, options);
+    this.#missingKey = missingKey;
     const headers: Record<string, string> = { ...options.headers };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
     this.#transport = new HttpTransport({
@@ -108,12 +109,27 @@ export class OpenAIResponsesEngine implements Engine {
     });
   }
 
+  /**
+   * The input tokens the Turn would take (`POST /responses/input_tokens`), from the same request builder as
+   * the inference, so images, tools and instructions count as they will be sent.
+   *
+   * @example
+   * const tokens = await engine.countTokens(turn, RunContext.background());
+   */
+  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    if (this.#missingKey) throw this.#missingKey;
+    const { body } = this.buildRequest(turn, ctx);
+    const { stream: _stream, include: _include, store: _store, ...counted } = body;
+    const response = await this.#transport.postJson<{ input_tokens?: number }>({
+      path: "/responses/input_tokens",
+      body: counted,
+      signal: ctx.signal,
+    });
+    return tokenCount(response.body.input_tokens, OPENAI_RESPONSES_PROVIDER);
+  }
+
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    if (this.#missingKey) {
-      throw new CallerError("OpenAI Responses: no API key (set OPENAI_API_KEY or pass apiKey)", {
-        code: "missing_api_key",
-      });
-    }
+    if (this.#missingKey) throw this.#missingKey;
     const { body, warnings } = this.buildRequest(turn, ctx);
     const info = {
       provider: OPENAI_RESPONSES_PROVIDER,
@@ -122,7 +138,11 @@ export class OpenAIResponsesEngine implements Engine {
       scrub: this.#scrub,
     };
     return runWithOutput(ctx, turn, info, async (out) => {
-      const handler = new ResponsesStreamHandler(out);
+      const strict = this.#options.strictTools ?? true;
+      const strictSchemas = new Map<string, unknown>(
+        strict ? toolsFromContext(ctx, "json-schema").map((tool) => [tool.name, tool.parameters]) : [],
+      );
+      const handler = new ResponsesStreamHandler(out, strictSchemas);
       if (body.stream) {
         const response = await this.#transport.stream({
           path: "/responses",

@@ -26,5 +26,32 @@ export const KeyResponsesStatus = blockMetadataKey<string>("openai_responses", "
 /** The `url_citation` annotations of a text block, as the provider sent them. */
 export const KeyResponsesAnnotations = blockMetadataKey<JsonObject[]>("openai_responses", "annotations", 1);
 
+/**
+ * The `phase` of a message item (`commentary`, `final_answer`), sent back on the message it came with.
+ *
+ * @example
+ * KeyResponsesPhase.get(block) // "final_answer"
+ */
+export const KeyResponsesPhase = blockMetadataKey<string>("openai_responses", "phase", 1);
+
 /** The `other` block type of a replayable web search call. */
 export const WEB_SEARCH_CALL_TYPE = "openai_responses.web_search_call";
+
+/**
+ * The output items of hosted tools, kept as `other` blocks of type `openai_responses.<item type>` with the item as
+ * data and sent back as they came, so a continued conversation keeps them.
+ *
+ * @example
+ * HOSTED_ITEM_TYPES.has("file_search_call") // true
+ */
+export const HOSTED_ITEM_TYPES: ReadonlySet<string> = new Set([
+  "web_search_call",
+  "file_search_call",
+  "code_interpreter_call",
+  "image_generation_call",
+  "mcp_call",
+  "mcp_list_tools",
+  "mcp_approval_request",
+  "computer_call",
+  "local_shell_call",
+]);

@@ -18,12 +18,17 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf, toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
-import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
-import { OPENAI_RESPONSES_PROVIDER, WEB_SEARCH_CALL_TYPE } from "./metadata.ts";
+import {
+  HOSTED_ITEM_TYPES,
+  KeyResponsesAnnotations,
+  KeyResponsesPhase,
+  OPENAI_RESPONSES_PROVIDER,
+} from "./metadata.ts";
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 
 /**
@@ -128,13 +133,18 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
         { type: "message", role: "user", content: userContent(block.payload.text, block.payload.images) },
       ];
     case "llm_text": {
+      // The annotations (url citations) and phase of this provider's own messages go back with them.
+      const own = foreignProducer(block, OPENAI_RESPONSES_PROVIDER) === undefined;
+      const annotations = (own ? KeyResponsesAnnotations.get(block) : undefined) ?? [];
       const item: ResponsesInputItem = {
         type: "message",
         role: "assistant",
-        content: [{ type: "output_text", text: block.payload.text, annotations: [] }],
+        content: [{ type: "output_text", text: block.payload.text, annotations }],
       };
       const itemId = itemIdOf(block.payload);
       if (context.itemIds && itemId?.startsWith("msg_")) item.id = itemId;
+      const phase = own ? KeyResponsesPhase.get(block) : undefined;
+      if (phase !== undefined) item.phase = phase;
       return [item];
     }
     case "tool_call": {
@@ -160,9 +170,9 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
     case "reasoning": {
       const { payload } = block;
       const itemId = payload.itemId;
-      const producer = KeyBlockMetaProvider.get(block);
-      if (producer !== undefined && producer !== OPENAI_RESPONSES_PROVIDER) {
-        warnings.push(`${where}: reasoning from ${producer} was dropped`);
+      const producer = foreignProducer(block, OPENAI_RESPONSES_PROVIDER);
+      if (producer !== undefined) {
+        warnings.push(droppedBlockWarning(where, producer));
         return [];
       }
       if (itemId === undefined || !itemId.startsWith("rs_")) {
@@ -174,12 +184,21 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
         id: itemId,
         summary: (payload.summary ?? []).map((text) => ({ type: "summary_text", text })),
       };
+      // The reasoning text itself goes back as `reasoning_text` content, unless it is only the summary's text
+      // (the stream shows summary deltas as the block's text).
+      const text = payload.text ?? "";
+      if (text.length > 0 && text !== (payload.summary ?? []).join("\n\n")) {
+        item.content = [{ type: "reasoning_text", text }];
+      }
       if (payload.encryptedContent !== undefined) item.encrypted_content = payload.encryptedContent;
       return [item];
     }
     case "other": {
       const { type, data } = block.payload;
-      if (type === WEB_SEARCH_CALL_TYPE && isJsonObject(data)) return [{ ...data, type: "web_search_call" }];
+      const itemType = type.slice("openai_responses.".length);
+      if (type.startsWith("openai_responses.") && HOSTED_ITEM_TYPES.has(itemType) && isJsonObject(data)) {
+        return [{ ...data, type: itemType }];
+      }
       warnings.push(`${where}: block of type ${JSON.stringify(type)} is not sent to OpenAI Responses`);
       return [];
     }
@@ -211,6 +230,11 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
   turn.blocks.forEach((block, index) => {
     if (block.kind === "system") {
       if (block.payload.text.length > 0) instructions.push(block.payload.text);
+      if ((block.payload.images?.length ?? 0) > 0) {
+        warnings.push(
+          `turn.blocks[${index}] (system): images on a system block are not sent (Responses instructions are text only); put them on a user block`,
+        );
+      }
       return;
     }
     input.push(...blockToItems(block, { warnings, where: `turn.blocks[${index}] (${block.kind})`, itemIds }));
@@ -235,8 +259,15 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
   if (inference.stop !== undefined && inference.stop.length > 0) {
     warnings.push("stop sequences are not supported by the Responses API and were not sent");
   }
+  if (inference.seed !== undefined) {
+    warnings.push("seed is not supported by the Responses API and was not sent");
+  }
 
-  const reasoning: { effort?: string; summary?: string } = {};
+  const reasoning: { effort?: string; summary?: string; max_tokens?: number } = {};
+  if (inference.thinkingBudget !== undefined && inference.thinkingBudget > 0) {
+    if (reasoningModel) reasoning.max_tokens = inference.thinkingBudget;
+    else warnings.push(`thinkingBudget is not sent: ${options.model} does not reason`);
+  }
   if (inference.reasoningEffort !== undefined) reasoning.effort = inference.reasoningEffort;
   if (inference.reasoningSummary !== undefined && inference.reasoningSummary !== "none") {
     reasoning.summary = inference.reasoningSummary;

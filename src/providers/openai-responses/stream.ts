@@ -7,15 +7,18 @@
  * the response ended (completed, incomplete, failed, or cut before its end).
  */
 import type { FinishClass } from "../../engine/engine.ts";
-import { ProviderError } from "../../engine/errors.ts";
+import type { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
+import { midStreamError } from "../../provider-kit/stream-error.ts";
+import { strictArgumentsText } from "../../provider-kit/strict-nulls.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Block, ReasoningPayload } from "../../turns/types.ts";
 import {
   KeyResponsesAnnotations,
   KeyResponsesItemType,
   KeyResponsesOutputIndex,
+  KeyResponsesPhase,
   KeyResponsesResponseId,
   KeyResponsesStatus,
   OPENAI_RESPONSES_PROVIDER,
@@ -47,6 +50,10 @@ interface ItemState {
   block?: Block | undefined;
   summary: string[];
   annotations: JsonObject[];
+  /** A message item's `phase`, kept on its text block. */
+  phase?: string;
+  /** A function call's tool name. */
+  name?: string;
 }
 
 /**
@@ -75,13 +82,13 @@ export function usageFromResponses(usage: ResponsesUsage): Usage {
  * responsesProviderError({ type: "insufficient_quota", message: "quota" }, "failed").retryable // false
  */
 export function responsesProviderError(error: ResponsesError, fallbackMessage: string): ProviderError {
-  const details: ConstructorParameters<typeof ProviderError>[1] = { provider: OPENAI_RESPONSES_PROVIDER };
-  if (error.type) details.providerType = error.type;
-  if (error.code) details.providerCode = error.code;
-  if (error.param) details.param = error.param;
-  const code = error.code ?? error.type ?? "";
-  const retryable = /server_error|rate_limit|overloaded|timeout/.test(code) && code !== "insufficient_quota";
-  return new ProviderError(`OpenAI Responses: ${error.message ?? fallbackMessage}`, details, { retryable });
+  return midStreamError({
+    provider: OPENAI_RESPONSES_PROVIDER,
+    type: error.type ?? undefined,
+    code: error.code ?? undefined,
+    message: error.message ?? fallbackMessage,
+    param: error.param ?? undefined,
+  });
 }
 
 /**
@@ -99,8 +106,15 @@ export class ResponsesStreamHandler {
   #outcome: ResponsesOutcome = { kind: "open" };
   #streamError: ResponsesError | undefined;
 
-  constructor(out: InferenceOutput) {
+  readonly #strictSchemas: ReadonlyMap<string, unknown>;
+
+  /**
+   * `strictSchemas`: the tools' own parameter schemas by name, for tools sent in strict mode; `null` for an
+   * optional property of theirs is then read as absent (strict mode made it required and nullable).
+   */
+  constructor(out: InferenceOutput, strictSchemas: ReadonlyMap<string, unknown> = new Map()) {
     this.#out = out;
+    this.#strictSchemas = strictSchemas;
   }
 
   /** How the response ended so far (`open` until a terminal event arrived). */
@@ -152,7 +166,9 @@ export class ResponsesStreamHandler {
           this.#out.toolCallArguments(event.item_id, event.delta);
         return;
       case "response.function_call_arguments.done":
-        if (event.item_id !== undefined) this.#out.toolCallEnd(event.item_id, event.arguments);
+        if (event.item_id !== undefined) {
+          this.#out.toolCallEnd(event.item_id, this.#arguments(this.#state(event)?.name, event.arguments));
+        }
         return;
       case "response.reasoning_summary_part.added":
         this.#summaryPart(event);
@@ -205,6 +221,7 @@ export class ResponsesStreamHandler {
     switch (item.type) {
       case "message":
         this.#out.endText();
+        if (typeof item.phase === "string") state.phase = item.phase;
         return;
       case "reasoning": {
         this.#out.endReasoning();
@@ -218,6 +235,7 @@ export class ResponsesStreamHandler {
       }
       case "function_call": {
         const key = item.id ?? `output_${index}`;
+        if (item.name !== undefined) state.name = item.name;
         this.#out.toolCallStart(key, { id: item.call_id ?? key, name: item.name ?? "" });
         state.block = this.#out.lastBlock;
         if (state.block) {
@@ -235,6 +253,12 @@ export class ResponsesStreamHandler {
     }
   }
 
+  /** A call's final arguments; for strict-mode tools with a strict-mode `null` for an optional property removed. */
+  #arguments(name: string | undefined, text: string | undefined): string | undefined {
+    const schema = name === undefined ? undefined : this.#strictSchemas.get(name);
+    return schema !== undefined && text !== undefined ? strictArgumentsText(text, schema) : text;
+  }
+
   #textDelta(event: ResponsesStreamEvent): void {
     if (!event.delta) return;
     const state = this.#state(event);
@@ -244,6 +268,7 @@ export class ResponsesStreamHandler {
       if (state.block) {
         if (event.item_id) (state.block.payload as { itemId?: string }).itemId = event.item_id;
         this.#annotate(state.block, event.output_index ?? 0, { type: "message" });
+        if (state.phase !== undefined) this.#out.annotate(state.block, KeyResponsesPhase, state.phase);
       }
     }
   }
@@ -296,6 +321,7 @@ export class ResponsesStreamHandler {
         this.#out.endText();
         if (block) {
           if (item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
+          if (typeof item.phase === "string") this.#out.annotate(block, KeyResponsesPhase, item.phase);
           if (state.annotations.length > 0)
             this.#out.annotate(block, KeyResponsesAnnotations, state.annotations);
         }
@@ -315,7 +341,7 @@ export class ResponsesStreamHandler {
         return;
       }
       case "function_call": {
-        this.#out.toolCallEnd(item.id ?? `output_${index}`, item.arguments);
+        this.#out.toolCallEnd(item.id ?? `output_${index}`, this.#arguments(item.name, item.arguments));
         if (block && item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
         return;
       }

@@ -179,7 +179,7 @@ describe("streams", () => {
       .runInference(newTurn([newUserTextBlock("Q")]), RunContext.background())
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({
-      code: "stream_error",
+      code: "provider_unavailable",
       retryable: true,
       details: { providerType: "server_error" },
     });

@@ -8,17 +8,19 @@ import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { loadApiKey } from "../../provider-kit/api-key.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { ProviderEngineOptions } from "../options.ts";
 import { endsMidJson, streamEndedEarly } from "../transport/errors.ts";
 import { HttpTransport } from "../transport/http.ts";
 import type { BackoffOptions } from "../transport/retry.ts";
+import { OPENAI_DEFAULT_BASE_URL } from "./descriptor.ts";
+import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./profiles.ts";
 import { buildChatRequest, type ChatRequestOptions } from "./request.ts";
 import { ChatStreamReader, streamError } from "./stream.ts";
 import type { ChatChunk, ChatCompletion } from "./wire.ts";
 
-/** The public OpenAI endpoint. */
-export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+export { OPENAI_DEFAULT_BASE_URL };
 
 /** Options of {@link createOpenAIChatEngine}. */
 export interface OpenAIChatEngineOptions extends ProviderEngineOptions {
@@ -26,10 +28,17 @@ export interface OpenAIChatEngineOptions extends ProviderEngineOptions {
   openai?: OpenAIInferenceConfig;
   /** Offer tools in OpenAI strict mode (`strict: true` where the schema allows it). Default false. */
   strictTools?: boolean;
-  /** Provider name in events and results (default `openai`; set it for compatible servers). */
+  /**
+   * An OpenAI-compatible server's profile (DeepSeek, OpenRouter, vLLM, Ollama's /v1, Azure, or your own): its
+   * key variables, endpoint, token-limit and reasoning fields. Default: OpenAI itself.
+   */
+  profile?: OpenAICompatibleProfile;
+  /** Provider name in events and results (default: the profile's name, `openai` without one). */
   providerName?: string;
   /** Backoff between retries (tests use small delays). */
   backoff?: BackoffOptions;
+  /** `logit_bias`: token id → bias from -100 to 100, sent with every request. */
+  logitBias?: Record<string, number>;
 }
 
 /**
@@ -42,20 +51,42 @@ export class OpenAIChatEngine implements Engine {
   /** Removes the API key from error messages (the transport knows it). */
   readonly #scrub = (message: string): string => this.#transport.scrub(message);
   readonly #provider: string;
-  readonly #missingKey: boolean;
+  readonly #profile: OpenAICompatibleProfile;
+  readonly #missingKey: CallerError | undefined;
 
   constructor(options: OpenAIChatEngineOptions) {
     if (!options.model) throw new CallerError("createOpenAIChatEngine: `model` is required");
+    for (const [token, bias] of Object.entries(options.logitBias ?? {})) {
+      if (!/^\d+$/.test(token) || !(bias >= -100 && bias <= 100)) {
+        throw new CallerError(
+          `createOpenAIChatEngine: logitBias[${JSON.stringify(token)}] must map a token id to a number from -100 to 100 (got ${JSON.stringify(bias)})`,
+          { code: "invalid_inference_config" },
+        );
+      }
+    }
     this.#options = options;
-    this.#provider = options.providerName ?? "openai";
-    const env = options.env ?? process.env;
-    const apiKey = options.apiKey ?? env.OPENAI_API_KEY;
-    const baseURL = options.baseURL ?? env.OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL;
-    this.#missingKey = !apiKey && baseURL === OPENAI_DEFAULT_BASE_URL;
+    const profile = options.profile ?? OPENAI_PROFILE;
+    this.#profile = profile;
+    this.#provider = options.providerName ?? profile.name;
+    const { apiKey, baseURL, missingKey } = loadApiKey(
+      {
+        id: this.#provider,
+        settingsKey: profile.name,
+        apiKey: { variables: profile.apiKeyVariables, required: profile.keyRequired },
+        baseURL: { default: profile.baseURL, variables: profile.baseURLVariables },
+      },
+      options,
+    );
+    this.#missingKey = missingKey;
+    const auth: Record<string, string> = {};
+    if (apiKey) {
+      if (profile.authHeader === "api-key") auth["api-key"] = apiKey;
+      else auth.authorization = `Bearer ${apiKey}`;
+    }
     this.#transport = new HttpTransport({
       provider: this.#provider,
       baseURL,
-      headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...options.headers },
+      headers: { ...auth, ...options.headers },
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.client ? { client: options.client } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
@@ -65,14 +96,7 @@ export class OpenAIChatEngine implements Engine {
 
   /** Runs one inference. Resolves with the partial Turn when `ctx.signal` aborts. */
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    if (this.#missingKey) {
-      throw new CallerError(
-        "OpenAI API key missing: set OPENAI_API_KEY or pass `apiKey` (or set a `baseURL`)",
-        {
-          code: "missing_api_key",
-        },
-      );
-    }
+    if (this.#missingKey) throw this.#missingKey;
     const options = this.#options;
     const stream = options.stream ?? true;
     const warnings: string[] = [];
@@ -83,13 +107,16 @@ export class OpenAIChatEngine implements Engine {
       onIgnoredStructuredOutput: (problems) =>
         warnings.push(`structured output config ignored: ${problems.join("; ")}`),
       provider: this.#provider,
+      profile: this.#profile,
       onDroppedBlock: (message) => warnings.push(message),
+      onWarning: (message) => warnings.push(message),
       cacheMessages: true,
     };
     if (options.inference) requestOptions.inference = options.inference;
     if (options.openai) requestOptions.openai = options.openai;
     if (options.tools) requestOptions.toolConfig = options.tools;
     if (options.structuredOutput) requestOptions.structuredOutput = options.structuredOutput;
+    if (options.logitBias) requestOptions.logitBias = options.logitBias;
     const body = buildChatRequest(turn, requestOptions);
     const request = { path: "/chat/completions", body, signal: ctx.signal, ready: ctx.ready };
     const info = { provider: this.#provider, model: options.model, warnings, scrub: this.#scrub };

@@ -14,6 +14,7 @@ export {
 } from "./engine.ts";
 export {
   buildChatRequest,
+  CHOICE_BLOCK_TYPE,
   type ChatMessagesOptions,
   type ChatRequestOptions,
   isReasoningModel,

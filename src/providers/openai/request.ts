@@ -6,10 +6,14 @@
  * message with `content` and `tool_calls`; tool_use → `tool` message. Settings resolve per field: Turn.data >
  * engine defaults.
  *
- * Reasoning policy: Chat Completions has no request field for reasoning, so reasoning blocks are never sent —
- * not even this provider's own `reasoning_content` (compatible servers reject or ignore it). Own reasoning is
- * left out silently; reasoning made by another provider (block metadata `geppetto.provider@v1`) is dropped with
- * a warning, and so are `other` blocks that have no Chat form (all but refusals). Tool call ids are kept.
+ * Reasoning policy: OpenAI's Chat Completions has no request field for reasoning, so reasoning blocks are not
+ * sent — unless the profile of a compatible server says it takes its own reasoning back (OpenRouter's
+ * `reasoning`). Own reasoning is otherwise left out silently; reasoning made by another provider (block metadata
+ * `geppetto.provider@v1`, aliases counting as the provider) is dropped with a warning, and so are `other` blocks
+ * that have no Chat form (all but refusals). Tool call ids are kept.
+ *
+ * The profile also decides the token-limit field and whether `reasoning_effort` is sent: to OpenAI only for
+ * reasoning models (others reject it), dropped with a warning where the server takes none.
  */
 import { CallerError } from "../../engine/errors.ts";
 import {
@@ -22,15 +26,23 @@ import {
 } from "../../engine/inference-config.ts";
 import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { toolResultText } from "../../tools/content.ts";
 import { answerUnansweredToolCalls } from "../../tools/results.ts";
-import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
+import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./profiles.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
 
 /** The `other` block type under which a refusal is kept (data: `{ text }`). */
 export const REFUSAL_BLOCK_TYPE = "openai.refusal";
+/**
+ * The `other` block type of a choice other than 0 (`n > 1`): an alternative answer, kept but never sent back.
+ *
+ * @example
+ * turn.blocks.filter((block) => block.kind === "other" && block.payload.type === CHOICE_BLOCK_TYPE)
+ */
+export const CHOICE_BLOCK_TYPE = "openai.choice";
 
 /**
  * True for models that take `max_completion_tokens` and reject sampling parameters (o-series, gpt-5 except
@@ -65,6 +77,12 @@ export interface ChatRequestOptions {
    * in as bytes), so a long conversation's request costs what is new. Off by default: the body is plain JSON.
    */
   cacheMessages?: boolean;
+  /** The compatible server's profile (default: OpenAI itself). */
+  profile?: OpenAICompatibleProfile;
+  /** Called for each setting the request cannot carry (dropped). */
+  onWarning?: (message: string) => void;
+  /** `logit_bias`: token id → bias (-100..100). */
+  logitBias?: Record<string, number>;
 }
 
 /**
@@ -78,6 +96,8 @@ export interface ChatMessagesOptions {
   provider?: string;
   /** Called for each block of another provider that is not sent (foreign reasoning, `other` blocks). */
   onDroppedBlock?: (message: string) => void;
+  /** Own reasoning goes back in this assistant-message field (a profile's `reasoningField`); unset: never sent. */
+  reasoningField?: "reasoning_content" | "reasoning";
 }
 
 function userContent(block: Block & { kind: "user" }, where: string): string | ChatContentPart[] {
@@ -158,6 +178,8 @@ export function messagesFromTurn(turn: Turn, options: ChatMessagesOptions = {}):
         messages.push({ role: "tool", tool_call_id: block.payload.id, content: toolResultContent(block) });
         return;
       case "other": {
+        // Alternative choices (`n > 1`) were not picked: they are not part of the conversation.
+        if (block.payload.type === CHOICE_BLOCK_TYPE) return;
         if (block.payload.type !== REFUSAL_BLOCK_TYPE) {
           options.onDroppedBlock?.(
             `${where}: block of type ${JSON.stringify(block.payload.type)} is not sent`,
@@ -169,10 +191,15 @@ export function messagesFromTurn(turn: Turn, options: ChatMessagesOptions = {}):
         return;
       }
       case "reasoning": {
-        // Never sent (no request field); only another provider's reasoning is worth a warning.
-        const producer = KeyBlockMetaProvider.get(block);
-        if (producer !== undefined && producer !== provider) {
-          options.onDroppedBlock?.(`${where}: reasoning from ${producer} was dropped`);
+        const producer = foreignProducer(block, provider);
+        if (producer !== undefined) {
+          options.onDroppedBlock?.(droppedBlockWarning(where, producer));
+          return;
+        }
+        // Own reasoning goes back only where the server takes it (a profile's reasoning field).
+        if (options.reasoningField && block.payload.text) {
+          const message = openAssistant();
+          message[options.reasoningField] = (message[options.reasoningField] ?? "") + block.payload.text;
         }
         return;
       }
@@ -197,14 +224,28 @@ function toolsFor(tools: ToolDescription[], config: ToolConfig): ChatTool[] {
     }));
 }
 
-const messagePieces = new PieceCache();
+/**
+ * One cache per way of writing messages (the provider name decides which reasoning is foreign, the profile
+ * whether reasoning goes back): the same frozen blocks sent by an `openai` and a `deepseek` engine are different
+ * messages.
+ */
+const messagePieces = new Map<string, PieceCache>();
+function piecesFor(options: ChatMessagesOptions): PieceCache {
+  const key = `${options.provider ?? "openai"}\u0000${options.reasoningField ?? ""}`;
+  let cache = messagePieces.get(key);
+  if (!cache) {
+    cache = new PieceCache();
+    messagePieces.set(key, cache);
+  }
+  return cache;
+}
 /** System, user and tool-result blocks are messages of their own; the blocks between them make one assistant message. */
 const ownMessage = (block: Block): boolean =>
   block.kind === "system" || block.kind === "user" || block.kind === "tool_use";
 
 /** The messages as cached pieces; undefined when a group of blocks warns or fails (then built as a whole). */
 function cachedMessages(turn: Turn, options: ChatMessagesOptions): ChatMessage[] | undefined {
-  const pieces = messagePieces.pieces(
+  const pieces = piecesFor(options).pieces(
     turn,
     (previous, block) => ownMessage(previous) || ownMessage(block),
     (group) => {
@@ -232,6 +273,8 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
   const messagesOptions: ChatMessagesOptions = {};
   if (options.provider !== undefined) messagesOptions.provider = options.provider;
   if (options.onDroppedBlock) messagesOptions.onDroppedBlock = options.onDroppedBlock;
+  const profile = options.profile ?? OPENAI_PROFILE;
+  if (profile.sendReasoning) messagesOptions.reasoningField = profile.reasoningField;
   const body: ChatRequest = {
     model: options.model,
     messages:
@@ -267,8 +310,13 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
   const openai = resolveOpenAIInferenceConfig(turn, options.openai);
   const reasoning = isReasoningModel(options.model);
   if (inference.maxResponseTokens !== undefined) {
-    if (reasoning) body.max_completion_tokens = inference.maxResponseTokens;
-    else body.max_tokens = inference.maxResponseTokens;
+    const field =
+      profile.maxTokensField === "auto"
+        ? reasoning
+          ? "max_completion_tokens"
+          : "max_tokens"
+        : profile.maxTokensField;
+    body[field] = inference.maxResponseTokens;
   }
   if (!reasoning) {
     if (inference.temperature !== undefined) body.temperature = inference.temperature;
@@ -276,12 +324,24 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
     if (openai.presencePenalty !== undefined) body.presence_penalty = openai.presencePenalty;
     if (openai.frequencyPenalty !== undefined) body.frequency_penalty = openai.frequencyPenalty;
   }
-  if (inference.reasoningEffort !== undefined) body.reasoning_effort = inference.reasoningEffort;
+  if (inference.reasoningEffort !== undefined) {
+    const accepted =
+      profile.reasoningEffort === "always" || (profile.reasoningEffort === "reasoning-models" && reasoning);
+    if (accepted) body.reasoning_effort = inference.reasoningEffort;
+    else {
+      options.onWarning?.(
+        `reasoningEffort ${inference.reasoningEffort} dropped: ${options.model} on ${profile.name} takes no reasoning_effort`,
+      );
+    }
+  }
   if (!reasoning && inference.stop !== undefined && inference.stop.length > 0) body.stop = inference.stop;
   if (inference.seed !== undefined) body.seed = inference.seed;
   if (openai.n !== undefined) body.n = openai.n;
   if (openai.store !== undefined) body.store = openai.store;
   if (openai.serviceTier !== undefined) body.service_tier = openai.serviceTier;
   if (openai.user !== undefined) body.user = openai.user;
+  if (options.logitBias !== undefined && Object.keys(options.logitBias).length > 0) {
+    body.logit_bias = options.logitBias;
+  }
   return body;
 }

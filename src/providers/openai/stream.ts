@@ -1,7 +1,8 @@
 /**
  * OpenAI Chat Completions wire → InferenceOutput, for streamed chunks and whole responses.
  *
- * - Only choice 0 is read: with `n > 1` the other choices are ignored (run n inferences to get them as Turns).
+ * - Choice 0 becomes the Turn's blocks; with `n > 1` every other choice is kept too, as an `other` block of type
+ *   `openai.choice` with data `{ index, text, reasoning?, toolCalls?, finishReason? }` (alternatives: not sent back).
  * - Tool calls are merged by `index`; argument fragments are forwarded as they come (linear in chunks) and a
  *   call is completed (parsed, `tool-call` published) when the next call starts or the stream finishes.
  * - A refusal is kept as an `other` block of type `openai.refusal` with data `{ text }` (not as answer text) and
@@ -12,11 +13,13 @@
  */
 
 import type { FinishClass } from "../../engine/engine.ts";
-import { ProviderError } from "../../engine/errors.ts";
+import type { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { Usage } from "../../events/types.ts";
+import { midStreamError } from "../../provider-kit/stream-error.ts";
+import type { JsonObject } from "../../turns/json.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { REFUSAL_BLOCK_TYPE } from "./request.ts";
+import { CHOICE_BLOCK_TYPE, REFUSAL_BLOCK_TYPE } from "./request.ts";
 import type { ChatChunk, ChatCompletion, ChatToolCallDelta, ChatUsage } from "./wire.ts";
 
 /** The normalized finish class of an OpenAI `finish_reason`. */
@@ -48,29 +51,30 @@ export function usageOf(usage: ChatUsage): Usage {
   return out;
 }
 
+/** A choice other than 0, as it streamed. */
+interface OtherChoice {
+  index: number;
+  text: string;
+  reasoning: string;
+  toolCalls: ({ id: string; name: string; arguments: string } | undefined)[];
+  finishReason?: string;
+}
+
 let generatedIds = 0;
 function generatedCallId(): string {
   generatedIds++;
   return `call_${Date.now().toString(36)}_${generatedIds}`;
 }
 
-/** The error a mid-stream `error` payload stands for. */
+/** The error a mid-stream `error` payload stands for (the kit's one mapping, `midStreamError`). */
 export function streamError(error: NonNullable<ChatChunk["error"]>, provider = "openai"): ProviderError {
-  const type = error.type;
-  const code = error.code === undefined ? undefined : String(error.code);
-  const retryable = /server_error|overloaded|rate_limit|timeout/i.test(`${type ?? ""} ${code ?? ""}`);
-  const details: ConstructorParameters<typeof ProviderError>[1] = { provider };
-  if (type) details.providerType = type;
-  if (code) details.providerCode = code;
-  if (error.param) details.param = error.param;
-  return new ProviderError(
-    `${provider} stream error${type ? ` (${type})` : ""}: ${error.message ?? "unknown error"}`,
-    details,
-    {
-      code: "stream_error",
-      retryable,
-    },
-  );
+  return midStreamError({
+    provider,
+    type: error.type,
+    code: error.code === undefined || error.code === null ? undefined : String(error.code),
+    message: error.message,
+    param: error.param ?? undefined,
+  });
 }
 
 /**
@@ -91,6 +95,8 @@ export class ChatStreamReader {
   #refusal = "";
   /** Index of the tool call currently streaming (completed when another starts). */
   #currentTool: number | undefined;
+  /** Choices other than 0 (`n > 1`), by index. */
+  readonly #otherChoices = new Map<number, OtherChoice>();
 
   constructor(out: InferenceOutput, provider = "openai") {
     this.#out = out;
@@ -120,8 +126,9 @@ export class ChatStreamReader {
     }
     const choices = chunk.choices;
     if (choices !== undefined && choices.length > 0) {
-      const choice =
-        choices.length === 1 ? choices[0] : choices.find((candidate) => (candidate.index ?? 0) === 0);
+      const first = choices[0]!;
+      const choice = choices.length === 1 ? first : choices.find((candidate) => (candidate.index ?? 0) === 0);
+      if (choices.length > 1 || (first.index ?? 0) !== 0) this.#collectOtherChoices(choices);
       if (choice !== undefined && (choice.index ?? 0) === 0) {
         const delta = choice.delta;
         if (delta) {
@@ -141,6 +148,49 @@ export class ChatStreamReader {
       }
     }
     if (chunk.usage) out.usage(usageOf(chunk.usage));
+  }
+
+  #otherChoice(index: number): OtherChoice {
+    let other = this.#otherChoices.get(index);
+    if (!other) {
+      other = { index, text: "", reasoning: "", toolCalls: [] };
+      this.#otherChoices.set(index, other);
+    }
+    return other;
+  }
+
+  #collectOtherChoices(choices: NonNullable<ChatChunk["choices"]>): void {
+    for (const choice of choices) {
+      const index = choice.index ?? 0;
+      if (index === 0) continue;
+      const other = this.#otherChoice(index);
+      const delta = choice.delta;
+      if (delta?.content) other.text += delta.content;
+      const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+      if (reasoning) other.reasoning += reasoning;
+      for (const [position, call] of (delta?.tool_calls ?? []).entries()) {
+        const at = call.index ?? position;
+        other.toolCalls[at] ??= { id: "", name: "", arguments: "" };
+        const entry = other.toolCalls[at]!;
+        if (call.id) entry.id = call.id;
+        if (call.function?.name) entry.name = call.function.name;
+        if (call.function?.arguments) entry.arguments += call.function.arguments;
+      }
+      if (choice.finish_reason) other.finishReason = choice.finish_reason;
+    }
+  }
+
+  #recordOtherChoices(): void {
+    const ordered = [...this.#otherChoices.values()].sort((left, right) => left.index - right.index);
+    for (const other of ordered) {
+      const data: JsonObject = { index: other.index, text: other.text };
+      if (other.reasoning) data.reasoning = other.reasoning;
+      const calls = other.toolCalls.filter((call) => call !== undefined);
+      if (calls.length > 0) data.toolCalls = calls.map((call) => ({ ...call }));
+      if (other.finishReason) data.finishReason = other.finishReason;
+      this.#out.other(CHOICE_BLOCK_TYPE, data);
+    }
+    this.#otherChoices.clear();
   }
 
   #toolCalls(calls: ChatToolCallDelta[]): void {
@@ -174,6 +224,7 @@ export class ChatStreamReader {
    */
   end(): void {
     if (this.#refusal) this.#recordRefusal(this.#refusal);
+    if (this.#otherChoices.size > 0) this.#recordOtherChoices();
     if (!this.#finished && !this.#done) {
       throw streamEndedEarly(this.#provider, "a finish reason or [DONE]");
     }
@@ -207,6 +258,19 @@ export class ChatStreamReader {
     if (choice?.finish_reason) {
       this.#finished = true;
       out.stop(choice.finish_reason, finishClassOf(choice.finish_reason));
+    }
+    for (const other of completion.choices ?? []) {
+      const index = other.index ?? 0;
+      if (index === 0) continue;
+      const collected = this.#otherChoice(index);
+      collected.text = other.message?.content ?? "";
+      collected.reasoning = other.message?.reasoning_content ?? other.message?.reasoning ?? "";
+      collected.toolCalls = (other.message?.tool_calls ?? []).map((call) => ({
+        id: call.id ?? "",
+        name: call.function?.name ?? "",
+        arguments: call.function?.arguments ?? "",
+      }));
+      if (other.finish_reason) collected.finishReason = other.finish_reason;
     }
     if (completion.usage) out.usage(usageOf(completion.usage));
     this.#done = true;

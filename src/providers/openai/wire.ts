@@ -18,7 +18,15 @@ export interface ChatToolCall {
 export type ChatMessage =
   | { role: "system" | "developer"; content: string }
   | { role: "user"; content: string | ChatContentPart[] }
-  | { role: "assistant"; content: string | null; tool_calls?: ChatToolCall[]; refusal?: string }
+  | {
+      role: "assistant";
+      content: string | null;
+      tool_calls?: ChatToolCall[];
+      refusal?: string;
+      /** Own reasoning sent back, for compatible servers whose profile takes it. */
+      reasoning_content?: string;
+      reasoning?: string;
+    }
   | { role: "tool"; tool_call_id: string; content: string };
 
 /** A function tool offered to the model. */
@@ -53,6 +61,8 @@ export interface ChatRequest {
   store?: boolean;
   service_tier?: string;
   user?: string;
+  /** Token id → bias (-100..100). */
+  logit_bias?: Record<string, number>;
 }
 
 /** Usage as reported (in the last chunk when streaming with include_usage). */

@@ -61,6 +61,7 @@ function render(script: ScriptedReply, streaming: boolean, request: RecordedRequ
       item_id: itemId,
       output_index: index,
       summary_index: 0,
+      part: { type: "summary_text", text: "" },
     });
     for (const delta of tokensOf({ text: script.reasoning })) {
       events.push({
@@ -71,6 +72,13 @@ function render(script: ScriptedReply, streaming: boolean, request: RecordedRequ
         delta,
       });
     }
+    const summaryPosition = { item_id: itemId, output_index: index, summary_index: 0 };
+    events.push({ type: "response.reasoning_summary_text.done", ...summaryPosition, text: script.reasoning });
+    events.push({
+      type: "response.reasoning_summary_part.done",
+      ...summaryPosition,
+      part: { type: "summary_text", text: script.reasoning },
+    });
     events.push({ type: "response.output_item.done", output_index: index, item });
     output.push(item);
   }
@@ -90,6 +98,12 @@ function render(script: ScriptedReply, streaming: boolean, request: RecordedRequ
       output_index: index,
       item: { ...item, status: "in_progress", content: [] },
     });
+    const partPosition = { item_id: itemId, output_index: index, content_index: 0 };
+    events.push({
+      type: "response.content_part.added",
+      ...partPosition,
+      part: { type: "output_text", text: "", annotations: [] },
+    });
     for (const delta of tokens) {
       events.push({
         type: "response.output_text.delta",
@@ -105,6 +119,11 @@ function render(script: ScriptedReply, streaming: boolean, request: RecordedRequ
       output_index: index,
       content_index: 0,
       text,
+    });
+    events.push({
+      type: "response.content_part.done",
+      ...partPosition,
+      part: { type: "output_text", text, annotations: [] },
     });
     events.push({ type: "response.output_item.done", output_index: index, item });
     output.push(item);

@@ -3,6 +3,7 @@
  * one import and one entry (order matters only when two modules match the same path).
  */
 import { anthropicProtocol } from "./anthropic.ts";
+import { COUNT_TOKENS_PROTOCOLS } from "./count-tokens.ts";
 import { geminiProtocol } from "./gemini.ts";
 import { ollamaProtocol } from "./ollama.ts";
 import { openaiChatProtocol } from "./openai-chat.ts";
@@ -16,4 +17,5 @@ export const PROTOCOLS: ProtocolModule[] = [
   anthropicProtocol,
   geminiProtocol,
   ollamaProtocol,
+  ...COUNT_TOKENS_PROTOCOLS,
 ];

@@ -1,0 +1,42 @@
+/**
+ * Counting tokens before sending: engines whose API has a counting endpoint (OpenAI Responses, Anthropic,
+ * Gemini) implement {@link TokenCounter}; {@link tokenCount} checks what the endpoint answered.
+ */
+import { ProviderError } from "../engine/errors.ts";
+import type { RunContext } from "../events/context.ts";
+import type { Turn } from "../turns/types.ts";
+
+/**
+ * An engine that can count the input tokens of a Turn through the same request builder as its inference.
+ *
+ * @example
+ * if (canCountTokens(engine)) console.log(await engine.countTokens(turn, RunContext.background()));
+ */
+export interface TokenCounter {
+  countTokens(turn: Turn, ctx: RunContext): Promise<number>;
+}
+
+/**
+ * True when the engine counts tokens.
+ *
+ * @example
+ * canCountTokens(createClaudeEngine({ model })) // true
+ */
+export function canCountTokens(engine: object): engine is TokenCounter {
+  return typeof (engine as Partial<TokenCounter>).countTokens === "function";
+}
+
+/**
+ * The count a counting endpoint answered; a ProviderError when it is missing or not a count.
+ *
+ * @example
+ * tokenCount(response.body.input_tokens, "anthropic") // 42
+ */
+export function tokenCount(value: unknown, provider: string): number {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  throw new ProviderError(
+    `${provider} answered the token count without a count (got ${JSON.stringify(value)})`,
+    { provider },
+    { code: "invalid_response" },
+  );
+}

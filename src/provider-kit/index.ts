@@ -1,0 +1,42 @@
+/**
+ * The provider kit: what every provider is written with, built-in or yours. A provider is one folder plus one
+ * {@link ProviderDescriptor} registered here; settings, flags, the engine factory and the test suites read the
+ * registry. The shared parts: {@link loadApiKey} (one missing-key message), {@link prepareInference} (configs
+ * resolved once, with warnings), {@link midStreamError} (one mapping of in-stream errors) and the one policy for
+ * another provider's reasoning ({@link foreignProducer}, {@link droppedBlockWarning}).
+ *
+ * @example
+ * import { defineProvider, registerProvider } from "geppetto/provider-kit";
+ * import { createOpenAIChatEngine } from "geppetto/providers/openai";
+ * registerProvider(defineProvider({
+ *   id: "acme", aliases: [], description: "Acme (OpenAI-compatible)", settingsKey: "acme",
+ *   apiKey: { variables: ["ACME_API_KEY"], required: true },
+ *   baseURL: { default: "https://api.acme.example/v1", variables: ["ACME_BASE_URL"] },
+ *   defaultModel: "acme-1", prices: {}, config: null, protocol: "openai-chat",
+ *   load: async () => (options) => createOpenAIChatEngine({ ...options, providerName: "acme" }),
+ * }));
+ * // now: geppetto run --ai-api-type acme, createEngine({ chat: { apiType: "acme" } }), …
+ */
+export { type ApiKeySource, type LoadedApiKey, loadApiKey, missingApiKeyError } from "./api-key.ts";
+export type * from "./contract.ts";
+export { canCountTokens, type TokenCounter, tokenCount } from "./count-tokens.ts";
+export {
+  defineProvider,
+  type EngineFactory,
+  type ModelPrices,
+  type ProviderDescriptor,
+  providerNames,
+  type WireProtocol,
+} from "./descriptor.ts";
+export { type InferenceDefaults, prepareInference } from "./prepare.ts";
+export { droppedBlockWarning, foreignProducer, isOwnBlock } from "./reasoning.ts";
+export {
+  findProvider,
+  isSameProvider,
+  listProviders,
+  providerNamesHelp,
+  registerProvider,
+  registryVersion,
+  requireProvider,
+} from "./registry.ts";
+export { midStreamError, type StreamErrorFields } from "./stream-error.ts";

@@ -1,0 +1,149 @@
+/**
+ * The registry is the only list of providers: a throwaway provider registered here appears in settings (api
+ * type, aliases, its key variable, flag help), in the engine factory and in the contract suite's table, and is
+ * gone again once unregistered. Also: aliases count as their provider on stamped blocks (a Turn saved with
+ * `claude` continues on `anthropic` with its signed thinking and its web-search results).
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { KeyInferenceResult } from "../engine/engine.ts";
+import { ToolCatalogKey } from "../engine/tools.ts";
+import { RunContext } from "../events/context.ts";
+import { buildClaudeRequest } from "../providers/anthropic/request.ts";
+import { contractCatalog, contractEngines } from "../providers/contract/engines.ts";
+import { OPENAI_PROFILE, openAICompatibleProvider } from "../providers/openai/profiles.ts";
+import { setupLocalServer } from "../providers/test-support.ts";
+import { createEngine } from "../settings/factory.ts";
+import { settingsFlagsHelp } from "../settings/flags.ts";
+import { loadSettings } from "../settings/load.ts";
+import { newTurn, newUserTextBlock } from "../turns/builders.ts";
+import { KeyBlockMetaProvider } from "../turns/keys.ts";
+import { turnFromYaml } from "../turns/serialization.ts";
+import { loadApiKey } from "./api-key.ts";
+import { defineProvider } from "./descriptor.ts";
+import { droppedBlockWarning, foreignProducer } from "./reasoning.ts";
+import { findProvider, listProviders, registerProvider } from "./registry.ts";
+
+const server = setupLocalServer();
+
+/** A throwaway provider: an OpenAI-compatible server named acme, with its own key variable. */
+const acme = defineProvider({
+  ...openAICompatibleProvider({
+    ...OPENAI_PROFILE,
+    name: "acme",
+    description: "Acme Chat (a test provider)",
+    apiKeyVariables: ["ACME_API_KEY"],
+    baseURL: "https://api.acme.invalid/v1",
+    baseURLVariables: ["ACME_BASE_URL"],
+    defaultModel: "acme-1",
+  }),
+  aliases: ["acme-chat"],
+});
+
+describe("the provider registry", () => {
+  it("a registered provider appears in settings, flag help, the factory and the contract suite", async () => {
+    const unregister = registerProvider(acme);
+    try {
+      expect(findProvider("acme-chat")).toBe(acme);
+      expect(settingsFlagsHelp()).toContain("acme (or acme-chat)");
+      const env = { ACME_API_KEY: "acme-secret", ACME_BASE_URL: server.baseURL("openai-chat") };
+      const loaded = loadSettings({ env, cwd: "/nonexistent", flags: { "ai-api-type": "acme-chat" } });
+      expect(loaded.settings.chat).toMatchObject({ apiType: "acme", engine: "acme-1" });
+      expect(loaded.settings.api?.acme?.baseURL).toBe(env.ACME_BASE_URL);
+
+      server.respond({ script: { text: "Hello from acme." } });
+      const engine = await createEngine(loaded, { env: {} });
+      const turn = await engine.runInference(newTurn([newUserTextBlock("Hi")]), RunContext.background());
+      expect(KeyInferenceResult.get(turn)).toMatchObject({ provider: "acme", finishClass: "completed" });
+      const answer = turn.blocks.at(-1);
+      expect(answer && KeyBlockMetaProvider.get(answer)).toBe("acme");
+      expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer acme-secret");
+
+      const adapter = (await contractEngines()).find((candidate) => candidate.name === "acme");
+      expect(adapter?.protocol).toBe("openai-chat");
+      server.respond({
+        script: { toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }] },
+      });
+      const ctx = RunContext.background().with(ToolCatalogKey, contractCatalog);
+      const called = await adapter!.create(server).runInference(newTurn([newUserTextBlock("Oslo?")]), ctx);
+      expect(called.blocks.at(-1)).toMatchObject({ kind: "tool_call", payload: { id: "call_1" } });
+    } finally {
+      unregister();
+    }
+    expect(findProvider("acme")).toBeUndefined();
+    expect(listProviders().map((provider) => provider.id)).not.toContain("acme");
+    expect(() => loadSettings({ env: {}, cwd: "/nonexistent", flags: { "ai-api-type": "acme" } })).toThrow(
+      /setting chat\.apiType: must be one of .*anthropic \(or claude\)/,
+    );
+  });
+
+  it("refuses a provider whose id or alias is taken", () => {
+    expect(() => registerProvider({ ...acme, id: "acme2", aliases: ["claude"] })).toThrow(
+      'the name "claude" of acme2 is already taken by anthropic',
+    );
+    expect(findProvider("acme2")).toBeUndefined();
+  });
+});
+
+describe("one missing-key message", () => {
+  it("names the variables and the flag, for every provider that needs a key", () => {
+    for (const provider of listProviders().filter((candidate) => candidate.apiKey.required)) {
+      const { missingKey } = loadApiKey(
+        { ...provider, baseURL: { ...provider.baseURL, default: provider.baseURL.default || "https://x" } },
+        { env: {} },
+      );
+      expect(missingKey?.code).toBe("missing_api_key");
+      expect(missingKey?.message).toBe(
+        `${provider.id}: no API key: set ${[...provider.apiKey.variables, "--ai-api-key"].join(" or ")} ` +
+          `(api.${provider.settingsKey}.apiKey in settings, apiKey in code)`,
+      );
+    }
+  });
+
+  it("engines throw it at the first inference", async () => {
+    const anthropic = await findProvider("anthropic")!.load();
+    const failure = await anthropic({ model: "m", env: {} })
+      .runInference(newTurn([newUserTextBlock("Hi")]), RunContext.background())
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      code: "missing_api_key",
+      message: expect.stringContaining("anthropic: no API key: set ANTHROPIC_API_KEY or --ai-api-key"),
+    });
+  });
+});
+
+describe("aliases on stamped blocks", () => {
+  it("a Turn stamped claude (format v1) keeps its signed thinking and web-search result on anthropic", () => {
+    const yaml = readFileSync(new URL("../turns/__fixtures__/turn-v1.yaml", import.meta.url), "utf8");
+    const turn = turnFromYaml(yaml, "turn-v1.yaml");
+    const { body, warnings } = buildClaudeRequest(turn, {
+      model: "claude-sonnet-4-5",
+      stream: false,
+      tools: [],
+    });
+    const content = body.messages.flatMap((message) =>
+      typeof message.content === "string" ? [] : message.content,
+    );
+    expect(content).toContainEqual({
+      type: "thinking",
+      thinking: "The user wants two things.",
+      signature: "EqQBCkgIARABGAIiQL",
+    });
+    expect(content).toContainEqual({
+      type: "web_search_tool_result",
+      tool_use_id: "srvtoolu_01",
+      content: [],
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it("another provider's reasoning is dropped with one wording", () => {
+    const [block] = newTurn([newUserTextBlock("x")]).blocks;
+    const stamped = KeyBlockMetaProvider.set(block!, "gemini");
+    expect(foreignProducer(stamped, "anthropic")).toBe("gemini");
+    expect(foreignProducer(KeyBlockMetaProvider.set(block!, "claude"), "anthropic")).toBeUndefined();
+    expect(droppedBlockWarning("turn.blocks[3] (reasoning)", "gemini")).toBe(
+      "turn.blocks[3] (reasoning): reasoning from gemini was dropped",
+    );
+  });
+});
