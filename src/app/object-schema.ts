@@ -115,7 +115,8 @@ export function compileObjectSchema<T>(
       );
     }
     sent = compileForDialect(wrapped, "openai-strict");
-  } else if (options.apiType === "claude") sent = closeObjects(wrapped) as JsonObject;
+  } else if (options.apiType === "anthropic" || options.apiType === "claude")
+    sent = closeObjects(wrapped) as JsonObject;
   const check = compileValidator<unknown>(schema as never, `schema "${name}"`);
   const validateElement = async (value: unknown) => check(strict ? stripStrictNulls(value, base) : value);
   const validate = async (value: unknown): Promise<ValidationOutcome<T>> => {

@@ -66,7 +66,7 @@ describe("everyday CLI", () => {
     const io = createTestIO({ env: cleanEnv() });
     expect(await main(["models"], io)).toBe(0);
     expect(io.out).toMatch(/^openai\s+gpt-4o-mini \*\s+128,000\s+\$0\.15\s+\$0\.075\s+\$0\.6$/m);
-    expect(io.out).toMatch(/^claude\s+claude-sonnet-4-20250514 \*\s+200,000/m);
+    expect(io.out).toMatch(/^anthropic\s+claude-sonnet-4-20250514 \*\s+200,000/m);
     const json = createTestIO({ env: cleanEnv() });
     expect(
       await main(["models", "-o", "json", "--ai-api-type", "openai", "--ai-engine", "my-model"], json),
