@@ -184,11 +184,16 @@ describe("stores keep each block once and load exactly what was saved", () => {
       }
       const latest = session.latest()!;
       const newBlocks = JSON.stringify(latest.blocks.slice(-2)).length;
+      // Medians of ten turns, early and late: one turn's count alone was seen 35% above its neighbours in a CI run
+      // (a save landing outside the turn it belongs to), which says nothing about growth with the conversation.
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      const early = median(written.slice(10, 20));
+      const late = median(written.slice(-10));
       // Each turn writes its two new blocks and its metadata (once per phase that changed it), never the history:
       // the same at turn 200 as at turn 10, and a small part of the conversation.
-      expect(written.at(-1)!).toBeLessThan(2.5 * (newBlocks + JSON.stringify(latest.metadata).length));
-      expect(written.at(-1)!).toBeLessThan(1.2 * written[10]!);
-      expect(written.at(-1)!).toBeLessThan(JSON.stringify(latest).length / 30);
+      expect(late).toBeLessThan(2.5 * (newBlocks + JSON.stringify(latest.metadata).length));
+      expect(late).toBeLessThan(1.2 * early);
+      expect(late).toBeLessThan(JSON.stringify(latest).length / 30);
       await (store as TurnStore).close?.();
     }
   });
