@@ -7,6 +7,7 @@ import type { Engine, InferenceCost, InferenceResult } from "../engine/engine.ts
 import { CallerError } from "../engine/errors.ts";
 import { type InferenceConfig, KeyInferenceConfig, mergeConfig } from "../engine/inference-config.ts";
 import type { StructuredOutputConfig } from "../engine/structured-output.ts";
+import { addCost, addUsage } from "../engine/totals.ts";
 import { type EventSink, RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
 import type { ToolLoopStatus } from "../toolloop/loop.ts";
@@ -136,30 +137,6 @@ async function registryOf(tools: CallOptions["tools"]): Promise<ToolRegistry | u
   return tools instanceof ToolRegistry ? tools : new ToolRegistry(tools as readonly AnyTool[]);
 }
 
-function addUsage(total: Usage, usage: Usage | undefined): void {
-  if (!usage) return;
-  for (const [key, value] of Object.entries(usage) as [keyof Usage, number | undefined][]) {
-    if (typeof value === "number") total[key] = (total[key] ?? 0) + value;
-  }
-}
-
-function addCost(
-  total: InferenceCost | undefined,
-  cost: InferenceCost | undefined,
-): InferenceCost | undefined {
-  if (!cost) return total;
-  if (!total) return { ...cost };
-  const sum: InferenceCost = {
-    currency: "USD",
-    input: total.input + cost.input,
-    output: total.output + cost.output,
-    total: total.total + cost.total,
-  };
-  const cached = (total.cached ?? 0) + (cost.cached ?? 0);
-  if (total.cached !== undefined || cost.cached !== undefined) sum.cached = cached;
-  return sum;
-}
-
 /** The context of a call: the caller's, with the call's sinks and signal. */
 export function callContext(options: CallOptions): RunContext {
   let ctx = options.context ?? RunContext.background();
@@ -205,10 +182,10 @@ export async function runCall(
   await watch.settled();
   const tripped = watch.tripped();
   if (tripped) throw new GuardrailTrippedError(tripped, loop.turn);
-  const usage: Usage = {};
+  let usage: Usage = {};
   let cost: InferenceCost | undefined;
   for (const step of loop.steps) {
-    addUsage(usage, step.usage);
+    usage = addUsage(usage, step.usage);
     cost = addCost(cost, step.result.cost);
   }
   const last = loop.steps.at(-1);

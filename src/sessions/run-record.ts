@@ -3,9 +3,8 @@
  * block, kept as is when unchanged so blocks stay shared; every inference's result recorded), and sums of usage
  * and cost over the inferences of one execute or duplex turn.
  */
-import { type InferenceCost, type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
+import { type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
 import { contextKey } from "../events/context.ts";
-import type { Usage } from "../events/types.ts";
 import type { Middleware } from "../middleware/compose.ts";
 import { newSystemTextBlock } from "../turns/builders.ts";
 
@@ -52,41 +51,3 @@ export const sessionMiddleware: Middleware = (next) => async (turn, ctx) => {
   if (result && record) record.results.push(result);
   return output;
 };
-
-/**
- * `total` plus `usage`, field by field.
- *
- * @example
- * addUsage({ inputTokens: 1 }, { inputTokens: 2 }) // { inputTokens: 3 }
- */
-export function addUsage(total: Usage, usage: Usage | undefined): Usage {
-  if (!usage) return total;
-  const sum: Usage = { ...total };
-  for (const [key, value] of Object.entries(usage) as [keyof Usage, number | undefined][]) {
-    if (typeof value === "number") sum[key] = (sum[key] ?? 0) + value;
-  }
-  return sum;
-}
-
-/**
- * `total` plus `cost`.
- *
- * @example
- * addCost(undefined, cost) // a copy of cost
- */
-export function addCost(
-  total: InferenceCost | undefined,
-  cost: InferenceCost | undefined,
-): InferenceCost | undefined {
-  if (!cost) return total;
-  if (!total) return { ...cost };
-  const sum: InferenceCost = {
-    currency: "USD",
-    input: total.input + cost.input,
-    output: total.output + cost.output,
-    total: total.total + cost.total,
-  };
-  if (total.cached !== undefined || cost.cached !== undefined)
-    sum.cached = (total.cached ?? 0) + (cost.cached ?? 0);
-  return sum;
-}

@@ -9,6 +9,7 @@
  */
 import type { Engine, InferenceCost, InferenceResult } from "../engine/engine.ts";
 import { GeppettoError } from "../engine/errors.ts";
+import { addCost, addUsage } from "../engine/totals.ts";
 import { RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
 import { EngineBuilder } from "../session/engine-builder.ts";
@@ -18,7 +19,7 @@ import type { ToolLoopResult } from "../toolloop/loop.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import { BaseSession, type ResolvedState, resolveState, type SessionStateOptions } from "./base-session.ts";
 import { blockFromMessage, type Message, type MessageRole } from "./messages.ts";
-import { addCost, addUsage, type RunRecord, RunRecordKey, sessionMiddleware } from "./run-record.ts";
+import { type RunRecord, RunRecordKey, sessionMiddleware } from "./run-record.ts";
 
 /**
  * Options of {@link UnarySession.open}.

@@ -10,6 +10,7 @@
  */
 import WebSocket from "ws";
 import { GeppettoError, ProviderError } from "../../engine/errors.ts";
+import { addUsage } from "../../engine/totals.ts";
 import { RunContext } from "../../events/context.ts";
 import type { Usage } from "../../events/types.ts";
 import { executeToolCalls } from "../../tools/executor.ts";
@@ -23,7 +24,6 @@ import {
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import type { Block } from "../../turns/types.ts";
 import { blockFromMessage, messagesFromTurn } from "../messages.ts";
-import { addUsage } from "../run-record.ts";
 import type { RealtimeEvent, RealtimeModeOptions, RealtimeProtocol } from "./realtime-protocol.ts";
 import type { DuplexDriver, DuplexHost, DuplexInput } from "./types.ts";
 

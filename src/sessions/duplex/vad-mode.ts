@@ -11,6 +11,7 @@
  */
 import type { Engine } from "../../engine/engine.ts";
 import { GeppettoError } from "../../engine/errors.ts";
+import { addUsage } from "../../engine/totals.ts";
 import { RunContext } from "../../events/context.ts";
 import { EngineBuilder } from "../../session/engine-builder.ts";
 import type { ExecutionHandle } from "../../session/execution-handle.ts";
@@ -18,7 +19,7 @@ import { Session } from "../../session/session.ts";
 import { newId } from "../../turns/builders.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { blockFromMessage } from "../messages.ts";
-import { addUsage, type RunRecord, RunRecordKey, sessionMiddleware } from "../run-record.ts";
+import { type RunRecord, RunRecordKey, sessionMiddleware } from "../run-record.ts";
 import type { SpeechSynthesizer, Transcriber } from "./speech-clients.ts";
 import type { DuplexDriver, DuplexHost, DuplexInput, ImageFrame } from "./types.ts";
 import { type VadOptions, VoiceActivityDetector } from "./vad.ts";
