@@ -103,7 +103,7 @@ export function compileObjectSchema<T>(
       { code: "invalid_object_schema" },
     );
   }
-  const openai = options.apiType === "openai" || options.apiType === "openai-responses";
+  const openai = ["openai", "openai-chat", "openai-responses"].includes(options.apiType ?? "");
   const strict = openai && options.strict !== false;
   let sent: JsonObject = wrapped;
   if (strict) {
