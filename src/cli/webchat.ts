@@ -52,7 +52,8 @@ Options:
   --auth-token TOKEN   Require this token on every request (or ${TOKEN_ENV}); open the page once with
                        ?token=TOKEN and the browser keeps it in a cookie
   ${MODEL_FLAG_HELP}
-  --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  --tools SET          Offer tools and run the tool loop: demo (time, calculator), or a module of your own
+                       (./my-tools.ts: its defineTool exports; a needsApproval tool asks Approve / Deny in the page)
   --busy POLICY        A prompt sent while an answer is written: reject (default; the page says so), queue,
                        interrupt
   --idle-minutes N     Close conversations unused for N minutes (default 15; their timelines stay)
