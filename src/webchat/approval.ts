@@ -38,11 +38,6 @@ export class WebChatApprovals {
       : undefined;
   }
 
-  /** The call ids waiting for a decision. */
-  pending(): string[] {
-    return [...this.#pending.keys()];
-  }
-
   /** Decides a waiting call; false when none with this id waits (decided already, cancelled, or unknown). */
   answer(callId: string, approved: boolean): boolean {
     const resolve = this.#pending.get(callId);
