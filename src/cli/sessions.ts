@@ -12,7 +12,7 @@ import {
   DB_FLAG_HELP,
   expandSessionId,
   openSessionDb,
-  sessionDbPath,
+  sessionStoreLocation,
 } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
@@ -178,8 +178,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     );
   }
   const action = subcommand as (typeof SUBCOMMANDS)[number];
-  const dbPath = sessionDbPath(values.db, io.env);
-  const store = await openSessionDb(dbPath);
+  const location = await sessionStoreLocation(values.db, io.env, async () => {
+    const { loadCommandSettings } = await import("./engine-selection.ts");
+    return (await loadCommandSettings({}, io)).settings.store;
+  });
+  const dbPath = location.label;
+  const store = await openSessionDb(location);
   try {
     if (action === "list") {
       const format = oneOf("output", values.output, ["text", "json"] as const, "text");
