@@ -350,19 +350,26 @@ export class PostgresTurnStore implements TurnStore {
     const limit = options.limit ?? 50;
     const pattern = `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
     const hits = new Map<string, SessionSearchHit>();
-    await this.#sql<(SummaryRow & { ref: string; search_text: string })[]>`
-      SELECT s.ref, s.session_id, s.turn_count, s.created_at, s.updated_at, s.title, b.search_text
-      FROM geppetto_blocks b JOIN geppetto_sessions s ON s.ref = b.session_ref
-      WHERE b.search_text ILIKE ${pattern} AND s.turn_count > 0
-      ORDER BY s.updated_at DESC, s.ref DESC, b.turn_position DESC, b.block_index`.cursor(64, (rows) => {
-      for (const row of rows) {
-        if (hits.has(row.ref)) continue;
-        const excerpt = searchExcerpt(row.search_text, needle);
-        if (excerpt === undefined) continue;
-        hits.set(row.ref, { ...toSummary(row), excerpt });
-        if (hits.size >= limit) return this.#sql.CLOSE;
-      }
-      return undefined;
+    await this.#sql.begin("READ ONLY", async (sql) => {
+      // The matching blocks first (only the trigram index can find them), then their sessions. The planner takes
+      // a scan of a young table for cheaper than the index, and goes on doing so as it grows: told not to, it
+      // reads the matching rows only, at any size.
+      await sql`SET LOCAL enable_seqscan = off`;
+      await sql<(SummaryRow & { ref: string; search_text: string })[]>`
+        WITH b AS MATERIALIZED (SELECT session_ref, turn_position, block_index, search_text FROM geppetto_blocks
+          WHERE search_text ILIKE ${pattern})
+        SELECT s.ref, s.session_id, s.turn_count, s.created_at, s.updated_at, s.title, b.search_text
+        FROM b JOIN geppetto_sessions s ON s.ref = b.session_ref WHERE s.turn_count > 0
+        ORDER BY s.updated_at DESC, s.ref DESC, b.turn_position DESC, b.block_index`.cursor(64, (rows) => {
+        for (const row of rows) {
+          if (hits.has(row.ref)) continue;
+          const excerpt = searchExcerpt(row.search_text, needle);
+          if (excerpt === undefined) continue;
+          hits.set(row.ref, { ...toSummary(row), excerpt });
+          if (hits.size >= limit) return this.#sql.CLOSE;
+        }
+        return undefined;
+      });
     });
     return [...hits.values()];
   }
