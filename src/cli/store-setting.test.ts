@@ -89,9 +89,14 @@ function webchatBanner(env: NodeJS.ProcessEnv): Promise<Outcome> {
     });
     let out = "";
     let err = "";
+    let stopped = false;
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes("geppetto webchat: http")) child.kill("SIGINT");
+      // One interrupt only: a second one, sent on a later chunk of output, would kill it mid-shutdown.
+      if (!stopped && out.includes("geppetto webchat: http")) {
+        stopped = true;
+        child.kill("SIGINT");
+      }
     });
     child.stderr.on("data", (chunk: Buffer) => {
       err += chunk.toString();
