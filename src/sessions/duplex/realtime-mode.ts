@@ -104,6 +104,9 @@ export class RealtimeDriver implements DuplexDriver {
     const socket = new WebSocket(url, {
       headers,
       handshakeTimeout: this.#options.connectTimeoutMs ?? 10_000,
+      // One message per event-loop turn: a chunk reaches the reader as soon as its message is read, not after
+      // every other message that came in the same network read (a burst of deltas).
+      allowSynchronousEvents: false,
     });
     this.#socket = socket;
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
