@@ -41,7 +41,8 @@ export interface DuplexSessionOptions extends SessionStateOptions {
   /**
    * Unread response chunks the session holds before it stops reading from the provider (the WebSocket, the
    * speech stream) until the reader catches up: a slow reader slows the session, nothing is dropped, and
-   * memory stays bounded. Default 256.
+   * memory stays bounded. Default 256. (What the provider sends behind the unread chunks, such as its report
+   * that the user started speaking, waits too: read the stream as audio plays.)
    */
   responseCapacity?: number;
 }
