@@ -60,7 +60,6 @@ export type CallerErrorCode =
   | "unsupported_audio"
   | "frame_too_large"
   | "session_closed"
-  | "response_overflow"
   | "unknown_provider"
   | "unknown_model"
   | "invalid_model_id"

@@ -2,7 +2,7 @@
  * The state store contract over every built-in store: memory, file (temp directory), SQLite (temp file) and Redis
  * (a real redis-server this file starts on a free port).
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { startRedisServer, type TestServer } from "../transports/test-servers.ts
 import { FileStateStore } from "./file-state-store.ts";
 import { RedisStateStore } from "./redis-state-store.ts";
 import { SqliteStateStore } from "./sqlite-state-store.ts";
-import { emptyTurn, MemoryStateStore } from "./state-store.ts";
+import { MemoryStateStore } from "./state-store.ts";
 import { describeStateStoreContract } from "./test-support.ts";
 
 async function temporaryDirectory(): Promise<string> {
@@ -69,25 +69,6 @@ describeStateStoreContract("Redis", async () => {
       for (const each of opened) await each.close();
     },
   };
-});
-
-describe("FileStateStore", () => {
-  it("writes atomically: no temporary file stays, and a corrupt file is an error naming it", async () => {
-    const directory = await temporaryDirectory();
-    try {
-      const store = new FileStateStore(directory);
-      await store.save({ conversationId: "c1", turn: emptyTurn("c1"), variables: {}, metadata: {} });
-      expect(await readdir(directory)).toEqual(["c1.json"]);
-      expect(JSON.parse(await readFile(store.fileOf("c1"), "utf8")).format).toBe(
-        "geppetto.conversation_state/v1",
-      );
-      await writeFile(store.fileOf("c1"), "{ half a docu");
-      await expect(store.load("c1")).rejects.toMatchObject({ code: "corrupt_state" });
-      await expect(store.load("c1")).rejects.toThrow(store.fileOf("c1"));
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
-  });
 });
 
 describe("RedisStateStore", () => {

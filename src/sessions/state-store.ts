@@ -191,6 +191,20 @@ export function decodeConversationState(
   } catch (error) {
     throw new CorruptStateError(conversationId, where, `not JSON (${(error as Error).message})`, error);
   }
+  return conversationStateFromDocument(document, conversationId, where);
+}
+
+/**
+ * Checks a parsed state document (see {@link decodeConversationState}) and returns the frozen state.
+ *
+ * @example
+ * conversationStateFromDocument(JSON.parse(text), "c1", "/var/states/c1.json")
+ */
+export function conversationStateFromDocument(
+  document: unknown,
+  conversationId: string,
+  where: string,
+): ConversationState {
   if (!isJsonObject(document)) throw new CorruptStateError(conversationId, where, "not a JSON object");
   if (document.format !== CONVERSATION_STATE_FORMAT)
     throw new CorruptStateError(

@@ -47,10 +47,12 @@ export interface DuplexSessionOptions extends SessionStateOptions {
   /** The largest input chunk (audio, frame, video, text bytes) accepted. Default 1 MiB. */
   maxChunkBytes?: number;
   /**
-   * Unread response chunks allowed before the session fails with `response_overflow` (a reader that stopped
-   * reading would otherwise make the session hold every audio chunk). Default 10000.
+   * Unread response chunks the session holds before it stops reading from the provider (the WebSocket, the
+   * speech stream) until the reader catches up: a slow reader slows the session, nothing is dropped, and
+   * memory stays bounded. Default 256. (What the provider sends behind the unread chunks, such as its report
+   * that the user started speaking, waits too: read the stream as audio plays.)
    */
-  maxBufferedChunks?: number;
+  responseCapacity?: number;
 }
 
 /**
@@ -128,9 +130,10 @@ function describe(input: DuplexInput): string {
 export class DuplexSession extends BaseSession {
   readonly #options: DuplexSessionOptions;
   readonly #driver: DuplexDriver;
-  readonly #queue = new ChunkQueue<DuplexOutput>();
+  readonly #queue: ChunkQueue<DuplexOutput>;
   readonly #maxChunkBytes: number;
-  readonly #maxBufferedChunks: number;
+  /** The answer audio the reader has taken: turn, bytes, and bytes per millisecond. */
+  #played = { turnId: "", bytes: 0, bytesPerMs: 48 };
   #sending: Promise<void> = Promise.resolve();
   #closed = false;
   #error: GeppettoError | undefined;
@@ -144,7 +147,20 @@ export class DuplexSession extends BaseSession {
     this.#options = options;
     this.#driver = options.mode();
     this.#maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
-    this.#maxBufferedChunks = options.maxBufferedChunks ?? 10_000;
+    const capacity = options.responseCapacity ?? 256;
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new CallerError(`responseCapacity must be a positive integer, got ${capacity}`, {
+        code: "invalid_input",
+      });
+    this.#queue = new ChunkQueue<DuplexOutput>({
+      capacity,
+      onTake: (chunk) => {
+        if (chunk.type !== "audio-delta") return;
+        if (chunk.turnId !== this.#played.turnId)
+          this.#played = { turnId: chunk.turnId, bytes: 0, bytesPerMs: (chunk.format.sampleRate * 2) / 1000 };
+        this.#played.bytes += chunk.data.byteLength;
+      },
+    });
     this.done = new Promise<void>((resolve) => {
       this.#ended = resolve;
     });
@@ -164,6 +180,12 @@ export class DuplexSession extends BaseSession {
       sessionId: this.id,
       context: this.#observer?.ctx ?? context,
       emit: (chunk) => this.#emit(chunk),
+      writable: () => this.#queue.writable(),
+      interruptPlayback: (turnId) => {
+        this.#queue.discard((chunk) => chunk.type === "audio-delta" && chunk.turnId === turnId);
+        const played = this.#played;
+        return played.turnId === turnId ? Math.floor(played.bytes / played.bytesPerMs) : 0;
+      },
       conversation: () => this.conversation,
       systemPrompt: () =>
         this.#options.systemPrompt === undefined
@@ -192,6 +214,11 @@ export class DuplexSession extends BaseSession {
   /** Whether the session is closed (by `close()` or a failure). */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Response chunks waiting for the reader (at most about `responseCapacity`). */
+  get bufferedChunks(): number {
+    return this.#queue.size;
   }
 
   /** The response stream (read it once): chunks until the session ends. */
@@ -279,15 +306,6 @@ export class DuplexSession extends BaseSession {
 
   #emit(chunk: DuplexOutput): void {
     if (this.#closed) return;
-    if (this.#queue.size >= this.#maxBufferedChunks) {
-      this.#fail(
-        new GeppettoError(
-          `duplex session ${this.id}: ${this.#queue.size} response chunks are unread (maxBufferedChunks); read session.response()`,
-          { code: "response_overflow", fault: "caller" },
-        ),
-      );
-      return;
-    }
     this.#observer?.chunk(chunk);
     this.#queue.push(chunk);
   }

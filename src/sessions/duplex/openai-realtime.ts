@@ -4,7 +4,8 @@
  * and input transcription;
  * `input_audio_buffer.append` for audio, `conversation.item.create` + `response.create` for text and images;
  * audio, audio-transcript and text deltas, function calls (answered with `function_call_output` items) and
- * `response.done` usage back.
+ * `response.done` usage back. On barge-in, `conversation.item.truncate` tells the service how much of the
+ * answer's audio was heard (the server's VAD has already cancelled the response).
  */
 
 import { parseToolArguments } from "../../engine/output.ts";
@@ -160,6 +161,11 @@ export function openAIRealtimeProtocol(options: OpenAIRealtimeOptions): Realtime
         { type: "response.create" },
       ];
     },
+    truncate({ itemId, audioEndMs }) {
+      return [
+        { type: "conversation.item.truncate", item_id: itemId, content_index: 0, audio_end_ms: audioEndMs },
+      ];
+    },
     decode(message): RealtimeEvent[] {
       switch (message.type) {
         case "session.updated":
@@ -173,7 +179,15 @@ export function openAIRealtimeProtocol(options: OpenAIRealtimeOptions): Realtime
         case "response.audio.delta":
         case "response.output_audio.delta":
           return typeof message.delta === "string"
-            ? [{ type: "audio-delta", data: Buffer.from(message.delta, "base64") }]
+            ? [
+                typeof message.item_id === "string"
+                  ? {
+                      type: "audio-delta",
+                      data: Buffer.from(message.delta, "base64"),
+                      itemId: message.item_id,
+                    }
+                  : { type: "audio-delta", data: Buffer.from(message.delta, "base64") },
+              ]
             : [];
         case "response.audio_transcript.delta":
         case "response.output_audio_transcript.delta":

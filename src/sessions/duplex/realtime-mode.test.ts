@@ -2,7 +2,7 @@
  * DuplexSession in realtime (ASM) mode over real WebSockets, against the local realtime server speaking the
  * OpenAI Realtime and Gemini Live protocols: one shared set of scenarios, run over both.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   type RealtimeReplyInput,
@@ -16,6 +16,7 @@ import { pcm16Silence, pcm16Tone } from "./audio.ts";
 import { DuplexSession } from "./duplex-session.ts";
 import { geminiLiveMode } from "./gemini-live.ts";
 import { openAIRealtimeMode } from "./openai-realtime.ts";
+import { KeyBlockMetaInterrupted } from "./realtime-mode.ts";
 import { chunksOfType, readResponse } from "./test-support.ts";
 
 let server: RealtimeServer;
@@ -185,8 +186,8 @@ for (const protocol of protocols) {
       await session.close();
     });
 
-    it("barge-in: speech over the answer interrupts it (an event), keeps the partial answer, and answers the new turn", async () => {
-      const { session, reader } = await open();
+    it("barge-in: speech over the answer interrupts it (an event), truncates it to the audio played, keeps the partial answer, and answers the new turn", async () => {
+      const { session, reader, store, connection } = await open();
       const long = Array.from({ length: 200 }, (_unused, index) => `word${index}`).join(" ");
       transcripts.push("tell me everything", "stop");
       replies.push(
@@ -194,18 +195,94 @@ for (const protocol of protocols) {
         () => ({ text: "Stopped." }),
       );
       await speak(session);
-      const first = await reader.until((chunk) => chunk.type === "audio-delta");
+      const first = (await reader.until((chunk) => chunk.type === "audio-delta")) as { turnId: string };
       await speak(session);
       const interrupted = await reader.until((chunk) => chunk.type === "interrupted");
-      expect(interrupted).toMatchObject({ turnId: (first as { turnId: string }).turnId, reason: "barge-in" });
+      expect(interrupted).toMatchObject({ turnId: first.turnId, reason: "barge-in" });
       await reader.until((chunk) => chunk.type === "turn-end" && chunk.interrupted);
       await reader.until((chunk) => chunk.type === "turn-end" && !chunk.interrupted);
+      // The audio played is what the reader took of the answer; the rest of it never reaches the stream.
+      const heard = chunksOfType(reader.chunks, "audio-delta")
+        .filter((chunk) => chunk.turnId === first.turnId)
+        .reduce((total, chunk) => total + chunk.data.byteLength / 48, 0);
+      expect(heard).toBeGreaterThan(0);
+      expect((interrupted as { audioPlayedMs: number }).audioPlayedMs).toBe(Math.floor(heard));
       const messages = (await session.messages()).slice(1).map((message) => message.content);
       expect(messages[0]).toBe("tell me everything");
       expect(long.startsWith(messages[1]!)).toBe(true);
       expect(messages[1]!.length).toBeLessThan(long.length);
       expect(messages.slice(2)).toEqual(["stop", "Stopped."]);
+      const saved = (await store.load(session.id))!.turn;
+      const partial = saved.blocks.find((block) => block.kind === "llm_text")!;
+      expect(KeyBlockMetaInterrupted.get(partial)).toEqual({
+        reason: "barge-in",
+        audioPlayedMs: Math.floor(heard),
+      });
+      if (protocol.rate === 24_000) {
+        const truncate = await vi.waitFor(() => {
+          const found = connection.received.find((message) => message.type === "conversation.item.truncate");
+          if (!found) throw new Error("no conversation.item.truncate received yet");
+          return found;
+        });
+        expect(truncate).toEqual({
+          type: "conversation.item.truncate",
+          item_id: expect.stringMatching(/^item_/),
+          content_index: 0,
+          audio_end_ms: Math.floor(heard),
+        });
+        expect(connection.errors).toEqual([]);
+      }
       await session.close();
+    });
+
+    it("back-pressure: a reader that stops makes the session stop reading the socket; nothing is lost, memory stays bounded", async () => {
+      const words = Array.from({ length: 600 }, (_unused, index) => `w${index}`);
+      // About 30 MB of answer audio: far more than the loopback socket buffers hold.
+      const loud = await startRealtimeServer({
+        msPerCharacter: 100,
+        wordPacingMs: 1,
+        respond: () => ({ text: words.join(" ") }),
+      });
+      try {
+        const session = await DuplexSession.open({
+          responseCapacity: 16,
+          mode:
+            protocol.rate === 24_000
+              ? openAIRealtimeMode({ url: loud.openAIRealtimeURL, model: "gpt-realtime" })
+              : geminiLiveMode({ url: loud.geminiLiveURL, model: "gemini-live" }),
+        });
+        const connection = loud.realtimeConnections.at(-1)!;
+        const chunks = session.response()[Symbol.asyncIterator]();
+        await session.sendText("talk for a long time");
+        let said = "";
+        const take = async () => {
+          const taken = await chunks.next();
+          if (!taken.done && taken.value.type === "transcript" && taken.value.role === "assistant")
+            said += taken.value.text;
+          return taken;
+        };
+        let next = await take();
+        while (!next.done && next.value.type !== "audio-delta") next = await take();
+        // The reader stalls: the server's unsent bytes pile up only because the session stopped reading.
+        await vi.waitFor(() => expect(connection.maxBufferedBytes).toBeGreaterThan(1_000_000), {
+          timeout: 30_000,
+          interval: 5,
+        });
+        expect(session.bufferedChunks).toBeLessThanOrEqual(16 + 8);
+        let most = session.bufferedChunks;
+        let audio = 1;
+        while (!next.done && next.value.type !== "turn-end") {
+          next = await take();
+          most = Math.max(most, session.bufferedChunks);
+          if (next.value?.type === "audio-delta") audio++;
+        }
+        expect(audio).toBe(words.length);
+        expect(said).toBe(words.join(" "));
+        expect(most).toBeLessThanOrEqual(16 + 8);
+        await session.close();
+      } finally {
+        await loud.close();
+      }
     });
 
     it("server drop mid-session: a clear error chunk, done settles, and the state keeps the complete turns", async () => {

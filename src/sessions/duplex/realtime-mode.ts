@@ -2,13 +2,15 @@
  * Realtime (ASM) mode of a duplex session: one long-running WebSocket connection to a provider that streams both
  * ways (OpenAI Realtime, Gemini Live). A {@link RealtimeProtocol} translates between the provider's messages and
  * a few normalized events; this driver turns those into response chunks, executes tool calls through the tool
- * registry and answers them, treats the user's speech during an answer as barge-in (an `interrupted` chunk),
- * and commits each complete exchange (user transcript or text, tool calls and results, answer) to the state.
+ * registry and answers them, treats the user's speech during an answer as barge-in (an `interrupted` chunk;
+ * the provider is told how much of the answer's audio was heard, and the partial answer is kept, marked with
+ * {@link KeyBlockMetaInterrupted}), stops reading the socket while the response stream is full, and commits each complete exchange (user transcript or text, tool calls and results, answer) to the state.
  *
  * A connection that drops mid-session ends the session with an `error` chunk; the state keeps every complete
  * exchange (the one under way is not saved).
  */
 import WebSocket from "ws";
+import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
 import { GeppettoError, ProviderError } from "../../engine/errors.ts";
 import { addUsage } from "../../engine/totals.ts";
 import { RunContext } from "../../events/context.ts";
@@ -22,13 +24,30 @@ import {
   newToolUseBlock,
 } from "../../turns/builders.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
+import { blockMetadataKey } from "../../turns/keys.ts";
 import type { Block } from "../../turns/types.ts";
 import { blockFromMessage, messagesFromTurn } from "../messages.ts";
 import type { RealtimeEvent, RealtimeModeOptions, RealtimeProtocol } from "./realtime-protocol.ts";
 import type { DuplexDriver, DuplexHost, DuplexInput } from "./types.ts";
 
+/**
+ * Block metadata on the partial answer of an exchange cut short by barge-in: why, and how much of its audio the
+ * reader had taken (the provider was told that much was heard).
+ *
+ * @example
+ * KeyBlockMetaInterrupted.get(block) // { reason: "barge-in", audioPlayedMs: 420 }
+ */
+export const KeyBlockMetaInterrupted = blockMetadataKey<{ reason: "barge-in"; audioPlayedMs?: number }>(
+  "geppetto",
+  "interrupted",
+  1,
+);
+
 interface Exchange {
   turnId: string;
+  /** The provider's id of the answer item whose audio plays (what barge-in truncates). */
+  audioItemId: string | undefined;
+  audioPlayedMs: number | undefined;
   user: string | undefined;
   spoken: boolean;
   assistant: string;
@@ -90,6 +109,9 @@ export class RealtimeDriver implements DuplexDriver {
     const socket = new WebSocket(url, {
       headers,
       handshakeTimeout: this.#options.connectTimeoutMs ?? 10_000,
+      // One message per event-loop turn: a chunk reaches the reader as soon as its message is read, not after
+      // every other message that came in the same network read (a burst of deltas).
+      allowSynchronousEvents: false,
     });
     this.#socket = socket;
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
@@ -192,6 +214,8 @@ export class RealtimeDriver implements DuplexDriver {
         user: undefined,
         spoken: false,
         assistant: "",
+        audioItemId: undefined,
+        audioPlayedMs: undefined,
         blocks: [],
         usage: {},
         responding: false,
@@ -204,6 +228,13 @@ export class RealtimeDriver implements DuplexDriver {
 
   #onMessage(data: WebSocket.RawData): void {
     for (const event of this.#decode(data)) this.#handle(event);
+    const full = this.#host.writable();
+    const socket = this.#socket;
+    if (full && socket && !socket.isPaused) {
+      // The reader is behind: stop reading the socket (TCP then slows the provider) until it catches up.
+      socket.pause();
+      void full.then(() => socket.resume());
+    }
   }
 
   #handle(event: RealtimeEvent): void {
@@ -215,7 +246,13 @@ export class RealtimeDriver implements DuplexDriver {
           exchange.interrupted = true;
           this.#interrupted = exchange;
           this.#exchange = undefined;
-          host.emit({ type: "interrupted", turnId: exchange.turnId, reason: "barge-in" });
+          const audioPlayedMs = host.interruptPlayback(exchange.turnId);
+          exchange.audioPlayedMs = audioPlayedMs;
+          if (exchange.audioItemId !== undefined && this.#protocol.truncate)
+            this.#sendWire(
+              this.#protocol.truncate({ itemId: exchange.audioItemId, audioEndMs: audioPlayedMs }),
+            );
+          host.emit({ type: "interrupted", turnId: exchange.turnId, reason: "barge-in", audioPlayedMs });
         }
         this.#current().spoken = true;
         return;
@@ -256,6 +293,7 @@ export class RealtimeDriver implements DuplexDriver {
         const exchange = this.#current();
         if (exchange.interrupted) return;
         exchange.responding = true;
+        if (event.itemId !== undefined) exchange.audioItemId = event.itemId;
         host.emit({
           type: "audio-delta",
           turnId: exchange.turnId,
@@ -366,8 +404,29 @@ export class RealtimeDriver implements DuplexDriver {
         }),
       );
     blocks.push(...exchange.blocks);
-    if (exchange.assistant !== "") blocks.push(newAssistantTextBlock(exchange.assistant));
-    await this.#host.commit({ ...conversation, id: newId(), blocks: [...conversation.blocks, ...blocks] });
+    if (exchange.assistant !== "") {
+      const answer = newAssistantTextBlock(exchange.assistant);
+      blocks.push(
+        exchange.interrupted
+          ? KeyBlockMetaInterrupted.set(answer, {
+              reason: "barge-in",
+              ...(exchange.audioPlayedMs === undefined ? {} : { audioPlayedMs: exchange.audioPlayedMs }),
+            })
+          : answer,
+      );
+    }
+    const result: InferenceResult = {
+      provider: this.#protocol.provider,
+      finishClass: exchange.interrupted ? "interrupted" : "completed",
+      truncated: exchange.interrupted,
+      usage: exchange.usage,
+    };
+    await this.#host.commit(
+      KeyInferenceResult.set(
+        { ...conversation, id: newId(), blocks: [...conversation.blocks, ...blocks] },
+        result,
+      ),
+    );
     this.#host.emit({
       type: "turn-end",
       turnId: exchange.turnId,
@@ -392,6 +451,7 @@ export class RealtimeDriver implements DuplexDriver {
     this.#tools.abort();
     const socket = this.#socket;
     if (socket && socket.readyState !== WebSocket.CLOSED) {
+      socket.resume(); // a paused socket would not read the provider's close frame
       socket.close(1000);
       const timer = setTimeout(() => socket.terminate(), 1000);
       await this.#closed;

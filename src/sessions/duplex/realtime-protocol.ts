@@ -20,7 +20,8 @@ export type RealtimeEvent =
   | { type: "user-transcript"; text: string }
   | { type: "text-delta"; delta: string }
   | { type: "transcript-delta"; delta: string }
-  | { type: "audio-delta"; data: Uint8Array }
+  /** `itemId`: the provider's id of the answer item the audio belongs to (what barge-in truncates). */
+  | { type: "audio-delta"; data: Uint8Array; itemId?: string }
   | { type: "tool-calls"; calls: { id: string; name: string; args: JsonObject }[] }
   | { type: "usage"; usage: Usage }
   /** The answer ended (an answer that asks for tools does not end: it goes on after their results). */
@@ -74,6 +75,11 @@ export interface RealtimeProtocol {
   encode(input: DuplexInput): JsonObject[];
   /** The messages that answer tool calls (and ask for the rest of the answer). */
   toolResults(results: { id: string; name: string; result: JsonValue; error?: string }[]): JsonObject[];
+  /**
+   * The messages that tell the provider, after barge-in, how much of an answer item's audio was heard (so
+   * its context holds only that). Absent when the provider cuts the answer itself (Gemini Live).
+   */
+  truncate?(heard: { itemId: string; audioEndMs: number }): JsonObject[];
   decode(message: JsonObject): RealtimeEvent[];
 }
 

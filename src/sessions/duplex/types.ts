@@ -81,8 +81,12 @@ export type DuplexOutput =
   | { type: "audio-delta"; turnId: string; data: Uint8Array; format: AudioFormat }
   | { type: "tool-call"; turnId: string; id: string; name: string; args: JsonObject }
   | { type: "tool-result"; turnId: string; id: string; name: string; result: JsonValue; error?: string }
-  /** The user spoke over the answer and it was cut short (`reason`: `barge-in`). */
-  | { type: "interrupted"; turnId: string; reason: "barge-in" | "cancelled" }
+  /**
+   * The user spoke over the answer and it was cut short (`reason`: `barge-in`). `audioPlayedMs` is the answer
+   * audio the reader had taken from the stream when it happened (what the provider is told was heard); the
+   * turn's audio still unread at that moment is dropped from the stream.
+   */
+  | { type: "interrupted"; turnId: string; reason: "barge-in" | "cancelled"; audioPlayedMs?: number }
   | { type: "turn-end"; turnId: string; usage?: Usage; interrupted: boolean }
   /** The session failed; it is over (the state keeps every complete turn). */
   | { type: "error"; error: GeppettoError };
@@ -99,6 +103,16 @@ export interface DuplexHost {
   readonly context: RunContext;
   /** Adds a chunk to the response stream. */
   emit(chunk: DuplexOutput): void;
+  /**
+   * Undefined while the response stream has room; when it is full, a promise that settles once the reader
+   * has caught up. A driver stops reading its source (socket, speech stream) until then.
+   */
+  writable(): Promise<void> | undefined;
+  /**
+   * Milliseconds of the turn's answer audio the reader has taken from the stream, and drops the turn's audio
+   * not read yet (barge-in: nobody will hear it).
+   */
+  interruptPlayback(turnId: string): number;
   /** The conversation so far. */
   conversation(): Turn;
   /** The rendered system prompt (throws for an unknown variable). */

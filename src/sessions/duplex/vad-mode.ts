@@ -57,6 +57,8 @@ interface Answer {
   controller: AbortController;
   stopAfterSentence: boolean;
   interrupted: boolean;
+  /** The answer audio the reader had taken when an immediate barge-in stopped it. */
+  audioPlayedMs?: number;
 }
 
 const SENTENCE_END = /[.!?…](?:\s|$)/;
@@ -137,6 +139,7 @@ class VadDriver implements DuplexDriver {
       answer.stopAfterSentence = true;
       return;
     }
+    answer.audioPlayedMs = this.#host.interruptPlayback(answer.turnId);
     answer.controller.abort();
     answer.handle?.cancel("barge-in");
   }
@@ -194,7 +197,13 @@ class VadDriver implements DuplexDriver {
       if (answer.controller.signal.aborted) handle.cancel("barge-in");
       await this.#stream(answer, handle);
       const outcome = await handle.result;
-      if (answer.interrupted) host.emit({ type: "interrupted", turnId, reason: "barge-in" });
+      if (answer.interrupted)
+        host.emit({
+          type: "interrupted",
+          turnId,
+          reason: "barge-in",
+          ...(answer.audioPlayedMs === undefined ? {} : { audioPlayedMs: answer.audioPlayedMs }),
+        });
       if (this.#closed) return;
       await host.commit(outcome.turn);
       const usage = record.results.reduce((total, each) => addUsage(total, each.usage), {});
@@ -244,6 +253,9 @@ class VadDriver implements DuplexDriver {
         const { id, name, result, error } = event.toolResult;
         host.emit({ type: "tool-result", turnId, id, name: name ?? "", result, ...(error ? { error } : {}) });
       }
+      // A full response stream stops the answer's stream here, and so the engine's reading of its response.
+      const full = host.writable();
+      if (full) await full;
     }
     speak(pending);
     await speaking;
@@ -256,6 +268,8 @@ class VadDriver implements DuplexDriver {
       for await (const data of speech.synthesize(sentence, answer.controller.signal)) {
         if (answer.controller.signal.aborted) return;
         this.#host.emit({ type: "audio-delta", turnId: answer.turnId, data, format: speech.format });
+        const full = this.#host.writable();
+        if (full) await full;
       }
     } catch (error) {
       if (!answer.controller.signal.aborted) throw error;

@@ -35,7 +35,9 @@ export function serveGeminiLive(
   wait: (ms: number) => Promise<void>,
 ): void {
   const send = (message: JsonObject) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(JSON.stringify(message));
+    if (socket.bufferedAmount > log.maxBufferedBytes) log.maxBufferedBytes = socket.bufferedAmount;
   };
   const toolResponses = new Set<string>();
   const emit = (change: ConversationEvent) => {

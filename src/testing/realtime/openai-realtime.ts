@@ -2,7 +2,8 @@
  * The OpenAI Realtime protocol (`/v1/realtime`; the GA interface, or the beta one for a client that sends
  * `OpenAI-Beta: realtime=v1`) on the local realtime server: the client events a session
  * sends (`session.update`, `input_audio_buffer.append|commit`, `conversation.item.create`, `response.create`,
- * `response.cancel`) and the server events of the real service, from a {@link ScriptedConversation}.
+ * `response.cancel`, `conversation.item.truncate`) and the server events of the real service, from a
+ * {@link ScriptedConversation}.
  */
 import type WebSocket from "ws";
 import type { JsonObject } from "../../turns/json.ts";
@@ -22,6 +23,10 @@ export interface RealtimeConnectionLog {
   setup: JsonObject | undefined;
   /** Every client message, in order (audio payloads replaced by their byte count). */
   received: JsonObject[];
+  /** The most bytes the server had queued unsent on this connection (a client that stops reading grows it). */
+  maxBufferedBytes: number;
+  /** The messages of the `error` events the server sent (a refused client event). */
+  errors: string[];
 }
 
 function encode(data: Uint8Array): string {
@@ -46,10 +51,35 @@ export function serveOpenAIRealtime(
   const textDelta = beta ? "response.text.delta" : "response.output_text.delta";
   let event = 0;
   const send = (message: JsonObject) => {
-    if (socket.readyState === socket.OPEN)
-      socket.send(JSON.stringify({ event_id: `event_${++event}`, ...message }));
+    if (socket.readyState !== socket.OPEN) return;
+    if (message.type === "error") log.errors.push(String((message.error as JsonObject).message));
+    socket.send(JSON.stringify({ event_id: `event_${++event}`, ...message }));
+    if (socket.bufferedAmount > log.maxBufferedBytes) log.maxBufferedBytes = socket.bufferedAmount;
   };
   const outputs = new Map<string, JsonObject[]>();
+  /** The answer message items, with the milliseconds of audio sent in each (what a truncate may cut). */
+  const items = new Map<string, { audioMs: number }>();
+  /** The answer's message item: announced with `response.output_item.added` before its first delta. */
+  const itemOf = (responseId: string): string => {
+    const id = `item_${responseId}`;
+    if (!items.has(id)) {
+      items.set(id, { audioMs: 0 });
+      send({
+        type: "response.output_item.added",
+        response_id: responseId,
+        output_index: 0,
+        item: {
+          id,
+          object: "realtime.item",
+          type: "message",
+          status: "in_progress",
+          role: "assistant",
+          content: [],
+        },
+      });
+    }
+    return id;
+  };
   const emit = (change: ConversationEvent) => {
     switch (change.type) {
       case "speech-started":
@@ -74,20 +104,36 @@ export function serveOpenAIRealtime(
           type: "response.created",
           response: { id: change.responseId, object: "realtime.response", status: "in_progress", output: [] },
         });
-      case "audio":
+      case "audio": {
+        const itemId = itemOf(change.responseId);
+        items.get(itemId)!.audioMs += (change.data.byteLength / 2 / 24_000) * 1000;
         return send({
           type: audioDelta,
           response_id: change.responseId,
+          item_id: itemId,
+          output_index: 0,
+          content_index: 0,
           delta: encode(change.data),
         });
+      }
       case "transcript":
         return send({
           type: transcriptDelta,
           response_id: change.responseId,
+          item_id: itemOf(change.responseId),
+          output_index: 0,
+          content_index: 0,
           delta: change.delta,
         });
       case "text":
-        return send({ type: textDelta, response_id: change.responseId, delta: change.delta });
+        return send({
+          type: textDelta,
+          response_id: change.responseId,
+          item_id: itemOf(change.responseId),
+          output_index: 0,
+          content_index: 0,
+          delta: change.delta,
+        });
       case "tool-calls":
         for (const call of change.calls) {
           const item = {
@@ -180,6 +226,30 @@ export function serveOpenAIRealtime(
         return;
       case "response.cancel":
         return conversation.cancel();
+      case "conversation.item.truncate": {
+        const itemId = String(message.item_id);
+        const item = items.get(itemId);
+        const end = message.audio_end_ms;
+        if (!item)
+          return send({
+            type: "error",
+            error: { type: "invalid_request_error", message: `Item with item_id '${itemId}' not found.` },
+          });
+        if (typeof end !== "number" || end < 0 || end > Math.ceil(item.audioMs))
+          return send({
+            type: "error",
+            error: {
+              type: "invalid_request_error",
+              message: `audio_end_ms ${String(end)} is beyond the ${Math.round(item.audioMs)} ms of audio of item '${itemId}'.`,
+            },
+          });
+        return send({
+          type: "conversation.item.truncated",
+          item_id: itemId,
+          content_index: message.content_index ?? 0,
+          audio_end_ms: end,
+        });
+      }
       default:
         send({
           type: "error",

@@ -118,6 +118,8 @@ export async function startRealtimeServer(options: RealtimeServerOptions = {}): 
         path: request.url ?? "",
         setup: undefined,
         received: [],
+        maxBufferedBytes: 0,
+        errors: [],
       };
       realtimeConnections.push(log);
       const wait = (ms: number) => waits.wait(ms);
