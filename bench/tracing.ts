@@ -156,22 +156,36 @@ try {
   const baselineOff = baselines.map(() => [] as number[]);
   const baselineImport = baselines.map(() => [] as number[]);
   const baselineImportWall = baselines.map(() => [] as number[]);
-  // Interleaved, so a change of machine load touches every variant alike.
+  // Interleaved, so a change of machine load touches every variant alike, and in an order rotated each repetition,
+  // so no variant always runs first (the position in a repetition alone shifted a figure by ~8%).
+  const measurements: (() => Promise<void>)[] = [
+    async () => void off.push(await runChild("off", here, server.port)),
+    async () => void memory.push(await runChild("memory", here, server.port)),
+    ...baselines.map(
+      (baseline, index) => async () =>
+        void baselineOff[index]!.push(await runChild("off", baseline.dist, server.port)),
+    ),
+  ];
+  const imports: (() => Promise<void>)[] =
+    baselines.length === 0
+      ? []
+      : [
+          async () => {
+            const cost = await importCost(here);
+            importHere.push(cost.cpuMs);
+            importHereWall.push(cost.wallMs);
+          },
+          ...baselines.map((baseline, index) => async () => {
+            const cost = await importCost(baseline.dist);
+            baselineImport[index]!.push(cost.cpuMs);
+            baselineImportWall[index]!.push(cost.wallMs);
+          }),
+        ];
+  const rotated = <T>(list: T[], by: number): T[] =>
+    list.map((_item, index) => list[(index + by) % list.length]!);
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-    off.push(await runChild("off", here, server.port));
-    memory.push(await runChild("memory", here, server.port));
-    for (const [index, baseline] of baselines.entries())
-      baselineOff[index]!.push(await runChild("off", baseline.dist, server.port));
-    if (baselines.length > 0) {
-      const cost = await importCost(here);
-      importHere.push(cost.cpuMs);
-      importHereWall.push(cost.wallMs);
-    }
-    for (const [index, baseline] of baselines.entries()) {
-      const cost = await importCost(baseline.dist);
-      baselineImport[index]!.push(cost.cpuMs);
-      baselineImportWall[index]!.push(cost.wallMs);
-    }
+    for (const measure of rotated(measurements, repetition)) await measure();
+    for (const measure of rotated(imports, repetition)) await measure();
   }
   const pairedRatio = (numerators: number[], denominators: number[]) =>
     median(numerators.map((value, index) => value / denominators[index]!));
