@@ -214,14 +214,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     });
     const selected = await engines.get("")!;
     if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
-    io.stderr.write(`${where}${relay ? `, relayed over ${redactUrl(transportUrl!)}` : ""}\n`);
-    io.stdout.write(`geppetto webchat: ${server.url}${token ? "?token=<your token>" : ""}\n`);
-    await new Promise<void>((resolve) => {
+    // Listening for Ctrl-C before the URL is printed: whoever reads it may interrupt at once.
+    const interrupted = new Promise<void>((resolve) => {
       const stop = io.onInterrupt(() => {
         stop();
         resolve();
       });
     });
+    io.stderr.write(`${where}${relay ? `, relayed over ${redactUrl(transportUrl!)}` : ""}\n`);
+    io.stdout.write(`geppetto webchat: ${server.url}${token ? "?token=<your token>" : ""}\n`);
+    await interrupted;
     return 0;
   } finally {
     await server?.close();
