@@ -52,8 +52,7 @@ Options:
   --auth-token TOKEN   Require this token on every request (or ${TOKEN_ENV}); open the page once with
                        ?token=TOKEN and the browser keeps it in a cookie
   ${MODEL_FLAG_HELP}
-  --tools SET          Offer tools and run the tool loop: demo (time, calculator), or a module of your own
-                       (./my-tools.ts: its defineTool exports; a needsApproval tool asks Approve / Deny in the page)
+  --tools SET          Offer tools and run the tool loop: demo (time, calculator)
   --busy POLICY        A prompt sent while an answer is written: reject (default; the page says so), queue,
                        interrupt
   --idle-minutes N     Close conversations unused for N minutes (default 15; their timelines stay)
@@ -215,14 +214,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     });
     const selected = await engines.get("")!;
     if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
-    io.stderr.write(`${where}${relay ? `, relayed over ${redactUrl(transportUrl!)}` : ""}\n`);
-    // Listening for Ctrl-C before the banner: whoever reads the banner may interrupt at once.
+    // Listening for Ctrl-C before the URL is printed: whoever reads it may interrupt at once.
     const interrupted = new Promise<void>((resolve) => {
       const stop = io.onInterrupt(() => {
         stop();
         resolve();
       });
     });
+    io.stderr.write(`${where}${relay ? `, relayed over ${redactUrl(transportUrl!)}` : ""}\n`);
     io.stdout.write(`geppetto webchat: ${server.url}${token ? "?token=<your token>" : ""}\n`);
     await interrupted;
     return 0;

@@ -33,17 +33,22 @@ const writer = fileURLToPath(new URL("./__fixtures__/store-writer.ts", import.me
 const children = new Set<ChildProcess>();
 
 /**
- * Runs the store writer child (`__fixtures__/store-writer.ts`) with `args`; `onLine` sees each line it prints
- * (a committed save) and may kill it. Resolves with its lines once it exits (by itself or killed).
+ * Runs a writer child (a TypeScript fixture) with `args`; `onLine` sees each line it prints (a committed save)
+ * and may kill it. Resolves with its lines once it exits (by itself or killed); a child left running when a test
+ * ends is killed.
+ *
+ * @example
+ * const { lines } = await runWriterScript(script, ["sqlite:/tmp/x.db", "write", "a", "25"]);
  */
-function runWriter(
+export function runWriterScript(
+  script: string,
   args: string[],
   onLine: (line: string, child: ChildProcess, lines: string[]) => void = () => {},
 ): Promise<{ lines: string[]; code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--experimental-transform-types", "--no-warnings", writer, ...args],
+      ["--experimental-transform-types", "--no-warnings", script, ...args],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -73,6 +78,15 @@ function runWriter(
   });
 }
 
+/** Runs the TurnStore writer child (`__fixtures__/store-writer.ts`). */
+const runWriter = (args: string[], onLine?: Parameters<typeof runWriterScript>[2]) =>
+  runWriterScript(writer, args, onLine);
+
+/** Kills the writer children still running (call after each test). */
+export function killWriters(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
 
 function expectWhole(turn: Turn): void {
@@ -88,9 +102,7 @@ function expectWhole(turn: Turn): void {
  * describeTurnStoreContract("MemoryTurnStore", { place: async () => memoryPlace(), sharedAcrossProcesses: false });
  */
 export function describeTurnStoreContract(name: string, harness: StoreHarness): void {
-  afterEach(() => {
-    for (const child of children) child.kill("SIGKILL");
-  });
+  afterEach(killWriters);
 
   describe(`${name} (store contract)`, () => {
     it("saves the latest state per turn, in order, and loads it validated, also after a reopen", async () => {

@@ -22,28 +22,50 @@ describeStateStoreContract("memory", async () => ({
   dispose: async () => {},
 }));
 
-describeStateStoreContract("file", async () => {
-  const directory = await temporaryDirectory();
-  return {
-    store: new FileStateStore(directory),
-    reopen: async () => new FileStateStore(directory),
-    dispose: () => rm(directory, { recursive: true, force: true }),
-  };
-});
+describeStateStoreContract(
+  "file",
+  async () => {
+    const directory = await temporaryDirectory();
+    const store = new FileStateStore(directory);
+    return {
+      store,
+      reopen: async () => new FileStateStore(directory),
+      dispose: () => rm(directory, { recursive: true, force: true }),
+      spec: `file:${directory}`,
+      corrupt: (conversationId) => writeFile(store.fileOf(conversationId), "{ half a docu"),
+    };
+  },
+  { sharedAcrossProcesses: true },
+);
 
-describeStateStoreContract("SQLite", async () => {
-  const directory = await temporaryDirectory();
-  const file = join(directory, "states.db");
-  const store = await SqliteStateStore.open(file);
-  return {
-    store,
-    reopen: () => SqliteStateStore.open(file),
-    dispose: async () => {
-      await store.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-});
+describeStateStoreContract(
+  "SQLite",
+  async () => {
+    const directory = await temporaryDirectory();
+    const file = join(directory, "states.db");
+    const store = await SqliteStateStore.open(file);
+    return {
+      store,
+      reopen: () => SqliteStateStore.open(file),
+      dispose: async () => {
+        await store.close();
+        await rm(directory, { recursive: true, force: true });
+      },
+      spec: `sqlite:${file}`,
+      async corrupt(conversationId) {
+        const { DatabaseSync } = await import("node:sqlite");
+        const database = new DatabaseSync(file);
+        database
+          .prepare(
+            "UPDATE geppetto_conversation_states SET variables_json = '{ half' WHERE conversation_id = ?",
+          )
+          .run(conversationId);
+        database.close();
+      },
+    };
+  },
+  { sharedAcrossProcesses: true },
+);
 
 let redis: TestServer;
 let redisPrefix = 0;
@@ -54,22 +76,33 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-describeStateStoreContract("Redis", async () => {
-  const keyPrefix = `test-${++redisPrefix}:`;
-  const store = await RedisStateStore.connect({ url: redis.url, keyPrefix });
-  const opened: RedisStateStore[] = [store];
-  return {
-    store,
-    reopen: async () => {
-      const again = await RedisStateStore.connect({ url: redis.url, keyPrefix });
-      opened.push(again);
-      return again;
-    },
-    dispose: async () => {
-      for (const each of opened) await each.close();
-    },
-  };
-});
+describeStateStoreContract(
+  "Redis",
+  async () => {
+    const keyPrefix = `test-${++redisPrefix}:`;
+    const store = await RedisStateStore.connect({ url: redis.url, keyPrefix });
+    const opened: RedisStateStore[] = [store];
+    return {
+      store,
+      reopen: async () => {
+        const again = await RedisStateStore.connect({ url: redis.url, keyPrefix });
+        opened.push(again);
+        return again;
+      },
+      dispose: async () => {
+        for (const each of opened) await each.close();
+      },
+      spec: `${redis.url}#${keyPrefix}`,
+      async corrupt(conversationId) {
+        const { Redis } = await import("ioredis");
+        const client = new Redis(redis.url);
+        await client.set(`${keyPrefix}${conversationId}:state`, "{ half");
+        client.disconnect();
+      },
+    };
+  },
+  { sharedAcrossProcesses: true },
+);
 
 describe("RedisStateStore", () => {
   it("writes only the blocks a save adds", async () => {

@@ -8,7 +8,9 @@
  *   return { store, reopen: () => PostgresStateStore.connect(url), dispose: () => store.close() };
  * });
  */
-import { describe, expect, it } from "vitest";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { killWriters, runWriterScript } from "../session/store-contract.ts";
 import {
   newAssistantTextBlock,
   newSystemTextBlock,
@@ -20,7 +22,10 @@ import {
 import { isDeepFrozen } from "../turns/immutable.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { Block } from "../turns/types.ts";
-import type { ConversationState, StateStore } from "./state-store.ts";
+import { writerState } from "./__fixtures__/state-writer.ts";
+import { type ConversationState, CorruptStateError, type StateStore } from "./state-store.ts";
+
+const STATE_WRITER = fileURLToPath(new URL("./__fixtures__/state-writer.ts", import.meta.url));
 
 /** What a contract run opens per test. */
 export interface OpenedStateStore {
@@ -29,6 +34,10 @@ export interface OpenedStateStore {
   reopen?: () => Promise<StateStore>;
   /** Closes the stores and removes what the test wrote. */
   dispose: () => Promise<void>;
+  /** How another process opens the same store (see `__fixtures__/state-writer.ts`): stores shared by processes. */
+  spec?: string;
+  /** Makes a conversation's stored state unreadable, behind the store's back. */
+  corrupt?: (conversationId: string) => Promise<void>;
 }
 
 function stateOf(
@@ -74,9 +83,15 @@ function comparable(state: ConversationState | undefined): unknown {
 /**
  * Registers the state store contract as a `describe` block: round trips of every block kind and the envelope,
  * overwrites that grow, shrink and change a block in the middle, fork (independent copies, and its two errors),
- * delete, list, unusual ids, concurrent saves, and (with `reopen`) persistence.
+ * delete, list, unusual ids, concurrent saves, and (with `reopen`) persistence. A store other processes open
+ * (`sharedAcrossProcesses`, each opened with its `spec` and `corrupt`) also runs two writer processes at once, a
+ * writer killed mid-save and a corrupt stored state.
  */
-export function describeStateStoreContract(name: string, open: () => Promise<OpenedStateStore>): void {
+export function describeStateStoreContract(
+  name: string,
+  open: () => Promise<OpenedStateStore>,
+  options: { sharedAcrossProcesses?: boolean } = {},
+): void {
   describe(`StateStore contract: ${name}`, () => {
     async function withStore(test: (opened: OpenedStateStore) => Promise<void>): Promise<void> {
       const opened = await open();
@@ -175,6 +190,72 @@ export function describeStateStoreContract(name: string, open: () => Promise<Ope
         await Promise.all(states.map((state) => store.save(state)));
         for (const state of states)
           expect(comparable(await store.load(state.conversationId))).toEqual(comparable(state));
+      }));
+  });
+  if (options.sharedAcrossProcesses) describeSeveralProcesses(name, open);
+}
+
+/** The scenarios of a store other processes open too: two writers at once, a writer killed, a corrupt row. */
+function describeSeveralProcesses(name: string, open: () => Promise<OpenedStateStore>): void {
+  describe(`StateStore contract, several processes: ${name}`, () => {
+    afterEach(killWriters);
+    const withStore = async (test: (opened: OpenedStateStore) => Promise<void>) => {
+      const opened = await open();
+      try {
+        await test(opened);
+      } finally {
+        await opened.dispose();
+      }
+    };
+
+    it("two processes writing at once (their own conversations and one shared) lose nothing", () =>
+      withStore(async ({ store, spec }) => {
+        const runs = await Promise.all(
+          ["a", "b"].map((prefix) => runWriterScript(STATE_WRITER, [spec!, "write", prefix, "15"])),
+        );
+        for (const run of runs) expect(run.lines).toHaveLength(30);
+        for (const prefix of ["a", "b"]) {
+          const own = await store.load(`own-${prefix}`);
+          expect(comparable(own)).toEqual(comparable(writerState(`own-${prefix}`, prefix, 15)));
+        }
+        // The conversation both overwrote holds one writer's last save, whole.
+        const shared = await store.load("shared");
+        const writer = shared?.variables.writer ?? "";
+        expect(["a", "b"]).toContain(writer);
+        expect(comparable(shared)).toEqual(comparable(writerState("shared", writer, 15)));
+      }));
+
+    it.each([3, 9])(
+      "a writer killed mid-save (after %i saves) leaves its last committed state whole",
+      (killAfter) =>
+        withStore(async ({ store, spec }) => {
+          const { signal } = await runWriterScript(
+            STATE_WRITER,
+            [spec!, "crash", "c"],
+            (_line, child, seen) => {
+              if (seen.length === killAfter) child.kill("SIGKILL");
+            },
+          );
+          expect(signal).toBe("SIGKILL");
+          const loaded = await store.load("own-c");
+          const count = Number(loaded?.metadata.count);
+          expect(count).toBeGreaterThanOrEqual(killAfter);
+          expect(comparable(loaded)).toEqual(comparable(writerState("own-c", "c", count, 4000)));
+        }),
+    );
+
+    it("names the conversation of a corrupt stored state and reads the others", () =>
+      withStore(async ({ store, reopen, corrupt }) => {
+        await store.save(stateOf("broken", conversationBlocks()));
+        const fine = stateOf("fine", [newUserTextBlock("fine")]);
+        await store.save(fine);
+        await corrupt!("broken");
+        const reader = reopen ? await reopen() : store;
+        const error = await reader.load("broken").catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(CorruptStateError);
+        expect((error as Error).message).toMatch(/^corrupt conversation state broken in /);
+        expect(comparable(await reader.load("fine"))).toEqual(comparable(fine));
+        if (reader !== store) await reader.close?.();
       }));
   });
 }

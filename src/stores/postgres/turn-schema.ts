@@ -8,7 +8,8 @@
  * one. Rows of a session go with it (`ON DELETE CASCADE`).
  *
  * Version 2 indexes `search_text` with trigrams (`pg_trgm`, a GIN index), so that a search (`ILIKE '%text%'`)
- * reads the rows that hold the text rather than every block. `pg_trgm` ships with PostgreSQL; when the role may
+ * reads the rows that hold the text rather than every block (`fastupdate = off`: a GIN index's pending list would
+ * be read whole by every search until a vacuum merges it). `pg_trgm` ships with PostgreSQL; when the role may
  * not create it (and it is not there already), the migration leaves the index out with a notice and search scans.
  */
 
@@ -55,8 +56,8 @@ export const TURNS_MIGRATIONS: readonly string[] = [
      SELECT n.nspname INTO trigram_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
        WHERE e.extname = 'pg_trgm';
      IF trigram_schema IS NOT NULL THEN
-       EXECUTE format('CREATE INDEX geppetto_blocks_search ON geppetto_blocks USING gin (search_text %I.gin_trgm_ops)',
-         trigram_schema);
+       EXECUTE format('CREATE INDEX geppetto_blocks_search ON geppetto_blocks USING gin (search_text %I.gin_trgm_ops)'
+         ' WITH (fastupdate = off)', trigram_schema);
      END IF;
    END $migration$;`,
 ];
