@@ -20,7 +20,7 @@ import { startRecording } from "./log-flags.ts";
 import type { CliIO } from "./main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "./mcp.ts";
 import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "./model-flag.ts";
-import { jsonlPrinter, roundDurations, toolTracePrinter } from "./run-output.ts";
+import { jsonlPrinter, roundDurations, statusPrinter, toolTracePrinter } from "./run-output.ts";
 import { runWithSchema } from "./run-schema.ts";
 import { openRunSession } from "./run-session.ts";
 import { structuredOutputOfSettings } from "./run-structured.ts";
@@ -279,7 +279,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     controller.abort(new Error("cancelled by the user (Ctrl-C)"));
   });
 
-  let ctx = RunContext.background().withSignal(controller.signal);
+  // Retries and other status lines go to stderr in every format (jsonl also has them as events).
+  let ctx = RunContext.background().withSignal(controller.signal).withSinks(statusPrinter(io.stderr));
   if (session) ctx = ctx.withIds({ sessionId: session.sessionId });
   // The tool trace goes to stderr, so stdout holds the answer only (with --schema, the validated object).
   if (format === "text" && values.schema === undefined)

@@ -11,6 +11,7 @@ import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { GeppettoEvent, Usage } from "../../events/types.ts";
 import type { JsonValue } from "../../turns/json.ts";
 import type { Block, Turn } from "../../turns/types.ts";
+import { formatStatus } from "./format.ts";
 import { AppendOnlyList, DEFAULT_FLUSH_CHARS, flushParts, joinParts, type ScrollItem } from "./scrollback.ts";
 
 /** One piece of an answer, in the order it streamed. */
@@ -283,6 +284,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     }
     case "event": {
       if (!state.current) return state;
+      // A status (a retry after a rate limit) is a line of its own in the transcript.
+      if (action.event.type === "status")
+        return chatReducer(state, { type: "notice", text: formatStatus(action.event) });
       const current = applyEvent(state.current, action.event);
       const waiting = state.waiting && !FIRST_OUTPUT.has(action.event.type);
       if (current === state.current && waiting === state.waiting) return state;
