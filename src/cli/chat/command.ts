@@ -46,6 +46,8 @@ Options:
   --resume             Continue the most recent session
   --session ID         Continue the session ID (see \`geppetto sessions list\`)
   --system TEXT        A system prompt for a new session
+  --plain              Show answers as written (no Markdown rendering: headings, emphasis, highlighted code
+                       blocks, aligned tables); model output is always printed inert (no escape sequences)
   ${MODEL_FLAG_HELP}
   --tools SET|MODULE   Offer tools and run the tool loop: demo (time, calculator), or your defineTool
                        exports (./my-tools.ts); tools marked needsApproval are asked about
@@ -77,6 +79,7 @@ const OPTIONS = {
   resume: { type: "boolean" },
   session: { type: "string" },
   system: { type: "string" },
+  plain: { type: "boolean" },
   tools: { type: "string" },
   mcp: { type: "string", multiple: true },
   db: { type: "string" },
@@ -202,7 +205,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return await runTerminalChat(
       backend,
       io,
-      { dbPath: conversation.dbPath, contextWindow: contextWindowOf(selected.settings?.settings) },
+      {
+        dbPath: conversation.dbPath,
+        contextWindow: contextWindowOf(selected.settings?.settings),
+        markdown: values.plain !== true,
+      },
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
     );
@@ -216,7 +223,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 async function runTerminalChat(
   backend: ChatBackend,
   io: CliIO,
-  { dbPath, contextWindow }: { dbPath: string; contextWindow: number | undefined },
+  {
+    dbPath,
+    contextWindow,
+    markdown,
+  }: { dbPath: string; contextWindow: number | undefined; markdown: boolean },
   notices: string[],
   approval: { ask: (question: string) => Promise<boolean> },
 ): Promise<number> {
@@ -227,12 +238,10 @@ async function runTerminalChat(
       import("./input-history.ts"),
     ],
   );
-  const screen = io.stdout as { columns?: number; rows?: number };
-  // A line (a paragraph) longer than about half the screen moves to the scrollback before it ends.
-  const flushChars = Math.max(200, Math.floor(((screen.columns ?? 80) * ((screen.rows ?? 24) - 6)) / 2));
+  const screen = io.stdout as { columns?: number };
   const controller = new ChatController(backend, {
     notices,
-    flushChars,
+    ...(screen.columns ? { columns: screen.columns } : {}),
     writeTerminal: (bytes) => io.stdout.write(bytes),
     cwd: io.cwd ?? process.cwd(),
   });
@@ -248,6 +257,7 @@ async function runTerminalChat(
     // https://no-color.org: any non-empty NO_COLOR turns colors off.
     {
       color: !io.env.NO_COLOR,
+      markdown,
       history: readHistory(file),
       ...(contextWindow === undefined ? {} : { contextWindow }),
       onSent: (prompt) => {

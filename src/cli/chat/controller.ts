@@ -16,8 +16,8 @@ export interface ChatControllerOptions {
   frameMs?: number;
   /** Lines shown first, above the conversation so far. */
   notices?: readonly string[];
-  /** A streamed line longer than this moves to the scrollback at a word break (about half a screen). */
-  flushChars?: number;
+  /** The screen's width (default 80): a streamed line wider than it moves to the scrollback row by row. */
+  columns?: number;
   /** Writes raw bytes to the terminal (/copy); default: nothing. */
   writeTerminal?: (bytes: string) => void;
   /** Where /save resolves relative paths (default: the process's folder). */
@@ -52,7 +52,7 @@ export class ChatController {
     this.#state = initialChatState(
       backend.turns(),
       options.notices,
-      options.flushChars === undefined ? {} : { flushChars: options.flushChars },
+      options.columns === undefined ? {} : { columns: options.columns },
     );
   }
 
@@ -95,6 +95,11 @@ export class ChatController {
     this.#state = next;
     if (urgent) this.#notifyNow();
     else this.#notifySoon();
+  }
+
+  /** The screen is now `columns` wide (a terminal resize): the rows still to come are broken at that width. */
+  resize(columns: number): void {
+    this.#dispatch({ type: "resized", columns }, true);
   }
 
   /** Shows a line in the transcript (not sent to the model). */

@@ -12,7 +12,14 @@ import type { GeppettoEvent, Usage } from "../../events/types.ts";
 import type { JsonValue } from "../../turns/json.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { formatStatus } from "./format.ts";
-import { AppendOnlyList, DEFAULT_FLUSH_CHARS, flushParts, joinParts, type ScrollItem } from "./scrollback.ts";
+import {
+  AppendOnlyList,
+  DEFAULT_COLUMNS,
+  flushParts,
+  joinParts,
+  overflowsRow,
+  type ScrollItem,
+} from "./scrollback.ts";
 
 /** One piece of an answer, in the order it streamed. */
 export type AnswerPart =
@@ -60,8 +67,8 @@ export interface ChatState {
   scroll: AppendOnlyList<ScrollItem>;
   /** The pieces of the current answer already moved to `scroll`, in order (see {@link answerSoFar}). */
   printed: AppendOnlyList<AnswerPart>;
-  /** A line longer than this moves to `scroll` at a word break (see `scrollback.ts`). */
-  flushChars: number;
+  /** The screen's width: a streamed line moves to `scroll` row by row once wider (see `scrollback.ts`). */
+  columns: number;
   /** What the session's answers cost so far (US dollars; answers without prices count 0). */
   sessionCost: number;
   /** The tokens of the conversation as the model last saw it (input + output of the last answer with usage). */
@@ -89,7 +96,8 @@ export type ChatAction =
   | { type: "cancel-requested" }
   | { type: "finished"; turn: Turn }
   | { type: "failed"; message: string; turn?: Turn }
-  | { type: "notice"; text: string; tone?: "info" | "error" };
+  | { type: "notice"; text: string; tone?: "info" | "error" }
+  | { type: "resized"; columns: number };
 
 /**
  * The initial state: `notices` first, then the conversation so far (the stored turns of a resumed session)
@@ -101,7 +109,7 @@ export type ChatAction =
 export function initialChatState(
   turns: readonly Turn[] = [],
   notices: readonly string[] = [],
-  options: { flushChars?: number } = {},
+  options: { columns?: number } = {},
 ): ChatState {
   let state: ChatState = {
     messages: [],
@@ -111,7 +119,7 @@ export function initialChatState(
     nextId: 1,
     scroll: AppendOnlyList.empty(),
     printed: AppendOnlyList.empty(),
-    flushChars: options.flushChars ?? DEFAULT_FLUSH_CHARS,
+    columns: options.columns ?? DEFAULT_COLUMNS,
     sessionCost: 0,
   };
   for (const text of notices) state = chatReducer(state, { type: "notice", text });
@@ -140,7 +148,7 @@ function asScrollItem(message: ChatMessage): ScrollItem {
 /** Moves what is final of the current answer (everything, when `all`) to the scrollback. */
 function flushCurrent(state: ChatState, current: AnswerMessage, all: boolean): ChatState {
   let nextId = state.nextId;
-  const { items, moved, live } = flushParts(current.parts, all, state.flushChars, () => `m${nextId++}`);
+  const { items, moved, live } = flushParts(current.parts, all, state.columns, () => `m${nextId++}`);
   return {
     ...state,
     current: { ...current, parts: live },
@@ -150,13 +158,13 @@ function flushCurrent(state: ChatState, current: AnswerMessage, all: boolean): C
   };
 }
 
-/** Whether the live part holds something final: a finished part, a tool line, a newline, a too-long line. */
-function hasFinalPart(answer: AnswerMessage, event: GeppettoEvent, flushChars: number): boolean {
+/** Whether the live part holds something final: a finished part, a tool line, a newline, a full screen row. */
+function hasFinalPart(answer: AnswerMessage, event: GeppettoEvent, columns: number): boolean {
   const last = answer.parts[answer.parts.length - 1];
   if (!last) return false;
   if (answer.parts.length > 1 || (last.kind !== "text" && last.kind !== "thinking")) return true;
   const delta = event.type === "partial" || event.type === "partial-thinking" ? event.delta : "";
-  return delta.includes("\n") || last.text.length > flushChars;
+  return delta.includes("\n") || overflowsRow(last.text, columns);
 }
 
 /**
@@ -291,10 +299,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const waiting = state.waiting && !FIRST_OUTPUT.has(action.event.type);
       if (current === state.current && waiting === state.waiting) return state;
       const next = { ...state, current, waiting };
-      return hasFinalPart(current, action.event, state.flushChars)
-        ? flushCurrent(next, current, false)
-        : next;
+      return hasFinalPart(current, action.event, state.columns) ? flushCurrent(next, current, false) : next;
     }
+    case "resized":
+      return action.columns > 0 && action.columns !== state.columns
+        ? { ...state, columns: action.columns }
+        : state;
     case "cancel-requested":
       return state.busy ? { ...state, cancelling: true } : state;
     case "finished": {
