@@ -19,6 +19,7 @@ import { needsApprovalControl } from "../tool-approval.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
 import type { ChatBackend } from "./backend.ts";
 import { engineChoiceOf, KeyChatEngine, restoreEngineChoice } from "./engine-choice.ts";
+import { type EngineSwitch, engineSwitch } from "./engine-switch.ts";
 
 /** The command's help. */
 export function chatHelp(): string {
@@ -40,7 +41,8 @@ Keys:
   Ctrl-D               Exit (on an empty line)
 
 Commands (answered in the chat, never sent to the model; \`//text\` sends "/text"):
-  /help  /exit  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
+  /help  /exit  /clear (a new session)  /model [provider:model]  /profile NAME  /system [TEXT | -]
+  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
 
 Options:
   --resume             Continue the most recent session
@@ -190,6 +192,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     await mcp?.close();
     throw error;
   }
+  // /model and /profile choose engines as the flags do; the switch owns (and closes) the engine in use.
+  const engines = engineSwitch(
+    values,
+    selected,
+    (flags) => selectEngine(flags, io, { tools: values.tools !== undefined }),
+    backend,
+  );
   const where = [
     `${conversation.resumed ? "Resumed" : "New"} session ${conversation.sessionId} (${conversation.dbPath})`,
     ...(restored.notice === undefined ? [] : [restored.notice]),
@@ -212,10 +221,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       },
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
+      engines,
     );
   } finally {
     await backend.close();
-    await selected.close();
+    await engines.close();
     await mcp?.close();
   }
 }
@@ -230,6 +240,7 @@ async function runTerminalChat(
   }: { dbPath: string; contextWindow: number | undefined; markdown: boolean },
   notices: string[],
   approval: { ask: (question: string) => Promise<boolean> },
+  engines: EngineSwitch,
 ): Promise<number> {
   const [{ ChatController }, { renderChat }, { appendHistory, historyPath, readHistory }] = await Promise.all(
     [
@@ -244,6 +255,7 @@ async function runTerminalChat(
     ...(screen.columns ? { columns: screen.columns } : {}),
     writeTerminal: (bytes) => io.stdout.write(bytes),
     cwd: io.cwd ?? process.cwd(),
+    engines,
   });
   approval.ask = (question) => controller.askApproval(question);
   const file = historyPath(dbPath);

@@ -7,6 +7,7 @@
  */
 import { GeppettoError } from "../../engine/errors.ts";
 import type { ChatBackend, ChatRun } from "./backend.ts";
+import type { EngineSwitch } from "./engine-switch.ts";
 import { runSlashCommand } from "./slash-commands.ts";
 import { type ChatAction, type ChatState, chatReducer, initialChatState } from "./view-model.ts";
 
@@ -22,6 +23,8 @@ export interface ChatControllerOptions {
   writeTerminal?: (bytes: string) => void;
   /** Where /save resolves relative paths (default: the process's folder). */
   cwd?: string;
+  /** Switches the model or profile (/model, /profile). */
+  engines?: EngineSwitch;
 }
 
 /**
@@ -125,6 +128,9 @@ export class ChatController {
         exit: (code) => this.onExit(code),
         writeTerminal: this.#options.writeTerminal ?? (() => {}),
         cwd: this.#options.cwd ?? process.cwd(),
+        clear: () => this.#clear(),
+        ...this.#systemPrompt(),
+        ...(this.#options.engines ? { engines: this.#options.engines } : {}),
       });
       return;
     }
@@ -147,6 +153,21 @@ export class ChatController {
     } finally {
       this.#run = undefined;
     }
+  }
+
+  /** /clear: a new session in the backend, and the transcript, cost and context gauge start again. */
+  #clear(): string | undefined {
+    const id = this.#backend.clear?.();
+    if (id !== undefined) this.#dispatch({ type: "cleared" }, true);
+    return id;
+  }
+
+  #systemPrompt(): { system?: { get(): string | undefined; set(text: string): void } } {
+    const backend = this.#backend;
+    if (!backend.systemPrompt || !backend.setSystemPrompt) return {};
+    return {
+      system: { get: () => backend.systemPrompt?.(), set: (text) => backend.setSystemPrompt?.(text) },
+    };
   }
 
   /** True while a question of {@link askApproval} waits for the user. */

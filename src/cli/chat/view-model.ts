@@ -97,7 +97,8 @@ export type ChatAction =
   | { type: "finished"; turn: Turn }
   | { type: "failed"; message: string; turn?: Turn }
   | { type: "notice"; text: string; tone?: "info" | "error" }
-  | { type: "resized"; columns: number };
+  | { type: "resized"; columns: number }
+  | { type: "cleared" };
 
 /**
  * The initial state: `notices` first, then the conversation so far (the stored turns of a resumed session)
@@ -305,6 +306,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return action.columns > 0 && action.columns !== state.columns
         ? { ...state, columns: action.columns }
         : state;
+    case "cleared": {
+      // A new conversation: the transcript (for /save, /retry, /copy) and the totals start again; what is on the
+      // screen stays where it is.
+      const { contextTokens: _tokens, ...rest } = state;
+      return { ...rest, messages: [], sessionCost: 0 };
+    }
     case "cancel-requested":
       return state.busy ? { ...state, cancelling: true } : state;
     case "finished": {
