@@ -11,7 +11,7 @@ import type { AnswerMessage, AnswerPart, ChatMessage } from "./view-model.ts";
 
 /**
  * An append-only list whose versions share one array: `append` returns a new version (the old one still sees
- * its own items), at the cost of what is added. It offers the `length` and `slice` Ink's `<Static>` reads.
+ * its own items), at the cost of what is added. The printer reads what was added with `slice`.
  *
  * @example
  * const one = AppendOnlyList.empty<string>().append("a");

@@ -1,8 +1,9 @@
 /**
  * The chat's view model: what the terminal shows, computed from events without a terminal.
  *
- * `chatReducer(state, action)` is pure. Finished messages go to `messages` (rendered once, above everything,
- * with Ink's `<Static>`); the answer being streamed lives in `current` and is the only part redrawn per frame.
+ * `chatReducer(state, action)` is pure. What is printed for good goes to `scroll` (written once, above
+ * everything: see `print.ts`) and finished messages to `messages` (the transcript); the unfinished row of the
+ * answer being streamed lives in `current` and is the only part redrawn per frame.
  * Each action costs O(1) in the length of the conversation: a delta appends to the last part of the current
  * answer and copies only that answer's part list.
  */
@@ -10,7 +11,7 @@ import type { InferenceCost, InferenceResult } from "../../engine/engine.ts";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { GeppettoEvent, Usage } from "../../events/types.ts";
 import type { JsonValue } from "../../turns/json.ts";
-import type { Block, Turn } from "../../turns/types.ts";
+import type { Turn } from "../../turns/types.ts";
 import { formatStatus } from "./format.ts";
 import {
   AppendOnlyList,
@@ -20,6 +21,7 @@ import {
   overflowsRow,
   type ScrollItem,
 } from "./scrollback.ts";
+import { messagesFromTurn, outcomeOf, withResult } from "./transcript.ts";
 
 /** One piece of an answer, in the order it streamed. */
 export type AnswerPart =
@@ -63,7 +65,7 @@ export interface ChatState {
   cancelling: boolean;
   /** Counter for message ids. */
   nextId: number;
-  /** What is printed for good (Ink's `<Static>`): messages, and the current answer's finished lines. */
+  /** What is printed for good, above the live frame: messages, and the current answer's finished rows. */
   scroll: AppendOnlyList<ScrollItem>;
   /** The pieces of the current answer already moved to `scroll`, in order (see {@link answerSoFar}). */
   printed: AppendOnlyList<AnswerPart>;
@@ -235,21 +237,6 @@ const FIRST_OUTPUT = new Set([
   "interrupt",
 ]);
 
-function withResult(answer: AnswerMessage, result: InferenceResult | undefined): AnswerMessage {
-  if (!result) return answer;
-  const next = { ...answer };
-  if (result.usage) next.usage = result.usage;
-  if (result.cost) next.cost = result.cost;
-  if (result.model) next.model = result.model;
-  return next;
-}
-
-function outcomeOf(result: InferenceResult | undefined, cancelling: boolean): AnswerOutcome {
-  if (result?.finishClass === "interrupted") return "interrupted";
-  if (result?.finishClass === "error") return "error";
-  return cancelling ? "interrupted" : "completed";
-}
-
 function finishAnswer(state: ChatState, live: AnswerMessage): ChatState {
   const flushed = flushCurrent(state, live, true);
   const { current: _current, ...rest } = flushed;
@@ -341,66 +328,4 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       };
     }
   }
-}
-
-function answerPartOf(block: Block): AnswerPart | undefined {
-  switch (block.kind) {
-    case "llm_text":
-      return { kind: "text", text: block.payload.text };
-    case "reasoning":
-      return block.payload.text ? { kind: "thinking", text: block.payload.text } : undefined;
-    case "tool_call":
-      return { kind: "tool-call", id: block.payload.id, name: block.payload.name, input: block.payload.args };
-    case "tool_use": {
-      const part: AnswerPart = { kind: "tool-result", id: block.payload.id, result: block.payload.result };
-      if (block.payload.name !== undefined) part.name = block.payload.name;
-      if (block.payload.error !== undefined) part.error = block.payload.error;
-      return part;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/**
- * The transcript of a stored turn (a whole conversation): user prompts and the answers between them.
- * `results` gives the inference result of the answer after the n-th prompt (1-based); by default the last
- * answer gets the turn's own result.
- *
- * @example
- * const { messages } = messagesFromTurn(session.latest(), 1);
- */
-export function messagesFromTurn(
-  turn: Turn,
-  firstId: number,
-  results?: ReadonlyMap<number, InferenceResult>,
-): { messages: ChatMessage[]; nextId: number } {
-  const messages: ChatMessage[] = [];
-  const prompts = turn.blocks.filter((block) => block.kind === "user").length;
-  const resultOf = (prompt: number) =>
-    results ? results.get(prompt) : prompt === prompts ? KeyInferenceResult.get(turn) : undefined;
-  let nextId = firstId;
-  let prompt = 0;
-  let answer: AnswerMessage | undefined;
-  const close = () => {
-    if (answer && answer.parts.length > 0) {
-      const result = resultOf(prompt);
-      messages.push(withResult({ ...answer, outcome: outcomeOf(result, false) }, result));
-    }
-    answer = undefined;
-  };
-  for (const block of turn.blocks) {
-    if (block.kind === "user") {
-      close();
-      prompt++;
-      messages.push({ kind: "user", id: `m${nextId++}`, text: block.payload.text });
-      continue;
-    }
-    const part = answerPartOf(block);
-    if (!part) continue;
-    answer ??= { kind: "answer", id: `m${nextId++}`, parts: [], outcome: "completed" };
-    answer.parts.push(part);
-  }
-  close();
-  return { messages, nextId };
 }
