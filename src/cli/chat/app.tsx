@@ -2,8 +2,8 @@
  * The chat screen (Ink). The scrollback (messages, and each finished row of the answer being streamed) is
  * printed once above Ink's frame (`print.ts`, through Ink's `write`, which keeps the frame below it: Ink's
  * static output without Ink laying out every character); only the row being written, the spinner and the
- * input line are redrawn, so a long answer reaches the terminal's history once. Colors follow `NO_COLOR` (https://no-color.org). The input
- * line is edited with `line-editor.ts` (cursor, Home/End, Ctrl-A/E/W/U, history); it stays while an answer
+ * input line are redrawn, so a long answer reaches the terminal's history once. Colors follow `NO_COLOR`
+ * (https://no-color.org). The input line is edited with `line-editor.ts` (cursor, Home/End, Ctrl-A/E/W/U, history); it stays while an answer
  * streams, and what is typed meanwhile is kept (sent with Enter once the answer has ended). Ctrl-C cancels a
  * running answer, clears a typed line, or exits at an empty one; Ctrl-D at an empty line exits.
  */
