@@ -8,6 +8,7 @@ import type { ClaudeInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { observeTokenCount } from "../../observability/token-count.ts";
 import { loadApiKey } from "../../provider-kit/api-key.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { JsonObject } from "../../turns/json.ts";
@@ -119,7 +120,13 @@ export class ClaudeEngine implements Engine {
    * @example
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
-  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+  countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    return observeTokenCount(ctx, ANTHROPIC_PROVIDER, this.#options.model, () =>
+      this.#countTokens(turn, ctx),
+    );
+  }
+
+  async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
     if (this.#missingKey) throw this.#missingKey;
     const { body, betas } = this.buildRequest(turn, ctx);
     const { messages, system, tools, tool_choice, thinking, model } = body;

@@ -8,6 +8,7 @@ import { CallerError } from "../../engine/errors.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { observeTokenCount } from "../../observability/token-count.ts";
 import { loadApiKey } from "../../provider-kit/api-key.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -102,7 +103,11 @@ export class GeminiEngine implements Engine {
    * @example
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
-  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+  countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    return observeTokenCount(ctx, GEMINI_PROVIDER, this.#options.model, () => this.#countTokens(turn, ctx));
+  }
+
+  async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
     if (this.#missingKey) throw this.#missingKey;
     const { body } = this.buildRequest(turn, ctx);
     const model = this.#options.model;

@@ -8,6 +8,7 @@ import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import { runWithOutput } from "../../engine/lifecycle.ts";
 import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
+import { observeTokenCount } from "../../observability/token-count.ts";
 import { loadApiKey } from "../../provider-kit/api-key.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import type { JsonObject } from "../../turns/json.ts";
@@ -116,7 +117,13 @@ export class OpenAIResponsesEngine implements Engine {
    * @example
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
-  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+  countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    return observeTokenCount(ctx, OPENAI_RESPONSES_PROVIDER, this.#options.model, () =>
+      this.#countTokens(turn, ctx),
+    );
+  }
+
+  async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
     if (this.#missingKey) throw this.#missingKey;
     const { body } = this.buildRequest(turn, ctx);
     const { stream: _stream, include: _include, store: _store, ...counted } = body;
