@@ -105,7 +105,7 @@ describe("chat commands that change the next prompt", () => {
     expect(KeyChatEngine.get(backend.turns().at(-1)!)).toEqual({ apiType: "openai", engine: "model-b" });
 
     await controller.submit("/model anthropic:claude-y");
-    expect(asked[1]).toEqual({ "ai-api-type": "claude", "ai-engine": "claude-y", "ai-temperature": 0.2 });
+    expect(asked[1]).toEqual({ "ai-api-type": "anthropic", "ai-engine": "claude-y", "ai-temperature": 0.2 });
     await controller.submit("/profile nope");
     expect(notices(controller).at(-1)).toBe('/profile nope: unknown profile "nope" (profiles: fast)');
     await controller.submit("/profile fast");
