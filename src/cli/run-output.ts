@@ -6,7 +6,7 @@ import { eventToJson } from "../events/codec.ts";
 import type { EventSink } from "../events/context.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import type { JsonValue } from "../turns/json.ts";
-import { formatToolCall, formatToolResult } from "./chat/format.ts";
+import { formatStatus, formatToolCall, formatToolResult } from "./chat/format.ts";
 
 type Writable = { write(text: string): unknown };
 
@@ -26,6 +26,21 @@ export function toolTracePrinter(stderr: Writable): EventSink {
       } else if (event.type === "tool-result") {
         stderr.write(`${formatToolResult({ kind: "tool-result", ...event.toolResult })}\n`);
       }
+    },
+  };
+}
+
+/**
+ * `status` events (a retry after a rate limit or a server error: "openai: rate limited (HTTP 429), retrying in 1 s
+ * (attempt 2 of 3)") as `geppetto: …` lines on stderr, whatever the output format, so a waiting run says why it waits.
+ *
+ * @example
+ * ctx = ctx.withSinks(statusPrinter(io.stderr));
+ */
+export function statusPrinter(stderr: Writable): EventSink {
+  return {
+    publish(event: GeppettoEvent) {
+      if (event.type === "status") stderr.write(`geppetto: ${formatStatus(event)}\n`);
     },
   };
 }

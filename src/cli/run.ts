@@ -20,7 +20,7 @@ import { startRecording } from "./log-flags.ts";
 import type { CliIO } from "./main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "./mcp.ts";
 import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "./model-flag.ts";
-import { jsonlPrinter, roundDurations, toolTracePrinter } from "./run-output.ts";
+import { jsonlPrinter, roundDurations, statusPrinter, toolTracePrinter } from "./run-output.ts";
 import { runWithSchema } from "./run-schema.ts";
 import { openRunSession } from "./run-session.ts";
 import { structuredOutputOfSettings } from "./run-structured.ts";
@@ -43,6 +43,9 @@ then these flags.
 Options:
   -s, --system TEXT    A system prompt (@FILE reads it from a file)
   -p, --profile NAME   A profile from profiles.yaml
+  -t, --template NAME  A prompt template: $XDG_CONFIG_HOME/geppetto/templates/NAME.yaml (or a path), with
+                       prompt, system, model and defaults; {{name}} is filled from -v, {{input}} is the prompt
+  -v, --var KEY=VALUE  A template variable (repeatable)
   --output FORMAT      text (stream the answer; default), json or yaml (print the final Turn),
                        jsonl (one event per line as it happens, then the final Turn as the last line;
                        text events carry their delta, the whole answer is on the final event)
@@ -86,6 +89,7 @@ Examples:
   geppetto run -m anthropic:claude-sonnet-4-20250514 --tools ./my-tools.ts "What is the weather in Paris?"
   geppetto run -m openai:gpt-4o-mini --schema person.json "Invent a person"
   geppetto run --mcp everything "Add 2 and 3"   # mcp.servers.everything in the settings
+  geppetto run -t summarize -v words=20 < notes.md  # templates/summarize.yaml: {{words}}, {{input}}
   geppetto run --session 3f2c "And in French?"   # any unique prefix of the id
   geppetto run -c "And in German?"               # continue the last conversation
 `;
@@ -107,6 +111,8 @@ const OPTIONS = {
   db: { type: "string" },
   system: { type: "string", short: "s" },
   profile: { type: "string", short: "p" },
+  template: { type: "string", short: "t" },
+  var: { type: "string", short: "v", multiple: true },
   output: { type: "string", short: "o" },
   "jsonl-completion": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -175,7 +181,19 @@ function printTurn(io: CliIO, format: OutputFormat, turn: Turn): void {
 /** Runs the command. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandLine(argv, OPTIONS);
-  const values = applyModelFlag(parsed.values);
+  if (parsed.values.template === undefined && parsed.values.var !== undefined)
+    throw new UsageError("-v needs --template NAME");
+  // Templates (YAML, zod) load only when one is asked for.
+  const templates = parsed.values.template === undefined ? undefined : await import("./templates.ts");
+  const template = templates?.loadTemplate(parsed.values.template ?? "", io);
+  const variables = templates?.parseVariables(parsed.values.var ?? []) ?? {};
+  // The template's model is the default: a model or profile flag given now wins.
+  const chosen = ["model", "profile", "ai-api-type", "ai-engine"].some(
+    (flag) => (parsed.values as Record<string, unknown>)[flag] !== undefined,
+  );
+  const values = applyModelFlag(
+    template?.model !== undefined && !chosen ? { ...parsed.values, model: template.model } : parsed.values,
+  );
   const { positionals } = parsed;
   if (values.help) {
     io.stdout.write(HELP());
@@ -203,10 +221,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const piped = await readStdin(io);
     if (piped.trim() !== "") prompt = `${prompt.trim()}\n\n${fenced(piped)}`;
   }
+  const continuing = values.session !== undefined || values.continue === true;
+  let system = values.system === undefined ? undefined : systemPrompt(values.system, io);
+  if (templates && template) {
+    const filled = templates.applyTemplate(template, prompt, variables);
+    prompt = filled.prompt;
+    // A continued conversation keeps its own system prompt.
+    if (!continuing) system ??= filled.system;
+  }
   if (prompt.trim() === "") throw new UsageError("no prompt: give one as arguments or on standard input");
   if (attached.text.length > 0) prompt = [prompt.trim(), ...attached.text].join("\n\n");
 
-  const continuing = values.session !== undefined || values.continue === true;
   if (continuing && values.system !== undefined) {
     throw new UsageError(
       "--system starts a new conversation; it cannot be combined with --session or --continue",
@@ -218,7 +243,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new UsageError("--no-log cannot be combined with --session or --continue (they save the answer)");
   }
   const blocks: Block[] = [];
-  if (values.system) blocks.push(newSystemTextBlock(systemPrompt(values.system, io)));
+  if (system) blocks.push(newSystemTextBlock(system));
   blocks.push(
     images.length > 0 ? newUserMultimodalBlock(prompt.trim(), images) : newUserTextBlock(prompt.trim()),
   );
@@ -280,7 +305,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     controller.abort(new Error("cancelled by the user (Ctrl-C)"));
   });
 
-  let ctx = RunContext.background().withSignal(controller.signal);
+  // Retries and other status lines go to stderr in every format (jsonl also has them as events).
+  let ctx = RunContext.background().withSignal(controller.signal).withSinks(statusPrinter(io.stderr));
   if (session) ctx = ctx.withIds({ sessionId: session.sessionId });
   // The tool trace goes to stderr, so stdout holds the answer only (with --schema, the validated object).
   if (format === "text" && values.schema === undefined)

@@ -1,15 +1,16 @@
 /**
- * The chat screen (Ink). The scrollback (messages, and each finished line of the answer being streamed) is
- * printed once with `<Static>`; only the line being written, the spinner and the input line are redrawn, so a
- * long answer reaches the terminal's history once. Colors follow `NO_COLOR` (https://no-color.org). The input
- * line is edited with `line-editor.ts` (cursor, Home/End, Ctrl-A/E/W/U, history); it stays while an answer
+ * The chat screen (Ink). The scrollback (messages, and each finished row of the answer being streamed) is
+ * printed once above Ink's frame (`print.ts`, through Ink's `write`, which keeps the frame below it: Ink's
+ * static output without Ink laying out every character); only the row being written, the spinner and the
+ * input line are redrawn, so a long answer reaches the terminal's history once. Colors follow `NO_COLOR`
+ * (https://no-color.org). The input line is edited with `line-editor.ts` (cursor, Home/End, Ctrl-A/E/W/U, history); it stays while an answer
  * streams, and what is typed meanwhile is kept (sent with Enter once the answer has ended). Ctrl-C cancels a
  * running answer, clears a typed line, or exits at an empty one; Ctrl-D at an empty line exits.
  */
-import { Box, type Key, render, Static, Text, useAnimation, useApp, useInput, usePaste } from "ink";
-import { createContext, useContext, useRef, useState, useSyncExternalStore } from "react";
+import { Box, type Key, render, Text, useAnimation, useApp, useInput, usePaste, useStdout } from "ink";
+import { createContext, useContext, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { ChatController } from "./controller.ts";
-import { formatAnswerFooter, formatGauge, formatToolCall, formatToolResult } from "./format.ts";
+import { formatGauge, formatToolCall, formatToolResult } from "./format.ts";
 import {
   type EditKey,
   edit,
@@ -20,8 +21,9 @@ import {
   sent,
   splitAtCursor,
 } from "./line-editor.ts";
-import type { ScrollItem } from "./scrollback.ts";
-import type { AnswerMessage, AnswerPart, ChatMessage } from "./view-model.ts";
+import { inert, ScrollPrinter } from "./print.ts";
+import { eraseReflowedFrame } from "./resize.ts";
+import type { AnswerPart } from "./view-model.ts";
 
 /** Whether the screen uses colors (off with NO_COLOR). */
 const ColorContext = createContext(true);
@@ -48,39 +50,20 @@ function Part({ part }: { part: AnswerPart }) {
   const paint = useColor();
   switch (part.kind) {
     case "text":
-      return <Text>{part.text}</Text>;
+      return <Text>{inert(part.text)}</Text>;
     case "thinking":
       return (
         <Text dimColor italic>
-          {part.text}
+          {inert(part.text)}
         </Text>
       );
     case "tool-call":
-      return <Text {...paint("cyan")}>{formatToolCall(part)}</Text>;
+      return <Text {...paint("cyan")}>{inert(formatToolCall(part))}</Text>;
     case "tool-result":
-      return <Text {...paint(part.error === undefined ? "green" : "red")}>{formatToolResult(part)}</Text>;
+      return (
+        <Text {...paint(part.error === undefined ? "green" : "red")}>{inert(formatToolResult(part))}</Text>
+      );
   }
-}
-
-function footerColor(answer: AnswerMessage): string | undefined {
-  if (answer.outcome === "error") return "red";
-  if (answer.outcome === "interrupted") return "yellow";
-  return undefined;
-}
-
-/** The line under a finished answer (tokens, cost, outcome), and the blank line after it. */
-function AnswerEnd({ answer }: { answer: AnswerMessage }) {
-  const paint = useColor();
-  const footer = formatAnswerFooter(answer);
-  return (
-    <Box marginBottom={1}>
-      {footer === undefined ? null : (
-        <Text dimColor={answer.outcome === "completed"} {...paint(footerColor(answer))}>
-          {footer}
-        </Text>
-      )}
-    </Box>
-  );
 }
 
 /** Parts of an answer, one below the other. */
@@ -95,50 +78,6 @@ function Parts({ parts }: { parts: AnswerPart[] }) {
   );
 }
 
-/** A whole answer (of a resumed conversation). */
-function Answer({ answer }: { answer: AnswerMessage }) {
-  return (
-    <Box flexDirection="column">
-      <Parts parts={answer.parts} />
-      <AnswerEnd answer={answer} />
-    </Box>
-  );
-}
-
-function ScrollEntry({ item }: { item: ScrollItem }) {
-  switch (item.kind) {
-    case "message":
-      return <Message message={item.message} />;
-    case "lines":
-      return <Part part={{ kind: item.style, text: item.text === "" ? " " : item.text }} />;
-    case "part":
-      return <Part part={item.part} />;
-    case "end":
-      return <AnswerEnd answer={item.answer} />;
-  }
-}
-
-function Message({ message }: { message: ChatMessage }) {
-  const paint = useColor();
-  switch (message.kind) {
-    case "user":
-      return (
-        <Text bold {...paint("blue")}>
-          {"› "}
-          {message.text}
-        </Text>
-      );
-    case "answer":
-      return <Answer answer={message} />;
-    case "notice":
-      return (
-        <Text dimColor={message.tone === "info"} {...paint(message.tone === "error" ? "red" : undefined)}>
-          {message.text}
-        </Text>
-      );
-  }
-}
-
 /** What the chat screen is given. */
 export interface ChatAppProps {
   controller: ChatController;
@@ -150,6 +89,8 @@ export interface ChatAppProps {
   onSent?: (prompt: string) => void;
   /** The model's context window (tokens), for the gauge. */
   contextWindow?: number;
+  /** Answers as Markdown (default) or as written (`--plain`). */
+  markdown?: boolean;
 }
 
 /** The key of Ink's `useInput` that edits the line, if any. */
@@ -168,8 +109,27 @@ function editKeyOf(typed: string, key: Key): EditKey | undefined {
 }
 
 /** The chat screen; `onExit` is called once with the exit code when the user leaves. */
-export function ChatApp({ controller, onExit, history = [], onSent, contextWindow }: ChatAppProps) {
+export function ChatApp({
+  controller,
+  onExit,
+  history = [],
+  onSent,
+  contextWindow,
+  markdown = true,
+}: ChatAppProps) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
+  const colored = useContext(ColorContext);
+  // The scrollback is written once, in order, above the frame: what was added since the last commit.
+  const { write } = useStdout();
+  const printer = useRef<ScrollPrinter | undefined>(undefined);
+  const printed = useRef(0);
+  useLayoutEffect(() => {
+    if (state.scroll.length === printed.current) return;
+    printer.current ??= new ScrollPrinter({ color: colored, markdown });
+    const text = printer.current.print(state.scroll.slice(printed.current), state.columns);
+    printed.current = state.scroll.length;
+    write(text);
+  }, [state.scroll, state.columns, colored, markdown, write]);
   // The line typed so far: a ref holds the truth (keys may come faster than renders), the state redraws it.
   const lineRef = useRef<LineState>(emptyLine(history));
   const [line, setShownLine] = useState(lineRef.current);
@@ -245,10 +205,6 @@ export function ChatApp({ controller, onExit, history = [], onSent, contextWindo
   const gauge = formatGauge(state, contextWindow);
   return (
     <>
-      {/* Static reads only `length` and `slice` of its items: the append-only scrollback offers both. */}
-      <Static items={state.scroll as unknown as ScrollItem[]}>
-        {(item) => <ScrollEntry key={item.id} item={item} />}
-      </Static>
       {state.current ? <Parts parts={state.current.parts} /> : null}
       {state.busy && state.waiting ? <Spinner /> : null}
       {state.busy && state.cancelling ? <Text {...paint("yellow")}>cancelling…</Text> : null}
@@ -276,6 +232,43 @@ export function ChatApp({ controller, onExit, history = [], onSent, contextWindo
   );
 }
 
+/**
+ * Ink's instances by stdout (not exported by the package: read from its build, next to its entry file), for the
+ * last frame it drew. Ink is pinned; without it the resize fix is left out and Ink's own handling remains.
+ */
+const inkInstances: WeakMap<object, { lastOutputToRender?: unknown }> | undefined = await import(
+  new URL("./instances.js", import.meta.resolve("ink")).href
+).then(
+  (module: { default?: unknown }) =>
+    module.default instanceof WeakMap
+      ? (module.default as WeakMap<object, { lastOutputToRender?: unknown }>)
+      : undefined,
+  () => undefined,
+);
+
+/**
+ * On a terminal made narrower, erases the rows the terminal rewrapped the last frame into (see `resize.ts`)
+ * before Ink redraws, and tells the controller the new width. Registered before Ink's own listener, so it runs
+ * first. Returns the function that removes it.
+ */
+function watchResize(stdout: NodeJS.WritableStream, controller: ChatController): () => void {
+  const screen = stdout as NodeJS.WritableStream & { columns?: number };
+  if (typeof screen.on !== "function") return () => {};
+  let columns = screen.columns ?? 0;
+  const resized = () => {
+    const now = screen.columns ?? 0;
+    const frame = inkInstances?.get(stdout)?.lastOutputToRender;
+    if (now < columns && typeof frame === "string") {
+      const erase = eraseReflowedFrame(frame, now);
+      if (erase !== "") stdout.write(erase);
+    }
+    columns = now;
+    controller.resize(now);
+  };
+  screen.on("resize", resized);
+  return () => screen.off("resize", resized);
+}
+
 /** The chat on the terminal: `exited` resolves with the exit code once the user leaves; `exit` leaves now. */
 export interface RenderedChat {
   exited: Promise<number>;
@@ -291,6 +284,7 @@ export function renderChat(
     history?: readonly string[];
     onSent?: (prompt: string) => void;
     contextWindow?: number;
+    markdown?: boolean;
   } = {},
 ): RenderedChat {
   let code = 0;
@@ -302,9 +296,11 @@ export function renderChat(
         {...(options.history ? { history: options.history } : {})}
         {...(options.onSent ? { onSent: options.onSent } : {})}
         {...(options.contextWindow ? { contextWindow: options.contextWindow } : {})}
+        {...(options.markdown === undefined ? {} : { markdown: options.markdown })}
       />
     </ColorContext>
   );
+  const stopWatching = watchResize(streams.stdout, controller);
   const instance = render(app, {
     ...streams,
     exitOnCtrlC: false,
@@ -315,7 +311,10 @@ export function renderChat(
     interactive: true,
   });
   return {
-    exited: instance.waitUntilExit().then(() => code),
+    exited: instance.waitUntilExit().then(() => {
+      stopWatching();
+      return code;
+    }),
     exit(value) {
       code = value;
       instance.unmount();

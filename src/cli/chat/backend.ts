@@ -1,7 +1,8 @@
 /**
  * What the chat screen needs from a conversation: start an answer to a prompt, cancel it, and see its events.
- * The screen is written against this small interface; `sessionChatBackend` implements it on a Session.
+ * The screen is written against this small interface; `engineSessionBackend` implements it on a Session.
  */
+import type { Engine } from "../../engine/engine.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
 import type { Turn } from "../../turns/types.ts";
 
@@ -25,6 +26,14 @@ export interface ChatBackend {
   turns(): readonly Turn[];
   /** Appends `prompt` as a user message and starts the answer; its events go to `onEvent` as they happen. */
   start(prompt: string, onEvent: (event: GeppettoEvent) => void): ChatRun;
+  /** Starts a new conversation (`/clear`): a new session id, the system prompt kept. Returns the new id. */
+  clear?(): string;
+  /** The conversation's system prompt, if any (`/system`). */
+  systemPrompt?(): string | undefined;
+  /** Replaces the system prompt for the next turns; `""` removes it (`/system TEXT`). */
+  setSystemPrompt?(text: string): void;
+  /** Runs the next turns on `engine`, the conversation continuing (`/model`, `/profile`). */
+  setEngine?(engine: Engine, stamp?: (turn: Turn) => Turn): void;
   /** Releases what the backend holds (the store, the engine). */
   close(): Promise<void>;
 }

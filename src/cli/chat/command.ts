@@ -19,6 +19,7 @@ import { needsApprovalControl } from "../tool-approval.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
 import type { ChatBackend } from "./backend.ts";
 import { engineChoiceOf, KeyChatEngine, restoreEngineChoice } from "./engine-choice.ts";
+import { type EngineSwitch, engineSwitch } from "./engine-switch.ts";
 
 /** The command's help. */
 export function chatHelp(): string {
@@ -40,12 +41,15 @@ Keys:
   Ctrl-D               Exit (on an empty line)
 
 Commands (answered in the chat, never sent to the model; \`//text\` sends "/text"):
-  /help  /exit  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
+  /help  /exit  /clear (a new session)  /model [provider:model]  /profile NAME  /system [TEXT | -]
+  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
 
 Options:
   --resume             Continue the most recent session
   --session ID         Continue the session ID (see \`geppetto sessions list\`)
   --system TEXT        A system prompt for a new session
+  --plain              Show answers as written (no Markdown rendering: headings, emphasis, highlighted code
+                       blocks, aligned tables); model output is always printed inert (no escape sequences)
   ${MODEL_FLAG_HELP}
   --tools SET|MODULE   Offer tools and run the tool loop: demo (time, calculator), or your defineTool
                        exports (./my-tools.ts); tools marked needsApproval are asked about
@@ -77,6 +81,7 @@ const OPTIONS = {
   resume: { type: "boolean" },
   session: { type: "string" },
   system: { type: "string" },
+  plain: { type: "boolean" },
   tools: { type: "string" },
   mcp: { type: "string", multiple: true },
   db: { type: "string" },
@@ -193,6 +198,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     await mcp?.close();
     throw error;
   }
+  // /model and /profile choose engines as the flags do; the switch owns (and closes) the engine in use.
+  const engines = engineSwitch(
+    values,
+    selected,
+    (flags) => selectEngine(flags, io, { tools: values.tools !== undefined }),
+    backend,
+  );
   const where = [
     `${conversation.resumed ? "Resumed" : "New"} session ${conversation.sessionId} (${conversation.dbPath})`,
     ...(restored.notice === undefined ? [] : [restored.notice]),
@@ -212,13 +224,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       {
         dbPath: location.kind === "sqlite" ? location.url : sessionDbPath(undefined, io.env),
         contextWindow: contextWindowOf(selected.settings?.settings),
+        markdown: values.plain !== true,
       },
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
+      engines,
     );
   } finally {
     await backend.close();
-    await selected.close();
+    await engines.close();
     await mcp?.close();
   }
 }
@@ -226,9 +240,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 async function runTerminalChat(
   backend: ChatBackend,
   io: CliIO,
-  { dbPath, contextWindow }: { dbPath: string; contextWindow: number | undefined },
+  {
+    dbPath,
+    contextWindow,
+    markdown,
+  }: { dbPath: string; contextWindow: number | undefined; markdown: boolean },
   notices: string[],
   approval: { ask: (question: string) => Promise<boolean> },
+  engines: EngineSwitch,
 ): Promise<number> {
   const [{ ChatController }, { renderChat }, { appendHistory, historyPath, readHistory }] = await Promise.all(
     [
@@ -237,14 +256,13 @@ async function runTerminalChat(
       import("./input-history.ts"),
     ],
   );
-  const screen = io.stdout as { columns?: number; rows?: number };
-  // A line (a paragraph) longer than about half the screen moves to the scrollback before it ends.
-  const flushChars = Math.max(200, Math.floor(((screen.columns ?? 80) * ((screen.rows ?? 24) - 6)) / 2));
+  const screen = io.stdout as { columns?: number };
   const controller = new ChatController(backend, {
     notices,
-    flushChars,
+    ...(screen.columns ? { columns: screen.columns } : {}),
     writeTerminal: (bytes) => io.stdout.write(bytes),
     cwd: io.cwd ?? process.cwd(),
+    engines,
   });
   approval.ask = (question) => controller.askApproval(question);
   const file = historyPath(dbPath);
@@ -258,6 +276,7 @@ async function runTerminalChat(
     // https://no-color.org: any non-empty NO_COLOR turns colors off.
     {
       color: !io.env.NO_COLOR,
+      markdown,
       history: readHistory(file),
       ...(contextWindow === undefined ? {} : { contextWindow }),
       onSent: (prompt) => {

@@ -7,6 +7,7 @@
  */
 import { GeppettoError } from "../../engine/errors.ts";
 import type { ChatBackend, ChatRun } from "./backend.ts";
+import type { EngineSwitch } from "./engine-switch.ts";
 import { runSlashCommand } from "./slash-commands.ts";
 import { type ChatAction, type ChatState, chatReducer, initialChatState } from "./view-model.ts";
 
@@ -16,12 +17,14 @@ export interface ChatControllerOptions {
   frameMs?: number;
   /** Lines shown first, above the conversation so far. */
   notices?: readonly string[];
-  /** A streamed line longer than this moves to the scrollback at a word break (about half a screen). */
-  flushChars?: number;
+  /** The screen's width (default 80): a streamed line wider than it moves to the scrollback row by row. */
+  columns?: number;
   /** Writes raw bytes to the terminal (/copy); default: nothing. */
   writeTerminal?: (bytes: string) => void;
   /** Where /save resolves relative paths (default: the process's folder). */
   cwd?: string;
+  /** Switches the model or profile (/model, /profile). */
+  engines?: EngineSwitch;
 }
 
 /**
@@ -52,7 +55,7 @@ export class ChatController {
     this.#state = initialChatState(
       backend.turns(),
       options.notices,
-      options.flushChars === undefined ? {} : { flushChars: options.flushChars },
+      options.columns === undefined ? {} : { columns: options.columns },
     );
   }
 
@@ -97,6 +100,11 @@ export class ChatController {
     else this.#notifySoon();
   }
 
+  /** The screen is now `columns` wide (a terminal resize): the rows still to come are broken at that width. */
+  resize(columns: number): void {
+    this.#dispatch({ type: "resized", columns }, true);
+  }
+
   /** Shows a line in the transcript (not sent to the model). */
   notice(text: string, tone: "info" | "error" = "info"): void {
     this.#dispatch({ type: "notice", text, tone }, true);
@@ -120,6 +128,9 @@ export class ChatController {
         exit: (code) => this.onExit(code),
         writeTerminal: this.#options.writeTerminal ?? (() => {}),
         cwd: this.#options.cwd ?? process.cwd(),
+        clear: () => this.#clear(),
+        ...this.#systemPrompt(),
+        ...(this.#options.engines ? { engines: this.#options.engines } : {}),
       });
       return;
     }
@@ -142,6 +153,21 @@ export class ChatController {
     } finally {
       this.#run = undefined;
     }
+  }
+
+  /** /clear: a new session in the backend, and the transcript, cost and context gauge start again. */
+  #clear(): string | undefined {
+    const id = this.#backend.clear?.();
+    if (id !== undefined) this.#dispatch({ type: "cleared" }, true);
+    return id;
+  }
+
+  #systemPrompt(): { system?: { get(): string | undefined; set(text: string): void } } {
+    const backend = this.#backend;
+    if (!backend.systemPrompt || !backend.setSystemPrompt) return {};
+    return {
+      system: { get: () => backend.systemPrompt?.(), set: (text) => backend.setSystemPrompt?.(text) },
+    };
   }
 
   /** True while a question of {@link askApproval} waits for the user. */

@@ -86,3 +86,23 @@ export function formatGauge(
   if (totals.sessionCost > 0) pieces.push(`session ${formatCost(totals.sessionCost)}`);
   return pieces.length > 0 ? pieces.join(" · ") : undefined;
 }
+
+/**
+ * A `status` event as one line. A retry (its `meta.extra.retry`, from the HTTP transport) reads
+ * "openai: rate limited (HTTP 429), retrying in 1 s (attempt 2 of 3)"; any other status is its text.
+ *
+ * @example
+ * formatStatus(statusEvent) // "openai: rate limited (HTTP 429), retrying in 1 s (attempt 2 of 3)"
+ */
+export function formatStatus(event: { text: string; meta?: { extra?: Record<string, JsonValue> } }): string {
+  const retry = event.meta?.extra?.retry;
+  if (retry === null || typeof retry !== "object" || Array.isArray(retry)) return event.text;
+  const { attempt, maxAttempts, delayMs, status, reason } = retry;
+  if (typeof attempt !== "number" || typeof maxAttempts !== "number" || typeof delayMs !== "number")
+    return event.text;
+  const provider = /^([\w.-]+): /.exec(event.text)?.[1];
+  const why =
+    status === 429 ? "rate limited (HTTP 429)" : typeof reason === "string" ? reason : "the request failed";
+  const wait = delayMs < 1000 ? `${Math.round(delayMs)} ms` : `${Number((delayMs / 1000).toFixed(1))} s`;
+  return `${provider === undefined ? "" : `${provider}: `}${why}, retrying in ${wait} (attempt ${attempt} of ${maxAttempts})`;
+}

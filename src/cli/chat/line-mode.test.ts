@@ -28,4 +28,12 @@ describe("line-mode printer", () => {
     expect(io.out).toBe("Answer");
     expect(io.err).toBe("think\n");
   });
+
+  it("prints a retry's status line on stderr", () => {
+    const io = createTestIO();
+    const print = linePrinter(io);
+    const retry = { attempt: 2, maxAttempts: 3, delayMs: 1000, status: 429, reason: "HTTP 429" };
+    print({ type: "status", text: "claude: HTTP 429; retrying", meta: { ...meta, extra: { retry } } });
+    expect(io.err).toBe("geppetto: claude: rate limited (HTTP 429), retrying in 1 s (attempt 2 of 3)\n");
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * The chat without a terminal (standard input piped): each input line is a prompt; answers stream to stdout,
- * one per prompt, ending with a newline. Reasoning, tool calls and results, and the usage line go to stderr.
+ * one per prompt, ending with a newline. Reasoning, tool calls and results, status lines (a retry) and the usage
+ * line go to stderr.
  */
 import { createInterface } from "node:readline";
 import { GeppettoError } from "../../engine/errors.ts";
@@ -8,7 +9,7 @@ import type { GeppettoEvent } from "../../events/types.ts";
 import type { Turn } from "../../turns/types.ts";
 import type { CliIO } from "../main.ts";
 import type { ChatBackend, ChatRun } from "./backend.ts";
-import { formatAnswerFooter, formatToolCall, formatToolResult } from "./format.ts";
+import { formatAnswerFooter, formatStatus, formatToolCall, formatToolResult } from "./format.ts";
 import { chatReducer, initialChatState } from "./view-model.ts";
 
 /** Prints one answer's events in line mode: answer text to stdout, reasoning and tool lines to stderr. */
@@ -31,7 +32,7 @@ export function linePrinter(io: CliIO): (event: GeppettoEvent) => void {
       io.stderr.write(`${formatToolCall({ kind: "tool-call", id, name, input })}\n`);
     } else if (event.type === "tool-result") {
       io.stderr.write(`${formatToolResult({ kind: "tool-result", ...event.toolResult })}\n`);
-    }
+    } else if (event.type === "status") io.stderr.write(`geppetto: ${formatStatus(event)}\n`);
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { GeppettoEvent } from "../../events/types.ts";
 import { newTurn } from "../../turns/builders.ts";
-import { AppendOnlyList, type ScrollItem } from "./scrollback.ts";
+import { AppendOnlyList, displayWidth, type ScrollItem } from "./scrollback.ts";
 import { type ChatState, chatReducer, initialChatState } from "./view-model.ts";
 
 const meta = { id: "s1", seq: 0 };
@@ -36,11 +36,33 @@ describe("the chat's scrollback", () => {
     expect(state.messages[1]).toMatchObject({ kind: "answer", parts: [{ text: "one\ntwo\nthree" }] });
   });
 
-  it("a line longer than the limit moves at a word break, so the live part stays short", () => {
-    let state = chatReducer(initialChatState([], [], { flushChars: 10 }), { type: "submitted", text: "Hi" });
-    state = stream(state, "aaaa bbbb cccc dddd eeee ");
-    expect(printed(state)).toEqual(["user", "lines:aaaa bbbb cccc dddd eeee "]);
-    expect(state.current!.parts).toEqual([{ kind: "text", text: "" }]);
+  it("a line wider than the screen moves row by row, broken where Ink wraps it, so the live part is one row", () => {
+    let state = chatReducer(initialChatState([], [], { columns: 10 }), { type: "submitted", text: "Hi" });
+    state = stream(state, "aaaa bbbb cc", "cc dddd eeee ", "abcdefghijklmn");
+    expect(printed(state)).toEqual([
+      "user",
+      "lines:aaaa bbbb",
+      "lines:cccc dddd",
+      "lines:eeee",
+      "lines:abcdefghij",
+    ]);
+    expect(state.current!.parts).toEqual([{ kind: "text", text: "klmn" }]);
+    // Wide characters take two columns.
+    state = stream(state, "\n日本語の文章です");
+    expect(printed(state).slice(-2)).toEqual(["lines:klmn", "lines:日本語の文"]);
+    state = chatReducer(state, { type: "finished", turn: newTurn([]) });
+    // The transcript keeps the text exactly as it streamed.
+    expect(state.messages.at(-1)).toMatchObject({
+      parts: [{ text: "aaaa bbbb cccc dddd eeee abcdefghijklmn\n日本語の文章です" }],
+    });
+  });
+
+  it("a resize changes where the rows still to come break", () => {
+    let state = chatReducer(initialChatState([], [], { columns: 10 }), { type: "submitted", text: "Hi" });
+    state = chatReducer(state, { type: "resized", columns: 20 });
+    state = stream(state, "aaaa bbbb cccc dddd eeee");
+    expect(printed(state)).toEqual(["user", "lines:aaaa bbbb cccc dddd"]);
+    expect(displayWidth("日本 ab")).toBe(7);
   });
 
   it("a tool call is printed at once, between text parts", () => {

@@ -3,14 +3,15 @@
  *
  * An answer taller than the window must not be redrawn (every redraw of an overflowing frame pushes another
  * copy into the terminal's history), so the streamed answer moves to the scrollback line by line as its lines
- * complete: only the line being written (and the spinner and input) is redrawn. The scrollback is an
+ * complete, and a long line row by row as its screen rows fill: only the row being written (and the spinner
+ * and input) is redrawn, so a frame costs the same on the 10th token and the 10,000th. The scrollback is an
  * {@link AppendOnlyList}, so adding a line costs the line, not the length of the conversation.
  */
 import type { AnswerMessage, AnswerPart, ChatMessage } from "./view-model.ts";
 
 /**
  * An append-only list whose versions share one array: `append` returns a new version (the old one still sees
- * its own items), at the cost of what is added. It offers the `length` and `slice` Ink's `<Static>` reads.
+ * its own items), at the cost of what is added. The printer reads what was added with `slice`.
  *
  * @example
  * const one = AppendOnlyList.empty<string>().append("a");
@@ -55,25 +56,78 @@ export class AppendOnlyList<T> {
 /** One entry of the scrollback: a whole message, finished lines of an answer, or an answer's closing line. */
 export type ScrollItem =
   | { kind: "message"; id: string; message: ChatMessage }
-  | { kind: "lines"; id: string; style: "text" | "thinking"; text: string }
+  | {
+      kind: "lines";
+      id: string;
+      style: "text" | "thinking";
+      text: string;
+      /** The last line is one screen row of a longer line, whose rest comes with a later item. */
+      continued?: true;
+    }
   | { kind: "part"; id: string; part: Extract<AnswerPart, { kind: "tool-call" | "tool-result" }> }
   | { kind: "end"; id: string; answer: AnswerMessage };
 
-/** Pending text longer than this moves to the scrollback at a word break even without a newline. */
-export const DEFAULT_FLUSH_CHARS = 2_000;
+/** The screen width used when the terminal does not say (columns). */
+export const DEFAULT_COLUMNS = 80;
+
+/** East Asian wide and fullwidth characters, and emoji shown as pictures: two columns each. */
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
+
+/**
+ * How many columns `text` takes on a terminal (one per code point, two for wide characters; combining marks
+ * are rare enough in answers to count one).
+ *
+ * @example
+ * displayWidth("héllo") // 5; displayWidth("日本") // 4
+ */
+export function displayWidth(text: string): number {
+  if (!MAYBE_WIDE.test(text)) return text.length;
+  let width = 0;
+  for (const char of text) width += char.charCodeAt(0) < 0x1100 ? 1 : WIDE.test(char) ? 2 : 1;
+  return width;
+}
+
+/** Characters that may take two columns (or are surrogate pairs); text without them is one column a unit. */
+const MAYBE_WIDE = /[\u1100-\uFFFF]/;
+
+/** Whether `text` is wider than `columns`: a length check, and a scan only for text with wide characters. */
+function wider(text: string, columns: number): boolean {
+  if (text.length > columns) return !MAYBE_WIDE.test(text) || displayWidth(text) > columns;
+  return text.length * 2 > columns && MAYBE_WIDE.test(text) && displayWidth(text) > columns;
+}
+
+/**
+ * Where the first screen row of `text` (wider than `columns`) ends, as Ink wraps it: after the last space that
+ * fits, or inside a word longer than the row. Returns the row's end and where the next row starts.
+ */
+function rowBreak(text: string, columns: number): [number, number] {
+  let width = 0;
+  let space = -1;
+  let index = 0;
+  for (const char of text) {
+    const next = width + (char.charCodeAt(0) < 0x1100 ? 1 : WIDE.test(char) ? 2 : 1);
+    if (next > columns) break;
+    if (char === " ") space = index;
+    width = next;
+    index += char.length;
+  }
+  return space > 0 ? [space, space + 1] : [index, index];
+}
 
 /**
  * Moves what is final of the live part of an answer (complete lines, finished parts; everything when `all`) to
- * scroll items. Returns the items, the moved pieces (as parts, for the transcript) and the parts still live.
- * The work is the live part's length (a line), never the answer's.
+ * scroll items. A line being written that is wider than the screen moves row by row, broken where Ink would
+ * wrap it (at a space), so the live part is at most one screen row and a redraw costs a row, not a paragraph.
+ * Returns the items, the moved pieces (as parts, for the transcript) and the parts still live.
  *
  * @example
- * const { items, moved, live } = flushParts(current.parts, false, 2000, () => "s1");
+ * const { items, moved, live } = flushParts(current.parts, false, 120, () => "s1");
  */
 export function flushParts(
   parts: readonly AnswerPart[],
   all: boolean,
-  flushChars: number,
+  columns: number,
   nextId: () => string,
 ): { items: ScrollItem[]; moved: AnswerPart[]; live: AnswerPart[] } {
   const items: ScrollItem[] = [];
@@ -86,23 +140,62 @@ export function flushParts(
       moved.push(part);
       continue;
     }
-    let end = part.text.length;
-    if (last && !all) {
-      end = part.text.lastIndexOf("\n") + 1;
-      if (part.text.length - end > flushChars) {
-        const space = part.text.lastIndexOf(" ");
-        if (space >= end) end = space + 1;
+    const line = (text: string, continued = false) =>
+      items.push({
+        kind: "lines",
+        id: nextId(),
+        style: part.kind,
+        text: text === "" ? " " : text,
+        ...(continued ? { continued: true as const } : {}),
+      });
+    if (!last || all) {
+      if (part.text !== "") {
+        line(part.text.replace(/\n$/, ""));
+        moved.push(part);
       }
+      continue;
     }
-    if (end > 0) {
-      const text = part.text.slice(0, end);
-      const shown = text.replace(/\n$/, "");
-      items.push({ kind: "lines", id: nextId(), style: part.kind, text: shown === "" ? " " : shown });
-      moved.push({ kind: part.kind, text });
+    // The live line: complete lines go at once, then whole screen rows of the line being written.
+    let end = part.text.lastIndexOf("\n") + 1;
+    if (end > 0) line(part.text.slice(0, end - 1));
+    let rest = part.text.slice(end);
+    while (wider(rest, columns)) {
+      const [rowEnd, nextStart] = rowBreak(rest, columns);
+      if (nextStart === 0) break;
+      line(rest.slice(0, rowEnd), true);
+      end += nextStart;
+      rest = rest.slice(nextStart);
     }
-    if (last && !all) return { items, moved, live: [{ kind: part.kind, text: part.text.slice(end) }] };
+    if (end > 0) moved.push({ kind: part.kind, text: part.text.slice(0, end) });
+    return { items, moved, live: [{ kind: part.kind, text: rest }] };
   }
   return { items, moved, live: [] };
+}
+
+/**
+ * `text`'s screen rows at `columns`: its lines, each broken where Ink would wrap it (at the last space that fits,
+ * inside a word longer than a row).
+ *
+ * @example
+ * rowsOf("aaaa bbbb cccc", 10) // ["aaaa bbbb", "cccc"]
+ */
+export function rowsOf(text: string, columns: number): string[] {
+  const rows: string[] = [];
+  for (const line of text.split("\n")) {
+    let rest = line;
+    while (columns > 0 && wider(rest, columns)) {
+      const [rowEnd, nextStart] = rowBreak(rest, columns);
+      rows.push(rest.slice(0, rowEnd));
+      rest = rest.slice(Math.max(nextStart, 1));
+    }
+    rows.push(rest);
+  }
+  return rows;
+}
+
+/** Whether the live line (the last part's text) is wider than the screen and has rows to move. */
+export function overflowsRow(text: string, columns: number): boolean {
+  return wider(text, columns);
 }
 
 /**

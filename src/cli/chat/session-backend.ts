@@ -95,47 +95,6 @@ export async function openChatConversation(choice: ChatSessionChoice): Promise<C
   }
 }
 
-/**
- * A chat backend on a Session: each prompt is `appendNewTurnFromUserPrompt` + `startInference`; cancelling
- * cancels the ExecutionHandle (its `wait()` resolves with the partial Turn). Events reach the caller through
- * a sink on the builder.
- *
- * @example
- * const backend = sessionChatBackend(new Session({ runner: new EngineBuilder().withBase(engine) }), builderSink);
- */
-export function sessionChatBackend(
-  session: Session,
-  events: { listener: ((event: GeppettoEvent) => void) | undefined },
-  onClose: () => Promise<void> = async () => {},
-  stamp?: (turn: Turn) => Turn,
-): ChatBackend {
-  let last: Promise<unknown> = Promise.resolve();
-  return {
-    sessionId: session.id,
-    turns: () => session.turns,
-    start(prompt, onEvent) {
-      const turn = session.appendNewTurnFromUserPrompt(prompt);
-      if (stamp) session.append(stamp(turn));
-      events.listener = onEvent;
-      const handle = session.startInference();
-      const done = handle.wait();
-      last = done.catch(() => {});
-      return { cancel: () => handle.cancel("cancelled by the user"), done };
-    },
-    async close() {
-      // Let a cancelled answer save its partial turn before the store closes (but never hang on exit).
-      session.cancelActive();
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = new Promise<void>((settle) => {
-        timer = setTimeout(settle, 2_000);
-      });
-      await Promise.race([last, giveUp]);
-      clearTimeout(timer);
-      await onClose();
-    },
-  };
-}
-
 /** Options of {@link engineSessionBackend}. */
 export interface EngineSessionBackendOptions {
   /** The session id (default: a new one). */
@@ -154,25 +113,84 @@ export interface EngineSessionBackendOptions {
   stamp?: (turn: Turn) => Turn;
 }
 
+/** The system prompt of a conversation (its system blocks' text), if any. */
+function systemOf(turn: Turn | undefined): string | undefined {
+  const texts = (turn?.blocks ?? []).flatMap((block) =>
+    block.kind === "system" ? [block.payload.text] : [],
+  );
+  return texts.length > 0 ? texts.join("\n\n") : undefined;
+}
+
 /**
- * A chat backend on a new Session running `engine` (through an EngineBuilder: sinks, persister, tools).
+ * A chat backend on a Session running `engine` (through an EngineBuilder: sinks, persister, tools): each prompt is
+ * `appendNewTurnFromUserPrompt` + `startInference`; cancelling cancels the ExecutionHandle (its `wait()` resolves
+ * with the partial Turn). `/model` and `/profile` continue the conversation on another engine (a new Session with
+ * the same id and history), `/clear` starts a new session, `/system` replaces the system prompt.
  *
  * @example
  * const backend = engineSessionBackend(new ScriptedEngine(script.text("Hi")), { persister: new MemoryTurnStore() });
  */
 export function engineSessionBackend(engine: Engine, options: EngineSessionBackendOptions = {}): ChatBackend {
   const events: { listener: ((event: GeppettoEvent) => void) | undefined } = { listener: undefined };
-  let builder = new EngineBuilder().withBase(engine).withSinks(sinkFrom((event) => events.listener?.(event)));
-  if (options.persister) builder = builder.withPersister(options.persister);
-  if (options.registry)
-    builder = builder.withToolRegistry(options.registry).withLoopConfig({ maxIterations: 5 });
-  if (options.stepControl) builder = builder.withStepControl(options.stepControl);
-  const session = new Session({
-    runner: builder,
-    ...(options.sessionId === undefined ? {} : { id: options.sessionId }),
-    ...(options.history === undefined ? {} : { history: options.history }),
-  });
-  return sessionChatBackend(session, events, options.onClose, options.stamp);
+  let base = engine;
+  let stamp = options.stamp;
+  const build = (id: string, history: Turn[]) => {
+    let builder = new EngineBuilder().withBase(base).withSinks(sinkFrom((event) => events.listener?.(event)));
+    if (options.persister) builder = builder.withPersister(options.persister);
+    if (options.registry)
+      builder = builder.withToolRegistry(options.registry).withLoopConfig({ maxIterations: 5 });
+    if (options.stepControl) builder = builder.withStepControl(options.stepControl);
+    return new Session({ runner: builder, id, history });
+  };
+  let session = build(options.sessionId ?? newId(), options.history ?? []);
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    get sessionId() {
+      return session.id;
+    },
+    turns: () => session.turns,
+    start(prompt, onEvent) {
+      const turn = session.appendNewTurnFromUserPrompt(prompt);
+      if (stamp) session.append(stamp(turn));
+      events.listener = onEvent;
+      const handle = session.startInference();
+      const done = handle.wait();
+      last = done.catch(() => {});
+      return { cancel: () => handle.cancel("cancelled by the user"), done };
+    },
+    clear() {
+      const system = systemOf(session.latest());
+      session = build(newId(), system === undefined ? [] : [newTurn([newSystemTextBlock(system)])]);
+      return session.id;
+    },
+    systemPrompt: () => systemOf(session.latest()),
+    setSystemPrompt(text) {
+      const latest = session.latest();
+      const rest = (latest?.blocks ?? []).filter((block) => block.kind !== "system");
+      session.append({
+        id: newId(),
+        blocks: text === "" ? rest : [newSystemTextBlock(text), ...rest],
+        metadata: latest?.metadata ?? {},
+        data: latest?.data ?? {},
+      });
+    },
+    setEngine(next, nextStamp) {
+      base = next;
+      stamp = nextStamp;
+      session = build(session.id, [...session.turns]);
+    },
+    async close() {
+      // Let a cancelled answer save its partial turn before the store closes (but never hang on exit).
+      session.cancelActive();
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((settle) => {
+        timer = setTimeout(settle, 2_000);
+      });
+      await Promise.race([last, giveUp]);
+      clearTimeout(timer);
+      await options.onClose?.();
+    },
+  };
 }
 
 /**

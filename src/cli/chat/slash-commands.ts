@@ -4,6 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { didYouMean } from "../suggest.ts";
+import type { EngineSwitch } from "./engine-switch.ts";
 import type { ChatMessage } from "./view-model.ts";
 
 /** What a slash command may do to the chat. */
@@ -20,18 +21,65 @@ export interface SlashCommandContext {
   writeTerminal(bytes: string): void;
   /** Where relative /save paths are resolved. */
   cwd: string;
+  /** Starts a new conversation (/clear); returns its session id, or undefined when the chat cannot. */
+  clear(): string | undefined;
+  /** The system prompt (/system), and replacing it (`""` removes it); undefined when the chat cannot. */
+  system?: { get(): string | undefined; set(text: string): void };
+  /** Switches the model or profile (/model, /profile); undefined when the chat cannot. */
+  engines?: EngineSwitch;
 }
 
 const HELP = [
   "/help          this list",
   "/exit          leave the chat (Ctrl-D on an empty line too)",
+  "/clear         start a new conversation (a new session; the system prompt is kept)",
+  "/model [ID]    show the model, or answer the next prompts with ID (provider:model, or a model name)",
+  "/profile NAME  answer the next prompts with the profile NAME (profiles.yaml)",
+  "/system [TEXT] show the system prompt, or replace it for the next prompts (/system - removes it)",
   "/retry         send the last prompt again",
   "/save FILE     write the conversation to FILE (Markdown)",
   "/copy          copy the last answer to the clipboard (OSC 52; most terminals and tmux)",
 ];
 
 /** The commands, by name. */
-export const SLASH_COMMANDS = ["help", "exit", "quit", "retry", "save", "copy"] as const;
+export const SLASH_COMMANDS = [
+  "help",
+  "exit",
+  "quit",
+  "clear",
+  "model",
+  "profile",
+  "system",
+  "retry",
+  "save",
+  "copy",
+] as const;
+
+/** /model and /profile: show or switch, every failure answered in the chat. */
+async function switchEngine(kind: "model" | "profile", name: string, context: SlashCommandContext) {
+  const engines = context.engines;
+  if (!engines) return context.notice(`/${kind}: this chat cannot switch engines`, "error");
+  if (name === "") {
+    if (kind === "profile") return context.notice("/profile needs a name: /profile fast", "error");
+    return context.notice(`model: ${engines.describe()}`);
+  }
+  try {
+    context.notice(`the next prompts go to ${await engines.use(kind, name)}`);
+  } catch (error) {
+    context.notice(`/${kind} ${name}: ${error instanceof Error ? error.message : String(error)}`, "error");
+  }
+}
+
+function systemCommand(text: string, context: SlashCommandContext) {
+  const system = context.system;
+  if (!system) return context.notice("/system: this chat cannot change its system prompt", "error");
+  if (text === "") {
+    const current = system.get();
+    return context.notice(current === undefined ? "no system prompt" : `system prompt: ${current}`);
+  }
+  system.set(text === "-" ? "" : text);
+  context.notice(text === "-" ? "system prompt removed" : "system prompt set for the next prompts");
+}
 
 function answerText(message: ChatMessage): string {
   if (message.kind !== "answer") return "";
@@ -70,6 +118,16 @@ export async function runSlashCommand(line: string, context: SlashCommandContext
     case "quit":
       context.exit(0);
       return;
+    case "clear": {
+      const id = context.clear();
+      if (id === undefined) return context.notice("/clear: this chat cannot start a new session", "error");
+      return context.notice(`New session ${id}: the conversation starts again`);
+    }
+    case "model":
+    case "profile":
+      return switchEngine(word, argument, context);
+    case "system":
+      return systemCommand(line.trim().slice("/system".length).trim(), context);
     case "retry": {
       const prompt = context
         .messages()

@@ -52,6 +52,16 @@ export class Terminal {
     return this.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", `chat${this.#session}`);
   }
 
+  /** Resizes the current session's window (as a user dragging the terminal's edge). */
+  resize(columns: number, rows: number): void {
+    this.tmux("resize-window", "-t", `chat${this.#session}`, "-x", `${columns}`, "-y", `${rows}`);
+  }
+
+  /** The current pane's title (what an escape sequence may have set). */
+  title(): string {
+    return this.tmux("display-message", "-p", "-t", `chat${this.#session}`, "#{pane_title}");
+  }
+
   keys(...keys: string[]): void {
     this.tmux("send-keys", "-t", `chat${this.#session}`, ...keys);
   }

@@ -1,8 +1,9 @@
 /**
  * The chat's view model: what the terminal shows, computed from events without a terminal.
  *
- * `chatReducer(state, action)` is pure. Finished messages go to `messages` (rendered once, above everything,
- * with Ink's `<Static>`); the answer being streamed lives in `current` and is the only part redrawn per frame.
+ * `chatReducer(state, action)` is pure. What is printed for good goes to `scroll` (written once, above
+ * everything: see `print.ts`) and finished messages to `messages` (the transcript); the unfinished row of the
+ * answer being streamed lives in `current` and is the only part redrawn per frame.
  * Each action costs O(1) in the length of the conversation: a delta appends to the last part of the current
  * answer and copies only that answer's part list.
  */
@@ -10,8 +11,17 @@ import type { InferenceCost, InferenceResult } from "../../engine/engine.ts";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { GeppettoEvent, Usage } from "../../events/types.ts";
 import type { JsonValue } from "../../turns/json.ts";
-import type { Block, Turn } from "../../turns/types.ts";
-import { AppendOnlyList, DEFAULT_FLUSH_CHARS, flushParts, joinParts, type ScrollItem } from "./scrollback.ts";
+import type { Turn } from "../../turns/types.ts";
+import { formatStatus } from "./format.ts";
+import {
+  AppendOnlyList,
+  DEFAULT_COLUMNS,
+  flushParts,
+  joinParts,
+  overflowsRow,
+  type ScrollItem,
+} from "./scrollback.ts";
+import { messagesFromTurn, outcomeOf, withResult } from "./transcript.ts";
 
 /** One piece of an answer, in the order it streamed. */
 export type AnswerPart =
@@ -55,12 +65,12 @@ export interface ChatState {
   cancelling: boolean;
   /** Counter for message ids. */
   nextId: number;
-  /** What is printed for good (Ink's `<Static>`): messages, and the current answer's finished lines. */
+  /** What is printed for good, above the live frame: messages, and the current answer's finished rows. */
   scroll: AppendOnlyList<ScrollItem>;
   /** The pieces of the current answer already moved to `scroll`, in order (see {@link answerSoFar}). */
   printed: AppendOnlyList<AnswerPart>;
-  /** A line longer than this moves to `scroll` at a word break (see `scrollback.ts`). */
-  flushChars: number;
+  /** The screen's width: a streamed line moves to `scroll` row by row once wider (see `scrollback.ts`). */
+  columns: number;
   /** What the session's answers cost so far (US dollars; answers without prices count 0). */
   sessionCost: number;
   /** The tokens of the conversation as the model last saw it (input + output of the last answer with usage). */
@@ -88,7 +98,9 @@ export type ChatAction =
   | { type: "cancel-requested" }
   | { type: "finished"; turn: Turn }
   | { type: "failed"; message: string; turn?: Turn }
-  | { type: "notice"; text: string; tone?: "info" | "error" };
+  | { type: "notice"; text: string; tone?: "info" | "error" }
+  | { type: "resized"; columns: number }
+  | { type: "cleared" };
 
 /**
  * The initial state: `notices` first, then the conversation so far (the stored turns of a resumed session)
@@ -100,7 +112,7 @@ export type ChatAction =
 export function initialChatState(
   turns: readonly Turn[] = [],
   notices: readonly string[] = [],
-  options: { flushChars?: number } = {},
+  options: { columns?: number } = {},
 ): ChatState {
   let state: ChatState = {
     messages: [],
@@ -110,7 +122,7 @@ export function initialChatState(
     nextId: 1,
     scroll: AppendOnlyList.empty(),
     printed: AppendOnlyList.empty(),
-    flushChars: options.flushChars ?? DEFAULT_FLUSH_CHARS,
+    columns: options.columns ?? DEFAULT_COLUMNS,
     sessionCost: 0,
   };
   for (const text of notices) state = chatReducer(state, { type: "notice", text });
@@ -139,7 +151,7 @@ function asScrollItem(message: ChatMessage): ScrollItem {
 /** Moves what is final of the current answer (everything, when `all`) to the scrollback. */
 function flushCurrent(state: ChatState, current: AnswerMessage, all: boolean): ChatState {
   let nextId = state.nextId;
-  const { items, moved, live } = flushParts(current.parts, all, state.flushChars, () => `m${nextId++}`);
+  const { items, moved, live } = flushParts(current.parts, all, state.columns, () => `m${nextId++}`);
   return {
     ...state,
     current: { ...current, parts: live },
@@ -149,13 +161,13 @@ function flushCurrent(state: ChatState, current: AnswerMessage, all: boolean): C
   };
 }
 
-/** Whether the live part holds something final: a finished part, a tool line, a newline, a too-long line. */
-function hasFinalPart(answer: AnswerMessage, event: GeppettoEvent, flushChars: number): boolean {
+/** Whether the live part holds something final: a finished part, a tool line, a newline, a full screen row. */
+function hasFinalPart(answer: AnswerMessage, event: GeppettoEvent, columns: number): boolean {
   const last = answer.parts[answer.parts.length - 1];
   if (!last) return false;
   if (answer.parts.length > 1 || (last.kind !== "text" && last.kind !== "thinking")) return true;
   const delta = event.type === "partial" || event.type === "partial-thinking" ? event.delta : "";
-  return delta.includes("\n") || last.text.length > flushChars;
+  return delta.includes("\n") || overflowsRow(last.text, columns);
 }
 
 /**
@@ -225,21 +237,6 @@ const FIRST_OUTPUT = new Set([
   "interrupt",
 ]);
 
-function withResult(answer: AnswerMessage, result: InferenceResult | undefined): AnswerMessage {
-  if (!result) return answer;
-  const next = { ...answer };
-  if (result.usage) next.usage = result.usage;
-  if (result.cost) next.cost = result.cost;
-  if (result.model) next.model = result.model;
-  return next;
-}
-
-function outcomeOf(result: InferenceResult | undefined, cancelling: boolean): AnswerOutcome {
-  if (result?.finishClass === "interrupted") return "interrupted";
-  if (result?.finishClass === "error") return "error";
-  return cancelling ? "interrupted" : "completed";
-}
-
 function finishAnswer(state: ChatState, live: AnswerMessage): ChatState {
   const flushed = flushCurrent(state, live, true);
   const { current: _current, ...rest } = flushed;
@@ -283,13 +280,24 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     }
     case "event": {
       if (!state.current) return state;
+      // A status (a retry after a rate limit) is a line of its own in the transcript.
+      if (action.event.type === "status")
+        return chatReducer(state, { type: "notice", text: formatStatus(action.event) });
       const current = applyEvent(state.current, action.event);
       const waiting = state.waiting && !FIRST_OUTPUT.has(action.event.type);
       if (current === state.current && waiting === state.waiting) return state;
       const next = { ...state, current, waiting };
-      return hasFinalPart(current, action.event, state.flushChars)
-        ? flushCurrent(next, current, false)
-        : next;
+      return hasFinalPart(current, action.event, state.columns) ? flushCurrent(next, current, false) : next;
+    }
+    case "resized":
+      return action.columns > 0 && action.columns !== state.columns
+        ? { ...state, columns: action.columns }
+        : state;
+    case "cleared": {
+      // A new conversation: the transcript (for /save, /retry, /copy) and the totals start again; what is on the
+      // screen stays where it is.
+      const { contextTokens: _tokens, ...rest } = state;
+      return { ...rest, messages: [], sessionCost: 0 };
     }
     case "cancel-requested":
       return state.busy ? { ...state, cancelling: true } : state;
@@ -320,66 +328,4 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       };
     }
   }
-}
-
-function answerPartOf(block: Block): AnswerPart | undefined {
-  switch (block.kind) {
-    case "llm_text":
-      return { kind: "text", text: block.payload.text };
-    case "reasoning":
-      return block.payload.text ? { kind: "thinking", text: block.payload.text } : undefined;
-    case "tool_call":
-      return { kind: "tool-call", id: block.payload.id, name: block.payload.name, input: block.payload.args };
-    case "tool_use": {
-      const part: AnswerPart = { kind: "tool-result", id: block.payload.id, result: block.payload.result };
-      if (block.payload.name !== undefined) part.name = block.payload.name;
-      if (block.payload.error !== undefined) part.error = block.payload.error;
-      return part;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/**
- * The transcript of a stored turn (a whole conversation): user prompts and the answers between them.
- * `results` gives the inference result of the answer after the n-th prompt (1-based); by default the last
- * answer gets the turn's own result.
- *
- * @example
- * const { messages } = messagesFromTurn(session.latest(), 1);
- */
-export function messagesFromTurn(
-  turn: Turn,
-  firstId: number,
-  results?: ReadonlyMap<number, InferenceResult>,
-): { messages: ChatMessage[]; nextId: number } {
-  const messages: ChatMessage[] = [];
-  const prompts = turn.blocks.filter((block) => block.kind === "user").length;
-  const resultOf = (prompt: number) =>
-    results ? results.get(prompt) : prompt === prompts ? KeyInferenceResult.get(turn) : undefined;
-  let nextId = firstId;
-  let prompt = 0;
-  let answer: AnswerMessage | undefined;
-  const close = () => {
-    if (answer && answer.parts.length > 0) {
-      const result = resultOf(prompt);
-      messages.push(withResult({ ...answer, outcome: outcomeOf(result, false) }, result));
-    }
-    answer = undefined;
-  };
-  for (const block of turn.blocks) {
-    if (block.kind === "user") {
-      close();
-      prompt++;
-      messages.push({ kind: "user", id: `m${nextId++}`, text: block.payload.text });
-      continue;
-    }
-    const part = answerPartOf(block);
-    if (!part) continue;
-    answer ??= { kind: "answer", id: `m${nextId++}`, parts: [], outcome: "completed" };
-    answer.parts.push(part);
-  }
-  close();
-  return { messages, nextId };
 }
