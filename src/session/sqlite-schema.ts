@@ -1,17 +1,31 @@
 /**
  * The SQLite store's schema, its version (`PRAGMA user_version`) and the migrations run on open.
  *
- * Version 2 (this one) keeps each block once: `geppetto_blocks` holds, per session and block position, the
- * versions that turns wrote there (a turn's block at position p is the latest version written by that turn or an
- * earlier one), and `geppetto_turns` holds per turn its order, phase, block count, metadata and data. A turn
- * writes what it adds or changes, not the conversation. Version 1 (geppetto ≤ 0.1, `user_version` 0) stored
- * every turn's whole JSON in one row; it is migrated on open, inside one transaction.
+ * Version 2 keeps each block once: `geppetto_blocks` holds, per session and block position, the versions that
+ * turns wrote there (a turn's block at position p is the latest version written by that turn or an earlier one),
+ * and `geppetto_turns` holds per turn its order, phase, block count, metadata and data. A turn writes what it adds
+ * or changes, not the conversation. Version 3 (this one) adds `geppetto_pieces`: the text a streaming checkpoint
+ * appended to a block version, in order (`seq`), read as part of that block until the block is written again.
+ * Version 1 (geppetto ≤ 0.1, `user_version` 0) stored every turn's whole JSON in one row. Older versions are
+ * migrated on open, inside one transaction.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { GeppettoError } from "../engine/errors.ts";
 
 /** The schema version this geppetto writes and reads. */
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
+
+/** Version 3's addition: text appended to a block by streaming checkpoints (see stored-pieces.ts). */
+const PIECES = `
+CREATE TABLE geppetto_pieces (
+  seq           INTEGER PRIMARY KEY,
+  session_ref   INTEGER NOT NULL,
+  block_index   INTEGER NOT NULL,
+  turn_position INTEGER NOT NULL,
+  text          TEXT NOT NULL
+);
+CREATE INDEX geppetto_pieces_by_turn ON geppetto_pieces (session_ref, turn_position, block_index);
+`;
 
 const SCHEMA = `
 CREATE TABLE geppetto_sessions (
@@ -44,7 +58,7 @@ CREATE TABLE geppetto_blocks (
   PRIMARY KEY (session_ref, block_index, turn_position)
 );
 CREATE INDEX geppetto_blocks_by_turn ON geppetto_blocks (session_ref, turn_position);
-`;
+${PIECES}`;
 
 /**
  * The database is of a schema this geppetto cannot read (written by a newer version), or a migration failed.
@@ -92,8 +106,8 @@ export function refuseNewer(database: DatabaseSync, file: string): number {
 
 /**
  * Creates the schema or migrates to it, in one `BEGIN IMMEDIATE` transaction (so two processes opening one new
- * file at once create it once). `migrateV1` copies version-1 rows into the new tables; a failure rolls everything
- * back and the file is left as it was.
+ * file at once create it once). `migrateV1` copies version-1 rows into the new tables; version 2 gains the pieces
+ * table. A failure rolls everything back and the file is left as it was.
  */
 export function ensureSchema(
   database: DatabaseSync,
@@ -110,14 +124,14 @@ export function ensureSchema(
       return {};
     }
     if (now === 1) database.exec("ALTER TABLE geppetto_turns RENAME TO geppetto_turns_v1");
-    database.exec(SCHEMA);
+    database.exec(now === 2 ? PIECES : SCHEMA);
     if (now === 1) {
       migrateV1(database);
       database.exec("DROP TABLE geppetto_turns_v1");
     }
     database.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`);
     database.exec("COMMIT");
-    return now === 1 ? { migratedFrom: 1 } : {};
+    return now === 0 ? {} : { migratedFrom: now };
   } catch (error) {
     database.exec("ROLLBACK");
     if (error instanceof StoreSchemaError) throw error;

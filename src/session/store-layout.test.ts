@@ -26,6 +26,7 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 const dbPath = () => join(directory, `${crypto.randomUUID()}.db`);
 
 const V1_FIXTURE = new URL("./__fixtures__/sessions-v1.db", import.meta.url);
+const V2_FIXTURE = new URL("./__fixtures__/sessions-v2.db", import.meta.url);
 
 /** What a store must give back: the last saved state of each turn, with the session id stamped. */
 function expected(sessionId: string, turn: Turn): unknown {
@@ -245,6 +246,43 @@ describe("SQLite schema versions", () => {
     const database = new DatabaseSync(path);
     expect(database.prepare("PRAGMA user_version").get()).toEqual({ user_version: STORE_SCHEMA_VERSION });
     database.close();
+  });
+
+  it("migrates a database written by schema version 2 (frozen fixture): it gains the pieces table, loads and continues", async () => {
+    const path = dbPath();
+    copyFileSync(V2_FIXTURE, path);
+    const store = await openSqliteTurnStore(path);
+    expect(store.migratedFrom).toBe(2);
+    const summaries = await store.listSessionSummaries();
+    expect(summaries.map((summary) => [summary.sessionId, summary.turnCount, summary.title]).sort()).toEqual([
+      ["0f0e0d0c-v2-session-with-tools", 2, "What is 2 + 3?"],
+      ["1a1b1c1d-v2-plain-session", 2, "Hi"],
+    ]);
+    const turns = await store.loadSession("0f0e0d0c-v2-session-with-tools");
+    expect(turns.at(-1)!.blocks.map((block) => block.kind)).toEqual([
+      "system",
+      "user",
+      "reasoning",
+      "tool_call",
+      "tool_use",
+      "llm_text",
+      "user",
+      "llm_text",
+    ]);
+    const session = new Session({
+      id: "0f0e0d0c-v2-session-with-tools",
+      history: turns,
+      runner: new EngineBuilder().withBase(new ScriptedEngine(script.text("Weiter."))).withPersister(store),
+    });
+    session.appendNewTurnFromUserPrompt("Continue");
+    await session.startInference().wait();
+    await store.close();
+    const reopened = await openSqliteTurnStore(path);
+    expect(reopened.migratedFrom).toBeUndefined();
+    expect(assistantText((await reopened.loadLatest("0f0e0d0c-v2-session-with-tools"))!)).toContain(
+      "Weiter.",
+    );
+    await reopened.close();
   });
 
   it("keeps a v1 row that does not decode, names it on load, and reads the session's other turns", async () => {

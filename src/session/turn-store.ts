@@ -7,6 +7,7 @@
  * {@link TurnHistory} and sqlite-schema.ts); what they load is exactly what was saved, frozen, with the turns of a
  * session sharing their blocks.
  */
+import type { StreamProgress } from "../engine/checkpoint.ts";
 import { GeppettoError } from "../engine/errors.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";
 import { TurnHistory } from "../turns/history.ts";
@@ -58,6 +59,12 @@ export interface StoreStats {
 export interface TurnStore {
   /** Saves (or overwrites) the turn's latest state. Atomic: a reader sees the old or the new state, never a mix. */
   save(sessionId: string, turn: Turn, phase: SnapshotPhase): Promise<void>;
+  /**
+   * Saves a checkpoint of an answer being streamed (phase `streaming`), writing what changed since the previous
+   * checkpoint of the same inference (`progress.full`: the whole partial turn). Without it, the Session saves
+   * `progress.turn` with {@link TurnStore.save}.
+   */
+  checkpoint?(sessionId: string, progress: StreamProgress): Promise<void>;
   /** One turn, validated; undefined when absent. Throws {@link CorruptTurnError} for a row that is not a Turn. */
   load(sessionId: string, turnId: string): Promise<Turn | undefined>;
   /** Every turn of a session in order, validated. */

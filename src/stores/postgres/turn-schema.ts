@@ -6,6 +6,9 @@
  * block count, metadata and data) and `geppetto_blocks` (the versions of each block position, with the text a
  * session is searched by). A turn's block at position p is the latest version written by that turn or an earlier
  * one. Rows of a session go with it (`ON DELETE CASCADE`).
+ *
+ * Version 2 adds `geppetto_pieces`: the text a streaming checkpoint appended to a block version, in order (`seq`),
+ * read as part of that block until the block is written again (see session/stored-pieces.ts).
  */
 
 /** `migrations[n]` takes the turns schema from version n to n + 1. */
@@ -40,4 +43,12 @@ export const TURNS_MIGRATIONS: readonly string[] = [
      search_text   TEXT NOT NULL DEFAULT '',
      PRIMARY KEY (session_ref, block_index, turn_position)
    );`,
+  `CREATE TABLE geppetto_pieces (
+     seq           BIGSERIAL PRIMARY KEY,
+     session_ref   BIGINT NOT NULL REFERENCES geppetto_sessions (ref) ON DELETE CASCADE,
+     block_index   INTEGER NOT NULL,
+     turn_position INTEGER NOT NULL,
+     text          TEXT NOT NULL
+   );
+   CREATE INDEX geppetto_pieces_by_turn ON geppetto_pieces (session_ref, turn_position, block_index);`,
 ];

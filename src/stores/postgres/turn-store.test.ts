@@ -45,8 +45,9 @@ describe("PostgresTurnStore", () => {
     const url = await freshDatabase();
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresTurnStore({ url })));
     const sql = postgres(url, { max: 1, onnotice: () => {} });
-    expect(await sql`SELECT component, version FROM geppetto_schema_log`).toEqual([
+    expect(await sql`SELECT component, version FROM geppetto_schema_log ORDER BY version`).toEqual([
       { component: "turns", version: 1 },
+      { component: "turns", version: 2 },
     ]);
     await sql.end();
     await Promise.all(stores.map((store) => store.close()));
@@ -81,7 +82,7 @@ describe("PostgresTurnStore", () => {
       { version: 2 },
     ]);
     await sql.end();
-    expect(TURNS_MIGRATIONS).toHaveLength(1);
+    expect(TURNS_MIGRATIONS).toHaveLength(2);
   });
 
   it("finds sessions by the text they saved, case-insensitive, newest first", async () => {
