@@ -96,6 +96,34 @@ class TextPieces {
   }
 }
 
+/**
+ * One frozen block metadata object per provider name, shared by the blocks of every output of that provider
+ * (a block that is annotated gets its own copy), so a long conversation does not hold one per answer.
+ */
+const providerBlockMetadata = new Map<string, JsonObject>();
+
+function blockMetadataOf(provider: string): JsonObject {
+  let metadata = providerBlockMetadata.get(provider);
+  if (metadata === undefined) {
+    metadata = deepFreeze({ [KeyBlockMetaProvider.id]: provider });
+    providerBlockMetadata.set(provider, metadata);
+  }
+  return metadata;
+}
+
+/**
+ * Short strings that every answer repeats (model names, stop reasons): each answer's copy, parsed from its own
+ * response, is replaced by the first one seen, so the turns of a conversation share one. At most 256 are kept.
+ */
+const sharedStrings = new Map<string, string>();
+
+function shared(value: string): string {
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  if (value.length <= 64 && sharedStrings.size < 256) sharedStrings.set(value, value);
+  return value;
+}
+
 /** Parses tool-call argument text into an object; keeps the text when it is not one. */
 export function parseToolArguments(text: string): { args: JsonObject; argsText?: string } {
   const trimmed = text.trim();
@@ -154,7 +182,7 @@ export class InferenceOutput {
     this.#ctx = ctx;
     this.#input = input;
     this.#provider = options.provider;
-    this.#blockMetadata = deepFreeze({ [KeyBlockMetaProvider.id]: options.provider });
+    this.#blockMetadata = blockMetadataOf(options.provider);
     this.#scrub = options.scrub;
     this.#model = options.model;
     this.#checkpointer = startCheckpointer(ctx, this.#checkpointSource());
@@ -242,7 +270,8 @@ export class InferenceOutput {
 
   /** Sets the model when the provider reports it (e.g. in its first chunk). */
   setModel(model: string): void {
-    this.#model = model;
+    if (model === this.#model) return;
+    this.#model = shared(model);
     this.#pieceMeta = undefined;
   }
 
@@ -442,7 +471,7 @@ export class InferenceOutput {
 
   /** Records the provider's stop reason and, when known, the normalized finish class. */
   stop(stopReason: string | undefined, finishClass?: FinishClass): void {
-    if (stopReason !== undefined) this.#stopReason = stopReason;
+    if (stopReason !== undefined) this.#stopReason = shared(stopReason);
     if (finishClass !== undefined) this.#finishClass = finishClass;
   }
 
