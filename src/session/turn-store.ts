@@ -247,6 +247,51 @@ export class MemoryTurnStore implements TurnStore {
     if (session.title === "") session.title = sessionTitle(turn);
   }
 
+  /**
+   * Saves a checkpoint of an answer being streamed. After the inference's first checkpoint (a whole save), the
+   * blocks it changed are stored as they are and each block text was appended to becomes a new block whose text
+   * is the old one joined with the new (a rope): nothing the answer streamed before is copied or serialized.
+   */
+  async checkpoint(sessionId: string, progress: StreamProgress): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    const index = session?.history.indexOf(progress.turnId) ?? -1;
+    if (
+      progress.full ||
+      session === undefined ||
+      index !== session.history.length - 1 ||
+      session.phases[index] !== "streaming"
+    ) {
+      await this.save(sessionId, progress.turn, "streaming");
+      return;
+    }
+    const blocks = session.history.at(index).blocks.slice(0, progress.blockCount);
+    const changed = new Set<number>();
+    for (const { index: position, block } of progress.changed) {
+      blocks[position] = block;
+      changed.add(position);
+      this.#stats.bytesWritten += JSON.stringify(block).length;
+    }
+    for (const { index: position, text } of progress.appended) {
+      const block = blocks[position]!;
+      const before = (block.payload as { text?: string }).text ?? "";
+      blocks[position] = { ...block, payload: { ...block.payload, text: before + text } } as Block;
+      changed.add(position);
+      this.#stats.bytesWritten += text.length;
+    }
+    const metadata =
+      progress.metadata[KeyTurnMetaSessionId.id] === sessionId
+        ? progress.metadata
+        : { ...progress.metadata, [KeyTurnMetaSessionId.id]: sessionId };
+    session.history.record(
+      { id: progress.turnId, blocks, metadata, data: progress.data },
+      undefined,
+      changed,
+    );
+    this.#stats.saves++;
+    this.#stats.rowsWritten += changed.size + 1;
+    session.savedAt[index] = Date.now();
+  }
+
   #info(sessionId: string, session: MemorySession, index: number): SavedTurnInfo {
     return {
       sessionId,
