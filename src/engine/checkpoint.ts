@@ -1,8 +1,12 @@
 /**
- * Streaming checkpoints: while an answer streams, hand a copy of the partial Turn to a saver now and then, so a
- * crash (kill -9, power loss) loses at most the last moment of the answer instead of all of it. What is saved is
- * the answer text and reasoning so far (a tool call whose arguments are still streaming is saved with empty
- * arguments until it completes: half its arguments could not run anyway).
+ * Streaming checkpoints: while an answer streams, hand what changed since the previous checkpoint to a saver now
+ * and then, so a crash (kill -9, power loss) loses at most the last moment of the answer instead of all of it.
+ * What is saved is the answer text and reasoning so far (a tool call whose arguments are still streaming is saved
+ * with empty arguments until it completes: half its arguments could not run anyway).
+ *
+ * A checkpoint ({@link StreamProgress}) says which blocks are new or changed since the previous one and which
+ * text was appended to which block, so a store that appends (the SQLite and PostgreSQL stores keep a table of
+ * appended pieces) writes per checkpoint what streamed since the previous one, not the answer so far.
  *
  * When a checkpoint is due:
  * - at least `everyMs` after the previous one AND at least `minBytes` streamed since (whichever comes later), so a
@@ -15,6 +19,7 @@
  * save is reported as a `log` event, never thrown into the stream.
  */
 import { contextKey, publish, type RunContext } from "../events/context.ts";
+import type { JsonObject } from "../turns/json.ts";
 import type { Block, Turn } from "../turns/types.ts";
 
 /** How often to checkpoint. */
@@ -27,10 +32,70 @@ export interface StreamCheckpointTiming {
   maxDelayMs?: number;
 }
 
+/** A block of the partial Turn, by its index in `turn.blocks`. */
+export interface IndexedBlock {
+  index: number;
+  /** A copy the saver may keep (and freeze); its text is shared, not copied. */
+  block: Block;
+}
+
+/** Text streamed onto the end of a block's `payload.text` (an answer or reasoning block), by block index. */
+export interface AppendedText {
+  index: number;
+  text: string;
+}
+
+/**
+ * One checkpoint: what changed in the streaming answer since the previous checkpoint of the same inference, and
+ * (built only when read) the whole partial Turn. A saver that keeps what it saved last writes `changed` and
+ * `appended`, so a checkpoint costs what streamed since the previous one, not the answer so far; a saver that
+ * does not reads `turn` and saves it whole.
+ *
+ * When `full` is true (the inference's first checkpoint, or the first after a failed one), `changed` lists every
+ * block the inference produced and the saver must save `turn` whole.
+ */
+export interface StreamProgress {
+  readonly full: boolean;
+  readonly turnId: string;
+  /** The partial Turn's metadata (its inference result says `interrupted`) and data. */
+  readonly metadata: JsonObject;
+  readonly data: JsonObject;
+  /** How many blocks the partial Turn has. */
+  readonly blockCount: number;
+  /** Index of the first block this inference produced (the blocks before are the input's, unchanged). */
+  readonly firstOutputIndex: number;
+  /** Blocks added since the previous checkpoint, or changed other than by appended text (a completed tool call). */
+  readonly changed: readonly IndexedBlock[];
+  /** Text appended since the previous checkpoint to blocks that are not in `changed`, in streaming order. */
+  readonly appended: readonly AppendedText[];
+  /** The whole partial Turn (the input's blocks, then copies of the output's): built on first read. */
+  readonly turn: Turn;
+}
+
 /** How often to checkpoint, and where to. */
 export interface StreamCheckpoint extends StreamCheckpointTiming {
-  /** Saves a partial Turn (finish class `interrupted`); the blocks still streaming are copies the saver may keep. */
-  save(partial: Turn, ctx: RunContext): Promise<void>;
+  /** Saves one checkpoint of the partial answer (finish class `interrupted`). */
+  save(progress: StreamProgress, ctx: RunContext): Promise<void>;
+}
+
+/**
+ * What a checkpointer reads from the output it checkpoints (InferenceOutput provides it).
+ *
+ * @example
+ * const source: CheckpointSource = { input, blocks, metadata: () => meta, takeText: () => "" };
+ */
+export interface CheckpointSource {
+  /** The Turn the inference answers (its blocks come first in the partial Turn). */
+  readonly input: Turn;
+  /** The output's blocks so far, live (the checkpointer copies what it hands on). */
+  readonly blocks: readonly Block[];
+  /** The partial Turn's metadata as it stands (inference result `interrupted`). */
+  metadata(): JsonObject;
+  /**
+   * The text streamed onto `block` since the previous call for it ("" when none); from then on that text counts
+   * as saved. With `discard`, only marks it saved (the block is being saved whole).
+   */
+  takeText(block: Block, discard?: boolean): string;
 }
 
 /**
@@ -38,7 +103,7 @@ export interface StreamCheckpoint extends StreamCheckpointTiming {
  *
  * @example
  * const ctx = RunContext.background().with(StreamCheckpointKey, {
- *   save: (partial) => store.save("s1", partial, "streaming"),
+ *   save: (progress) => store.save("s1", progress.turn, "streaming"),
  * });
  */
 export const StreamCheckpointKey = contextKey<StreamCheckpoint>("geppetto.stream_checkpoint");
@@ -47,8 +112,9 @@ export const StreamCheckpointKey = contextKey<StreamCheckpoint>("geppetto.stream
  * Checkpoints one inference's stream. InferenceOutput creates one when the context has a {@link StreamCheckpoint}.
  *
  * @example
- * const checkpointer = startCheckpointer(ctx, () => output.snapshot("interrupted"));
+ * const checkpointer = startCheckpointer(ctx, source);
  * checkpointer?.add(delta.length);
+ * checkpointer?.changed(block); // a block changed other than by appended text
  * checkpointer?.stop();
  */
 export class StreamCheckpointer {
@@ -57,7 +123,11 @@ export class StreamCheckpointer {
   readonly #everyMs: number;
   readonly #minBytes: number;
   readonly #maxDelayMs: number;
-  readonly #partial: () => Turn;
+  readonly #source: CheckpointSource;
+  /** How many of the output's blocks the last saved checkpoint had; -1 before one was saved (or after one failed). */
+  #known = -1;
+  /** Blocks (below `#known`) changed other than by appended text since the last checkpoint. */
+  readonly #changed = new Set<Block>();
   /** Text streamed since the last checkpoint. */
   #pending = 0;
   #firstUnsavedAt = 0;
@@ -68,13 +138,18 @@ export class StreamCheckpointer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
-  constructor(ctx: RunContext, config: StreamCheckpoint, partial: () => Turn) {
+  constructor(ctx: RunContext, config: StreamCheckpoint, source: CheckpointSource) {
     this.#ctx = ctx;
     this.#save = config.save;
     this.#everyMs = config.everyMs ?? 500;
     this.#minBytes = config.minBytes ?? 1024;
     this.#maxDelayMs = Math.max(config.maxDelayMs ?? 750, this.#everyMs);
-    this.#partial = partial;
+    this.#source = source;
+  }
+
+  /** Notes a block changed other than by appended text (its next checkpoint writes it whole). */
+  changed(block: Block): void {
+    if (this.#known > 0) this.#changed.add(block);
   }
 
   /** Counts a streamed delta; saves when a checkpoint is due. */
@@ -135,23 +210,23 @@ export class StreamCheckpointer {
     this.#pending = 0;
     this.#timeDue = false;
     this.#lastAt = performance.now();
-    const turn = this.#partial();
-    // The input's blocks are frozen; the output's own are still growing, so the saver gets copies of those.
-    const partial: Turn = { ...turn, blocks: turn.blocks.map(copyOpenBlock) };
+    const progress = this.#progress();
     this.#inFlight = true;
     let saving: Promise<void>;
     try {
-      saving = this.#save(partial, this.#ctx);
+      saving = this.#save(progress, this.#ctx);
     } catch (error) {
       saving = Promise.reject(error);
     }
     saving
       .catch((error: unknown) => {
+        // What this checkpoint held was not saved: the next one saves the whole partial Turn.
+        this.#known = -1;
         publish(this.#ctx, {
           type: "log",
           level: "error",
           message: `streaming checkpoint failed: ${error instanceof Error ? error.message : String(error)}`,
-          fields: { turnId: turn.id },
+          fields: { turnId: progress.turnId },
         });
       })
       .finally(() => {
@@ -159,6 +234,52 @@ export class StreamCheckpointer {
         // Text that streamed during the save gets its own checkpoint, even if the stream pauses now.
         if (!this.#stopped && this.#pending > 0) this.#schedule();
       });
+  }
+
+  /** What changed since the last checkpoint; from now on it counts as saved. O(output blocks + new text). */
+  #progress(): StreamProgress {
+    const source = this.#source;
+    const input = source.input;
+    const blocks = source.blocks;
+    const offset = input.blocks.length;
+    const full = this.#known < 0;
+    const changed: IndexedBlock[] = [];
+    const appended: AppendedText[] = [];
+    for (let index = 0; index < blocks.length; index++) {
+      const block = blocks[index]!;
+      if (full || index >= this.#known || this.#changed.has(block)) {
+        source.takeText(block, true);
+        changed.push({ index: offset + index, block: copyOpenBlock(block) });
+        continue;
+      }
+      const text = source.takeText(block);
+      if (text !== "") appended.push({ index: offset + index, text });
+    }
+    this.#known = blocks.length;
+    this.#changed.clear();
+    const metadata = source.metadata();
+    let turn: Turn | undefined;
+    return {
+      full,
+      turnId: input.id,
+      metadata,
+      data: input.data,
+      blockCount: offset + blocks.length,
+      firstOutputIndex: offset,
+      changed,
+      appended,
+      get turn(): Turn {
+        if (turn === undefined) {
+          const all = input.blocks.slice();
+          for (const entry of changed) all[entry.index] = entry.block;
+          // A block not in `changed` is unchanged since the previous checkpoint save its text: copy it now.
+          for (let index = 0; index < blocks.length; index++)
+            all[offset + index] ??= copyOpenBlock(blocks[index]!);
+          turn = { ...input, blocks: all, metadata };
+        }
+        return turn;
+      },
+    };
   }
 }
 
@@ -181,9 +302,9 @@ function copyOpenBlock(block: Block): Block {
  * A checkpointer for this context, or undefined when checkpoints are off (the usual case: costs nothing).
  *
  * @example
- * const checkpointer = startCheckpointer(ctx, () => output.snapshot("interrupted"));
+ * const checkpointer = startCheckpointer(ctx, output.checkpointSource());
  */
-export function startCheckpointer(ctx: RunContext, partial: () => Turn): StreamCheckpointer | undefined {
+export function startCheckpointer(ctx: RunContext, source: CheckpointSource): StreamCheckpointer | undefined {
   const config = ctx.get(StreamCheckpointKey);
-  return config ? new StreamCheckpointer(ctx, config, partial) : undefined;
+  return config ? new StreamCheckpointer(ctx, config, source) : undefined;
 }

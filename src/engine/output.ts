@@ -22,7 +22,7 @@ import {
   KeyTurnMetaProvider,
 } from "../turns/keys.ts";
 import type { Block, ReasoningPayload, ToolCallBlock, Turn } from "../turns/types.ts";
-import { type StreamCheckpointer, startCheckpointer } from "./checkpoint.ts";
+import { type CheckpointSource, type StreamCheckpointer, startCheckpointer } from "./checkpoint.ts";
 import { type FinishClass, type InferenceResult, KeyInferenceResult } from "./engine.ts";
 import { type GeppettoError, toGeppettoError } from "./errors.ts";
 
@@ -56,7 +56,17 @@ interface PendingToolCall {
 class TextPieces {
   #batch: string[] = [];
   readonly #joined: string[] = [];
+  /** How many of `#joined` a streaming checkpoint has saved. */
+  #saved = 0;
   count = 0;
+
+  /** `saved`: text the block held before its first delta (a checkpoint saved it with the block). */
+  constructor(saved?: string) {
+    if (saved === undefined) return;
+    this.#joined.push(saved);
+    this.#saved = 1;
+    this.count = 1;
+  }
 
   push(delta: string): void {
     const batch = this.#batch;
@@ -73,6 +83,45 @@ class TextPieces {
     this.#batch = [];
     return this.#joined.length === 1 ? this.#joined[0]! : this.#joined.join("");
   }
+
+  /** The text pushed since the previous `take` ("" when none); with `discard`, only marks it taken. */
+  take(discard = false): string {
+    if (this.#batch.length > 0) this.#joined.push(this.#batch.join(""));
+    this.#batch = [];
+    const from = this.#saved;
+    const to = this.#joined.length;
+    this.#saved = to;
+    if (discard || from === to) return "";
+    return from + 1 === to ? this.#joined[from]! : this.#joined.slice(from).join("");
+  }
+}
+
+/**
+ * One frozen block metadata object per provider name, shared by the blocks of every output of that provider
+ * (a block that is annotated gets its own copy), so a long conversation does not hold one per answer.
+ */
+const providerBlockMetadata = new Map<string, JsonObject>();
+
+function blockMetadataOf(provider: string): JsonObject {
+  let metadata = providerBlockMetadata.get(provider);
+  if (metadata === undefined) {
+    metadata = deepFreeze({ [KeyBlockMetaProvider.id]: provider });
+    providerBlockMetadata.set(provider, metadata);
+  }
+  return metadata;
+}
+
+/**
+ * Short strings that every answer repeats (model names, stop reasons): each answer's copy, parsed from its own
+ * response, is replaced by the first one seen, so the turns of a conversation share one. At most 256 are kept.
+ */
+const sharedStrings = new Map<string, string>();
+
+function shared(value: string): string {
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  if (value.length <= 64 && sharedStrings.size < 256) sharedStrings.set(value, value);
+  return value;
 }
 
 /** Parses tool-call argument text into an object; keeps the text when it is not one. */
@@ -135,10 +184,20 @@ export class InferenceOutput {
     this.#ctx = ctx;
     this.#input = input;
     this.#provider = options.provider;
-    this.#blockMetadata = deepFreeze({ [KeyBlockMetaProvider.id]: options.provider });
+    this.#blockMetadata = blockMetadataOf(options.provider);
     this.#scrub = options.scrub;
     this.#model = options.model;
-    this.#checkpointer = startCheckpointer(ctx, () => this.snapshot("interrupted"));
+    this.#checkpointer = startCheckpointer(ctx, this.#checkpointSource());
+  }
+
+  /** What a streaming checkpoint reads: the blocks, the metadata, and the text streamed since it last looked. */
+  #checkpointSource(): CheckpointSource {
+    return {
+      input: this.#input,
+      blocks: this.#blocks,
+      metadata: () => this.#turnMetadata(this.#result("interrupted")),
+      takeText: (block, discard) => this.#pieces.get(block.payload as TextPayloadLike)?.take(discard) ?? "",
+    };
   }
 
   /** The answer text so far. */
@@ -213,7 +272,8 @@ export class InferenceOutput {
 
   /** Sets the model when the provider reports it (e.g. in its first chunk). */
   setModel(model: string): void {
-    this.#model = model;
+    if (model === this.#model) return;
+    this.#model = shared(model);
     this.#pieceMeta = undefined;
   }
 
@@ -257,6 +317,7 @@ export class InferenceOutput {
       this.#openReasoning = block;
     } else if (Object.keys(fields).length > 0) {
       Object.assign(block.payload, fields);
+      this.#checkpointer?.changed(block);
     }
     if (delta.length === 0) return;
     const payload = block.payload as ReasoningPayload;
@@ -276,6 +337,7 @@ export class InferenceOutput {
   updateReasoning(fields: Partial<ReasoningPayload>): void {
     if (!this.#openReasoning) this.reasoning("", {});
     Object.assign(this.#openReasoning!.payload, fields);
+    this.#checkpointer?.changed(this.#openReasoning!);
   }
 
   /** Adds a whole reasoning block (redacted thinking, an encrypted item) and closes any open one. */
@@ -326,6 +388,7 @@ export class InferenceOutput {
     if (!pending) return;
     if (fields.id) pending.block.payload.id = fields.id;
     if (fields.name) pending.block.payload.name = fields.name;
+    this.#checkpointer?.changed(pending.block);
   }
 
   /** Appends argument text to a streamed tool call; publishes `tool-call-arguments-delta`. */
@@ -354,6 +417,7 @@ export class InferenceOutput {
     const payload = pending.block.payload;
     payload.args = args;
     if (argsText !== undefined) payload.argsText = argsText;
+    this.#checkpointer?.changed(pending.block);
     publish(this.#ctx, {
       type: "tool-call",
       toolCall: { id: payload.id, name: payload.name, input: args },
@@ -371,6 +435,7 @@ export class InferenceOutput {
       const pending = this.#toolCalls.get(key)!;
       pending.done = true;
       pending.block.payload.args = call.args;
+      this.#checkpointer?.changed(pending.block);
       publish(this.#ctx, {
         type: "tool-call",
         toolCall: { id: call.id, name: call.name, input: call.args },
@@ -392,6 +457,7 @@ export class InferenceOutput {
   annotate<T>(block: Block, key: BlockMetadataKey<T>, value: T): void {
     if (block.metadata === this.#blockMetadata) block.metadata = { ...this.#blockMetadata };
     (block.metadata as Record<string, unknown>)[key.id] = value;
+    this.#checkpointer?.changed(block);
   }
 
   /** The block most recently produced. */
@@ -407,7 +473,7 @@ export class InferenceOutput {
 
   /** Records the provider's stop reason and, when known, the normalized finish class. */
   stop(stopReason: string | undefined, finishClass?: FinishClass): void {
-    if (stopReason !== undefined) this.#stopReason = stopReason;
+    if (stopReason !== undefined) this.#stopReason = shared(stopReason);
     if (finishClass !== undefined) this.#finishClass = finishClass;
   }
 
@@ -445,8 +511,7 @@ export class InferenceOutput {
   #piece(payload: TextPayloadLike, delta: string): void {
     let pieces = this.#pieces.get(payload);
     if (!pieces) {
-      pieces = new TextPieces();
-      if (payload.text !== delta) pieces.push(payload.text.slice(0, -delta.length));
+      pieces = new TextPieces(payload.text !== delta ? payload.text.slice(0, -delta.length) : undefined);
       this.#pieces.set(payload, pieces);
     }
     pieces.push(delta);
@@ -469,6 +534,14 @@ export class InferenceOutput {
   }
 
   #turn(result: InferenceResult): Turn {
+    return {
+      ...this.#input,
+      blocks: [...this.#input.blocks, ...this.#blocks],
+      metadata: this.#turnMetadata(result),
+    };
+  }
+
+  #turnMetadata(result: InferenceResult): JsonObject {
     // Written directly rather than through `key.set`, which deep-copies and checks a caller's value: these are
     // fresh JSON values built here (usage is copied, as event metadata shares the live object), and the copy
     // cost ~20 µs per request.
@@ -476,7 +549,7 @@ export class InferenceOutput {
     if (this.#model !== undefined) metadata[KeyTurnMetaModel.id] = this.#model;
     const recorded = result.usage ? { ...result, usage: { ...result.usage } } : result;
     metadata[KeyInferenceResult.id] = recorded as unknown as JsonObject;
-    return { ...this.#input, blocks: [...this.#input.blocks, ...this.#blocks], metadata };
+    return metadata;
   }
 
   /** The partial Turn as it stands, with a result of the given class. Does not publish. */

@@ -72,6 +72,18 @@ interface Crash {
   phase: string;
   /** Milliseconds of streamed answer the store does not have (first missing delta to the last streamed one). */
   missingMs: number;
+  /** Text pieces appended by checkpoints after the answer's first one (read back as part of the answer). */
+  pieces: number;
+}
+
+async function countPieces(path: string): Promise<number> {
+  const { DatabaseSync } = await import("node:sqlite");
+  const database = new DatabaseSync(path);
+  try {
+    return Number((database.prepare("SELECT count(*) AS n FROM geppetto_pieces").get() as { n: number }).n);
+  } finally {
+    database.close();
+  }
 }
 
 async function crashOnce(index: number, killAfter: number): Promise<Crash> {
@@ -95,7 +107,7 @@ async function crashOnce(index: number, killAfter: number): Promise<Crash> {
       length += delta.text.length;
       return length > stored.length;
     });
-    return { path, phase: info.phase, missingMs: firstMissing ? last.at - firstMissing.at : 0 };
+    return { path, phase: info.phase, missingMs: firstMissing ? last.at - firstMissing.at : 0, pieces: 0 };
   } finally {
     await store.close();
   }
@@ -115,7 +127,8 @@ describe("streaming checkpoints under kill -9", () => {
     const worker = async () => {
       while (next < killPoints.length) {
         const index = next++;
-        crashes.push(await crashOnce(index, killPoints[index]!));
+        const crash = await crashOnce(index, killPoints[index]!);
+        crashes.push({ ...crash, pieces: await countPieces(crash.path) });
       }
     };
     await Promise.all([worker(), worker(), worker()]);
@@ -123,10 +136,13 @@ describe("streaming checkpoints under kill -9", () => {
     for (const crash of crashes) expect(crash.missingMs).toBeLessThanOrEqual(1000);
     // Many crashes land in an answer that has streamed for longer than a checkpoint interval (about half).
     expect(crashes.filter((crash) => crash.phase === "streaming").length).toBeGreaterThanOrEqual(15);
+    // Some crashes land after a later checkpoint of an answer, which appended pieces to its first.
+    const withPieces = crashes.filter((crash) => crash.pieces > 0).length;
+    expect(withPieces, `crashes with appended pieces: ${withPieces}`).toBeGreaterThanOrEqual(5);
   }, 240_000);
 
-  it("a resumed session continues from the partial answer", async () => {
-    const crash = crashes.find((candidate) => candidate.phase === "streaming");
+  it("a resumed session continues from the partial answer (its first checkpoint and the pieces appended since)", async () => {
+    const crash = crashes.find((candidate) => candidate.phase === "streaming" && candidate.pieces > 0);
     expect(crash).toBeDefined();
     const store = await openSqliteTurnStore(crash!.path);
     try {

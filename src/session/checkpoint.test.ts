@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StreamCheckpointTiming } from "../engine/checkpoint.ts";
+import type { StreamCheckpointTiming, StreamProgress } from "../engine/checkpoint.ts";
 import { type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import { ScriptedEngine, type ScriptStep, script } from "../testing/scripted-engine.ts";
@@ -9,22 +9,34 @@ import { EngineBuilder } from "./engine-builder.ts";
 import { Session } from "./session.ts";
 import { MemoryTurnStore } from "./turn-store.ts";
 
-/** A memory store that records what each save was handed (as JSON, at the time of the save). */
+const answerText = (turn: Turn) =>
+  turn.blocks
+    .filter((block) => block.kind === "llm_text")
+    .map((block) => (block.payload as { text: string }).text)
+    .join("");
+
+/** A memory store that records each save and checkpoint (the turn's text as stored right after it). */
 class RecordingStore extends MemoryTurnStore {
   readonly saves: { phase: SnapshotPhase; text: string; result: InferenceResult | undefined }[] = [];
   failStreaming = false;
+  #inCheckpoint = false;
   override async save(sessionId: string, turn: Turn, phase: SnapshotPhase): Promise<void> {
-    if (phase === "streaming" && this.failStreaming) throw new Error("disk full");
-    const text = turn.blocks
-      .filter((block) => block.kind === "llm_text")
-      .map((block) => (block.payload as { text: string }).text)
-      .join("");
-    this.saves.push({
-      phase,
-      text,
-      result: turn.metadata[KeyInferenceResult.id] as InferenceResult | undefined,
-    });
     await super.save(sessionId, turn, phase);
+    if (!this.#inCheckpoint) this.#record(phase, turn);
+  }
+  override async checkpoint(sessionId: string, progress: StreamProgress): Promise<void> {
+    if (this.failStreaming) throw new Error("disk full");
+    this.#inCheckpoint = true;
+    try {
+      await super.checkpoint(sessionId, progress);
+    } finally {
+      this.#inCheckpoint = false;
+    }
+    this.#record("streaming", (await this.loadLatest(sessionId))!);
+  }
+  #record(phase: SnapshotPhase, turn: Turn): void {
+    const result = turn.metadata[KeyInferenceResult.id] as InferenceResult | undefined;
+    this.saves.push({ phase, text: answerText(turn), result });
   }
 }
 

@@ -137,11 +137,15 @@ export class EngineBuilder {
         // A checkpoint still being written when the inference ends is awaited before the next save, so it never
         // overwrites a later phase.
         let checkpointing: Promise<void> | undefined;
-        if (save && checkpoint !== false) {
+        if (persister && checkpoint !== false) {
           ctx = ctx.with(StreamCheckpointKey, {
             ...checkpoint,
-            save: (partial, checkpointCtx) => {
-              checkpointing = save(partial, "streaming", checkpointCtx);
+            save: (progress, checkpointCtx) => {
+              const sessionId = checkpointCtx.ids.sessionId ?? "default";
+              // A store that appends writes what streamed since the previous checkpoint; others save it whole.
+              checkpointing = persister.checkpoint
+                ? persister.checkpoint(sessionId, progress)
+                : persister.save(sessionId, progress.turn, "streaming");
               return checkpointing;
             },
           });

@@ -25,7 +25,7 @@ import { inSpan, type SpanAttributes } from "../observability/tracing.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
 import { newId, newUserTextBlock } from "../turns/builders.ts";
 import { TurnHistory } from "../turns/history.ts";
-import { immutableCopy } from "../turns/immutable.ts";
+import { deepFreeze, immutableCopy } from "../turns/immutable.ts";
 import type { JsonValue } from "../turns/json.ts";
 import { KeyTurnMetaInferenceId, KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { Block, Turn } from "../turns/types.ts";
@@ -147,7 +147,8 @@ export class Session {
   appendNewTurnFromUserPrompt(prompt: string | Block | Block[]): Turn {
     const added =
       typeof prompt === "string" ? [newUserTextBlock(prompt)] : Array.isArray(prompt) ? prompt : [prompt];
-    const copies = added.map(immutableCopy);
+    // A prompt given as text becomes a block made here, frozen as it is; the caller's blocks are copied.
+    const copies = typeof prompt === "string" ? added.map(deepFreeze) : added.map(immutableCopy);
     const latest = this.latest();
     const turn: Turn = latest
       ? { id: newId(), blocks: [...latest.blocks, ...copies], metadata: latest.metadata, data: latest.data }

@@ -63,6 +63,26 @@ describe("a Session's turns share their blocks and are immutable", () => {
     expect(turn.blocks.find((each) => each.kind === "user")?.payload).toEqual({ text: "mine" });
   });
 
+  it("answers share what every turn repeats: their block metadata and the tool loop outcome", async () => {
+    const session = chat();
+    const turns = [];
+    for (const prompt of ["one", "two"]) {
+      session.appendNewTurnFromUserPrompt(prompt);
+      turns.push(await session.startInference().wait());
+    }
+    const [first, second] = turns.map((turn) => ({
+      answer: turn.blocks.at(-1)!,
+      metadata: turn.metadata as Record<string, { status?: string } | undefined>,
+    }));
+    expect(second!.answer).not.toBe(first!.answer);
+    expect(second!.answer.metadata).toBe(first!.answer.metadata);
+    expect(Object.isFrozen(first!.answer.metadata)).toBe(true);
+    expect(second!.metadata["geppetto.tool_loop_outcome@v1"]).toBe(
+      first!.metadata["geppetto.tool_loop_outcome@v1"],
+    );
+    expect(second!.metadata["geppetto.tool_loop_outcome@v1"]).toEqual({ status: "completed", iterations: 1 });
+  });
+
   it("a store shares the Session's blocks: saving a long conversation adds each block once", async () => {
     const store = new MemoryTurnStore();
     const session = chat({ store });

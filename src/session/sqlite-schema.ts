@@ -1,22 +1,27 @@
 /**
  * The SQLite store's schema, its version (`PRAGMA user_version`) and the migrations run on open.
  *
- * Version 3 (this one) adds the search index: `geppetto_search`, an FTS5 table with the trigram tokenizer over the
+ * Version 4 (this one) adds `geppetto_pieces`: the text a streaming checkpoint appended to a block version, in
+ * order (`seq`), read as part of that block until the block is written again (so a checkpoint writes only what
+ * streamed since the last one).
+ *
+ * Version 3 adds the search index: `geppetto_search`, an FTS5 table with the trigram tokenizer over the
  * text of each block row (`payload.text`, read through the view `geppetto_search_text`; external content, so the
  * text is not stored twice, and `detail=none`, the smallest index that still finds substrings through `LIKE`), kept
- * in step with `geppetto_blocks` by triggers. A version-2 file gets it on open, built from the rows it holds.
+ * in step with `geppetto_blocks` by triggers. A version-2 file gets it on open, built from the rows it holds. Text
+ * still in checkpoint pieces (an answer being streamed) is found once its block is written whole.
  *
  * Version 2 keeps each block once: `geppetto_blocks` holds, per session and block position, the
  * versions that turns wrote there (a turn's block at position p is the latest version written by that turn or an
  * earlier one), and `geppetto_turns` holds per turn its order, phase, block count, metadata and data. A turn
  * writes what it adds or changes, not the conversation. Version 1 (geppetto ≤ 0.1, `user_version` 0) stored
- * every turn's whole JSON in one row; it is migrated on open, inside one transaction.
+ * every turn's whole JSON in one row. Older versions are migrated on open, inside one transaction.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { GeppettoError } from "../engine/errors.ts";
 
 /** The schema version this geppetto writes and reads. */
-export const STORE_SCHEMA_VERSION = 3;
+export const STORE_SCHEMA_VERSION = 4;
 
 /** The text of a block row that search looks at (a row that is not JSON has none). */
 const ROW_TEXT = (row: string) =>
@@ -50,6 +55,18 @@ END;
 export function rebuildSearchIndex(database: DatabaseSync): void {
   database.exec("INSERT INTO geppetto_search (geppetto_search) VALUES ('rebuild')");
 }
+
+/** Version 4's addition: text appended to a block by streaming checkpoints (see stored-pieces.ts). */
+const PIECES = `
+CREATE TABLE geppetto_pieces (
+  seq           INTEGER PRIMARY KEY,
+  session_ref   INTEGER NOT NULL,
+  block_index   INTEGER NOT NULL,
+  turn_position INTEGER NOT NULL,
+  text          TEXT NOT NULL
+);
+CREATE INDEX geppetto_pieces_by_turn ON geppetto_pieces (session_ref, turn_position, block_index);
+`;
 
 const SCHEMA = `
 CREATE TABLE geppetto_sessions (
@@ -130,8 +147,8 @@ export function refuseNewer(database: DatabaseSync, file: string): number {
 
 /**
  * Creates the schema or migrates to it, in one `BEGIN IMMEDIATE` transaction (so two processes opening one new
- * file at once create it once). `migrateV1` copies version-1 rows into the new tables; a failure rolls everything
- * back and the file is left as it was.
+ * file at once create it once). `migrateV1` copies version-1 rows into the new tables; each later version adds
+ * its tables. A failure rolls everything back and the file is left as it was.
  */
 export function ensureSchema(
   database: DatabaseSync,
@@ -149,8 +166,9 @@ export function ensureSchema(
     }
     if (now === 1) database.exec("ALTER TABLE geppetto_turns RENAME TO geppetto_turns_v1");
     if (now <= 1) database.exec(SCHEMA);
-    database.exec(SEARCH_SCHEMA);
+    if (now <= 2) database.exec(SEARCH_SCHEMA);
     if (now === 2) rebuildSearchIndex(database);
+    database.exec(PIECES);
     if (now === 1) {
       migrateV1(database);
       database.exec("DROP TABLE geppetto_turns_v1");

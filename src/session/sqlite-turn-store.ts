@@ -15,6 +15,7 @@
  * it sees the previous save or the new one.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { StreamProgress } from "../engine/checkpoint.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";
 import { deepFreeze } from "../turns/immutable.ts";
 import type { JsonObject } from "../turns/json.ts";
@@ -22,6 +23,7 @@ import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import { turnFromJson } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import { ensureSchema, rebuildSearchIndex, refuseNewer } from "./sqlite-schema.ts";
+import { foldPieces, groupPieces, type PieceRow, type PieceTexts } from "./stored-pieces.ts";
 import {
   assembleTurn,
   decodeStoredBlock,
@@ -74,7 +76,11 @@ interface BlockRow {
 /** What the store remembers of a session's last save, to diff the next one against. */
 interface Mirror {
   position: number;
-  blocks: readonly Block[];
+  turnId: string;
+  phase: string;
+  /** The turn was the session's newest when saved (a checkpoint of an older turn is saved whole). */
+  newest: boolean;
+  blocks: Block[];
   metadataJson: string;
   dataJson: string;
 }
@@ -184,17 +190,33 @@ export class SqliteTurnStore implements TurnStore {
       `SELECT block_index, turn_position, block_json FROM geppetto_blocks
        WHERE session_ref = ? AND turn_position <= ? AND block_index < ? ORDER BY block_index, turn_position`,
     ).all(ref, position, count) as unknown as BlockRow[];
+    const pieces = this.#pieces(ref, position);
     const blocks: Block[] = [];
     for (let at = 0; at < rows.length; at++) {
       const row = rows[at]!;
       if (rows[at + 1]?.block_index === row.block_index) continue; // a later version of this block follows
-      blocks[row.block_index] = decodeStoredBlock(row.block_json, {
-        sessionId,
-        turnId,
-        column: `block_json (block ${row.block_index}, written by turn ${row.turn_position})`,
-      });
+      blocks[row.block_index] = this.#decodeBlock(sessionId, turnId, row, pieces);
     }
     return blocks;
+  }
+
+  /** A stored block version with the text its pieces appended (streaming checkpoints). */
+  #decodeBlock(sessionId: string, turnId: string, row: BlockRow, pieces: PieceTexts): Block {
+    const block = decodeStoredBlock(row.block_json, {
+      sessionId,
+      turnId,
+      column: `block_json (block ${row.block_index}, written by turn ${row.turn_position})`,
+    });
+    return foldPieces(block, pieces, row.block_index, row.turn_position);
+  }
+
+  /** The pieces (streaming checkpoints) of the session's block versions written by turns up to `position`. */
+  #pieces(ref: number, position: number): PieceTexts {
+    return groupPieces(
+      this.#statement(
+        "SELECT block_index, turn_position, text FROM geppetto_pieces WHERE session_ref = ? AND turn_position <= ? ORDER BY seq",
+      ).all(ref, position) as unknown as PieceRow[],
+    );
   }
 
   async save(sessionId: string, turn: Turn, phase: SnapshotPhase): Promise<void> {
@@ -206,9 +228,9 @@ export class SqliteTurnStore implements TurnStore {
   #save(sessionId: string, turn: Turn, phase: SnapshotPhase): Mirror {
     const ref = this.#ref(sessionId, true)!;
     const existing = this.#statement(
-      "SELECT position, block_count, metadata_json, data_json FROM geppetto_turns WHERE session_ref = ? AND turn_id = ?",
+      "SELECT position, phase, block_count, metadata_json, data_json FROM geppetto_turns WHERE session_ref = ? AND turn_id = ?",
     ).get(ref, turn.id) as
-      | { position: number; block_count: number; metadata_json: string; data_json: string }
+      | { position: number; phase: string; block_count: number; metadata_json: string; data_json: string }
       | undefined;
     const session = this.#statement("SELECT turn_count, title FROM geppetto_sessions WHERE ref = ?").get(
       ref,
@@ -223,15 +245,18 @@ export class SqliteTurnStore implements TurnStore {
       (basePosition > 0
         ? this.#blocksAt(sessionId, ref, basePosition, this.#blockCount(ref, basePosition), turn.id)
         : []);
+    // Block versions of this turn extended by streaming checkpoints are written whole now (their pieces dropped).
+    const pieced = existing?.phase === "streaming" ? this.#piecedAt(ref, position) : undefined;
     // A private copy of the list to diff the next save against (the caller's array is theirs to reuse).
     const kept = turn.blocks.slice();
     for (let index = 0; index < kept.length; index++) {
       const block = kept[index]!;
       const previous = base[index];
+      const fold = pieced?.has(index) === true;
       // The mirror holds only blocks this store froze, so an identical object is an unchanged block.
-      if (block === previous) continue;
+      if (block === previous && !fold) continue;
       const json = JSON.stringify(block);
-      if (previous !== undefined && previous.id === block.id && JSON.stringify(previous) === json) {
+      if (!fold && previous !== undefined && previous.id === block.id && JSON.stringify(previous) === json) {
         kept[index] = previous;
         continue;
       }
@@ -250,6 +275,12 @@ export class SqliteTurnStore implements TurnStore {
       this.#statement(
         "DELETE FROM geppetto_blocks WHERE session_ref = ? AND turn_position = ? AND block_index >= ?",
       ).run(ref, position, turn.blocks.length);
+    }
+    if (pieced !== undefined && pieced.size > 0) {
+      this.#statement("DELETE FROM geppetto_pieces WHERE session_ref = ? AND turn_position = ?").run(
+        ref,
+        position,
+      );
     }
     const metadataJson = JSON.stringify(withSessionId(turn, sessionId));
     const dataJson = JSON.stringify(turn.data);
@@ -291,7 +322,93 @@ export class SqliteTurnStore implements TurnStore {
       ...(title ? [title] : []),
       ref,
     );
-    return { position, blocks: kept, metadataJson, dataJson };
+    return {
+      position,
+      turnId: turn.id,
+      phase,
+      newest,
+      blocks: kept,
+      metadataJson,
+      dataJson,
+    };
+  }
+
+  /** The block positions of the turn at `position` that have pieces. */
+  #piecedAt(ref: number, position: number): Set<number> {
+    const rows = this.#statement(
+      "SELECT DISTINCT block_index FROM geppetto_pieces WHERE session_ref = ? AND turn_position = ?",
+    ).all(ref, position) as unknown as { block_index: number }[];
+    return new Set(rows.map((row) => row.block_index));
+  }
+
+  /**
+   * Saves a checkpoint of the answer being streamed. After the inference's first checkpoint (a whole save), one
+   * writes the blocks added or changed since the previous one, the text streamed onto the others as rows of
+   * `geppetto_pieces`, and the turn's row: what streamed since the previous checkpoint, not the answer so far.
+   */
+  async checkpoint(sessionId: string, progress: StreamProgress): Promise<void> {
+    const mirror = this.#mirrors.get(sessionId);
+    if (
+      progress.full ||
+      mirror === undefined ||
+      mirror.turnId !== progress.turnId ||
+      mirror.phase !== "streaming" ||
+      !mirror.newest ||
+      progress.firstOutputIndex > mirror.blocks.length
+    ) {
+      await this.save(sessionId, progress.turn, "streaming");
+      return;
+    }
+    this.#transaction(() => this.#append(sessionId, mirror, progress));
+    this.#stats.saves++;
+  }
+
+  #append(sessionId: string, mirror: Mirror, progress: StreamProgress): void {
+    const ref = this.#ref(sessionId, true)!;
+    const position = mirror.position;
+    for (const { index, block } of progress.changed) {
+      // Written whole: any text appended to this version before is in it now.
+      this.#statement(
+        "DELETE FROM geppetto_pieces WHERE session_ref = ? AND turn_position = ? AND block_index = ?",
+      ).run(ref, position, index);
+      this.#write(
+        `INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json) VALUES (?, ?, ?, ?)
+         ON CONFLICT (session_ref, block_index, turn_position) DO UPDATE SET block_json = excluded.block_json`,
+        ref,
+        index,
+        position,
+        JSON.stringify(block),
+      );
+      mirror.blocks[index] = deepFreeze(block);
+    }
+    for (const { index, text } of progress.appended) {
+      this.#write(
+        "INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text) VALUES (?, ?, ?, ?)",
+        ref,
+        index,
+        position,
+        text,
+      );
+    }
+    const metadataJson = JSON.stringify({ ...progress.metadata, [KeyTurnMetaSessionId.id]: sessionId });
+    const dataJson = JSON.stringify(progress.data);
+    const changed: [string, string][] = [];
+    if (metadataJson !== mirror.metadataJson) changed.push(["metadata_json", metadataJson]);
+    if (dataJson !== mirror.dataJson) changed.push(["data_json", dataJson]);
+    const savedAt = new Date().toISOString();
+    this.#write(
+      `UPDATE geppetto_turns SET phase = 'streaming', saved_at = ?, block_count = ?${changed
+        .map(([column]) => `, ${column} = ?`)
+        .join("")} WHERE session_ref = ? AND position = ?`,
+      savedAt,
+      progress.blockCount,
+      ...changed.map(([, value]) => value),
+      ref,
+      position,
+    );
+    this.#write("UPDATE geppetto_sessions SET updated_at = ? WHERE ref = ?", savedAt, ref);
+    mirror.metadataJson = metadataJson;
+    mirror.dataJson = dataJson;
   }
 
   #blockCount(ref: number, position: number): number {
@@ -306,12 +423,21 @@ export class SqliteTurnStore implements TurnStore {
    * from there, so that changing an older turn never changes a newer one.
    */
   #pin(ref: number, position: number, index: number): void {
-    this.#statement(
+    const pinned = this.#statement(
       `INSERT OR IGNORE INTO geppetto_blocks (session_ref, block_index, turn_position, block_json)
        SELECT session_ref, block_index, ?2 + 1, block_json FROM geppetto_blocks
        WHERE session_ref = ?1 AND block_index = ?3 AND turn_position <= ?2
          AND ?3 < (SELECT block_count FROM geppetto_turns WHERE session_ref = ?1 AND position = ?2 + 1)
        ORDER BY turn_position DESC LIMIT 1`,
+    ).run(ref, position, index);
+    if (Number(pinned.changes) === 0) return;
+    // The copy takes the pieces (streaming checkpoints) of the version it copied.
+    this.#statement(
+      `INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
+       SELECT session_ref, block_index, ?2 + 1, text FROM geppetto_pieces
+       WHERE session_ref = ?1 AND block_index = ?3 AND turn_position = (SELECT MAX(turn_position)
+         FROM geppetto_blocks WHERE session_ref = ?1 AND block_index = ?3 AND turn_position <= ?2)
+       ORDER BY seq`,
     ).run(ref, position, index);
   }
 
@@ -365,6 +491,9 @@ export class SqliteTurnStore implements TurnStore {
     if (row.legacy_json !== null) return;
     this.#mirrors.set(sessionId, {
       position: row.position,
+      turnId: row.turn_id,
+      phase: row.phase,
+      newest: true,
       blocks: turn.blocks.slice(),
       metadataJson: row.metadata_json,
       dataJson: row.data_json,
@@ -378,17 +507,14 @@ export class SqliteTurnStore implements TurnStore {
     const blockRows = this.#statement(
       "SELECT block_index, turn_position, block_json FROM geppetto_blocks WHERE session_ref = ? ORDER BY turn_position, block_index",
     ).all(ref) as unknown as BlockRow[];
+    const pieces = this.#pieces(ref, Number.MAX_SAFE_INTEGER);
     const current: Block[] = [];
     const turns: Turn[] = [];
     let next = 0;
     for (const row of rows) {
       for (; next < blockRows.length && blockRows[next]!.turn_position <= row.position; next++) {
         const blockRow = blockRows[next]!;
-        current[blockRow.block_index] = decodeStoredBlock(blockRow.block_json, {
-          sessionId,
-          turnId: row.turn_id,
-          column: `block_json (block ${blockRow.block_index}, written by turn ${blockRow.turn_position})`,
-        });
+        current[blockRow.block_index] = this.#decodeBlock(sessionId, row.turn_id, blockRow, pieces);
       }
       turns.push(this.#assemble(sessionId, row, current));
     }
@@ -479,6 +605,10 @@ export class SqliteTurnStore implements TurnStore {
         `INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json)
          SELECT ?, block_index, turn_position, block_json FROM geppetto_blocks WHERE session_ref = ?`,
       ).run(to, from);
+      this.#statement(
+        `INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
+         SELECT ?, block_index, turn_position, text FROM geppetto_pieces WHERE session_ref = ? ORDER BY seq`,
+      ).run(to, from);
     });
     return newSessionId;
   }
@@ -488,6 +618,7 @@ export class SqliteTurnStore implements TurnStore {
     if (ref === undefined) return false;
     const existed = this.#transaction(() => {
       this.#statement("DELETE FROM geppetto_blocks WHERE session_ref = ?").run(ref);
+      this.#statement("DELETE FROM geppetto_pieces WHERE session_ref = ?").run(ref);
       const turns = this.#statement("DELETE FROM geppetto_turns WHERE session_ref = ?").run(ref);
       this.#statement("DELETE FROM geppetto_sessions WHERE ref = ?").run(ref);
       return Number(turns.changes) > 0;

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import type { StreamProgress } from "../engine/checkpoint.ts";
 import { CallerError } from "../engine/errors.ts";
 import { newAssistantTextBlock, newSystemTextBlock, newTurn, newUserTextBlock } from "../turns/builders.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
@@ -181,6 +182,69 @@ export function describeTurnStoreContract(name: string, harness: StoreHarness): 
       expect(await store.delete("s1")).toBe(false);
       expect(await store.listSessions()).toEqual(["s2"]);
       await store.close?.();
+    });
+
+    it("streaming checkpoints append; the partial answer reads back after a reopen, a fork, a later turn and an edit", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const user = newUserTextBlock("hi");
+      // A long start, so that writing the answer again shows in the bytes written.
+      const start = ".".repeat(2_000);
+      const answer = newAssistantTextBlock(`${start}Hel`);
+      let text = `${start}Hel`;
+      const checkpoint = async (full: boolean, appended: string[]): Promise<number> => {
+        text += appended.join("");
+        const progress: StreamProgress = {
+          full,
+          turnId: "t1",
+          metadata: {},
+          data: {},
+          blockCount: 2,
+          firstOutputIndex: 1,
+          changed: full ? [{ index: 1, block: { ...answer, payload: { text } } as Block }] : [],
+          appended: appended.map((piece) => ({ index: 1, text: piece })),
+          turn: {
+            id: "t1",
+            blocks: [user, { ...answer, payload: { text } } as Block],
+            metadata: {},
+            data: {},
+          },
+        };
+        const before = store.stats?.().bytesWritten ?? 0;
+        await (store.checkpoint
+          ? store.checkpoint("s1", progress)
+          : store.save("s1", progress.turn, "streaming"));
+        return (store.stats?.().bytesWritten ?? 0) - before;
+      };
+      await store.save("s1", { id: "t1", blocks: [user], metadata: {}, data: {} }, "pre_inference");
+      await checkpoint(true, []);
+      await checkpoint(false, ["lo, "]);
+      const written = await checkpoint(false, ["wor", "ld"]);
+      // A store that appends writes the new text and the turn's row, not the answer again.
+      if (store.checkpoint) expect(written).toBeLessThan(500);
+      // The writer stops here (as if killed): the place is opened again.
+      const reopened = await place.open();
+      const crashed = (await reopened.loadLatest!("s1"))!;
+      expect(crashed.blocks[1]).toMatchObject({
+        kind: "llm_text",
+        payload: { text: `${start}Hello, world` },
+      });
+      expect((await reopened.listTurns("s1"))[0]!.phase).toBe("streaming");
+      await reopened.fork("s1", "s2");
+      expect((await reopened.loadLatest!("s2"))!.blocks[1]).toEqual(crashed.blocks[1]);
+      // A new turn continues from the partial answer: it shares the block, appended text and all.
+      const next = newTurn([...crashed.blocks, newUserTextBlock("go on")]);
+      await reopened.save("s1", next, "pre_inference");
+      expect((await reopened.load("s1", next.id))!.blocks[1]).toEqual(crashed.blocks[1]);
+      // Editing the crashed turn leaves the later turn's copy of the block whole.
+      const edited = newAssistantTextBlock("edited");
+      await reopened.save("s1", { id: "t1", blocks: [user, edited], metadata: {}, data: {} }, "final");
+      const again = await place.open();
+      const [first, second] = await again.loadSession("s1");
+      expect(first!.blocks[1]).toMatchObject({ payload: { text: "edited" } });
+      expect(second!.blocks[1]).toEqual(crashed.blocks[1]);
+      expect((await again.loadLatest!("s2"))!.blocks[1]).toEqual(crashed.blocks[1]);
+      for (const opened of new Set([again, reopened, store])) await opened.close?.();
     });
 
     it("a save writes what the turn added, not the conversation (rows and bytes flat over 100 turns)", async () => {

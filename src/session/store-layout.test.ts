@@ -29,6 +29,8 @@ const dbPath = () => join(directory, `${crypto.randomUUID()}.db`);
 const V1_FIXTURE = new URL("./__fixtures__/sessions-v1.db", import.meta.url);
 /** Written by geppetto's schema version 2 (before the search index): two sessions, three turns. */
 const V2_FIXTURE = new URL("./__fixtures__/sessions-v2.db", import.meta.url);
+/** Written by schema version 2 too (before the pieces table): a session with tools and a plain one. */
+const V2_TOOLS_FIXTURE = new URL("./__fixtures__/sessions-v2-tools.db", import.meta.url);
 
 /** What a store must give back: the last saved state of each turn, with the session id stamped. */
 function expected(sessionId: string, turn: Turn): unknown {
@@ -281,6 +283,43 @@ describe("SQLite schema versions", () => {
       .map((row) => (row as { detail: string }).detail);
     expect(plan.join(" ")).toMatch(/VIRTUAL TABLE INDEX 0:L/);
     database.close();
+  });
+
+  it("migrates a database written by schema version 2 (frozen fixture): it gains the pieces table, loads and continues", async () => {
+    const path = dbPath();
+    copyFileSync(V2_TOOLS_FIXTURE, path);
+    const store = await openSqliteTurnStore(path);
+    expect(store.migratedFrom).toBe(2);
+    const summaries = await store.listSessionSummaries();
+    expect(summaries.map((summary) => [summary.sessionId, summary.turnCount, summary.title]).sort()).toEqual([
+      ["0f0e0d0c-v2-session-with-tools", 2, "What is 2 + 3?"],
+      ["1a1b1c1d-v2-plain-session", 2, "Hi"],
+    ]);
+    const turns = await store.loadSession("0f0e0d0c-v2-session-with-tools");
+    expect(turns.at(-1)!.blocks.map((block) => block.kind)).toEqual([
+      "system",
+      "user",
+      "reasoning",
+      "tool_call",
+      "tool_use",
+      "llm_text",
+      "user",
+      "llm_text",
+    ]);
+    const session = new Session({
+      id: "0f0e0d0c-v2-session-with-tools",
+      history: turns,
+      runner: new EngineBuilder().withBase(new ScriptedEngine(script.text("Weiter."))).withPersister(store),
+    });
+    session.appendNewTurnFromUserPrompt("Continue");
+    await session.startInference().wait();
+    await store.close();
+    const reopened = await openSqliteTurnStore(path);
+    expect(reopened.migratedFrom).toBeUndefined();
+    expect(assistantText((await reopened.loadLatest("0f0e0d0c-v2-session-with-tools"))!)).toContain(
+      "Weiter.",
+    );
+    await reopened.close();
   });
 
   it("keeps a v1 row that does not decode, names it on load, and reads the session's other turns", async () => {

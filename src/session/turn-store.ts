@@ -7,6 +7,7 @@
  * {@link TurnHistory} and sqlite-schema.ts); what they load is exactly what was saved, frozen, with the turns of a
  * session sharing their blocks.
  */
+import type { StreamProgress } from "../engine/checkpoint.ts";
 import { CallerError, GeppettoError } from "../engine/errors.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";
 import { TurnHistory } from "../turns/history.ts";
@@ -70,6 +71,12 @@ export interface StoreStats {
 export interface TurnStore {
   /** Saves (or overwrites) the turn's latest state. Atomic: a reader sees the old or the new state, never a mix. */
   save(sessionId: string, turn: Turn, phase: SnapshotPhase): Promise<void>;
+  /**
+   * Saves a checkpoint of an answer being streamed (phase `streaming`), writing what changed since the previous
+   * checkpoint of the same inference (`progress.full`: the whole partial turn). Without it, the Session saves
+   * `progress.turn` with {@link TurnStore.save}.
+   */
+  checkpoint?(sessionId: string, progress: StreamProgress): Promise<void>;
   /** One turn, validated; undefined when absent. Throws {@link CorruptTurnError} for a row that is not a Turn. */
   load(sessionId: string, turnId: string): Promise<Turn | undefined>;
   /** Every turn of a session in order, validated. */
@@ -297,6 +304,51 @@ export class MemoryTurnStore implements TurnStore {
     session.phases[index] = phase;
     session.savedAt[index] = Date.now();
     if (session.title === "") session.title = sessionTitle(turn);
+  }
+
+  /**
+   * Saves a checkpoint of an answer being streamed. After the inference's first checkpoint (a whole save), the
+   * blocks it changed are stored as they are and each block text was appended to becomes a new block whose text
+   * is the old one joined with the new (a rope): nothing the answer streamed before is copied or serialized.
+   */
+  async checkpoint(sessionId: string, progress: StreamProgress): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    const index = session?.history.indexOf(progress.turnId) ?? -1;
+    if (
+      progress.full ||
+      session === undefined ||
+      index !== session.history.length - 1 ||
+      session.phases[index] !== "streaming"
+    ) {
+      await this.save(sessionId, progress.turn, "streaming");
+      return;
+    }
+    const blocks = session.history.at(index).blocks.slice(0, progress.blockCount);
+    const changed = new Set<number>();
+    for (const { index: position, block } of progress.changed) {
+      blocks[position] = block;
+      changed.add(position);
+      this.#stats.bytesWritten += JSON.stringify(block).length;
+    }
+    for (const { index: position, text } of progress.appended) {
+      const block = blocks[position]!;
+      const before = (block.payload as { text?: string }).text ?? "";
+      blocks[position] = { ...block, payload: { ...block.payload, text: before + text } } as Block;
+      changed.add(position);
+      this.#stats.bytesWritten += text.length;
+    }
+    const metadata =
+      progress.metadata[KeyTurnMetaSessionId.id] === sessionId
+        ? progress.metadata
+        : { ...progress.metadata, [KeyTurnMetaSessionId.id]: sessionId };
+    session.history.record(
+      { id: progress.turnId, blocks, metadata, data: progress.data },
+      undefined,
+      changed,
+    );
+    this.#stats.saves++;
+    this.#stats.rowsWritten += changed.size + 1;
+    session.savedAt[index] = Date.now();
   }
 
   #info(sessionId: string, session: MemorySession, index: number): SavedTurnInfo {

@@ -2,7 +2,7 @@
  * The state store contract over every built-in store: memory, file (temp directory), SQLite (temp file) and Redis
  * (a real redis-server this file starts on a free port).
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

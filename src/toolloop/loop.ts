@@ -65,6 +65,20 @@ export interface ToolLoopResult extends ToolLoopOutcome {
  */
 export const KeyToolLoopOutcome = turnMetadataKey<ToolLoopOutcome>("geppetto", "tool_loop_outcome", 1);
 
+/** Frozen outcomes, one per status and count (up to 64 inferences), shared by the turns that end alike. */
+const outcomes = new Map<string, ToolLoopOutcome>();
+
+function outcomeOf(status: ToolLoopStatus, iterations: number): ToolLoopOutcome {
+  if (iterations > 64) return { status, iterations };
+  const key = `${status}:${iterations}`;
+  let outcome = outcomes.get(key);
+  if (outcome === undefined) {
+    outcome = Object.freeze({ status, iterations });
+    outcomes.set(key, outcome);
+  }
+  return outcome;
+}
+
 /** Loop settings. */
 export interface ToolLoopConfig {
   /** Inferences allowed in one run. Default 10. */
@@ -271,7 +285,7 @@ async function runLoop(
       );
     }
     if (status === "interrupted" && !engineInterrupted) turn = markInterrupted(turn, loopCtx);
-    const outcome = { status, iterations };
+    const outcome = outcomeOf(status, iterations);
     return { ...outcome, turn: KeyToolLoopOutcome.set(turn, outcome), steps: records };
   };
 

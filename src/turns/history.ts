@@ -116,9 +116,10 @@ export class TurnHistory {
    * Records a turn: appends it when its id is new, replaces that turn otherwise. Blocks already in the history
    * (the same objects) are shared; the others, the metadata and the data are frozen in place and kept.
    * Returns the recorded Turn: frozen, with the history's blocks. `onStore` is told each block that was stored
-   * (what was new or changed).
+   * (what was new or changed). Positions in `changed` are known to hold new content (a streaming checkpoint's
+   * blocks): they are stored without comparing their content with what they replace.
    */
-  record(turn: Turn, onStore?: (block: Block) => void): Turn {
+  record(turn: Turn, onStore?: (block: Block) => void, changed?: ReadonlySet<number>): Turn {
     let index = this.#index.get(turn.id);
     if (index === undefined) {
       index = this.#entries.length;
@@ -135,7 +136,7 @@ export class TurnHistory {
       const block = given[position]!;
       const current = position < near.length ? near[position] : this.#resolve(position, index);
       if (block === current) continue;
-      if (current !== undefined && sameContent(block, current)) {
+      if (current !== undefined && changed?.has(position) !== true && sameContent(block, current)) {
         substituted ??= given.slice();
         substituted[position] = current;
         continue;

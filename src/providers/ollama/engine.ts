@@ -94,6 +94,7 @@ export class OllamaEngine implements Engine {
       model: options.model,
       stream: options.stream ?? true,
       tools: toolsFromContext(ctx, "json-schema"),
+      cacheMessages: true,
       ...(options.inference ? { inference: options.inference } : {}),
       ...(options.ollama ? { ollama: options.ollama } : {}),
       ...(options.tools ? { toolConfig: options.tools } : {}),

@@ -25,6 +25,7 @@ import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
+import { PieceCache } from "../transport/json-pieces.ts";
 import { type OllamaInferenceConfig, resolveOllamaInferenceConfig } from "./config.ts";
 import { KeyOllamaCallId, OLLAMA_PROVIDER } from "./metadata.ts";
 import type { OllamaChatRequest, OllamaMessage, OllamaToolCall } from "./wire.ts";
@@ -39,6 +40,11 @@ export interface OllamaRequestOptions {
   ollama?: OllamaInferenceConfig;
   toolConfig?: ToolConfig;
   structuredOutput?: StructuredOutputConfig;
+  /**
+   * Messages made of frozen blocks come as cached serialized pieces (`JsonPiece`s, which the transport splices
+   * in as bytes), so a long conversation's request costs what is new. Off by default: the body is plain JSON.
+   */
+  cacheMessages?: boolean;
 }
 
 /** A request body plus what the builder had to leave out. */
@@ -78,12 +84,40 @@ function fromOllama(block: Block): boolean {
   return isOwnBlock(block, OLLAMA_PROVIDER);
 }
 
-/** Builds the messages, merging consecutive assistant blocks into one message. */
-function messagesOf(turn: Turn, warnings: string[]): OllamaMessage[] {
-  const messages: OllamaMessage[] = [];
+/** The tool name of each call id in the turn (a tool result without its name is sent with its call's). */
+function callNamesOf(turn: Turn): Map<string, string> {
   const callNames = new Map<string, string>();
   for (const block of turn.blocks)
     if (block.kind === "tool_call") callNames.set(block.payload.id, block.payload.name);
+  return callNames;
+}
+
+/** System, user and tool-result blocks are messages of their own; the blocks between them make one assistant message. */
+const ownMessage = (block: Block): boolean =>
+  block.kind === "system" || block.kind === "user" || block.kind === "tool_use";
+
+/** The serialized messages of groups of frozen blocks (see PieceCache). */
+const messagePieces = new PieceCache();
+
+/** The messages as cached pieces; undefined when a group of blocks warns (then built as a whole). */
+function cachedMessages(turn: Turn): OllamaMessage[] | undefined {
+  const callNames = callNamesOf(turn);
+  const pieces = messagePieces.pieces(
+    turn,
+    (previous, block) => ownMessage(previous) || ownMessage(block),
+    (group) => {
+      const warnings: string[] = [];
+      const values = messagesOf({ ...turn, blocks: group }, warnings, callNames);
+      return { values, clean: warnings.length === 0 };
+    },
+  );
+  // Pieces serialize as the messages they hold (JSON.stringify goes through their toJSON).
+  return pieces as unknown as OllamaMessage[] | undefined;
+}
+
+/** Builds the messages, merging consecutive assistant blocks into one message. */
+function messagesOf(turn: Turn, warnings: string[], callNames = callNamesOf(turn)): OllamaMessage[] {
+  const messages: OllamaMessage[] = [];
   let assistant: OllamaMessage | undefined;
   const openAssistant = (): OllamaMessage => {
     if (!assistant) {
@@ -210,7 +244,7 @@ export function buildOllamaRequest(given: Turn, options: OllamaRequestOptions): 
     warnings.push(`structured output ignored: ${structured.ignored.problems.join("; ")}`);
   const body: OllamaChatRequest = {
     model: options.model,
-    messages: messagesOf(turn, warnings),
+    messages: (options.cacheMessages && cachedMessages(turn)) || messagesOf(turn, warnings),
     stream: options.stream,
   };
   const tools = toolsOf(options.tools ?? [], toolConfig, warnings);

@@ -11,6 +11,9 @@
  * reads the rows that hold the text rather than every block (`fastupdate = off`: a GIN index's pending list would
  * be read whole by every search until a vacuum merges it). `pg_trgm` ships with PostgreSQL; when the role may
  * not create it (and it is not there already), the migration leaves the index out with a notice and search scans.
+ *
+ * Version 3 adds `geppetto_pieces`: the text a streaming checkpoint appended to a block version, in order (`seq`),
+ * read as part of that block until the block is written again (see session/stored-pieces.ts).
  */
 
 /** `migrations[n]` takes the turns schema from version n to n + 1. */
@@ -60,4 +63,12 @@ export const TURNS_MIGRATIONS: readonly string[] = [
          ' WITH (fastupdate = off)', trigram_schema);
      END IF;
    END $migration$;`,
+  `CREATE TABLE geppetto_pieces (
+     seq           BIGSERIAL PRIMARY KEY,
+     session_ref   BIGINT NOT NULL REFERENCES geppetto_sessions (ref) ON DELETE CASCADE,
+     block_index   INTEGER NOT NULL,
+     turn_position INTEGER NOT NULL,
+     text          TEXT NOT NULL
+   );
+   CREATE INDEX geppetto_pieces_by_turn ON geppetto_pieces (session_ref, turn_position, block_index);`,
 ];

@@ -82,7 +82,7 @@ describe("PostgresTurnStore", () => {
       { version: 2 },
     ]);
     await sql.end();
-    expect(TURNS_MIGRATIONS).toHaveLength(2);
+    expect(TURNS_MIGRATIONS).toHaveLength(3);
   });
 
   it("a version-1 database gets the trigram index on open; its rows are found through it", async () => {

@@ -7,6 +7,8 @@
  * one transaction: a reader (or a writer killed mid-save) leaves the previous save or the new one, never a mix.
  */
 
+import type { StreamProgress } from "../../engine/checkpoint.ts";
+import { foldPieces, groupPieces, type PieceRow, type PieceTexts } from "../../session/stored-pieces.ts";
 import {
   assembleTurn,
   CorruptTurnError,
@@ -71,7 +73,11 @@ interface SummaryRow {
 interface Mirror {
   revision: string;
   position: number;
-  blocks: readonly Block[];
+  turnId: string;
+  phase: string;
+  /** The turn was the session's newest when saved (a checkpoint of an older turn is saved whole). */
+  newest: boolean;
+  blocks: Block[];
 }
 
 const toSummary = (row: SummaryRow): SessionSummary => ({
@@ -108,17 +114,93 @@ export class PostgresTurnStore implements TurnStore {
     for (const value of values) this.#stats.bytesWritten += typeof value === "string" ? value.length : 8;
   }
 
-  /**
-   * Saves of one session from this store run one after the other, in the order they were called (the pool would
-   * otherwise let a later save's connection overtake an earlier one); saves of different sessions run at once.
-   */
+  /** Saves (or overwrites) the turn's latest state, in one transaction. */
   save(sessionId: string, turn: Turn, phase: SnapshotPhase): Promise<void> {
-    const previous = this.#queues.get(sessionId) ?? Promise.resolve();
-    const saved = previous.then(async () => {
+    return this.#queued(sessionId, async () => {
       const mirror = await this.#sql.begin((transaction) => this.#save(transaction, sessionId, turn, phase));
       this.#mirrors.set(sessionId, mirror);
       this.#stats.saves++;
     });
+  }
+
+  /**
+   * Saves a checkpoint of the answer being streamed. After the inference's first checkpoint (a whole save), one
+   * writes the blocks added or changed since the previous one, the text streamed onto the others as rows of
+   * `geppetto_pieces`, and the turn's row: what streamed since the previous checkpoint, not the answer so far.
+   * When anyone else saved the session since this store's last save, it saves the partial turn whole.
+   */
+  checkpoint(sessionId: string, progress: StreamProgress): Promise<void> {
+    return this.#queued(sessionId, async () => {
+      const mirror = this.#mirrors.get(sessionId);
+      const appendable =
+        !progress.full &&
+        mirror !== undefined &&
+        mirror.turnId === progress.turnId &&
+        mirror.phase === "streaming" &&
+        mirror.newest &&
+        progress.firstOutputIndex <= mirror.blocks.length;
+      const saved = await this.#sql.begin(async (transaction) => {
+        if (appendable && (await this.#append(transaction, sessionId, mirror, progress))) return mirror;
+        return this.#save(transaction, sessionId, progress.turn, "streaming");
+      });
+      this.#mirrors.set(sessionId, saved);
+      this.#stats.saves++;
+    });
+  }
+
+  /** Appends a checkpoint (see {@link checkpoint}); false, writing nothing, when the session changed meanwhile. */
+  async #append(sql: Queries, sessionId: string, mirror: Mirror, progress: StreamProgress): Promise<boolean> {
+    const [session] = await sql<{ ref: string; revision: string }[]>`
+      SELECT ref, revision FROM geppetto_sessions WHERE session_id = ${sessionId} FOR UPDATE`;
+    if (!session || session.revision !== mirror.revision) return false;
+    const { ref } = session;
+    const position = mirror.position;
+    const writes: Promise<unknown>[] = [];
+    if (progress.changed.length > 0) {
+      const indexes = progress.changed.map((entry) => entry.index);
+      const documents = progress.changed.map((entry) => JSON.stringify(entry.block));
+      // Written whole: any text appended to these versions before is in them now.
+      writes.push(sql`DELETE FROM geppetto_pieces WHERE session_ref = ${ref} AND turn_position = ${position}
+        AND block_index = ANY(${sql.array(indexes)}::int[])`);
+      writes.push(sql`INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json, search_text)
+        SELECT ${ref}, block_index, ${position}, block_json, search_text
+        FROM unnest(${sql.array(indexes)}::int[], ${sql.array(documents)}::text[],
+          ${sql.array(progress.changed.map((entry) => searchableText(entry.block)))}::text[])
+          AS written (block_index, block_json, search_text)
+        ON CONFLICT (session_ref, block_index, turn_position)
+        DO UPDATE SET block_json = excluded.block_json, search_text = excluded.search_text`);
+      for (let at = 0; at < indexes.length; at++) {
+        this.#count(1, indexes[at]!, position, documents[at]!);
+        mirror.blocks[indexes[at]!] = deepFreeze(progress.changed[at]!.block);
+      }
+    }
+    if (progress.appended.length > 0) {
+      const texts = progress.appended.map((piece) => piece.text);
+      writes.push(sql`INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
+        SELECT ${ref}, block_index, ${position}, text
+        FROM unnest(${sql.array(progress.appended.map((piece) => piece.index))}::int[], ${sql.array(texts)}::text[])
+          WITH ORDINALITY AS appended (block_index, text, ord) ORDER BY ord`);
+      for (const text of texts) this.#count(1, 8, position, text);
+    }
+    const metadataJson = JSON.stringify({ ...progress.metadata, [KeyTurnMetaSessionId.id]: sessionId });
+    writes.push(sql`UPDATE geppetto_turns SET phase = 'streaming', saved_at = now(), block_count = ${progress.blockCount},
+      metadata_json = ${metadataJson} WHERE session_ref = ${ref} AND position = ${position}`);
+    this.#count(1, 8, progress.blockCount, metadataJson);
+    const update = sql<{ revision: string }[]>`UPDATE geppetto_sessions SET updated_at = now(),
+      revision = revision + 1 WHERE ref = ${ref} RETURNING revision`;
+    this.#count(1, 8);
+    const [updated] = (await Promise.all([update, ...writes]))[0] as { revision: string }[];
+    mirror.revision = updated!.revision;
+    return true;
+  }
+
+  /**
+   * Saves of one session from this store run one after the other, in the order they were called (the pool would
+   * otherwise let a later save's connection overtake an earlier one); saves of different sessions run at once.
+   */
+  #queued(sessionId: string, action: () => Promise<void>): Promise<void> {
+    const previous = this.#queues.get(sessionId) ?? Promise.resolve();
+    const saved = previous.then(action);
     const settled = saved.then(
       () => {},
       () => {},
@@ -138,11 +220,12 @@ export class PostgresTurnStore implements TurnStore {
         title: string;
         revision: string;
         position: number | null;
+        phase: string | null;
         block_count: number | null;
         metadata_json: string | null;
         data_json: string | null;
       }[]
-    >`SELECT s.ref, s.turn_count, s.title, s.revision, t.position, t.block_count, t.metadata_json, t.data_json
+    >`SELECT s.ref, s.turn_count, s.title, s.revision, t.position, t.phase, t.block_count, t.metadata_json, t.data_json
       FROM geppetto_sessions s LEFT JOIN geppetto_turns t ON t.session_ref = s.ref AND t.turn_id = ${turn.id}
       WHERE s.session_id = ${sessionId} FOR UPDATE OF s`;
     let [session] = await lock();
@@ -161,6 +244,16 @@ export class PostgresTurnStore implements TurnStore {
     const base: readonly Block[] =
       mirror?.blocks ??
       (basePosition > 0 ? await this.#blocksAt(sql, sessionId, ref, basePosition, turn.id) : []);
+    // Block versions of this turn extended by streaming checkpoints are written whole now (their pieces dropped).
+    const pieced =
+      session!.phase === "streaming"
+        ? new Set(
+            (
+              await sql<{ block_index: number }[]>`SELECT DISTINCT block_index FROM geppetto_pieces
+                WHERE session_ref = ${ref} AND turn_position = ${position}`
+            ).map((row) => row.block_index),
+          )
+        : undefined;
     const kept = turn.blocks.slice();
     const indexes: number[] = [];
     const documents: string[] = [];
@@ -169,9 +262,10 @@ export class PostgresTurnStore implements TurnStore {
     for (let index = 0; index < kept.length; index++) {
       const block = kept[index]!;
       const previous = base[index];
-      if (block === previous) continue;
+      const fold = pieced?.has(index) === true;
+      if (block === previous && !fold) continue;
       const json = JSON.stringify(block);
-      if (previous !== undefined && previous.id === block.id && JSON.stringify(previous) === json) {
+      if (!fold && previous !== undefined && previous.id === block.id && JSON.stringify(previous) === json) {
         kept[index] = previous;
         continue;
       }
@@ -194,6 +288,11 @@ export class PostgresTurnStore implements TurnStore {
       writes.push(sql`DELETE FROM geppetto_blocks
         WHERE session_ref = ${ref} AND turn_position = ${position} AND block_index >= ${turn.blocks.length}`);
     }
+    // After the pins (which copy the pieces of what they copy).
+    if (pieced !== undefined && pieced.size > 0)
+      writes.push(
+        sql`DELETE FROM geppetto_pieces WHERE session_ref = ${ref} AND turn_position = ${position}`,
+      );
     const metadataJson = JSON.stringify({ ...turn.metadata, [KeyTurnMetaSessionId.id]: sessionId });
     const dataJson = JSON.stringify(turn.data);
     if (existing) {
@@ -221,7 +320,7 @@ export class PostgresTurnStore implements TurnStore {
     this.#count(1, 8, position, title === session!.title ? "" : title);
     // Sent together (pipelined on the transaction's connection), in order: pins before the blocks they protect.
     const [updated] = (await Promise.all([update, ...writes]))[0] as { revision: string }[];
-    return { revision: updated!.revision, position, blocks: kept };
+    return { revision: updated!.revision, position, turnId: turn.id, phase, newest, blocks: kept };
   }
 
   /**
@@ -229,12 +328,20 @@ export class PostgresTurnStore implements TurnStore {
    * from there, so that changing an older turn never changes a newer one.
    */
   #pin(sql: Queries, ref: string, position: number, index: number): Promise<unknown> {
-    return sql`INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json, search_text)
-      SELECT session_ref, block_index, ${position + 1}, block_json, search_text FROM geppetto_blocks
-      WHERE session_ref = ${ref} AND block_index = ${index} AND turn_position <= ${position}
-        AND ${index} < (SELECT block_count FROM geppetto_turns WHERE session_ref = ${ref} AND position = ${position + 1})
-      ORDER BY turn_position DESC LIMIT 1
-      ON CONFLICT DO NOTHING`;
+    // The copy takes the pieces (streaming checkpoints) of the version it copied.
+    return sql`WITH pinned AS (
+        INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json, search_text)
+        SELECT session_ref, block_index, ${position + 1}, block_json, search_text FROM geppetto_blocks
+        WHERE session_ref = ${ref} AND block_index = ${index} AND turn_position <= ${position}
+          AND ${index} < (SELECT block_count FROM geppetto_turns WHERE session_ref = ${ref} AND position = ${position + 1})
+        ORDER BY turn_position DESC LIMIT 1
+        ON CONFLICT DO NOTHING RETURNING block_index)
+      INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
+      SELECT session_ref, block_index, ${position + 1}, text FROM geppetto_pieces
+      WHERE EXISTS (SELECT 1 FROM pinned) AND session_ref = ${ref} AND block_index = ${index}
+        AND turn_position = (SELECT max(turn_position) FROM geppetto_blocks
+          WHERE session_ref = ${ref} AND block_index = ${index} AND turn_position <= ${position})
+      ORDER BY seq`;
   }
 
   /** The blocks of the turn at `position`: per block position, the latest version written at or before it. */
@@ -245,23 +352,28 @@ export class PostgresTurnStore implements TurnStore {
     position: number,
     turnId: string,
   ): Promise<Block[]> {
-    const rows = await sql<
-      BlockRow[]
-    >`SELECT DISTINCT ON (b.block_index) b.block_index, b.turn_position, b.block_json
-      FROM geppetto_blocks b JOIN geppetto_turns t ON t.session_ref = b.session_ref AND t.position = ${position}
-      WHERE b.session_ref = ${ref} AND b.turn_position <= ${position} AND b.block_index < t.block_count
-      ORDER BY b.block_index, b.turn_position DESC`;
+    const [rows, pieceRows] = await Promise.all([
+      sql<BlockRow[]>`SELECT DISTINCT ON (b.block_index) b.block_index, b.turn_position, b.block_json
+        FROM geppetto_blocks b JOIN geppetto_turns t ON t.session_ref = b.session_ref AND t.position = ${position}
+        WHERE b.session_ref = ${ref} AND b.turn_position <= ${position} AND b.block_index < t.block_count
+        ORDER BY b.block_index, b.turn_position DESC`,
+      sql<PieceRow[]>`SELECT block_index, turn_position, text FROM geppetto_pieces
+        WHERE session_ref = ${ref} AND turn_position <= ${position} ORDER BY seq`,
+    ]);
+    const pieces = groupPieces(pieceRows);
     const blocks: Block[] = [];
-    for (const row of rows) blocks[row.block_index] = this.#decodeBlock(sessionId, turnId, row);
+    for (const row of rows) blocks[row.block_index] = this.#decodeBlock(sessionId, turnId, row, pieces);
     return blocks;
   }
 
-  #decodeBlock(sessionId: string, turnId: string, row: BlockRow): Block {
-    return decodeStoredBlock(row.block_json, {
+  /** A stored block version with the text its pieces appended (streaming checkpoints). */
+  #decodeBlock(sessionId: string, turnId: string, row: BlockRow, pieces: PieceTexts): Block {
+    const block = decodeStoredBlock(row.block_json, {
       sessionId,
       turnId,
       column: `block_json (block ${row.block_index}, written by turn ${row.turn_position})`,
     });
+    return foldPieces(block, pieces, row.block_index, row.turn_position);
   }
 
   #assemble(sessionId: string, row: TurnRow, blocks: readonly Block[]): Turn {
@@ -288,6 +400,9 @@ export class PostgresTurnStore implements TurnStore {
       this.#mirrors.set(sessionId, {
         revision: row.revision,
         position: row.position,
+        turnId: row.turn_id,
+        phase: row.phase,
+        newest: true,
         blocks: turn.blocks.slice(),
       });
     }
@@ -304,20 +419,27 @@ export class PostgresTurnStore implements TurnStore {
 
   async loadSession(sessionId: string): Promise<Turn[]> {
     // One snapshot for both reads, so a concurrent save cannot slip between them.
-    const [rows, blockRows] = await this.#sql.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY", (sql) => [
-      sql<TurnRow[]>`SELECT t.* FROM geppetto_turns t JOIN geppetto_sessions s ON s.ref = t.session_ref
+    const [rows, blockRows, pieceRows] = await this.#sql.begin(
+      "ISOLATION LEVEL REPEATABLE READ READ ONLY",
+      (sql) => [
+        sql<TurnRow[]>`SELECT t.* FROM geppetto_turns t JOIN geppetto_sessions s ON s.ref = t.session_ref
         WHERE s.session_id = ${sessionId} ORDER BY t.position`,
-      sql<BlockRow[]>`SELECT b.block_index, b.turn_position, b.block_json
+        sql<BlockRow[]>`SELECT b.block_index, b.turn_position, b.block_json
         FROM geppetto_blocks b JOIN geppetto_sessions s ON s.ref = b.session_ref
         WHERE s.session_id = ${sessionId} ORDER BY b.turn_position, b.block_index`,
-    ]);
+        sql<PieceRow[]>`SELECT p.block_index, p.turn_position, p.text
+        FROM geppetto_pieces p JOIN geppetto_sessions s ON s.ref = p.session_ref
+        WHERE s.session_id = ${sessionId} ORDER BY p.seq`,
+      ],
+    );
+    const pieces = groupPieces(pieceRows);
     const current: Block[] = [];
     const turns: Turn[] = [];
     let next = 0;
     for (const row of rows) {
       for (; next < blockRows.length && blockRows[next]!.turn_position <= row.position; next++) {
         const blockRow = blockRows[next]!;
-        current[blockRow.block_index] = this.#decodeBlock(sessionId, row.turn_id, blockRow);
+        current[blockRow.block_index] = this.#decodeBlock(sessionId, row.turn_id, blockRow, pieces);
       }
       turns.push(this.#assemble(sessionId, row, current));
     }
@@ -420,6 +542,9 @@ export class PostgresTurnStore implements TurnStore {
       await sql`INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json, search_text)
         SELECT ${created.ref}, block_index, turn_position, block_json, search_text FROM geppetto_blocks
         WHERE session_ref = ${source.ref}`;
+      await sql`INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
+        SELECT ${created.ref}, block_index, turn_position, text FROM geppetto_pieces
+        WHERE session_ref = ${source.ref} ORDER BY seq`;
     });
     return newSessionId;
   }
