@@ -23,10 +23,9 @@ import type {
   SubscriptionOptions,
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
-import { CompactingEncoder, CompletionTracker, linesOfFrame } from "../compaction.ts";
+import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction.ts";
 import {
-  framesOf,
-  type Outgoing,
+  type Frame,
   PublishBuffer,
   parsePosition,
   redactUrl,
@@ -48,7 +47,7 @@ export interface NatsJetStreamTransportOptions {
   maxLength?: number;
   /** Messages older than this are discarded. Default: no age limit. */
   maxAgeMs?: number;
-  /** Events the publisher holds while NATS is away or behind; beyond it the oldest are dropped and counted. Default 10,000. */
+  /** Events the publisher holds while NATS is away or behind; beyond it the oldest frames (events written together) are dropped and counted. Default 10,000. */
   maxBuffered?: number;
   /**
    * Most events written as one message when several are published together (one publish per message keeps a busy
@@ -109,7 +108,6 @@ export class NatsJetStreamTransport implements EventTransport {
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #describe: string;
-  readonly #encoder = new CompactingEncoder();
   #connected: Promise<Connected> | undefined;
   #closed = false;
 
@@ -136,7 +134,8 @@ export class NatsJetStreamTransport implements EventTransport {
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
       this.#options.batchSize * 4,
-      (batch) => this.#write(batch),
+      { events: this.#options.frameSize, bytes: 512 * 1024 },
+      (frames) => this.#write(frames),
       this.#stats,
       this.#warn,
       this.#describe,
@@ -230,12 +229,11 @@ export class NatsJetStreamTransport implements EventTransport {
   publish(topic: string, event: GeppettoEvent): void {
     if (this.#closed) throw new TypeError("NATS transport is closed");
     this.#subject(topic);
-    this.#buffer.push(topic, this.#encoder.encode(topic, event));
+    this.#buffer.push(topic, event);
   }
 
-  async #write(batch: Outgoing[]): Promise<number> {
+  async #write(frames: readonly Frame[]): Promise<number> {
     const { connection, client } = await this.#connection();
-    const frames = framesOf(batch, this.#options.frameSize, 512 * 1024);
     // One acknowledged publish per batch: the frames before it go as plain publishes on the same connection, which
     // the server takes in order, so the last frame's acknowledgement covers them. On a failure the whole batch is
     // sent again and the message ids let the server drop the frames it already has.
@@ -249,7 +247,7 @@ export class NatsJetStreamTransport implements EventTransport {
     const last = frames[frames.length - 1];
     if (last)
       await client.publish(this.#subject(last.topic), last.payload, { msgID: last.messageId, timeout: 2000 });
-    return batch.length;
+    return frames.length;
   }
 
   subscribe(topic: string, deliver: DeliverEvent, options: SubscriptionOptions): () => Promise<void> {
@@ -338,7 +336,7 @@ export class NatsJetStreamTransport implements EventTransport {
               // connection gone: delivered again after ack_wait or on resume; deduplicate
             }
           };
-          const { lines, events, skipped } = linesOfFrame(message.string());
+          const { events, skipped } = linesOfFrame(message.string());
           if (skipped > 0) {
             this.#stats.skipped += skipped;
             this.#warn({
@@ -347,9 +345,10 @@ export class NatsJetStreamTransport implements EventTransport {
             });
           }
           if (events.length === 0) acknowledge();
-          for (const wire of events) {
+          for (let position = 0; position < events.length; position++) {
+            const wire = events[position]!;
             const rebuilt = await tracker.complete(subject, wire, () =>
-              this.#earlierLines(manager, subject, message.seq, lines, wire.index),
+              newestFirst(events.slice(0, position), this.#earlierFrames(manager, subject, message.seq)),
             );
             if (!rebuilt)
               this.#warn({
@@ -377,22 +376,18 @@ export class NatsJetStreamTransport implements EventTransport {
     }
   }
 
-  /** The subject's lines before `lines[index]` of message `sequence`, newest first (to rebuild a message's text). */
-  async *#earlierLines(
+  /** The subject's messages before stream sequence `sequence`, newest first (to rebuild a message's text). */
+  async *#earlierFrames(
     manager: JetStreamManager,
     subject: string,
     sequence: number,
-    lines: string[],
-    index: number,
-  ): AsyncIterable<string> {
-    for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+  ): AsyncIterable<string | undefined> {
     for (let earlier = sequence - 1, scanned = 0; earlier >= 1 && scanned < 20_000; earlier--, scanned++) {
       const stored = await manager.streams
         .getMessage(this.#options.stream, { seq: earlier })
         .catch(() => null);
       if (!stored || stored.subject !== subject) continue;
-      const earlierLines = new TextDecoder().decode(stored.data).split("\n");
-      for (let line = earlierLines.length - 1; line >= 0; line--) yield earlierLines[line]!;
+      yield new TextDecoder().decode(stored.data);
     }
   }
 

@@ -19,10 +19,9 @@ import type {
   SubscriptionOptions,
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
-import { CompactingEncoder, CompletionTracker, linesOfFrame } from "../compaction.ts";
+import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction.ts";
 import {
-  framesOf,
-  type Outgoing,
+  type Frame,
   PublishBuffer,
   parsePosition,
   redactUrl,
@@ -40,7 +39,7 @@ export interface RedisStreamsTransportOptions {
   keyPrefix?: string;
   /** Approximate number of entries each stream keeps (`MAXLEN ~`). Default 100,000. */
   maxLength?: number;
-  /** Events the publisher holds while Redis is away or behind; beyond it the oldest are dropped and counted. Default 10,000. */
+  /** Events the publisher holds while Redis is away or behind; beyond it the oldest frames (events written together) are dropped and counted. Default 10,000. */
   maxBuffered?: number;
   /**
    * Most events written as one entry when several are published together (one command per entry keeps a busy
@@ -97,7 +96,6 @@ export class RedisStreamsTransport implements EventTransport {
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #clients = new Set<RedisClient>();
-  readonly #encoder = new CompactingEncoder();
   #redisClass: Promise<typeof RedisClient> | undefined;
   #writer: Promise<RedisClient> | undefined;
   /** Acknowledgements and group setup: outlives the readers, so acks sent while the router drains arrive. */
@@ -121,7 +119,8 @@ export class RedisStreamsTransport implements EventTransport {
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
       this.#options.batchSize * 4,
-      (batch) => this.#write(batch),
+      { events: this.#options.frameSize, bytes: 256 * 1024 },
+      (frames) => this.#write(frames),
       this.#stats,
       this.#warn,
       `Redis at ${redactUrl(options.url)}`,
@@ -186,24 +185,36 @@ export class RedisStreamsTransport implements EventTransport {
 
   publish(topic: string, event: GeppettoEvent): void {
     if (this.#closed) throw new TypeError("Redis transport is closed");
-    this.#buffer.push(topic, this.#encoder.encode(topic, event));
+    this.#buffer.push(topic, event);
   }
 
-  async #write(batch: Outgoing[]): Promise<number> {
+  /** Writes frames as XADDs (one pipeline); resolves with how many were written before the first failure. */
+  async #write(frames: readonly Frame[]): Promise<number> {
     this.#writer ??= this.#client("writer");
     const writer = await this.#writer;
-    const pipeline = writer.pipeline();
     const maxLength = String(this.#options.maxLength);
-    const frames = framesOf(batch, this.#options.frameSize, 256 * 1024);
+    if (frames.length === 1) {
+      // The common case while streaming (one network read's events): one command, no pipeline object.
+      const frame = frames[0]!;
+      await writer.call(
+        "XADD",
+        this.#key(frame.topic),
+        "MAXLEN",
+        "~",
+        maxLength,
+        "*",
+        "events",
+        frame.payload,
+      );
+      return 1;
+    }
+    const pipeline = writer.pipeline();
     for (const frame of frames)
       pipeline.call("XADD", this.#key(frame.topic), "MAXLEN", "~", maxLength, "*", "events", frame.payload);
     const results = (await pipeline.exec()) ?? [];
     let written = 0;
-    for (let index = 0; index < frames.length; index++) {
-      if (!results[index] || results[index]![0]) break;
-      written += frames[index]!.count;
-    }
-    if (written === 0 && batch.length > 0) throw (results[0]?.[0] as Error) ?? new Error("no reply");
+    while (written < frames.length && results[written] && !results[written]![0]) written++;
+    if (written === 0 && frames.length > 0) throw (results[0]?.[0] as Error) ?? new Error("no reply");
     return written;
   }
 
@@ -295,12 +306,13 @@ export class RedisStreamsTransport implements EventTransport {
         failures = 0;
         for (const [id, fields] of entries) {
           const acknowledge = () => void this.#acknowledge(key, group, id);
-          const { lines, events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
+          const { events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
           if (skipped > 0) this.#skip(key, id, skipped);
           if (events.length === 0) acknowledge();
-          for (const wire of events) {
+          for (let position = 0; position < events.length; position++) {
+            const wire = events[position]!;
             const rebuilt = await tracker.complete(topic, wire, () =>
-              this.#earlierLines(reader, key, id, lines, wire.index),
+              newestFirst(events.slice(0, position), this.#earlierFrames(reader, key, id)),
             );
             if (!rebuilt) this.#incomplete(key, id);
             if (startAt && startAt.entry === id && wire.index < startAt.index) continue;
@@ -324,23 +336,15 @@ export class RedisStreamsTransport implements EventTransport {
     }
   }
 
-  /** The topic's lines before `lines[index]` of entry `id`, newest first (to rebuild a message's text). */
-  async *#earlierLines(
-    reader: RedisClient,
-    key: string,
-    id: string,
-    lines: string[],
-    index: number,
-  ): AsyncIterable<string> {
-    for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+  /** The frames of the topic before entry `id`, newest first (to rebuild a message's text). */
+  async *#earlierFrames(reader: RedisClient, key: string, id: string): AsyncIterable<string | undefined> {
     let end = `(${id}`;
-    for (let scanned = 0; scanned < 100_000; ) {
+    for (let scanned = 0; scanned < 4096; scanned += 64) {
       const entries = (await reader.call("XREVRANGE", key, end, "-", "COUNT", "64")) as Entry[];
       if (entries.length === 0) return;
       for (const [entryId, fields] of entries) {
         end = `(${entryId}`;
-        const earlier = (fields ? fieldValue(fields, "events") : undefined)?.split("\n") ?? [];
-        for (let line = earlier.length - 1; line >= 0; line--, scanned++) yield earlier[line]!;
+        yield fields ? fieldValue(fields, "events") : undefined;
       }
     }
   }
