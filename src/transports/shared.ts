@@ -283,3 +283,65 @@ export function parsePosition(position: string): { entry: string; index: number 
   if (slash < 0) return { entry: position, index: 0 };
   return { entry: position.slice(0, slash), index: Number(position.slice(slash + 1)) || 0 };
 }
+
+/**
+ * Where a handler group got to inside the frames it reads: the last event it handled (entry or message, and
+ * line). A frame is acknowledged once its last event is handled, so a consumer that comes back (reconnected,
+ * restarted, or another consumer of the group claiming the frame) gets a partly handled frame again; it skips the
+ * events up to this position, so it resumes at the event after the last one handled, without repeats. The
+ * position is saved on the server as events are handled (one save at a time, the newest position; a crash
+ * between a handler and its save repeats that event: deduplicate by id + seq).
+ */
+export class FrameProgress {
+  #entry: string | undefined;
+  #index = -1;
+  #unsaved = false;
+  #saving: Promise<void> | undefined;
+
+  constructor(
+    /** Orders two entries (negative: the first is older). */
+    readonly compare: (first: string, second: string) => number,
+    /** Saves a position `"<entry>/<index>"` on the server. */
+    readonly save: (position: string) => Promise<void>,
+  ) {}
+
+  /** Starts from a saved position (`undefined`: none saved). */
+  load(position: string | undefined): void {
+    if (position === undefined) return;
+    const { entry, index } = parsePosition(position);
+    if (this.#entry === undefined || this.compare(entry, this.#entry) > 0) {
+      this.#entry = entry;
+      this.#index = index;
+    }
+  }
+
+  /** True when the event at (`entry`, `index`) was handled already: it is skipped. */
+  handled(entry: string, index: number): boolean {
+    if (this.#entry === undefined) return false;
+    const order = this.compare(entry, this.#entry);
+    return order < 0 || (order === 0 && index <= this.#index);
+  }
+
+  /** Records that the event at (`entry`, `index`) was handled, and saves it soon. */
+  record(entry: string, index: number): void {
+    this.#entry = entry;
+    this.#index = index;
+    this.#unsaved = true;
+    this.#saving ??= this.#saveLoop();
+  }
+
+  async #saveLoop(): Promise<void> {
+    while (this.#unsaved) {
+      this.#unsaved = false;
+      await this.save(`${this.#entry}/${this.#index}`).catch(() => {
+        // not saved: a consumer that comes back repeats the events after the last saved position (deduplicate)
+      });
+    }
+    this.#saving = undefined;
+  }
+
+  /** Resolves once the newest position is saved (or its save failed). */
+  async flush(): Promise<void> {
+    while (this.#saving) await this.#saving;
+  }
+}

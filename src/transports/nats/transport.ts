@@ -26,6 +26,7 @@ import type { GeppettoEvent } from "../../events/types.ts";
 import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction.ts";
 import {
   type Frame,
+  FrameProgress,
   PublishBuffer,
   parsePosition,
   redactUrl,
@@ -110,6 +111,8 @@ export class NatsJetStreamTransport implements EventTransport {
   readonly #describe: string;
   #connected: Promise<Connected> | undefined;
   #closed = false;
+  /** The read loops' positions inside messages, saved before the connection closes. */
+  readonly #progress = new Set<FrameProgress>();
 
   constructor(options: NatsJetStreamTransportOptions) {
     const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
@@ -192,6 +195,8 @@ export class NatsJetStreamTransport implements EventTransport {
       max_msgs_per_subject: this.#options.maxLength,
       max_age: (this.#options.maxAgeMs ?? 0) * MILLISECONDS_TO_NANOS,
       duplicate_window: 120_000 * MILLISECONDS_TO_NANOS,
+      // Each durable consumer's position inside the messages it reads is one message that replaces the last.
+      allow_rollup_hdrs: true,
     };
     try {
       await manager.streams.info(this.#options.stream);
@@ -319,9 +324,31 @@ export class NatsJetStreamTransport implements EventTransport {
     const from = options.from ?? "beginning";
     let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
     const tracker = new CompletionTracker();
+    const progressSubject = `${this.#options.subjectPrefix}._progress.${options.name}`;
+    const progress = new FrameProgress(
+      (first, second) => Number(first) - Number(second),
+      async (position) => {
+        const { client } = await this.#connection();
+        const { headers } = await import("@nats-io/transport-node");
+        const rollup = headers();
+        rollup.set("Nats-Rollup", "sub");
+        await client.publish(progressSubject, position, { headers: rollup, timeout: 2000 });
+      },
+    );
+    this.#progress.add(progress);
+    let progressLoaded = false;
+    /** The last event handed to the router (it may still wait in the handler's queue). */
+    let delivered: { sequence: number; index: number } | undefined;
     while (!control.stopped) {
       try {
         const { client, manager } = await this.#connection();
+        if (!progressLoaded) {
+          const saved = await manager.streams
+            .getMessage(this.#options.stream, { last_by_subj: progressSubject })
+            .catch(() => null);
+          progress.load(saved ? new TextDecoder().decode(saved.data) : undefined);
+          progressLoaded = true;
+        }
         await this.#ensureConsumer(manager, subject, options);
         const consumer = await client.consumers.get(this.#options.stream, options.name);
         const messages = await consumer.consume({ max_messages: this.#options.batchSize });
@@ -358,7 +385,23 @@ export class NatsJetStreamTransport implements EventTransport {
             if (startAt && startAt.entry === String(message.seq) && wire.index < startAt.index) continue;
             // The message is acknowledged once its last event has been handled.
             const last = wire.index === events[events.length - 1]!.index;
-            await deliver(wire.event, last ? acknowledge : undefined, `${message.seq}/${wire.index}`);
+            const sequence = message.seq;
+            // The consumer delivers in stream order: an event at or before where this handler got was delivered
+            // again (a restart, a reconnection): skip it if it was handled, or handed over and not yet handled.
+            if (progress.handled(String(sequence), wire.index)) {
+              if (last) acknowledge();
+              continue;
+            }
+            if (delivered && sequence <= delivered.sequence) {
+              if (sequence !== delivered.sequence || wire.index <= delivered.index) continue;
+            }
+            delivered = { sequence, index: wire.index };
+            const index = wire.index;
+            const handled = () => {
+              progress.record(String(sequence), index);
+              if (last) acknowledge();
+            };
+            await deliver(wire.event, handled, `${sequence}/${wire.index}`);
           }
           startAt = undefined;
           if (control.stopped) break;
@@ -374,6 +417,8 @@ export class NatsJetStreamTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** failures, 2000)));
       }
     }
+    await progress.flush();
+    this.#progress.delete(progress);
   }
 
   /** The subject's messages before stream sequence `sequence`, newest first (to rebuild a message's text). */
@@ -401,6 +446,7 @@ export class NatsJetStreamTransport implements EventTransport {
         code: "unsent_at_close",
         message: `${left} event(s) not sent: ${this.#describe} unreachable at close`,
       });
+    await Promise.all([...this.#progress].map((progress) => progress.flush()));
     const connected = await this.#connected?.catch(() => undefined);
     if (connected) {
       await connected.connection.flush().catch(() => {});

@@ -22,6 +22,7 @@ import type { GeppettoEvent } from "../../events/types.ts";
 import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction.ts";
 import {
   type Frame,
+  FrameProgress,
   PublishBuffer,
   parsePosition,
   redactUrl,
@@ -96,6 +97,8 @@ export class RedisStreamsTransport implements EventTransport {
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #clients = new Set<RedisClient>();
+  /** The read loops' positions inside entries, saved before the connections close. */
+  readonly #progress = new Set<FrameProgress>();
   #redisClass: Promise<typeof RedisClient> | undefined;
   #writer: Promise<RedisClient> | undefined;
   /** Acknowledgements and group setup: outlives the readers, so acks sent while the router drains arrive. */
@@ -254,11 +257,17 @@ export class RedisStreamsTransport implements EventTransport {
     const count = String(this.#options.batchSize);
     let pendingFrom: string | undefined = "0"; // first our own unacknowledged entries, then new ones
     let groupReady = false;
-    let nextClaim = 0;
+    // Our own pending entries are read first (and skipped up to where we got); others' after they idled.
+    let nextClaim = Date.now() + this.#options.claimIdleMs / 2;
     let failures = 0;
     const from = options.from ?? "beginning";
     let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
     const tracker = new CompletionTracker();
+    const progressField = `${topic}/${group}/${consumer}`;
+    const progress = this.#progressOf(progressField);
+    let progressLoaded = false;
+    /** The last event handed to the router (it may still wait in the handler's queue). */
+    let delivered: { entry: string; index: number } | undefined;
     while (!stopped()) {
       try {
         if (!groupReady) {
@@ -269,10 +278,18 @@ export class RedisStreamsTransport implements EventTransport {
             });
           groupReady = true;
         }
+        if (!progressLoaded) {
+          progress.load(
+            ((await reader.call("HGET", this.#progressKey, progressField)) as string | null) ?? undefined,
+          );
+          progressLoaded = true;
+        }
         let entries: Entry[] = [];
+        let claimed = false;
+        let ownPending = false;
         if (Date.now() >= nextClaim) {
           nextClaim = Date.now() + this.#options.claimIdleMs / 2;
-          const claimed = (await reader.call(
+          const reply = (await reader.call(
             "XAUTOCLAIM",
             key,
             group,
@@ -282,7 +299,8 @@ export class RedisStreamsTransport implements EventTransport {
             "COUNT",
             count,
           )) as [string, Entry[]];
-          entries = claimed[1] ?? [];
+          entries = reply[1] ?? [];
+          claimed = entries.length > 0;
         }
         if (entries.length === 0) {
           const reply = (await reader.call(
@@ -298,6 +316,7 @@ export class RedisStreamsTransport implements EventTransport {
             pendingFrom ?? ">",
           )) as [string, Entry[]][] | null;
           entries = reply?.[0]?.[1] ?? [];
+          ownPending = pendingFrom !== undefined;
           if (pendingFrom !== undefined) {
             if (entries.length === 0) pendingFrom = undefined;
             else pendingFrom = entries[entries.length - 1]![0];
@@ -318,12 +337,29 @@ export class RedisStreamsTransport implements EventTransport {
             if (startAt && startAt.entry === id && wire.index < startAt.index) continue;
             // The entry is acknowledged once its last event has been handled.
             const last = wire.index === events[events.length - 1]!.index;
-            await deliver(wire.event, last ? acknowledge : undefined, `${id}/${wire.index}`);
+            if (!claimed && ownPending) {
+              // Read again (a restart, a reconnection): skip what was handled, or handed over and not yet handled.
+              if (progress.handled(id, wire.index)) {
+                if (last) acknowledge();
+                continue;
+              }
+              if (delivered && compareEntryIds(id, delivered.entry) <= 0) {
+                if (id !== delivered.entry || wire.index <= delivered.index) continue;
+              }
+            }
+            delivered = { entry: id, index: wire.index };
+            const index = wire.index;
+            const handled = () => {
+              progress.record(id, index);
+              if (last) acknowledge();
+            };
+            await deliver(wire.event, handled, `${id}/${wire.index}`);
           }
           startAt = undefined;
         }
       } catch (error) {
         if (stopped()) break;
+        pendingFrom = "0"; // after a lost connection, our own pending entries first (skipped up to where we got)
         if (/NOGROUP/.test((error as Error).message)) groupReady = false;
         failures++;
         if (failures === 1)
@@ -334,6 +370,22 @@ export class RedisStreamsTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, retryStrategy(failures)));
       }
     }
+    await progress.flush();
+    this.#progress.delete(progress);
+  }
+
+  /** The hash that keeps each consumer's position inside the entries it reads (see `FrameProgress`). */
+  get #progressKey(): string {
+    return `${this.#options.keyPrefix}@progress`;
+  }
+
+  #progressOf(field: string): FrameProgress {
+    const progress = new FrameProgress(compareEntryIds, async (position) => {
+      this.#commands ??= this.#client("reader");
+      await (await this.#commands).call("HSET", this.#progressKey, field, position);
+    });
+    this.#progress.add(progress);
+    return progress;
   }
 
   /** The frames of the topic before entry `id`, newest first (to rebuild a message's text). */
@@ -380,12 +432,22 @@ export class RedisStreamsTransport implements EventTransport {
         code: "unsent_at_close",
         message: `${left} event(s) not sent: Redis unreachable at close`,
       });
+    await Promise.all([...this.#progress].map((progress) => progress.flush()));
     const commands = await this.#commands;
     this.#clients.delete(commands as RedisClient);
     for (const client of this.#clients) client.disconnect();
     this.#clients.clear();
     if (commands) await commands.quit().catch(() => commands.disconnect()); // after the pending acknowledgements
   }
+}
+
+/** Orders two stream entry ids (`<milliseconds>-<sequence>`): negative when `first` is older. */
+function compareEntryIds(first: string, second: string): number {
+  const firstDash = first.indexOf("-");
+  const secondDash = second.indexOf("-");
+  const milliseconds = Number(first.slice(0, firstDash)) - Number(second.slice(0, secondDash));
+  if (milliseconds !== 0) return milliseconds;
+  return Number(first.slice(firstDash + 1)) - Number(second.slice(secondDash + 1));
 }
 
 function fieldValue(fields: string[], name: string): string | undefined {
