@@ -100,14 +100,17 @@ describe("cumulative text on the wire", () => {
         turnId: "t-0123456789",
         provider: "openai",
         model: "gpt",
-        durationMs: event.meta.seq / 3,
+        durationMs: Math.floor(event.meta.seq / 3) / 7,
       },
     }));
     for (const event of events) encoder.encodeInto(frame, "chat", event as GeppettoEvent);
     expect(frame.lines[0]!.startsWith("{")).toBe(true);
     expect(frame.lines.slice(1).every((line) => line.startsWith("="))).toBe(true);
-    expect(frame.lines[1]).toBe(`=0 2 ${2 / 3} "wörd1 "`);
+    // Events of one network read share a duration: "." says so; a new one is written.
+    expect(frame.lines[1]).toBe('=0 1 . "wörd1 "');
+    expect(frame.lines[2]).toBe(`=1 1 ${1 / 7} "wörd2 "`);
     const { events: read } = linesOfFrame(frame.lines.join("\n"));
+    expect(read.map((wire) => wire.event.meta)).toEqual(events.map((event) => event.meta));
     expect(read.map((wire) => wire.completionLength ?? -1).slice(1)).toEqual(
       events.slice(1).map((event) => (event as { completion: string }).completion.length),
     );
@@ -158,7 +161,7 @@ describe("cumulative text on the wire", () => {
   });
 
   it("skips a = line that refers to no event of its frame", () => {
-    const { events, skipped } = linesOfFrame('=3 2 - "x"\n=oops');
+    const { events, skipped } = linesOfFrame('=3 2 . "x"\n=oops');
     expect(events).toEqual([]);
     expect(skipped).toBe(2);
   });

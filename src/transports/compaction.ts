@@ -11,11 +11,11 @@
  *
  * Events written together in one frame (one stream entry or message) go further: an event of the same message as
  * an earlier line of the frame, with the same metadata but for `seq` and `durationMs`, is written
- * `=<line> <seq> <durationMs|-> <delta JSON>`, so a streamed token costs its delta and two numbers on the wire,
- * not its metadata's ids again. Such a line is read with the frame it is in (`linesOfFrame`).
+ * `=<line> <seq after that line's> <durationMs, or "." for that line's> <delta JSON>`, so a streamed token costs
+ * its delta and two short numbers on the wire, not its metadata's ids again. Such a line is read with the frame it is in (`linesOfFrame`).
  */
 import { decodeEvent, encodeEvent } from "../events/codec.ts";
-import type { GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
+import type { EventMetadata, GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
 
 /** A full event at most every this many events of one message. */
 export const CHECKPOINT_EVERY = 64;
@@ -63,11 +63,11 @@ export class FrameLines {
   /** Characters of the lines, newlines included. */
   bytes = 0;
   /** The last streamed line: the next event (the common case) needs no key and no lookup. */
-  #previous: { topic: string; event: Streamed; index: number } | undefined;
-  #byMessage: Map<string, { event: Streamed; index: number }> | undefined;
+  #previous: FrameReference | undefined;
+  #byMessage: Map<string, FrameReference> | undefined;
 
   /** The line of this frame that holds the previous event of `event`'s message, if any. */
-  reference(topic: string, event: Streamed): { event: Streamed; index: number } | undefined {
+  reference(topic: string, event: Streamed): FrameReference | undefined {
     const previous = this.#previous;
     if (previous !== undefined && sameMessage(previous.topic, previous.event, topic, event)) return previous;
     return this.#byMessage?.get(messageKey(topic, event));
@@ -80,33 +80,86 @@ export class FrameLines {
     this.bytes += line.length + 1;
     if (event === undefined) return;
     const previous = this.#previous;
-    if (previous !== undefined && !sameMessage(previous.topic, previous.event, topic, event)) {
+    if (previous !== undefined && sameMessage(previous.topic, previous.event, topic, event)) {
+      // A `=` line has its reference's metadata keys: the count stays known.
+      if (line.charCodeAt(0) !== 61) previous.metaKeys = -1;
+      previous.event = event;
+      previous.index = index;
+      return;
+    }
+    if (previous !== undefined) {
       this.#byMessage ??= new Map();
       this.#byMessage.set(messageKey(previous.topic, previous.event), previous);
     }
-    this.#previous = { topic, event, index };
+    const known = this.#byMessage?.get(messageKey(topic, event));
+    if (known !== undefined && line.charCodeAt(0) === 61) {
+      known.event = event;
+      known.index = index;
+      this.#previous = known;
+    } else this.#previous = { topic, event, index, metaKeys: -1 };
   }
 }
 
-/** True when `event` is `previous` again but for `seq`, `durationMs`, `delta` and `completion` (a `=` line says so). */
-function onlyTimeDiffers(previous: Streamed, event: Streamed): boolean {
+/** A line of a frame that a later `=` line may refer to. */
+export interface FrameReference {
+  readonly topic: string;
+  event: Streamed;
+  index: number;
+  /** How many keys its event's metadata has (-1: not counted yet; 0: keys geppetto does not define). */
+  metaKeys: number;
+}
+
+/** How many of the metadata fields geppetto defines `meta` has (set, not undefined). */
+function knownFields(meta: EventMetadata): number {
+  return (
+    (meta.id !== undefined ? 1 : 0) +
+    (meta.seq !== undefined ? 1 : 0) +
+    (meta.sessionId !== undefined ? 1 : 0) +
+    (meta.inferenceId !== undefined ? 1 : 0) +
+    (meta.turnId !== undefined ? 1 : 0) +
+    (meta.blockId !== undefined ? 1 : 0) +
+    (meta.model !== undefined ? 1 : 0) +
+    (meta.provider !== undefined ? 1 : 0) +
+    (meta.durationMs !== undefined ? 1 : 0) +
+    (meta.usage !== undefined ? 1 : 0) +
+    (meta.extra !== undefined ? 1 : 0)
+  );
+}
+
+/**
+ * True when `event` is its reference's event again but for `seq`, `durationMs`, `delta` and `completion`: the
+ * same fields (compared one by one, objects by identity, as the metadata of one stream's pieces share them) and
+ * no other key on either.
+ */
+function onlyTimeDiffers(reference: FrameReference, event: Streamed): boolean {
   let keys = 0;
   for (const key in event) {
     keys++;
     if (key !== "type" && key !== "delta" && key !== "completion" && key !== "meta") return false;
   }
   if (keys !== 4) return false;
-  const meta = event.meta as unknown as Record<string, unknown>;
-  const before = previous.meta as unknown as Record<string, unknown>;
-  if (typeof meta.seq !== "number" || (meta.durationMs !== undefined && typeof meta.durationMs !== "number"))
+  const meta = event.meta;
+  const before = reference.event.meta;
+  if (
+    meta.id !== before.id ||
+    meta.turnId !== before.turnId ||
+    meta.blockId !== before.blockId ||
+    meta.inferenceId !== before.inferenceId ||
+    meta.sessionId !== before.sessionId ||
+    meta.model !== before.model ||
+    meta.provider !== before.provider ||
+    meta.usage !== before.usage ||
+    meta.extra !== before.extra
+  )
     return false;
-  let count = 0;
-  for (const key in meta) {
-    count++;
-    if (key !== "seq" && key !== "durationMs" && meta[key] !== before[key]) return false;
+  if (typeof meta.seq !== "number" || typeof before.seq !== "number") return false;
+  if (meta.durationMs !== undefined && typeof meta.durationMs !== "number") return false;
+  if ((meta.durationMs === undefined) !== (before.durationMs === undefined)) return false;
+  if (reference.metaKeys < 0) {
+    // The reference has only geppetto's fields (then so does `event`, checked below), or no `=` line refers to it.
+    reference.metaKeys = Object.keys(before).length === knownFields(before) ? knownFields(before) : 0;
   }
-  for (const _key in before) count--;
-  return count === 0 && (meta.durationMs === undefined) === (before.durationMs === undefined);
+  return reference.metaKeys > 0 && Object.keys(meta).length === reference.metaKeys;
 }
 
 /** What the encoder remembers of a message: its text length, events and text length at the last full event. */
@@ -151,9 +204,11 @@ export class CompactingEncoder {
       if (last !== undefined && last.record === previous) last.event = event;
       else this.#last = { topic, event, record: previous };
       const reference = frame?.reference(topic, event);
-      if (reference !== undefined && onlyTimeDiffers(reference.event, event)) {
+      if (reference !== undefined && onlyTimeDiffers(reference, event)) {
+        // The events of one network read share one clock reading: "." is the reference's duration again.
         const duration = event.meta.durationMs;
-        return `=${reference.index} ${event.meta.seq} ${duration === undefined ? "-" : duration} ${JSON.stringify(delta)}`;
+        const time = duration === reference.event.meta.durationMs ? "." : duration;
+        return `=${reference.index} ${event.meta.seq - reference.event.meta.seq} ${time} ${JSON.stringify(delta)}`;
       }
       const { completion: _text, ...rest } = event;
       return `+${completion.length} ${encodeEvent(rest as GeppettoEvent)}`;
@@ -279,8 +334,8 @@ function sameAsEarlier(line: string, byIndex: (WireEvent | undefined)[]): WireEv
   }
   if (!Number.isInteger(seq) || typeof delta !== "string") return undefined;
   const previous = earlier.event as Streamed;
-  const meta = { ...previous.meta, seq };
-  if (duration !== "-") meta.durationMs = Number(duration);
+  const meta = { ...previous.meta, seq: previous.meta.seq + seq };
+  if (duration !== ".") meta.durationMs = Number(duration);
   const completionLength = (earlier.completionLength ?? previous.completion.length) + delta.length;
   return { event: { type: previous.type, delta, meta } as Streamed, completionLength };
 }
