@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { GeppettoEvent } from "../events/types.ts";
-import { CHECKPOINT_EVERY, CompactingEncoder, CompletionTracker, parseLine } from "./compaction.ts";
+import {
+  CHECKPOINT_EVERY,
+  CompactingEncoder,
+  CompletionTracker,
+  FrameLines,
+  linesOfFrame,
+  newestFirst,
+  parseLine,
+  type WireEvent,
+} from "./compaction.ts";
 
 function answer(count: number): GeppettoEvent[] {
   let completion = "";
@@ -11,7 +20,7 @@ function answer(count: number): GeppettoEvent[] {
   });
 }
 
-async function* none(): AsyncIterable<string> {}
+async function* none(): AsyncIterable<WireEvent> {}
 
 describe("cumulative text on the wire", () => {
   it("writes a full event every CHECKPOINT_EVERY events of a message, and otherwise only the delta", () => {
@@ -66,7 +75,7 @@ describe("cumulative text on the wire", () => {
     for (let index = start; index < lines.length; index++) {
       const wire = parseLine(lines[index]!)!;
       const earlier = async function* () {
-        for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+        for (let line = index - 1; line >= 0; line--) yield parseLine(lines[line]!)!;
       };
       expect(await tracker.complete("chat", wire, earlier)).toBe(true);
       expect(wire.event).toEqual(index % 2 === 0 ? events[index / 2] : other[(index - 1) / 2]);
@@ -79,5 +88,81 @@ describe("cumulative text on the wire", () => {
     const wire = parseLine(lines[5]!)!;
     expect(await new CompletionTracker().complete("chat", wire, none)).toBe(false);
     expect(wire.event).toMatchObject({ type: "partial", delta: "wörd5 ", completion: "wörd5 " });
+  });
+
+  it("writes a token of a message already in the frame as its delta and two numbers", () => {
+    const encoder = new CompactingEncoder();
+    const frame = new FrameLines();
+    const events = answer(40).map((event) => ({
+      ...event,
+      meta: {
+        ...event.meta,
+        turnId: "t-0123456789",
+        provider: "openai",
+        model: "gpt",
+        durationMs: Math.floor(event.meta.seq / 3) / 7,
+      },
+    }));
+    for (const event of events) encoder.encodeInto(frame, "chat", event as GeppettoEvent);
+    expect(frame.lines[0]!.startsWith("{")).toBe(true);
+    expect(frame.lines.slice(1).every((line) => line.startsWith("="))).toBe(true);
+    // Events of one network read share a duration: "." says so; a new one is written.
+    expect(frame.lines[1]).toBe('=0 1 . "wörd1 "');
+    expect(frame.lines[2]).toBe(`=1 1 ${1 / 7} "wörd2 "`);
+    const { events: read } = linesOfFrame(frame.lines.join("\n"));
+    expect(read.map((wire) => wire.event.meta)).toEqual(events.map((event) => event.meta));
+    expect(read.map((wire) => wire.completionLength ?? -1).slice(1)).toEqual(
+      events.slice(1).map((event) => (event as { completion: string }).completion.length),
+    );
+  });
+
+  it("reads back interleaved messages and changed metadata from frames exactly", async () => {
+    const encoder = new CompactingEncoder();
+    const first = answer(120);
+    const second = answer(120).map((event) => ({ ...event, meta: { ...event.meta, inferenceId: "other" } }));
+    // Usage arrives in the middle of the first answer: its later events carry it (no `=` line across the change).
+    const usage = { outputTokens: 60 };
+    for (const event of first.slice(60)) (event.meta as { usage?: object }).usage = usage;
+    const published: GeppettoEvent[] = [];
+    const frames: string[] = [];
+    let frame = new FrameLines();
+    for (let index = 0; index < first.length; index++) {
+      for (const event of [first[index]!, second[index]!]) {
+        encoder.encodeInto(frame, "chat", event);
+        published.push(event);
+        if (frame.lines.length === 7) {
+          frames.push(frame.lines.join("\n"));
+          frame = new FrameLines();
+        }
+      }
+    }
+    frames.push(frame.lines.join("\n"));
+    expect(frames.join("\n")).toContain("=");
+    // A reader from the start, and one that starts at the 20th frame (reading back what it lacks).
+    for (const startFrame of [0, 20]) {
+      const tracker = new CompletionTracker();
+      const received: GeppettoEvent[] = [];
+      for (let index = startFrame; index < frames.length; index++) {
+        const { events, skipped } = linesOfFrame(frames[index]);
+        expect(skipped).toBe(0);
+        for (let position = 0; position < events.length; position++) {
+          const older = async function* () {
+            for (let earlier = index - 1; earlier >= 0; earlier--) yield frames[earlier];
+          };
+          const wire = events[position]!;
+          expect(
+            await tracker.complete("chat", wire, () => newestFirst(events.slice(0, position), older())),
+          ).toBe(true);
+          received.push(wire.event);
+        }
+      }
+      expect(received).toEqual(published.slice(published.length - received.length));
+    }
+  });
+
+  it("skips a = line that refers to no event of its frame", () => {
+    const { events, skipped } = linesOfFrame('=3 2 . "x"\n=oops');
+    expect(events).toEqual([]);
+    expect(skipped).toBe(2);
   });
 });

@@ -8,10 +8,14 @@
  * text 150 times). A reader rebuilds `completion` from the previous event (it has read it, in order); one that has
  * not (it starts mid-answer: resumed, replaying from an offset, "now") reads back to the last full event of that
  * message: at least {@link CHECKPOINT_EVERY} events, and at most the deltas of the last quarter of its text.
+ *
+ * Events written together in one frame (one stream entry or message) go further: an event of the same message as
+ * an earlier line of the frame, with the same metadata but for `seq` and `durationMs`, is written
+ * `=<line> <seq after that line's> <durationMs, or "." for that line's> <delta JSON>`, so a streamed token costs
+ * its delta and two short numbers on the wire, not its metadata's ids again. Such a line is read with the frame it is in (`linesOfFrame`).
  */
-import { encodeEvent } from "../events/codec.ts";
-import type { GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
-import { readEvent } from "./shared.ts";
+import { decodeEvent, encodeEvent } from "../events/codec.ts";
+import type { EventMetadata, GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
 
 /** A full event at most every this many events of one message. */
 export const CHECKPOINT_EVERY = 64;
@@ -46,6 +50,118 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size > MAX_MESSAGES) map.delete(map.keys().next().value as string);
 }
 
+/**
+ * The lines of one frame being written, and the last line of each message in it (what a `=` line refers to).
+ *
+ * @example
+ * const frame = new FrameLines();
+ * encoder.encodeInto(frame, "chat", event);
+ * const payload = frame.lines.join("\n");
+ */
+export class FrameLines {
+  readonly lines: string[] = [];
+  /** Characters of the lines, newlines included. */
+  bytes = 0;
+  /** The last streamed line: the next event (the common case) needs no key and no lookup. */
+  #previous: FrameReference | undefined;
+  #byMessage: Map<string, FrameReference> | undefined;
+
+  /** The line of this frame that holds the previous event of `event`'s message, if any. */
+  reference(topic: string, event: Streamed): FrameReference | undefined {
+    const previous = this.#previous;
+    if (previous !== undefined && sameMessage(previous.topic, previous.event, topic, event)) return previous;
+    return this.#byMessage?.get(messageKey(topic, event));
+  }
+
+  /** Appends a line; `event` when it is a streamed event (a later line may refer to it). */
+  add(line: string, topic: string, event: Streamed | undefined): void {
+    const index = this.lines.length;
+    this.lines.push(line);
+    this.bytes += line.length + 1;
+    if (event === undefined) return;
+    const previous = this.#previous;
+    if (previous !== undefined && sameMessage(previous.topic, previous.event, topic, event)) {
+      // A `=` line has its reference's metadata keys: the count stays known.
+      if (line.charCodeAt(0) !== 61) previous.metaKeys = -1;
+      previous.event = event;
+      previous.index = index;
+      return;
+    }
+    if (previous !== undefined) {
+      this.#byMessage ??= new Map();
+      this.#byMessage.set(messageKey(previous.topic, previous.event), previous);
+    }
+    const known = this.#byMessage?.get(messageKey(topic, event));
+    if (known !== undefined && line.charCodeAt(0) === 61) {
+      known.event = event;
+      known.index = index;
+      this.#previous = known;
+    } else this.#previous = { topic, event, index, metaKeys: -1 };
+  }
+}
+
+/** A line of a frame that a later `=` line may refer to. */
+export interface FrameReference {
+  readonly topic: string;
+  event: Streamed;
+  index: number;
+  /** How many keys its event's metadata has (-1: not counted yet; 0: keys geppetto does not define). */
+  metaKeys: number;
+}
+
+/** How many of the metadata fields geppetto defines `meta` has (set, not undefined). */
+function knownFields(meta: EventMetadata): number {
+  return (
+    (meta.id !== undefined ? 1 : 0) +
+    (meta.seq !== undefined ? 1 : 0) +
+    (meta.sessionId !== undefined ? 1 : 0) +
+    (meta.inferenceId !== undefined ? 1 : 0) +
+    (meta.turnId !== undefined ? 1 : 0) +
+    (meta.blockId !== undefined ? 1 : 0) +
+    (meta.model !== undefined ? 1 : 0) +
+    (meta.provider !== undefined ? 1 : 0) +
+    (meta.durationMs !== undefined ? 1 : 0) +
+    (meta.usage !== undefined ? 1 : 0) +
+    (meta.extra !== undefined ? 1 : 0)
+  );
+}
+
+/**
+ * True when `event` is its reference's event again but for `seq`, `durationMs`, `delta` and `completion`: the
+ * same fields (compared one by one, objects by identity, as the metadata of one stream's pieces share them) and
+ * no other key on either.
+ */
+function onlyTimeDiffers(reference: FrameReference, event: Streamed): boolean {
+  let keys = 0;
+  for (const key in event) {
+    keys++;
+    if (key !== "type" && key !== "delta" && key !== "completion" && key !== "meta") return false;
+  }
+  if (keys !== 4) return false;
+  const meta = event.meta;
+  const before = reference.event.meta;
+  if (
+    meta.id !== before.id ||
+    meta.turnId !== before.turnId ||
+    meta.blockId !== before.blockId ||
+    meta.inferenceId !== before.inferenceId ||
+    meta.sessionId !== before.sessionId ||
+    meta.model !== before.model ||
+    meta.provider !== before.provider ||
+    meta.usage !== before.usage ||
+    meta.extra !== before.extra
+  )
+    return false;
+  if (typeof meta.seq !== "number" || typeof before.seq !== "number") return false;
+  if (meta.durationMs !== undefined && typeof meta.durationMs !== "number") return false;
+  if ((meta.durationMs === undefined) !== (before.durationMs === undefined)) return false;
+  if (reference.metaKeys < 0) {
+    // The reference has only geppetto's fields (then so does `event`, checked below), or no `=` line refers to it.
+    reference.metaKeys = Object.keys(before).length === knownFields(before) ? knownFields(before) : 0;
+  }
+  return reference.metaKeys > 0 && Object.keys(meta).length === reference.metaKeys;
+}
+
 /** What the encoder remembers of a message: its text length, events and text length at the last full event. */
 interface MessageRecord {
   length: number;
@@ -57,9 +173,19 @@ interface MessageRecord {
 export class CompactingEncoder {
   readonly #messages = new Map<string, MessageRecord>();
   /** The message of the last streamed event: its next event (the common case) needs no key and no lookup. */
-  #last: { topic: string; event: Streamed; record: MessageRecord } | undefined;
+  #last: { readonly topic: string; event: Streamed; readonly record: MessageRecord } | undefined;
 
+  /** The line of one event written alone (no frame to refer to). */
   encode(topic: string, event: GeppettoEvent): string {
+    return this.#line(topic, event, undefined);
+  }
+
+  /** Encodes `event` as the next line of `frame` (a `=` line when an earlier line of the frame allows it). */
+  encodeInto(frame: FrameLines, topic: string, event: GeppettoEvent): void {
+    frame.add(this.#line(topic, event, frame), topic, isStreamed(event) ? event : undefined);
+  }
+
+  #line(topic: string, event: GeppettoEvent, frame: FrameLines | undefined): string {
     if (!isStreamed(event)) return encodeEvent(event);
     const last = this.#last;
     let previous: MessageRecord | undefined;
@@ -75,7 +201,15 @@ export class CompactingEncoder {
     ) {
       previous.length = completion.length;
       previous.count++;
-      this.#last = { topic, event, record: previous };
+      if (last !== undefined && last.record === previous) last.event = event;
+      else this.#last = { topic, event, record: previous };
+      const reference = frame?.reference(topic, event);
+      if (reference !== undefined && onlyTimeDiffers(reference, event)) {
+        // The events of one network read share one clock reading: "." is the reference's duration again.
+        const duration = event.meta.durationMs;
+        const time = duration === reference.event.meta.durationMs ? "." : duration;
+        return `=${reference.index} ${event.meta.seq - reference.event.meta.seq} ${time} ${JSON.stringify(delta)}`;
+      }
       const { completion: _text, ...rest } = event;
       return `+${completion.length} ${encodeEvent(rest as GeppettoEvent)}`;
     }
@@ -116,10 +250,11 @@ export class CompletionTracker {
   readonly #messages = new Map<string, string>();
 
   /**
-   * Gives `wire.event` its `completion`. `earlier` yields the topic's earlier lines, newest first (read back only
-   * when this reader does not have the text). Returns false when the text cannot be rebuilt (trimmed away).
+   * Gives `wire.event` its `completion`. `earlier` yields the topic's earlier events as read from their frames,
+   * newest first (read back only when this reader does not have the text). Returns false when the text cannot be
+   * rebuilt (trimmed away).
    */
-  async complete(topic: string, wire: WireEvent, earlier: () => AsyncIterable<string>): Promise<boolean> {
+  async complete(topic: string, wire: WireEvent, earlier: () => AsyncIterable<WireEvent>): Promise<boolean> {
     const event = wire.event;
     if (!isStreamed(event) && wire.completionLength === undefined) return true;
     const streamed = event as Streamed;
@@ -154,13 +289,12 @@ async function readBack(
   topic: string,
   target: Streamed,
   key: string,
-  earlier: AsyncIterable<string>,
+  earlier: AsyncIterable<WireEvent>,
 ): Promise<string | undefined> {
   const deltas: string[] = [];
   const seen = new Set<number>([target.meta.seq]);
-  for await (const line of earlier) {
-    const wire = parseLine(line);
-    if (!wire || !isStreamedLike(wire.event) || messageKey(topic, wire.event as Streamed) !== key) continue;
+  for await (const wire of earlier) {
+    if (!isStreamedLike(wire.event) || messageKey(topic, wire.event as Streamed) !== key) continue;
     if (seen.has(wire.event.meta.seq)) continue; // a retried publish wrote it twice
     seen.add(wire.event.meta.seq);
     const streamed = wire.event as Streamed;
@@ -179,20 +313,78 @@ function isStreamedLike(event: GeppettoEvent): boolean {
   return event.type === "partial" || event.type === "partial-thinking";
 }
 
+/**
+ * Reads a `=` line against the earlier events of its frame (`byIndex`, by line); `undefined` when it refers to no
+ * streamed event of the frame or is malformed.
+ */
+function sameAsEarlier(line: string, byIndex: (WireEvent | undefined)[]): WireEvent | undefined {
+  const first = line.indexOf(" ");
+  const second = line.indexOf(" ", first + 1);
+  const third = line.indexOf(" ", second + 1);
+  if (first < 0 || second < 0 || third < 0) return undefined;
+  const earlier = byIndex[Number(line.slice(1, first))];
+  if (earlier === undefined || !isStreamedLike(earlier.event)) return undefined;
+  const seq = Number(line.slice(first + 1, second));
+  const duration = line.slice(second + 1, third);
+  let delta: unknown;
+  try {
+    delta = JSON.parse(line.slice(third + 1));
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(seq) || typeof delta !== "string") return undefined;
+  const previous = earlier.event as Streamed;
+  const meta = { ...previous.meta, seq: previous.meta.seq + seq };
+  if (duration !== ".") meta.durationMs = Number(duration);
+  const completionLength = (earlier.completionLength ?? previous.completion.length) + delta.length;
+  return { event: { type: previous.type, delta, meta } as Streamed, completionLength };
+}
+
+/** One event of a frame: the event, its compact form's text length, and its line in the frame. */
+export type FrameEvent = WireEvent & { index: number };
+
 /** The lines of a frame that are geppetto events, each with its index; the others are counted. */
-export function linesOfFrame(payload: string | undefined): {
-  lines: string[];
-  events: (WireEvent & { index: number })[];
-  skipped: number;
-} {
-  if (payload === undefined) return { lines: [], events: [], skipped: 1 };
+export function linesOfFrame(payload: string | undefined): { events: FrameEvent[]; skipped: number } {
+  if (payload === undefined) return { events: [], skipped: 1 };
   const lines = payload.split("\n");
-  const events: (WireEvent & { index: number })[] = [];
+  const events: FrameEvent[] = [];
+  const byIndex: (WireEvent | undefined)[] = new Array(lines.length);
   let skipped = 0;
   for (let index = 0; index < lines.length; index++) {
-    const wire = parseLine(lines[index]!);
-    if (wire) events.push({ ...wire, index });
-    else skipped++;
+    const line = lines[index]!;
+    const wire = line.startsWith("=") ? sameAsEarlier(line, byIndex) : parseLine(line);
+    if (wire) {
+      byIndex[index] = wire;
+      const event = wire as FrameEvent;
+      event.index = index;
+      events.push(event);
+    } else skipped++;
   }
-  return { lines, events, skipped };
+  return { events, skipped };
+}
+
+/**
+ * The events of frames read newest first, each frame's newest first: what `CompletionTracker.complete` reads back.
+ * `before` are the events of the current frame before the one being completed.
+ *
+ * @example
+ * tracker.complete(topic, wire, () => newestFirst(events.slice(0, position), olderPayloads()));
+ */
+export async function* newestFirst(
+  before: readonly WireEvent[],
+  olderPayloads: AsyncIterable<string | undefined>,
+): AsyncIterable<WireEvent> {
+  for (let index = before.length - 1; index >= 0; index--) yield before[index]!;
+  for await (const payload of olderPayloads) {
+    const { events } = linesOfFrame(payload);
+    for (let index = events.length - 1; index >= 0; index--) yield events[index]!;
+  }
+}
+
+/** Reads one message as an event; `undefined` for a message that is no geppetto event (to skip and count). */
+export function readEvent(payload: string | undefined): GeppettoEvent | undefined {
+  if (payload === undefined) return undefined;
+  const event = decodeEvent(payload);
+  if (event.type === "unknown" && event.originalType === "") return undefined;
+  return event;
 }

@@ -1,11 +1,11 @@
 /**
  * What the Redis Streams and NATS JetStream transports share: the bounded publish buffer that retries with
- * backoff while the server is away, warnings, errors that name the server without its credentials, and reading
- * one message back as an event.
+ * backoff while the server is away and writes frames encoded once, warnings, and errors that name the server
+ * without its credentials.
  */
 import { GeppettoError } from "../engine/errors.ts";
-import { decodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent } from "../events/types.ts";
+import { CompactingEncoder, FrameLines } from "./compaction.ts";
 
 /** Something a transport reports without failing: the server is away or back, a buffer is full, a bad message. */
 export interface TransportWarning {
@@ -73,22 +73,46 @@ export function warnWith(prefix: string): (warning: TransportWarning) => void {
   };
 }
 
-/** One event waiting to be written. */
-export interface Outgoing {
-  topic: string;
+/**
+ * Events of one topic written together as one stream entry or message, encoded once as they are published (one
+ * line per event, see compaction.ts; the JSON codec never writes a raw newline). Batching is what keeps a busy
+ * publisher cheap: one command per frame, not per event.
+ */
+export interface Frame {
+  readonly topic: string;
+  readonly lines: FrameLines;
+  /** The lines joined, once the frame is closed (no more events go into it). */
   payload: string;
-  /** The publisher's id and this event's number: together unique, they let a server drop a retried duplicate. */
-  publisher: string;
-  sequence: number;
+  /** Unique per publisher (set when closed): lets a server drop a retried duplicate. */
+  messageId: string;
+  closed: boolean;
+}
+
+/** Most turns of the event loop a publisher waits for more events before it writes (see `PublishBuffer`). */
+export const GATHER_TURNS = 8;
+
+/** Limits of the frames a {@link PublishBuffer} writes. */
+export interface FrameLimits {
+  /** Most events per frame. */
+  events: number;
+  /** About the most characters per frame (one event alone may exceed it). */
+  bytes: number;
 }
 
 /**
- * The publisher's side: `push` never waits; a loop writes batches in order. While the server is away the buffer
- * holds at most `capacity` events (the oldest go first, counted and reported) and the loop retries with
- * exponential backoff (50 ms doubling to 2 s).
+ * The publisher's side: `push` never waits; it encodes the event into the topic's open frame, and a loop writes
+ * the frames in order, one write at a time, gathering events for a few turns of the event loop while they keep
+ * coming (never on a timer). While the server is away the buffer holds at most `capacity`
+ * events (the oldest frames not being written go first, counted and reported) and the loop retries with
+ * exponential backoff (50 ms doubling to 2 s). A frame is encoded once: a retry writes the same bytes.
  */
 export class PublishBuffer {
-  readonly #items: Outgoing[] = [];
+  readonly #frames: Frame[] = [];
+  readonly #open = new Map<string, Frame>();
+  readonly #encoder = new CompactingEncoder();
+  #events = 0;
+  /** Frames at the head of `#frames` being written now (never dropped). */
+  #inFlight = 0;
   #writing: Promise<void> | undefined;
   #failures = 0;
   #wakeRetry: (() => void) | undefined;
@@ -97,29 +121,83 @@ export class PublishBuffer {
 
   constructor(
     readonly capacity: number,
+    /** Events per write (whole frames). */
     readonly batchSize: number,
-    /** Writes a batch in order; resolves with how many were written before a failure (throws for none). */
-    readonly write: (batch: Outgoing[]) => Promise<number>,
+    readonly limits: FrameLimits,
+    /** Writes frames in order; resolves with how many were written before a failure (throws for none). */
+    readonly write: (frames: readonly Frame[]) => Promise<number>,
     readonly stats: TransportStats,
     readonly warn: (warning: TransportWarning) => void,
     readonly describeServer: string,
   ) {}
 
-  push(topic: string, payload: string): void {
-    if (this.#items.length >= this.capacity) {
-      this.#items.shift();
-      this.stats.droppedWhileAway++;
-      this.warn({
-        code: "publish_buffer_full",
-        message: `publish buffer full (${this.capacity} events): ${this.describeServer} is away or slower than the publisher; dropping the oldest`,
-      });
+  push(topic: string, event: GeppettoEvent): void {
+    if (this.#events >= this.capacity && !this.#dropOldest()) {
+      this.#full(1);
+      return;
     }
-    this.#items.push({ topic, payload, publisher: this.#prefix, sequence: ++this.#counter });
-    this.stats.buffered = this.#items.length;
-    if (!this.#writing) {
-      // From the next turn of the event loop: the events of one network read, published in several microtasks, go together.
-      this.#writing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drain());
+    let frame = this.#open.get(topic);
+    if (
+      frame === undefined ||
+      frame.lines.lines.length >= this.limits.events ||
+      frame.lines.bytes >= this.limits.bytes
+    ) {
+      if (frame !== undefined) this.#close(frame);
+      frame = { topic, lines: new FrameLines(), payload: "", messageId: "", closed: false };
+      this.#frames.push(frame);
+      this.#open.set(topic, frame);
     }
+    this.#encoder.encodeInto(frame.lines, topic, event);
+    this.#events++;
+    this.stats.buffered = this.#events;
+    if (!this.#writing) this.#writing = this.#gather().then(() => this.#drain());
+  }
+
+  /**
+   * Waits for more events to write together, without a timer: one turn of the event loop (the events of one
+   * network read, published in several microtasks, go together), then more turns, at most {@link GATHER_TURNS},
+   * only while events keep coming and fewer than a write's worth (`batchSize`) wait. Once nothing more is published, it waits no longer, so
+   * a lone event goes on the next turn; a streaming answer goes in fewer, larger writes (each write costs a
+   * system call, which on a busy machine costs more than the events it carries).
+   */
+  async #gather(): Promise<void> {
+    let seen = -1;
+    for (
+      let turn = 0;
+      turn < GATHER_TURNS && this.#events !== seen && this.#events < this.batchSize;
+      turn++
+    ) {
+      seen = this.#events;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #close(frame: Frame): void {
+    if (frame.closed) return;
+    frame.closed = true;
+    if (this.#open.get(frame.topic) === frame) this.#open.delete(frame.topic);
+    frame.payload = frame.lines.lines.join("\n");
+    frame.messageId = `${this.#prefix}-${++this.#counter}+${frame.lines.lines.length}`;
+  }
+
+  /** Drops the oldest frame not being written; false when every frame is being written. */
+  #dropOldest(): boolean {
+    const frame = this.#frames[this.#inFlight];
+    if (frame === undefined) return false;
+    this.#frames.splice(this.#inFlight, 1);
+    if (this.#open.get(frame.topic) === frame) this.#open.delete(frame.topic);
+    const count = frame.lines.lines.length;
+    this.#events -= count;
+    this.#full(count);
+    return true;
+  }
+
+  #full(dropped: number): void {
+    this.stats.droppedWhileAway += dropped;
+    this.warn({
+      code: "publish_buffer_full",
+      message: `publish buffer full (${this.capacity} events): ${this.describeServer} is away or slower than the publisher; dropping the oldest`,
+    });
   }
 
   /** Retry now (the client reconnected). */
@@ -133,18 +211,32 @@ export class PublishBuffer {
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
     });
-    while (this.#writing && this.#items.length > 0) {
+    while (this.#writing && this.#events > 0) {
       const writing = this.#writing;
       if ((await Promise.race([writing.then(() => "done"), deadline.then(() => "timeout")])) === "timeout")
         break;
     }
     clearTimeout(timer);
-    return this.#items.length;
+    return this.#events;
+  }
+
+  /** The frames of the next write: whole frames, about `batchSize` events, closed. */
+  #batch(): Frame[] {
+    const batch: Frame[] = [];
+    let events = 0;
+    for (const frame of this.#frames) {
+      if (batch.length > 0 && events + frame.lines.lines.length > this.batchSize) break;
+      this.#close(frame);
+      batch.push(frame);
+      events += frame.lines.lines.length;
+    }
+    return batch;
   }
 
   async #drain(): Promise<void> {
-    while (this.#items.length > 0) {
-      const batch = this.#items.slice(0, this.batchSize);
+    while (this.#frames.length > 0) {
+      const batch = this.#batch();
+      this.#inFlight = batch.length;
       let written = 0;
       try {
         written = await this.write(batch);
@@ -156,13 +248,18 @@ export class PublishBuffer {
             message: `${this.describeServer} unavailable (${(error as Error).message}); buffering and retrying`,
           });
       }
-      this.#items.splice(0, written);
-      this.stats.published += written;
-      this.stats.buffered = this.#items.length;
+      this.#inFlight = 0;
+      let events = 0;
+      for (let index = 0; index < written; index++) events += batch[index]!.lines.lines.length;
+      this.#frames.splice(0, written);
+      this.#events -= events;
+      this.stats.published += events;
+      this.stats.buffered = this.#events;
       if (written === batch.length) {
         if (this.#failures > 0)
           this.warn({ code: "server_back", message: `${this.describeServer} is back; buffered events sent` });
         this.#failures = 0;
+        if (this.#frames.length > 0) await this.#gather();
         continue;
       }
       this.#failures++;
@@ -180,51 +277,6 @@ export class PublishBuffer {
   }
 }
 
-/**
- * Events of one topic written together as one stream entry or message: one codec line per event (the JSON codec
- * never writes a raw newline). Batching is what keeps a busy publisher cheap: one command per frame, not per event.
- */
-export interface Frame {
-  topic: string;
-  payload: string;
-  /** How many events it carries. */
-  count: number;
-  /** Unique per publisher (the first event's id and the count). */
-  messageId: string;
-}
-
-/** Groups consecutive events of the same topic into frames of at most `maxEvents` events and about `maxBytes`. */
-export function framesOf(batch: Outgoing[], maxEvents: number, maxBytes: number): Frame[] {
-  const frames: Frame[] = [];
-  let lines: string[] = [];
-  let bytes = 0;
-  let first: Outgoing | undefined;
-  const close = () => {
-    if (!first) return;
-    frames.push({
-      topic: first.topic,
-      payload: lines.join("\n"),
-      count: lines.length,
-      messageId: `${first.publisher}-${first.sequence}+${lines.length}`,
-    });
-    lines = [];
-    bytes = 0;
-    first = undefined;
-  };
-  for (const item of batch) {
-    if (
-      first &&
-      (item.topic !== first.topic || lines.length >= maxEvents || bytes + item.payload.length > maxBytes)
-    )
-      close();
-    first ??= item;
-    lines.push(item.payload);
-    bytes += item.payload.length + 1;
-  }
-  close();
-  return frames;
-}
-
 /** A position `"<entry>/<index>"` (or just `"<entry>"`) split in two. */
 export function parsePosition(position: string): { entry: string; index: number } {
   const slash = position.lastIndexOf("/");
@@ -232,10 +284,64 @@ export function parsePosition(position: string): { entry: string; index: number 
   return { entry: position.slice(0, slash), index: Number(position.slice(slash + 1)) || 0 };
 }
 
-/** Reads one message as an event; `undefined` for a message that is no geppetto event (to skip and count). */
-export function readEvent(payload: string | undefined): GeppettoEvent | undefined {
-  if (payload === undefined) return undefined;
-  const event = decodeEvent(payload);
-  if (event.type === "unknown" && event.originalType === "") return undefined;
-  return event;
+/**
+ * Where a handler group got to inside the frames it reads: the last event it handled (entry or message, and
+ * line). A frame is acknowledged once its last event is handled, so a consumer that comes back (reconnected,
+ * restarted, or another consumer of the group claiming the frame) gets a partly handled frame again; it skips the
+ * events up to this position, so it resumes at the event after the last one handled, without repeats. The
+ * position is saved on the server as events are handled (one save at a time, the newest position; a crash
+ * between a handler and its save repeats that event: deduplicate by id + seq).
+ */
+export class FrameProgress {
+  #entry: string | undefined;
+  #index = -1;
+  #unsaved = false;
+  #saving: Promise<void> | undefined;
+
+  constructor(
+    /** Orders two entries (negative: the first is older). */
+    readonly compare: (first: string, second: string) => number,
+    /** Saves a position `"<entry>/<index>"` on the server. */
+    readonly save: (position: string) => Promise<void>,
+  ) {}
+
+  /** Starts from a saved position (`undefined`: none saved). */
+  load(position: string | undefined): void {
+    if (position === undefined) return;
+    const { entry, index } = parsePosition(position);
+    if (this.#entry === undefined || this.compare(entry, this.#entry) > 0) {
+      this.#entry = entry;
+      this.#index = index;
+    }
+  }
+
+  /** True when the event at (`entry`, `index`) was handled already: it is skipped. */
+  handled(entry: string, index: number): boolean {
+    if (this.#entry === undefined) return false;
+    const order = this.compare(entry, this.#entry);
+    return order < 0 || (order === 0 && index <= this.#index);
+  }
+
+  /** Records that the event at (`entry`, `index`) was handled, and saves it soon. */
+  record(entry: string, index: number): void {
+    this.#entry = entry;
+    this.#index = index;
+    this.#unsaved = true;
+    this.#saving ??= this.#saveLoop();
+  }
+
+  async #saveLoop(): Promise<void> {
+    while (this.#unsaved) {
+      this.#unsaved = false;
+      await this.save(`${this.#entry}/${this.#index}`).catch(() => {
+        // not saved: a consumer that comes back repeats the events after the last saved position (deduplicate)
+      });
+    }
+    this.#saving = undefined;
+  }
+
+  /** Resolves once the newest position is saved (or its save failed). */
+  async flush(): Promise<void> {
+    while (this.#saving) await this.#saving;
+  }
 }

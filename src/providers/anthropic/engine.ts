@@ -20,7 +20,7 @@ import { ANTHROPIC_DEFAULT_BASE_URL, anthropicProvider } from "./descriptor.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import { buildClaudeRequest, type ClaudeRequest } from "./request.ts";
 import { ClaudeStreamHandler } from "./stream.ts";
-import type { AnthropicResponseMessage, AnthropicStreamEvent } from "./wire.ts";
+import type { AnthropicResponseMessage } from "./wire.ts";
 
 export { ANTHROPIC_DEFAULT_BASE_URL };
 /** The `anthropic-version` header value sent with every request. */
@@ -163,11 +163,7 @@ export class ClaudeEngine implements Engine {
         if (body.stream) {
           const response = await this.#transport.stream(request);
           out.ids({ requestId: response.requestId });
-          await response.sse((data) => {
-            handler.handle(JSON.parse(data) as AnthropicStreamEvent);
-            // An `error` event ends the inference even when the connection stays open.
-            if (handler.outcome.kind === "failed") throw handler.outcome.error;
-          });
+          await response.sse((data) => handler.handleData(data));
         } else {
           const response = await this.#transport.postJson<AnthropicResponseMessage>(request);
           out.ids({ requestId: response.requestId });

@@ -223,3 +223,55 @@ describe("usageFromAnthropic", () => {
     });
   });
 });
+
+describe("ClaudeStreamHandler.handleData", () => {
+  const streams = [
+    "stream-text.chunks.txt",
+    "stream-text-then-tool-use.chunks.txt",
+    "stream-parallel-tool-use.chunks.txt",
+    "stream-thinking-signature.chunks.txt",
+    "stream-web-search-citations.chunks.txt",
+    "stream-cache-write-max-tokens.chunks.txt",
+  ];
+  const withoutTimes = (events: { meta: object }[]) =>
+    events.map((event) => ({ ...event, meta: { ...event.meta, id: "", durationMs: 0 } }));
+
+  it.each(streams)(
+    "gives the blocks and events of handle() for %s (its text short path included)",
+    (name) => {
+      const events = chunks(name);
+      const viaHandle = run(events);
+      const viaData = runStreamHandler("anthropic", (out) => {
+        const handler = new ClaudeStreamHandler(out);
+        for (const event of events) handler.handleData(JSON.stringify(event));
+        return handler.outcome;
+      });
+      const blocks = (turn: Turn) => turn.blocks.slice(1).map(({ id: _id, ...block }) => block);
+      expect(blocks(viaData.turn)).toEqual(blocks(viaHandle.turn));
+      expect(withoutTimes(viaData.sink.events).map(({ meta: _meta, ...event }) => event)).toEqual(
+        withoutTimes(viaHandle.sink.events).map(({ meta: _meta, ...event }) => event),
+      );
+    },
+  );
+
+  it("throws the error of an error event after text deltas, with the text kept", () => {
+    const events: AnthropicStreamEvent[] = [
+      { type: "message_start", message: { id: "msg_1", model: "claude" } },
+      { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hel" } },
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "lo" } },
+      { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
+    ];
+    const { turn } = runStreamHandler("anthropic", (out) => {
+      const handler = new ClaudeStreamHandler(out);
+      try {
+        for (const event of events) handler.handleData(JSON.stringify(event));
+      } catch (error) {
+        return { kind: "failed", error };
+      }
+      return handler.outcome;
+    });
+    expect(textOf(turn.blocks.slice(1))).toBe("Hello");
+    expect(KeyInferenceResult.get(turn)).toMatchObject({ finishClass: "error" });
+  });
+});

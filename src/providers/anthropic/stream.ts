@@ -133,6 +133,8 @@ export class ClaudeStreamHandler {
   #messageId: string | undefined;
   #outcome: ClaudeOutcome = { kind: "open" };
   #stopped = false;
+  /** The index of the text block whose deltas take the short path of `handleData` (-1: none). */
+  #textIndex = -1;
 
   constructor(out: InferenceOutput) {
     this.#out = out;
@@ -154,6 +156,27 @@ export class ClaudeStreamHandler {
     if (!block) return;
     if (this.#messageId !== undefined) this.#out.annotate(block, KeyAnthropicMessageId, this.#messageId);
     this.#out.annotate(block, KeyAnthropicContentIndex, index);
+  }
+
+  /**
+   * Parses and handles one `data:` payload; throws the stream's error at an `error` event (it ends the inference
+   * even when the connection stays open). A text delta of the open text block, nearly every event of an answer,
+   * goes straight to the output.
+   *
+   * @example
+   * await response.sse((data) => handler.handleData(data));
+   */
+  handleData(data: string): void {
+    const event = JSON.parse(data) as AnthropicStreamEvent;
+    if (event.type === "content_block_delta" && event.index === this.#textIndex) {
+      const delta = event.delta;
+      if (delta?.type === "text_delta") {
+        if (delta.text) this.#out.text(delta.text);
+        return;
+      }
+    }
+    this.handle(event);
+    if (this.#outcome.kind === "failed") throw this.#outcome.error;
   }
 
   /** Handles one parsed stream event. `ping` and unknown event types are ignored. */
@@ -199,6 +222,7 @@ export class ClaudeStreamHandler {
   }
 
   #start(index: number, content: AnthropicContentBlock): void {
+    this.#textIndex = -1;
     const state: ContentState = { type: content.type, json: [], citations: [] };
     this.#content.set(index, state);
     switch (content.type) {
@@ -254,6 +278,7 @@ export class ClaudeStreamHandler {
         if (!delta.text) return;
         this.#out.text(delta.text);
         if (!state.block) this.#adopt(state, index);
+        if (state.type === "text") this.#textIndex = index;
         return;
       case "thinking_delta":
         if (delta.thinking) this.#out.reasoning(delta.thinking);
@@ -286,6 +311,7 @@ export class ClaudeStreamHandler {
   }
 
   #stop(index: number): void {
+    this.#textIndex = -1;
     const state = this.#content.get(index);
     if (!state) return;
     switch (state.type) {

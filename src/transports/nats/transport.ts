@@ -25,10 +25,10 @@ import type {
   SubscriptionOptions,
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
-import { CompactingEncoder, CompletionTracker, linesOfFrame } from "../compaction.ts";
+import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction.ts";
 import {
-  framesOf,
-  type Outgoing,
+  type Frame,
+  FrameProgress,
   PublishBuffer,
   parsePosition,
   redactUrl,
@@ -50,7 +50,7 @@ export interface NatsJetStreamTransportOptions {
   maxLength?: number;
   /** Messages older than this are discarded. Default: no age limit. */
   maxAgeMs?: number;
-  /** Events the publisher holds while NATS is away or behind; beyond it the oldest are dropped and counted. Default 10,000. */
+  /** Events the publisher holds while NATS is away or behind; beyond it the oldest frames (events written together) are dropped and counted. Default 10,000. */
   maxBuffered?: number;
   /**
    * Most events written as one message when several are published together (one publish per message keeps a busy
@@ -111,9 +111,10 @@ export class NatsJetStreamTransport implements EventTransport {
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #describe: string;
-  readonly #encoder = new CompactingEncoder();
   #connected: Promise<Connected> | undefined;
   #closed = false;
+  /** The read loops' positions inside messages, saved before the connection closes. */
+  readonly #progress = new Set<FrameProgress>();
 
   constructor(options: NatsJetStreamTransportOptions) {
     const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
@@ -138,7 +139,8 @@ export class NatsJetStreamTransport implements EventTransport {
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
       this.#options.batchSize * 4,
-      (batch) => this.#write(batch),
+      { events: this.#options.frameSize, bytes: 512 * 1024 },
+      (frames) => this.#write(frames),
       this.#stats,
       this.#warn,
       this.#describe,
@@ -195,6 +197,8 @@ export class NatsJetStreamTransport implements EventTransport {
       max_msgs_per_subject: this.#options.maxLength,
       max_age: (this.#options.maxAgeMs ?? 0) * MILLISECONDS_TO_NANOS,
       duplicate_window: 120_000 * MILLISECONDS_TO_NANOS,
+      // Each durable consumer's position inside the messages it reads is one message that replaces the last.
+      allow_rollup_hdrs: true,
     };
     try {
       await manager.streams.info(this.#options.stream);
@@ -232,12 +236,11 @@ export class NatsJetStreamTransport implements EventTransport {
   publish(topic: string, event: GeppettoEvent): void {
     if (this.#closed) throw new TypeError("NATS transport is closed");
     this.#subject(topic);
-    this.#buffer.push(topic, this.#encoder.encode(topic, event));
+    this.#buffer.push(topic, event);
   }
 
-  async #write(batch: Outgoing[]): Promise<number> {
+  async #write(frames: readonly Frame[]): Promise<number> {
     const { connection, client } = await this.#connection();
-    const frames = framesOf(batch, this.#options.frameSize, 512 * 1024);
     // One acknowledged publish per batch: the frames before it go as plain publishes on the same connection, which
     // the server takes in order, so the last frame's acknowledgement covers them. On a failure the whole batch is
     // sent again and the message ids let the server drop the frames it already has.
@@ -251,7 +254,7 @@ export class NatsJetStreamTransport implements EventTransport {
     const last = frames[frames.length - 1];
     if (last)
       await client.publish(this.#subject(last.topic), last.payload, { msgID: last.messageId, timeout: 2000 });
-    return batch.length;
+    return frames.length;
   }
 
   subscribe(topic: string, deliver: DeliverEvent, options: SubscriptionOptions): () => Promise<void> {
@@ -332,9 +335,31 @@ export class NatsJetStreamTransport implements EventTransport {
     const from = options.from ?? "beginning";
     let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
     const tracker = new CompletionTracker();
+    const progressSubject = `${this.#options.subjectPrefix}._progress.${options.name}`;
+    const progress = new FrameProgress(
+      (first, second) => Number(first) - Number(second),
+      async (position) => {
+        const { client } = await this.#connection();
+        const { headers } = await import("@nats-io/transport-node");
+        const rollup = headers();
+        rollup.set("Nats-Rollup", "sub");
+        await client.publish(progressSubject, position, { headers: rollup, timeout: 2000 });
+      },
+    );
+    this.#progress.add(progress);
+    let progressLoaded = false;
+    /** The last event handed to the router (it may still wait in the handler's queue). */
+    let delivered: { sequence: number; index: number } | undefined;
     while (!control.stopped) {
       try {
         const { client, manager } = await this.#connection();
+        if (!progressLoaded) {
+          const saved = await manager.streams
+            .getMessage(this.#options.stream, { last_by_subj: progressSubject })
+            .catch(() => null);
+          progress.load(saved ? new TextDecoder().decode(saved.data) : undefined);
+          progressLoaded = true;
+        }
         await this.#ensureConsumer(manager, subject, options);
         const consumer = await client.consumers.get(this.#options.stream, options.name);
         const messages = await consumer.consume({ max_messages: this.#options.batchSize });
@@ -349,7 +374,7 @@ export class NatsJetStreamTransport implements EventTransport {
               // connection gone: delivered again after ack_wait or on resume; deduplicate
             }
           };
-          const { lines, events, skipped } = linesOfFrame(message.string());
+          const { events, skipped } = linesOfFrame(message.string());
           if (skipped > 0) {
             this.#stats.skipped += skipped;
             this.#warn({
@@ -358,9 +383,10 @@ export class NatsJetStreamTransport implements EventTransport {
             });
           }
           if (events.length === 0) acknowledge();
-          for (const wire of events) {
+          for (let position = 0; position < events.length; position++) {
+            const wire = events[position]!;
             const rebuilt = await tracker.complete(subject, wire, () =>
-              this.#earlierLines(manager, subject, message.seq, lines, wire.index),
+              newestFirst(events.slice(0, position), this.#earlierFrames(manager, subject, message.seq)),
             );
             if (!rebuilt)
               this.#warn({
@@ -370,7 +396,23 @@ export class NatsJetStreamTransport implements EventTransport {
             if (startAt && startAt.entry === String(message.seq) && wire.index < startAt.index) continue;
             // The message is acknowledged once its last event has been handled.
             const last = wire.index === events[events.length - 1]!.index;
-            await deliver(wire.event, last ? acknowledge : undefined, `${message.seq}/${wire.index}`);
+            const sequence = message.seq;
+            // The consumer delivers in stream order: an event at or before where this handler got was delivered
+            // again (a restart, a reconnection): skip it if it was handled, or handed over and not yet handled.
+            if (progress.handled(String(sequence), wire.index)) {
+              if (last) acknowledge();
+              continue;
+            }
+            if (delivered && sequence <= delivered.sequence) {
+              if (sequence !== delivered.sequence || wire.index <= delivered.index) continue;
+            }
+            delivered = { sequence, index: wire.index };
+            const index = wire.index;
+            const handled = () => {
+              progress.record(String(sequence), index);
+              if (last) acknowledge();
+            };
+            await deliver(wire.event, handled, `${sequence}/${wire.index}`);
           }
           startAt = undefined;
           if (control.stopped) break;
@@ -386,24 +428,22 @@ export class NatsJetStreamTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** failures, 2000)));
       }
     }
+    await progress.flush();
+    this.#progress.delete(progress);
   }
 
-  /** The subject's lines before `lines[index]` of message `sequence`, newest first (to rebuild a message's text). */
-  async *#earlierLines(
+  /** The subject's messages before stream sequence `sequence`, newest first (to rebuild a message's text). */
+  async *#earlierFrames(
     manager: JetStreamManager,
     subject: string,
     sequence: number,
-    lines: string[],
-    index: number,
-  ): AsyncIterable<string> {
-    for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+  ): AsyncIterable<string | undefined> {
     for (let earlier = sequence - 1, scanned = 0; earlier >= 1 && scanned < 20_000; earlier--, scanned++) {
       const stored = await manager.streams
         .getMessage(this.#options.stream, { seq: earlier })
         .catch(() => null);
       if (!stored || stored.subject !== subject) continue;
-      const earlierLines = new TextDecoder().decode(stored.data).split("\n");
-      for (let line = earlierLines.length - 1; line >= 0; line--) yield earlierLines[line]!;
+      yield new TextDecoder().decode(stored.data);
     }
   }
 
@@ -417,6 +457,7 @@ export class NatsJetStreamTransport implements EventTransport {
         code: "unsent_at_close",
         message: `${left} event(s) not sent: ${this.#describe} unreachable at close`,
       });
+    await Promise.all([...this.#progress].map((progress) => progress.flush()));
     const connected = await this.#connected?.catch(() => undefined);
     if (connected) {
       await connected.connection.flush().catch(() => {});

@@ -21,10 +21,10 @@ import type {
   SubscriptionOptions,
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
-import { CompactingEncoder, CompletionTracker, linesOfFrame } from "../compaction.ts";
+import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction.ts";
 import {
-  framesOf,
-  type Outgoing,
+  type Frame,
+  FrameProgress,
   PublishBuffer,
   parsePosition,
   redactUrl,
@@ -43,7 +43,7 @@ export interface RedisStreamsTransportOptions {
   keyPrefix?: string;
   /** Approximate number of entries each stream keeps (`MAXLEN ~`). Default 100,000. */
   maxLength?: number;
-  /** Events the publisher holds while Redis is away or behind; beyond it the oldest are dropped and counted. Default 10,000. */
+  /** Events the publisher holds while Redis is away or behind; beyond it the oldest frames (events written together) are dropped and counted. Default 10,000. */
   maxBuffered?: number;
   /**
    * Most events written as one entry when several are published together (one command per entry keeps a busy
@@ -100,7 +100,8 @@ export class RedisStreamsTransport implements EventTransport {
   readonly #stats: TransportStats = { published: 0, buffered: 0, droppedWhileAway: 0, skipped: 0 };
   readonly #buffer: PublishBuffer;
   readonly #clients = new Set<RedisClient>();
-  readonly #encoder = new CompactingEncoder();
+  /** The read loops' positions inside entries, saved before the connections close. */
+  readonly #progress = new Set<FrameProgress>();
   #redisClass: Promise<typeof RedisClient> | undefined;
   #writer: Promise<RedisClient> | undefined;
   /** Acknowledgements and group setup: outlives the readers, so acks sent while the router drains arrive. */
@@ -124,7 +125,8 @@ export class RedisStreamsTransport implements EventTransport {
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
       this.#options.batchSize * 4,
-      (batch) => this.#write(batch),
+      { events: this.#options.frameSize, bytes: 256 * 1024 },
+      (frames) => this.#write(frames),
       this.#stats,
       this.#warn,
       `Redis at ${redactUrl(options.url)}`,
@@ -189,24 +191,36 @@ export class RedisStreamsTransport implements EventTransport {
 
   publish(topic: string, event: GeppettoEvent): void {
     if (this.#closed) throw new TypeError("Redis transport is closed");
-    this.#buffer.push(topic, this.#encoder.encode(topic, event));
+    this.#buffer.push(topic, event);
   }
 
-  async #write(batch: Outgoing[]): Promise<number> {
+  /** Writes frames as XADDs (one pipeline); resolves with how many were written before the first failure. */
+  async #write(frames: readonly Frame[]): Promise<number> {
     this.#writer ??= this.#client("writer");
     const writer = await this.#writer;
-    const pipeline = writer.pipeline();
     const maxLength = String(this.#options.maxLength);
-    const frames = framesOf(batch, this.#options.frameSize, 256 * 1024);
+    if (frames.length === 1) {
+      // The common case while streaming (one network read's events): one command, no pipeline object.
+      const frame = frames[0]!;
+      await writer.call(
+        "XADD",
+        this.#key(frame.topic),
+        "MAXLEN",
+        "~",
+        maxLength,
+        "*",
+        "events",
+        frame.payload,
+      );
+      return 1;
+    }
+    const pipeline = writer.pipeline();
     for (const frame of frames)
       pipeline.call("XADD", this.#key(frame.topic), "MAXLEN", "~", maxLength, "*", "events", frame.payload);
     const results = (await pipeline.exec()) ?? [];
     let written = 0;
-    for (let index = 0; index < frames.length; index++) {
-      if (!results[index] || results[index]![0]) break;
-      written += frames[index]!.count;
-    }
-    if (written === 0 && batch.length > 0) throw (results[0]?.[0] as Error) ?? new Error("no reply");
+    while (written < frames.length && results[written] && !results[written]![0]) written++;
+    if (written === 0 && frames.length > 0) throw (results[0]?.[0] as Error) ?? new Error("no reply");
     return written;
   }
 
@@ -248,11 +262,17 @@ export class RedisStreamsTransport implements EventTransport {
     let groupReady = false;
     let nextBeat = 0;
     let nextReap = 0;
-    let nextClaim = 0;
+    // Our own pending entries are read first (and skipped up to where we got); others' after they idled.
+    let nextClaim = Date.now() + this.#options.claimIdleMs / 2;
     let failures = 0;
     const from = options.from ?? "beginning";
     let startAt = typeof from === "object" ? parsePosition(from.offset) : undefined;
     const tracker = new CompletionTracker();
+    const progressField = `${topic}/${group}/${consumer}`;
+    const progress = this.#progressOf(progressField);
+    let progressLoaded = false;
+    /** The last event handed to the router (it may still wait in the handler's queue). */
+    let delivered: { entry: string; index: number } | undefined;
     while (!stopped()) {
       try {
         // Recorded before the group exists, so that a process killed right after creating it is still reaped.
@@ -268,10 +288,18 @@ export class RedisStreamsTransport implements EventTransport {
             });
           groupReady = true;
         }
+        if (!progressLoaded) {
+          progress.load(
+            ((await reader.call("HGET", this.#progressKey, progressField)) as string | null) ?? undefined,
+          );
+          progressLoaded = true;
+        }
         let entries: Entry[] = [];
+        let claimed = false;
+        let ownPending = false;
         if (Date.now() >= nextClaim) {
           nextClaim = Date.now() + this.#options.claimIdleMs / 2;
-          const claimed = (await reader.call(
+          const reply = (await reader.call(
             "XAUTOCLAIM",
             key,
             group,
@@ -281,7 +309,8 @@ export class RedisStreamsTransport implements EventTransport {
             "COUNT",
             count,
           )) as [string, Entry[]];
-          entries = claimed[1] ?? [];
+          entries = reply[1] ?? [];
+          claimed = entries.length > 0;
         }
         if (entries.length === 0) {
           const reply = (await reader.call(
@@ -297,6 +326,7 @@ export class RedisStreamsTransport implements EventTransport {
             pendingFrom ?? ">",
           )) as [string, Entry[]][] | null;
           entries = reply?.[0]?.[1] ?? [];
+          ownPending = pendingFrom !== undefined;
           if (pendingFrom !== undefined) {
             if (entries.length === 0) pendingFrom = undefined;
             else pendingFrom = entries[entries.length - 1]![0];
@@ -309,23 +339,41 @@ export class RedisStreamsTransport implements EventTransport {
         }
         for (const [id, fields] of entries) {
           const acknowledge = () => void this.#acknowledge(key, group, id);
-          const { lines, events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
+          const { events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
           if (skipped > 0) this.#skip(key, id, skipped);
           if (events.length === 0) acknowledge();
-          for (const wire of events) {
+          for (let position = 0; position < events.length; position++) {
+            const wire = events[position]!;
             const rebuilt = await tracker.complete(topic, wire, () =>
-              this.#earlierLines(reader, key, id, lines, wire.index),
+              newestFirst(events.slice(0, position), this.#earlierFrames(reader, key, id)),
             );
             if (!rebuilt) this.#incomplete(key, id);
             if (startAt && startAt.entry === id && wire.index < startAt.index) continue;
             // The entry is acknowledged once its last event has been handled.
             const last = wire.index === events[events.length - 1]!.index;
-            await deliver(wire.event, last ? acknowledge : undefined, `${id}/${wire.index}`);
+            if (!claimed && ownPending) {
+              // Read again (a restart, a reconnection): skip what was handled, or handed over and not yet handled.
+              if (progress.handled(id, wire.index)) {
+                if (last) acknowledge();
+                continue;
+              }
+              if (delivered && compareEntryIds(id, delivered.entry) <= 0) {
+                if (id !== delivered.entry || wire.index <= delivered.index) continue;
+              }
+            }
+            delivered = { entry: id, index: wire.index };
+            const index = wire.index;
+            const handled = () => {
+              progress.record(id, index);
+              if (last) acknowledge();
+            };
+            await deliver(wire.event, handled, `${id}/${wire.index}`);
           }
           startAt = undefined;
         }
       } catch (error) {
         if (stopped()) break;
+        pendingFrom = "0"; // after a lost connection, our own pending entries first (skipped up to where we got)
         if (/NOGROUP/.test((error as Error).message)) groupReady = false;
         failures++;
         if (failures === 1)
@@ -336,25 +384,33 @@ export class RedisStreamsTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, retryStrategy(failures)));
       }
     }
+    await progress.flush();
+    this.#progress.delete(progress);
   }
 
-  /** The topic's lines before `lines[index]` of entry `id`, newest first (to rebuild a message's text). */
-  async *#earlierLines(
-    reader: RedisClient,
-    key: string,
-    id: string,
-    lines: string[],
-    index: number,
-  ): AsyncIterable<string> {
-    for (let line = index - 1; line >= 0; line--) yield lines[line]!;
+  /** The hash that keeps each consumer's position inside the entries it reads (see `FrameProgress`). */
+  get #progressKey(): string {
+    return `${this.#options.keyPrefix}@progress`;
+  }
+
+  #progressOf(field: string): FrameProgress {
+    const progress = new FrameProgress(compareEntryIds, async (position) => {
+      this.#commands ??= this.#client("reader");
+      await (await this.#commands).call("HSET", this.#progressKey, field, position);
+    });
+    this.#progress.add(progress);
+    return progress;
+  }
+
+  /** The frames of the topic before entry `id`, newest first (to rebuild a message's text). */
+  async *#earlierFrames(reader: RedisClient, key: string, id: string): AsyncIterable<string | undefined> {
     let end = `(${id}`;
-    for (let scanned = 0; scanned < 100_000; ) {
+    for (let scanned = 0; scanned < 4096; scanned += 64) {
       const entries = (await reader.call("XREVRANGE", key, end, "-", "COUNT", "64")) as Entry[];
       if (entries.length === 0) return;
       for (const [entryId, fields] of entries) {
         end = `(${entryId}`;
-        const earlier = (fields ? fieldValue(fields, "events") : undefined)?.split("\n") ?? [];
-        for (let line = earlier.length - 1; line >= 0; line--, scanned++) yield earlier[line]!;
+        yield fields ? fieldValue(fields, "events") : undefined;
       }
     }
   }
@@ -396,12 +452,22 @@ export class RedisStreamsTransport implements EventTransport {
         code: "unsent_at_close",
         message: `${left} event(s) not sent: Redis unreachable at close`,
       });
+    await Promise.all([...this.#progress].map((progress) => progress.flush()));
     const commands = await this.#commands;
     this.#clients.delete(commands as RedisClient);
     for (const client of this.#clients) client.disconnect();
     this.#clients.clear();
     if (commands) await commands.quit().catch(() => commands.disconnect()); // after the pending acknowledgements
   }
+}
+
+/** Orders two stream entry ids (`<milliseconds>-<sequence>`): negative when `first` is older. */
+function compareEntryIds(first: string, second: string): number {
+  const firstDash = first.indexOf("-");
+  const secondDash = second.indexOf("-");
+  const milliseconds = Number(first.slice(0, firstDash)) - Number(second.slice(0, secondDash));
+  if (milliseconds !== 0) return milliseconds;
+  return Number(first.slice(firstDash + 1)) - Number(second.slice(secondDash + 1));
 }
 
 function fieldValue(fields: string[], name: string): string | undefined {
