@@ -100,6 +100,21 @@ export const check = {
       return value.map((each, index) => item(each, `${path}[${index}]`, issues));
     };
   },
+  /** A record: every key matches `key`, every value passes `item` (a plain object; arrays are refused). */
+  recordOf(key: RegExp, keyRule: string, item: FieldCheck): FieldCheck {
+    return (value, path, issues) => {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        return fail(issues, path, "must be an object");
+      }
+      const out: Record<string, unknown> = {};
+      for (const [name, raw] of Object.entries(value)) {
+        const where = path ? `${path}.${name}` : name;
+        if (!key.test(name)) fail(issues, where, `key must be ${keyRule}`);
+        else out[name] = item(raw, where, issues);
+      }
+      return out;
+    };
+  },
   /** An object with optional fields; unknown fields are dropped. */
   object(fields: Record<string, FieldCheck>): FieldCheck {
     return (value, path, issues) => {

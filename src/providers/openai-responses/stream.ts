@@ -11,7 +11,6 @@ import type { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
 import { midStreamError } from "../../provider-kit/stream-error.ts";
-import { strictArgumentsText } from "../../provider-kit/strict-nulls.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Block, ReasoningPayload } from "../../turns/types.ts";
 import {
@@ -106,15 +105,8 @@ export class ResponsesStreamHandler {
   #outcome: ResponsesOutcome = { kind: "open" };
   #streamError: ResponsesError | undefined;
 
-  readonly #strictSchemas: ReadonlyMap<string, unknown>;
-
-  /**
-   * `strictSchemas`: the tools' own parameter schemas by name, for tools sent in strict mode; `null` for an
-   * optional property of theirs is then read as absent (strict mode made it required and nullable).
-   */
-  constructor(out: InferenceOutput, strictSchemas: ReadonlyMap<string, unknown> = new Map()) {
+  constructor(out: InferenceOutput) {
     this.#out = out;
-    this.#strictSchemas = strictSchemas;
   }
 
   /** How the response ended so far (`open` until a terminal event arrived). */
@@ -167,7 +159,7 @@ export class ResponsesStreamHandler {
         return;
       case "response.function_call_arguments.done":
         if (event.item_id !== undefined) {
-          this.#out.toolCallEnd(event.item_id, this.#arguments(this.#state(event)?.name, event.arguments));
+          this.#out.toolCallEnd(event.item_id, event.arguments);
         }
         return;
       case "response.reasoning_summary_part.added":
@@ -253,12 +245,6 @@ export class ResponsesStreamHandler {
     }
   }
 
-  /** A call's final arguments; for strict-mode tools with a strict-mode `null` for an optional property removed. */
-  #arguments(name: string | undefined, text: string | undefined): string | undefined {
-    const schema = name === undefined ? undefined : this.#strictSchemas.get(name);
-    return schema !== undefined && text !== undefined ? strictArgumentsText(text, schema) : text;
-  }
-
   #textDelta(event: ResponsesStreamEvent): void {
     if (!event.delta) return;
     const state = this.#state(event);
@@ -341,7 +327,7 @@ export class ResponsesStreamHandler {
         return;
       }
       case "function_call": {
-        this.#out.toolCallEnd(item.id ?? `output_${index}`, this.#arguments(item.name, item.arguments));
+        this.#out.toolCallEnd(item.id ?? `output_${index}`, item.arguments);
         if (block && item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
         return;
       }

@@ -46,7 +46,7 @@ describe("OpenAI-compatible profiles", () => {
     expect(sent.body).toMatchObject({ model: "deepseek-chat", max_tokens: 64 });
     expect(sent.body).not.toHaveProperty("reasoning_effort");
     expect(sink.ofType("log").map((event) => event.message)).toContain(
-      "reasoningEffort low dropped: deepseek-chat on deepseek takes no reasoning_effort",
+      "reasoningEffort not sent: deepseek-chat on deepseek takes no reasoning_effort",
     );
 
     server.respond({ script: { text: "Sure." } });
@@ -105,7 +105,7 @@ describe("OpenAI Chat: reasoning_effort only where the model takes it", () => {
     await make("gpt-4o-mini").runInference(question(), RunContext.background().withSinks(sink));
     expect(requestBody(server)).not.toHaveProperty("reasoning_effort");
     expect(sink.ofType("log").map((event) => event.message)).toContain(
-      "reasoningEffort high dropped: gpt-4o-mini on openai takes no reasoning_effort",
+      "reasoningEffort not sent: gpt-4o-mini on openai takes no reasoning_effort",
     );
   });
 });
