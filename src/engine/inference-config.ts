@@ -118,7 +118,10 @@ const openaiInferenceConfigCheck = check.object({
 });
 const toolConfigCheck = check.object({
   enabled: check.boolean(),
-  toolChoice: check.either(check.oneOf(["auto", "none", "required"]), check.object({ name: check.string() })),
+  toolChoice: check.either(
+    check.oneOf(["auto", "none", "required"]),
+    check.object({ name: check.string() }, ["name"]),
+  ),
   allowedTools: check.arrayOf(check.string()),
   parallelToolCalls: check.boolean(),
 });

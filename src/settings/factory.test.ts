@@ -32,7 +32,9 @@ describe("createEngine", () => {
   it("an unknown api type given in code is a CallerError naming the setting", async () => {
     const error = await errorOf(() => createEngine({ chat: { apiType: "palm" as never } }));
     expect(error.fault).toBe("caller");
-    expect(error.message).toMatch(/setting chat\.apiType: must be one of openai, openai-responses/);
+    expect(error.message).toMatch(
+      /setting chat\.apiType: must be one of openai \(or openai-compatible\), openai-responses/,
+    );
     expect(error.message).toMatch(/\(from settings given in code\)$/);
   });
 

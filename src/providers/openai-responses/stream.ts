@@ -13,6 +13,7 @@ import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.t
 import { midStreamError } from "../../provider-kit/stream-error.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Block, ReasoningPayload } from "../../turns/types.ts";
+import { hostedDoneEvent, hostedProgressEvent } from "./hosted.ts";
 import {
   KeyResponsesAnnotations,
   KeyResponsesItemType,
@@ -171,12 +172,6 @@ export class ResponsesStreamHandler {
       case "response.reasoning_text.delta":
         if (event.delta) this.#out.reasoning(event.delta);
         return;
-      case "response.web_search_call.in_progress":
-      case "response.web_search_call.searching": {
-        const type = event.type.endsWith("searching") ? "web-search-searching" : "web-search-started";
-        this.#out.emit({ type, itemId: event.item_id ?? "", meta: this.#meta(this.#state(event)?.block) });
-        return;
-      }
       case "response.completed":
       case "response.incomplete":
       case "response.failed":
@@ -193,8 +188,12 @@ export class ResponsesStreamHandler {
         this.#out.stop("failed");
         this.#outcome = { kind: "failed", error: responsesProviderError(this.#streamError, "stream error") };
         return;
-      default:
+      default: {
+        // Hosted tools (web search, file search, code interpreter, image generation, MCP) report progress.
+        const progress = hostedProgressEvent(event);
+        if (progress) this.#out.emit({ ...progress, meta: this.#meta(this.#state(event)?.block) });
         return;
+      }
     }
   }
 
@@ -336,16 +335,8 @@ export class ResponsesStreamHandler {
           block.payload.data = item as JsonObject;
           if (item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
         }
-        if (item.type === "web_search_call") {
-          const done: EventDraft = {
-            type: "web-search-done",
-            itemId: item.id ?? "",
-            meta: this.#meta(block),
-          };
-          if (item.action?.query !== undefined) done.query = item.action.query;
-          if (item.action?.sources !== undefined) done.sources = item.action.sources;
-          this.#out.emit(done);
-        }
+        const done = hostedDoneEvent(item);
+        if (done) this.#out.emit({ ...done, meta: this.#meta(block) });
       }
     }
   }

@@ -109,3 +109,30 @@ describe("OpenAI Chat: reasoning_effort only where the model takes it", () => {
     );
   });
 });
+
+describe("--ai-profile", () => {
+  it("--ai-api-type openai-compatible --ai-profile deepseek is the deepseek provider, key and all", async () => {
+    const engine = await engineFor(
+      "openai-compatible",
+      { DEEPSEEK_API_KEY: "ds-key" },
+      { "ai-profile": "deepseek" },
+    );
+    server.respond({ script: { text: "Scattering." } });
+    const out = await engine.runInference(question(), RunContext.background());
+    expect(KeyInferenceResult.get(out)?.provider).toBe("deepseek");
+    expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer ds-key");
+    const alone = loadSettings({ env: { GEPPETTO_AI_PROFILE: "openrouter" }, cwd: "/nonexistent" });
+    expect(alone.settings.chat?.apiType).toBe("openrouter");
+  });
+
+  it("an unknown profile, or a profile beside another api type, is a settings error naming it", () => {
+    const load = (flags: Record<string, string>) => () =>
+      loadSettings({ env: {}, cwd: "/nonexistent", flags });
+    expect(load({ "ai-api-type": "openai-compatible", "ai-profile": "palm" })).toThrow(
+      /setting chat\.profile: "palm" is not an OpenAI-compatible profile \(known: deepseek, openrouter/,
+    );
+    expect(load({ "ai-api-type": "anthropic", "ai-profile": "deepseek" })).toThrow(
+      /setting chat\.apiType: "anthropic" has no profiles: use --ai-api-type openai-compatible with --ai-profile deepseek/,
+    );
+  });
+});

@@ -12,6 +12,11 @@ import {
   geminiCountTokensProtocol,
   responsesInputTokensProtocol,
 } from "./count-tokens.ts";
+import {
+  geminiEmbeddingsProtocol,
+  ollamaEmbeddingsProtocol,
+  openaiEmbeddingsProtocol,
+} from "./embeddings.ts";
 import { geminiProtocol } from "./gemini.ts";
 import { ollamaProtocol } from "./ollama.ts";
 import { openaiChatProtocol } from "./openai-chat.ts";
@@ -19,18 +24,18 @@ import { openaiResponsesProtocol } from "./openai-responses.ts";
 import type { ProtocolModule } from "./types.ts";
 
 /**
- * The modules of each wire protocol: the inference endpoint first, then its token-counting endpoint if the API
- * has one.
+ * The modules of each wire protocol: the inference endpoint first, then the API's token-counting and embeddings
+ * endpoints where it has them.
  *
  * @example
  * PROTOCOL_MODULES.anthropic.map((module) => module.name) // ["anthropic", "anthropic-count-tokens"]
  */
 export const PROTOCOL_MODULES: Readonly<Record<WireProtocol, readonly ProtocolModule[]>> = {
-  "openai-chat": [openaiChatProtocol],
+  "openai-chat": [openaiChatProtocol, openaiEmbeddingsProtocol],
   "openai-responses": [openaiResponsesProtocol, responsesInputTokensProtocol],
   anthropic: [anthropicProtocol, anthropicCountTokensProtocol],
-  gemini: [geminiProtocol, geminiCountTokensProtocol],
-  ollama: [ollamaProtocol],
+  gemini: [geminiProtocol, geminiCountTokensProtocol, geminiEmbeddingsProtocol],
+  ollama: [ollamaProtocol, ollamaEmbeddingsProtocol],
 };
 
 /**
@@ -43,6 +48,6 @@ export const PROTOCOL_MODULES: Readonly<Record<WireProtocol, readonly ProtocolMo
 export function registeredProtocols(): ProtocolModule[] {
   const spoken = [...new Set(listProviders().map((provider) => provider.protocol))];
   const modules = spoken.map((protocol) => PROTOCOL_MODULES[protocol]);
-  // Inference endpoints first, then the counting ones (no path is served by two modules; the order is for reading).
+  // Inference endpoints first, then the others (no path is served by two modules; the order is for reading).
   return [...modules.map((list) => list[0]!), ...modules.flatMap((list) => list.slice(1))];
 }
