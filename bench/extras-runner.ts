@@ -1,6 +1,6 @@
 /**
- * Runs the geppetto-only measurements (tool loop, idle sessions, structured sink), each in fresh processes,
- * and renders their section of RESULTS.md. A measurement whose code does not exist yet is "not available".
+ * Runs the geppetto-only measurements (tool loop, idle sessions, structured sink, stores and web chat
+ * instances), each in fresh processes, and renders their section of RESULTS.md. A measurement whose code does not exist yet is "not available".
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,22 @@ export interface ExtrasResult {
 }
 
 const STRUCTURED_SINK_SCRIPT = fileURLToPath(new URL("structured-sink.ts", import.meta.url));
+
+/** The title of the stores section (report.ts reads its figures for the targets). */
+export const STORES_TITLE =
+  "Stores and several web chat instances (bench/stores.ts: real PostgreSQL, Redis, NATS)";
+
+/** What each figure of bench/stores.ts is. */
+const STORES_NOTE = [
+  "One run (its own medians). `*TurnRatio`: per-turn save (the prompt, then the answer) at the last 10 of",
+  "1,000 turns (300 quick) ÷ turns 11–30 of the same session (target ≤ 2 on PostgreSQL). `*VsFloorAt20` /",
+  "`*VsFloorAtEnd`: the store's per-turn save ÷ the floor's, a hand-written writer inserting each turn's new",
+  "blocks as JSON rows (one transaction per save, same server or file; it keeps nothing to diff against or",
+  "search by). `*SearchGrowth`: `searchSessions` for a word only a small session holds, with the other session",
+  "at its last turn ÷ at 20 turns (≈ 1: the trigram index answers it; the memory store scans). `concurrent*`:",
+  "200 sessions saving at once on one PostgreSQL store, ÷ one session alone. `*RelayP50Ms` / `*RelayP99Ms`:",
+  "how much later a WebSocket on instance B receives each frame than one on instance A running the answer.",
+].join("\n");
 
 async function repeat(
   repetitions: number,
@@ -53,6 +69,7 @@ export async function runExtras(
   sessionCount: number,
   includeStructuredSink: boolean,
   log: (message: string) => void,
+  quick = false,
 ): Promise<ExtrasResult> {
   const markdown: string[] = [];
   const medians: Record<string, Record<string, number>> = {};
@@ -105,6 +122,22 @@ export async function runExtras(
     } else {
       const reason = outcome.stderr.trim().split("\n").slice(0, 3).join(" / ");
       log(`FAILED bench/structured-sink.ts: ${reason}`);
+      markdown.push(`FAILED: ${reason}`, "");
+    }
+  }
+  markdown.push(`## ${STORES_TITLE}`, "");
+  if (!distHas("stores/postgres/index.js") || !distHas("stores/postgres/test-server.js")) {
+    markdown.push("not available (dist/stores/postgres missing)", "");
+  } else {
+    const outcome = await runNode(["bench/stores.ts", "--json", ...(quick ? ["--quick"] : [])], 1_800_000);
+    const last = outcome.stdout.trim().split("\n").at(-1) ?? "";
+    if (outcome.code === 0 && last.startsWith("{")) {
+      const figures = JSON.parse(last) as Record<string, number>;
+      medians[STORES_TITLE] = figures;
+      markdown.push(figuresTable(figures), "", STORES_NOTE, "");
+    } else {
+      const reason = outcome.stderr.trim().split("\n").slice(0, 3).join(" / ");
+      log(`FAILED bench/stores.ts: ${reason}`);
       markdown.push(`FAILED: ${reason}`, "");
     }
   }

@@ -5,7 +5,7 @@
 import type { ChildResult } from "./child.ts";
 import type { ClientDefinition } from "./clients/types.ts";
 import { environmentLines } from "./environment.ts";
-import type { ExtrasResult } from "./extras-runner.ts";
+import { type ExtrasResult, STORES_TITLE } from "./extras-runner.ts";
 import { formatNumber, formatRatio, growthRatio, markdownTable, median, ratio } from "./stats.ts";
 
 /** What a run measures. */
@@ -247,6 +247,25 @@ export function renderResults(input: RenderInput): { markdown: string; summary: 
       figure: `${formatNumber(mcp.firstInferenceMs)} ms (server start-up ${formatNumber(mcp.slowStartMs)} ms)`,
       met: mcp.firstInferenceMs < mcp.slowStartMs / 10,
     });
+  }
+
+  const stores = input.extras.medians[STORES_TITLE];
+  if (stores?.postgresTurnRatio !== undefined) {
+    checks.push({
+      target: "PostgreSQL: per-turn save at turn 1,000 ≤ 2× turn 20",
+      figure: formatRatio(stores.postgresTurnRatio),
+      met: stores.postgresTurnRatio <= 2,
+    });
+    for (const [name, key] of [
+      ["SQLite", "sqliteSearchGrowth"],
+      ["PostgreSQL", "postgresSearchGrowth"],
+    ] as const) {
+      checks.push({
+        target: `${name}: a search at 1,000 turns of an unrelated session ≤ 1.5× at 20 (index, no scan)`,
+        figure: formatRatio(stores[key] ?? Number.NaN),
+        met: (stores[key] ?? Number.POSITIVE_INFINITY) <= 1.5,
+      });
+    }
   }
 
   const core = importMedian("geppetto core alone");

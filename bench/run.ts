@@ -167,6 +167,7 @@ async function main(): Promise<void> {
     plan.mode === "quick" ? 2_000 : 10_000,
     plan.mode === "full",
     log,
+    plan.mode === "quick",
   );
   const elapsedSeconds = (performance.now() - started) / 1000;
   const { markdown, summary } = renderResults({

@@ -3,8 +3,12 @@
  * figure against a baseline measured in the same run.
  *
  * 1. Per-turn save over 1,000 turns of one session (a Session's pattern: the prompt saved, then the answer), on
- *    PostgreSQL and on SQLite: the median time of turns 11–30 (baseline, "turn 20") against turns 991–1,000.
- *    Target: turn 1,000 at most 2× turn 20 (PostgreSQL).
+ *    PostgreSQL, SQLite and in memory: the median time of turns 11–30 (baseline, "turn 20") against turns
+ *    991–1,000. Target: turn 1,000 at most 2× turn 20 (PostgreSQL). Beside it, the floor of the same work: a
+ *    hand-written writer that inserts each turn's new blocks as JSON rows (one transaction per save, prepared
+ *    statements, the same server or file): the cheapest honest consumer, which keeps nothing to diff against.
+ * 1b. `searchSessions` for a word only a small session holds, while another session grows from 20 to 1,000
+ *    turns of unrelated text: the median search time at 1,000 ÷ at 20 (≈ 1 when the index answers it).
  * 2. 200 sessions saving at once on one PostgreSQL (one store, 10 connections): saves per second and the
  *    p50/p99 of one save, against one session saving alone.
  * 3. A → B: an answer streamed on web chat instance A, followed by a WebSocket on A and one on instance B (same
@@ -12,6 +16,7 @@
  *
  *   npm run build && npx node bench/stores.ts           # full
  *   npm run build && npx node bench/stores.ts --quick   # smaller sizes
+ *   … --json                                            # one JSON line of figures (for `npm run bench`)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,11 +30,16 @@ const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).href;
 const load = (path: string): Promise<Module> => import(dist(path));
 
 const quick = process.argv.includes("--quick");
+const json = process.argv.includes("--json");
+/** The figures, for `--json`. */
+const figures: Record<string, number> = {};
 const TURNS = quick ? 300 : 1_000;
 const SESSIONS = 200;
 const SESSION_TURNS = quick ? 5 : 20;
 const ANSWER_TOKENS = quick ? 150 : 400;
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line: string) => {
+  if (!json) process.stdout.write(`${line}\n`);
+};
 
 const core = await load("index.js");
 const postgresStores = await load("stores/postgres/index.js");
@@ -53,27 +63,124 @@ async function database(name: string): Promise<string> {
 const answerText = (turn: number) =>
   `Answer ${turn}: ${"the quick brown fox jumps over the lazy dog ".repeat(8)}`;
 
-/** Milliseconds per turn of one session: the prompt saved (pre_inference), then the answer (final). */
-async function perTurn(store: Module, turns: number, sessionId = "long"): Promise<number[]> {
+/** Median milliseconds of one search for a word only the "needle" session holds. */
+async function searchMs(store: Module): Promise<number> {
+  const times: number[] = [];
+  for (let index = 0; index < 40; index++) {
+    const start = performance.now();
+    const hits = await store.searchSessions("zanzibar");
+    times.push(performance.now() - start);
+    if (hits.length !== 1) throw new Error(`search found ${hits.length} sessions, expected 1`);
+  }
+  return median(times.slice(10));
+}
+
+/**
+ * Milliseconds per turn of one session: the prompt saved (pre_inference), then the answer (final). `save` is the
+ * store's, or the floor's. Searches are timed at turn 20 and at the last turn (besides a small session that
+ * holds the word looked for) when `search` is set.
+ */
+async function perTurn(
+  save: (sessionId: string, turn: Module, phase: string) => Promise<void>,
+  turns: number,
+  search?: Module,
+): Promise<{ times: number[]; searchAt20: number; searchAtEnd: number }> {
   let blocks: unknown[] = [];
   const times: number[] = [];
+  let searchAt20 = Number.NaN;
+  if (search)
+    await search.save("needle", core.newTurn([core.newUserTextBlock("Tell me about Zanzibar")]), "final");
   for (let index = 0; index < turns; index++) {
+    if (search && index === 20) searchAt20 = await searchMs(search);
     const start = performance.now();
     const turn = core.newTurn([...blocks, core.newUserTextBlock(`Question ${index}: what is ${index} * 7?`)]);
-    await store.save(sessionId, turn, "pre_inference");
+    await save("long", turn, "pre_inference");
     const answered = { ...turn, blocks: [...turn.blocks, core.newAssistantTextBlock(answerText(index))] };
-    await store.save(sessionId, answered, "final");
+    await save("long", answered, "final");
     times.push(performance.now() - start);
     blocks = answered.blocks;
   }
-  return times;
+  return { times, searchAt20, searchAtEnd: search ? await searchMs(search) : Number.NaN };
 }
 
-function turnRatio(label: string, times: number[]): number {
-  const early = median(times.slice(10, 30));
-  const late = median(times.slice(-10));
-  say(`| ${label} | ${early.toFixed(3)} | ${late.toFixed(3)} | ${(late / early).toFixed(2)}× |`);
-  return late / early;
+/** The floor's diff: the blocks the turn added since the last save of its session, as [index, JSON] rows. */
+function floorRows(): (sessionId: string, turn: Module) => [number, string][] {
+  const written = new Map<string, number>();
+  return (sessionId, turn) => {
+    const rows: [number, string][] = [];
+    for (let index = written.get(sessionId) ?? 0; index < turn.blocks.length; index++)
+      rows.push([index, JSON.stringify(turn.blocks[index])]);
+    written.set(sessionId, turn.blocks.length);
+    return rows;
+  };
+}
+
+/** The PostgreSQL floor: one transaction per save inserting the new block rows (pipelined). */
+async function postgresFloor(url: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await sql`CREATE TABLE floor_blocks (session_id TEXT, block_index INT, block_json TEXT, PRIMARY KEY (session_id, block_index))`;
+  const rowsOf = floorRows();
+  return {
+    save: async (sessionId: string, turn: Module) => {
+      const rows = rowsOf(sessionId, turn);
+      await sql.begin((transaction) =>
+        rows.map(
+          ([index, block]) => transaction`INSERT INTO floor_blocks VALUES (${sessionId}, ${index}, ${block})`,
+        ),
+      );
+    },
+    close: () => sql.end(),
+  };
+}
+
+/** The SQLite floor: the same, with node:sqlite, WAL and `synchronous = NORMAL` like the store. */
+async function sqliteFloor(file: string) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const database = new DatabaseSync(file);
+  database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+  database.exec(
+    "CREATE TABLE floor_blocks (session_id TEXT, block_index INT, block_json TEXT, PRIMARY KEY (session_id, block_index))",
+  );
+  const insert = database.prepare("INSERT INTO floor_blocks VALUES (?, ?, ?)");
+  const rowsOf = floorRows();
+  return {
+    save: async (sessionId: string, turn: Module) => {
+      database.exec("BEGIN IMMEDIATE");
+      for (const [index, block] of rowsOf(sessionId, turn)) insert.run(sessionId, index, block);
+      database.exec("COMMIT");
+    },
+    close: async () => database.close(),
+  };
+}
+
+/** One store's row: turn 20, the last turns, their ratio, the floor's, and search at 20 and at the end. */
+async function storeRow(
+  label: string,
+  key: string,
+  store: Module,
+  floor: { save: (sessionId: string, turn: Module) => Promise<void>; close(): Promise<unknown> } | undefined,
+): Promise<void> {
+  const measured = await perTurn((id, turn, phase) => store.save(id, turn, phase), TURNS, store);
+  const early = median(measured.times.slice(10, 30));
+  const late = median(measured.times.slice(-10));
+  figures[`${key}TurnRatio`] = late / early;
+  figures[`${key}SearchGrowth`] = measured.searchAtEnd / measured.searchAt20;
+  let floorCells = ["—", "—"];
+  if (floor) {
+    const floorTimes = (await perTurn((id, turn) => floor.save(id, turn), TURNS)).times;
+    await floor.close();
+    const floorEarly = median(floorTimes.slice(10, 30));
+    const floorLate = median(floorTimes.slice(-10));
+    figures[`${key}VsFloorAt20`] = early / floorEarly;
+    figures[`${key}VsFloorAtEnd`] = late / floorLate;
+    floorCells = [
+      `${floorEarly.toFixed(3)} / ${floorLate.toFixed(3)}`,
+      `${(early / floorEarly).toFixed(2)}× / ${(late / floorLate).toFixed(2)}×`,
+    ];
+  }
+  say(
+    `| ${label} | ${early.toFixed(3)} | ${late.toFixed(3)} | ${(late / early).toFixed(2)}× | ${floorCells.join(" | ")} | ${measured.searchAt20.toFixed(3)} | ${measured.searchAtEnd.toFixed(3)} | ${(measured.searchAtEnd / measured.searchAt20).toFixed(2)}× |`,
+  );
 }
 
 async function savesAtOnce(url: string): Promise<void> {
@@ -101,6 +208,9 @@ async function savesAtOnce(url: string): Promise<void> {
   const start = performance.now();
   await Promise.all(Array.from({ length: SESSIONS }, (_, index) => timed(`concurrent-${index}`, together)));
   const rate = (SESSIONS * SESSION_TURNS) / ((performance.now() - start) / 1000);
+  figures.concurrentSavesPerSecond = rate;
+  figures.concurrentVsOneSession = rate / aloneRate;
+  figures.concurrentSaveP99Ms = percentile(together, 99);
   say("| sessions | saves/s | × one session | p50 ms | p99 ms |");
   say("| --- | --- | --- | --- | --- |");
   say(
@@ -215,18 +325,29 @@ try {
     `# Stores and web chat instances (${quick ? "quick" : "full"}; load average ${(await import("node:os")).loadavg()[0]!.toFixed(2)})`,
   );
   say("");
-  say(`Per-turn save over ${TURNS} turns of one session (ms per turn: the prompt saved, then the answer):`);
+  say(
+    `Per-turn save over ${TURNS} turns of one session (ms per turn: the prompt saved, then the answer), and`,
+  );
+  say(
+    "`searchSessions` for a word only a small session holds, at 20 turns of the long one and at the last turn:",
+  );
   say("");
-  say("| store | turn 20 (median 11–30) | last 10 turns | × turn 20 |");
-  say("| --- | --- | --- | --- |");
-  const pg = await postgresStores.openPostgresTurnStore({ url: await database("bench_turns") });
-  const pgRatio = turnRatio("PostgreSQL", await perTurn(pg, TURNS));
+  say(
+    "| store | turn 20 (median 11–30) | last 10 turns | × turn 20 | floor, turn 20 / last | store ÷ floor, turn 20 / last | search at 20 turns, ms | search at the last, ms | × at 20 |",
+  );
+  say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  const pgUrl = await database("bench_turns");
+  const pg = await postgresStores.openPostgresTurnStore({ url: pgUrl });
+  await storeRow("PostgreSQL", "postgres", pg, await postgresFloor(pgUrl));
   await pg.close();
   const sqlite = await sessionModule.openSqliteTurnStore(join(directory, "sessions.db"));
-  turnRatio("SQLite", await perTurn(sqlite, TURNS));
+  await storeRow("SQLite", "sqlite", sqlite, await sqliteFloor(join(directory, "floor.db")));
   await sqlite.close();
+  await storeRow("memory", "memory", new sessionModule.MemoryTurnStore(), undefined);
   say("");
-  say(`Target (PostgreSQL, turn ${TURNS} ≤ 2× turn 20): ${pgRatio <= 2 ? "met" : "NOT met"}`);
+  say(
+    `Target (PostgreSQL, turn ${TURNS} ≤ 2× turn 20): ${figures.postgresTurnRatio! <= 2 ? "met" : "NOT met"}. The memory store scans to search (no index).`,
+  );
   say("");
   say(
     `${SESSIONS} sessions saving at once on one PostgreSQL (${SESSION_TURNS} turns each, one store, 10 connections):`,
@@ -248,6 +369,8 @@ try {
       ["nats", nats],
     ] as const) {
       const added = await relayLatency(kind, await database(`bench_relay_${kind}`), server.url);
+      figures[`${kind}RelayP50Ms`] = percentile(added, 50);
+      figures[`${kind}RelayP99Ms`] = percentile(added, 99);
       say(
         `| ${kind} | ${added.length} | ${percentile(added, 50).toFixed(2)} | ${percentile(added, 99).toFixed(2)} |`,
       );
@@ -256,6 +379,7 @@ try {
     await redis.dispose();
     await nats.dispose();
   }
+  if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
   await cluster.dispose();
   rmSync(directory, { recursive: true, force: true });

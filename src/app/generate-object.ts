@@ -35,8 +35,9 @@ export interface ObjectCallOptions<S extends ObjectSchema, O extends ObjectOutpu
    */
   mode?: "json" | "tool";
   /**
-   * The api type of an Engine given as `model` (`openai`, `openai-responses`, `claude`, `gemini`, `ollama`), so
-   * the schema is compiled for its dialect; a model id says it itself.
+   * The api type or wire protocol of an Engine given as `model` (`openai`, `openai-chat`, `openai-responses`,
+   * `anthropic`, `gemini`, `ollama`), so the schema is compiled for its dialect; a model id says it itself (the
+   * protocol of its provider in the registry, so an OpenAI-compatible provider gets the OpenAI dialect).
    */
   apiType?: string;
 }

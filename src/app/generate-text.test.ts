@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GeppettoError } from "../engine/errors.ts";
 import { CollectingSink } from "../events/context.ts";
+import { registerProvider } from "../provider-kit/registry.ts";
+import { openAICompatibleProfile, openAICompatibleProvider } from "../providers/openai/profiles.ts";
 import { setupLocalServer } from "../providers/test-support.ts";
 import { longText } from "../testing/provider-server/script.ts";
 import { calculatorTool } from "../tools/demo.ts";
 import { generateText, streamText } from "./generate-text.ts";
 import { GuardrailTrippedError } from "./guardrails.ts";
-import type { ModelResolutionOptions } from "./model-id.ts";
+import { type ModelResolutionOptions, resolveModel } from "./model-id.ts";
 
 const server = setupLocalServer();
 const folder = mkdtempSync(join(tmpdir(), "geppetto-app-"));
@@ -109,6 +111,43 @@ describe("generateText", () => {
       /unknown provider "palm" in model id "palm:bison": known providers are openai, /,
     );
     expect(error.message).toContain("anthropic");
+  });
+
+  it("takes any provider of the registry: an OpenAI-compatible one, an alias, and one registered by the user", async () => {
+    server.respond({ script: { text: "from deepseek" } });
+    const deepseek = await generateText({
+      model: "deepseek:deepseek-chat",
+      prompt: "Hi",
+      resolution: resolution(),
+    });
+    expect(deepseek.text).toBe("from deepseek");
+    expect(server.requests[0]!.body).toMatchObject({ model: "deepseek-chat" });
+    const claude = await resolveModel("claude:claude-x", {
+      ...resolution(),
+      env: { ...resolution().env, GEPPETTO_AI_BASE_URL: server.baseURL("anthropic") },
+    });
+    expect({ apiType: claude.apiType, protocol: claude.protocol }).toEqual({
+      apiType: "anthropic",
+      protocol: "anthropic",
+    });
+    const unregister = registerProvider(
+      openAICompatibleProvider({
+        ...openAICompatibleProfile("vllm")!,
+        name: "gpu-box",
+        baseURL: server.baseURL("openai-chat"),
+        baseURLVariables: [],
+      }),
+    );
+    try {
+      server.respond({ script: { text: "from my own server" } });
+      const own = await generateText({ model: "gpu-box:my-model", prompt: "Hi", resolution: resolution() });
+      expect(own.text).toBe("from my own server");
+      expect(server.requests.at(-1)!.body).toMatchObject({ model: "my-model" });
+    } finally {
+      unregister();
+    }
+    const gone = await errorOf(() => generateText({ model: "gpu-box:my-model", prompt: "Hi" }));
+    expect(gone.code).toBe("unknown_provider");
   });
 
   it("a profile name is an alias; a name that is no profile lists providers and profiles", async () => {

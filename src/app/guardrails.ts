@@ -6,6 +6,7 @@
  */
 import { GeppettoError } from "../engine/errors.ts";
 import { publish, type RunContext, sinkFrom } from "../events/context.ts";
+import type { ToolLoopStatus } from "../toolloop/loop.ts";
 import type { JsonValue } from "../turns/json.ts";
 import type { Turn } from "../turns/types.ts";
 
@@ -49,6 +50,8 @@ export interface InputGuardrail {
 /**
  * Runs on the answer. With `streaming: true` it also runs on every new piece of text while the answer streams
  * (`final: false`; `delta` is the new piece, `text` all text so far) and a trip cancels the inference at once.
+ * The final check (`final: true`) runs however the call ended, with `status` saying how: `completed`, or early
+ * (`max_iterations`, `stopped` by `stopWhen`, `interrupted` by a cancel, on the partial answer).
  *
  * @example
  * const noPasswords: OutputGuardrail = {
@@ -61,7 +64,7 @@ export interface OutputGuardrail {
   name: string;
   streaming?: boolean;
   check(
-    output: { text: string; delta: string; final: boolean; turn?: Turn },
+    output: { text: string; delta: string; final: boolean; turn?: Turn; status?: ToolLoopStatus },
     ctx: RunContext,
   ): GuardrailCheckResult;
 }
@@ -156,20 +159,22 @@ export async function runInputGuardrails(
 }
 
 /**
- * Runs the output guardrails on the final answer text; throws the first trip (in list order).
+ * Runs the output guardrails on the final answer text (`status`: how the loop ended); throws the first trip (in
+ * list order).
  *
  * @example
- * await runOutputGuardrails([noPasswords], answerText, turn, ctx);
+ * await runOutputGuardrails([noPasswords], answerText, turn, ctx, "completed");
  */
 export async function runOutputGuardrails(
   guardrails: readonly OutputGuardrail[] | undefined,
   text: string,
   turn: Turn,
   ctx: RunContext,
+  status: ToolLoopStatus = "completed",
 ): Promise<void> {
   if (!guardrails || guardrails.length === 0) return;
   const verdicts = await Promise.all(
-    guardrails.map((guardrail) => guardrail.check({ text, delta: "", final: true, turn }, ctx)),
+    guardrails.map((guardrail) => guardrail.check({ text, delta: "", final: true, turn, status }, ctx)),
   );
   verdicts.forEach((verdict, index) => {
     if (!verdict?.tripped) return;

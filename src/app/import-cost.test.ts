@@ -5,7 +5,7 @@ const SRC = new URL("../", import.meta.url);
 
 /**
  * Runs `body` after importing the core in a fresh process; returns the heavy packages, provider engines and
- * tool loop or tools modules it loaded.
+ * tool loop, tools, provider registry or settings modules it loaded.
  */
 function loadedBy(body: string): { packages: string[]; providers: string[]; modules: string[] } {
   const script = `
@@ -20,7 +20,7 @@ function loadedBy(body: string): { packages: string[]; providers: string[]; modu
         const resolved = next(specifier, context);
         const provider = /\\/src\\/providers\\/([a-z-]+)\\/engine\\.ts$/.exec(resolved.url)?.[1];
         if (provider) providers.add(provider);
-        const module = /\\/src\\/((?:toolloop|tools)\\/[a-z-]+)\\.ts$/.exec(resolved.url)?.[1];
+        const module = /\\/src\\/((?:toolloop|tools|provider-kit|settings)\\/[a-z-]+)\\.ts$/.exec(resolved.url)?.[1];
         if (module) modules.add(module);
         return resolved;
       },
@@ -38,8 +38,9 @@ function loadedBy(body: string): { packages: string[]; providers: string[]; modu
 }
 
 describe("the application API's import cost", () => {
-  it("importing generateText from the core loads no heavy package, no provider, and not the tool loop", () => {
-    // The tool loop and the tools module load on the first call; only step control's helpers are imported.
+  it("importing generateText from the core loads no heavy package, no provider, not the tool loop, not the registry", () => {
+    // The tool loop, the tools module, the provider registry and settings load on the first call; only step
+    // control's helpers are imported.
     expect(loadedBy("if (typeof core.generateText !== 'function') throw new Error('missing');")).toEqual({
       packages: [],
       providers: [],
@@ -47,8 +48,12 @@ describe("the application API's import cost", () => {
     });
   });
 
-  it('resolving "ollama:llama3.2" loads the ollama provider only', () => {
+  it('resolving "ollama:llama3.2" loads the registry and the ollama provider only', () => {
     const resolve = `await core.resolveModel("ollama:llama3.2", { env: { XDG_CONFIG_HOME: "/nonexistent/geppetto" }, cwd: "/nonexistent/project" });`;
-    expect(loadedBy(resolve).providers).toEqual(["ollama"]);
+    const loaded = loadedBy(resolve);
+    expect(loaded.providers).toEqual(["ollama"]);
+    expect(loaded.modules).toEqual(
+      expect.arrayContaining(["provider-kit/registry", "provider-kit/model-id"]),
+    );
   });
 });

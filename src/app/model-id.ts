@@ -1,33 +1,14 @@
 /**
  * Model ids: `"provider:model"` (`"openai:gpt-4o-mini"`, `"anthropic:claude-sonnet-4-20250514"`) or a profile
- * name used as an alias (`"fast"`), resolved into an Engine through the user's settings and profiles. Only the
- * chosen provider's code is loaded, and the settings code itself is loaded on first use, so importing the core
- * costs nothing here.
+ * name used as an alias (`"fast"`), resolved into an Engine through the provider registry and the user's settings
+ * and profiles. The registry, the settings code and the chosen provider's code are all loaded on first use, so
+ * importing the core costs nothing here.
  *
  * This is the one place the application API turns a model id into an engine.
  */
 import type { Engine } from "../engine/engine.ts";
 import { CallerError } from "../engine/errors.ts";
-
-/** The provider names a model id may start with (`anthropic` is `claude`, `openai-chat` is `openai`). */
-const PROVIDER_NAMES: Record<string, string> = {
-  openai: "openai",
-  "openai-chat": "openai",
-  "openai-responses": "openai-responses",
-  anthropic: "claude",
-  claude: "claude",
-  gemini: "gemini",
-  google: "gemini",
-  ollama: "ollama",
-};
-
-/**
- * The provider names a model id accepts.
- *
- * @example
- * KNOWN_PROVIDERS.includes("anthropic") // true
- */
-export const KNOWN_PROVIDERS: readonly string[] = Object.keys(PROVIDER_NAMES);
+import type { WireProtocol } from "../provider-kit/descriptor.ts";
 
 /**
  * A model: an Engine, or a model id (`"provider:model"`, or a profile name).
@@ -56,50 +37,21 @@ export interface ModelResolutionOptions {
  * A resolved model: its engine and, for a model id, the api type it speaks.
  *
  * @example
- * const { engine, apiType } = await resolveModel("gemini:gemini-2.5-flash"); // apiType "gemini"
+ * const { engine, apiType, protocol } = await resolveModel("gemini:gemini-2.5-flash"); // "gemini", "gemini"
  */
 export interface ResolvedModel {
   engine: Engine;
-  /** `openai`, `openai-responses`, `claude`, `gemini` or `ollama`; undefined for an Engine given as is. */
+  /** The provider's registry id (`openai`, `anthropic`, `deepseek`, …); undefined for an Engine given as is. */
   apiType?: string;
-}
-
-/**
- * Parses a model id without loading anything: `{ apiType, model }` for `"provider:model"`, `{ profile }` for an
- * alias. An unknown provider is a CallerError (`unknown_provider`) listing the known ones.
- *
- * @example
- * parseModelId("anthropic:claude-sonnet-4-20250514") // { apiType: "claude", model: "claude-sonnet-4-20250514" }
- * parseModelId("fast") // { profile: "fast" }
- */
-export function parseModelId(id: string): { apiType: string; model?: string } | { profile: string } {
-  const trimmed = id.trim();
-  const colon = trimmed.indexOf(":");
-  if (colon < 0) {
-    if (trimmed.length === 0) {
-      throw new CallerError(
-        `model id is empty: use "provider:model" (providers: ${KNOWN_PROVIDERS.join(", ")}) or a profile name`,
-        { code: "invalid_model_id" },
-      );
-    }
-    return { profile: trimmed };
-  }
-  const provider = trimmed.slice(0, colon).toLowerCase();
-  const model = trimmed.slice(colon + 1);
-  const apiType = PROVIDER_NAMES[provider];
-  if (!apiType) {
-    throw new CallerError(
-      `unknown provider "${provider}" in model id "${id}": known providers are ${KNOWN_PROVIDERS.join(", ")}`,
-      { code: "unknown_provider" },
-    );
-  }
-  return model.length > 0 ? { apiType, model } : { apiType };
+  /** The wire protocol the provider speaks (`openai-chat`, `anthropic`, …); undefined for an Engine given as is. */
+  protocol?: WireProtocol;
 }
 
 /**
  * Resolves a model into an engine. An Engine is returned as is. A `"provider:model"` id loads the user's
  * settings (config files, the default profile, the environment) with that provider and model on top; a profile
- * name loads that profile. A name that is no profile lists the known providers and profiles.
+ * name loads that profile. The provider is any the registry knows (`parseModelId` of `geppetto/provider-kit`),
+ * a registered one included. A name that is no profile lists the known providers and profiles.
  *
  * @example
  * const { engine } = await resolveModel("openai:gpt-4o-mini");
@@ -110,24 +62,31 @@ export async function resolveModel(
   options: ModelResolutionOptions = {},
 ): Promise<ResolvedModel> {
   if (typeof model !== "string") return { engine: model };
+  const [{ parseModelId }, registry, settings] = await Promise.all([
+    import("../provider-kit/model-id.ts"),
+    import("../provider-kit/registry.ts"),
+    import("../settings/index.ts"),
+  ]);
   const parsed = parseModelId(model);
-  const settings = await import("../settings/index.ts");
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let flags: Record<string, unknown>;
   if ("profile" in parsed) {
-    const registry = settings.loadProfileRegistry(env, cwd);
-    if (!registry.profiles.has(parsed.profile)) {
-      const profiles = [...registry.profiles.keys()];
+    const profiles = settings.loadProfileRegistry(env, cwd).profiles;
+    if (!profiles.has(parsed.profile)) {
+      const names = [...profiles.keys()];
       throw new CallerError(
-        `model "${model}" is neither "provider:model" (providers: ${KNOWN_PROVIDERS.join(", ")}) nor a profile` +
-          (profiles.length > 0 ? ` (profiles: ${profiles.join(", ")})` : " (no profiles are defined)"),
+        `model "${model}" is neither "provider:model" (providers: ${registry.providerNamesHelp()}) nor a profile` +
+          (names.length > 0 ? ` (profiles: ${names.join(", ")})` : " (no profiles are defined)"),
         { code: "unknown_model" },
       );
     }
     flags = { profile: parsed.profile };
   } else {
-    flags = { "ai-api-type": parsed.apiType, ...(parsed.model ? { "ai-engine": parsed.model } : {}) };
+    flags = {
+      "ai-api-type": parsed.provider.id,
+      ...(parsed.model ? { "ai-engine": parsed.model } : {}),
+    };
   }
   const loaded = settings.loadSettings({ env, cwd, flags });
   const engine = await settings.createEngine(loaded, {
@@ -135,5 +94,6 @@ export async function resolveModel(
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const apiType = loaded.settings.chat?.apiType;
-  return apiType ? { engine, apiType } : { engine };
+  const provider = apiType === undefined ? undefined : registry.findProvider(apiType);
+  return provider ? { engine, apiType: provider.id, protocol: provider.protocol } : { engine };
 }

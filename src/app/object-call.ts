@@ -66,7 +66,7 @@ export async function runObjectCall<S extends ObjectSchema, O extends ObjectOutp
   ctx: RunContext,
 ): Promise<GenerateObjectResult<ObjectOf<S, O>>> {
   const resolved = await resolveModel(options.model, options.resolution);
-  const apiType = options.apiType ?? resolved.apiType;
+  const apiType = options.apiType ?? resolved.protocol;
   const compiled = compileObjectSchema<ObjectOf<S, O>>(options.schema, {
     ...(apiType ? { apiType } : {}),
     ...(options.schemaName ? { name: options.schemaName } : {}),

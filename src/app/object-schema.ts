@@ -1,7 +1,8 @@
 /**
  * The schema of a typed answer: a zod schema, any Standard Schema, or a JSON schema, turned into the JSON
- * schema a provider's native JSON mode takes (compiled per dialect, OpenAI's strict-mode rules checked with the
- * path and the rule that fails) and into a validator of the answer.
+ * schema a provider's native JSON mode takes (compiled per dialect; the rules of OpenAI strict mode, Anthropic's
+ * structured outputs and Gemini's response schema checked with the path and the rule that fails) and into a
+ * validator of the answer.
  */
 
 import { CallerError } from "../engine/errors.ts";
@@ -12,6 +13,12 @@ import { compileValidator, isStandardSchema } from "../tools/input-schema.ts";
 import type { JsonObject, JsonValue } from "../turns/json.ts";
 import { loadZod } from "../turns/lazy-modules.ts";
 import { ELEMENTS_KEY, type ObjectOutput, type ObjectSchema } from "./object-types.ts";
+import {
+  anthropicSchemaProblems,
+  geminiSchemaProblems,
+  toAnthropicSchema,
+  toGeminiSchema,
+} from "./strict-dialects.ts";
 import { strictModeProblems } from "./strict-mode.ts";
 
 export type { DeepPartial, InferObject, ObjectOutput, ObjectSchema } from "./object-types.ts";
@@ -47,25 +54,6 @@ export function jsonSchemaOf(schema: ObjectSchema): JsonObject {
   );
 }
 
-/** Closes every object (`additionalProperties: false`), as Anthropic's structured outputs require. */
-function closeObjects(schema: JsonValue): JsonValue {
-  if (Array.isArray(schema)) return schema.map(closeObjects);
-  if (!isObject(schema)) return schema;
-  const out: JsonObject = {};
-  for (const [key, value] of Object.entries(schema)) {
-    out[key] =
-      key === "properties" || key === "$defs" || key === "definitions"
-        ? Object.fromEntries(
-            Object.entries(value as JsonObject).map(([name, child]) => [name, closeObjects(child)]),
-          )
-        : closeObjects(value);
-  }
-  if ((out.type === "object" || isObject(out.properties)) && out.additionalProperties === undefined) {
-    out.additionalProperties = false;
-  }
-  return out;
-}
-
 /** A compiled answer schema: the provider config, the parser options, and the answer's validator. */
 export interface CompiledObjectSchema<T> {
   config: StructuredOutputConfig;
@@ -77,11 +65,38 @@ export interface CompiledObjectSchema<T> {
   validateElement(value: unknown): Promise<ValidationOutcome<unknown>>;
 }
 
+/** The schema families with rules of their own, by api type or wire protocol. */
+const FAMILIES: Record<string, "openai" | "anthropic" | "gemini"> = {
+  openai: "openai",
+  "openai-chat": "openai",
+  "openai-responses": "openai",
+  anthropic: "anthropic",
+  claude: "anthropic",
+  gemini: "gemini",
+};
+
+/** Each family's rules: the problems of a schema, what is sent, and how the error names the mode. */
+const RULES = {
+  openai: {
+    problems: strictModeProblems,
+    compile: (schema: JsonObject) => compileForDialect(schema, "openai-strict"),
+    mode: "OpenAI strict mode",
+  },
+  anthropic: {
+    problems: anthropicSchemaProblems,
+    compile: toAnthropicSchema,
+    mode: "Anthropic structured outputs",
+  },
+  gemini: { problems: geminiSchemaProblems, compile: toGeminiSchema, mode: "Gemini's response schema" },
+};
+
 /**
- * Compiles the schema for an api type (`openai`, `openai-responses`, `claude`, `gemini`, `ollama`; undefined
- * for an engine of unknown kind, which gets the schema as written and non-strict mode). OpenAI strict mode is
- * used unless `strict: false`; a schema it cannot take is a CallerError (`invalid_object_schema`) listing
- * every path and rule.
+ * Compiles the schema for an api type or wire protocol (`openai`, `openai-chat`, `openai-responses`,
+ * `anthropic`, `gemini`, `ollama`; undefined for an engine of unknown kind, which gets the schema as written).
+ * OpenAI (strict mode), Anthropic (structured outputs) and Gemini (response schema) have rules of their own,
+ * checked unless `strict: false`: a schema the provider cannot take is a CallerError (`invalid_object_schema`)
+ * listing every path and rule; a constraint it only cannot enforce is left out of what is sent and checked by
+ * the validator.
  */
 export function compileObjectSchema<T>(
   schema: ObjectSchema,
@@ -103,20 +118,21 @@ export function compileObjectSchema<T>(
       { code: "invalid_object_schema" },
     );
   }
-  const openai = options.apiType === "openai" || options.apiType === "openai-responses";
-  const strict = openai && options.strict !== false;
+  const family = FAMILIES[options.apiType ?? ""];
+  const checked = family !== undefined && options.strict !== false;
   let sent: JsonObject = wrapped;
-  if (strict) {
-    const problems = strictModeProblems(wrapped);
+  if (checked) {
+    const rules = RULES[family];
+    const problems = rules.problems(wrapped);
     if (problems.length > 0) {
       throw new CallerError(
-        `schema "${name}" cannot be used in OpenAI strict mode (pass strict: false to send it unchecked): ${problems.join("; ")}`,
+        `schema "${name}" cannot be used in ${rules.mode} (pass strict: false to send it unchecked): ${problems.join("; ")}`,
         { code: "invalid_object_schema" },
       );
     }
-    sent = compileForDialect(wrapped, "openai-strict");
-  } else if (options.apiType === "anthropic" || options.apiType === "claude")
-    sent = closeObjects(wrapped) as JsonObject;
+    sent = rules.compile(wrapped);
+  } else if (family === "anthropic") sent = toAnthropicSchema(wrapped); // it takes closed objects only
+  const strict = checked && family === "openai";
   const check = compileValidator<unknown>(schema as never, `schema "${name}"`);
   const validateElement = async (value: unknown) => check(strict ? stripStrictNulls(value, base) : value);
   const validate = async (value: unknown): Promise<ValidationOutcome<T>> => {

@@ -153,8 +153,9 @@ export interface RunCallExtras {
 }
 
 /**
- * One application call: resolves the model, runs the input guardrails, the tool loop and the output guardrails.
- * A tripped guardrail rejects with {@link GuardrailTrippedError} (the Turn as far as it got attached).
+ * One application call: resolves the model, runs the input guardrails, the tool loop and the output guardrails
+ * (on the last step's text, whatever `status` the loop ended with). A tripped guardrail rejects with
+ * {@link GuardrailTrippedError} (the Turn as far as it got attached).
  */
 export async function runCall(
   options: CallOptions,
@@ -191,7 +192,11 @@ export async function runCall(
   const last = loop.steps.at(-1);
   const result = last?.result ?? { provider: "unknown", finishClass: "interrupted", truncated: true };
   const text = last?.text ?? "";
-  if (loop.status === "completed") await runOutputGuardrails(options.outputGuardrails, text, loop.turn, ctx);
+  // The output guardrails vet what the caller gets however the loop ended: completed, at the step limit, by
+  // stopWhen or a step decision, or cancelled (on the partial answer; the call's signal is aborted then, so they
+  // get one of their own and a model guardrail can still judge).
+  const checkCtx = ctx.signal.aborted ? ctx.withSignal(new AbortController().signal, { replace: true }) : ctx;
+  await runOutputGuardrails(options.outputGuardrails, text, loop.turn, checkCtx, loop.status);
   return {
     text,
     turn: loop.turn,

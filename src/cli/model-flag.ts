@@ -1,10 +1,11 @@
 /**
  * `-m provider:model` (`--model`): the model as one id, for every command that chooses one. It becomes the
  * settings flags it stands for (`--ai-api-type` and `--ai-engine`), or `--profile` for a profile name, so the
- * usual layers (files, profile, environment, flags) still apply; an unknown provider lists the known ones.
+ * usual layers (files, profile, environment, flags) still apply. Providers are those of the registry; an unknown
+ * one lists the known ones.
  */
-import { parseModelId } from "../app/model-id.ts";
 import { GeppettoError } from "../engine/errors.ts";
+import { parseModelId } from "../provider-kit/model-id.ts";
 import { UsageError } from "./usage.ts";
 
 /** The parseArgs option of `-m` / `--model`. */
@@ -19,7 +20,7 @@ export const MODEL_FLAG_HELP =
  * `--ai-engine` or `--profile` is a UsageError.
  *
  * @example
- * applyModelFlag({ model: "anthropic:claude-sonnet-4-20250514" }) // { "ai-api-type": "claude", "ai-engine": "claude-sonnet-4-20250514" }
+ * applyModelFlag({ model: "claude:claude-sonnet-4-20250514" }) // { "ai-api-type": "anthropic", "ai-engine": "claude-sonnet-4-20250514" }
  */
 export function applyModelFlag<T extends Record<string, unknown>>(flags: T): T {
   const model = flags.model;
@@ -38,7 +39,7 @@ export function applyModelFlag<T extends Record<string, unknown>>(flags: T): T {
   if ("profile" in parsed) return { ...rest, profile: parsed.profile } as unknown as T;
   return {
     ...rest,
-    "ai-api-type": parsed.apiType,
+    "ai-api-type": parsed.provider.id,
     ...(parsed.model ? { "ai-engine": parsed.model } : {}),
   } as unknown as T;
 }

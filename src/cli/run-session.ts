@@ -7,7 +7,13 @@ import { CorruptTurnError } from "../session/turn-store.ts";
 import { appendBlock, cloneTurn, newId, newTurn } from "../turns/builders.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import type { CliIO } from "./main.ts";
-import { type CliSessionStore, openSessionDb, resolveSessionId, sessionDbPath } from "./session-db.ts";
+import {
+  type CliSessionStore,
+  type ConfiguredStore,
+  openSessionDb,
+  resolveSessionId,
+  sessionStoreLocation,
+} from "./session-db.ts";
 import { UsageError } from "./usage.ts";
 
 /** The session a run is logged to. */
@@ -17,6 +23,8 @@ export interface RunSession {
   continued: boolean;
   /** The next input: the stored history with `blocks` appended (a new Turn with a new id), or `blocks` alone. */
   continueWith(blocks: Block[]): Turn;
+  /** The store, as messages name it (a PostgreSQL URL without its credentials). */
+  where: string;
   /** Saves the answer (final, partial or failed) as the session's latest turn. */
   save(turn: Turn): Promise<void>;
   close(): Promise<void>;
@@ -28,8 +36,10 @@ export interface RunSessionChoice {
   sessionId?: string;
   /** `-c/--continue`: the most recently updated session. */
   continueLast?: boolean;
-  /** `--db PATH`. */
+  /** `--db PATH|URL`. */
   db?: string;
+  /** The settings' `store`, read when neither `--db` nor `GEPPETTO_DB` is set. */
+  configured?: () => Promise<ConfiguredStore>;
 }
 
 /**
@@ -41,10 +51,15 @@ export interface RunSessionChoice {
  * const input = session.continueWith([newUserTextBlock("And then?")]);
  */
 export async function openRunSession(choice: RunSessionChoice, io: CliIO): Promise<RunSession> {
-  const dbPath = sessionDbPath(choice.db, io.env);
+  const location = await sessionStoreLocation(
+    choice.db,
+    io.env,
+    choice.configured ?? (async () => undefined),
+  );
+  const dbPath = location.label;
   let store: CliSessionStore;
   try {
-    store = await openSessionDb(dbPath);
+    store = await openSessionDb(location);
   } catch (error) {
     // A session that exists but does not load (a corrupt row) is a failure (exit 1), not bad usage (exit 2).
     if (error instanceof CorruptTurnError) throw error;
@@ -66,6 +81,7 @@ export async function openRunSession(choice: RunSessionChoice, io: CliIO): Promi
     const id = sessionId ?? newId();
     return {
       sessionId: id,
+      where: dbPath,
       continued: history !== undefined,
       continueWith(blocks) {
         if (!history) return newTurn(blocks);

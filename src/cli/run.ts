@@ -25,7 +25,6 @@ import { runWithSchema } from "./run-schema.ts";
 import { openRunSession } from "./run-session.ts";
 import { structuredOutputOfSettings } from "./run-structured.ts";
 import { checkToolSet, engineWithTools, toolSetRegistry } from "./run-tools.ts";
-import { sessionDbPath } from "./session-db.ts";
 import { type ToolApproval, toolApproval } from "./tool-approval.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
@@ -54,7 +53,8 @@ Options:
   --session ID         Continue a stored session (any unique prefix of its id; see \`geppetto sessions list\`)
   -c, --continue       Continue the most recent session
   --no-log             Do not keep this run in the session store (every run is kept by default)
-  --db PATH            The session store (default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)
+  --db PATH|URL        The session store: a SQLite file or a postgres:// URL (default: GEPPETTO_DB, the
+                       settings' store, else $XDG_DATA_HOME/geppetto/sessions.db)
   ${MODEL_FLAG_HELP}
   --tools SET|MODULE   Offer tools and run the tool loop: demo (time, calculator), or the defineTool exports
                        of your module (./my-tools.ts or .js)
@@ -229,6 +229,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
           ...(values.session === undefined ? {} : { sessionId: values.session }),
           ...(values.continue ? { continueLast: true } : {}),
           ...(values.db === undefined ? {} : { db: values.db }),
+          configured: async () => (await loadCommandSettings(values, io)).settings.store,
         },
         io,
       ).catch((error: unknown) => {
@@ -346,9 +347,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (produced) await session.save(produced);
       await session.close();
       if (session.continued) {
-        io.stderr.write(
-          `geppetto: saved to session ${session.sessionId} (${sessionDbPath(values.db, io.env)})\n`,
-        );
+        io.stderr.write(`geppetto: saved to session ${session.sessionId} (${session.where})\n`);
       }
     }
     await selected.close();

@@ -1,16 +1,56 @@
 /**
  * Where the CLI keeps its sessions: one SQLite file, `$XDG_DATA_HOME/geppetto/sessions.db`
- * (`~/.local/share/geppetto/sessions.db` when XDG_DATA_HOME is unset), overridden by `GEPPETTO_DB` and `--db`.
+ * (`~/.local/share/geppetto/sessions.db` when XDG_DATA_HOME is unset), or what the settings' `store` names (a
+ * SQLite file, or a PostgreSQL database several machines share), overridden by `GEPPETTO_DB` and `--db` (a path,
+ * or a `postgres://` URL).
  */
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import type { SessionSummary, TurnStore } from "../session/turn-store.ts";
+import { redactURL } from "../settings/secrets.ts";
 import type { Turn } from "../turns/types.ts";
 
 /** The `--db` help line shared by the commands that use the session store. */
 export const DB_FLAG_HELP =
-  "--db PATH            The session store (SQLite; default $XDG_DATA_HOME/geppetto/sessions.db, or GEPPETTO_DB)";
+  "--db PATH|URL        The session store: a SQLite file or a postgres:// URL (default: GEPPETTO_DB, the\n" +
+  "                       settings' store, else $XDG_DATA_HOME/geppetto/sessions.db)";
+
+/** Where the sessions are: a SQLite file or a PostgreSQL database. */
+export interface SessionStoreLocation {
+  kind: "sqlite" | "postgres";
+  /** The file path, or the `postgres://` URL (with its credentials: never print it, print `label`). */
+  url: string;
+  /** What messages name the store by: the path, or the URL with its credentials redacted. */
+  label: string;
+}
+
+/** The settings' `store` (`{ kind, url }`), as the command loaded it. */
+export type ConfiguredStore = { kind: "sqlite" | "postgres"; url: string } | undefined;
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+/**
+ * The session store a command uses: `--db`, else `GEPPETTO_DB`, else the settings' `store` (read only when the
+ * first two are unset), else the XDG data directory. A `postgres://` URL is a PostgreSQL database.
+ *
+ * @example
+ * await sessionStoreLocation("postgres://app:pw@db/app", io.env, async () => undefined)
+ * // { kind: "postgres", url: "postgres://app:pw@db/app", label: "postgres://<redacted>@db/app" }
+ */
+export async function sessionStoreLocation(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  configured: () => Promise<ConfiguredStore>,
+): Promise<SessionStoreLocation> {
+  let url = flag !== undefined && flag !== "" ? flag : env.GEPPETTO_DB || undefined;
+  if (url === undefined) {
+    const store = await configured();
+    url = store?.url ?? sessionDbPath(undefined, env);
+  }
+  if (POSTGRES_URL.test(url)) return { kind: "postgres", url, label: redactURL(url) };
+  return { kind: "sqlite", url, label: url };
+}
 
 /**
  * The session store's path: `--db`, else `GEPPETTO_DB`, else the XDG data directory.
@@ -45,32 +85,44 @@ export interface CliSessionStore {
   close(): Promise<void>;
 }
 
+/** Opens the TurnStore at a location (PostgreSQL's client is loaded only for a `postgres://` URL). */
+async function openTurns(
+  location: SessionStoreLocation,
+): Promise<Required<Pick<TurnStore, "loadLatest" | "listSessionSummaries">> & TurnStore> {
+  if (location.kind === "postgres") {
+    const { openPostgresTurnStore } = await import("../stores/postgres/turn-store.ts");
+    return openPostgresTurnStore({ url: location.url });
+  }
+  const { openSqliteTurnStore } = await import("../session/sqlite-turn-store.ts");
+  if (location.url !== ":memory:") mkdirSync(dirname(location.url), { recursive: true });
+  return openSqliteTurnStore(location.url);
+}
+
 /**
- * Opens (creating it and its folder if needed) the SQLite session store at `path`.
+ * Opens (creating it, and a SQLite file's folder, if needed) the session store at `path` (a SQLite file) or at
+ * a location from {@link sessionStoreLocation}.
  *
  * @example
  * const store = await openSessionDb(sessionDbPath(values.db, io.env));
  * const [latest] = await store.listSessions();
  */
-export async function openSessionDb(path: string): Promise<CliSessionStore> {
-  const { openSqliteTurnStore } = await import("../session/sqlite-turn-store.ts");
-  type SqliteTurnStore = Awaited<ReturnType<typeof openSqliteTurnStore>>;
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  let turns: TurnStore;
+export async function openSessionDb(path: string | SessionStoreLocation): Promise<CliSessionStore> {
+  const location = typeof path === "string" ? { kind: "sqlite" as const, url: path, label: path } : path;
+  let turns: Awaited<ReturnType<typeof openTurns>>;
   try {
-    turns = await openSqliteTurnStore(path);
+    turns = await openTurns(location);
   } catch (error) {
     throw new Error(
-      `cannot open the session store ${path}: ${error instanceof Error ? error.message : error}`,
+      `cannot open the session store ${location.label}: ${error instanceof Error ? error.message : error}`,
     );
   }
   return {
     turns,
     // The sessions table only: no turn is read, so listing costs the same whatever the sessions hold.
-    listSessions: () => (turns as SqliteTurnStore).listSessionSummaries(),
+    listSessions: () => turns.listSessionSummaries(),
     listTurns: (sessionId) => turns.loadSession(sessionId),
     saveTurn: (sessionId, turn) => turns.save(sessionId, turn, "final"),
-    loadLatest: (sessionId) => (turns as SqliteTurnStore).loadLatest(sessionId),
+    loadLatest: (sessionId) => turns.loadLatest(sessionId),
     deleteSession: (sessionId) => turns.delete(sessionId),
     async close() {
       await turns.close?.();

@@ -12,7 +12,7 @@ import {
   DB_FLAG_HELP,
   expandSessionId,
   openSessionDb,
-  sessionDbPath,
+  sessionStoreLocation,
 } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
@@ -27,7 +27,8 @@ Commands:
   export ID|--last     A session's turns as YAML documents (one per turn, format geppetto.turn/v1),
                        or as a JSON array with --output json
   delete ID|--last     Delete a session
-  search TEXT          The sessions whose conversation contains TEXT (case-insensitive), most recent first
+  search TEXT          The sessions whose prompts, answers or reasoning contain TEXT (ASCII case ignored),
+                       most recent first (at most 200)
 
 Options:
   --last               The most recently updated session (instead of an ID)
@@ -152,33 +153,12 @@ function showTurns(sessionId: string, loaded: LoadedTurn[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The text of a conversation's blocks, for search. */
-function conversationText(turn: Turn): string {
-  return turn.blocks.map((block) => blockLine(block) ?? "").join("\n");
-}
-
-/** `sessions search TEXT`: each session's latest turn (its whole conversation) read once. */
+/** `sessions search TEXT`: the store's search (an index lookup on SQLite and PostgreSQL). */
 async function search(store: CliSessionStore, text: string, io: CliIO, dbPath: string): Promise<number> {
   if (text.trim() === "") throw new UsageError("search needs the text to look for: sessions search TEXT");
-  const needle = text.toLowerCase();
-  let found = 0;
-  for (const session of await store.listSessions()) {
-    let latest: Turn | undefined;
-    try {
-      latest = await store.loadLatest(session.sessionId);
-    } catch (error) {
-      if (!(error instanceof CorruptTurnError)) throw error;
-      io.stderr.write(`skipped ${session.sessionId}: ${error.message}\n`);
-      continue;
-    }
-    const haystack = latest ? conversationText(latest) : "";
-    const at = haystack.toLowerCase().indexOf(needle);
-    if (at < 0) continue;
-    found++;
-    const excerpt = haystack.slice(Math.max(0, at - 30), at + needle.length + 30).replace(/\s+/g, " ");
-    io.stdout.write(`${session.sessionId}  ${session.updatedAt}  …${excerpt}…\n`);
-  }
-  if (found === 0) io.stderr.write(`no session in ${dbPath} contains "${text}"\n`);
+  const hits = await store.turns.searchSessions(text, { limit: 200 });
+  for (const hit of hits) io.stdout.write(`${hit.sessionId}  ${hit.updatedAt}  ${hit.excerpt}\n`);
+  if (hits.length === 0) io.stderr.write(`no session in ${dbPath} contains "${text}"\n`);
   return 0;
 }
 
@@ -198,8 +178,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     );
   }
   const action = subcommand as (typeof SUBCOMMANDS)[number];
-  const dbPath = sessionDbPath(values.db, io.env);
-  const store = await openSessionDb(dbPath);
+  const location = await sessionStoreLocation(values.db, io.env, async () => {
+    const { loadCommandSettings } = await import("./engine-selection.ts");
+    return (await loadCommandSettings({}, io)).settings.store;
+  });
+  const dbPath = location.label;
+  const store = await openSessionDb(location);
   try {
     if (action === "list") {
       const format = oneOf("output", values.output, ["text", "json"] as const, "text");

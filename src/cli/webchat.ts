@@ -15,7 +15,7 @@ import { type SelectedEngine, selectEngine } from "./engine-selection.ts";
 import type { CliIO } from "./main.ts";
 import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "./model-flag.ts";
 import { checkToolSet, toolSetRegistry } from "./run-tools.ts";
-import { DB_FLAG_HELP, sessionDbPath } from "./session-db.ts";
+import { DB_FLAG_HELP, sessionStoreLocation } from "./session-db.ts";
 import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
 /** The Redis Streams or NATS JetStream transport at `url`, connected (a clear error naming it when it cannot be). */
@@ -52,7 +52,8 @@ Options:
   --auth-token TOKEN   Require this token on every request (or ${TOKEN_ENV}); open the page once with
                        ?token=TOKEN and the browser keeps it in a cookie
   ${MODEL_FLAG_HELP}
-  --tools SET          Offer tools and run the tool loop: demo (time, calculator)
+  --tools SET          Offer tools and run the tool loop: demo (time, calculator), or a module of your own
+                       (./my-tools.ts: its defineTool exports; a needsApproval tool asks Approve / Deny in the page)
   --busy POLICY        A prompt sent while an answer is written: reject (default; the page says so), queue,
                        interrupt
   --idle-minutes N     Close conversations unused for N minutes (default 15; their timelines stay)
@@ -146,9 +147,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   };
   await engineFor(undefined); // bad settings stop here, before anything listens
 
-  // --store, else the settings' `store` (kind postgres: its URL; kind sqlite: the file, below --db).
+  // --store, else where `run`, `chat` and `sessions` keep sessions: --db, GEPPETTO_DB, the settings' `store`.
   const configured = (await engines.get(""))?.settings?.settings.store;
-  const storeUrl = values.store ?? (configured?.kind === "postgres" ? configured.url : undefined);
+  const location = await sessionStoreLocation(values.db, io.env, async () => configured);
+  const storeUrl = values.store ?? (location.kind === "postgres" ? location.url : undefined);
   if (storeUrl !== undefined && !/^postgres(ql)?:\/\//.test(storeUrl)) {
     throw new UsageError(`--store must be a postgres:// URL (got "${redactUrl(storeUrl)}")`);
   }
@@ -180,10 +182,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       closers.push(() => shared.close());
       [turnStore, timeline, where] = [turns, shared, `Sessions and timelines in ${redactUrl(storeUrl)}`];
     } else {
-      const dbPath = sessionDbPath(
-        values.db ?? (configured?.kind === "sqlite" && !io.env.GEPPETTO_DB ? configured.url : undefined),
-        io.env,
-      );
+      const dbPath = location.url;
       const store = await openSessionDb(dbPath);
       closers.push(() => store.close());
       const timelinePath = values["timeline-db"] ?? join(dirname(dbPath), "webchat.db");

@@ -3,7 +3,7 @@
  */
 import type { RunContext } from "../events/context.ts";
 import { observeInference } from "../observability/inference-observer.ts";
-import { type InferenceScope, runInInferenceScope } from "../observability/inference-scope.ts";
+import { type InferenceScope, responseExtra, runInInferenceScope } from "../observability/inference-scope.ts";
 import type { Turn } from "../turns/types.ts";
 import { GeppettoError } from "./errors.ts";
 import { InferenceOutput, type InferenceOutputOptions } from "./output.ts";
@@ -56,6 +56,7 @@ export async function runWithOutput(
   try {
     await runInInferenceScope(scope, () => produce(out));
   } catch (error) {
+    out.responseExtra(responseExtra(scope));
     if (!(ctx.signal.aborted || isAbort(error, ctx.signal))) {
       const failure = out.fail(error);
       observer?.fail(failure, scope);
@@ -65,6 +66,7 @@ export async function runWithOutput(
     observer?.end(ended, scope);
     return ended;
   }
+  out.responseExtra(responseExtra(scope));
   ended = out.finish();
   observer?.end(ended, scope);
   return ended;

@@ -128,6 +128,8 @@ export class InferenceOutput {
   #finishClass: FinishClass | undefined;
   #requestId: string | undefined;
   #responseId: string | undefined;
+  /** What the provider's response said beyond the stream (`meta.extra` of the ending event). */
+  #responseExtra: Record<string, JsonValue> | undefined;
   #ended = false;
   /** Saves the partial answer now and then while it streams, when the context asks for it (a persister). */
   readonly #checkpointer: StreamCheckpointer | undefined;
@@ -420,6 +422,21 @@ export class InferenceOutput {
     if (ids.responseId) this.#responseId = ids.responseId;
   }
 
+  /**
+   * What the provider's response said beyond the stream (status, request id, rate-limit headers…), put in
+   * `meta.extra` of the ending event (`final`, `interrupt` or `error`).
+   */
+  responseExtra(extra: Record<string, JsonValue> | undefined): void {
+    this.#responseExtra = extra;
+  }
+
+  /** The metadata of the ending event. */
+  #endMeta(): EventMetadataDraft {
+    const meta = this.#meta();
+    if (this.#responseExtra !== undefined) meta.extra = this.#responseExtra;
+    return meta;
+  }
+
   /** Ends the output: closes open tool calls; the blocks are final from now on, so they are frozen. */
   #end(): void {
     this.#ended = true;
@@ -478,14 +495,14 @@ export class InferenceOutput {
     const hasToolCalls = this.#blocks.some((block) => block.kind === "tool_call");
     const finishClass = this.#finishClass ?? (hasToolCalls ? "tool_calls_pending" : "completed");
     const result = this.#result(finishClass);
-    publish(this.#ctx, { type: "final", text: this.#completion, meta: this.#meta() });
+    publish(this.#ctx, { type: "final", text: this.#completion, meta: this.#endMeta() });
     return this.#turn(result);
   }
 
   /** Ends on cancellation: publishes `interrupt` and returns the partial Turn (finish class `interrupted`). */
   interrupt(): Turn {
     this.#end();
-    publish(this.#ctx, { type: "interrupt", text: this.#completion, meta: this.#meta() });
+    publish(this.#ctx, { type: "interrupt", text: this.#completion, meta: this.#endMeta() });
     return this.#turn(this.#result("interrupted"));
   }
 
@@ -504,7 +521,7 @@ export class InferenceOutput {
       fault: error.fault,
       retryable: error.retryable,
       text: this.#completion,
-      meta: this.#meta(),
+      meta: this.#endMeta(),
     };
     const status = (error as { status?: number }).status;
     if (typeof status === "number") event.status = status;

@@ -35,6 +35,13 @@ export interface SubscriptionOptions {
   name: string;
   /** Where a subscriber with no saved position starts (default `"now"` in-process, `"beginning"` durable). */
   from?: ReplayFrom;
+  /**
+   * Durable transports: the server forgets this subscription once no process has read it for this long (a
+   * subscriber that crashed leaves its Redis consumer group or JetStream consumer behind otherwise). Meant for
+   * names used by one process only (a web chat instance's); must be longer than a handler ever takes. JetStream:
+   * the consumer's `inactive_threshold`; Redis: every subscriber of the stream reaps such groups as it reads.
+   */
+  expireAfterMs?: number;
 }
 
 /**
@@ -53,6 +60,11 @@ export interface EventTransport {
   publish(topic: string, event: GeppettoEvent): void | Promise<void>;
   /** Subscribes to a topic; returns the function that unsubscribes (and may wait for in-flight reads). */
   subscribe(topic: string, deliver: DeliverEvent, options: SubscriptionOptions): () => void | Promise<void>;
+  /**
+   * Durable transports: removes what the server keeps for a subscription (its Redis consumer group, its JetStream
+   * durable consumer), once it is unsubscribed for good. Resolves false when there was none.
+   */
+  deleteSubscription?(topic: string, name: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

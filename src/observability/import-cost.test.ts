@@ -26,12 +26,13 @@ function packagesLoadedBy(modules: string[]): string[] {
 }
 
 describe("observability at import", () => {
-  it("the core, the tool loop, sessions and geppetto/observability load no OpenTelemetry (nor yaml, zod)", () => {
+  it("the core, the tool loop, sessions (duplex too) and geppetto/observability load no OpenTelemetry (nor yaml, zod)", () => {
     expect(
       packagesLoadedBy([
         "index.ts",
         "toolloop/index.ts",
         "session/index.ts",
+        "sessions/index.ts",
         "observability/index.ts",
         "providers/openai/index.ts",
       ]),

@@ -12,7 +12,7 @@
  */
 
 export { createFixtureTap, type RawTap, type TappedRequest } from "../providers/transport/tap.ts";
-export { errorAttributes } from "./inference-observer.ts";
+export { errorAttributes, genAIProviderName } from "./inference-observer.ts";
 export {
   type ConsoleLoggerOptions,
   createConsoleLogger,
@@ -31,6 +31,7 @@ export {
 } from "./logger.ts";
 export { createRecordingTap, type RecordingTapOptions, recordingPath, withRecording } from "./recorder.ts";
 export { redactRequestBody, requestDumpYaml, summarizeRequest } from "./request-log.ts";
+export { observeTokenCount } from "./token-count.ts";
 export {
   inSpan,
   openSpan,

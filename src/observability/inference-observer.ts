@@ -18,10 +18,22 @@ import { openSpan, type SpanAttributes, type TraceSpan } from "./tracing.ts";
 const PROVIDER_NAMES: Record<string, string> = {
   openai: "openai",
   "openai-responses": "openai",
+  "openai-realtime": "openai",
   anthropic: "anthropic",
   claude: "anthropic",
   gemini: "gcp.gemini",
+  "gemini-live": "gcp.gemini",
 };
+
+/**
+ * A geppetto provider id as `gen_ai.provider.name` spells it (`openai-responses` → `openai`); other ids as they are.
+ *
+ * @example
+ * genAIProviderName("gemini") // "gcp.gemini"
+ */
+export function genAIProviderName(provider: string): string {
+  return PROVIDER_NAMES[provider] ?? provider;
+}
 
 /** Observes one inference; see the module comment. */
 export interface InferenceObserver {
@@ -68,7 +80,7 @@ export function observeInference(
   let firstOutputAt: number | undefined;
   const attributes: SpanAttributes = {
     "gen_ai.operation.name": "chat",
-    "gen_ai.provider.name": PROVIDER_NAMES[provider] ?? provider,
+    "gen_ai.provider.name": genAIProviderName(provider),
     "gen_ai.request.model": model,
     "geppetto.provider": provider,
     "geppetto.turn.id": turn.id,

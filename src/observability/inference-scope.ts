@@ -5,8 +5,12 @@
  */
 import type { AsyncLocalStorage } from "node:async_hooks";
 import type { RunContext } from "../events/context.ts";
+import type { JsonValue } from "../turns/json.ts";
 
-/** One inference: its context, and what the transport learnt (the last response's status and request id). */
+/**
+ * One inference: its context, and what the transport learnt from the last response (status, request id, the
+ * rate-limit and provider headers).
+ */
 export interface InferenceScope {
   readonly ctx: RunContext;
   readonly provider: string;
@@ -15,6 +19,8 @@ export interface InferenceScope {
   requests: number;
   status?: number;
   requestId?: string;
+  rateLimit?: Record<string, string>;
+  providerHeaders?: Record<string, string>;
 }
 
 // Made on first use: importing the core does not load node:async_hooks.
@@ -39,4 +45,21 @@ export function runInInferenceScope<T>(scope: InferenceScope, work: () => T): T 
  */
 export function currentInferenceScope(): InferenceScope | undefined {
   return storage?.getStore();
+}
+
+/**
+ * What the scope's last response said, as `meta.extra` of the ending event: `response` (HTTP status, request id,
+ * requests sent), `rateLimit` and `providerHeaders`; undefined when no response came.
+ *
+ * @example
+ * responseExtra(scope) // { response: { status: 200, requestId: "req_1", requests: 1 }, rateLimit: { … } }
+ */
+export function responseExtra(scope: InferenceScope): Record<string, JsonValue> | undefined {
+  if (scope.status === undefined) return undefined;
+  const response: Record<string, JsonValue> = { status: scope.status, requests: scope.requests };
+  if (scope.requestId !== undefined) response.requestId = scope.requestId;
+  const extra: Record<string, JsonValue> = { response };
+  if (scope.rateLimit !== undefined) extra.rateLimit = scope.rateLimit;
+  if (scope.providerHeaders !== undefined) extra.providerHeaders = scope.providerHeaders;
+  return extra;
 }

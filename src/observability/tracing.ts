@@ -1,7 +1,7 @@
 /**
  * Tracing, without a tracing library: the small interface the run context carries (`ctx.withTracer`) and the
- * helpers geppetto's own layers use to open nested spans — one per session turn, tool-loop iteration, inference
- * and tool execution. `geppetto/otel` implements it on `@opentelemetry/api`; the core never imports OpenTelemetry.
+ * helpers geppetto's own layers use to open nested spans — one per session turn, tool-loop iteration, inference,
+ * tool execution, token count and duplex session (with one per realtime exchange). `geppetto/otel` implements it on `@opentelemetry/api`; the core never imports OpenTelemetry.
  */
 import { contextKey, type RunContext } from "../events/context.ts";
 
@@ -12,7 +12,13 @@ export type SpanAttributeValue = string | number | boolean | readonly string[] |
 export type SpanAttributes = Record<string, SpanAttributeValue | undefined>;
 
 /** What a span is about. */
-export type SpanKind = "session-turn" | "tool-loop-iteration" | "inference" | "tool";
+export type SpanKind =
+  | "session-turn"
+  | "tool-loop-iteration"
+  | "inference"
+  | "tool"
+  | "token-count"
+  | "duplex-session";
 
 /** An open span. */
 export interface TraceSpan {

@@ -1,7 +1,9 @@
 /**
  * The transport's observability hooks: the debug line per request and per response, the trace-level YAML dump,
- * and `status` events for retries (attempt, backoff wait, the provider's rate-limit headers in `meta.extra`). They
- * act on the current inference scope; outside one (a token count, a bare transport) they only log nothing.
+ * `status` events for retries (attempt, backoff wait, the provider's rate-limit headers in `meta.extra`), and what
+ * the last response said (status, request id, rate-limit and provider headers) for the `meta.extra` of the
+ * inference's ending event. They act on the current scope (an inference, or a token count); outside one (a bare
+ * transport) they do nothing.
  */
 import { contextKey, publish } from "../events/context.ts";
 import type { RawTap } from "../providers/transport/tap.ts";
@@ -84,6 +86,26 @@ export function noteRequest(
   }
 }
 
+/** Response headers of the provider's own about the request: processing time, API version. */
+const PROVIDER_HEADERS = new Set([
+  "openai-processing-ms",
+  "openai-version",
+  "x-envoy-upstream-service-time",
+  "server-timing",
+]);
+
+/** The provider headers of a response (see `PROVIDER_HEADERS`). */
+function providerHeaders(headers: Headers): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const name of PROVIDER_HEADERS) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    out ??= {};
+    out[name] = value;
+  }
+  return out;
+}
+
 /** When the response headers came. */
 export function noteResponse(
   provider: string,
@@ -96,9 +118,12 @@ export function noteResponse(
   if (scope === undefined) return;
   scope.status = status;
   if (requestId !== undefined) scope.requestId = requestId;
+  const limits = rateLimitHeaders(headers);
+  if (limits !== undefined) scope.rateLimit = limits;
+  const fromProvider = providerHeaders(headers);
+  if (fromProvider !== undefined) scope.providerHeaders = fromProvider;
   const logger = scope.ctx.logger;
   if (!logEnabled(logger, "debug")) return;
-  const limits = rateLimitHeaders(headers);
   logger.log("debug", "http response", {
     provider,
     status,

@@ -28,6 +28,7 @@ export {
   providerNames,
   type WireProtocol,
 } from "./descriptor.ts";
+export { type ParsedModelId, parseModelId } from "./model-id.ts";
 export { type InferenceDefaults, prepareInference } from "./prepare.ts";
 export { droppedBlockWarning, foreignProducer, isOwnBlock } from "./reasoning.ts";
 export {

@@ -1,7 +1,12 @@
 /**
  * The SQLite store's schema, its version (`PRAGMA user_version`) and the migrations run on open.
  *
- * Version 2 (this one) keeps each block once: `geppetto_blocks` holds, per session and block position, the
+ * Version 3 (this one) adds the search index: `geppetto_search`, an FTS5 table with the trigram tokenizer over the
+ * text of each block row (`payload.text`, read through the view `geppetto_search_text`; external content, so the
+ * text is not stored twice, and `detail=none`, the smallest index that still finds substrings through `LIKE`), kept
+ * in step with `geppetto_blocks` by triggers. A version-2 file gets it on open, built from the rows it holds.
+ *
+ * Version 2 keeps each block once: `geppetto_blocks` holds, per session and block position, the
  * versions that turns wrote there (a turn's block at position p is the latest version written by that turn or an
  * earlier one), and `geppetto_turns` holds per turn its order, phase, block count, metadata and data. A turn
  * writes what it adds or changes, not the conversation. Version 1 (geppetto ≤ 0.1, `user_version` 0) stored
@@ -11,7 +16,40 @@ import type { DatabaseSync } from "node:sqlite";
 import { GeppettoError } from "../engine/errors.ts";
 
 /** The schema version this geppetto writes and reads. */
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
+
+/** The text of a block row that search looks at (a row that is not JSON has none). */
+const ROW_TEXT = (row: string) =>
+  `CASE WHEN json_valid(${row}.block_json) THEN json_extract(${row}.block_json, '$.payload.text') END`;
+
+/** Version 3's additions: the trigram index over each block row's text, kept in step by triggers. */
+const SEARCH_SCHEMA = `
+CREATE VIEW geppetto_search_text AS
+  SELECT rowid, ${ROW_TEXT("geppetto_blocks")} AS text FROM geppetto_blocks;
+CREATE VIRTUAL TABLE geppetto_search USING fts5(
+  text, content = 'geppetto_search_text', content_rowid = 'rowid', tokenize = 'trigram', detail = none
+);
+CREATE TRIGGER geppetto_search_insert AFTER INSERT ON geppetto_blocks BEGIN
+  INSERT INTO geppetto_search (rowid, text) VALUES (new.rowid, ${ROW_TEXT("new")});
+END;
+CREATE TRIGGER geppetto_search_delete AFTER DELETE ON geppetto_blocks BEGIN
+  INSERT INTO geppetto_search (geppetto_search, rowid, text) VALUES ('delete', old.rowid, ${ROW_TEXT("old")});
+END;
+CREATE TRIGGER geppetto_search_update AFTER UPDATE OF block_json ON geppetto_blocks BEGIN
+  INSERT INTO geppetto_search (geppetto_search, rowid, text) VALUES ('delete', old.rowid, ${ROW_TEXT("old")});
+  INSERT INTO geppetto_search (rowid, text) VALUES (new.rowid, ${ROW_TEXT("new")});
+END;
+`;
+
+/**
+ * Builds the search index again from the block rows (after a VACUUM, which may renumber the rows it points to).
+ *
+ * @example
+ * rebuildSearchIndex(database);
+ */
+export function rebuildSearchIndex(database: DatabaseSync): void {
+  database.exec("INSERT INTO geppetto_search (geppetto_search) VALUES ('rebuild')");
+}
 
 const SCHEMA = `
 CREATE TABLE geppetto_sessions (
@@ -110,14 +148,16 @@ export function ensureSchema(
       return {};
     }
     if (now === 1) database.exec("ALTER TABLE geppetto_turns RENAME TO geppetto_turns_v1");
-    database.exec(SCHEMA);
+    if (now <= 1) database.exec(SCHEMA);
+    database.exec(SEARCH_SCHEMA);
+    if (now === 2) rebuildSearchIndex(database);
     if (now === 1) {
       migrateV1(database);
       database.exec("DROP TABLE geppetto_turns_v1");
     }
     database.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`);
     database.exec("COMMIT");
-    return now === 1 ? { migratedFrom: 1 } : {};
+    return now === 0 ? {} : { migratedFrom: now };
   } catch (error) {
     database.exec("ROLLBACK");
     if (error instanceof StoreSchemaError) throw error;

@@ -21,18 +21,38 @@ import type { JsonObject } from "../turns/json.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import { turnFromJson } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
-import { ensureSchema, refuseNewer } from "./sqlite-schema.ts";
+import { ensureSchema, rebuildSearchIndex, refuseNewer } from "./sqlite-schema.ts";
 import {
   assembleTurn,
   decodeStoredBlock,
   decodeStoredObject,
   decodeStoredTurn,
   type SavedTurnInfo,
+  type SessionSearchHit,
+  type SessionSearchOptions,
   type SessionSummary,
   type StoreStats,
+  searchExcerpt,
+  searchNeedle,
   sessionTitle,
   type TurnStore,
 } from "./turn-store.ts";
+
+interface SummaryRow {
+  session_id: string;
+  turn_count: number;
+  created_at: string;
+  updated_at: string;
+  title: string;
+}
+
+const toSummary = (row: SummaryRow): SessionSummary => ({
+  sessionId: row.session_id,
+  turnCount: row.turn_count,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  title: row.title,
+});
 
 interface TurnRow {
   position: number;
@@ -388,20 +408,33 @@ export class SqliteTurnStore implements TurnStore {
     const rows = this.#statement(
       `SELECT session_id, turn_count, created_at, updated_at, title FROM geppetto_sessions
        WHERE turn_count > 0 ORDER BY updated_at DESC, ref DESC`,
-    ).all() as unknown as {
-      session_id: string;
-      turn_count: number;
-      created_at: string;
-      updated_at: string;
-      title: string;
-    }[];
-    return rows.map((row) => ({
-      sessionId: row.session_id,
-      turnCount: row.turn_count,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      title: row.title,
-    }));
+    ).all() as unknown as SummaryRow[];
+    return rows.map(toSummary);
+  }
+
+  /**
+   * Looks the text up in the trigram index (`LIKE` without an escape, so that FTS5 answers it from the index: a
+   * `%` or `_` in the text only widens what the index returns), then checks each block it returns.
+   */
+  async searchSessions(text: string, options: SessionSearchOptions = {}): Promise<SessionSearchHit[]> {
+    const needle = searchNeedle(text);
+    const limit = options.limit ?? 50;
+    const rows = this.#statement(
+      `SELECT s.ref, s.session_id, s.turn_count, s.created_at, s.updated_at, s.title, f.text
+       FROM geppetto_search f JOIN geppetto_blocks b ON b.rowid = f.rowid
+       JOIN geppetto_sessions s ON s.ref = b.session_ref
+       WHERE f.text LIKE ? AND s.turn_count > 0
+       ORDER BY s.updated_at DESC, s.ref DESC, b.turn_position DESC, b.block_index`,
+    ).iterate(`%${text}%`) as Iterable<SummaryRow & { ref: number; text: unknown }>;
+    const hits = new Map<number, SessionSearchHit>();
+    for (const row of rows) {
+      if (hits.has(row.ref) || typeof row.text !== "string") continue;
+      const excerpt = searchExcerpt(row.text, needle);
+      if (excerpt === undefined) continue;
+      hits.set(row.ref, { ...toSummary(row), excerpt });
+      if (hits.size >= limit) break;
+    }
+    return [...hits.values()];
   }
 
   async listTurns(sessionId: string): Promise<SavedTurnInfo[]> {
@@ -552,7 +585,10 @@ export async function openSqliteTurnStore(path: string): Promise<SqliteTurnStore
   const database = new DatabaseSync(path);
   try {
     const store = new SqliteTurnStore(database, { file: path });
-    if (store.migratedFrom !== undefined) database.exec("VACUUM");
+    if (store.migratedFrom === 1) {
+      database.exec("VACUUM");
+      rebuildSearchIndex(database); // VACUUM may renumber the block rows the index points to
+    }
     return store;
   } catch (error) {
     database.close();

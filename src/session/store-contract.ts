@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { CallerError } from "../engine/errors.ts";
 import { newAssistantTextBlock, newSystemTextBlock, newTurn, newUserTextBlock } from "../turns/builders.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { Block, Turn } from "../turns/types.ts";
@@ -199,6 +200,55 @@ export function describeTurnStoreContract(name: string, harness: StoreHarness): 
           turns.filter((_turn, index) => index % 4 === session).map((turn) => turn.id),
         );
       }
+      await store.close?.();
+    });
+
+    it("searches what was saved: ASCII case ignored, % and _ literal, newest first, rewritten and deleted text gone", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const found = async (reader: TurnStore, text: string, limit?: number) =>
+        (await reader.searchSessions(text, limit === undefined ? {} : { limit })).map((hit) => hit.sessionId);
+      await store.save("invoices", newTurn([newUserTextBlock("Where is my invoice?")]), "final");
+      const answered = newTurn([
+        newSystemTextBlock("You answer in French: ÉTÉ"),
+        newUserTextBlock("hello"),
+        newAssistantTextBlock("The INVOICE is attached; 100% paid"),
+      ]);
+      await store.save("paid", answered, "final");
+      const draft = newTurn([newUserTextBlock("write"), newAssistantTextBlock("draft alpha")]);
+      await store.save("drafts", draft, "streaming");
+      await store.save(
+        "drafts",
+        {
+          ...draft,
+          blocks: [draft.blocks[0]!, { ...draft.blocks[1]!, payload: { text: "final omega" } }],
+        } as Turn,
+        "final",
+      );
+      await store.save("gone", newTurn([newUserTextBlock("an invoice to delete")]), "final");
+      await store.delete("gone");
+      await store.fork("invoices", "copy");
+      const reopened = await place.open();
+      for (const reader of [store, reopened]) {
+        // In the order the summaries are listed (most recently updated first; a fork keeps its source's time).
+        const listed = (await reader.listSessionSummaries!()).map((summary) => summary.sessionId);
+        const invoices = listed.filter((id) => ["copy", "paid", "invoices"].includes(id));
+        expect(await found(reader, "InVoIcE")).toEqual(invoices);
+        expect(await found(reader, "invoice", 2)).toEqual(invoices.slice(0, 2));
+        expect(await found(reader, "100%")).toEqual(["paid"]);
+        expect(await found(reader, "0%")).toEqual(["paid"]);
+        expect(await found(reader, "1_0")).toEqual([]);
+        expect(await found(reader, "%")).toEqual(["paid"]);
+        expect(await found(reader, "ÉTÉ")).toEqual(["paid"]);
+        expect(await found(reader, "omega")).toEqual(["drafts"]);
+        expect(await found(reader, "alpha")).toEqual([]);
+        expect(await found(reader, "nowhere")).toEqual([]);
+        const [hit] = await reader.searchSessions("attached");
+        expect(hit).toMatchObject({ sessionId: "paid", turnCount: 1, title: "hello" });
+        expect(hit!.excerpt).toBe("The INVOICE is attached; 100% paid");
+        await expect(reader.searchSessions("  ")).rejects.toBeInstanceOf(CallerError);
+      }
+      await reopened.close?.();
       await store.close?.();
     });
 

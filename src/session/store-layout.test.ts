@@ -11,6 +11,7 @@ import {
   newSystemTextBlock,
   newToolCallBlock,
   newToolUseBlock,
+  newTurn,
   newUserTextBlock,
 } from "../turns/builders.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
@@ -26,6 +27,8 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 const dbPath = () => join(directory, `${crypto.randomUUID()}.db`);
 
 const V1_FIXTURE = new URL("./__fixtures__/sessions-v1.db", import.meta.url);
+/** Written by geppetto's schema version 2 (before the search index): two sessions, three turns. */
+const V2_FIXTURE = new URL("./__fixtures__/sessions-v2.db", import.meta.url);
 
 /** What a store must give back: the last saved state of each turn, with the session id stamped. */
 function expected(sessionId: string, turn: Turn): unknown {
@@ -240,10 +243,43 @@ describe("SQLite schema versions", () => {
     const continued = await reopened.loadSession("0f0e0d0c-v1-session-with-tools");
     expect(continued).toHaveLength(3);
     expect(assistantText(continued.at(-1)!)).toContain("Weiter.");
+    for (const text of ["2 + 3", "weiter"]) {
+      expect((await reopened.searchSessions(text)).map((hit) => hit.sessionId)).toEqual([
+        "0f0e0d0c-v1-session-with-tools",
+      ]);
+    }
     await reopened.close();
     const { DatabaseSync } = await import("node:sqlite");
     const database = new DatabaseSync(path);
     expect(database.prepare("PRAGMA user_version").get()).toEqual({ user_version: STORE_SCHEMA_VERSION });
+    database.close();
+  });
+
+  it("adds the search index to a version-2 database (frozen fixture), built from its rows, used by search", async () => {
+    const path = dbPath();
+    copyFileSync(V2_FIXTURE, path);
+    const store = await openSqliteTurnStore(path);
+    expect(store.migratedFrom).toBe(2);
+    expect((await store.searchSessions("invoice")).map((hit) => [hit.sessionId, hit.excerpt])).toEqual([
+      ["2b2b2b2b-v2-invoices", "Where is my invoice?"],
+    ]);
+    expect((await store.searchSessions("STRIPES")).map((hit) => hit.sessionId)).toEqual([
+      "3c3c3c3c-v2-zebras",
+    ]);
+    await store.save("2b2b2b2b-v2-invoices", newTurn([newUserTextBlock("quokka facts")]), "final");
+    expect((await store.searchSessions("quokka")).map((hit) => hit.sessionId)).toEqual([
+      "2b2b2b2b-v2-invoices",
+    ]);
+    await store.close();
+    const { DatabaseSync } = await import("node:sqlite");
+    const database = new DatabaseSync(path);
+    expect(database.prepare("PRAGMA user_version").get()).toEqual({ user_version: STORE_SCHEMA_VERSION });
+    // The lookup is answered by the trigram index (":L" is FTS5's LIKE plan), not by reading every block.
+    const plan = database
+      .prepare("EXPLAIN QUERY PLAN SELECT rowid FROM geppetto_search WHERE text LIKE '%invoice%'")
+      .all()
+      .map((row) => (row as { detail: string }).detail);
+    expect(plan.join(" ")).toMatch(/VIRTUAL TABLE INDEX 0:L/);
     database.close();
   });
 

@@ -7,7 +7,7 @@
  * {@link TurnHistory} and sqlite-schema.ts); what they load is exactly what was saved, frozen, with the turns of a
  * session sharing their blocks.
  */
-import { GeppettoError } from "../engine/errors.ts";
+import { CallerError, GeppettoError } from "../engine/errors.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";
 import { TurnHistory } from "../turns/history.ts";
 import { deepFreeze, frozenTurn } from "../turns/immutable.ts";
@@ -36,6 +36,18 @@ export interface SessionSummary {
   updatedAt: string;
   /** The first user prompt, on one line, at most 200 characters ("" when there is none yet). */
   title: string;
+}
+
+/** A session a search found: its summary and the text around the first match found. */
+export interface SessionSearchHit extends SessionSummary {
+  /** About 30 characters either side of a match, on one line. */
+  excerpt: string;
+}
+
+/** How {@link TurnStore.searchSessions} searches. */
+export interface SessionSearchOptions {
+  /** Most sessions returned. Default 50. */
+  limit?: number;
 }
 
 /** What a store wrote since it was opened. */
@@ -68,6 +80,14 @@ export interface TurnStore {
   /** Sessions, most recently updated first, without reading their turns. */
   listSessionSummaries?(): Promise<SessionSummary[]>;
   listTurns(sessionId: string): Promise<SavedTurnInfo[]>;
+  /**
+   * Sessions whose saved text (prompts, answers, system prompts, reasoning: what any saved version of a turn held)
+   * contains `text`, ignoring the case of ASCII letters; most recently updated first. The SQLite and PostgreSQL
+   * stores look the text up in a trigram index (a text of one or two characters is scanned for), so a search costs
+   * what the matches cost, not what the other conversations hold; the memory store scans. A blank `text` is a
+   * CallerError.
+   */
+  searchSessions(text: string, options?: SessionSearchOptions): Promise<SessionSearchHit[]>;
   /** Copies a session's history under a new session id (given or generated); returns the new id. */
   fork(sessionId: string, newSessionId?: string): Promise<string>;
   /** Deletes a session; returns whether it existed. */
@@ -171,6 +191,45 @@ export function sessionTitle(turn: Turn): string {
   const block = turn.blocks.find((candidate) => candidate.kind === "user");
   const text = block?.kind === "user" ? block.payload.text.replace(/\s+/g, " ").trim() : "";
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
+
+/** The text a block is searched by: the `payload.text` of prompts, answers, system prompts and reasoning. */
+export function searchableText(block: Block): string {
+  const text = (block.payload as { text?: unknown }).text;
+  return typeof text === "string" ? text : "";
+}
+
+/** `text` with its ASCII letters in lower case (the case every store's search ignores, and only that one). */
+export function foldAsciiCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+/**
+ * The search text, checked (a blank one is a CallerError) and folded for {@link searchExcerpt}.
+ *
+ * @example
+ * const needle = searchNeedle("Invoice"); // "invoice"
+ */
+export function searchNeedle(text: string): string {
+  if (typeof text !== "string" || text.trim() === "") {
+    throw new CallerError("searchSessions needs a text to look for (got a blank one)");
+  }
+  return foldAsciiCase(text);
+}
+
+/**
+ * The excerpt around the first place `text` holds `needle` (folded by {@link searchNeedle}); undefined when it
+ * does not hold it.
+ *
+ * @example
+ * searchExcerpt("Where is my INVOICE?", "invoice") // "Where is my INVOICE?"
+ */
+export function searchExcerpt(text: string, needle: string): string | undefined {
+  const at = foldAsciiCase(text).indexOf(needle);
+  if (at < 0) return undefined;
+  const start = Math.max(0, at - 30);
+  const end = Math.min(text.length, at + needle.length + 30);
+  return `${start > 0 ? "…" : ""}${text.slice(start, end).replace(/\s+/g, " ").trim()}${end < text.length ? "…" : ""}`;
 }
 
 /**
@@ -294,6 +353,28 @@ export class MemoryTurnStore implements TurnStore {
   async listTurns(sessionId: string): Promise<SavedTurnInfo[]> {
     const session = this.#sessions.get(sessionId);
     return session ? session.phases.map((_phase, index) => this.#info(sessionId, session, index)) : [];
+  }
+
+  /** Scans every saved block version of every session (the memory store keeps no index). */
+  async searchSessions(text: string, options: SessionSearchOptions = {}): Promise<SessionSearchHit[]> {
+    const needle = searchNeedle(text);
+    const hits: SessionSearchHit[] = [];
+    for (const summary of await this.listSessionSummaries()) {
+      const session = this.#sessions.get(summary.sessionId)!;
+      const excerpt = this.#excerpt(session, needle);
+      if (excerpt === undefined) continue;
+      hits.push({ ...summary, excerpt });
+      if (hits.length >= (options.limit ?? 50)) break;
+    }
+    return hits;
+  }
+
+  #excerpt(session: MemorySession, needle: string): string | undefined {
+    for (const block of session.history.storedBlocks()) {
+      const excerpt = searchExcerpt(searchableText(block), needle);
+      if (excerpt !== undefined) return excerpt;
+    }
+    return undefined;
   }
 
   async fork(sessionId: string, newSessionId: string = crypto.randomUUID()): Promise<string> {

@@ -166,6 +166,15 @@ export class TurnHistory {
     );
   }
 
+  /** Every stored block: each version written at each position, once (for a search through what was saved). */
+  *storedBlocks(): Iterable<Block> {
+    for (const versions of this.#versions) {
+      if (versions === undefined) continue;
+      if (!Array.isArray(versions)) yield versions;
+      else for (const version of versions) yield version.block;
+    }
+  }
+
   /** The block turn `index` has at `position` (the latest version written by it or an earlier turn). */
   #resolve(position: number, index: number): Block | undefined {
     const versions = this.#versions[position];

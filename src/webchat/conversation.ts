@@ -11,6 +11,7 @@ import { type BusyPolicy, Session, SessionBusyError } from "../session/session.t
 import type { TurnStore } from "../session/turn-store.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
+import { WebChatApprovals } from "./approval.ts";
 import type { Frame, FrameDraft } from "./frames.ts";
 import type { WebChatTimeline } from "./shared-timeline.ts";
 import type { TranslationContext, TranslationRegistry } from "./translation.ts";
@@ -55,12 +56,17 @@ export class WebConversation {
   readonly #listeners = new Set<FrameListener>();
   /** The engine of the prompt being run (a prompt may pick a profile). */
   #current: WebChatEngine | undefined;
+  /** Calls of `needsApproval` tools waiting for Approve or Deny on the page. */
+  readonly #approvals: WebChatApprovals | undefined;
   /** When the conversation was last used (ms since the epoch). */
   lastActive = Date.now();
 
   private constructor(convId: string, dependencies: ConversationDependencies, history: Session["turns"]) {
     this.convId = convId;
     this.#dependencies = dependencies;
+    this.#approvals = dependencies.tools
+      ? new WebChatApprovals(dependencies.tools, (draft) => this.#emit(draft))
+      : undefined;
     this.#session = this.#newSession(history);
   }
 
@@ -77,6 +83,8 @@ export class WebConversation {
           builder = builder
             .withToolRegistry(dependencies.tools)
             .withLoopConfig({ maxIterations: dependencies.maxIterations ?? 5 });
+          const stepControl = conversation.#approvals?.stepControl;
+          if (stepControl) builder = builder.withStepControl(stepControl);
         }
         return builder.build().run(turn, ctx);
       },
@@ -215,6 +223,15 @@ export class WebConversation {
         ...(data ? { data } : {}),
       });
     }
+  }
+
+  /**
+   * Approves or denies a call waiting for approval (see {@link WebChatApprovals}). Returns false when no call with
+   * this id waits here.
+   */
+  approve(callId: string, approved: boolean): boolean {
+    this.lastActive = Date.now();
+    return this.#approvals?.answer(callId, approved) ?? false;
   }
 
   /** Cancels the answer being written (its partial text stays, marked cancelled). Returns whether there was one. */

@@ -1,4 +1,6 @@
 /** The relay between web chat instances, over real Redis and NATS servers started here. */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventTransport } from "../events/transport.ts";
 import { NatsJetStreamTransport } from "../transports/nats/index.ts";
@@ -28,6 +30,44 @@ const open: Record<string, () => Promise<EventTransport>> = {
     return transport;
   },
 };
+
+const INSTANCE = fileURLToPath(new URL("./__fixtures__/relay-instance.ts", import.meta.url));
+const TOPICS = ["geppetto.webchat.frames", "geppetto.webchat.control"];
+
+/** The subscriptions the server keeps for the web chat topics (Redis consumer groups, JetStream consumers). */
+const subscriptionsOn: Record<string, () => Promise<string[]>> = {
+  async redis() {
+    const { Redis } = await import("ioredis");
+    const client = new Redis(redis.url, { lazyConnect: true });
+    await client.connect();
+    const names: string[] = [];
+    for (const topic of TOPICS) {
+      const groups = (await client
+        .call("XINFO", "GROUPS", `geppetto:events:${topic}`)
+        .catch(() => [])) as string[][];
+      for (const group of groups) names.push(group[group.indexOf("name") + 1]!);
+    }
+    client.disconnect();
+    return names.sort();
+  },
+  async nats() {
+    const { connect } = await import("@nats-io/transport-node");
+    const { jetstreamManager } = await import("@nats-io/jetstream");
+    const connection = await connect({ servers: nats.url });
+    const manager = await jetstreamManager(connection);
+    const consumers = await manager.consumers
+      .list("GEPPETTO_EVENTS")
+      .next()
+      .catch(() => []);
+    await connection.close();
+    return consumers.map((consumer) => consumer.name).sort();
+  },
+};
+
+/** Resolves once `check` resolves true, trying again every 100 ms. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 100));
+}
 
 /** Resolves once `condition` holds, calling `nudge` (a publish the subscriber may not have seen yet) meanwhile. */
 async function until(condition: () => boolean, nudge: () => void): Promise<void> {
@@ -78,4 +118,40 @@ describe.each(["redis", "nats"])("WebChatRelay over %s", (kind) => {
     await Promise.all([a.close(), b.close()]);
     await Promise.all([one.close(), two.close()]);
   });
+
+  it("close() deletes the instance's subscriptions; a killed instance's expire while the others' stay", async () => {
+    const crashed = `crashed${crypto.randomUUID().slice(0, 8)}`;
+    const child = spawn(
+      process.execPath,
+      [
+        "--experimental-transform-types",
+        "--no-warnings",
+        INSTANCE,
+        kind,
+        kind === "redis" ? redis.url : nats.url,
+        crashed,
+        "1500",
+      ],
+      { stdio: "ignore" },
+    );
+    const mine = (names: string[], id: string) => names.filter((name) => name.endsWith(`-${id}`));
+    await eventually(async () => mine(await subscriptionsOn[kind]!(), crashed).length === 2);
+    child.kill("SIGKILL");
+    // Two live instances, on streams that stay quiet: neither takes the other for dead.
+    const transports = [await open[kind]!(), await open[kind]!()];
+    const [live, other] = ["live", "other"].map(
+      (instanceId, index) => new WebChatRelay(transports[index]!, { instanceId, expireAfterMs: 1500 }),
+    );
+    for (const relay of [live!, other!]) relay.start({ frame: () => {}, cancel: () => {} });
+    await eventually(async () => mine(await subscriptionsOn[kind]!(), "live").length === 2);
+    // Redis: the live instances reap the groups nobody read for 1.5 s; JetStream: the server deletes the consumers.
+    await eventually(async () => mine(await subscriptionsOn[kind]!(), crashed).length === 0);
+    const left = await subscriptionsOn[kind]!();
+    expect(mine(left, "live")).toEqual(["webchat-control-live", "webchat-frames-live"]);
+    expect(mine(left, "other")).toEqual(["webchat-control-other", "webchat-frames-other"]);
+    await live!.close();
+    expect(mine(await subscriptionsOn[kind]!(), "live")).toEqual([]);
+    await other!.close();
+    await Promise.all(transports.map((transport) => transport.close()));
+  }, 60_000);
 });

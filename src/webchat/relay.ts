@@ -7,6 +7,10 @@
  * instance subscribes under its own handler names (`webchat-frames-<instance>`, `webchat-control-<instance>`)
  * from "now". A frame delivered twice is harmless: it carries its
  * seq, and instances and browsers ignore one they already have.
+ *
+ * Those subscriptions serve one instance's lifetime: `close()` deletes them from the server (Redis consumer
+ * groups, JetStream consumers), and they expire (`expireAfterMs`) once their instance stopped reading, so an
+ * instance that crashed leaves nothing behind for long.
  */
 import { randomUUID } from "node:crypto";
 import { defineCustomEvent } from "../events/codec.ts";
@@ -50,20 +54,28 @@ export class WebChatRelay {
   /** This instance's id (its lease owner and the handler name of its subscriptions). */
   readonly instanceId: string;
   readonly #transport: EventTransport;
+  readonly #expireAfterMs: number;
   #unsubscribe: (() => void | Promise<void>)[] = [];
+  #subscriptions: [topic: string, name: string][] = [];
 
-  constructor(transport: EventTransport, options: { instanceId?: string } = {}) {
+  /**
+   * `expireAfterMs` (default 60 s): how long the server keeps this instance's subscriptions once it stopped
+   * reading them (crashed); `close()` removes them at once.
+   */
+  constructor(transport: EventTransport, options: { instanceId?: string; expireAfterMs?: number } = {}) {
     this.#transport = transport;
     this.instanceId = options.instanceId ?? randomUUID();
+    this.#expireAfterMs = options.expireAfterMs ?? 60_000;
   }
 
   /** Subscribes to the other instances' frames and Stop requests. */
   start(handlers: RelayHandlers): void {
     // One handler name per topic (a JetStream durable consumer follows one subject).
-    const subscription = (topic: string) => ({
-      name: `webchat-${topic}-${this.instanceId}`,
-      from: "now" as const,
-    });
+    const subscription = (kind: string) => {
+      const name = `webchat-${kind}-${this.instanceId}`;
+      this.#subscriptions.push([kind === "frames" ? FRAMES_TOPIC : CONTROL_TOPIC, name]);
+      return { name, from: "now" as const, expireAfterMs: this.#expireAfterMs };
+    };
     this.#unsubscribe.push(
       this.#transport.subscribe(
         FRAMES_TOPIC,
@@ -101,10 +113,17 @@ export class WebChatRelay {
     void this.#transport.publish(CONTROL_TOPIC, cancelEvent.create(payload, { id: randomUUID() }));
   }
 
-  /** Unsubscribes (the transport stays open: its owner closes it). */
+  /** Unsubscribes and deletes this instance's subscriptions from the server (the transport stays open). */
   async close(): Promise<void> {
     const stops = this.#unsubscribe;
+    const subscriptions = this.#subscriptions;
     this.#unsubscribe = [];
+    this.#subscriptions = [];
     await Promise.all(stops.map((stop) => stop()));
+    await Promise.all(
+      subscriptions.map(([topic, name]) =>
+        this.#transport.deleteSubscription?.(topic, name).catch(() => false),
+      ),
+    );
   }
 }

@@ -2,7 +2,8 @@
  * The web chat server: node:http for the routes and `ws` for the WebSocket (the de-facto WebSocket library of
  * Node, no dependencies of its own; the handful of routes need no router).
  *
- * Routes: `POST /chat` (prompt, conv_id?, profile?), `POST /chat/cancel` (conv_id), `GET /api/conversations`,
+ * Routes: `POST /chat` (prompt, conv_id?, profile?), `POST /chat/cancel` (conv_id), `POST /chat/approve`
+ * (conv_id, call_id, approved: a decision on a call of a `needsApproval` tool), `GET /api/conversations`,
  * `GET /api/timeline?conv_id=&since_version=`, `GET /ws?conv_id=` (frames: each message is one frame, or a JSON
  * array of the frames of the last 16 ms, in order), and the built UI at `/`.
  * Loopback by default; on any other address a token is required on every route and on the WebSocket upgrade.
@@ -53,7 +54,10 @@ export interface WebChatServerOptions {
   leaseMs?: number;
   /** Where turns are saved, so a conversation's model context survives a restart. */
   turnStore?: TurnStore;
-  /** Tools the model may call (the tool loop runs, at most 5 inferences per prompt). */
+  /**
+   * Tools the model may call (the tool loop runs, at most 5 inferences per prompt). A call of a tool marked
+   * `needsApproval` waits for Approve or Deny on the page.
+   */
   tools?: ToolRegistry;
   /** Event → frame translations (default {@link defaultTranslations}). */
   translations?: TranslationRegistry;
@@ -204,6 +208,18 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
       if (!relay || !runs) return sendJson(response, 200, { cancelled: false });
       relay.publishCancel(convId); // the instance running it stops it; its frames say so
       return sendJson(response, 200, { cancelled: await runs.heldElsewhere(convId, instanceId) });
+    }
+    if (key === "POST /chat/approve") {
+      const body = await readJsonBody(request, limit);
+      const callId = stringField(body, "call_id")!;
+      if (typeof body.approved !== "boolean") {
+        throw new HttpError(400, "bad_request", '"approved" must be true or false');
+      }
+      const live = await conversation(stringField(body, "conv_id")!);
+      if (!live.approve(callId, body.approved)) {
+        throw new HttpError(404, "no_approval", `no call "${callId}" is waiting for approval here`);
+      }
+      return sendJson(response, 200, { decided: true });
     }
     if (key === "GET /api/conversations") {
       return sendJson(response, 200, { conversations: await timeline.listConversations() });

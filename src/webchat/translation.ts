@@ -187,6 +187,8 @@ export function defaultTranslations(): TranslationRegistry {
         id: `tool:${event.toolResult.id}`,
         kind: "tool",
         status: event.toolResult.error === undefined ? "done" : "error",
+        // A call that never ran (denied at approval, say) has no execution result: its error comes here.
+        ...(event.toolResult.error === undefined ? {} : { data: { error: event.toolResult.error } }),
       },
     ]);
 }

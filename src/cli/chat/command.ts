@@ -14,7 +14,7 @@ import type { CliIO } from "../main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "../mcp.ts";
 import { applyModelFlag, MODEL_FLAG_HELP, MODEL_OPTION } from "../model-flag.ts";
 import { checkToolSet, toolSetRegistry } from "../run-tools.ts";
-import { DB_FLAG_HELP, sessionDbPath } from "../session-db.ts";
+import { DB_FLAG_HELP, sessionDbPath, sessionStoreLocation } from "../session-db.ts";
 import { needsApprovalControl } from "../tool-approval.ts";
 import { parseCommandLine, UsageError } from "../usage.ts";
 import type { ChatBackend } from "./backend.ts";
@@ -130,8 +130,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   // Sessions, tools and the UI are imported only now, so `--help` and bad usage stay fast.
   const { conversationBackend, openChatConversation } = await import("./session-backend.ts");
+  const location = await sessionStoreLocation(
+    values.db,
+    io.env,
+    async () => (await loadCommandSettings(values, io)).settings.store,
+  );
   const conversation = await openChatConversation({
-    dbPath: sessionDbPath(values.db, io.env),
+    dbPath: location.label,
+    location,
     resume: values.resume === true,
     ...(values.session === undefined ? {} : { sessionId: values.session }),
     ...(values.system === undefined ? {} : { system: values.system }),
@@ -202,7 +208,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return await runTerminalChat(
       backend,
       io,
-      { dbPath: conversation.dbPath, contextWindow: contextWindowOf(selected.settings?.settings) },
+      // The input history sits beside a SQLite store; with PostgreSQL, in the local data directory.
+      {
+        dbPath: location.kind === "sqlite" ? location.url : sessionDbPath(undefined, io.env),
+        contextWindow: contextWindowOf(selected.settings?.settings),
+      },
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
     );

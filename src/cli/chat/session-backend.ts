@@ -13,12 +13,20 @@ import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
 import { newId, newSystemTextBlock, newTurn } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
-import { type CliSessionStore, expandSessionId, openSessionDb } from "../session-db.ts";
+import {
+  type CliSessionStore,
+  expandSessionId,
+  openSessionDb,
+  type SessionStoreLocation,
+} from "../session-db.ts";
 import type { ChatBackend } from "./backend.ts";
 
 /** Which conversation to open. */
 export interface ChatSessionChoice {
+  /** The store as messages name it (a path, or a URL without its credentials). */
   dbPath: string;
+  /** Where to open it (default: the SQLite file `dbPath`). */
+  location?: SessionStoreLocation;
   /** Continue the most recently updated session. */
   resume: boolean;
   /** Continue this session. */
@@ -46,7 +54,7 @@ export interface ChatConversation {
  * const conversation = await openChatConversation({ dbPath, resume: true });
  */
 export async function openChatConversation(choice: ChatSessionChoice): Promise<ChatConversation> {
-  const store = await openSessionDb(choice.dbPath);
+  const store = await openSessionDb(choice.location ?? choice.dbPath);
   try {
     let sessionId = choice.sessionId;
     if (choice.resume) {

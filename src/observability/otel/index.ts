@@ -79,7 +79,7 @@ export function openTelemetryTracer(options: OpenTelemetryTracerOptions = {}): T
       const span = tracer.startSpan(
         name,
         {
-          kind: kind === "inference" ? OtelSpanKind.CLIENT : OtelSpanKind.INTERNAL,
+          kind: kind === "inference" || kind === "token-count" ? OtelSpanKind.CLIENT : OtelSpanKind.INTERNAL,
           attributes: attributesOf(attributes),
         },
         parentContext,

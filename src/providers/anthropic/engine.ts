@@ -5,6 +5,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import { type ClaudeInferenceConfig, KeyClaudeInferenceConfig } from "../../engine/inference-config.ts";
 import type { RunContext } from "../../events/context.ts";
+import { observeTokenCount } from "../../observability/token-count.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
 import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
@@ -113,7 +114,11 @@ export class ClaudeEngine extends HttpEngine<ClaudeEngineOptions> implements Eng
    * @example
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
-  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+  countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    return observeTokenCount(ctx, ANTHROPIC_PROVIDER, this.options.model, () => this.#countTokens(turn, ctx));
+  }
+
+  async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
     const { body, betas } = this.buildRequest(turn, ctx);
     const { messages, system, tools, tool_choice, thinking, model } = body;
     const counted = { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}) };

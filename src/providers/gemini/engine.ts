@@ -5,6 +5,7 @@
 
 import type { Engine } from "../../engine/engine.ts";
 import type { RunContext } from "../../events/context.ts";
+import { observeTokenCount } from "../../observability/token-count.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
 import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
@@ -87,7 +88,11 @@ export class GeminiEngine extends HttpEngine<GeminiEngineOptions> implements Eng
    * @example
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
-  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+  countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    return observeTokenCount(ctx, GEMINI_PROVIDER, this.options.model, () => this.#countTokens(turn, ctx));
+  }
+
+  async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
     const { body } = this.buildRequest(turn, ctx);
     const model = this.options.model;
     const name = /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;

@@ -5,6 +5,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import { KeyOpenAIInferenceConfig, type OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import type { RunContext } from "../../events/context.ts";
+import { observeTokenCount } from "../../observability/token-count.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
 import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
@@ -104,7 +105,13 @@ export class OpenAIResponsesEngine extends HttpEngine<OpenAIResponsesEngineOptio
    * @example
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
-  async countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+  countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+    return observeTokenCount(ctx, OPENAI_RESPONSES_PROVIDER, this.options.model, () =>
+      this.#countTokens(turn, ctx),
+    );
+  }
+
+  async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
     const { body } = this.buildRequest(turn, ctx);
     const { stream: _stream, include: _include, store: _store, ...counted } = body;
     const answer = await this.postJson<{ input_tokens?: number }>("/responses/input_tokens", counted, ctx);

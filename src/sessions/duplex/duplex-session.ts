@@ -11,6 +11,8 @@
  * Every complete exchange lands in the state store like a unary turn; `messages()` shows the transcripts.
  */
 import { CallerError, GeppettoError } from "../../engine/errors.ts";
+import { RunContext } from "../../events/context.ts";
+import { type DuplexObserver, observeDuplexSession } from "../../observability/duplex-spans.ts";
 import { newId } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
 import { BaseSession, type ResolvedState, resolveState, type SessionStateOptions } from "../base-session.ts";
@@ -36,6 +38,12 @@ export interface DuplexSessionOptions extends SessionStateOptions {
   mode: () => DuplexDriver;
   /** A template (`{{name}}` from the variables) given to the model as its instructions. */
   systemPrompt?: string;
+  /**
+   * The context the session's work runs in: with a tracer (`geppetto/otel`) the session is traced (a
+   * `duplex_session` span; a realtime mode's exchanges as `chat {model}` spans with their tool calls; a VAD mode's
+   * inferences as usual), with a logger its inferences log.
+   */
+  context?: RunContext;
   /** The largest input chunk (audio, frame, video, text bytes) accepted. Default 1 MiB. */
   maxChunkBytes?: number;
   /**
@@ -126,6 +134,7 @@ export class DuplexSession extends BaseSession {
   #sending: Promise<void> = Promise.resolve();
   #closed = false;
   #error: GeppettoError | undefined;
+  #observer: DuplexObserver | undefined;
   #ended!: () => void;
   /** Resolves when the session has ended (closed or failed) and its saves are done. Never rejects. */
   readonly done: Promise<void>;
@@ -149,8 +158,11 @@ export class DuplexSession extends BaseSession {
   }
 
   async #start(): Promise<void> {
+    const context = this.#options.context ?? RunContext.background();
+    this.#observer = observeDuplexSession(context, this.id, this.#driver.traced);
     const host: DuplexHost = {
       sessionId: this.id,
+      context: this.#observer?.ctx ?? context,
       emit: (chunk) => this.#emit(chunk),
       conversation: () => this.conversation,
       systemPrompt: () =>
@@ -163,6 +175,8 @@ export class DuplexSession extends BaseSession {
     try {
       await this.#driver.start(host);
     } catch (error) {
+      this.#observer?.fail(error);
+      this.#observer?.end();
       this.#closed = true;
       this.#queue.close();
       this.#ended();
@@ -238,6 +252,7 @@ export class DuplexSession extends BaseSession {
           code: "invalid_input",
         },
       );
+    if (input.type === "text") this.#observer?.input(input.text);
     await this.#driver.send(input);
   }
 
@@ -273,12 +288,14 @@ export class DuplexSession extends BaseSession {
       );
       return;
     }
+    this.#observer?.chunk(chunk);
     this.#queue.push(chunk);
   }
 
   #fail(error: GeppettoError): void {
     if (this.#closed) return;
     this.#error = error;
+    this.#observer?.fail(error);
     this.#queue.push({ type: "error", error });
     void this.#shutdown();
   }
@@ -289,6 +306,7 @@ export class DuplexSession extends BaseSession {
       await this.#driver.close();
       await this.saved().catch(() => {});
     } finally {
+      this.#observer?.end();
       this.#queue.close();
       this.#ended();
     }

@@ -56,6 +56,7 @@ export function geminiLiveProtocol(options: GeminiLiveOptions): RealtimeProtocol
   const audio = (options.output ?? "audio") === "audio";
   return {
     provider: "gemini-live",
+    model: options.model,
     inputSampleRate: 16_000,
     outputFormat: { encoding: "pcm16", sampleRate: 24_000 },
     accepts: { frames: true, video: true },

@@ -63,6 +63,7 @@ export function openAIRealtimeProtocol(options: OpenAIRealtimeOptions): Realtime
   const ga = (options.apiVersion ?? "ga") === "ga";
   return {
     provider: "openai-realtime",
+    model: options.model,
     inputSampleRate: 24_000,
     outputFormat: { encoding: "pcm16", sampleRate: 24_000 },
     accepts: { frames: true, video: false },

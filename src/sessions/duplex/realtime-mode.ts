@@ -47,6 +47,7 @@ interface Exchange {
 export class RealtimeDriver implements DuplexDriver {
   readonly inputSampleRate: number;
   readonly accepts: { frames: boolean; video: boolean };
+  readonly traced: { provider: string; model?: string };
   readonly #protocol: RealtimeProtocol;
   readonly #options: RealtimeModeOptions;
   readonly #tools = new AbortController();
@@ -65,6 +66,10 @@ export class RealtimeDriver implements DuplexDriver {
     this.#options = options;
     this.inputSampleRate = protocol.inputSampleRate;
     this.accepts = protocol.accepts;
+    this.traced =
+      protocol.model === undefined
+        ? { provider: protocol.provider }
+        : { provider: protocol.provider, model: protocol.model };
   }
 
   async start(host: DuplexHost): Promise<void> {

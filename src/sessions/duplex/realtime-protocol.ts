@@ -60,6 +60,8 @@ export interface RealtimeSetup {
  */
 export interface RealtimeProtocol {
   readonly provider: string;
+  /** The model the connection talks to (for traces). */
+  readonly model?: string;
   readonly inputSampleRate: number;
   readonly outputFormat: AudioFormat;
   readonly accepts: { frames: boolean; video: boolean };

@@ -4,6 +4,7 @@
  * boundaries, interruptions, errors), and the driver contract the VAD and realtime modes implement.
  */
 import type { GeppettoError } from "../../engine/errors.ts";
+import type { RunContext } from "../../events/context.ts";
 import type { Usage } from "../../events/types.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -94,6 +95,8 @@ export type DuplexOutput =
  */
 export interface DuplexHost {
   readonly sessionId: string;
+  /** The context the session's work runs in (its tracer, logger and sinks; the `duplex_session` span current). */
+  readonly context: RunContext;
   /** Adds a chunk to the response stream. */
   emit(chunk: DuplexOutput): void;
   /** The conversation so far. */
@@ -117,6 +120,11 @@ export interface DuplexDriver {
   readonly inputSampleRate: number;
   /** Whether image frames and video chunks are accepted. */
   readonly accepts: { frames: boolean; video: boolean };
+  /**
+   * The provider model whose answers the exchanges are (a realtime mode): the session then traces each exchange as
+   * a `chat {model}` span. Unset when the driver's inferences trace themselves (VAD mode runs a Session).
+   */
+  readonly traced?: { provider: string; model?: string };
   /** Connects (realtime) or gets ready. */
   start(host: DuplexHost): Promise<void>;
   /** Handles one validated input chunk. */

@@ -12,7 +12,6 @@
 import type { Engine } from "../../engine/engine.ts";
 import { GeppettoError } from "../../engine/errors.ts";
 import { addUsage } from "../../engine/totals.ts";
-import { RunContext } from "../../events/context.ts";
 import { EngineBuilder } from "../../session/engine-builder.ts";
 import type { ExecutionHandle } from "../../session/execution-handle.ts";
 import { Session } from "../../session/session.ts";
@@ -189,7 +188,7 @@ class VadDriver implements DuplexDriver {
       const record: RunRecord = { system: host.systemPrompt(), results: [] };
       this.#session.appendNewTurnFromUserPrompt(block);
       const handle = this.#session.startInference({
-        context: RunContext.background().with(RunRecordKey, record),
+        context: host.context.with(RunRecordKey, record),
       });
       answer.handle = handle;
       if (answer.controller.signal.aborted) handle.cancel("barge-in");

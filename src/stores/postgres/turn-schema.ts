@@ -6,6 +6,10 @@
  * block count, metadata and data) and `geppetto_blocks` (the versions of each block position, with the text a
  * session is searched by). A turn's block at position p is the latest version written by that turn or an earlier
  * one. Rows of a session go with it (`ON DELETE CASCADE`).
+ *
+ * Version 2 indexes `search_text` with trigrams (`pg_trgm`, a GIN index), so that a search (`ILIKE '%text%'`)
+ * reads the rows that hold the text rather than every block. `pg_trgm` ships with PostgreSQL; when the role may
+ * not create it (and it is not there already), the migration leaves the index out with a notice and search scans.
  */
 
 /** `migrations[n]` takes the turns schema from version n to n + 1. */
@@ -40,4 +44,19 @@ export const TURNS_MIGRATIONS: readonly string[] = [
      search_text   TEXT NOT NULL DEFAULT '',
      PRIMARY KEY (session_ref, block_index, turn_position)
    );`,
+  `DO $migration$
+   DECLARE trigram_schema TEXT;
+   BEGIN
+     BEGIN
+       CREATE EXTENSION IF NOT EXISTS pg_trgm;
+     EXCEPTION WHEN OTHERS THEN
+       RAISE NOTICE 'geppetto: pg_trgm is not available (%): sessions are searched without an index', SQLERRM;
+     END;
+     SELECT n.nspname INTO trigram_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+       WHERE e.extname = 'pg_trgm';
+     IF trigram_schema IS NOT NULL THEN
+       EXECUTE format('CREATE INDEX geppetto_blocks_search ON geppetto_blocks USING gin (search_text %I.gin_trgm_ops)',
+         trigram_schema);
+     END IF;
+   END $migration$;`,
 ];

@@ -45,8 +45,9 @@ describe("PostgresTurnStore", () => {
     const url = await freshDatabase();
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresTurnStore({ url })));
     const sql = postgres(url, { max: 1, onnotice: () => {} });
-    expect(await sql`SELECT component, version FROM geppetto_schema_log`).toEqual([
+    expect(await sql`SELECT component, version FROM geppetto_schema_log ORDER BY version`).toEqual([
       { component: "turns", version: 1 },
+      { component: "turns", version: 2 },
     ]);
     await sql.end();
     await Promise.all(stores.map((store) => store.close()));
@@ -81,21 +82,38 @@ describe("PostgresTurnStore", () => {
       { version: 2 },
     ]);
     await sql.end();
-    expect(TURNS_MIGRATIONS).toHaveLength(1);
+    expect(TURNS_MIGRATIONS).toHaveLength(2);
   });
 
-  it("finds sessions by the text they saved, case-insensitive, newest first", async () => {
-    const store = await openPostgresTurnStore({ url: await freshDatabase() });
-    await store.save("s1", newTurn([newUserTextBlock("Where is my invoice?")]), "final");
-    const turn = newTurn([
-      newUserTextBlock("hello"),
-      newAssistantTextBlock("The INVOICE is attached; 100% paid"),
+  it("a version-1 database gets the trigram index on open; its rows are found through it", async () => {
+    const url = await freshDatabase();
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    await migrateSchema(sql, "turns", TURNS_MIGRATIONS.slice(0, 1), "the test database");
+    const turn = newTurn([newUserTextBlock("hello"), newAssistantTextBlock("The INVOICE is attached")]);
+    const [created] = await sql<{ ref: string }[]>`
+      INSERT INTO geppetto_sessions (session_id, turn_count, title) VALUES ('old', 1, 'hello') RETURNING ref`;
+    const ref = created!.ref;
+    await sql`INSERT INTO geppetto_turns VALUES (${ref}, 1, ${turn.id}, 'final', now(), 2, '{}', '{}')`;
+    for (const [index, block] of turn.blocks.entries()) {
+      await sql`INSERT INTO geppetto_blocks VALUES (${ref}, ${index}, 1, ${JSON.stringify(block)},
+        ${(block.payload as { text: string }).text})`;
+    }
+    const store = await openPostgresTurnStore({ url });
+    expect((await store.searchSessions("invoice")).map((hit) => hit.excerpt)).toEqual([
+      "The INVOICE is attached",
     ]);
-    await store.save("s2", turn, "final");
-    await store.save("s3", newTurn([newUserTextBlock("nothing here")]), "final");
-    expect((await store.searchSessions("invoice")).map((summary) => summary.sessionId)).toEqual(["s2", "s1"]);
-    expect((await store.searchSessions("100%")).map((summary) => summary.sessionId)).toEqual(["s2"]);
-    expect(await store.searchSessions("_")).toEqual([]);
+    await store.save("new", newTurn([newUserTextBlock("another invoice")]), "final");
+    expect(
+      await sql`SELECT indexname FROM pg_indexes WHERE indexname = 'geppetto_blocks_search'`,
+    ).toHaveLength(1);
+    const plan = await sql.begin(async (transaction) => {
+      await transaction`SET LOCAL enable_seqscan = off`;
+      return transaction.unsafe(
+        "EXPLAIN SELECT session_ref FROM geppetto_blocks WHERE search_text ILIKE '%invoice%'",
+      );
+    });
+    expect(JSON.stringify(plan)).toContain("geppetto_blocks_search");
+    await sql.end();
     await store.close();
   });
 

@@ -13,8 +13,13 @@ import {
   decodeStoredBlock,
   decodeStoredObject,
   type SavedTurnInfo,
+  type SessionSearchHit,
+  type SessionSearchOptions,
   type SessionSummary,
   type StoreStats,
+  searchableText,
+  searchExcerpt,
+  searchNeedle,
   sessionTitle,
   type TurnStore,
 } from "../../session/turn-store.ts";
@@ -67,12 +72,6 @@ interface Mirror {
   revision: string;
   position: number;
   blocks: readonly Block[];
-}
-
-/** The text a block is found by (user prompts, answers, system prompts, reasoning). */
-function searchText(block: Block): string {
-  const payload = block.payload as { text?: unknown };
-  return typeof payload.text === "string" ? payload.text : "";
 }
 
 const toSummary = (row: SummaryRow): SessionSummary => ({
@@ -179,7 +178,7 @@ export class PostgresTurnStore implements TurnStore {
       if (!newest) writes.push(this.#pin(sql, ref, position, index));
       indexes.push(index);
       documents.push(json);
-      texts.push(searchText(block));
+      texts.push(searchableText(block));
       this.#count(1, index, position, json);
       deepFreeze(block);
     }
@@ -339,20 +338,40 @@ export class PostgresTurnStore implements TurnStore {
   }
 
   /**
-   * Sessions whose saved text (prompts, answers, system prompts, reasoning) contains `text`, case-insensitive,
-   * most recently updated first.
+   * Looks the text up with `ILIKE` in the blocks' `search_text`, which the trigram index of schema version 2
+   * answers; the blocks it returns are checked (PostgreSQL may fold more than ASCII letters) and read through a
+   * cursor until `limit` sessions are found.
    *
    * @example
    * const found = await store.searchSessions("invoice");
    */
-  async searchSessions(text: string, limit = 50): Promise<SessionSummary[]> {
+  async searchSessions(text: string, options: SessionSearchOptions = {}): Promise<SessionSearchHit[]> {
+    const needle = searchNeedle(text);
+    const limit = options.limit ?? 50;
     const pattern = `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-    const rows = await this.#sql<SummaryRow[]>`
-      SELECT session_id, turn_count, created_at, updated_at, title FROM geppetto_sessions s
-      WHERE turn_count > 0 AND (title ILIKE ${pattern} OR EXISTS (
-        SELECT 1 FROM geppetto_blocks b WHERE b.session_ref = s.ref AND b.search_text ILIKE ${pattern}))
-      ORDER BY updated_at DESC, ref DESC LIMIT ${limit}`;
-    return rows.map(toSummary);
+    const hits = new Map<string, SessionSearchHit>();
+    await this.#sql.begin("READ ONLY", async (sql) => {
+      // The matching blocks first (only the trigram index can find them), then their sessions. The planner takes
+      // a scan of a young table for cheaper than the index, and goes on doing so as it grows: told not to, it
+      // reads the matching rows only, at any size.
+      await sql`SET LOCAL enable_seqscan = off`;
+      await sql<(SummaryRow & { ref: string; search_text: string })[]>`
+        WITH b AS MATERIALIZED (SELECT session_ref, turn_position, block_index, search_text FROM geppetto_blocks
+          WHERE search_text ILIKE ${pattern})
+        SELECT s.ref, s.session_id, s.turn_count, s.created_at, s.updated_at, s.title, b.search_text
+        FROM b JOIN geppetto_sessions s ON s.ref = b.session_ref WHERE s.turn_count > 0
+        ORDER BY s.updated_at DESC, s.ref DESC, b.turn_position DESC, b.block_index`.cursor(64, (rows) => {
+        for (const row of rows) {
+          if (hits.has(row.ref)) continue;
+          const excerpt = searchExcerpt(row.search_text, needle);
+          if (excerpt === undefined) continue;
+          hits.set(row.ref, { ...toSummary(row), excerpt });
+          if (hits.size >= limit) return this.#sql.CLOSE;
+        }
+        return undefined;
+      });
+    });
+    return [...hits.values()];
   }
 
   async listTurns(sessionId: string): Promise<SavedTurnInfo[]> {

@@ -60,6 +60,17 @@ function httprrReply(text: string, index: number): Reply {
   throw new Error(`httprr trace has no exchange ${index}`);
 }
 
+/** The recorded response headers a replay sends: content type, request ids, retry and rate-limit, provider timing. */
+const REPLAYED_HEADERS = new Set([
+  "content-type",
+  "x-request-id",
+  "request-id",
+  "retry-after",
+  "openai-processing-ms",
+  "openai-version",
+  "x-envoy-upstream-service-time",
+]);
+
 function parseRawResponse(raw: Buffer): Reply {
   const headerEnd = raw.indexOf("\r\n\r\n");
   const head = raw.subarray(0, headerEnd).toString().split(/\r?\n/);
@@ -72,8 +83,8 @@ function parseRawResponse(raw: Buffer): Reply {
   let body = raw.subarray(headerEnd + 4);
   if (headers["transfer-encoding"]?.includes("chunked")) body = dechunk(body);
   const kept: Record<string, string> = {};
-  for (const name of ["content-type", "x-request-id", "request-id", "retry-after"]) {
-    if (headers[name]) kept[name] = headers[name];
+  for (const [name, value] of Object.entries(headers)) {
+    if (REPLAYED_HEADERS.has(name) || name.includes("ratelimit")) kept[name] = value;
   }
   return { status, headers: kept, frames: [body] };
 }

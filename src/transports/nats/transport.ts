@@ -4,6 +4,8 @@
  * - Publishing never waits on NATS: events go to a bounded buffer that a loop publishes in batches, each message
  *   with a `Nats-Msg-Id`, so a batch retried after a lost acknowledgement is deduplicated by the server (within
  *   the stream's duplicate window, 2 minutes).
+ * - A subscription with `expireAfterMs` gets that `inactive_threshold`: the server deletes the consumer once no
+ *   process has pulled from it for that long; `deleteSubscription` deletes one at once.
  * - Each handler is a durable pull consumer named after the handler (explicit acks, acknowledged after the
  *   handler has run, `ack_wait` = `claimIdleMs`). When a handler comes back and its consumer still has
  *   unacknowledged messages (its last process died), the consumer is recreated from its acknowledgement floor,
@@ -268,6 +270,12 @@ export class NatsJetStreamTransport implements EventTransport {
     };
   }
 
+  /** Deletes the handler's durable consumer. */
+  async deleteSubscription(_topic: string, name: string): Promise<boolean> {
+    const { manager } = await this.#connection();
+    return manager.consumers.delete(this.#options.stream, name).catch(() => false);
+  }
+
   async #consumerConfig(from: ReplayFrom): Promise<Partial<ConsumerConfig>> {
     const { DeliverPolicy } = await import("@nats-io/jetstream");
     if (from === "beginning") return { deliver_policy: DeliverPolicy.All };
@@ -288,6 +296,9 @@ export class NatsJetStreamTransport implements EventTransport {
       filter_subject: subject,
       ack_wait: this.#options.claimIdleMs * MILLISECONDS_TO_NANOS,
       max_ack_pending: Math.max(this.#options.batchSize * 8, 1024),
+      ...(options.expireAfterMs === undefined
+        ? {}
+        : { inactive_threshold: Math.round(options.expireAfterMs) * MILLISECONDS_TO_NANOS }),
     };
     let existing: Awaited<ReturnType<JetStreamManager["consumers"]["info"]>> | undefined;
     try {

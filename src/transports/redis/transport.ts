@@ -7,6 +7,8 @@
  *   first re-reads what it had received but not acknowledged (its pending entries, in order), then reads new
  *   entries; it acknowledges (`XACK`) each entry after the handler has run. Entries left pending by another
  *   consumer of the group for `claimIdleMs` are claimed (`XAUTOCLAIM`).
+ * - A subscription with `expireAfterMs` has its group destroyed by the stream's other subscribers once it has not
+ *   read for that long (a heartbeat key, see expiring.ts); `deleteSubscription` destroys one at once.
  * - Retention: `MAXLEN ~` trims each stream to about `maxLength` entries (Redis trims whole macro nodes, so a
  *   stream may hold somewhat more); trimming removes the oldest entries even if a slow group has not read them.
  */
@@ -31,6 +33,7 @@ import {
   type TransportWarning,
   warnWith,
 } from "../shared.ts";
+import { destroyGroup, REAP_EVERY_MS, reapExpiredGroups, renewExpiring } from "./expiring.ts";
 
 /** Options of {@link RedisStreamsTransport}. */
 export interface RedisStreamsTransportOptions {
@@ -243,6 +246,8 @@ export class RedisStreamsTransport implements EventTransport {
     const count = String(this.#options.batchSize);
     let pendingFrom: string | undefined = "0"; // first our own unacknowledged entries, then new ones
     let groupReady = false;
+    let nextBeat = 0;
+    let nextReap = 0;
     let nextClaim = 0;
     let failures = 0;
     const from = options.from ?? "beginning";
@@ -250,6 +255,11 @@ export class RedisStreamsTransport implements EventTransport {
     const tracker = new CompletionTracker();
     while (!stopped()) {
       try {
+        // Recorded before the group exists, so that a process killed right after creating it is still reaped.
+        if (options.expireAfterMs !== undefined && Date.now() >= nextBeat) {
+          nextBeat = Date.now() + options.expireAfterMs / 4;
+          await renewExpiring(reader, key, group, options.expireAfterMs);
+        }
         if (!groupReady) {
           await reader
             .call("XGROUP", "CREATE", key, group, groupStart(options.from ?? "beginning"), "MKSTREAM")
@@ -293,6 +303,10 @@ export class RedisStreamsTransport implements EventTransport {
           }
         }
         failures = 0;
+        if (Date.now() >= nextReap) {
+          nextReap = Date.now() + REAP_EVERY_MS;
+          await reapExpiredGroups(reader, key, group);
+        }
         for (const [id, fields] of entries) {
           const acknowledge = () => void this.#acknowledge(key, group, id);
           const { lines, events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
@@ -350,6 +364,12 @@ export class RedisStreamsTransport implements EventTransport {
       code: "incomplete_text",
       message: `entry ${id} of "${key}": the text before this event was trimmed away; completion holds the delta only`,
     });
+  }
+
+  /** Destroys the handler's consumer group (and what it had not acknowledged). */
+  async deleteSubscription(topic: string, name: string): Promise<boolean> {
+    this.#commands ??= this.#client("reader");
+    return destroyGroup(await this.#commands, this.#key(topic), name);
   }
 
   async #acknowledge(key: string, group: string, id: string): Promise<void> {

@@ -219,7 +219,7 @@ async function refreshConversations(): Promise<void> {
   );
 }
 
-async function post(path: string, body: Record<string, string>): Promise<Response> {
+async function post(path: string, body: Record<string, string | boolean>): Promise<Response> {
   return fetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -263,6 +263,22 @@ input.addEventListener("keydown", (event) => {
 });
 stopButton.addEventListener("click", () => {
   if (view.convId) void post("/chat/cancel", { conv_id: view.convId });
+});
+// Approve / Deny on a call waiting for approval (the buttons are drawn by view.ts).
+messages.addEventListener("click", (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-approve]");
+  if (!button || !view.convId) return;
+  button.parentElement?.querySelectorAll("button").forEach((each) => {
+    each.disabled = true;
+  });
+  const body = {
+    conv_id: view.convId,
+    call_id: button.dataset.callId ?? "",
+    approved: button.dataset.approve === "true",
+  };
+  void post("/chat/approve", body).then(async (response) => {
+    if (!response.ok) showNotice(`Not decided: ${((await response.json()) as { error: string }).error}`);
+  });
 });
 byId<HTMLButtonElement>("new-conversation").addEventListener("click", () => {
   location.hash = "";

@@ -5,7 +5,7 @@
 import type { Entity, FrameValue } from "../frames.ts";
 import { renderMarkdown } from "./markdown.ts";
 
-const ROLES = new Set(["user", "assistant", "reasoning", "tool"]);
+const ROLES = new Set(["user", "assistant", "reasoning", "tool", "approval"]);
 
 function child(parent: HTMLElement, tag: string, className: string): HTMLElement {
   let element = parent.querySelector<HTMLElement>(`:scope > .${className}`);
@@ -67,6 +67,33 @@ function renderTool(element: HTMLElement, entity: Entity): void {
         : json(entity.data.result);
 }
 
+/**
+ * A call waiting for approval: the tool and its arguments, and Approve / Deny while it waits (the page posts
+ * the decision); afterwards the decision. Everything from the model is set as text.
+ */
+function renderApproval(element: HTMLElement, entity: Entity): void {
+  child(element, "div", "name").textContent = `Allow tool "${String(entity.data.name ?? "tool")}"?`;
+  child(element, "pre", "args").textContent = json(entity.data.args);
+  const buttons = child(element, "div", "decide");
+  if (entity.status === "streaming" && buttons.childElementCount === 0) {
+    for (const [label, approved] of [
+      ["Approve", "true"],
+      ["Deny", "false"],
+    ] as const) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.dataset.approve = approved;
+      button.dataset.callId = String(entity.data.callId ?? "");
+      buttons.append(button);
+    }
+  }
+  buttons.hidden = entity.status !== "streaming";
+  const decision = entity.data.decision;
+  child(element, "div", "decision").textContent =
+    entity.status === "streaming" ? "" : typeof decision === "string" ? decision : entity.status;
+}
+
 function renderReasoning(element: HTMLElement, entity: Entity): void {
   if (!element.querySelector("summary")) {
     const summary = document.createElement("summary");
@@ -91,6 +118,7 @@ export function renderEntity(element: HTMLElement, entity: Entity): void {
   element.dataset.status = entity.status;
   if (entity.kind === "assistant") renderAssistant(element, entity);
   else if (entity.kind === "tool") renderTool(element, entity);
+  else if (entity.kind === "approval") renderApproval(element, entity);
   else if (entity.kind === "reasoning") renderReasoning(element, entity);
   else if (entity.kind === "user") child(element, "div", "content").textContent = entity.text;
   else {
