@@ -65,6 +65,10 @@ describe("the per-turn keys' zod-free checks", () => {
     fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }),
     fc.array(fc.integer(), { maxLength: 2 }),
     fc.record({ name: fc.oneof(fc.string({ maxLength: 3 }), fc.integer()) }),
+    fc.dictionary(fc.constantFrom("12", "50256", "x"), fc.integer({ min: -150, max: 150 }), {
+      minKeys: 1,
+      maxKeys: 2,
+    }),
     fc.constant(null),
   );
   const names = [

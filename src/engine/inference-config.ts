@@ -41,6 +41,8 @@ function buildSchemas(z: typeof Zod) {
     store: z.boolean().optional(),
     serviceTier: z.string().optional(),
     user: z.string().optional(),
+    /** `logit_bias` (OpenAI Chat): token id → bias from -100 to 100. */
+    logitBias: z.record(z.string().regex(/^\d+$/), z.number().min(-100).max(100)).optional(),
   });
   const toolChoice = z.union([z.enum(["auto", "none", "required"]), z.object({ name: z.string() })]);
   const toolConfig = z.object({
@@ -112,10 +114,14 @@ const openaiInferenceConfigCheck = check.object({
   store: check.boolean(),
   serviceTier: check.string(),
   user: check.string(),
+  logitBias: check.recordOf(/^\d+$/, "a token id (digits)", check.number({ min: -100, max: 100 })),
 });
 const toolConfigCheck = check.object({
   enabled: check.boolean(),
-  toolChoice: check.either(check.oneOf(["auto", "none", "required"]), check.object({ name: check.string() })),
+  toolChoice: check.either(
+    check.oneOf(["auto", "none", "required"]),
+    check.object({ name: check.string() }, ["name"]),
+  ),
   allowedTools: check.arrayOf(check.string()),
   parallelToolCalls: check.boolean(),
 });

@@ -35,6 +35,8 @@ export interface InferenceOutputOptions {
    * transport, or an error the provider sent inside the stream), before the error is published or thrown.
    */
   scrub?: (message: string) => string;
+  /** Rewrites a tool call's complete arguments text before it is parsed (strict-mode nulls read as absent). */
+  toolArguments?: ((name: string, text: string) => string) | undefined;
 }
 
 interface TextPayloadLike {
@@ -152,6 +154,7 @@ export class InferenceOutput {
   readonly #input: Turn;
   readonly #provider: string;
   readonly #scrub: ((message: string) => string) | undefined;
+  readonly #toolArguments: InferenceOutputOptions["toolArguments"];
   #model: string | undefined;
   readonly #startedAt = performance.now();
   readonly #blocks: Block[] = [];
@@ -184,6 +187,7 @@ export class InferenceOutput {
     this.#ctx = ctx;
     this.#input = input;
     this.#provider = options.provider;
+    this.#toolArguments = options.toolArguments;
     this.#blockMetadata = blockMetadataOf(options.provider);
     this.#scrub = options.scrub;
     this.#model = options.model;
@@ -412,9 +416,10 @@ export class InferenceOutput {
     const pending = this.#toolCalls.get(key);
     if (!pending || pending.done) return pending?.block;
     pending.done = true;
-    const text = finalArguments ?? pending.chunks.join("");
-    const { args, argsText } = parseToolArguments(text);
     const payload = pending.block.payload;
+    const joined = finalArguments ?? pending.chunks.join("");
+    const text = this.#toolArguments ? this.#toolArguments(payload.name, joined) : joined;
+    const { args, argsText } = parseToolArguments(text);
     payload.args = args;
     if (argsText !== undefined) payload.argsText = argsText;
     this.#checkpointer?.changed(pending.block);

@@ -100,8 +100,23 @@ export const check = {
       return value.map((each, index) => item(each, `${path}[${index}]`, issues));
     };
   },
-  /** An object with optional fields; unknown fields are dropped. */
-  object(fields: Record<string, FieldCheck>): FieldCheck {
+  /** A record: every key matches `key`, every value passes `item` (a plain object; arrays are refused). */
+  recordOf(key: RegExp, keyRule: string, item: FieldCheck): FieldCheck {
+    return (value, path, issues) => {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        return fail(issues, path, "must be an object");
+      }
+      const out: Record<string, unknown> = {};
+      for (const [name, raw] of Object.entries(value)) {
+        const where = path ? `${path}.${name}` : name;
+        if (!key.test(name)) fail(issues, where, `key must be ${keyRule}`);
+        else out[name] = item(raw, where, issues);
+      }
+      return out;
+    };
+  },
+  /** An object with optional fields (but the `required` ones); unknown fields are dropped. */
+  object(fields: Record<string, FieldCheck>, required: readonly string[] = []): FieldCheck {
     return (value, path, issues) => {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         return fail(issues, path, "must be an object");
@@ -109,7 +124,10 @@ export const check = {
       const out: Record<string, unknown> = {};
       for (const [name, field] of Object.entries(fields)) {
         const raw = (value as Record<string, unknown>)[name];
-        if (raw === undefined) continue;
+        if (raw === undefined) {
+          if (required.includes(name)) fail(issues, path ? `${path}.${name}` : name, "is required");
+          continue;
+        }
         const checked = field(raw, path ? `${path}.${name}` : name, issues);
         if (checked !== undefined) out[name] = checked;
       }

@@ -146,6 +146,79 @@ export interface WebSearchDoneEvent extends EventOf<"web-search-done"> {
   query?: string;
   sources?: JsonValue;
 }
+/**
+ * What every hosted-tool event carries: the provider's id of the tool item. Hosted tools are the tools a provider
+ * runs itself (OpenAI Responses file search, code interpreter, image generation, remote MCP servers); each family
+ * is `<tool>-started`, the tool's own progress moments and deltas, and `<tool>-done` with the finished item's data.
+ */
+interface HostedToolEvent {
+  itemId: string;
+}
+
+/** A hosted file search began. */
+export interface FileSearchStartedEvent extends EventOf<"file-search-started">, HostedToolEvent {}
+/** A hosted file search is searching. */
+export interface FileSearchSearchingEvent extends EventOf<"file-search-searching">, HostedToolEvent {}
+/** A hosted file search finished: its queries and results (as the provider gives them). */
+export interface FileSearchDoneEvent extends EventOf<"file-search-done">, HostedToolEvent {
+  queries?: JsonValue;
+  results?: JsonValue;
+}
+/** Hosted code execution began. */
+export interface CodeInterpreterStartedEvent extends EventOf<"code-interpreter-started">, HostedToolEvent {}
+/** Hosted code execution is running the code. */
+export interface CodeInterpreterInterpretingEvent
+  extends EventOf<"code-interpreter-interpreting">,
+    HostedToolEvent {}
+/** A piece of the code the model writes for the interpreter. */
+export interface CodeInterpreterCodeDeltaEvent
+  extends EventOf<"code-interpreter-code-delta">,
+    HostedToolEvent {
+  delta: string;
+}
+/** Hosted code execution finished: the code and its outputs (logs, images). */
+export interface CodeInterpreterDoneEvent extends EventOf<"code-interpreter-done">, HostedToolEvent {
+  code?: string;
+  outputs?: JsonValue;
+}
+/** Hosted image generation began. */
+export interface ImageGenerationStartedEvent extends EventOf<"image-generation-started">, HostedToolEvent {}
+/** Hosted image generation is generating. */
+export interface ImageGenerationGeneratingEvent
+  extends EventOf<"image-generation-generating">,
+    HostedToolEvent {}
+/** A partial image (base64), when partial images were asked for. */
+export interface ImageGenerationPartialEvent extends EventOf<"image-generation-partial">, HostedToolEvent {
+  partialImageIndex?: number;
+  partialImageBase64?: string;
+}
+/** Hosted image generation finished: the image (base64). */
+export interface ImageGenerationDoneEvent extends EventOf<"image-generation-done">, HostedToolEvent {
+  result?: string;
+}
+/** A call to a tool of a remote MCP server began. */
+export interface McpCallStartedEvent extends EventOf<"mcp-call-started">, HostedToolEvent {}
+/** A piece of the arguments of an MCP call. */
+export interface McpCallArgumentsDeltaEvent extends EventOf<"mcp-call-arguments-delta">, HostedToolEvent {
+  delta: string;
+}
+/** An MCP call finished: server, tool, arguments, and its output or error. */
+export interface McpCallDoneEvent extends EventOf<"mcp-call-done">, HostedToolEvent {
+  serverLabel?: string;
+  name?: string;
+  arguments?: string;
+  output?: JsonValue;
+  error?: JsonValue;
+}
+/** Listing the tools of a remote MCP server began. */
+export interface McpListToolsStartedEvent extends EventOf<"mcp-list-tools-started">, HostedToolEvent {}
+/** Listing the tools of a remote MCP server finished: the tools, or the error. */
+export interface McpListToolsDoneEvent extends EventOf<"mcp-list-tools-done">, HostedToolEvent {
+  serverLabel?: string;
+  tools?: JsonValue;
+  error?: JsonValue;
+}
+
 /** A citation attached to the answer text. */
 export interface CitationEvent extends EventOf<"citation"> {
   url?: string;
@@ -186,6 +259,22 @@ export type GeppettoEvent =
   | WebSearchStartedEvent
   | WebSearchSearchingEvent
   | WebSearchDoneEvent
+  | FileSearchStartedEvent
+  | FileSearchSearchingEvent
+  | FileSearchDoneEvent
+  | CodeInterpreterStartedEvent
+  | CodeInterpreterInterpretingEvent
+  | CodeInterpreterCodeDeltaEvent
+  | CodeInterpreterDoneEvent
+  | ImageGenerationStartedEvent
+  | ImageGenerationGeneratingEvent
+  | ImageGenerationPartialEvent
+  | ImageGenerationDoneEvent
+  | McpCallStartedEvent
+  | McpCallArgumentsDeltaEvent
+  | McpCallDoneEvent
+  | McpListToolsStartedEvent
+  | McpListToolsDoneEvent
   | CitationEvent
   | CustomEvent<unknown>
   | UnknownEvent;
@@ -233,6 +322,22 @@ const EVENT_TYPE_SET = {
   "web-search-started": true,
   "web-search-searching": true,
   "web-search-done": true,
+  "file-search-started": true,
+  "file-search-searching": true,
+  "file-search-done": true,
+  "code-interpreter-started": true,
+  "code-interpreter-interpreting": true,
+  "code-interpreter-code-delta": true,
+  "code-interpreter-done": true,
+  "image-generation-started": true,
+  "image-generation-generating": true,
+  "image-generation-partial": true,
+  "image-generation-done": true,
+  "mcp-call-started": true,
+  "mcp-call-arguments-delta": true,
+  "mcp-call-done": true,
+  "mcp-list-tools-started": true,
+  "mcp-list-tools-done": true,
   citation: true,
   custom: true,
   unknown: true,
@@ -248,11 +353,15 @@ export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_TYPE_SET) as 
 
 /**
  * Event types that carry one piece of a stream. Each is superseded by later events of the same stream (`partial`
- * and `partial-thinking` carry the cumulative text; tool-call argument deltas end in a complete `tool-call`), so
+ * and `partial-thinking` carry the cumulative text; tool-call argument deltas end in a complete `tool-call`, and
+ * hosted-tool deltas and partial images in their `-done` event), so
  * a consumer that must shed load may drop these first, and a terse printer may leave them out.
  */
 export const STREAMING_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   "partial",
   "partial-thinking",
   "tool-call-arguments-delta",
+  "code-interpreter-code-delta",
+  "image-generation-partial",
+  "mcp-call-arguments-delta",
 ]);

@@ -21,6 +21,7 @@ import { KeyBlockMetaProvider } from "../turns/keys.ts";
 import { turnFromYaml } from "../turns/serialization.ts";
 import { loadApiKey } from "./api-key.ts";
 import { defineProvider } from "./descriptor.ts";
+import { prepareTurn } from "./prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "./reasoning.ts";
 import { findProvider, listProviders, registerProvider } from "./registry.ts";
 
@@ -116,10 +117,9 @@ describe("aliases on stamped blocks", () => {
   it("a Turn stamped claude (format v1) keeps its signed thinking and web-search result on anthropic", () => {
     const yaml = readFileSync(new URL("../turns/__fixtures__/turn-v1.yaml", import.meta.url), "utf8");
     const turn = turnFromYaml(yaml, "turn-v1.yaml");
-    const { body, warnings } = buildClaudeRequest(turn, {
+    const { body, warnings } = buildClaudeRequest(prepareTurn(turn, []), {
       model: "claude-sonnet-4-5",
       stream: false,
-      tools: [],
     });
     const content = body.messages.flatMap((message) =>
       typeof message.content === "string" ? [] : message.content,

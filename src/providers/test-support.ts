@@ -18,8 +18,12 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { type Engine, type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
+import type { InferenceConfig, ToolConfig } from "../engine/inference-config.ts";
 import { InferenceOutput } from "../engine/output.ts";
+import type { StructuredOutputConfig } from "../engine/structured-output.ts";
+import type { ToolDescription } from "../engine/tools.ts";
 import { CollectingSink, RunContext } from "../events/context.ts";
+import { type PreparedInference, prepareTurn } from "../provider-kit/prepare.ts";
 import {
   type ProviderServer,
   type ProviderServerOptions,
@@ -27,6 +31,7 @@ import {
   startProviderServer,
 } from "../testing/provider-server/index.ts";
 import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../turns/builders.ts";
+import type { TurnDataKey } from "../turns/keys.ts";
 import type {
   Block,
   BlockKind,
@@ -316,4 +321,39 @@ export function runStreamHandler<Outcome extends { kind: string; error?: unknown
   const outcome = feed(out);
   const turn = outcome.kind === "failed" && outcome.error ? out.fail(outcome.error).turn! : out.finish();
   return { turn, sink, outcome, result: KeyInferenceResult.get(turn)!, output: turn.blocks.slice(1) };
+}
+
+/** The engine defaults a request-builder test gives in one object with the builder's own options. */
+export interface RequestTestDefaults<P extends object> {
+  tools?: ToolDescription[];
+  inference?: InferenceConfig;
+  toolConfig?: ToolConfig;
+  structuredOutput?: StructuredOutputConfig;
+  /** The provider's own defaults (resolved under `key`). */
+  provider?: P;
+}
+
+/**
+ * A request builder as the tests call it: `(turn, { model, stream, tools, inference, … })`, preparing the Turn
+ * with `prepareTurn` first.
+ *
+ * @example
+ * const buildClaudeRequest = preparedBuilder(buildFromPrepared, KeyClaudeInferenceConfig, "claude");
+ */
+export function preparedBuilder<P extends object, Options, Result>(
+  build: (prepared: PreparedInference<P>, options: Options) => Result,
+  key?: TurnDataKey<P>,
+  field?: string,
+): (turn: Turn, options?: Options & Omit<RequestTestDefaults<P>, "provider">) => Result {
+  return (turn, options = {} as Options & RequestTestDefaults<P>) => {
+    const defaults = options as RequestTestDefaults<P> & Record<string, unknown>;
+    const provider = field === undefined ? undefined : (defaults[field] as P | undefined);
+    const prepared = prepareTurn<P>(turn, defaults.tools ?? [], {
+      inference: defaults.inference,
+      tools: defaults.toolConfig,
+      structuredOutput: defaults.structuredOutput,
+      ...(key ? { provider: { key, defaults: provider } } : {}),
+    });
+    return build(prepared, options);
+  };
 }

@@ -32,7 +32,9 @@ describe("createEngine", () => {
   it("an unknown api type given in code is a CallerError naming the setting", async () => {
     const error = await errorOf(() => createEngine({ chat: { apiType: "palm" as never } }));
     expect(error.fault).toBe("caller");
-    expect(error.message).toMatch(/setting chat\.apiType: must be one of openai, openai-responses/);
+    expect(error.message).toMatch(
+      /setting chat\.apiType: must be one of openai \(or openai-compatible\), openai-responses/,
+    );
     expect(error.message).toMatch(/\(from settings given in code\)$/);
   });
 
@@ -145,6 +147,20 @@ describe("createEngine builds the engine of each api type (real HTTP on 127.0.0.
       expect(JSON.stringify(request?.body)).toContain('"temperature":0.5');
     });
   }
+
+  it("the openai block's logitBias goes to OpenAI Chat as logit_bias; a bad one names the setting", async () => {
+    const settings = {
+      chat: { apiType: "openai" as const, engine: "gpt-4o-mini" },
+      api: { openai: { apiKey: "k", baseURL: server.baseURL("openai-chat") } },
+      openai: { logitBias: { "50256": -100 } },
+    };
+    const engine = await createEngine(settings);
+    await engine.runInference(newTurn([newUserTextBlock("Hi")]), RunContext.background());
+    const body = server.requests.at(-1)?.body as { logit_bias?: unknown } | undefined;
+    expect(body?.logit_bias).toEqual({ "50256": -100 });
+    const error = await errorOf(() => createEngine({ ...settings, openai: { logitBias: { hello: 200 } } }));
+    expect(error.message).toMatch(/setting openai\.logitBias\.hello/);
+  });
 });
 
 describe("cost", () => {

@@ -40,6 +40,13 @@ export const SETTINGS_FLAGS: readonly SettingsFlag[] = [
     placeholder: "TYPE",
     help: "The provider (see the list below)",
   },
+  {
+    flag: "ai-profile",
+    path: "chat.profile",
+    kind: "string",
+    placeholder: "NAME",
+    help: "An OpenAI-compatible server profile (deepseek, openrouter, vllm…), with --ai-api-type openai-compatible",
+  },
   { flag: "ai-engine", path: "chat.engine", kind: "string", placeholder: "MODEL", help: "The model" },
   {
     flag: "ai-base-url",

@@ -226,7 +226,7 @@ describe("loadSettings bad input", () => {
     expectError(
       () => loadSettings({ env: box.env, cwd: box.cwd, flags: { "ai-api-type": "foo" } }),
       "setting chat.apiType",
-      "must be one of openai, openai-responses, anthropic (or claude), gemini, ollama, deepseek",
+      "must be one of openai (or openai-compatible), openai-responses, anthropic (or claude), gemini, ollama, deepseek",
       "flag --ai-api-type",
     );
   });
@@ -312,7 +312,7 @@ describe("loadSettings bad input", () => {
     const box = sandbox();
     expectError(
       () => loadSettings({ env: { ...box.env, GEPPETTO_AI_API_TYPE: "palm" }, cwd: box.cwd }),
-      'setting chat.apiType: must be one of openai, openai-responses, anthropic (or claude), gemini, ollama, deepseek, openrouter, vllm, ollama-openai, azure (got "palm") (from environment variable GEPPETTO_AI_API_TYPE)',
+      'setting chat.apiType: must be one of openai (or openai-compatible), openai-responses, anthropic (or claude), gemini, ollama, deepseek, openrouter, vllm, ollama-openai, azure (got "palm") (from environment variable GEPPETTO_AI_API_TYPE)',
     );
   });
 

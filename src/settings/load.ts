@@ -2,7 +2,7 @@
  * Loading settings: defaults < config files < profile < environment < flags, each value with its source.
  */
 import type { z } from "zod";
-import { findProvider } from "../provider-kit/registry.ts";
+import { findProvider, listProviders } from "../provider-kit/registry.ts";
 import {
   configFileLayer,
   configFilePaths,
@@ -158,9 +158,39 @@ export function parseSettings(
 }
 
 function apiTypeOf(values: Record<string, unknown>): ApiType | undefined {
+  const profile = getPath(values, "chat.profile");
+  if (typeof profile === "string") return findProvider(profile)?.id ?? profile;
   const raw = getPath(values, "chat.apiType");
   if (typeof raw !== "string") return undefined;
   return findProvider(raw)?.id ?? raw;
+}
+
+/**
+ * `chat.profile` (`--ai-profile deepseek`) picks an OpenAI-compatible server profile: a registered provider
+ * speaking the OpenAI Chat wire. It becomes the api type; an api type set beside it must be `openai-compatible`
+ * (or `openai`, or the profile itself).
+ */
+function applyServerProfile(merged: MergedLayers): void {
+  const name = getPath(merged.values, "chat.profile");
+  if (typeof name !== "string") return;
+  const profile = findProvider(name);
+  const isProfile = (each: { protocol: string; id: string }) =>
+    each.protocol === "openai-chat" && each.id !== "openai";
+  const profiles = listProviders().filter(isProfile);
+  if (!profile || !isProfile(profile)) {
+    const known = profiles.map((each) => each.id).join(", ");
+    const problem = `${JSON.stringify(name)} is not an OpenAI-compatible profile (known: ${known})`;
+    throw settingError("chat.profile", problem, sourceAt(merged.sources, "chat.profile"));
+  }
+  const apiType = getPath(merged.values, "chat.apiType");
+  const given = typeof apiType === "string" ? findProvider(apiType)?.id : undefined;
+  if (typeof apiType === "string" && given !== "openai" && given !== profile.id) {
+    const problem = `${JSON.stringify(apiType)} has no profiles: use --ai-api-type openai-compatible with --ai-profile ${profile.id}`;
+    throw settingError("chat.apiType", problem, sourceAt(merged.sources, "chat.apiType"));
+  }
+  setPath(merged.values, "chat.apiType", profile.id);
+  const source = sourceAt(merged.sources, "chat.profile");
+  if (source) merged.sources.set("chat.apiType", source);
 }
 
 function isKnownApiType(value: ApiType | undefined): value is ApiType {
@@ -207,6 +237,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   for (const layer of layers) validateLayer(layer);
 
   const merged: MergedLayers = mergeLayers(layers);
+  applyServerProfile(merged);
   const apiType = apiTypeOf(merged.values);
   if (isKnownApiType(apiType) && getPath(merged.values, "chat.engine") === undefined) {
     setPath(merged.values, "chat.engine", defaultModelOf(apiType));

@@ -95,6 +95,11 @@ export interface InferenceSettings {
   api?: Record<string, ProviderEndpointSettings | undefined>;
   chat?: {
     apiType?: ApiType;
+    /**
+     * An OpenAI-compatible server profile (`deepseek`, `openrouter`…: a registered provider speaking the OpenAI
+     * Chat wire); the api type becomes that profile. `apiType`, when set, must be `openai-compatible`/`openai`.
+     */
+    profile?: string;
     /** The model name. */
     engine?: string;
     temperature?: number;
@@ -117,6 +122,11 @@ export interface InferenceSettings {
   };
   /** Engine-level InferenceConfig defaults (thinking budget, reasoning effort…); Turn.data overrides them. */
   inference?: InferenceConfig;
+  /**
+   * The embeddings engine (`geppetto/embeddings`): provider (`openai`, `gemini`, `ollama`; its key and endpoint
+   * come from `api.<provider>`), model, vector length and texts per request.
+   */
+  embeddings?: { apiType?: string; engine?: string; dimensions?: number; batchSize?: number };
   modelInfo?: {
     reasoning?: boolean;
     contextWindow?: number;
@@ -190,6 +200,7 @@ function buildSettingsSchema(z: typeof Zod): Zod.ZodType<InferenceSettings> {
     chat: z
       .strictObject({
         apiType: apiType.optional(),
+        profile: z.string().min(1).optional(),
         engine: z.string().min(1).optional(),
         temperature: z.number().min(0).max(2).optional(),
         topP: z.number().min(0).max(1).optional(),
@@ -210,6 +221,14 @@ function buildSettingsSchema(z: typeof Zod): Zod.ZodType<InferenceSettings> {
       })
       .optional(),
     inference: schemas.inferenceConfig.strict().optional(),
+    embeddings: z
+      .strictObject({
+        apiType: z.string().min(1).optional(),
+        engine: z.string().min(1).optional(),
+        dimensions: z.number().int().positive().optional(),
+        batchSize: z.number().int().positive().optional(),
+      })
+      .optional(),
     modelInfo: z
       .strictObject({
         reasoning: z.boolean().optional(),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { prepareTurn } from "../provider-kit/prepare.ts";
 import { buildClaudeRequest } from "../providers/anthropic/request.ts";
 import { buildGeminiRequest } from "../providers/gemini/request.ts";
 import { buildOllamaRequest } from "../providers/ollama/request.ts";
@@ -32,7 +33,7 @@ describe("rich tool results", () => {
   });
 
   it("go to Anthropic as text and image blocks", () => {
-    const { body } = buildClaudeRequest(turn, { model: "claude-test", stream: false });
+    const { body } = buildClaudeRequest(prepareTurn(turn, []), { model: "claude-test", stream: false });
     const result = body.messages
       .flatMap((message) => message.content)
       .find((block) => block.type === "tool_result");
@@ -47,7 +48,7 @@ describe("rich tool results", () => {
   it("go to OpenAI Responses as input_text and input_image parts when they hold an image, else as text", () => {
     const output = (value: typeof turn) =>
       (
-        buildResponsesRequest(value, { model: "gpt-4o", stream: false }).body.input as {
+        buildResponsesRequest(prepareTurn(value, []), { model: "gpt-4o", stream: false }).body.input as {
           type: string;
           output?: unknown;
         }[]
@@ -67,13 +68,13 @@ describe("rich tool results", () => {
 
   it("go to OpenAI Chat, Gemini and Ollama as text", () => {
     expect(messagesFromTurn(turn).find((message) => message.role === "tool")!.content).toBe(TEXT);
-    const gemini = buildGeminiRequest(turn, { model: "gemini-test" }).body.contents.flatMap(
+    const gemini = buildGeminiRequest(prepareTurn(turn, []), { model: "gemini-test" }).body.contents.flatMap(
       (content) => content.parts,
     );
     expect(gemini.find((part) => "functionResponse" in part)).toMatchObject({
       functionResponse: { response: { output: TEXT } },
     });
-    const ollama = buildOllamaRequest(turn, { model: "llama", stream: false }).body.messages;
+    const ollama = buildOllamaRequest(prepareTurn(turn, []), { model: "llama", stream: false }).body.messages;
     expect(ollama.find((message) => message.role === "tool")!.content).toBe(TEXT);
   });
 });

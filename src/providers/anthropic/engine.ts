@@ -3,19 +3,15 @@
  */
 
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError } from "../../engine/errors.ts";
-import type { ClaudeInferenceConfig } from "../../engine/inference-config.ts";
-import { runWithOutput } from "../../engine/lifecycle.ts";
-import { toolsFromContext } from "../../engine/tools.ts";
+import { type ClaudeInferenceConfig, KeyClaudeInferenceConfig } from "../../engine/inference-config.ts";
 import type { RunContext } from "../../events/context.ts";
 import { observeTokenCount } from "../../observability/token-count.ts";
-import { loadApiKey } from "../../provider-kit/api-key.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
+import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
+import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
-import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
 import { ANTHROPIC_DEFAULT_BASE_URL, anthropicProvider } from "./descriptor.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import { buildClaudeRequest, type ClaudeRequest } from "./request.ts";
@@ -32,7 +28,7 @@ export const ANTHROPIC_VERSION = "2023-06-01";
  * @example
  * const options: ClaudeEngineOptions = { model: "claude-sonnet-4-5", claude: { promptCaching: true } };
  */
-export interface ClaudeEngineOptions extends ProviderEngineOptions {
+export interface ClaudeEngineOptions extends HttpEngineOptions {
   /** Anthropic-only defaults (user id, top_k, prompt caching); Turn.data overrides them per field. */
   claude?: ClaudeInferenceConfig;
   /** Server tools sent as they are, after the client tools, e.g. `[{ type: "web_search_20250305", name: "web_search" }]`. */
@@ -41,8 +37,6 @@ export interface ClaudeEngineOptions extends ProviderEngineOptions {
   anthropicVersion?: string;
   /** Extra `anthropic-beta` values sent with every request. */
   betas?: string[];
-  /** Retry backoff tuning (tests use small delays). */
-  backoff?: BackoffOptions;
 }
 
 /**
@@ -66,51 +60,51 @@ export function createClaudeEngine(options: ClaudeEngineOptions): ClaudeEngine {
  * @example
  * const { body } = new ClaudeEngine({ model: "claude-sonnet-4-5" }).buildRequest(turn, ctx);
  */
-export class ClaudeEngine implements Engine {
-  readonly #options: ClaudeEngineOptions;
-  readonly #transport: HttpTransport;
-  /** Removes the API key from error messages (the transport knows it). */
-  readonly #scrub = (message: string): string => this.#transport.scrub(message);
-  readonly #missingKey: CallerError | undefined;
+export class ClaudeEngine extends HttpEngine<ClaudeEngineOptions> implements Engine {
   readonly #path: string;
 
   constructor(options: ClaudeEngineOptions) {
-    if (!options.model) throw new CallerError("createClaudeEngine: options.model is required");
-    this.#options = options;
-    const { apiKey, baseURL, missingKey } = loadApiKey(anthropicProvider, options);
-    this.#missingKey = missingKey;
-    // The documented base URL has no version; one that ends in /v1 is accepted too.
-    this.#path = /\/v1\/?$/.test(baseURL) ? "/messages" : "/v1/messages";
-    const headers: Record<string, string> = {
-      "anthropic-version": options.anthropicVersion ?? ANTHROPIC_VERSION,
-      ...options.headers,
-    };
-    if (apiKey) headers["x-api-key"] = apiKey;
-    this.#transport = new HttpTransport({
+    super(options, {
+      factory: "createClaudeEngine",
       provider: ANTHROPIC_PROVIDER,
-      baseURL,
-      headers,
+      source: anthropicProvider,
+      auth: (apiKey) => ({ "x-api-key": apiKey }),
+      headers: { "anthropic-version": options.anthropicVersion ?? ANTHROPIC_VERSION },
       requestIdHeaders: ["request-id", "x-request-id"],
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.client ? { client: options.client } : {}),
-      ...(options.tap ? { tap: options.tap } : {}),
-      ...(options.backoff ? { backoff: options.backoff } : {}),
+    });
+    // The documented base URL has no version; one that ends in /v1 is accepted too.
+    this.#path = /\/v1\/?$/.test(this.baseURL) ? "/messages" : "/v1/messages";
+  }
+
+  #prepare(turn: Turn, ctx: RunContext): PreparedInference<ClaudeInferenceConfig> {
+    const options = this.options;
+    return prepareInference(turn, ctx, {
+      dialect: "json-schema",
+      inference: options.inference,
+      tools: options.tools,
+      structuredOutput: options.structuredOutput,
+      provider: { key: KeyClaudeInferenceConfig, defaults: options.claude },
+    });
+  }
+
+  #build(prepared: PreparedInference<ClaudeInferenceConfig>): ClaudeRequest {
+    const { model, serverTools } = this.options;
+    return buildClaudeRequest(prepared, {
+      model,
+      stream: this.streaming,
+      ...(serverTools ? { serverTools } : {}),
     });
   }
 
   /** The request body this engine would send for a Turn (for inspection and golden tests). */
   buildRequest(turn: Turn, ctx: RunContext): ClaudeRequest {
-    const options = this.#options;
-    return buildClaudeRequest(turn, {
-      model: options.model,
-      stream: options.stream ?? true,
-      tools: toolsFromContext(ctx, "json-schema"),
-      ...(options.serverTools ? { serverTools: options.serverTools } : {}),
-      ...(options.inference ? { inference: options.inference } : {}),
-      ...(options.claude ? { claude: options.claude } : {}),
-      ...(options.tools ? { toolConfig: options.tools } : {}),
-      ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
-    });
+    return this.#build(this.#prepare(turn, ctx));
+  }
+
+  /** The `anthropic-beta` header of a request: the configured betas and the ones its body needs. */
+  #betas(needed: string[]): Record<string, string> | undefined {
+    const all = [...(this.options.betas ?? []), ...needed];
+    return all.length > 0 ? { "anthropic-beta": all.join(",") } : undefined;
   }
 
   /**
@@ -121,60 +115,38 @@ export class ClaudeEngine implements Engine {
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
   countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    return observeTokenCount(ctx, ANTHROPIC_PROVIDER, this.#options.model, () =>
-      this.#countTokens(turn, ctx),
-    );
+    return observeTokenCount(ctx, ANTHROPIC_PROVIDER, this.options.model, () => this.#countTokens(turn, ctx));
   }
 
   async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    if (this.#missingKey) throw this.#missingKey;
     const { body, betas } = this.buildRequest(turn, ctx);
     const { messages, system, tools, tool_choice, thinking, model } = body;
     const counted = { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}) };
     Object.assign(counted, tool_choice ? { tool_choice } : {}, thinking ? { thinking } : {});
-    const allBetas = [...(this.#options.betas ?? []), ...betas];
-    const response = await this.#transport.postJson<{ input_tokens?: number }>({
-      path: `${this.#path}/count_tokens`,
-      body: counted,
-      signal: ctx.signal,
-      ...(allBetas.length > 0 ? { headers: { "anthropic-beta": allBetas.join(",") } } : {}),
-    });
-    return tokenCount(response.body.input_tokens, ANTHROPIC_PROVIDER);
+    const path = `${this.#path}/count_tokens`;
+    const answer = await this.postJson<{ input_tokens?: number }>(path, counted, ctx, this.#betas(betas));
+    return tokenCount(answer.input_tokens, ANTHROPIC_PROVIDER);
   }
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    if (this.#missingKey) throw this.#missingKey;
-    const { body, betas, warnings } = this.buildRequest(turn, ctx);
-    const allBetas = [...(this.#options.betas ?? []), ...betas];
-    const headers = allBetas.length > 0 ? { "anthropic-beta": allBetas.join(",") } : undefined;
-    const request = {
-      path: this.#path,
-      body,
-      signal: ctx.signal,
-      ready: ctx.ready,
-      ...(headers ? { headers } : {}),
-    };
-    return runWithOutput(
-      ctx,
-      turn,
-      { provider: ANTHROPIC_PROVIDER, model: this.#options.model, warnings, scrub: this.#scrub },
-      async (out) => {
-        const handler = new ClaudeStreamHandler(out);
-        if (body.stream) {
-          const response = await this.#transport.stream(request);
-          out.ids({ requestId: response.requestId });
-          await response.sse((data) => handler.handleData(data));
-        } else {
-          const response = await this.#transport.postJson<AnthropicResponseMessage>(request);
-          out.ids({ requestId: response.requestId });
-          handler.handleMessage(response.body);
-        }
-        const outcome = handler.outcome;
-        if (outcome.kind === "failed") throw outcome.error;
-        if (outcome.kind === "open") {
-          throw streamEndedEarly(ANTHROPIC_PROVIDER, "message_stop");
-        }
-      },
-    );
+    const prepared = this.#prepare(turn, ctx);
+    const { body, betas } = this.#build(prepared);
+    return this.exchange<AnthropicResponseMessage>(turn, ctx, prepared, (out) => {
+      const handler = new ClaudeStreamHandler(out);
+      return {
+        path: this.#path,
+        body,
+        headers: this.#betas(betas),
+        framing: body.stream ? "sse" : undefined,
+        // An `error` event ends the inference even when the connection stays open (handleData throws it).
+        onEvent: (data) => handler.handleData(data),
+        onWhole: (message) => handler.handleMessage(message),
+        end: () => {
+          const outcome = handler.outcome;
+          if (outcome.kind === "failed") throw outcome.error;
+          if (outcome.kind === "open") throw streamEndedEarly(ANTHROPIC_PROVIDER, "message_stop");
+        },
+      };
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CallerError } from "../../engine/errors.ts";
 import {
+  type ClaudeInferenceConfig,
   KeyClaudeInferenceConfig,
   KeyInferenceConfig,
   KeyToolConfig,
@@ -24,9 +25,20 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
 import type { Turn } from "../../turns/types.ts";
-import { fixturePath, setupLocalServer } from "../test-support.ts";
+import { fixturePath, preparedBuilder, setupLocalServer } from "../test-support.ts";
 import { ClaudeEngine, createClaudeEngine } from "./engine.ts";
-import { ANTHROPIC_STRUCTURED_OUTPUTS_BETA, buildClaudeRequest } from "./request.ts";
+import {
+  ANTHROPIC_STRUCTURED_OUTPUTS_BETA,
+  buildClaudeRequest as buildFromPrepared,
+  type ClaudeRequest,
+  type ClaudeRequestOptions,
+} from "./request.ts";
+
+const buildClaudeRequest = preparedBuilder<
+  ClaudeInferenceConfig,
+  ClaudeRequestOptions & { claude?: ClaudeInferenceConfig },
+  ClaudeRequest
+>(buildFromPrepared, KeyClaudeInferenceConfig, "claude");
 
 const weather: ToolDescription = {
   name: "get_weather",

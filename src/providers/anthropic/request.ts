@@ -16,16 +16,9 @@
  */
 import { CallerError } from "../../engine/errors.ts";
 import type { ClaudeInferenceConfig, InferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
-import {
-  resolveClaudeInferenceConfig,
-  resolveInferenceConfig,
-  resolveToolConfig,
-} from "../../engine/inference-config.ts";
-import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
-import type { ToolDescription } from "../../engine/tools.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
-import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
@@ -35,7 +28,7 @@ import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } fr
  * `max_tokens` when none is configured (the API requires one).
  *
  * @example
- * buildClaudeRequest(turn, { model, stream: true }).body.max_tokens // 4096 unless configured
+ * buildClaudeRequest(prepared, { model, stream: true }).body.max_tokens // 4096 unless configured
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 /** The smallest thinking budget the API accepts (`thinkingBudget: 1024` or more). */
@@ -46,30 +39,23 @@ export const ANTHROPIC_STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13"
 export const ANTHROPIC_OTHER_PREFIX = "anthropic.";
 
 /**
- * What the request builder needs besides the Turn.
+ * What the request builder needs besides the prepared inference.
  *
  * @example
- * const options: ClaudeRequestOptions = { model: "claude-sonnet-4-5", stream: true, claude: { promptCaching: true } };
+ * const options: ClaudeRequestOptions = { model: "claude-sonnet-4-5", stream: true };
  */
 export interface ClaudeRequestOptions {
   model: string;
   stream: boolean;
-  /** Client tools offered to the model (compiled with the `json-schema` dialect). */
-  tools?: ToolDescription[];
   /** Server tools sent as they are, e.g. `{ type: "web_search_20250305", name: "web_search", max_uses: 3 }`. */
   serverTools?: JsonObject[];
-  /** Engine defaults; Turn.data overrides them per field. */
-  inference?: InferenceConfig;
-  claude?: ClaudeInferenceConfig;
-  toolConfig?: ToolConfig;
-  structuredOutput?: StructuredOutputConfig;
 }
 
 /**
  * A request body plus the beta features it needs and what could not be sent.
  *
  * @example
- * const { body, betas } = buildClaudeRequest(turn, { model: "claude-sonnet-4-5", stream: true });
+ * const { body, betas } = buildClaudeRequest(prepareTurn(turn, []), { model: "claude-sonnet-4-5", stream: true });
  */
 export interface ClaudeRequest {
   body: AnthropicRequestBody;
@@ -248,19 +234,18 @@ function buildMessages(turn: Turn, warnings: string[]): { system: string[]; mess
 }
 
 /**
- * Builds the `POST /v1/messages` body for a Turn.
+ * Builds the `POST /v1/messages` body from the prepared inference. Every setting it cannot send is a warning.
  *
  * @example
- * const { body } = buildClaudeRequest(turn, { model: "claude-sonnet-4-5", stream: true });
+ * const { body } = buildClaudeRequest(prepareTurn(turn, []), { model: "claude-sonnet-4-5", stream: true });
  * body.messages // [{ role: "user", content: [{ type: "text", text: "Hello" }] }]
  */
-export function buildClaudeRequest(given: Turn, options: ClaudeRequestOptions): ClaudeRequest {
-  // A call without its result is refused by every provider: answer it rather than poison the session.
-  const turn = answerUnansweredToolCalls(given);
-  const warnings: string[] = [];
+export function buildClaudeRequest(
+  prepared: PreparedInference<ClaudeInferenceConfig>,
+  options: ClaudeRequestOptions,
+): ClaudeRequest {
+  const { turn, inference, toolConfig, provider: claude, warnings, drop } = prepared;
   const betas: string[] = [];
-  const inference = resolveInferenceConfig(turn, options.inference);
-  const claude = resolveClaudeInferenceConfig(turn, options.claude);
   const caching = claude.promptCaching === true;
   const { system, messages } = buildMessages(turn, warnings);
 
@@ -286,14 +271,21 @@ export function buildClaudeRequest(given: Turn, options: ClaudeRequestOptions): 
   if (claude.topK !== undefined) body.top_k = claude.topK;
   if (inference.stop !== undefined && inference.stop.length > 0) body.stop_sequences = inference.stop;
   if (claude.userId !== undefined) body.metadata = { user_id: claude.userId };
-  if (inference.seed !== undefined) warnings.push("seed is not supported by Anthropic and was not sent");
+  drop("seed", inference.seed, "Anthropic takes no seed");
+  drop("reasoningEffort", inference.reasoningEffort, "Anthropic takes a thinkingBudget instead");
+  drop("reasoningSummary", inference.reasoningSummary, "Anthropic returns its thinking, not summaries");
+  drop(
+    "includeThoughts",
+    inference.includeThoughts,
+    "Anthropic returns thinking whenever thinkingBudget is set",
+  );
 
-  const toolConfig = resolveToolConfig(turn, options.toolConfig);
   if (toolConfig.enabled !== false) {
-    const allowed = toolConfig.allowedTools ? new Set(toolConfig.allowedTools) : undefined;
-    const tools: JsonObject[] = (options.tools ?? [])
-      .filter((tool) => allowed === undefined || allowed.has(tool.name))
-      .map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.parameters }));
+    const tools: JsonObject[] = prepared.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.parameters,
+    }));
     tools.push(...(options.serverTools ?? []));
     if (tools.length > 0) {
       if (caching) tools[tools.length - 1] = { ...tools[tools.length - 1], cache_control: EPHEMERAL };
@@ -310,12 +302,9 @@ export function buildClaudeRequest(given: Turn, options: ClaudeRequestOptions): 
     }
   }
 
-  const structured = resolveStructuredOutput(turn, options.structuredOutput);
-  if (structured.config) {
-    body.output_format = { type: "json_schema", schema: structured.config.schema as JsonObject };
+  if (prepared.structuredOutput) {
+    body.output_format = { type: "json_schema", schema: prepared.structuredOutput.schema as JsonObject };
     betas.push(ANTHROPIC_STRUCTURED_OUTPUTS_BETA);
-  } else if (structured.ignored) {
-    warnings.push(`structured output config ignored: ${structured.ignored.problems.join("; ")}`);
   }
   return { body, betas, warnings };
 }

@@ -14,9 +14,21 @@ import {
 } from "../../turns/builders.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block } from "../../turns/types.ts";
-import { KeyGeminiInferenceConfig } from "./config.ts";
+import { preparedBuilder } from "../test-support.ts";
+import { type GeminiInferenceConfig, KeyGeminiInferenceConfig } from "./config.ts";
 import { KeyGeminiCallId, KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
-import { buildGeminiRequest, FOREIGN_CALL_SIGNATURE, geminiPath } from "./request.ts";
+import {
+  buildGeminiRequest as buildFromPrepared,
+  FOREIGN_CALL_SIGNATURE,
+  type GeminiRequestOptions,
+  geminiPath,
+} from "./request.ts";
+
+const buildGeminiRequest = preparedBuilder<
+  GeminiInferenceConfig,
+  GeminiRequestOptions & { gemini?: GeminiInferenceConfig },
+  ReturnType<typeof buildFromPrepared>
+>(buildFromPrepared, KeyGeminiInferenceConfig, "gemini");
 
 const TOOLS: ToolDescription[] = [
   {
@@ -108,7 +120,7 @@ describe("buildGeminiRequest", () => {
       }),
     );
     expect(both.body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 10 } });
-    expect(both.warnings[0]).toMatch(/reasoningEffort ignored/);
+    expect(both.warnings[0]).toMatch(/reasoningEffort not sent/);
   });
 
   it("asks for JSON with the schema for structured output", () => {
@@ -124,7 +136,7 @@ describe("buildGeminiRequest", () => {
     });
     const ignored = buildGeminiRequest(invalid);
     expect(ignored.body.generationConfig).toBeUndefined();
-    expect(ignored.warnings[0]).toMatch(/structured output ignored/);
+    expect(ignored.warnings[0]).toMatch(/structured output config ignored/);
   });
 
   it("declares tools and maps tool choice to functionCallingConfig", () => {

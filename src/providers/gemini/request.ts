@@ -15,22 +15,16 @@
  * the builder sends Google's documented placeholder ({@link FOREIGN_CALL_SIGNATURE}) on those models.
  */
 import { CallerError } from "../../engine/errors.ts";
-import {
-  type InferenceConfig,
-  type ReasoningEffort,
-  resolveInferenceConfig,
-  resolveToolConfig,
-  type ToolConfig,
-} from "../../engine/inference-config.ts";
-import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { InferenceConfig, ReasoningEffort, ToolConfig } from "../../engine/inference-config.ts";
+import type { StructuredOutputConfig } from "../../engine/structured-output.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, isOwnBlock } from "../../provider-kit/reasoning.ts";
 import { toolContentOf, toolResultText } from "../../tools/content.ts";
-import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
-import { type GeminiInferenceConfig, resolveGeminiInferenceConfig } from "./config.ts";
+import type { GeminiInferenceConfig } from "./config.ts";
 import {
   GEMINI_PART_TYPE,
   GEMINI_PROVIDER,
@@ -46,17 +40,15 @@ import type { GeminiContent, GeminiFunctionResponse, GeminiPart, GeminiRequestBo
  */
 export const FOREIGN_CALL_SIGNATURE = "skip_thought_signature_validator";
 
-/** What the request builder needs besides the Turn. */
+/**
+ * What the request builder needs besides the prepared inference.
+ *
+ * @example
+ * const options: GeminiRequestOptions = { model: "gemini-2.5-flash" };
+ */
 export interface GeminiRequestOptions {
   /** The model; Gemini 3 models get {@link FOREIGN_CALL_SIGNATURE} on unsigned first calls of a step. */
   model?: string;
-  /** Function tools offered to the model (compiled for the `gemini` dialect). */
-  tools?: ToolDescription[];
-  /** Engine defaults; Turn.data overrides them per field. */
-  inference?: InferenceConfig;
-  gemini?: GeminiInferenceConfig;
-  toolConfig?: ToolConfig;
-  structuredOutput?: StructuredOutputConfig;
 }
 
 /** A request body plus what the builder had to leave out. */
@@ -236,7 +228,7 @@ function thinkingConfig(inference: InferenceConfig, warnings: string[]): JsonObj
   if (inference.thinkingBudget !== undefined) {
     config.thinkingBudget = inference.thinkingBudget;
     if (inference.reasoningEffort !== undefined) {
-      warnings.push("reasoningEffort ignored: thinkingBudget is set (Gemini accepts only one of them)");
+      warnings.push("reasoningEffort not sent: thinkingBudget is set (Gemini accepts only one of them)");
     }
   } else if (inference.reasoningEffort === "none") {
     config.thinkingBudget = 0;
@@ -274,14 +266,12 @@ function generationConfig(
 }
 
 function toolsAndConfig(
-  tools: ToolDescription[],
+  offered: ToolDescription[],
   toolConfig: ToolConfig,
   gemini: GeminiInferenceConfig,
   warnings: string[],
 ): Pick<GeminiRequestBody, "tools" | "toolConfig"> {
-  if (toolConfig.enabled === false) return {};
   const allowed = toolConfig.allowedTools;
-  const offered = allowed ? tools.filter((tool) => allowed.includes(tool.name)) : tools;
   if (offered.length === 0) return {};
   const declarations = offered.map((tool) => {
     const declaration: JsonObject = { name: tool.name, description: tool.description };
@@ -307,7 +297,7 @@ function toolsAndConfig(
   }
   if (gemini.streamFunctionCallArguments) calling.streamFunctionCallArguments = true;
   if (toolConfig.parallelToolCalls === false) {
-    warnings.push("parallelToolCalls=false ignored: Gemini has no switch for parallel function calls");
+    warnings.push("parallelToolCalls not sent: Gemini has no switch for parallel function calls");
   }
   const result: Pick<GeminiRequestBody, "tools" | "toolConfig"> = {
     tools: [{ functionDeclarations: declarations }],
@@ -332,31 +322,30 @@ function signFirstCalls(contents: GeminiContent[]): void {
 }
 
 /**
- * Builds the request body for a Turn.
+ * Builds the request body from the prepared inference. Every setting it cannot send is a warning.
  *
  * @example
- * const { body } = buildGeminiRequest(newTurn([newUserTextBlock("Hi")]), { inference: { temperature: 0.2 } });
+ * const { body } = buildGeminiRequest(prepareTurn(newTurn([newUserTextBlock("Hi")]), []), { model: "gemini-2.5-flash" });
  * body.contents // [{ role: "user", parts: [{ text: "Hi" }] }]
  */
-export function buildGeminiRequest(given: Turn, options: GeminiRequestOptions = {}): GeminiRequest {
-  // A call without its result is refused by every provider: answer it rather than poison the session.
-  const turn = answerUnansweredToolCalls(given);
-  const warnings: string[] = [];
-  const inference = resolveInferenceConfig(turn, options.inference);
-  const gemini = resolveGeminiInferenceConfig(turn, options.gemini);
-  const toolConfig = resolveToolConfig(turn, options.toolConfig);
-  const structured = resolveStructuredOutput(turn, options.structuredOutput);
-  if (structured.ignored) {
-    warnings.push(`structured output ignored: ${structured.ignored.problems.join("; ")}`);
-  }
+export function buildGeminiRequest(
+  prepared: PreparedInference<GeminiInferenceConfig>,
+  options: GeminiRequestOptions = {},
+): GeminiRequest {
+  const { turn, inference, toolConfig, provider: gemini, warnings } = prepared;
   const { contents, system } = contentsOf(turn, warnings);
   if (options.model !== undefined && needsCallSignatures(options.model)) signFirstCalls(contents);
   const body: GeminiRequestBody = { contents };
   if (system.length > 0) body.systemInstruction = { parts: system };
-  Object.assign(body, toolsAndConfig(options.tools ?? [], toolConfig, gemini, warnings));
-  const config = generationConfig(inference, gemini, structured.config, warnings);
+  Object.assign(body, toolsAndConfig(prepared.tools, toolConfig, gemini, warnings));
+  const config = generationConfig(inference, gemini, prepared.structuredOutput, warnings);
   if (Object.keys(config).length > 0) body.generationConfig = config;
   if (gemini.safetySettings !== undefined) body.safetySettings = gemini.safetySettings as JsonObject[];
   if (gemini.cachedContent !== undefined) body.cachedContent = gemini.cachedContent;
+  prepared.drop(
+    "reasoningSummary",
+    inference.reasoningSummary,
+    "Gemini returns thoughts (includeThoughts), not summaries",
+  );
   return { body, warnings };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { prepareTurn } from "../../provider-kit/prepare.ts";
 import {
   newAssistantTextBlock,
   newOtherBlock,
@@ -44,9 +45,9 @@ describe("Ollama messages from cached pieces", () => {
     const blocks = conversation(40);
     for (const length of [1, 2, 5, 17, 60, blocks.length]) {
       const turn: Turn = newTurn(blocks.slice(0, length));
-      const plain = JSON.stringify(buildOllamaRequest(turn, options).body);
+      const plain = JSON.stringify(buildOllamaRequest(prepareTurn(turn, []), options).body);
       for (let request = 0; request < 2; request++) {
-        const cached = buildOllamaRequest(turn, { ...options, cacheMessages: true }).body;
+        const cached = buildOllamaRequest(prepareTurn(turn, []), { ...options, cacheMessages: true }).body;
         expect(hasJsonPieces(cached)).toBe(true);
         expect(decode(encodeJsonBody(cached))).toBe(plain);
         expect(JSON.stringify(cached)).toBe(plain);
@@ -61,7 +62,10 @@ describe("Ollama messages from cached pieces", () => {
       deepFreeze(newAssistantTextBlock("a")),
     ]);
     for (let request = 0; request < 2; request++) {
-      const { body, warnings } = buildOllamaRequest(turn, { ...options, cacheMessages: true });
+      const { body, warnings } = buildOllamaRequest(prepareTurn(turn, []), {
+        ...options,
+        cacheMessages: true,
+      });
       expect(hasJsonPieces(body)).toBe(false);
       expect(warnings).toEqual(["turn.blocks[1]: refusal block has no Ollama form; dropped"]);
     }

@@ -3,16 +3,12 @@
  */
 
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError } from "../../engine/errors.ts";
-import { runWithOutput } from "../../engine/lifecycle.ts";
-import { toolsFromContext } from "../../engine/tools.ts";
 import type { RunContext } from "../../events/context.ts";
-import { loadApiKey } from "../../provider-kit/api-key.ts";
+import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
+import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
-import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { type BackoffOptions, HttpTransport, type RawTap } from "../transport/index.ts";
-import type { OllamaInferenceConfig } from "./config.ts";
+import { KeyOllamaInferenceConfig, type OllamaInferenceConfig } from "./config.ts";
 import { OLLAMA_DEFAULT_BASE_URL, ollamaProvider } from "./descriptor.ts";
 import { KeyOllamaTimings, OLLAMA_PROVIDER } from "./metadata.ts";
 import { buildOllamaRequest, type OllamaRequest } from "./request.ts";
@@ -22,13 +18,9 @@ import type { OllamaChatChunk } from "./wire.ts";
 export { OLLAMA_DEFAULT_BASE_URL };
 
 /** Options of {@link createOllamaEngine}. */
-export interface OllamaEngineOptions extends ProviderEngineOptions {
+export interface OllamaEngineOptions extends HttpEngineOptions {
   /** Ollama-only defaults (top_k, num_ctx, keep_alive, raw options); Turn.data overrides them per field. */
   ollama?: OllamaInferenceConfig;
-  /** Records the raw wire exchange (see `createFixtureTap`). */
-  tap?: RawTap;
-  /** Retry backoff tuning (tests use small delays). */
-  backoff?: BackoffOptions;
 }
 
 /**
@@ -63,71 +55,60 @@ export function createOllamaEngine(options: OllamaEngineOptions): Engine {
   return new OllamaEngine(options);
 }
 
-/** See {@link createOllamaEngine}. */
-export class OllamaEngine implements Engine {
-  readonly #options: OllamaEngineOptions;
-  readonly #transport: HttpTransport;
-  /** Removes the API key from error messages (the transport knows it). */
-  readonly #scrub = (message: string): string => this.#transport.scrub(message);
-
+/**
+ * See {@link createOllamaEngine}. `buildRequest` shows the body a Turn would be sent as.
+ *
+ * @example
+ * const { body } = new OllamaEngine({ model: "llama3.2" }).buildRequest(turn, ctx);
+ */
+export class OllamaEngine extends HttpEngine<OllamaEngineOptions> implements Engine {
   constructor(options: OllamaEngineOptions) {
-    if (!options.model) throw new CallerError("createOllamaEngine: options.model is required");
-    this.#options = options;
-    const { apiKey, baseURL } = loadApiKey(ollamaProvider, options);
-    const headers: Record<string, string> = { ...options.headers };
-    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    this.#transport = new HttpTransport({
+    super(options, {
+      factory: "createOllamaEngine",
       provider: OLLAMA_PROVIDER,
-      baseURL: ollamaBaseURL(baseURL),
-      headers,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.client ? { client: options.client } : {}),
-      ...(options.tap ? { tap: options.tap } : {}),
-      ...(options.backoff ? { backoff: options.backoff } : {}),
+      source: ollamaProvider,
+      auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+      baseURL: ollamaBaseURL,
+    });
+  }
+
+  #prepare(turn: Turn, ctx: RunContext): PreparedInference<OllamaInferenceConfig> {
+    const options = this.options;
+    return prepareInference(turn, ctx, {
+      dialect: "json-schema",
+      inference: options.inference,
+      tools: options.tools,
+      structuredOutput: options.structuredOutput,
+      provider: { key: KeyOllamaInferenceConfig, defaults: options.ollama },
     });
   }
 
   /** The request body this engine would send for a Turn (for inspection and golden tests). */
   buildRequest(turn: Turn, ctx: RunContext): OllamaRequest {
-    const options = this.#options;
-    return buildOllamaRequest(turn, {
-      model: options.model,
-      stream: options.stream ?? true,
-      tools: toolsFromContext(ctx, "json-schema"),
+    return buildOllamaRequest(this.#prepare(turn, ctx), {
+      model: this.options.model,
+      stream: this.streaming,
       cacheMessages: true,
-      ...(options.inference ? { inference: options.inference } : {}),
-      ...(options.ollama ? { ollama: options.ollama } : {}),
-      ...(options.tools ? { toolConfig: options.tools } : {}),
-      ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
     });
   }
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    const { body, warnings } = this.buildRequest(turn, ctx);
+    const prepared = this.#prepare(turn, ctx);
+    const { body } = buildOllamaRequest(prepared, { model: this.options.model, stream: this.streaming });
     let handler: OllamaStreamHandler | undefined;
-    const info = { provider: OLLAMA_PROVIDER, model: this.#options.model, warnings, scrub: this.#scrub };
-    const finished = await runWithOutput(ctx, turn, info, async (out) => {
-      handler = new OllamaStreamHandler(out);
-      const stream = handler;
-      if (body.stream) {
-        const response = await this.#transport.stream(
-          { path: "/api/chat", body, signal: ctx.signal, ready: ctx.ready },
-          "application/x-ndjson",
-        );
-        out.ids({ requestId: response.requestId });
-        await response.ndjson((line) => stream.handle(JSON.parse(line) as OllamaChatChunk));
-      } else {
-        const response = await this.#transport.postJson<OllamaChatChunk>({
-          path: "/api/chat",
-          body,
-          signal: ctx.signal,
-        });
-        out.ids({ requestId: response.requestId });
-        stream.handle(response.body);
-      }
-      if (!stream.done) {
-        throw streamEndedEarly(OLLAMA_PROVIDER, "its done line");
-      }
+    const finished = await this.exchange<OllamaChatChunk>(turn, ctx, prepared, (out) => {
+      const stream = new OllamaStreamHandler(out);
+      handler = stream;
+      return {
+        path: "/api/chat",
+        body,
+        framing: body.stream ? "ndjson" : undefined,
+        onEvent: (line) => stream.handle(JSON.parse(line) as OllamaChatChunk),
+        onWhole: (chunk) => stream.handle(chunk),
+        end: () => {
+          if (!stream.done) throw streamEndedEarly(OLLAMA_PROVIDER, "its done line");
+        },
+      };
     });
     const timings = handler?.timings;
     return timings ? KeyOllamaTimings.set(finished, timings) : finished;

@@ -14,9 +14,16 @@ import {
 } from "../../turns/builders.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block } from "../../turns/types.ts";
-import { KeyOllamaInferenceConfig } from "./config.ts";
+import { preparedBuilder } from "../test-support.ts";
+import { KeyOllamaInferenceConfig, type OllamaInferenceConfig } from "./config.ts";
 import { KeyOllamaCallId } from "./metadata.ts";
-import { buildOllamaRequest, thinkFor } from "./request.ts";
+import { buildOllamaRequest as buildFromPrepared, type OllamaRequestOptions, thinkFor } from "./request.ts";
+
+const buildOllamaRequest = preparedBuilder<
+  OllamaInferenceConfig,
+  OllamaRequestOptions & { ollama?: OllamaInferenceConfig },
+  ReturnType<typeof buildFromPrepared>
+>(buildFromPrepared, KeyOllamaInferenceConfig, "ollama");
 
 const TOOLS: ToolDescription[] = [
   {

@@ -10,36 +10,28 @@
  * Turn; on the wire only ids Ollama gave are sent.
  */
 import { CallerError } from "../../engine/errors.ts";
-import {
-  type InferenceConfig,
-  type ReasoningEffort,
-  resolveInferenceConfig,
-  resolveToolConfig,
-  type ToolConfig,
-} from "../../engine/inference-config.ts";
-import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { InferenceConfig, ReasoningEffort, ToolConfig } from "../../engine/inference-config.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, isOwnBlock } from "../../provider-kit/reasoning.ts";
 import { toolResultText } from "../../tools/content.ts";
-import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
-import { type OllamaInferenceConfig, resolveOllamaInferenceConfig } from "./config.ts";
+import type { OllamaInferenceConfig } from "./config.ts";
 import { KeyOllamaCallId, OLLAMA_PROVIDER } from "./metadata.ts";
 import type { OllamaChatRequest, OllamaMessage, OllamaToolCall } from "./wire.ts";
 
-/** What the request builder needs besides the Turn. */
+/**
+ * What the request builder needs besides the prepared inference.
+ *
+ * @example
+ * const options: OllamaRequestOptions = { model: "llama3.2", stream: true };
+ */
 export interface OllamaRequestOptions {
   model: string;
   stream: boolean;
-  /** Function tools offered to the model (JSON schema as written). */
-  tools?: ToolDescription[];
-  inference?: InferenceConfig;
-  ollama?: OllamaInferenceConfig;
-  toolConfig?: ToolConfig;
-  structuredOutput?: StructuredOutputConfig;
   /**
    * Messages made of frozen blocks come as cached serialized pieces (`JsonPiece`s, which the transport splices
    * in as bytes), so a long conversation's request costs what is new. Off by default: the body is plain JSON.
@@ -201,9 +193,8 @@ function optionsOf(inference: InferenceConfig, ollama: OllamaInferenceConfig): J
 }
 
 function toolsOf(tools: ToolDescription[], toolConfig: ToolConfig, warnings: string[]): JsonObject[] {
-  if (toolConfig.enabled === false || toolConfig.toolChoice === "none") return [];
-  const allowed = toolConfig.allowedTools;
-  let offered = allowed ? tools.filter((tool) => allowed.includes(tool.name)) : tools;
+  if (toolConfig.toolChoice === "none") return [];
+  let offered = tools;
   const choice = toolConfig.toolChoice;
   if (typeof choice === "object") {
     const named = offered.filter((tool) => tool.name === choice.name);
@@ -226,34 +217,33 @@ function toolsOf(tools: ToolDescription[], toolConfig: ToolConfig, warnings: str
 }
 
 /**
- * Builds the request body for a Turn.
+ * Builds the request body from the prepared inference. Every setting it cannot send is a warning.
  *
  * @example
- * const { body } = buildOllamaRequest(newTurn([newUserTextBlock("Hi")]), { model: "llama3.2", stream: true });
+ * const { body } = buildOllamaRequest(prepareTurn(newTurn([newUserTextBlock("Hi")]), []), { model: "llama3.2", stream: true });
  * body.messages // [{ role: "user", content: "Hi" }]
  */
-export function buildOllamaRequest(given: Turn, options: OllamaRequestOptions): OllamaRequest {
-  // A call without its result is refused by every provider: answer it rather than poison the session.
-  const turn = answerUnansweredToolCalls(given);
-  const warnings: string[] = [];
-  const inference = resolveInferenceConfig(turn, options.inference);
-  const ollama = resolveOllamaInferenceConfig(turn, options.ollama);
-  const toolConfig = resolveToolConfig(turn, options.toolConfig);
-  const structured = resolveStructuredOutput(turn, options.structuredOutput);
-  if (structured.ignored)
-    warnings.push(`structured output ignored: ${structured.ignored.problems.join("; ")}`);
+export function buildOllamaRequest(
+  prepared: PreparedInference<OllamaInferenceConfig>,
+  options: OllamaRequestOptions,
+): OllamaRequest {
+  const { turn, inference, toolConfig, provider: ollama, warnings } = prepared;
   const body: OllamaChatRequest = {
     model: options.model,
     messages: (options.cacheMessages && cachedMessages(turn)) || messagesOf(turn, warnings),
     stream: options.stream,
   };
-  const tools = toolsOf(options.tools ?? [], toolConfig, warnings);
+  const tools = toolsOf(prepared.tools, toolConfig, warnings);
   if (tools.length > 0) body.tools = tools;
   const think = thinkFor(inference);
   if (think !== undefined) body.think = think;
-  if (structured.config) body.format = structured.config.schema as JsonObject;
+  if (prepared.structuredOutput) body.format = prepared.structuredOutput.schema as JsonObject;
   const modelOptions = optionsOf(inference, ollama);
   if (Object.keys(modelOptions).length > 0) body.options = modelOptions;
   if (ollama.keepAlive !== undefined) body.keep_alive = ollama.keepAlive;
+  prepared.drop("reasoningSummary", inference.reasoningSummary, "Ollama returns thinking, not summaries");
+  if (toolConfig.parallelToolCalls !== undefined && tools.length > 0) {
+    prepared.drop("parallelToolCalls", toolConfig.parallelToolCalls, "Ollama has no switch for it");
+  }
   return { body, warnings };
 }

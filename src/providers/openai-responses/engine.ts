@@ -3,20 +3,16 @@
  */
 
 import type { Engine } from "../../engine/engine.ts";
-import { CallerError } from "../../engine/errors.ts";
-import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
-import { runWithOutput } from "../../engine/lifecycle.ts";
-import { toolsFromContext } from "../../engine/tools.ts";
+import { KeyOpenAIInferenceConfig, type OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import type { RunContext } from "../../events/context.ts";
 import { observeTokenCount } from "../../observability/token-count.ts";
-import { loadApiKey } from "../../provider-kit/api-key.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
+import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
+import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "../openai/descriptor.ts";
-import type { ProviderEngineOptions } from "../options.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { type BackoffOptions, HttpTransport } from "../transport/index.ts";
 import { openaiResponsesProvider } from "./descriptor.ts";
 import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
 import { buildResponsesRequest, type ResponsesRequest } from "./request.ts";
@@ -31,7 +27,7 @@ export { OPENAI_DEFAULT_BASE_URL };
  * @example
  * const options: OpenAIResponsesEngineOptions = { model: "gpt-5-mini", openai: { store: false } };
  */
-export interface OpenAIResponsesEngineOptions extends ProviderEngineOptions {
+export interface OpenAIResponsesEngineOptions extends HttpEngineOptions {
   /** OpenAI-only defaults (store, service tier, user); Turn.data overrides them per field. */
   openai?: OpenAIInferenceConfig;
   /** Provider tools sent as they are, after the function tools, e.g. `[{ type: "web_search" }]`. */
@@ -41,8 +37,6 @@ export interface OpenAIResponsesEngineOptions extends ProviderEngineOptions {
    * false sends the schemas as written with `strict: false`.
    */
   strictTools?: boolean;
-  /** Retry backoff tuning (tests use small delays). */
-  backoff?: BackoffOptions;
 }
 
 /**
@@ -66,118 +60,87 @@ export function createOpenAIResponsesEngine(options: OpenAIResponsesEngineOption
  * @example
  * const { body } = new OpenAIResponsesEngine({ model: "gpt-5-mini" }).buildRequest(turn, ctx);
  */
-export class OpenAIResponsesEngine implements Engine {
-  readonly #options: OpenAIResponsesEngineOptions;
-  readonly #transport: HttpTransport;
-  /** Removes the API key from error messages (the transport knows it). */
-  readonly #scrub = (message: string): string => this.#transport.scrub(message);
-  readonly #missingKey: CallerError | undefined;
-
+export class OpenAIResponsesEngine extends HttpEngine<OpenAIResponsesEngineOptions> implements Engine {
   constructor(options: OpenAIResponsesEngineOptions) {
-    if (!options.model) throw new CallerError("createOpenAIResponsesEngine: options.model is required");
-    this.#options = options;
-    const { apiKey, baseURL, missingKey } = loadApiKey(openaiResponsesProvider, options);
-    this.#missingKey = missingKey;
-    const headers: Record<string, string> = { ...options.headers };
-    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    this.#transport = new HttpTransport({
+    super(options, {
+      factory: "createOpenAIResponsesEngine",
       provider: OPENAI_RESPONSES_PROVIDER,
-      baseURL,
-      headers,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.client ? { client: options.client } : {}),
-      ...(options.tap ? { tap: options.tap } : {}),
-      ...(options.backoff ? { backoff: options.backoff } : {}),
+      source: openaiResponsesProvider,
+      auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+    });
+  }
+
+  #prepare(turn: Turn, ctx: RunContext): PreparedInference<OpenAIInferenceConfig> {
+    const options = this.options;
+    const strict = options.strictTools ?? true;
+    const prepared = prepareInference(turn, ctx, {
+      dialect: strict ? "openai-strict" : "json-schema",
+      inference: options.inference,
+      tools: options.tools,
+      structuredOutput: options.structuredOutput,
+      provider: { key: KeyOpenAIInferenceConfig, defaults: options.openai },
+    });
+    if (!strict) prepared.tools = prepared.tools.map((tool) => ({ ...tool, strict: false }));
+    return prepared;
+  }
+
+  #build(prepared: PreparedInference<OpenAIInferenceConfig>): ResponsesRequest {
+    const { model, serverTools } = this.options;
+    return buildResponsesRequest(prepared, {
+      model,
+      stream: this.streaming,
+      ...(serverTools ? { serverTools } : {}),
     });
   }
 
   /** The request body this engine would send for a Turn (for inspection and golden tests). */
   buildRequest(turn: Turn, ctx: RunContext): ResponsesRequest {
-    const options = this.#options;
-    const strict = options.strictTools ?? true;
-    const tools = toolsFromContext(ctx, strict ? "openai-strict" : "json-schema").map((tool) =>
-      strict ? tool : { ...tool, strict: false },
-    );
-    return buildResponsesRequest(turn, {
-      model: options.model,
-      stream: options.stream ?? true,
-      tools,
-      ...(options.serverTools ? { serverTools: options.serverTools } : {}),
-      ...(options.inference ? { inference: options.inference } : {}),
-      ...(options.openai ? { openai: options.openai } : {}),
-      ...(options.tools ? { toolConfig: options.tools } : {}),
-      ...(options.structuredOutput ? { structuredOutput: options.structuredOutput } : {}),
-    });
+    return this.#build(this.#prepare(turn, ctx));
   }
 
   /**
-   * The input tokens the Turn would take (`POST /responses/input_tokens`), from the same request builder as
-   * the inference, so images, tools and instructions count as they will be sent.
+   * The input tokens the Turn would take (`POST /responses/input_tokens`), from the same request builder as the
+   * inference (instructions, tools and images count as they will be sent).
    *
    * @example
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
   countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    return observeTokenCount(ctx, OPENAI_RESPONSES_PROVIDER, this.#options.model, () =>
+    return observeTokenCount(ctx, OPENAI_RESPONSES_PROVIDER, this.options.model, () =>
       this.#countTokens(turn, ctx),
     );
   }
 
   async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    if (this.#missingKey) throw this.#missingKey;
     const { body } = this.buildRequest(turn, ctx);
     const { stream: _stream, include: _include, store: _store, ...counted } = body;
-    const response = await this.#transport.postJson<{ input_tokens?: number }>({
-      path: "/responses/input_tokens",
-      body: counted,
-      signal: ctx.signal,
-    });
-    return tokenCount(response.body.input_tokens, OPENAI_RESPONSES_PROVIDER);
+    const answer = await this.postJson<{ input_tokens?: number }>("/responses/input_tokens", counted, ctx);
+    return tokenCount(answer.input_tokens, OPENAI_RESPONSES_PROVIDER);
   }
 
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    if (this.#missingKey) throw this.#missingKey;
-    const { body, warnings } = this.buildRequest(turn, ctx);
-    const info = {
-      provider: OPENAI_RESPONSES_PROVIDER,
-      model: this.#options.model,
-      warnings,
-      scrub: this.#scrub,
-    };
-    return runWithOutput(ctx, turn, info, async (out) => {
-      const strict = this.#options.strictTools ?? true;
-      const strictSchemas = new Map<string, unknown>(
-        strict ? toolsFromContext(ctx, "json-schema").map((tool) => [tool.name, tool.parameters]) : [],
-      );
-      const handler = new ResponsesStreamHandler(out, strictSchemas);
-      if (body.stream) {
-        const response = await this.#transport.stream({
-          path: "/responses",
-          body,
-          signal: ctx.signal,
-          ready: ctx.ready,
-        });
-        out.ids({ requestId: response.requestId });
-        await response.sse((data) => {
+    const prepared = this.#prepare(turn, ctx);
+    const { body } = this.#build(prepared);
+    return this.exchange<ResponsesResponse>(turn, ctx, prepared, (out) => {
+      const handler = new ResponsesStreamHandler(out);
+      return {
+        path: "/responses",
+        body,
+        framing: body.stream ? "sse" : undefined,
+        onEvent: (data) => {
           if (data === "[DONE]") return;
           handler.handle(JSON.parse(data) as ResponsesStreamEvent);
           // An `error` event (or `response.failed`) ends the inference even when the connection stays open.
           if (handler.outcome.kind === "failed") throw handler.outcome.error;
-        });
-      } else {
-        const response = await this.#transport.postJson<ResponsesResponse>({
-          path: "/responses",
-          body,
-          signal: ctx.signal,
-        });
-        out.ids({ requestId: response.requestId });
-        handler.handleResponse(response.body);
-      }
-      const outcome = handler.outcome;
-      if (outcome.kind === "failed") throw outcome.error;
-      if (outcome.kind === "open") {
-        throw streamEndedEarly(OPENAI_RESPONSES_PROVIDER, "response.completed");
-      }
+        },
+        onWhole: (response) => handler.handleResponse(response),
+        end: () => {
+          const outcome = handler.outcome;
+          if (outcome.kind === "failed") throw outcome.error;
+          if (outcome.kind === "open")
+            throw streamEndedEarly(OPENAI_RESPONSES_PROVIDER, "response.completed");
+        },
+      };
     });
   }
 }

@@ -2,28 +2,28 @@
  * Wire fidelity of the Responses engine: a message item's `phase` goes back with it; reasoning text goes back as
  * `reasoning_text` content; `thinkingBudget` becomes `reasoning.max_tokens`; `seed` and images on system blocks
  * are reported instead of dropped silently; hosted tool items (file search, code interpreter, MCP, image
- * generation) are kept and sent back; a strict-mode `null` for an optional argument is read as absent.
+ * generation) are kept and sent back. (Strict-mode nulls: `src/provider-kit/strict-nulls.test.ts`.)
  */
 import { describe, expect, it } from "vitest";
-import type { ToolCatalog, ToolDescription } from "../../engine/tools.ts";
-import { ToolCatalogKey } from "../../engine/tools.ts";
-import { RunContext } from "../../events/context.ts";
 import {
-  newReasoningBlock,
-  newSystemTextBlock,
-  newTurn,
-  newUserTextBlock,
-  pendingToolCalls,
-} from "../../turns/builders.ts";
+  KeyOpenAIInferenceConfig as KeyOpenAIConfigForTests,
+  type OpenAIInferenceConfig as OpenAIConfigForTests,
+} from "../../engine/inference-config.ts";
+import { newReasoningBlock, newSystemTextBlock, newTurn, newUserTextBlock } from "../../turns/builders.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
-import { runStreamHandler, setupLocalServer } from "../test-support.ts";
-import { createOpenAIResponsesEngine } from "./engine.ts";
+import { preparedBuilder, runStreamHandler, setupLocalServer } from "../test-support.ts";
 import { KeyResponsesPhase, OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
-import { buildResponsesRequest } from "./request.ts";
+import { buildResponsesRequest as buildFromPrepared, type ResponsesRequestOptions } from "./request.ts";
 import { ResponsesStreamHandler } from "./stream.ts";
 
-const server = setupLocalServer();
+const buildResponsesRequest = preparedBuilder<
+  OpenAIConfigForTests,
+  ResponsesRequestOptions & { openai?: OpenAIConfigForTests },
+  ReturnType<typeof buildFromPrepared>
+>(buildFromPrepared, KeyOpenAIConfigForTests, "openai");
+
+const _server = setupLocalServer();
 const own = (block: Block) => KeyBlockMetaProvider.set(block, OPENAI_RESPONSES_PROVIDER);
 const request = (turn: Turn, inference = {}, model = "gpt-5-mini") =>
   buildResponsesRequest(turn, { model, stream: false, inference });
@@ -79,10 +79,10 @@ describe("OpenAI Responses wire fidelity", () => {
     expect(body).not.toHaveProperty("seed");
     expect(warnings).toEqual([
       "turn.blocks[0] (system): images on a system block are not sent (Responses instructions are text only); put them on a user block",
-      "seed is not supported by the Responses API and was not sent",
+      "seed not sent: the Responses API takes none",
     ]);
     expect(request(newTurn([newUserTextBlock("Q")]), { thinkingBudget: 512 }, "gpt-4.1").warnings).toEqual([
-      "thinkingBudget is not sent: gpt-4.1 does not reason",
+      "thinkingBudget not sent: gpt-4.1 does not reason",
     ]);
   });
 
@@ -110,47 +110,5 @@ describe("OpenAI Responses wire fidelity", () => {
     const { body, warnings } = request(newTurn([newUserTextBlock("Q"), ...output]));
     expect(body.input.slice(1)).toEqual(items);
     expect(warnings).toEqual([]);
-  });
-});
-
-describe("strict mode and optional parameters", () => {
-  const original: ToolDescription = {
-    name: "get_weather",
-    description: "Weather of a city.",
-    parameters: {
-      type: "object",
-      properties: { city: { type: "string" }, unit: { type: "string" } },
-      required: ["city"],
-    },
-  };
-  const strict: ToolDescription = {
-    ...original,
-    parameters: {
-      type: "object",
-      properties: { city: { type: "string" }, unit: { type: ["string", "null"] } },
-      required: ["city", "unit"],
-      additionalProperties: false,
-    },
-    strict: true,
-  };
-  const catalog: ToolCatalog = { toolsFor: (dialect) => [dialect === "openai-strict" ? strict : original] };
-
-  it("reads null for an optional property as absent", async () => {
-    server.respond({
-      script: { toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo", unit: null } }] },
-    });
-    const engine = createOpenAIResponsesEngine({
-      model: "gpt-5-mini",
-      apiKey: "k",
-      baseURL: server.baseURL("openai-responses"),
-      env: {},
-    });
-    const out = await engine.runInference(
-      newTurn([newUserTextBlock("Weather in Oslo?")]),
-      RunContext.background().with(ToolCatalogKey, catalog),
-    );
-    expect(pendingToolCalls(out).map((call) => call.payload.args)).toEqual([{ city: "Oslo" }]);
-    const body = server.requests.at(-1)?.body as { tools: { parameters: unknown }[] };
-    expect(body.tools[0]?.parameters).toEqual(strict.parameters);
   });
 });

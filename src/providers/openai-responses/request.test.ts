@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import { CallerError } from "../../engine/errors.ts";
 import {
   KeyInferenceConfig,
+  KeyOpenAIInferenceConfig as KeyOpenAIConfigForTests,
   KeyOpenAIInferenceConfig,
   KeyToolConfig,
+  type OpenAIInferenceConfig as OpenAIConfigForTests,
 } from "../../engine/inference-config.ts";
 import { KeyStructuredOutputConfig } from "../../engine/structured-output.ts";
 import { ToolCatalogKey, type ToolDescription } from "../../engine/tools.ts";
@@ -24,9 +26,19 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
 import type { Turn } from "../../turns/types.ts";
-import { fixturePath, setupLocalServer } from "../test-support.ts";
+import { fixturePath, preparedBuilder, setupLocalServer } from "../test-support.ts";
 import { createOpenAIResponsesEngine, OpenAIResponsesEngine } from "./engine.ts";
-import { buildResponsesRequest, isReasoningModel } from "./request.ts";
+import {
+  buildResponsesRequest as buildFromPrepared,
+  isReasoningModel,
+  type ResponsesRequestOptions,
+} from "./request.ts";
+
+const buildResponsesRequest = preparedBuilder<
+  OpenAIConfigForTests,
+  ResponsesRequestOptions & { openai?: OpenAIConfigForTests },
+  ReturnType<typeof buildFromPrepared>
+>(buildFromPrepared, KeyOpenAIConfigForTests, "openai");
 
 const weather: ToolDescription = {
   name: "get_weather",

@@ -10,19 +10,12 @@
  * OpenAI reasoning item id, is dropped, as are `other` blocks of other providers; each is reported as a warning.
  * Tool call ids are kept as they are.
  */
-import type { InferenceConfig, OpenAIInferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
-import {
-  resolveInferenceConfig,
-  resolveOpenAIInferenceConfig,
-  resolveToolConfig,
-} from "../../engine/inference-config.ts";
-import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
-import type { ToolDescription } from "../../engine/tools.ts";
+import type { OpenAIInferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf, toolResultText } from "../../tools/content.ts";
-import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
-import type { Block, ImagePart, Turn } from "../../turns/types.ts";
+import type { Block, ImagePart } from "../../turns/types.ts";
 import {
   HOSTED_ITEM_TYPES,
   KeyResponsesAnnotations,
@@ -32,7 +25,7 @@ import {
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 
 /**
- * What the request builder needs besides the Turn.
+ * What the request builder needs besides the prepared inference.
  *
  * @example
  * const options: ResponsesRequestOptions = { model: "gpt-5-mini", stream: true, serverTools: [{ type: "web_search" }] };
@@ -40,22 +33,15 @@ import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 export interface ResponsesRequestOptions {
   model: string;
   stream: boolean;
-  /** Function tools offered to the model (already compiled for the dialect). */
-  tools?: ToolDescription[];
   /** Provider tools sent as they are, e.g. `{ type: "web_search" }`. */
   serverTools?: JsonObject[];
-  /** Engine defaults; Turn.data overrides them per field. */
-  inference?: InferenceConfig;
-  openai?: OpenAIInferenceConfig;
-  toolConfig?: ToolConfig;
-  structuredOutput?: StructuredOutputConfig;
 }
 
 /**
  * A request body plus what the builder had to leave out.
  *
  * @example
- * const { body, warnings } = buildResponsesRequest(turn, { model: "gpt-4.1", stream: true });
+ * const { body, warnings } = buildResponsesRequest(prepareTurn(turn, []), { model: "gpt-4.1", stream: true });
  */
 export interface ResponsesRequest {
   body: ResponsesRequestBody;
@@ -212,19 +198,19 @@ function toolChoiceOf(choice: ToolConfig["toolChoice"]): JsonValue | undefined {
 }
 
 /**
- * Builds the `POST /responses` body for a Turn.
+ * Builds the `POST /responses` body from the prepared inference. Every setting it cannot send is a warning.
  *
  * @example
- * const { body } = buildResponsesRequest(turn, { model: "gpt-5-mini", stream: true });
+ * const { body } = buildResponsesRequest(prepareTurn(turn, []), { model: "gpt-5-mini", stream: true });
  * body.input // [{ type: "message", role: "user", content: [{ type: "input_text", text: "Hello" }] }]
  */
-export function buildResponsesRequest(given: Turn, options: ResponsesRequestOptions): ResponsesRequest {
-  // A call without its result is refused by every provider: answer it rather than poison the session.
-  const turn = answerUnansweredToolCalls(given);
-  const warnings: string[] = [];
+export function buildResponsesRequest(
+  prepared: PreparedInference<OpenAIInferenceConfig>,
+  options: ResponsesRequestOptions,
+): ResponsesRequest {
+  const { turn, inference, toolConfig, provider: openai, warnings, drop } = prepared;
   const instructions: string[] = [];
   const input: ResponsesInputItem[] = [];
-  const openai = resolveOpenAIInferenceConfig(turn, options.openai);
   // Without server-side storage only reasoning items (with their encrypted content) keep their ids.
   const itemIds = openai.store !== false;
   turn.blocks.forEach((block, index) => {
@@ -244,29 +230,32 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
   if (instructions.length > 0) body.instructions = instructions.join("\n\n");
   body.stream = options.stream;
 
-  const inference = resolveInferenceConfig(turn, options.inference);
   const reasoningModel = isReasoningModel(options.model);
 
   if (reasoningModel) {
-    for (const field of ["temperature", "topP"] as const) {
-      if (inference[field] !== undefined) warnings.push(`${field} is not sent: ${options.model} rejects it`);
-    }
+    for (const field of ["temperature", "topP"] as const)
+      drop(field, inference[field], `${options.model} rejects it`);
   } else {
     if (inference.temperature !== undefined) body.temperature = inference.temperature;
     if (inference.topP !== undefined) body.top_p = inference.topP;
   }
   if (inference.maxResponseTokens !== undefined) body.max_output_tokens = inference.maxResponseTokens;
-  if (inference.stop !== undefined && inference.stop.length > 0) {
-    warnings.push("stop sequences are not supported by the Responses API and were not sent");
-  }
-  if (inference.seed !== undefined) {
-    warnings.push("seed is not supported by the Responses API and was not sent");
+  const unsupported = "the Responses API takes none";
+  drop("stop", inference.stop, unsupported);
+  drop("seed", inference.seed, unsupported);
+  drop(
+    "includeThoughts",
+    inference.includeThoughts,
+    "the Responses API returns summaries (reasoningSummary)",
+  );
+  for (const field of ["n", "presencePenalty", "frequencyPenalty", "logitBias"] as const) {
+    drop(field, openai[field], unsupported);
   }
 
   const reasoning: { effort?: string; summary?: string; max_tokens?: number } = {};
   if (inference.thinkingBudget !== undefined && inference.thinkingBudget > 0) {
     if (reasoningModel) reasoning.max_tokens = inference.thinkingBudget;
-    else warnings.push(`thinkingBudget is not sent: ${options.model} does not reason`);
+    else drop("thinkingBudget", inference.thinkingBudget, `${options.model} does not reason`);
   }
   if (inference.reasoningEffort !== undefined) reasoning.effort = inference.reasoningEffort;
   if (inference.reasoningSummary !== undefined && inference.reasoningSummary !== "none") {
@@ -279,18 +268,14 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
   if (openai.serviceTier !== undefined) body.service_tier = openai.serviceTier;
   if (openai.user !== undefined) body.user = openai.user;
 
-  const toolConfig = resolveToolConfig(turn, options.toolConfig);
   if (toolConfig.enabled !== false) {
-    const allowed = toolConfig.allowedTools ? new Set(toolConfig.allowedTools) : undefined;
-    const tools: JsonObject[] = (options.tools ?? [])
-      .filter((tool) => allowed === undefined || allowed.has(tool.name))
-      .map((tool) => ({
-        type: "function",
-        name: tool.name,
-        description: tool.description,
-        parameters: tool.parameters,
-        strict: tool.strict ?? false,
-      }));
+    const tools: JsonObject[] = prepared.tools.map((tool) => ({
+      type: "function",
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.parameters,
+      strict: tool.strict ?? false,
+    }));
     tools.push(...(options.serverTools ?? []));
     if (tools.length > 0) {
       body.tools = tools;
@@ -300,9 +285,8 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
     }
   }
 
-  const structured = resolveStructuredOutput(turn, options.structuredOutput);
-  if (structured.config) {
-    const { config } = structured;
+  const config = prepared.structuredOutput;
+  if (config) {
     const format: JsonObject = {
       type: "json_schema",
       name: config.name,
@@ -311,8 +295,6 @@ export function buildResponsesRequest(given: Turn, options: ResponsesRequestOpti
     };
     if (config.description !== undefined) format.description = config.description;
     body.text = { format };
-  } else if (structured.ignored) {
-    warnings.push(`structured output config ignored: ${structured.ignored.problems.join("; ")}`);
   }
   return { body, warnings };
 }

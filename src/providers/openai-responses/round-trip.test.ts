@@ -4,11 +4,21 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import {
+  KeyOpenAIInferenceConfig as KeyOpenAIConfigForTests,
+  type OpenAIInferenceConfig as OpenAIConfigForTests,
+} from "../../engine/inference-config.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { turnFromYaml, turnToYaml } from "../../turns/serialization.ts";
-import { fixturePath, replay, setupLocalServer } from "../test-support.ts";
+import { fixturePath, preparedBuilder, replay, setupLocalServer } from "../test-support.ts";
 import { createOpenAIResponsesEngine } from "./engine.ts";
-import { buildResponsesRequest } from "./request.ts";
+import { buildResponsesRequest as buildFromPrepared, type ResponsesRequestOptions } from "./request.ts";
+
+const buildResponsesRequest = preparedBuilder<
+  OpenAIConfigForTests,
+  ResponsesRequestOptions & { openai?: OpenAIConfigForTests },
+  ReturnType<typeof buildFromPrepared>
+>(buildFromPrepared, KeyOpenAIConfigForTests, "openai");
 
 const server = setupLocalServer();
 

@@ -11,9 +11,9 @@ import type { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
 import { midStreamError } from "../../provider-kit/stream-error.ts";
-import { strictArgumentsText } from "../../provider-kit/strict-nulls.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Block, ReasoningPayload } from "../../turns/types.ts";
+import { hostedDoneEvent, hostedProgressEvent } from "./hosted.ts";
 import {
   KeyResponsesAnnotations,
   KeyResponsesItemType,
@@ -106,15 +106,8 @@ export class ResponsesStreamHandler {
   #outcome: ResponsesOutcome = { kind: "open" };
   #streamError: ResponsesError | undefined;
 
-  readonly #strictSchemas: ReadonlyMap<string, unknown>;
-
-  /**
-   * `strictSchemas`: the tools' own parameter schemas by name, for tools sent in strict mode; `null` for an
-   * optional property of theirs is then read as absent (strict mode made it required and nullable).
-   */
-  constructor(out: InferenceOutput, strictSchemas: ReadonlyMap<string, unknown> = new Map()) {
+  constructor(out: InferenceOutput) {
     this.#out = out;
-    this.#strictSchemas = strictSchemas;
   }
 
   /** How the response ended so far (`open` until a terminal event arrived). */
@@ -167,7 +160,7 @@ export class ResponsesStreamHandler {
         return;
       case "response.function_call_arguments.done":
         if (event.item_id !== undefined) {
-          this.#out.toolCallEnd(event.item_id, this.#arguments(this.#state(event)?.name, event.arguments));
+          this.#out.toolCallEnd(event.item_id, event.arguments);
         }
         return;
       case "response.reasoning_summary_part.added":
@@ -179,12 +172,6 @@ export class ResponsesStreamHandler {
       case "response.reasoning_text.delta":
         if (event.delta) this.#out.reasoning(event.delta);
         return;
-      case "response.web_search_call.in_progress":
-      case "response.web_search_call.searching": {
-        const type = event.type.endsWith("searching") ? "web-search-searching" : "web-search-started";
-        this.#out.emit({ type, itemId: event.item_id ?? "", meta: this.#meta(this.#state(event)?.block) });
-        return;
-      }
       case "response.completed":
       case "response.incomplete":
       case "response.failed":
@@ -201,8 +188,12 @@ export class ResponsesStreamHandler {
         this.#out.stop("failed");
         this.#outcome = { kind: "failed", error: responsesProviderError(this.#streamError, "stream error") };
         return;
-      default:
+      default: {
+        // Hosted tools (web search, file search, code interpreter, image generation, MCP) report progress.
+        const progress = hostedProgressEvent(event);
+        if (progress) this.#out.emit({ ...progress, meta: this.#meta(this.#state(event)?.block) });
         return;
+      }
     }
   }
 
@@ -251,12 +242,6 @@ export class ResponsesStreamHandler {
         this.#annotate(state.block, index, item);
       }
     }
-  }
-
-  /** A call's final arguments; for strict-mode tools with a strict-mode `null` for an optional property removed. */
-  #arguments(name: string | undefined, text: string | undefined): string | undefined {
-    const schema = name === undefined ? undefined : this.#strictSchemas.get(name);
-    return schema !== undefined && text !== undefined ? strictArgumentsText(text, schema) : text;
   }
 
   #textDelta(event: ResponsesStreamEvent): void {
@@ -341,7 +326,7 @@ export class ResponsesStreamHandler {
         return;
       }
       case "function_call": {
-        this.#out.toolCallEnd(item.id ?? `output_${index}`, this.#arguments(item.name, item.arguments));
+        this.#out.toolCallEnd(item.id ?? `output_${index}`, item.arguments);
         if (block && item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
         return;
       }
@@ -350,16 +335,8 @@ export class ResponsesStreamHandler {
           block.payload.data = item as JsonObject;
           if (item.status !== undefined) this.#out.annotate(block, KeyResponsesStatus, item.status);
         }
-        if (item.type === "web_search_call") {
-          const done: EventDraft = {
-            type: "web-search-done",
-            itemId: item.id ?? "",
-            meta: this.#meta(block),
-          };
-          if (item.action?.query !== undefined) done.query = item.action.query;
-          if (item.action?.sources !== undefined) done.sources = item.action.sources;
-          this.#out.emit(done);
-        }
+        const done = hostedDoneEvent(item);
+        if (done) this.#out.emit({ ...done, meta: this.#meta(block) });
       }
     }
   }

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { CallerError } from "../../engine/errors.ts";
+import { KeyOpenAIInferenceConfig } from "../../engine/inference-config.ts";
+import { prepareTurn } from "../../provider-kit/prepare.ts";
 import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
 import { runStreamHandler } from "../test-support.ts";
 import { createOpenAIChatEngine } from "./engine.ts";
@@ -61,10 +63,9 @@ describe("OpenAI Chat with n > 1", () => {
         },
       },
     ]);
-    const body = buildChatRequest(newTurn([newUserTextBlock("Color?"), ...output]), {
+    const { body } = buildChatRequest(prepareTurn(newTurn([newUserTextBlock("Color?"), ...output]), []), {
       model: "gpt-4o-mini",
       stream: false,
-      tools: [],
     });
     expect(body.messages).toEqual([
       { role: "user", content: "Color?" },
@@ -74,12 +75,14 @@ describe("OpenAI Chat with n > 1", () => {
 
   it("reads every choice of a whole response too", () => {
     const { output } = runStreamHandler("openai", (out) => {
-      new ChatStreamReader(out).completion({
+      const reader = new ChatStreamReader(out);
+      reader.completion({
         choices: [
           { index: 0, message: { content: "A" }, finish_reason: "stop" },
           { index: 1, message: { content: "B" }, finish_reason: "length" },
         ],
       });
+      reader.end();
       return { kind: "completed" };
     });
     expect(output.map((block) => block.payload)).toEqual([
@@ -91,21 +94,19 @@ describe("OpenAI Chat with n > 1", () => {
 
 describe("OpenAI Chat logit bias", () => {
   it("is sent as logit_bias", () => {
-    const body = buildChatRequest(newTurn([newUserTextBlock("Hi")]), {
-      model: "gpt-4o-mini",
-      stream: false,
-      tools: [],
-      logitBias: { "50256": -100 },
+    const prepared = prepareTurn(newTurn([newUserTextBlock("Hi")]), [], {
+      provider: { key: KeyOpenAIInferenceConfig, defaults: { logitBias: { "50256": -100 } } },
     });
+    const { body } = buildChatRequest(prepared, { model: "gpt-4o-mini", stream: false });
     expect(body.logit_bias).toEqual({ "50256": -100 });
   });
 
   it("a bias out of range or a key that is no token id is a CallerError naming it", () => {
-    expect(() => createOpenAIChatEngine({ model: "m", apiKey: "k", logitBias: { "12": 101 } })).toThrow(
-      CallerError,
-    );
-    expect(() => createOpenAIChatEngine({ model: "m", apiKey: "k", logitBias: { word: 1 } })).toThrow(
-      'logitBias["word"] must map a token id to a number from -100 to 100 (got 1)',
-    );
+    expect(() =>
+      createOpenAIChatEngine({ model: "m", apiKey: "k", openai: { logitBias: { "12": 101 } } }),
+    ).toThrow(CallerError);
+    expect(() =>
+      createOpenAIChatEngine({ model: "m", apiKey: "k", openai: { logitBias: { word: 1 } } }),
+    ).toThrow("createOpenAIChatEngine: openai.logitBias.word: key must be a token id (digits)");
   });
 });

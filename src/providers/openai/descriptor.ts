@@ -20,14 +20,14 @@ export const OPENAI_PRICES: Readonly<Record<string, ModelPrices>> = {
 };
 
 /**
- * `--ai-api-type openai`.
+ * `--ai-api-type openai` (also `openai-compatible`, which `--ai-profile` names a server profile of).
  *
  * @example
  * openaiProvider.defaultModel // "gpt-4o-mini"
  */
 export const openaiProvider = defineProvider({
   id: "openai",
-  aliases: [],
+  aliases: ["openai-compatible"],
   description: "OpenAI Chat Completions",
   settingsKey: "openai",
   apiKey: { variables: ["OPENAI_API_KEY"], required: true },

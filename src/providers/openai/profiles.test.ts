@@ -46,7 +46,7 @@ describe("OpenAI-compatible profiles", () => {
     expect(sent.body).toMatchObject({ model: "deepseek-chat", max_tokens: 64 });
     expect(sent.body).not.toHaveProperty("reasoning_effort");
     expect(sink.ofType("log").map((event) => event.message)).toContain(
-      "reasoningEffort low dropped: deepseek-chat on deepseek takes no reasoning_effort",
+      "reasoningEffort not sent: deepseek-chat on deepseek takes no reasoning_effort",
     );
 
     server.respond({ script: { text: "Sure." } });
@@ -105,7 +105,34 @@ describe("OpenAI Chat: reasoning_effort only where the model takes it", () => {
     await make("gpt-4o-mini").runInference(question(), RunContext.background().withSinks(sink));
     expect(requestBody(server)).not.toHaveProperty("reasoning_effort");
     expect(sink.ofType("log").map((event) => event.message)).toContain(
-      "reasoningEffort high dropped: gpt-4o-mini on openai takes no reasoning_effort",
+      "reasoningEffort not sent: gpt-4o-mini on openai takes no reasoning_effort",
+    );
+  });
+});
+
+describe("--ai-profile", () => {
+  it("--ai-api-type openai-compatible --ai-profile deepseek is the deepseek provider, key and all", async () => {
+    const engine = await engineFor(
+      "openai-compatible",
+      { DEEPSEEK_API_KEY: "ds-key" },
+      { "ai-profile": "deepseek" },
+    );
+    server.respond({ script: { text: "Scattering." } });
+    const out = await engine.runInference(question(), RunContext.background());
+    expect(KeyInferenceResult.get(out)?.provider).toBe("deepseek");
+    expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer ds-key");
+    const alone = loadSettings({ env: { GEPPETTO_AI_PROFILE: "openrouter" }, cwd: "/nonexistent" });
+    expect(alone.settings.chat?.apiType).toBe("openrouter");
+  });
+
+  it("an unknown profile, or a profile beside another api type, is a settings error naming it", () => {
+    const load = (flags: Record<string, string>) => () =>
+      loadSettings({ env: {}, cwd: "/nonexistent", flags });
+    expect(load({ "ai-api-type": "openai-compatible", "ai-profile": "palm" })).toThrow(
+      /setting chat\.profile: "palm" is not an OpenAI-compatible profile \(known: deepseek, openrouter/,
+    );
+    expect(load({ "ai-api-type": "anthropic", "ai-profile": "deepseek" })).toThrow(
+      /setting chat\.apiType: "anthropic" has no profiles: use --ai-api-type openai-compatible with --ai-profile deepseek/,
     );
   });
 });

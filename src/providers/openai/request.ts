@@ -3,8 +3,8 @@
  *
  * Blocks map in order: system (or developer) → system/developer message; user → user message (text, plus
  * images by URL or base64 with `detail`); consecutive llm_text, tool_call and refusal blocks → one assistant
- * message with `content` and `tool_calls`; tool_use → `tool` message. Settings resolve per field: Turn.data >
- * engine defaults.
+ * message with `content` and `tool_calls`; tool_use → `tool` message. Settings come resolved from
+ * `prepareInference`; each one Chat cannot carry is reported as a warning.
  *
  * Reasoning policy: OpenAI's Chat Completions has no request field for reasoning, so reasoning blocks are not
  * sent — unless the profile of a compatible server says it takes its own reasoning back (OpenRouter's
@@ -16,19 +16,11 @@
  * reasoning models (others reject it), dropped with a warning where the server takes none.
  */
 import { CallerError } from "../../engine/errors.ts";
-import {
-  type InferenceConfig,
-  type OpenAIInferenceConfig,
-  resolveInferenceConfig,
-  resolveOpenAIInferenceConfig,
-  resolveToolConfig,
-  type ToolConfig,
-} from "../../engine/inference-config.ts";
-import { resolveStructuredOutput, type StructuredOutputConfig } from "../../engine/structured-output.ts";
+import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { toolResultText } from "../../tools/content.ts";
-import { answerUnansweredToolCalls } from "../../tools/results.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
 import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./profiles.ts";
@@ -56,22 +48,17 @@ export function isReasoningModel(model: string): boolean {
   return /^o\d/.test(name) || (/^gpt-5/.test(name) && !name.includes("-chat"));
 }
 
-/** What the request builder needs besides the Turn. */
+/**
+ * What the request builder needs besides the prepared inference.
+ *
+ * @example
+ * const options: ChatRequestOptions = { model: "gpt-4o-mini", stream: true, provider: "openai" };
+ */
 export interface ChatRequestOptions {
   model: string;
   stream: boolean;
-  /** Tools from the context, already compiled for the dialect. */
-  tools: ToolDescription[];
-  inference?: InferenceConfig;
-  openai?: OpenAIInferenceConfig;
-  toolConfig?: ToolConfig;
-  structuredOutput?: StructuredOutputConfig;
-  /** Called when a structured output config is invalid and ignored (not `requireValid`). */
-  onIgnoredStructuredOutput?: (problems: string[]) => void;
   /** This engine's provider name (default `openai`): reasoning of any other provider is reported when dropped. */
   provider?: string;
-  /** Called with a readable message for each block of another provider that is not sent. */
-  onDroppedBlock?: (message: string) => void;
   /**
    * Messages made of frozen blocks come as cached serialized pieces (`JsonPiece`s, which the transport splices
    * in as bytes), so a long conversation's request costs what is new. Off by default: the body is plain JSON.
@@ -79,10 +66,17 @@ export interface ChatRequestOptions {
   cacheMessages?: boolean;
   /** The compatible server's profile (default: OpenAI itself). */
   profile?: OpenAICompatibleProfile;
-  /** Called for each setting the request cannot carry (dropped). */
-  onWarning?: (message: string) => void;
-  /** `logit_bias`: token id → bias (-100..100). */
-  logitBias?: Record<string, number>;
+}
+
+/**
+ * The body and the warnings (settings and blocks that were not sent).
+ *
+ * @example
+ * const { body, warnings }: ChatRequestBuild = buildChatRequest(prepared, { model: "gpt-4o-mini", stream: true });
+ */
+export interface ChatRequestBuild {
+  body: ChatRequest;
+  warnings: string[];
 }
 
 /**
@@ -208,20 +202,16 @@ export function messagesFromTurn(turn: Turn, options: ChatMessagesOptions = {}):
   return messages;
 }
 
-function toolsFor(tools: ToolDescription[], config: ToolConfig): ChatTool[] {
-  if (config.enabled === false) return [];
-  const allowed = config.allowedTools ? new Set(config.allowedTools) : undefined;
-  return tools
-    .filter((tool) => !allowed || allowed.has(tool.name))
-    .map((tool) => ({
-      type: "function",
-      function: {
-        name: tool.name,
-        ...(tool.description ? { description: tool.description } : {}),
-        parameters: tool.parameters,
-        ...(tool.strict === undefined ? {} : { strict: tool.strict }),
-      },
-    }));
+function toolsFor(tools: ToolDescription[]): ChatTool[] {
+  return tools.map((tool) => ({
+    type: "function",
+    function: {
+      name: tool.name,
+      ...(tool.description ? { description: tool.description } : {}),
+      parameters: tool.parameters,
+      ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+    },
+  }));
 }
 
 /**
@@ -262,18 +252,21 @@ function cachedMessages(turn: Turn, options: ChatMessagesOptions): ChatMessage[]
 }
 
 /**
- * Builds the request body for a Turn.
+ * Builds the request body from the prepared inference. Every setting it cannot send is a warning.
  *
  * @example
- * const body = buildChatRequest(turn, { model: "gpt-4o-mini", stream: true, tools: [] });
+ * const prepared = prepareTurn(turn, [], { inference: { temperature: 0.2 } });
+ * const { body, warnings } = buildChatRequest(prepared, { model: "gpt-4o-mini", stream: true });
  */
-export function buildChatRequest(given: Turn, options: ChatRequestOptions): ChatRequest {
-  // A call without its result is refused by every provider: answer it rather than poison the session.
-  const turn = answerUnansweredToolCalls(given);
-  const messagesOptions: ChatMessagesOptions = {};
-  if (options.provider !== undefined) messagesOptions.provider = options.provider;
-  if (options.onDroppedBlock) messagesOptions.onDroppedBlock = options.onDroppedBlock;
+export function buildChatRequest(
+  prepared: PreparedInference<OpenAIInferenceConfig>,
+  options: ChatRequestOptions,
+): ChatRequestBuild {
+  const { turn, inference, toolConfig, provider: openai, warnings } = prepared;
+  const drop = prepared.drop;
   const profile = options.profile ?? OPENAI_PROFILE;
+  const messagesOptions: ChatMessagesOptions = { onDroppedBlock: (message) => warnings.push(message) };
+  if (options.provider !== undefined) messagesOptions.provider = options.provider;
   if (profile.sendReasoning) messagesOptions.reasoningField = profile.reasoningField;
   const body: ChatRequest = {
     model: options.model,
@@ -285,10 +278,8 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
     body.stream = true;
     body.stream_options = { include_usage: true };
   }
-  const toolConfig = resolveToolConfig(turn, options.toolConfig);
-  const tools = toolsFor(options.tools, toolConfig);
-  if (tools.length > 0) {
-    body.tools = tools;
+  if (prepared.tools.length > 0) {
+    body.tools = toolsFor(prepared.tools);
     const choice = toolConfig.toolChoice;
     if (choice !== undefined) {
       body.tool_choice =
@@ -296,18 +287,13 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
     }
     if (toolConfig.parallelToolCalls !== undefined) body.parallel_tool_calls = toolConfig.parallelToolCalls;
   }
-  const structured = resolveStructuredOutput(turn, options.structuredOutput);
-  if (structured.config) {
-    const { name, description, schema, strict } = structured.config;
+  if (prepared.structuredOutput) {
+    const { name, description, schema, strict } = prepared.structuredOutput;
     body.response_format = {
       type: "json_schema",
       json_schema: { name, ...(description ? { description } : {}), schema, strict: strict ?? true },
     };
-  } else if (structured.ignored) {
-    options.onIgnoredStructuredOutput?.(structured.ignored.problems);
   }
-  const inference = resolveInferenceConfig(turn, options.inference);
-  const openai = resolveOpenAIInferenceConfig(turn, options.openai);
   const reasoning = isReasoningModel(options.model);
   if (inference.maxResponseTokens !== undefined) {
     const field =
@@ -318,30 +304,44 @@ export function buildChatRequest(given: Turn, options: ChatRequestOptions): Chat
         : profile.maxTokensField;
     body[field] = inference.maxResponseTokens;
   }
-  if (!reasoning) {
-    if (inference.temperature !== undefined) body.temperature = inference.temperature;
-    if (inference.topP !== undefined) body.top_p = inference.topP;
-    if (openai.presencePenalty !== undefined) body.presence_penalty = openai.presencePenalty;
-    if (openai.frequencyPenalty !== undefined) body.frequency_penalty = openai.frequencyPenalty;
+  const sampling = {
+    temperature: inference.temperature,
+    topP: inference.topP,
+    presencePenalty: openai.presencePenalty,
+    frequencyPenalty: openai.frequencyPenalty,
+    stop: inference.stop,
+  };
+  if (reasoning) {
+    for (const [setting, value] of Object.entries(sampling)) {
+      drop(setting, value, `${options.model} is a reasoning model and rejects it`);
+    }
+  } else {
+    if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
+    if (sampling.topP !== undefined) body.top_p = sampling.topP;
+    if (sampling.presencePenalty !== undefined) body.presence_penalty = sampling.presencePenalty;
+    if (sampling.frequencyPenalty !== undefined) body.frequency_penalty = sampling.frequencyPenalty;
+    if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop = sampling.stop;
   }
   if (inference.reasoningEffort !== undefined) {
     const accepted =
       profile.reasoningEffort === "always" || (profile.reasoningEffort === "reasoning-models" && reasoning);
     if (accepted) body.reasoning_effort = inference.reasoningEffort;
     else {
-      options.onWarning?.(
-        `reasoningEffort ${inference.reasoningEffort} dropped: ${options.model} on ${profile.name} takes no reasoning_effort`,
-      );
+      const why = `${options.model} on ${profile.name} takes no reasoning_effort`;
+      drop("reasoningEffort", inference.reasoningEffort, why);
     }
   }
-  if (!reasoning && inference.stop !== undefined && inference.stop.length > 0) body.stop = inference.stop;
+  const noBudget = "Chat Completions takes reasoningEffort, not a thinking budget";
+  drop("thinkingBudget", inference.thinkingBudget, noBudget);
+  drop("reasoningSummary", inference.reasoningSummary, "Chat Completions returns no reasoning summaries");
+  drop("includeThoughts", inference.includeThoughts, "Chat Completions has no switch for it");
   if (inference.seed !== undefined) body.seed = inference.seed;
   if (openai.n !== undefined) body.n = openai.n;
   if (openai.store !== undefined) body.store = openai.store;
   if (openai.serviceTier !== undefined) body.service_tier = openai.serviceTier;
   if (openai.user !== undefined) body.user = openai.user;
-  if (options.logitBias !== undefined && Object.keys(options.logitBias).length > 0) {
-    body.logit_bias = options.logitBias;
+  if (openai.logitBias !== undefined && Object.keys(openai.logitBias).length > 0) {
+    body.logit_bias = openai.logitBias;
   }
-  return body;
+  return { body, warnings };
 }

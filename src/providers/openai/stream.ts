@@ -222,21 +222,25 @@ export class ChatStreamReader {
    * The stream ended. Throws a retryable ProviderError when it ended before a finish reason or `[DONE]`
    * (a cut connection); otherwise records the refusal, if any.
    */
-  end(): void {
+  readonly end = (): void => {
     if (this.#refusal) this.#recordRefusal(this.#refusal);
     if (this.#otherChoices.size > 0) this.#recordOtherChoices();
     if (!this.#finished && !this.#done) {
       throw streamEndedEarly(this.#provider, "a finish reason or [DONE]");
     }
-  }
+  };
 
   #recordRefusal(text: string): void {
     this.#out.other(REFUSAL_BLOCK_TYPE, { text });
     this.#out.emit({ type: "info", message: "refusal", data: { text } });
   }
 
-  /** Reads a whole (non-streamed) response. */
-  completion(completion: ChatCompletion): void {
+  /**
+   * Reads a whole (non-streamed) response, then call `end()`. An `error` body (a compatible server that answered
+   * a stream request with one) throws.
+   */
+  readonly completion = (completion: ChatCompletion & { error?: ChatChunk["error"] }): void => {
+    if (completion.error) throw streamError(completion.error, this.#provider);
     const out = this.#out;
     if (completion.model) out.setModel(completion.model);
     if (completion.id) out.ids({ responseId: completion.id });
@@ -274,6 +278,5 @@ export class ChatStreamReader {
     }
     if (completion.usage) out.usage(usageOf(completion.usage));
     this.#done = true;
-    this.end();
-  }
+  };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { prepareTurn } from "../../provider-kit/prepare.ts";
 import {
   newAssistantTextBlock,
   newOtherBlock,
@@ -13,7 +14,7 @@ import {
 import { deepFreeze } from "../../turns/immutable.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
-import { buildChatRequest, REFUSAL_BLOCK_TYPE } from "../openai/request.ts";
+import { buildChatRequest, type ChatRequestOptions, REFUSAL_BLOCK_TYPE } from "../openai/request.ts";
 import { encodeJsonBody, hasJsonPieces, JsonPiece, JsonPieceList, PieceCache } from "./json-pieces.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -38,7 +39,9 @@ function conversation(rounds: number): Block[] {
   return blocks.map((block) => deepFreeze(block));
 }
 
-const options = { model: "gpt-4o-mini", stream: true, tools: [] };
+const options = { model: "gpt-4o-mini", stream: true };
+const chatRequest = (turn: Turn, given: ChatRequestOptions) => buildChatRequest(prepareTurn(turn, []), given);
+const chatBody = (turn: Turn, given: ChatRequestOptions) => chatRequest(turn, given).body;
 
 describe("JSON pieces", () => {
   it("encodes a body with pieces to the bytes of JSON.stringify of the plain body", () => {
@@ -67,9 +70,9 @@ describe("JSON pieces", () => {
     const blocks = conversation(40);
     for (const length of [1, 2, 5, 17, 60, blocks.length]) {
       const turn: Turn = newTurn(blocks.slice(0, length));
-      const plain = JSON.stringify(buildChatRequest(turn, options));
+      const plain = JSON.stringify(chatBody(turn, options));
       for (let request = 0; request < 2; request++) {
-        const cached = buildChatRequest(turn, { ...options, cacheMessages: true });
+        const cached = chatBody(turn, { ...options, cacheMessages: true });
         expect(hasJsonPieces(cached)).toBe(true);
         expect(decode(encodeJsonBody(cached))).toBe(plain);
         expect(JSON.stringify(cached)).toBe(plain);
@@ -79,13 +82,13 @@ describe("JSON pieces", () => {
 
   it("a segment of cached messages is used only for exactly its blocks: an older block replaced is sent as it is now", () => {
     const blocks = conversation(60);
-    buildChatRequest(newTurn(blocks), { ...options, cacheMessages: true });
-    buildChatRequest(newTurn(blocks), { ...options, cacheMessages: true });
+    chatBody(newTurn(blocks), { ...options, cacheMessages: true });
+    chatBody(newTurn(blocks), { ...options, cacheMessages: true });
     const edited = blocks.slice();
     edited[7] = deepFreeze(newUserTextBlock("an older question, edited"));
     const turn = newTurn(edited);
-    const cached = buildChatRequest(turn, { ...options, cacheMessages: true });
-    expect(decode(encodeJsonBody(cached))).toBe(JSON.stringify(buildChatRequest(turn, options)));
+    const cached = chatBody(turn, { ...options, cacheMessages: true });
+    expect(decode(encodeJsonBody(cached))).toBe(JSON.stringify(chatBody(turn, options)));
   });
 
   it("reuses the piece of a group of the same frozen blocks, rebuilds a group that changed or is not frozen", () => {
@@ -132,14 +135,9 @@ describe("JSON pieces", () => {
       deepFreeze(newAssistantTextBlock("a")),
     ]);
     for (let request = 0; request < 2; request++) {
-      const warnings: string[] = [];
-      const body = buildChatRequest(turn, {
-        ...options,
-        cacheMessages: true,
-        onDroppedBlock: (message) => warnings.push(message),
-      });
+      const { body, warnings } = chatRequest(turn, { ...options, cacheMessages: true });
       expect(warnings).toEqual([`turn ${turn.id} block 1 (reasoning): reasoning from claude was dropped`]);
-      expect(JSON.stringify(body)).toBe(JSON.stringify(buildChatRequest(turn, options)));
+      expect(JSON.stringify(body)).toBe(JSON.stringify(chatBody(turn, options)));
     }
   });
 });

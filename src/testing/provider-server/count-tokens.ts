@@ -32,24 +32,26 @@ const counter = (
   render: (_script, _streaming, request: RecordedRequest) => json(answer(localTokenCount(request.body))),
 });
 
-/** The three counting endpoints. */
-export const COUNT_TOKENS_PROTOCOLS: ProtocolModule[] = [
-  counter(
-    "openai-responses-input-tokens",
-    "/v1",
-    (path) => path === "/v1/responses/input_tokens" || path === "/responses/input_tokens",
-    (count) => ({ object: "response.input_tokens", input_tokens: count }),
-  ),
-  counter(
-    "anthropic-count-tokens",
-    "",
-    (path) => path === "/v1/messages/count_tokens",
-    (count) => ({ input_tokens: count }),
-  ),
-  counter(
-    "gemini-count-tokens",
-    "/v1beta",
-    (path) => /^\/v1(?:alpha|beta)?\/(?:models|tunedModels)\/[^/:]+:countTokens$/.test(path),
-    (count) => ({ totalTokens: count }),
-  ),
-];
+/** OpenAI Responses `POST /v1/responses/input_tokens`. */
+export const responsesInputTokensProtocol: ProtocolModule = counter(
+  "openai-responses-input-tokens",
+  "/v1",
+  (path) => path === "/v1/responses/input_tokens" || path === "/responses/input_tokens",
+  (count) => ({ object: "response.input_tokens", input_tokens: count }),
+);
+
+/** Anthropic `POST /v1/messages/count_tokens`. */
+export const anthropicCountTokensProtocol: ProtocolModule = counter(
+  "anthropic-count-tokens",
+  "",
+  (path) => path === "/v1/messages/count_tokens",
+  (count) => ({ input_tokens: count }),
+);
+
+/** Gemini `POST /v1beta/models/{model}:countTokens`. */
+export const geminiCountTokensProtocol: ProtocolModule = counter(
+  "gemini-count-tokens",
+  "/v1beta",
+  (path) => /^\/v1(?:alpha|beta)?\/(?:models|tunedModels)\/[^/:]+:countTokens$/.test(path),
+  (count) => ({ totalTokens: count }),
+);

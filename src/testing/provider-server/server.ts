@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadFixture } from "./fixtures.ts";
 import { validateToolPairing } from "./pairing.ts";
-import { PROTOCOLS } from "./protocols.ts";
+import { registeredProtocols } from "./protocols.ts";
 import type { ProtocolModule, RecordedRequest, Reply, ResponseSpec } from "./types.ts";
 
 /** Options of {@link startProviderServer}. */
@@ -185,7 +185,7 @@ async function send(response: ServerResponse, reply: Reply, spec: ResponseSpec, 
  * await server.close();
  */
 export async function startProviderServer(options: ProviderServerOptions = {}): Promise<ProviderServer> {
-  const protocols = [...(options.protocols ?? []), ...PROTOCOLS];
+  const protocols = [...(options.protocols ?? []), ...registeredProtocols()];
   const requests: RecordedRequest[] = [];
   const queue = [...(options.queue ?? [])];
   let fallback = options.response ?? DEFAULT_RESPONSE;
