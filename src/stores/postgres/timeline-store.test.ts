@@ -85,9 +85,9 @@ describe("PostgresTimelineStore", () => {
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     expect(await sql`SELECT component, version FROM geppetto_schema ORDER BY component`).toEqual([
       { component: "timeline", version: 1 },
-      { component: "turns", version: 2 },
+      { component: "turns", version: 3 },
     ]);
-    expect((await sql`SELECT count(*)::int AS runs FROM geppetto_schema_log`)[0]).toEqual({ runs: 3 });
+    expect((await sql`SELECT count(*)::int AS runs FROM geppetto_schema_log`)[0]).toEqual({ runs: 4 });
     await sql.end();
     await Promise.all(stores.map((store) => store.close()));
   });

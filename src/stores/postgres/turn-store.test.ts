@@ -48,6 +48,7 @@ describe("PostgresTurnStore", () => {
     expect(await sql`SELECT component, version FROM geppetto_schema_log ORDER BY version`).toEqual([
       { component: "turns", version: 1 },
       { component: "turns", version: 2 },
+      { component: "turns", version: 3 },
     ]);
     await sql.end();
     await Promise.all(stores.map((store) => store.close()));
