@@ -108,7 +108,7 @@ describe("generateText", () => {
     expect(error.code).toBe("unknown_provider");
     expect(error.fault).toBe("caller");
     expect(error.message).toMatch(
-      /unknown provider "palm" in model id "palm:bison": known providers are openai, /,
+      /unknown provider "palm" in model id "palm:bison": known providers are openai \(or openai-compatible\), /,
     );
     expect(error.message).toContain("anthropic");
   });
@@ -164,7 +164,7 @@ describe("generateText", () => {
     const error = await errorOf(() => generateText({ model: "slow", prompt: "Hi", resolution: options }));
     expect(error.code).toBe("unknown_model");
     expect(error.message).toMatch(
-      /model "slow" is neither "provider:model" \(providers: openai, .*\) nor a profile \(profiles: fast\)/,
+      /model "slow" is neither "provider:model" \(providers: openai \(or openai-compatible\), .*\) nor a profile \(profiles: fast\)/,
     );
   });
 

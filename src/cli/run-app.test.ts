@@ -102,7 +102,7 @@ export const notATool = 42;
       const io = sandbox().io();
       expect(await main([command, "-m", "palm:bison", ...(command === "run" ? ["hi"] : [])], io)).toBe(2);
       expect(io.err).toMatch(
-        /--model: unknown provider "palm" in model id "palm:bison": known providers are openai, /,
+        /--model: unknown provider "palm" in model id "palm:bison": known providers are openai \(or openai-compatible\), /,
       );
     }
   });

@@ -1,8 +1,9 @@
 /**
  * The provider kit: what every provider is written with, built-in or yours. A provider is one folder plus one
  * {@link ProviderDescriptor} registered here; settings, flags, the engine factory and the test suites read the
- * registry. The shared parts: {@link loadApiKey} (one missing-key message), {@link prepareInference} (configs
- * resolved once, with warnings), {@link midStreamError} (one mapping of in-stream errors) and the one policy for
+ * registry. The shared parts: {@link loadApiKey} (one missing-key message), {@link HttpEngine} (the engine
+ * skeleton: request → stream or unary → events → Turn), {@link prepareInference} (configs resolved once, and
+ * the one wording for a setting a provider cannot send), {@link midStreamError} (one mapping of in-stream errors) and the one policy for
  * another provider's reasoning ({@link foreignProducer}, {@link droppedBlockWarning}).
  *
  * @example
@@ -28,8 +29,15 @@ export {
   providerNames,
   type WireProtocol,
 } from "./descriptor.ts";
+export {
+  HttpEngine,
+  type HttpEngineOptions,
+  type HttpEngineSetup,
+  type StreamFraming,
+  type WireExchange,
+} from "./http-engine.ts";
 export { type ParsedModelId, parseModelId } from "./model-id.ts";
-export { type InferenceDefaults, prepareInference } from "./prepare.ts";
+export { type InferenceDefaults, type PrepareDefaults, prepareInference, prepareTurn } from "./prepare.ts";
 export { droppedBlockWarning, foreignProducer, isOwnBlock } from "./reasoning.ts";
 export {
   findProvider,

@@ -31,6 +31,7 @@ describe("parseModelId", () => {
     const unregister = registerProvider({
       ...(parseModelId("openai:x") as { provider: Parameters<typeof registerProvider>[0] }).provider,
       id: "acme",
+      aliases: [],
       settingsKey: "acme",
     });
     const acme = parseModelId("acme:acme-1");
@@ -43,7 +44,7 @@ describe("parseModelId", () => {
     const unknown = errorOf(() => parseModelId("palm:bison"));
     expect(unknown).toMatchObject({ code: "unknown_provider", fault: "caller" });
     expect(unknown.message).toMatch(
-      /^unknown provider "palm" in model id "palm:bison": known providers are openai, openai-responses, anthropic \(or claude\), gemini, ollama, deepseek/,
+      /^unknown provider "palm" in model id "palm:bison": known providers are openai \(or openai-compatible\), openai-responses, anthropic \(or claude\), gemini, ollama, deepseek/,
     );
     const empty = errorOf(() => parseModelId("  "));
     expect(empty.code).toBe("invalid_model_id");

@@ -80,7 +80,7 @@ export function requireProvider(name: string): ProviderDescriptor {
 }
 
 /**
- * The known provider names for messages and help: `openai, openai-responses, anthropic (or claude), …`.
+ * The known provider names for messages and help: `openai (or openai-compatible), openai-responses, anthropic (or claude), …`.
  *
  * @example
  * `--ai-api-type: ${providerNamesHelp()}`
