@@ -7,7 +7,8 @@
  *    built geppetto, e.g. a worktree of main) when given: ratios of the same run.
  * 2. The terminal chat's CPU per token against `run`'s, both in a real 120×40 terminal (tmux) on a long answer
  *    from the local provider server: (CPU of N tokens − CPU of 10 tokens) / (N − 10), the process's own user +
- *    system time (bash `times`), so start-up is left out.
+ *    system time (bash `times`), so start-up is left out; with `--baseline`, the baseline's chat too (the same
+ *    rounds, interleaved).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -105,19 +106,21 @@ async function chatCpuPerToken(): Promise<void> {
   }
   const terminal = new Terminal();
   const server = await startProviderServer();
-  const base = [
-    `cd ${shellQuote(root)} && env HOME=${shellQuote(home)} XDG_DATA_HOME=${shellQuote(join(home, "data"))}`,
-    `OPENAI_API_KEY=local OPENAI_BASE_URL=${shellQuote(server.baseURL("openai-chat"))} TERM=xterm-256color`,
-    `${shellQuote(process.execPath)} bin/geppetto.js`,
-  ].join(" ");
+  const commandIn = (checkout: string) =>
+    [
+      `cd ${shellQuote(checkout)} && env HOME=${shellQuote(home)} XDG_DATA_HOME=${shellQuote(join(home, "data"))}`,
+      `OPENAI_API_KEY=local OPENAI_BASE_URL=${shellQuote(server.baseURL("openai-chat"))} TERM=xterm-256color`,
+      `${shellQuote(process.execPath)} bin/geppetto.js`,
+    ].join(" ");
+  const base = commandIn(root);
   const flags = "--ai-api-type openai --ai-engine bench";
   const runOnce = (count: number) => {
     server.respond({ script: longText(count) });
     return cpuInTerminal(terminal, `${base} run ${flags} Hello`, async () => {});
   };
-  const chatOnce = (count: number) => {
+  const chatOnce = (count: number, checkout = root) => {
     server.respond({ script: longText(count) });
-    return cpuInTerminal(terminal, `${base} chat ${flags}`, async (pane) => {
+    return cpuInTerminal(terminal, `${commandIn(checkout)} chat ${flags}`, async (pane) => {
       await pane.waitFor("the input line", (screen) => screen.includes("Enter to send"));
       pane.keys("-l", "Hello");
       pane.keys("Enter");
@@ -127,13 +130,17 @@ async function chatCpuPerToken(): Promise<void> {
     });
   };
   const rounds = quick ? 2 : 5;
-  const perToken: { run: number[]; chat: number[] } = { run: [], chat: [] };
+  const perToken: { run: number[]; chat: number[]; baseline: number[] } = { run: [], chat: [], baseline: [] };
   try {
     for (let round = 0; round < rounds; round++) {
       const [runLong, runShort] = [await runOnce(tokens), await runOnce(10)];
       const [chatLong, chatShort] = [await chatOnce(tokens), await chatOnce(10)];
       perToken.run.push(((runLong - runShort) / (tokens - 10)) * 1e6);
       perToken.chat.push(((chatLong - chatShort) / (tokens - 10)) * 1e6);
+      if (baseline) {
+        const [long, short] = [await chatOnce(tokens, baseline), await chatOnce(10, baseline)];
+        perToken.baseline.push(((long - short) / (tokens - 10)) * 1e6);
+      }
     }
   } finally {
     terminal.kill();
@@ -144,7 +151,10 @@ async function chatCpuPerToken(): Promise<void> {
   console.log(`\nCPU per token on a ${tokens}-token answer in a 120×40 terminal (median of ${rounds}):\n`);
   console.log("| command | CPU per token (µs) |\n| --- | --- |");
   console.log(`| \`geppetto run\` | ${run.toFixed(1)} |\n| \`geppetto chat\` | ${chat.toFixed(1)} |`);
+  const before = baseline ? median(perToken.baseline) : undefined;
+  if (before !== undefined) console.log(`| \`geppetto chat\` of the baseline | ${before.toFixed(1)} |`);
   console.log(`\nchat / run: ${(chat / run).toFixed(2)}× (target ≤ 2×)`);
+  if (before !== undefined) console.log(`chat / the baseline's chat: ${(chat / before).toFixed(2)}×`);
 }
 
 if (!existsSync(join(root, "dist/cli/main.js"))) throw new Error("run `npm run build` first");

@@ -103,8 +103,9 @@ describe.skipIf(!hasTmux)("geppetto chat in a terminal (tmux)", () => {
     // --resume shows the stored conversation, partial answer included; Ctrl-C on an empty line exits 0.
     const resumedExit = join(directory, "resumed-exit-code");
     terminal.start(chat(`--resume --db ${shellQuote(db)}`, resumedExit));
+    // The transcript is printed above the input line (the first frame may show before it).
     const resumed = await terminal.waitFor("the resumed conversation", (text) =>
-      text.includes("Enter to send"),
+      after(text, "Resumed session").includes("Enter to send"),
     );
     expect(after(resumed, "Resumed session")).toMatch(
       /› first question Hello! You said: "first question".*real model\. \d+ in · \d+ out tokens .*› second question Hello! You said: "second question"\..*\[cancelled\]/,
