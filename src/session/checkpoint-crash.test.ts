@@ -139,7 +139,7 @@ describe("streaming checkpoints under kill -9", () => {
     // Some crashes land after a later checkpoint of an answer, which appended pieces to its first.
     const withPieces = crashes.filter((crash) => crash.pieces > 0).length;
     expect(withPieces, `crashes with appended pieces: ${withPieces}`).toBeGreaterThanOrEqual(5);
-  }, 240_000);
+  }, 600_000);
 
   it("a resumed session continues from the partial answer (its first checkpoint and the pieces appended since)", async () => {
     const crash = crashes.find((candidate) => candidate.phase === "streaming" && candidate.pieces > 0);
