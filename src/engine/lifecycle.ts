@@ -2,8 +2,9 @@
  * The lifecycle every engine shares: start, produce, then finish, interrupt on abort, or fail — exactly once.
  */
 import type { RunContext } from "../events/context.ts";
-import { observeInference } from "../observability/inference-observer.ts";
+import type * as InferenceObserverModule from "../observability/inference-observer.ts";
 import { type InferenceScope, responseExtra, runInInferenceScope } from "../observability/inference-scope.ts";
+import { logEnabled } from "../observability/logger.ts";
 import type { Turn } from "../turns/types.ts";
 import { GeppettoError } from "./errors.ts";
 import { InferenceOutput, type InferenceOutputOptions } from "./output.ts";
@@ -14,6 +15,17 @@ export function isAbort(error: unknown, signal: AbortSignal): boolean {
   if (error === signal.reason) return true;
   const name = (error as { name?: string } | null)?.name;
   return name === "AbortError" || (GeppettoError.is(error) && error.code === "aborted");
+}
+
+/**
+ * The inference observer (span and debug lines), loaded the first time a context traces or logs at debug: an
+ * inference without either, and importing the core, never load it (nor the tracing helpers it uses).
+ */
+let observerModule: Promise<typeof InferenceObserverModule> | undefined;
+
+function loadObserver(): Promise<typeof InferenceObserverModule> {
+  observerModule ??= import("../observability/inference-observer.ts");
+  return observerModule;
 }
 
 /** What {@link runWithOutput} needs besides the provider and model. */
@@ -41,7 +53,10 @@ export async function runWithOutput(
   produce: (out: InferenceOutput) => Promise<void>,
 ): Promise<Turn> {
   // The span and debug lines, when the context traces or logs at debug; the transport finds the scope itself.
-  const observer = observeInference(ctx, turn, options.provider, options.model);
+  const observer =
+    ctx.tracer === undefined && !logEnabled(ctx.logger, "debug")
+      ? undefined
+      : (await loadObserver()).observeInference(ctx, turn, options.provider, options.model);
   const runCtx = observer?.ctx ?? ctx;
   const scope: InferenceScope = {
     ctx: runCtx,

@@ -39,6 +39,23 @@ describe("observability at import", () => {
     ).toEqual([]);
   });
 
+  it("the core loads neither the inference observer nor the tracing helpers (only a traced or debug run does)", () => {
+    const script = `
+      import { registerHooks } from "node:module";
+      const seen = [];
+      registerHooks({ load(url, context, next) { seen.push(url); return next(url, context); } });
+      await import(${JSON.stringify(new URL("index.ts", SRC).href)});
+      process.stdout.write(JSON.stringify(seen.filter((url) => url.includes("/observability/"))));
+    `;
+    const output = execFileSync(
+      process.execPath,
+      ["--experimental-transform-types", "--no-warnings", "--input-type=module", "-e", script],
+      { encoding: "utf8" },
+    );
+    const loaded = (JSON.parse(output) as string[]).map((url) => url.replace(/^.*\/observability\//, ""));
+    expect(loaded.sort()).toEqual(["inference-scope.ts", "logger.ts"]);
+  });
+
   it("geppetto/otel is what loads @opentelemetry/api", () => {
     expect(packagesLoadedBy(["index.ts", "observability/otel/index.ts"])).toEqual(["@opentelemetry/api"]);
   });
