@@ -6,8 +6,8 @@
  * reader is attached and `capacity` events wait, `ready()` returns a promise that resolves when the reader has
  * taken the queue down to half, so the transport stops reading the socket in between. Nothing is ever dropped.
  *
- * Costs per event: one array slot, and for the reader one already-resolved promise (`next()` is served from the
- * queue without waiting); a waiting reader is woken once per batch of events, not per event.
+ * Costs per event: one array slot, and for the reader nothing more (`next()` is served from the queue with one
+ * settled promise, reused); a waiting reader is woken once per batch of events, not per event.
  */
 import { CallerError } from "../engine/errors.ts";
 import type { EventSink, FlowGate } from "../events/context.ts";
@@ -147,38 +147,52 @@ export class EventQueue implements EventSink, FlowGate {
   /**
    * Attaches the one reader: an async iterator of `view(event)` for each event (skipping undefined). It throws
    * the producer's failure after the last event. `onReturn` runs when the reader stops early (`break`).
+   *
+   * An event already queued costs the reader no allocation: `next()` returns the same settled promise of the same
+   * result object each time, its `value` set to the event (`for await` reads it at once; a caller of `next()`
+   * keeps `result.value`, not `result`). Only a reader that has to wait gets a new promise.
    */
   reader<T>(view: EventView<T>, onReturn: () => void): AsyncIterableIterator<T> {
     this.#reading = true;
-    /** The next result if one is ready (a value, the end, or the failure), else undefined. */
-    const ready = (): IteratorResult<T> | { error: unknown } | undefined => {
+    const result: IteratorYieldResult<T> = { done: false, value: undefined as T };
+    const settled: Promise<IteratorResult<T>> = Promise.resolve(result);
+    /** Sets `result.value` and returns true when an event is ready; false when the queue is empty. */
+    const take = (): boolean => {
       while (this.#head < this.#items.length) {
         const value = view(this.#take());
-        if (value !== undefined) return { done: false, value };
+        if (value !== undefined) {
+          result.value = value;
+          return true;
+        }
       }
+      return false;
+    };
+    /** The end, or the failure once (after every event): undefined while the producer goes on. */
+    const end = (): { error: unknown } | typeof DONE | undefined => {
       if (!this.#closed) return undefined;
-      if (this.#failure) {
-        const failure = this.#failure;
-        this.#failure = undefined;
-        return failure;
-      }
-      return DONE;
+      const failure = this.#failure;
+      this.#failure = undefined;
+      return failure ?? DONE;
     };
     const next = (): Promise<IteratorResult<T>> => {
-      const result = ready();
-      if (result === undefined) {
+      if (take()) return settled;
+      const ended = end();
+      if (ended === undefined) {
         // One promise per wait, settled by the producer's next publish (or the end): no extra hop.
         return new Promise<IteratorResult<T>>((resolve, reject) => {
           this.#wake = () => {
-            const woken = ready();
-            if (woken === undefined) return false;
-            if ("error" in woken) reject(woken.error);
-            else resolve(woken);
+            if (take()) resolve(result);
+            else {
+              const woken = end();
+              if (woken === undefined) return false;
+              if ("error" in woken) reject(woken.error);
+              else resolve(woken);
+            }
             return true;
           };
         });
       }
-      return "error" in result ? Promise.reject(result.error) : Promise.resolve(result);
+      return "error" in ended ? Promise.reject(ended.error) : Promise.resolve(ended);
     };
     const iterator: AsyncIterableIterator<T> = {
       next,
