@@ -8,6 +8,8 @@ import { defaultAnswer } from "../testing/provider-server/default-server.ts";
 import { longText } from "../testing/provider-server/script.ts";
 import { startProviderServer } from "../testing/provider-server/server.ts";
 import type { ResponseSpec } from "../testing/provider-server/types.ts";
+import { startRecordingProxy } from "../testing/realtime-recording/proxy.ts";
+import { startReplayServer } from "../testing/realtime-recording/replay.ts";
 import type { CliIO } from "./main.ts";
 import { parseCommandLine, UsageError } from "./usage.ts";
 
@@ -25,6 +27,11 @@ Options:
   --tool-call NAME=JSON  Answer with a call of tool NAME with these arguments (repeatable; with --text too)
   --tokens N           Answer with a text of N tokens (benchmarks)
   --pacing-ms N        Wait N ms between streamed events
+  --record FILE        Realtime recording proxy: forward OpenAI Realtime / Gemini Live WebSocket sessions to
+                       --upstream and write each to FILE (JSONL; the API key comes from OPENAI_API_KEY or
+                       GEMINI_API_KEY and is never written)
+  --upstream URL       The real service for --record (wss://api.openai.com, wss://generativelanguage.googleapis.com)
+  --replay FILE        Serve a realtime recording over WebSocket (client messages matched by type, in order)
   -h, --help           Show this help
 
 Examples:
@@ -32,6 +39,8 @@ Examples:
   geppetto serve-provider --fixture fixtures/providers/openai-chat/stream-tool-call.sse
   geppetto serve-provider --text "Hello there, friend" --pacing-ms 50
   geppetto serve-provider --tool-call 'get_weather={"city":"Oslo"}'
+  geppetto serve-provider --record greeting.realtime.jsonl --upstream wss://api.openai.com
+  geppetto serve-provider --replay greeting.realtime.jsonl
   OPENAI_BASE_URL=http://127.0.0.1:8787/v1 OPENAI_API_KEY=local geppetto run --ai-api-type openai "Hi"
 `;
 
@@ -42,6 +51,9 @@ const OPTIONS = {
   "tool-call": { type: "string", multiple: true },
   tokens: { type: "string" },
   "pacing-ms": { type: "string" },
+  record: { type: "string" },
+  upstream: { type: "string" },
+  replay: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -80,6 +92,53 @@ function toolCallOf(
   return { id: `call_cli_${index + 1}`, name, arguments: args as Record<string, unknown> };
 }
 
+/** Serves until Ctrl-C, then stops `server`. */
+async function untilInterrupted(io: CliIO, server: { close(): Promise<void> }): Promise<number> {
+  await new Promise<void>((resolve) => {
+    const stop = io.onInterrupt(() => {
+      stop();
+      resolve();
+    });
+  });
+  await server.close();
+  return 0;
+}
+
+/** `--record FILE --upstream URL` (the recording proxy) or `--replay FILE` (the replay server). */
+async function serveRealtime(
+  values: { record?: string; upstream?: string; replay?: string; port?: string; [other: string]: unknown },
+  io: CliIO,
+): Promise<number> {
+  const port = integer("port", values.port);
+  const others = Object.keys(values).filter(
+    (name) => !["record", "upstream", "replay", "port"].includes(name) && values[name] !== undefined,
+  );
+  if (others.length > 0) throw new UsageError(`--${others[0]} does not go with --record or --replay`);
+  if (values.replay !== undefined) {
+    if (values.record !== undefined || values.upstream !== undefined)
+      throw new UsageError("give either --replay FILE or --record FILE --upstream URL");
+    const replay = await startReplayServer({
+      recording: values.replay,
+      ...(port === undefined ? {} : { port }),
+    });
+    io.stdout.write(`${replay.openAIRealtimeURL}\n${replay.geminiLiveURL}\n`);
+    io.stderr.write(`geppetto serve-provider: replaying ${values.replay}; Ctrl-C to stop\n`);
+    return untilInterrupted(io, replay);
+  }
+  if (values.record === undefined || values.upstream === undefined)
+    throw new UsageError("--record FILE and --upstream URL go together");
+  const proxy = await startRecordingProxy({
+    file: values.record,
+    upstream: values.upstream,
+    ...(port === undefined ? {} : { port }),
+  });
+  io.stdout.write(`${proxy.openAIRealtimeURL}\n${proxy.geminiLiveURL}\n`);
+  io.stderr.write(
+    `geppetto serve-provider: recording sessions to ${values.record} from ${values.upstream}; Ctrl-C to stop\n`,
+  );
+  return untilInterrupted(io, proxy);
+}
+
 /** Runs the command: serves until interrupted. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandLine(argv, OPTIONS);
@@ -87,6 +146,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
+  if (values.record !== undefined || values.replay !== undefined || values.upstream !== undefined)
+    return serveRealtime(values, io);
   const sources = [values.fixture, values.text, values.tokens].filter((value) => value !== undefined);
   if (sources.length > 1) throw new UsageError("give at most one of --fixture, --text, --tokens");
   const tokens = integer("tokens", values.tokens);

@@ -6,7 +6,7 @@ import { CallerError } from "../engine/errors.ts";
 import { newId } from "../turns/builders.ts";
 import type { JsonObject } from "../turns/json.ts";
 import type { Turn } from "../turns/types.ts";
-import { type Message, messagesFromTurn } from "./messages.ts";
+import { IncrementalMessages, type Message } from "./messages.ts";
 import { type ConversationState, emptyTurn, MemoryStateStore, type StateStore } from "./state-store.ts";
 import { renderVariables } from "./variables.ts";
 
@@ -79,6 +79,7 @@ export abstract class BaseSession {
   #metadata: JsonObject;
   #saving: Promise<void> = Promise.resolve();
   #saveError: unknown;
+  readonly #messageList = new IncrementalMessages();
   /** The conversation so far (frozen blocks). */
   protected conversation: Turn;
 
@@ -123,10 +124,13 @@ export abstract class BaseSession {
     return renderVariables(template, this.#variables, where);
   }
 
-  /** The conversation as messages (after the saves under way). */
+  /**
+   * The conversation as messages (after the saves under way). Each call adds only the messages of the blocks new
+   * since the last call; the message objects are shared between calls (read them, do not change them).
+   */
   async messages(): Promise<Message[]> {
     await this.saved();
-    return messagesFromTurn(this.conversation);
+    return this.#messageList.of(this.conversation);
   }
 
   /** Empties the conversation (variables, user and metadata stay) and saves that. */

@@ -148,6 +148,39 @@ function attachmentsOf(block: Block): Attachment[] {
   return attachments;
 }
 
+/** Appends the message(s) of `block` to `messages`; a tool call joins the assistant message before it (a copy). */
+function appendBlock(messages: Message[], block: Block): void {
+  const previous = messages[messages.length - 1];
+  if (block.kind === "tool_call") {
+    const call = { id: block.payload.id, name: block.payload.name, args: block.payload.args };
+    if (previous?.role === "assistant")
+      messages[messages.length - 1] = { ...previous, toolCalls: [...(previous.toolCalls ?? []), call] };
+    else messages.push({ role: "assistant", content: "", toolCalls: [call] });
+    return;
+  }
+  if (block.kind === "tool_use") {
+    const message: Message = {
+      role: "tool",
+      content: "",
+      toolCallId: block.payload.id,
+      toolResult: block.payload.result,
+    };
+    message.content =
+      typeof block.payload.result === "string" ? block.payload.result : JSON.stringify(block.payload.result);
+    if (block.payload.name !== undefined) message.toolName = block.payload.name;
+    if (block.payload.error !== undefined) message.toolError = block.payload.error;
+    messages.push(message);
+    return;
+  }
+  if (block.kind !== "system" && block.kind !== "user" && block.kind !== "llm_text") return;
+  const role: MessageRole = block.kind === "llm_text" ? "assistant" : block.kind;
+  const message: Message = { role, content: block.payload.text };
+  const attachments = attachmentsOf(block);
+  if (attachments.length > 0) message.attachments = attachments;
+  message.source = KeyBlockTranscript.get(block) === true ? "transcript" : "text";
+  messages.push(message);
+}
+
 /**
  * The conversation of a Turn as messages: system, user and assistant text (with attachments), assistant tool
  * calls (consecutive calls join the assistant message before them), and one tool message per result. Reasoning
@@ -158,37 +191,40 @@ function attachmentsOf(block: Block): Attachment[] {
  */
 export function messagesFromTurn(turn: Turn): Message[] {
   const messages: Message[] = [];
-  for (const block of turn.blocks) {
-    const previous = messages[messages.length - 1];
-    if (block.kind === "tool_call") {
-      const call = { id: block.payload.id, name: block.payload.name, args: block.payload.args };
-      if (previous?.role === "assistant") previous.toolCalls = [...(previous.toolCalls ?? []), call];
-      else messages.push({ role: "assistant", content: "", toolCalls: [call] });
-      continue;
-    }
-    if (block.kind === "tool_use") {
-      const message: Message = {
-        role: "tool",
-        content: "",
-        toolCallId: block.payload.id,
-        toolResult: block.payload.result,
-      };
-      message.content =
-        typeof block.payload.result === "string"
-          ? block.payload.result
-          : JSON.stringify(block.payload.result);
-      if (block.payload.name !== undefined) message.toolName = block.payload.name;
-      if (block.payload.error !== undefined) message.toolError = block.payload.error;
-      messages.push(message);
-      continue;
-    }
-    if (block.kind !== "system" && block.kind !== "user" && block.kind !== "llm_text") continue;
-    const role: MessageRole = block.kind === "llm_text" ? "assistant" : block.kind;
-    const message: Message = { role, content: block.payload.text };
-    const attachments = attachmentsOf(block);
-    if (attachments.length > 0) message.attachments = attachments;
-    message.source = KeyBlockTranscript.get(block) === true ? "transcript" : "text";
-    messages.push(message);
-  }
+  for (const block of turn.blocks) appendBlock(messages, block);
   return messages;
+}
+
+/**
+ * The messages of a conversation that grows, kept between calls: a Turn that extends the one seen last (the same
+ * first and last block objects at the same places, as a session's turns share their frozen blocks) only adds the
+ * messages of its new blocks; any other Turn is read whole. The messages returned are shared between calls: read
+ * them, do not change them.
+ *
+ * @example
+ * const list = new IncrementalMessages();
+ * list.of(session1Turn); list.of(extendedTurn) // reads only the blocks extendedTurn added
+ */
+export class IncrementalMessages {
+  #messages: Message[] = [];
+  #count = 0;
+  #first: Block | undefined;
+  #last: Block | undefined;
+
+  /** The messages of `turn` (a new array each call). */
+  of(turn: Turn): Message[] {
+    const { blocks } = turn;
+    const grows =
+      this.#count <= blocks.length &&
+      (this.#count === 0 || (blocks[0] === this.#first && blocks[this.#count - 1] === this.#last));
+    if (!grows) {
+      this.#messages = [];
+      this.#count = 0;
+    }
+    for (let index = this.#count; index < blocks.length; index++) appendBlock(this.#messages, blocks[index]!);
+    this.#count = blocks.length;
+    this.#first = blocks[0];
+    this.#last = blocks[blocks.length - 1];
+    return this.#messages.slice();
+  }
 }

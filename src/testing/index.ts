@@ -5,5 +5,6 @@
 export * from "./embedded-default.ts";
 export * from "./provider-server/index.ts";
 export * from "./realtime/index.ts";
+export * from "./realtime-recording/index.ts";
 export * from "./scripted-engine.ts";
 export * from "./tool-responder.ts";
