@@ -32,18 +32,7 @@ const viaEngine = (name: string, engine: Builds): Wire => ({
   build: (turn, ctx) => engine.buildRequest(turn, ctx),
 });
 const wires: Wire[] = [
-  {
-    // The Chat engine builds its body inline, with these options (src/providers/openai/engine.ts).
-    name: "OpenAI Chat",
-    build: (turn) =>
-      openai.buildChatRequest(turn, {
-        model: options.model,
-        stream: true,
-        tools: [],
-        provider: "openai",
-        cacheMessages: true,
-      }),
-  },
+  viaEngine("OpenAI Chat", openai.createOpenAIChatEngine(options)),
   viaEngine(
     "Anthropic Messages",
     (await dist("providers/anthropic/index.js")).createClaudeEngine({ ...options, maxTokens: 1024 }),

@@ -92,6 +92,7 @@ export class ClaudeEngine extends HttpEngine<ClaudeEngineOptions> implements Eng
     return buildClaudeRequest(prepared, {
       model,
       stream: this.streaming,
+      cacheMessages: true,
       ...(serverTools ? { serverTools } : {}),
     });
   }

@@ -21,6 +21,7 @@ import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoni
 import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
+import { JsonPiece, type JsonPieceList, PieceCache } from "../transport/json-pieces.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } from "./wire.ts";
 
@@ -49,6 +50,12 @@ export interface ClaudeRequestOptions {
   stream: boolean;
   /** Server tools sent as they are, e.g. `{ type: "web_search_20250305", name: "web_search", max_uses: 3 }`. */
   serverTools?: JsonObject[];
+  /**
+   * Messages made of frozen blocks come as cached serialized pieces (`JsonPiece`s, which the transport splices
+   * in as bytes), so a long conversation's request costs what is new. The last user message (where prompt
+   * caching puts its breakpoint) and what follows it are written fresh. Off by default: the body is plain JSON.
+   */
+  cacheMessages?: boolean;
 }
 
 /**
@@ -233,6 +240,83 @@ function buildMessages(turn: Turn, warnings: string[]): { system: string[]; mess
   return { system, messages };
 }
 
+/** The role a block's content goes to; undefined for blocks that add none (system text, empty text). */
+function roleOf(block: Block): "user" | "assistant" | undefined {
+  switch (block.kind) {
+    case "system":
+      return undefined;
+    case "user":
+      return block.payload.text.length > 0 || (block.payload.images?.length ?? 0) > 0 ? "user" : undefined;
+    case "tool_use":
+      return "user";
+    case "llm_text":
+      return block.payload.text.length > 0 ? "assistant" : undefined;
+    default:
+      return "assistant";
+  }
+}
+
+/** The serialized messages of groups of frozen blocks (see PieceCache); no piece holds a cache_control. */
+const messagePieces = new PieceCache();
+
+/**
+ * The messages as cached pieces, one group per message (a message begins at a block of the other role), the
+ * last user message and what follows it written fresh (prompt caching marks it). Undefined when a block warns
+ * or fails: then the whole turn is built as before, and says what it says there.
+ */
+function cachedMessages(turn: Turn, caching: boolean): AnthropicMessage[] | undefined {
+  const starts = new Set<Block>();
+  let role: "user" | "assistant" | undefined;
+  let lastUser = turn.blocks.length;
+  turn.blocks.forEach((block, index) => {
+    const blockRole = roleOf(block);
+    if (blockRole === undefined || blockRole === role) return;
+    if (role !== undefined) starts.add(block);
+    role = blockRole;
+    if (blockRole === "user") lastUser = index;
+  });
+  if (!caching) lastUser = turn.blocks.length;
+  const head = lastUser === turn.blocks.length ? turn : { ...turn, blocks: turn.blocks.slice(0, lastUser) };
+  const pieces = messagePieces.pieces(
+    head,
+    (_previous, block) => starts.has(block),
+    (group) => {
+      const warnings: string[] = [];
+      const values = buildMessages({ ...turn, blocks: group }, warnings).messages;
+      return { values, clean: warnings.length === 0 };
+    },
+  );
+  if (!pieces) return undefined;
+  if (lastUser < turn.blocks.length) {
+    const warnings: string[] = [];
+    let tail: AnthropicMessage[];
+    try {
+      tail = buildMessages({ ...turn, blocks: turn.blocks.slice(lastUser) }, warnings).messages;
+    } catch {
+      return undefined;
+    }
+    if (warnings.length > 0) return undefined;
+    markLastUser(tail);
+    for (const message of tail) pieces.push(JsonPiece.of(message));
+  }
+  // Pieces serialize as the messages they hold (JSON.stringify goes through their toJSON).
+  return pieces satisfies JsonPieceList as unknown as AnthropicMessage[];
+}
+
+/** Puts the prompt-caching breakpoint on the last block of the last user message. */
+function markLastUser(messages: AnthropicMessage[]): void {
+  const lastUser = messages.findLast((message) => message.role === "user");
+  const lastBlock = lastUser?.content[lastUser.content.length - 1];
+  if (lastBlock) lastBlock.cache_control = EPHEMERAL;
+}
+
+function systemOf(turn: Turn): string[] {
+  const system: string[] = [];
+  for (const block of turn.blocks)
+    if (block.kind === "system" && block.payload.text.length > 0) system.push(block.payload.text);
+  return system;
+}
+
 /**
  * Builds the `POST /v1/messages` body from the prepared inference. Every setting it cannot send is a warning.
  *
@@ -247,7 +331,10 @@ export function buildClaudeRequest(
   const { turn, inference, toolConfig, provider: claude, warnings, drop } = prepared;
   const betas: string[] = [];
   const caching = claude.promptCaching === true;
-  const { system, messages } = buildMessages(turn, warnings);
+  const cached = options.cacheMessages ? cachedMessages(turn, caching) : undefined;
+  const { system, messages } = cached
+    ? { system: systemOf(turn), messages: cached }
+    : buildMessages(turn, warnings);
 
   const body: AnthropicRequestBody = {
     model: options.model,
@@ -258,11 +345,7 @@ export function buildClaudeRequest(
     const text = system.join("\n\n");
     body.system = caching ? [{ type: "text", text, cache_control: EPHEMERAL }] : text;
   }
-  if (caching) {
-    const lastUser = messages.findLast((message) => message.role === "user");
-    const lastBlock = lastUser?.content[lastUser.content.length - 1];
-    if (lastBlock) lastBlock.cache_control = EPHEMERAL;
-  }
+  if (caching && !cached) markLastUser(messages);
   body.stream = options.stream;
 
   applyThinking(body, inference, claude);

@@ -78,7 +78,7 @@ export class GeminiEngine extends HttpEngine<GeminiEngineOptions> implements Eng
 
   /** The request body this engine would send for a Turn (for inspection and golden tests). */
   buildRequest(turn: Turn, ctx: RunContext): GeminiRequest {
-    return buildGeminiRequest(this.#prepare(turn, ctx), { model: this.options.model });
+    return buildGeminiRequest(this.#prepare(turn, ctx), { model: this.options.model, cacheMessages: true });
   }
 
   /**
@@ -104,7 +104,7 @@ export class GeminiEngine extends HttpEngine<GeminiEngineOptions> implements Eng
   async runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
     const prepared = this.#prepare(turn, ctx);
     const model = this.options.model;
-    const { body } = buildGeminiRequest(prepared, { model });
+    const { body } = buildGeminiRequest(prepared, { model, cacheMessages: true });
     const format = this.streaming ? (this.options.streamFormat ?? "sse") : "none";
     return this.exchange<GeminiResponse>(turn, ctx, prepared, (out) => {
       const handler = new GeminiStreamHandler(out);

@@ -24,6 +24,7 @@ import { toolContentOf, toolResultText } from "../../tools/content.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
+import { PieceCache } from "../transport/json-pieces.ts";
 import type { GeminiInferenceConfig } from "./config.ts";
 import {
   GEMINI_PART_TYPE,
@@ -49,6 +50,11 @@ export const FOREIGN_CALL_SIGNATURE = "skip_thought_signature_validator";
 export interface GeminiRequestOptions {
   /** The model; Gemini 3 models get {@link FOREIGN_CALL_SIGNATURE} on unsigned first calls of a step. */
   model?: string;
+  /**
+   * Contents made of frozen blocks come as cached serialized pieces (`JsonPiece`s, which the transport splices
+   * in as bytes), so a long conversation's request costs what is new. Off by default: the body is plain JSON.
+   */
+  cacheMessages?: boolean;
 }
 
 /** A request body plus what the builder had to leave out. */
@@ -118,6 +124,12 @@ function toolNameFor(block: ToolUseBlock, calls: CallsById, index: number): stri
     `turn.blocks[${index}] (tool_use ${JSON.stringify(callId)}): Gemini needs the tool name; set payload.name ` +
       "or keep the matching tool_call block in the Turn",
   );
+}
+
+function callsOf(turn: Turn): CallsById {
+  const calls: CallsById = new Map();
+  for (const block of turn.blocks) if (block.kind === "tool_call") calls.set(block.payload.id, block);
+  return calls;
 }
 
 /** The parts one block contributes, with the role they go under (undefined: nothing to send). */
@@ -192,11 +204,13 @@ function blockParts(
   return result.parts.length > 0 ? result : undefined;
 }
 
-function contentsOf(turn: Turn, warnings: string[]): { contents: GeminiContent[]; system: GeminiPart[] } {
+function contentsOf(
+  turn: Turn,
+  warnings: string[],
+  calls: CallsById = callsOf(turn),
+): { contents: GeminiContent[]; system: GeminiPart[] } {
   const contents: GeminiContent[] = [];
   const system: GeminiPart[] = [];
-  const calls: CallsById = new Map();
-  for (const block of turn.blocks) if (block.kind === "tool_call") calls.set(block.payload.id, block);
   turn.blocks.forEach((block, index) => {
     if (block.kind === "system") {
       if (block.payload.text.length > 0) system.push({ text: block.payload.text });
@@ -211,6 +225,70 @@ function contentsOf(turn: Turn, warnings: string[]): { contents: GeminiContent[]
     else contents.push({ role: entry.role, parts: entry.parts });
   });
   return { contents, system };
+}
+
+/**
+ * The role a block's parts go under; undefined when it sends none (system text, empty text without a signature),
+ * so it does not part the contents around it. Blocks that warn may say anything: they are built as a whole.
+ */
+function roleOf(block: Block): "user" | "model" | undefined {
+  if (block.kind === "system") return undefined;
+  const own = fromGemini(block);
+  if (block.kind === "reasoning")
+    return block.payload.text || block.payload.signature !== undefined ? "model" : undefined;
+  if (own && KeyGeminiTrailingSignature.get(block) !== undefined)
+    return block.kind === "user" || block.kind === "tool_use" ? "user" : "model";
+  switch (block.kind) {
+    case "user":
+      return block.payload.text.length > 0 || (block.payload.images?.length ?? 0) > 0 ? "user" : undefined;
+    case "tool_use":
+      return "user";
+    case "llm_text":
+      return block.payload.text.length > 0 || (own && KeyGeminiThoughtSignature.get(block) !== undefined)
+        ? "model"
+        : undefined;
+    default:
+      return "model";
+  }
+}
+
+/**
+ * The serialized contents of groups of frozen blocks (see PieceCache), one cache per way of writing them: for
+ * models that get placeholder call signatures (Gemini 3 on) and for the others, so the two never share bytes.
+ */
+const contentPieces = { signed: new PieceCache(), plain: new PieceCache() };
+
+/** The contents as cached pieces, one group per content; undefined when a block warns (then built as a whole). */
+function cachedContents(turn: Turn, signCalls: boolean): GeminiContent[] | undefined {
+  const starts = new Set<Block>();
+  let role: "user" | "model" | undefined;
+  const calls: CallsById = new Map();
+  for (const block of turn.blocks) {
+    if (block.kind === "tool_call") calls.set(block.payload.id, block);
+    const blockRole = roleOf(block);
+    if (blockRole === undefined || blockRole === role) continue;
+    if (role !== undefined) starts.add(block);
+    role = blockRole;
+  }
+  const pieces = (signCalls ? contentPieces.signed : contentPieces.plain).pieces(
+    turn,
+    (_previous, block) => starts.has(block),
+    (group) => {
+      const warnings: string[] = [];
+      const { contents } = contentsOf({ ...turn, blocks: group }, warnings, calls);
+      if (signCalls) signFirstCalls(contents);
+      return { values: contents, clean: warnings.length === 0 };
+    },
+  );
+  // Pieces serialize as the contents they hold (JSON.stringify goes through their toJSON).
+  return pieces as unknown as GeminiContent[] | undefined;
+}
+
+function systemOf(turn: Turn): GeminiPart[] {
+  const system: GeminiPart[] = [];
+  for (const block of turn.blocks)
+    if (block.kind === "system" && block.payload.text.length > 0) system.push({ text: block.payload.text });
+  return system;
 }
 
 /** Gemini 3 `thinkingLevel` for a reasoning effort; `none` becomes `thinkingBudget: 0`. */
@@ -333,8 +411,12 @@ export function buildGeminiRequest(
   options: GeminiRequestOptions = {},
 ): GeminiRequest {
   const { turn, inference, toolConfig, provider: gemini, warnings } = prepared;
-  const { contents, system } = contentsOf(turn, warnings);
-  if (options.model !== undefined && needsCallSignatures(options.model)) signFirstCalls(contents);
+  const signCalls = options.model !== undefined && needsCallSignatures(options.model);
+  const cached = options.cacheMessages ? cachedContents(turn, signCalls) : undefined;
+  const { contents, system } = cached
+    ? { contents: cached, system: systemOf(turn) }
+    : contentsOf(turn, warnings);
+  if (signCalls && !cached) signFirstCalls(contents);
   const body: GeminiRequestBody = { contents };
   if (system.length > 0) body.systemInstruction = { parts: system };
   Object.assign(body, toolsAndConfig(prepared.tools, toolConfig, gemini, warnings));

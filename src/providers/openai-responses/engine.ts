@@ -89,6 +89,7 @@ export class OpenAIResponsesEngine extends HttpEngine<OpenAIResponsesEngineOptio
     return buildResponsesRequest(prepared, {
       model,
       stream: this.streaming,
+      cacheMessages: true,
       ...(serverTools ? { serverTools } : {}),
     });
   }

@@ -15,7 +15,8 @@ import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf, toolResultText } from "../../tools/content.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
-import type { Block, ImagePart } from "../../turns/types.ts";
+import type { Block, ImagePart, Turn } from "../../turns/types.ts";
+import { PieceCache } from "../transport/json-pieces.ts";
 import {
   HOSTED_ITEM_TYPES,
   KeyResponsesAnnotations,
@@ -35,6 +36,11 @@ export interface ResponsesRequestOptions {
   stream: boolean;
   /** Provider tools sent as they are, e.g. `{ type: "web_search" }`. */
   serverTools?: JsonObject[];
+  /**
+   * Input items made of frozen blocks come as cached serialized pieces (`JsonPiece`s, which the transport
+   * splices in as bytes), so a long conversation's request costs what is new. Off by default: plain JSON.
+   */
+  cacheMessages?: boolean;
 }
 
 /**
@@ -197,22 +203,14 @@ function toolChoiceOf(choice: ToolConfig["toolChoice"]): JsonValue | undefined {
   return { type: "function", name: choice.name };
 }
 
-/**
- * Builds the `POST /responses` body from the prepared inference. Every setting it cannot send is a warning.
- *
- * @example
- * const { body } = buildResponsesRequest(prepareTurn(turn, []), { model: "gpt-5-mini", stream: true });
- * body.input // [{ type: "message", role: "user", content: [{ type: "input_text", text: "Hello" }] }]
- */
-export function buildResponsesRequest(
-  prepared: PreparedInference<OpenAIInferenceConfig>,
-  options: ResponsesRequestOptions,
-): ResponsesRequest {
-  const { turn, inference, toolConfig, provider: openai, warnings, drop } = prepared;
+/** The instructions and input items of a turn; every block that cannot be sent is a warning. */
+function itemsOf(
+  turn: Turn,
+  warnings: string[],
+  itemIds: boolean,
+): { instructions: string[]; input: ResponsesInputItem[] } {
   const instructions: string[] = [];
   const input: ResponsesInputItem[] = [];
-  // Without server-side storage only reasoning items (with their encrypted content) keep their ids.
-  const itemIds = openai.store !== false;
   turn.blocks.forEach((block, index) => {
     if (block.kind === "system") {
       if (block.payload.text.length > 0) instructions.push(block.payload.text);
@@ -225,6 +223,56 @@ export function buildResponsesRequest(
     }
     input.push(...blockToItems(block, { warnings, where: `turn.blocks[${index}] (${block.kind})`, itemIds }));
   });
+  return { instructions, input };
+}
+
+/**
+ * The serialized items of frozen blocks (see PieceCache), one cache per way of writing them: with item ids, and
+ * without (`store: false`), so the two never share bytes.
+ */
+const itemPieces = { withIds: new PieceCache(), withoutIds: new PieceCache() };
+
+/** The input items as cached pieces, one block each; undefined when a block warns (then built as a whole). */
+function cachedItems(turn: Turn, itemIds: boolean): ResponsesInputItem[] | undefined {
+  const cache = itemIds ? itemPieces.withIds : itemPieces.withoutIds;
+  const pieces = cache.pieces(
+    turn,
+    () => true,
+    (group) => {
+      const warnings: string[] = [];
+      const values = itemsOf({ ...turn, blocks: group }, warnings, itemIds).input;
+      return { values, clean: warnings.length === 0 };
+    },
+  );
+  // Pieces serialize as the items they hold (JSON.stringify goes through their toJSON).
+  return pieces as unknown as ResponsesInputItem[] | undefined;
+}
+
+function instructionsOf(turn: Turn): string[] {
+  const instructions: string[] = [];
+  for (const block of turn.blocks)
+    if (block.kind === "system" && block.payload.text.length > 0) instructions.push(block.payload.text);
+  return instructions;
+}
+
+/**
+ * Builds the `POST /responses` body from the prepared inference. Every setting it cannot send is a warning.
+ *
+ * @example
+ * const { body } = buildResponsesRequest(prepareTurn(turn, []), { model: "gpt-5-mini", stream: true });
+ * body.input // [{ type: "message", role: "user", content: [{ type: "input_text", text: "Hello" }] }]
+ */
+export function buildResponsesRequest(
+  prepared: PreparedInference<OpenAIInferenceConfig>,
+  options: ResponsesRequestOptions,
+): ResponsesRequest {
+  const { turn, inference, toolConfig, provider: openai, warnings, drop } = prepared;
+  // Without server-side storage only reasoning items (with their encrypted content) keep their ids.
+  const itemIds = openai.store !== false;
+  const cached = options.cacheMessages ? cachedItems(turn, itemIds) : undefined;
+  const { instructions, input } = cached
+    ? { instructions: instructionsOf(turn), input: cached }
+    : itemsOf(turn, warnings, itemIds);
 
   const body: ResponsesRequestBody = { model: options.model, input };
   if (instructions.length > 0) body.instructions = instructions.join("\n\n");
