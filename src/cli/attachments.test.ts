@@ -34,14 +34,14 @@ describe("run --attach", () => {
 
   it("a missing file, or a binary file that is not an image, is bad usage naming it", async () => {
     const box = sandbox();
-    writeFileSync(join(box.root, "paper.pdf"), Buffer.from("%PDF-1.7\n\0\u0001binary"));
+    writeFileSync(join(box.root, "archive.zip"), Buffer.from("PK\u0003\u0004\0\u0001binary"));
     const missing = box.io();
     expect(await main(["run", "--attach", "nope.txt", "Hi"], missing)).toBe(2);
     expect(missing.err).toContain(
       `--attach nope.txt: cannot read ${join(box.root, "nope.txt")}: no such file`,
     );
     const binary = box.io();
-    expect(await main(["run", "--attach", "paper.pdf", "Hi"], binary)).toBe(2);
-    expect(binary.err).toContain("--attach paper.pdf: not a text file or an image (.pdf)");
+    expect(await main(["run", "--attach", "archive.zip", "Hi"], binary)).toBe(2);
+    expect(binary.err).toContain("--attach archive.zip: not a text file, an image or a PDF (.zip)");
   });
 });

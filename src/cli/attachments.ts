@@ -1,21 +1,25 @@
 /**
  * `geppetto run --attach FILE`: files sent with the prompt. Text files go in as fenced blocks named by their
- * path (after the prompt); images as image parts (as `--image`). Other binary files (PDFs included) are refused
- * naming the file, for now.
+ * path (after the prompt); images as image parts (as `--image`); PDFs as document parts (base64, with the file's
+ * name; each provider checks its own size limit, and Ollama, which takes no PDFs, warns and drops them). Other
+ * binary files are refused naming the file.
  */
 import { readFileSync, statSync } from "node:fs";
-import { extname, resolve } from "node:path";
-import type { ImagePart } from "../turns/types.ts";
+import { basename, extname, resolve } from "node:path";
+import type { DocumentPart, ImagePart } from "../turns/types.ts";
 import { loadImage } from "./images.ts";
 import { UsageError } from "./usage.ts";
 
 const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".gif", ".webp"]);
 
-/** The attachments of a prompt: text to append to it and images to send with it. */
+/** The attachments of a prompt: text to append to it, and images and documents (PDFs) to send with it. */
 export interface Attachments {
   text: string[];
   images: ImagePart[];
+  documents: DocumentPart[];
 }
+
+const PDF_MAGIC = "%PDF-";
 
 function fence(text: string): string {
   const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (match) => match[0].length));
@@ -26,10 +30,10 @@ function fence(text: string): string {
  * Reads the `--attach` files (relative to `cwd`).
  *
  * @example
- * const { text, images } = loadAttachments(["notes.md", "chart.png"], process.cwd());
+ * const { text, images, documents } = loadAttachments(["notes.md", "chart.png", "paper.pdf"], process.cwd());
  */
 export function loadAttachments(files: readonly string[], cwd: string): Attachments {
-  const attachments: Attachments = { text: [], images: [] };
+  const attachments: Attachments = { text: [], images: [], documents: [] };
   for (const file of files) {
     const path = resolve(cwd, file);
     if (IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) {
@@ -46,13 +50,25 @@ export function loadAttachments(files: readonly string[], cwd: string): Attachme
         (error as { code?: string }).code === "ENOENT" ? "no such file" : (error as Error).message;
       throw new UsageError(`--attach ${file}: cannot read ${path}: ${reason}`);
     }
+    const isPdf = bytes.subarray(0, PDF_MAGIC.length).toString("latin1") === PDF_MAGIC;
+    if (isPdf) {
+      attachments.documents.push({
+        mediaType: "application/pdf",
+        data: bytes.toString("base64"),
+        filename: basename(path),
+      });
+      continue;
+    }
+    if (extname(path).toLowerCase() === ".pdf") {
+      throw new UsageError(`--attach ${file}: not a PDF (it does not start with ${PDF_MAGIC})`);
+    }
     let text: string;
     try {
       if (bytes.includes(0)) throw new Error("binary");
       text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
       throw new UsageError(
-        `--attach ${file}: not a text file or an image (${extname(path) || "no extension"}); only text and images can be attached`,
+        `--attach ${file}: not a text file, an image or a PDF (${extname(path) || "no extension"}); only those can be attached`,
       );
     }
     const marks = fence(text);

@@ -32,7 +32,8 @@ export function toolTracePrinter(stderr: Writable): EventSink {
 
 /**
  * `status` events (a retry after a rate limit or a server error: "openai: rate limited (HTTP 429), retrying in 1 s
- * (attempt 2 of 3)") as `geppetto: …` lines on stderr, whatever the output format, so a waiting run says why it waits.
+ * (attempt 2 of 3)") as `geppetto: …` lines on stderr, whatever the output format, so a waiting run says why it waits;
+ * `log` warnings (what a provider's request builder dropped) as `geppetto: warning: …` lines.
  *
  * @example
  * ctx = ctx.withSinks(statusPrinter(io.stderr));
@@ -41,6 +42,9 @@ export function statusPrinter(stderr: Writable): EventSink {
   return {
     publish(event: GeppettoEvent) {
       if (event.type === "status") stderr.write(`geppetto: ${formatStatus(event)}\n`);
+      // What the provider's request builder had to drop (an Ollama PDF, say) is said, not silently lost.
+      else if (event.type === "log" && event.level === "warn")
+        stderr.write(`geppetto: warning: ${event.message}\n`);
     },
   };
 }

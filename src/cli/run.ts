@@ -52,7 +52,7 @@ Options:
   --jsonl-completion   With --output jsonl: text events also carry the answer so far (\`completion\`)
   --image PATH|URL     An image for the prompt (repeatable; local files are sent as base64)
   --attach FILE        A file for the prompt (repeatable): text files as fenced blocks after the prompt,
-                       images as --image; other binary files are refused
+                       images as --image, PDFs as documents (not Ollama); other binary files are refused
   --session ID         Continue a stored session (any unique prefix of its id; see \`geppetto sessions list\`)
   -c, --continue       Continue the most recent session
   --no-log             Do not keep this run in the session store (every run is kept by default)
@@ -245,7 +245,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const blocks: Block[] = [];
   if (system) blocks.push(newSystemTextBlock(system));
   blocks.push(
-    images.length > 0 ? newUserMultimodalBlock(prompt.trim(), images) : newUserTextBlock(prompt.trim()),
+    images.length > 0 || attached.documents.length > 0
+      ? newUserMultimodalBlock(prompt.trim(), images, attached.documents)
+      : newUserTextBlock(prompt.trim()),
   );
   const session = values["no-log"]
     ? undefined

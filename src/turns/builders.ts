@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "./json.ts";
 import type {
   Block,
+  DocumentPart,
   ImagePart,
   LlmTextBlock,
   OtherBlock,
@@ -53,13 +54,19 @@ export function newUserTextBlock(text: string): UserBlock {
 }
 
 /**
- * A user block with text and images.
+ * A user block with text, images and (optionally) documents such as PDFs.
  *
  * @example
  * newUserMultimodalBlock("What is this?", [{ mediaType: "image/png", url: "https://example.com/a.png" }])
+ * newUserMultimodalBlock("Summarize", [], [{ mediaType: "application/pdf", data: base64, filename: "a.pdf" }])
  */
-export function newUserMultimodalBlock(text: string, images: ImagePart[]): UserBlock {
-  return { id: newId(), kind: "user", role: "user", payload: { text, images }, metadata: {} };
+export function newUserMultimodalBlock(
+  text: string,
+  images: ImagePart[],
+  documents: DocumentPart[] = [],
+): UserBlock {
+  const payload = documents.length > 0 ? { text, images, documents } : { text, images };
+  return { id: newId(), kind: "user", role: "user", payload, metadata: {} };
 }
 
 /** An assistant text block. */

@@ -42,7 +42,16 @@ function buildTurnDocumentSchema(z: typeof Zod) {
     fileId: z.string().optional(),
     detail: z.string().optional(),
   });
-  const textPayload = z.looseObject({ text: z.string(), images: z.array(imagePart).optional() });
+  const documentPart = z.looseObject({
+    mediaType: z.string(),
+    data: z.string(),
+    filename: z.string().optional(),
+  });
+  const textPayload = z.looseObject({
+    text: z.string(),
+    images: z.array(imagePart).optional(),
+    documents: z.array(documentPart).optional(),
+  });
   const payloads = {
     system: textPayload,
     user: textPayload,

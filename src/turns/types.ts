@@ -23,10 +23,21 @@ export interface ImagePart {
   detail?: string;
 }
 
-/** Text written by someone (system, user or model), with optional images. */
+/**
+ * A document given to the model (a PDF): base64 `data`, its `mediaType` ("application/pdf") and the `filename`
+ * it came from (named in errors and sent where the provider takes a name).
+ */
+export interface DocumentPart {
+  mediaType: string;
+  data: string;
+  filename?: string;
+}
+
+/** Text written by someone (system, user or model), with optional images and documents (user blocks). */
 export interface TextPayload {
   text: string;
   images?: ImagePart[];
+  documents?: DocumentPart[];
 }
 
 /** A tool call the model asked for. `args` is the parsed arguments object. */

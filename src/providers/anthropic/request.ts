@@ -20,7 +20,8 @@ import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
-import type { Block, ImagePart, Turn } from "../../turns/types.ts";
+import type { Block, DocumentPart, ImagePart, Turn } from "../../turns/types.ts";
+import { checkPdf } from "../documents.ts";
 import { JsonPiece, type JsonPieceList, PieceCache } from "../transport/json-pieces.ts";
 import { ANTHROPIC_PROVIDER } from "./metadata.ts";
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } from "./wire.ts";
@@ -82,6 +83,14 @@ function imageBlock(image: ImagePart, where: string): AnthropicContentBlock {
   throw new CallerError(`${where}: an image needs one of url, data or fileId`);
 }
 
+function documentBlock(document: DocumentPart, where: string): AnthropicContentBlock {
+  checkPdf(document, where, "Anthropic");
+  return {
+    type: "document",
+    source: { type: "base64", media_type: document.mediaType, data: document.data },
+  };
+}
+
 function toolResultContent(result: JsonValue, error: string | undefined): string | AnthropicContentBlock[] {
   if (error !== undefined) return error;
   const rich = toolContentOf(result);
@@ -106,9 +115,12 @@ function blockContent(
     case "system":
       return undefined;
     case "user": {
-      const content: AnthropicContentBlock[] = (block.payload.images ?? []).map((image, index) =>
-        imageBlock(image, `${where}.payload.images[${index}]`),
+      const content: AnthropicContentBlock[] = (block.payload.documents ?? []).map((document, index) =>
+        documentBlock(document, `${where}.payload.documents[${index}]`),
       );
+      (block.payload.images ?? []).forEach((image, index) => {
+        content.push(imageBlock(image, `${where}.payload.images[${index}]`));
+      });
       if (block.payload.text.length > 0) content.push({ type: "text", text: block.payload.text });
       return { role: "user", content };
     }

@@ -23,7 +23,8 @@ import { droppedBlockWarning, isOwnBlock } from "../../provider-kit/reasoning.ts
 import { toolContentOf, toolResultText } from "../../tools/content.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
-import type { Block, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
+import type { Block, DocumentPart, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
+import { checkPdf } from "../documents.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
 import type { GeminiInferenceConfig } from "./config.ts";
 import {
@@ -88,8 +89,15 @@ function imagePart(image: ImagePart, where: string): GeminiPart {
   return { fileData: { mimeType: image.mediaType, fileUri: uri } };
 }
 
-function userParts(text: string, images: ImagePart[] | undefined, where: string): GeminiPart[] {
+function userParts(
+  { text, images, documents }: { text: string; images?: ImagePart[]; documents?: DocumentPart[] },
+  where: string,
+): GeminiPart[] {
   const parts: GeminiPart[] = [];
+  (documents ?? []).forEach((document, index) => {
+    checkPdf(document, `${where}.payload.documents[${index}]`, "Gemini");
+    parts.push({ inlineData: { mimeType: document.mediaType, data: document.data } });
+  });
   if (text.length > 0) parts.push({ text });
   (images ?? []).forEach((image, index) => {
     parts.push(imagePart(image, `${where}.payload.images[${index}]`));
@@ -147,7 +155,7 @@ function blockParts(
     case "system":
       return undefined;
     case "user":
-      result = { role: "user", parts: userParts(block.payload.text, block.payload.images, where) };
+      result = { role: "user", parts: userParts(block.payload, where) };
       break;
     case "llm_text":
       // Gemini rejects empty text parts unless they carry a signature.

@@ -132,6 +132,12 @@ function messagesOf(turn: Turn, warnings: string[], callNames = callNamesOf(turn
             warnings.push(`${where}.payload.images[${imageIndex}]: Ollama takes base64 images only; dropped`);
         });
         if (images.length > 0) message.images = images;
+        (block.payload.documents ?? []).forEach((document, documentIndex) => {
+          const name = document.filename === undefined ? "" : ` (${document.filename})`;
+          warnings.push(
+            `${where}.payload.documents[${documentIndex}]${name}: Ollama takes no PDF input; dropped`,
+          );
+        });
         messages.push(message);
         return;
       }

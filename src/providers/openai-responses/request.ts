@@ -16,6 +16,7 @@ import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoni
 import { describeToolContentPart, toolContentOf, toolResultText } from "../../tools/content.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
 import type { Block, ImagePart, Turn } from "../../turns/types.ts";
+import { checkPdf, documentDataUrl, documentFilename } from "../documents.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
 import {
   HOSTED_ITEM_TYPES,
@@ -75,9 +76,15 @@ function imageUrl(image: ImagePart): string | undefined {
   return undefined;
 }
 
-function userContent(text: string, images: ImagePart[] | undefined): JsonObject[] {
+function userContent(block: Block & { kind: "user" }, where: string): JsonObject[] {
+  const { text, images, documents } = block.payload;
   const content: JsonObject[] = [];
   if (text.length > 0) content.push({ type: "input_text", text });
+  (documents ?? []).forEach((document, index) => {
+    checkPdf(document, `${where}.payload.documents[${index}]`, "OpenAI");
+    const filename = documentFilename(document, index);
+    content.push({ type: "input_file", filename, file_data: documentDataUrl(document) });
+  });
   for (const image of images ?? []) {
     const part: JsonObject = { type: "input_image", detail: image.detail ?? "auto" };
     const url = imageUrl(image);
@@ -121,9 +128,7 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
     case "system":
       return [];
     case "user":
-      return [
-        { type: "message", role: "user", content: userContent(block.payload.text, block.payload.images) },
-      ];
+      return [{ type: "message", role: "user", content: userContent(block, where) }];
     case "llm_text": {
       // The annotations (url citations) and phase of this provider's own messages go back with them.
       const own = foreignProducer(block, OPENAI_RESPONSES_PROVIDER) === undefined;

@@ -22,6 +22,7 @@ import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { toolResultText } from "../../tools/content.ts";
 import type { Block, Turn } from "../../turns/types.ts";
+import { checkPdf, documentDataUrl, documentFilename } from "../documents.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
 import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./profiles.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
@@ -95,10 +96,18 @@ export interface ChatMessagesOptions {
 }
 
 function userContent(block: Block & { kind: "user" }, where: string): string | ChatContentPart[] {
-  const images = block.payload.images;
-  if (!images || images.length === 0) return block.payload.text;
+  const images = block.payload.images ?? [];
+  const documents = block.payload.documents ?? [];
+  if (images.length === 0 && documents.length === 0) return block.payload.text;
   const parts: ChatContentPart[] = [];
   if (block.payload.text) parts.push({ type: "text", text: block.payload.text });
+  documents.forEach((document, index) => {
+    checkPdf(document, `${where}.payload.documents[${index}]`, "OpenAI");
+    parts.push({
+      type: "file",
+      file: { filename: documentFilename(document, index), file_data: documentDataUrl(document) },
+    });
+  });
   images.forEach((image, index) => {
     let url = image.url;
     if (!url && image.data) url = `data:${image.mediaType};base64,${image.data}`;

@@ -5,7 +5,8 @@
 /** A content part of a user message. */
 export type ChatContentPart =
   | { type: "text"; text: string }
-  | { type: "image_url"; image_url: { url: string; detail?: string } };
+  | { type: "image_url"; image_url: { url: string; detail?: string } }
+  | { type: "file"; file: { filename: string; file_data: string } };
 
 /** A tool call in an assistant message. */
 export interface ChatToolCall {

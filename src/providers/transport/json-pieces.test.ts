@@ -31,7 +31,11 @@ function conversation(rounds: number): Block[] {
     }
     if (round % 5 === 2)
       blocks.push(
-        newUserMultimodalBlock("look", [{ url: "https://example.com/a.png", mediaType: "image/png" }]),
+        newUserMultimodalBlock(
+          "look",
+          [{ url: "https://example.com/a.png", mediaType: "image/png" }],
+          [{ mediaType: "application/pdf", data: "JVBERi0xLjQK", filename: "a.pdf" }],
+        ),
       );
     blocks.push(newAssistantTextBlock(`answer ${round}`));
     if (round % 7 === 3) blocks.push(newOtherBlock(REFUSAL_BLOCK_TYPE, { text: "no" }));
