@@ -47,7 +47,9 @@ describe("PDF documents on user blocks, per provider", () => {
       baseURL: "http://127.0.0.1:1",
     });
     const { body } = engine.buildRequest(withPdf(), RunContext.background());
-    expect(body.messages[0]?.content).toEqual([
+    // Through JSON: the engine's messages may be cached serialized pieces.
+    const sent = JSON.parse(JSON.stringify(body)) as typeof body;
+    expect(sent.messages[0]?.content).toEqual([
       { type: "document", source: { type: "base64", media_type: "application/pdf", data: DATA } },
       { type: "text", text: "Summarize" },
     ]);
