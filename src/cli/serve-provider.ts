@@ -170,12 +170,5 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   for (const protocol of new Set(listProviders().map((provider) => provider.protocol))) {
     io.stderr.write(`  ${protocol.padEnd(18)} ${server.baseURL(protocol)}\n`);
   }
-  await new Promise<void>((resolve) => {
-    const stop = io.onInterrupt(() => {
-      stop();
-      resolve();
-    });
-  });
-  await server.close();
-  return 0;
+  return untilInterrupted(io, server);
 }

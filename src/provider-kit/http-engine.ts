@@ -8,16 +8,18 @@
 import { CallerError, ProviderError } from "../engine/errors.ts";
 import { runWithOutput } from "../engine/lifecycle.ts";
 import type { InferenceOutput } from "../engine/output.ts";
+import type { SchemaDialect } from "../engine/tools.ts";
 import type { RunContext } from "../events/context.ts";
 import type { ProviderEngineOptions } from "../providers/options.ts";
 import type { ErrorFieldsExtractor } from "../providers/transport/errors.ts";
 import { endsMidJson, streamEndedEarly } from "../providers/transport/errors.ts";
 import { HttpTransport } from "../providers/transport/http.ts";
 import type { BackoffOptions } from "../providers/transport/retry.ts";
+import type { TurnDataKey } from "../turns/keys.ts";
 import type { Turn } from "../turns/types.ts";
 import { loadApiKey } from "./api-key.ts";
 import type { ProviderDescriptor } from "./descriptor.ts";
-import type { PreparedInference } from "./prepare.ts";
+import { type PreparedInference, prepareInference } from "./prepare.ts";
 
 /**
  * What an engine tells the skeleton about its provider.
@@ -143,6 +145,26 @@ export abstract class HttpEngine<Options extends HttpEngineOptions> {
   /** True unless `stream: false` was given. */
   protected get streaming(): boolean {
     return this.options.stream ?? true;
+  }
+
+  /**
+   * Resolves the Turn's settings against this engine's (`inference`, `tools`, `structuredOutput` and the
+   * provider's own block under `key`), with the context's tools compiled in `dialect`.
+   */
+  protected prepare<P extends object>(
+    turn: Turn,
+    ctx: RunContext,
+    dialect: SchemaDialect,
+    provider: { key: TurnDataKey<P>; defaults?: P | undefined },
+  ): PreparedInference<P> {
+    const options = this.options;
+    return prepareInference(turn, ctx, {
+      dialect,
+      inference: options.inference,
+      tools: options.tools,
+      structuredOutput: options.structuredOutput,
+      provider,
+    });
   }
 
   /**

@@ -8,7 +8,7 @@ import type { RunContext } from "../../events/context.ts";
 import { observeTokenCount } from "../../observability/token-count.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
-import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
@@ -77,13 +77,9 @@ export class ClaudeEngine extends HttpEngine<ClaudeEngineOptions> implements Eng
   }
 
   #prepare(turn: Turn, ctx: RunContext): PreparedInference<ClaudeInferenceConfig> {
-    const options = this.options;
-    return prepareInference(turn, ctx, {
-      dialect: "json-schema",
-      inference: options.inference,
-      tools: options.tools,
-      structuredOutput: options.structuredOutput,
-      provider: { key: KeyClaudeInferenceConfig, defaults: options.claude },
+    return this.prepare(turn, ctx, "json-schema", {
+      key: KeyClaudeInferenceConfig,
+      defaults: this.options.claude,
     });
   }
 

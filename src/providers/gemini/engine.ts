@@ -8,7 +8,7 @@ import type { RunContext } from "../../events/context.ts";
 import { observeTokenCount } from "../../observability/token-count.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
-import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { type GeminiInferenceConfig, KeyGeminiInferenceConfig } from "./config.ts";
@@ -66,13 +66,9 @@ export class GeminiEngine extends HttpEngine<GeminiEngineOptions> implements Eng
   }
 
   #prepare(turn: Turn, ctx: RunContext): PreparedInference<GeminiInferenceConfig> {
-    const options = this.options;
-    return prepareInference(turn, ctx, {
-      dialect: "gemini",
-      inference: options.inference,
-      tools: options.tools,
-      structuredOutput: options.structuredOutput,
-      provider: { key: KeyGeminiInferenceConfig, defaults: options.gemini },
+    return this.prepare(turn, ctx, "gemini", {
+      key: KeyGeminiInferenceConfig,
+      defaults: this.options.gemini,
     });
   }
 

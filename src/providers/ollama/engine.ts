@@ -5,7 +5,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import type { RunContext } from "../../events/context.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
-import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { KeyOllamaInferenceConfig, type OllamaInferenceConfig } from "./config.ts";
@@ -73,13 +73,9 @@ export class OllamaEngine extends HttpEngine<OllamaEngineOptions> implements Eng
   }
 
   #prepare(turn: Turn, ctx: RunContext): PreparedInference<OllamaInferenceConfig> {
-    const options = this.options;
-    return prepareInference(turn, ctx, {
-      dialect: "json-schema",
-      inference: options.inference,
-      tools: options.tools,
-      structuredOutput: options.structuredOutput,
-      provider: { key: KeyOllamaInferenceConfig, defaults: options.ollama },
+    return this.prepare(turn, ctx, "json-schema", {
+      key: KeyOllamaInferenceConfig,
+      defaults: this.options.ollama,
     });
   }
 

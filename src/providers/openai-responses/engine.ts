@@ -8,7 +8,7 @@ import type { RunContext } from "../../events/context.ts";
 import { observeTokenCount } from "../../observability/token-count.ts";
 import { tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
-import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "../openai/descriptor.ts";
@@ -73,12 +73,9 @@ export class OpenAIResponsesEngine extends HttpEngine<OpenAIResponsesEngineOptio
   #prepare(turn: Turn, ctx: RunContext): PreparedInference<OpenAIInferenceConfig> {
     const options = this.options;
     const strict = options.strictTools ?? true;
-    const prepared = prepareInference(turn, ctx, {
-      dialect: strict ? "openai-strict" : "json-schema",
-      inference: options.inference,
-      tools: options.tools,
-      structuredOutput: options.structuredOutput,
-      provider: { key: KeyOpenAIInferenceConfig, defaults: options.openai },
+    const prepared = this.prepare(turn, ctx, strict ? "openai-strict" : "json-schema", {
+      key: KeyOpenAIInferenceConfig,
+      defaults: options.openai,
     });
     if (!strict) prepared.tools = prepared.tools.map((tool) => ({ ...tool, strict: false }));
     return prepared;

@@ -13,7 +13,7 @@ import {
 import { formatIssues } from "../../engine/validation.ts";
 import type { RunContext } from "../../events/context.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
-import { type PreparedInference, prepareInference } from "../../provider-kit/prepare.ts";
+import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "./descriptor.ts";
 import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./profiles.ts";
@@ -79,12 +79,9 @@ export class OpenAIChatEngine extends HttpEngine<OpenAIChatEngineOptions> implem
 
   #prepare(turn: Turn, ctx: RunContext): PreparedInference<OpenAIInferenceConfig> {
     const options = this.options;
-    return prepareInference(turn, ctx, {
-      dialect: options.strictTools ? "openai-strict" : "json-schema",
-      inference: options.inference,
-      tools: options.tools,
-      structuredOutput: options.structuredOutput,
-      provider: { key: KeyOpenAIInferenceConfig, defaults: options.openai },
+    return this.prepare(turn, ctx, options.strictTools ? "openai-strict" : "json-schema", {
+      key: KeyOpenAIInferenceConfig,
+      defaults: options.openai,
     });
   }
 
