@@ -27,7 +27,7 @@ Commands:
   export ID|--last     A session's turns as YAML documents (one per turn, format geppetto.turn/v1),
                        or as a JSON array with --output json
   delete ID|--last     Delete a session
-  search TEXT          The sessions whose prompts, answers or reasoning contain TEXT (ASCII case ignored),
+  search TEXT          The sessions whose prompts, answers or reasoning contain TEXT (case ignored),
                        most recent first (at most 200)
 
 Options:

@@ -1,7 +1,10 @@
 /**
  * The SQLite store's schema, its version (`PRAGMA user_version`) and the migrations run on open.
  *
- * Version 4 (this one) adds `geppetto_pieces`: the text a streaming checkpoint appended to a block version, in
+ * Version 5 (this one) replaces the search index with one over case-folded text that the store writes itself
+ * (see sqlite-search.ts), so that search ignores case in every script, not only ASCII's.
+ *
+ * Version 4 adds `geppetto_pieces`: the text a streaming checkpoint appended to a block version, in
  * order (`seq`), read as part of that block until the block is written again (so a checkpoint writes only what
  * streamed since the last one).
  *
@@ -19,42 +22,12 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { GeppettoError } from "../engine/errors.ts";
+import { OLD_SEARCH_SCHEMA_DROP, rebuildSearchIndex, SEARCH_SCHEMA } from "./sqlite-search.ts";
+
+export { rebuildSearchIndex } from "./sqlite-search.ts";
 
 /** The schema version this geppetto writes and reads. */
-export const STORE_SCHEMA_VERSION = 4;
-
-/** The text of a block row that search looks at (a row that is not JSON has none). */
-const ROW_TEXT = (row: string) =>
-  `CASE WHEN json_valid(${row}.block_json) THEN json_extract(${row}.block_json, '$.payload.text') END`;
-
-/** Version 3's additions: the trigram index over each block row's text, kept in step by triggers. */
-const SEARCH_SCHEMA = `
-CREATE VIEW geppetto_search_text AS
-  SELECT rowid, ${ROW_TEXT("geppetto_blocks")} AS text FROM geppetto_blocks;
-CREATE VIRTUAL TABLE geppetto_search USING fts5(
-  text, content = 'geppetto_search_text', content_rowid = 'rowid', tokenize = 'trigram', detail = none
-);
-CREATE TRIGGER geppetto_search_insert AFTER INSERT ON geppetto_blocks BEGIN
-  INSERT INTO geppetto_search (rowid, text) VALUES (new.rowid, ${ROW_TEXT("new")});
-END;
-CREATE TRIGGER geppetto_search_delete AFTER DELETE ON geppetto_blocks BEGIN
-  INSERT INTO geppetto_search (geppetto_search, rowid, text) VALUES ('delete', old.rowid, ${ROW_TEXT("old")});
-END;
-CREATE TRIGGER geppetto_search_update AFTER UPDATE OF block_json ON geppetto_blocks BEGIN
-  INSERT INTO geppetto_search (geppetto_search, rowid, text) VALUES ('delete', old.rowid, ${ROW_TEXT("old")});
-  INSERT INTO geppetto_search (rowid, text) VALUES (new.rowid, ${ROW_TEXT("new")});
-END;
-`;
-
-/**
- * Builds the search index again from the block rows (after a VACUUM, which may renumber the rows it points to).
- *
- * @example
- * rebuildSearchIndex(database);
- */
-export function rebuildSearchIndex(database: DatabaseSync): void {
-  database.exec("INSERT INTO geppetto_search (geppetto_search) VALUES ('rebuild')");
-}
+export const STORE_SCHEMA_VERSION = 5;
 
 /** Version 4's addition: text appended to a block by streaming checkpoints (see stored-pieces.ts). */
 const PIECES = `
@@ -166,9 +139,10 @@ export function ensureSchema(
     }
     if (now === 1) database.exec("ALTER TABLE geppetto_turns RENAME TO geppetto_turns_v1");
     if (now <= 1) database.exec(SCHEMA);
-    if (now <= 2) database.exec(SEARCH_SCHEMA);
-    if (now === 2) rebuildSearchIndex(database);
-    database.exec(PIECES);
+    if (now >= 3) database.exec(OLD_SEARCH_SCHEMA_DROP);
+    database.exec(SEARCH_SCHEMA);
+    if (now >= 2) rebuildSearchIndex(database);
+    if (now <= 3) database.exec(PIECES);
     if (now === 1) {
       migrateV1(database);
       database.exec("DROP TABLE geppetto_turns_v1");

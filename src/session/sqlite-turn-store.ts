@@ -22,7 +22,14 @@ import type { JsonObject } from "../turns/json.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import { turnFromJson } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
-import { ensureSchema, rebuildSearchIndex, refuseNewer } from "./sqlite-schema.ts";
+import { ensureSchema, refuseNewer } from "./sqlite-schema.ts";
+import {
+  indexBlockRow,
+  indexCopiedRows,
+  rebuildSearchIndex,
+  searchBlocks,
+  unindexRows,
+} from "./sqlite-search.ts";
 import { foldPieces, groupPieces, type PieceRow, type PieceTexts } from "./stored-pieces.ts";
 import {
   assembleTurn,
@@ -34,7 +41,7 @@ import {
   type SessionSearchOptions,
   type SessionSummary,
   type StoreStats,
-  searchExcerpt,
+  searchableText,
   searchNeedle,
   sessionTitle,
   type TurnStore,
@@ -184,6 +191,19 @@ export class SqliteTurnStore implements TurnStore {
     for (const value of values) this.#stats.bytesWritten += this.#count(value);
   }
 
+  /** Writes (inserts or replaces) one block version and its search index row. */
+  #writeBlock(ref: number, index: number, position: number, block: Block, json: string): void {
+    const values = [ref, index, position, json];
+    const row = this.#statement(
+      `INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json) VALUES (?, ?, ?, ?)
+       ON CONFLICT (session_ref, block_index, turn_position) DO UPDATE SET block_json = excluded.block_json
+       RETURNING rowid`,
+    ).get(...values) as { rowid: number };
+    indexBlockRow((sql) => this.#statement(sql), row.rowid, searchableText(block));
+    this.#stats.rowsWritten++;
+    for (const value of values) this.#stats.bytesWritten += this.#count(value);
+  }
+
   /** The blocks of the turn at `position` (0 when none), decoded from the rows; `count` caps the positions. */
   #blocksAt(sessionId: string, ref: number, position: number, count: number, turnId: string): Block[] {
     const rows = this.#statement(
@@ -261,20 +281,14 @@ export class SqliteTurnStore implements TurnStore {
         continue;
       }
       if (!newest) this.#pin(ref, position, index);
-      this.#write(
-        `INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json) VALUES (?, ?, ?, ?)
-         ON CONFLICT (session_ref, block_index, turn_position) DO UPDATE SET block_json = excluded.block_json`,
-        ref,
-        index,
-        position,
-        json,
-      );
+      this.#writeBlock(ref, index, position, block, json);
       deepFreeze(block);
     }
     if (existing && newest && turn.blocks.length < existing.block_count) {
-      this.#statement(
-        "DELETE FROM geppetto_blocks WHERE session_ref = ? AND turn_position = ? AND block_index >= ?",
-      ).run(ref, position, turn.blocks.length);
+      const removed = this.#statement(
+        "DELETE FROM geppetto_blocks WHERE session_ref = ? AND turn_position = ? AND block_index >= ? RETURNING rowid",
+      ).all(ref, position, turn.blocks.length);
+      unindexRows((sql) => this.#statement(sql), removed);
     }
     if (pieced !== undefined && pieced.size > 0) {
       this.#statement("DELETE FROM geppetto_pieces WHERE session_ref = ? AND turn_position = ?").run(
@@ -371,14 +385,7 @@ export class SqliteTurnStore implements TurnStore {
       this.#statement(
         "DELETE FROM geppetto_pieces WHERE session_ref = ? AND turn_position = ? AND block_index = ?",
       ).run(ref, position, index);
-      this.#write(
-        `INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json) VALUES (?, ?, ?, ?)
-         ON CONFLICT (session_ref, block_index, turn_position) DO UPDATE SET block_json = excluded.block_json`,
-        ref,
-        index,
-        position,
-        JSON.stringify(block),
-      );
+      this.#writeBlock(ref, index, position, block, JSON.stringify(block));
       mirror.blocks[index] = deepFreeze(block);
     }
     for (const { index, text } of progress.appended) {
@@ -428,9 +435,10 @@ export class SqliteTurnStore implements TurnStore {
        SELECT session_ref, block_index, ?2 + 1, block_json FROM geppetto_blocks
        WHERE session_ref = ?1 AND block_index = ?3 AND turn_position <= ?2
          AND ?3 < (SELECT block_count FROM geppetto_turns WHERE session_ref = ?1 AND position = ?2 + 1)
-       ORDER BY turn_position DESC LIMIT 1`,
-    ).run(ref, position, index);
-    if (Number(pinned.changes) === 0) return;
+       ORDER BY turn_position DESC LIMIT 1 RETURNING rowid, block_json`,
+    ).all(ref, position, index);
+    if (pinned.length === 0) return;
+    indexCopiedRows((sql) => this.#statement(sql), pinned);
     // The copy takes the pieces (streaming checkpoints) of the version it copied.
     this.#statement(
       `INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
@@ -538,29 +546,9 @@ export class SqliteTurnStore implements TurnStore {
     return rows.map(toSummary);
   }
 
-  /**
-   * Looks the text up in the trigram index (`LIKE` without an escape, so that FTS5 answers it from the index: a
-   * `%` or `_` in the text only widens what the index returns), then checks each block it returns.
-   */
+  /** Looks the folded text's trigrams up in the index (see sqlite-search.ts), then checks each block found. */
   async searchSessions(text: string, options: SessionSearchOptions = {}): Promise<SessionSearchHit[]> {
-    const needle = searchNeedle(text);
-    const limit = options.limit ?? 50;
-    const rows = this.#statement(
-      `SELECT s.ref, s.session_id, s.turn_count, s.created_at, s.updated_at, s.title, f.text
-       FROM geppetto_search f JOIN geppetto_blocks b ON b.rowid = f.rowid
-       JOIN geppetto_sessions s ON s.ref = b.session_ref
-       WHERE f.text LIKE ? AND s.turn_count > 0
-       ORDER BY s.updated_at DESC, s.ref DESC, b.turn_position DESC, b.block_index`,
-    ).iterate(`%${text}%`) as Iterable<SummaryRow & { ref: number; text: unknown }>;
-    const hits = new Map<number, SessionSearchHit>();
-    for (const row of rows) {
-      if (hits.has(row.ref) || typeof row.text !== "string") continue;
-      const excerpt = searchExcerpt(row.text, needle);
-      if (excerpt === undefined) continue;
-      hits.set(row.ref, { ...toSummary(row), excerpt });
-      if (hits.size >= limit) break;
-    }
-    return [...hits.values()];
+    return searchBlocks((sql) => this.#statement(sql), searchNeedle(text), options.limit ?? 50);
   }
 
   async listTurns(sessionId: string): Promise<SavedTurnInfo[]> {
@@ -601,10 +589,12 @@ export class SqliteTurnStore implements TurnStore {
            data_json, legacy_json
          FROM geppetto_turns WHERE session_ref = ?`,
       ).run(to, newSessionId, from);
-      this.#statement(
+      const copied = this.#statement(
         `INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json)
-         SELECT ?, block_index, turn_position, block_json FROM geppetto_blocks WHERE session_ref = ?`,
-      ).run(to, from);
+         SELECT ?, block_index, turn_position, block_json FROM geppetto_blocks WHERE session_ref = ?
+         RETURNING rowid, block_json`,
+      ).all(to, from);
+      indexCopiedRows((sql) => this.#statement(sql), copied);
       this.#statement(
         `INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
          SELECT ?, block_index, turn_position, text FROM geppetto_pieces WHERE session_ref = ? ORDER BY seq`,
@@ -617,7 +607,10 @@ export class SqliteTurnStore implements TurnStore {
     const ref = this.#ref(sessionId, false);
     if (ref === undefined) return false;
     const existed = this.#transaction(() => {
-      this.#statement("DELETE FROM geppetto_blocks WHERE session_ref = ?").run(ref);
+      const removed = this.#statement(
+        "DELETE FROM geppetto_blocks WHERE session_ref = ? RETURNING rowid",
+      ).all(ref);
+      unindexRows((sql) => this.#statement(sql), removed);
       this.#statement("DELETE FROM geppetto_pieces WHERE session_ref = ?").run(ref);
       const turns = this.#statement("DELETE FROM geppetto_turns WHERE session_ref = ?").run(ref);
       this.#statement("DELETE FROM geppetto_sessions WHERE ref = ?").run(ref);

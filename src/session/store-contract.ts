@@ -279,7 +279,7 @@ export function describeTurnStoreContract(name: string, harness: StoreHarness): 
       await store.close?.();
     });
 
-    it("searches what was saved: ASCII case ignored, % and _ literal, newest first, rewritten and deleted text gone", async () => {
+    it("searches what was saved: case ignored, % and _ literal, newest first, rewritten and deleted text gone", async () => {
       const place = await harness.place();
       const store = await place.open();
       const found = async (reader: TurnStore, text: string, limit?: number) =>
@@ -323,6 +323,37 @@ export function describeTurnStoreContract(name: string, harness: StoreHarness): 
         expect(hit).toMatchObject({ sessionId: "paid", turnCount: 1, title: "hello" });
         expect(hit!.excerpt).toBe("The INVOICE is attached; 100% paid");
         await expect(reader.searchSessions("  ")).rejects.toBeInstanceOf(CallerError);
+      }
+      await reopened.close?.();
+      await store.close?.();
+    });
+
+    it("ignores case in every script, not accents: French, German ß, Greek, Cyrillic, composed or not", async () => {
+      const place = await harness.place();
+      const store = await place.open();
+      const found = async (reader: TurnStore, text: string) =>
+        (await reader.searchSessions(text)).map((hit) => hit.sessionId);
+      const long = `${"ß".repeat(40)} ÉCOLE ${"x".repeat(40)}`;
+      await store.save("french", newTurn([newUserTextBlock("Où est l'école ?")]), "final");
+      await store.save("german", newTurn([newUserTextBlock("Die HAUPTSTRASSE, bitte")]), "final");
+      await store.save("greek", newTurn([newAssistantTextBlock("Ο Σίσυφος κυλά την πέτρα")]), "final");
+      await store.save("cyrillic", newTurn([newUserTextBlock("ПРИВЕТ, мир")]), "final");
+      await store.save("long", newTurn([newUserTextBlock(long)]), "final");
+      const reopened = await place.open();
+      for (const reader of [store, reopened]) {
+        expect(await found(reader, "L'ÉCOLE")).toEqual(["french"]);
+        expect(await found(reader, "l'e\u0301cole")).toEqual(["french"]); // "é" decomposed
+        expect(await found(reader, "ecole")).toEqual([]); // accents are not ignored
+        expect(await found(reader, "hauptstraße")).toEqual(["german"]);
+        expect(await found(reader, "ΣΊΣΥΦΟΣ")).toEqual(["greek"]);
+        expect(await found(reader, "ΠΈΤΡΑ")).toEqual(["greek"]);
+        expect(await found(reader, "привет")).toEqual(["cyrillic"]);
+        expect(await found(reader, "Мир")).toEqual(["cyrillic"]);
+        const [cyrillic] = await reader.searchSessions("привет");
+        expect(cyrillic!.excerpt).toBe("ПРИВЕТ, мир");
+        const [hit] = await reader.searchSessions("école");
+        expect(hit!.sessionId).toBe("long");
+        expect(hit!.excerpt).toBe(`…${long.slice(11, 76)}…`);
       }
       await reopened.close?.();
       await store.close?.();

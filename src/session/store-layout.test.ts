@@ -276,12 +276,14 @@ describe("SQLite schema versions", () => {
     const { DatabaseSync } = await import("node:sqlite");
     const database = new DatabaseSync(path);
     expect(database.prepare("PRAGMA user_version").get()).toEqual({ user_version: STORE_SCHEMA_VERSION });
-    // The lookup is answered by the trigram index (":L" is FTS5's LIKE plan), not by reading every block.
+    // The lookup is answered by the trigram index (":M" is FTS5's MATCH plan), not by reading every block.
     const plan = database
-      .prepare("EXPLAIN QUERY PLAN SELECT rowid FROM geppetto_search WHERE text LIKE '%invoice%'")
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT rowid FROM geppetto_search WHERE geppetto_search MATCH '"inv" AND "nvo"'`,
+      )
       .all()
       .map((row) => (row as { detail: string }).detail);
-    expect(plan.join(" ")).toMatch(/VIRTUAL TABLE INDEX 0:L/);
+    expect(plan.join(" ")).toMatch(/VIRTUAL TABLE INDEX 0:M/);
     database.close();
   });
 

@@ -8,7 +8,7 @@
  * session sharing their blocks.
  */
 import type { StreamProgress } from "../engine/checkpoint.ts";
-import { CallerError, GeppettoError } from "../engine/errors.ts";
+import { GeppettoError } from "../engine/errors.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";
 import { TurnHistory } from "../turns/history.ts";
 import { deepFreeze, frozenTurn } from "../turns/immutable.ts";
@@ -16,6 +16,10 @@ import { isJsonObject, type JsonObject } from "../turns/json.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import { blockFromDocument, turnFromJson, turnToJson } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
+import { SessionSearchIndex } from "./memory-search-index.ts";
+import { searchableText, searchExcerpt, searchNeedle } from "./search-text.ts";
+
+export { foldCase, searchableText, searchExcerpt, searchNeedle } from "./search-text.ts";
 
 /** What a store knows about one saved turn. */
 export interface SavedTurnInfo {
@@ -89,10 +93,10 @@ export interface TurnStore {
   listTurns(sessionId: string): Promise<SavedTurnInfo[]>;
   /**
    * Sessions whose saved text (prompts, answers, system prompts, reasoning: what any saved version of a turn held)
-   * contains `text`, ignoring the case of ASCII letters; most recently updated first. The SQLite and PostgreSQL
-   * stores look the text up in a trigram index (a text of one or two characters is scanned for), so a search costs
-   * what the matches cost, not what the other conversations hold; the memory store scans. A blank `text` is a
-   * CallerError.
+   * contains `text`, ignoring case in every script but not accents (see search-text.ts: "ÉCOLE" finds "école",
+   * "ecole" does not); most recently updated first. Every store looks the text up in a trigram index (a text of
+   * one or two characters is scanned for), so a search costs what the matches cost, not what the other
+   * conversations hold. A blank `text` is a CallerError.
    */
   searchSessions(text: string, options?: SessionSearchOptions): Promise<SessionSearchHit[]>;
   /** Copies a session's history under a new session id (given or generated); returns the new id. */
@@ -200,45 +204,6 @@ export function sessionTitle(turn: Turn): string {
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
-/** The text a block is searched by: the `payload.text` of prompts, answers, system prompts and reasoning. */
-export function searchableText(block: Block): string {
-  const text = (block.payload as { text?: unknown }).text;
-  return typeof text === "string" ? text : "";
-}
-
-/** `text` with its ASCII letters in lower case (the case every store's search ignores, and only that one). */
-export function foldAsciiCase(text: string): string {
-  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
-}
-
-/**
- * The search text, checked (a blank one is a CallerError) and folded for {@link searchExcerpt}.
- *
- * @example
- * const needle = searchNeedle("Invoice"); // "invoice"
- */
-export function searchNeedle(text: string): string {
-  if (typeof text !== "string" || text.trim() === "") {
-    throw new CallerError("searchSessions needs a text to look for (got a blank one)");
-  }
-  return foldAsciiCase(text);
-}
-
-/**
- * The excerpt around the first place `text` holds `needle` (folded by {@link searchNeedle}); undefined when it
- * does not hold it.
- *
- * @example
- * searchExcerpt("Where is my INVOICE?", "invoice") // "Where is my INVOICE?"
- */
-export function searchExcerpt(text: string, needle: string): string | undefined {
-  const at = foldAsciiCase(text).indexOf(needle);
-  if (at < 0) return undefined;
-  const start = Math.max(0, at - 30);
-  const end = Math.min(text.length, at + needle.length + 30);
-  return `${start > 0 ? "…" : ""}${text.slice(start, end).replace(/\s+/g, " ").trim()}${end < text.length ? "…" : ""}`;
-}
-
 /**
  * The turn as saved under a (possibly new) session id, as one JSON document.
  *
@@ -254,6 +219,9 @@ interface MemorySession {
   /** Per turn (by position): the phase and time (ms) of its latest save. */
   phases: SnapshotPhase[];
   savedAt: number[];
+  /** The latest save (ms), and the order the session was created in (ties list the newer first). */
+  updatedAt: number;
+  order: number;
   createdAt: string;
   title: string;
   /** Turns replaced by a raw document (corruptForTesting), by id. */
@@ -270,6 +238,8 @@ interface MemorySession {
  */
 export class MemoryTurnStore implements TurnStore {
   readonly #sessions = new Map<string, MemorySession>();
+  readonly #index = new SessionSearchIndex();
+  #created = 0;
   readonly #stats: StoreStats = { saves: 0, rowsWritten: 0, bytesWritten: 0 };
 
   #session(sessionId: string): MemorySession {
@@ -279,6 +249,8 @@ export class MemoryTurnStore implements TurnStore {
         history: new TurnHistory(),
         phases: [],
         savedAt: [],
+        updatedAt: 0,
+        order: this.#created++,
         createdAt: new Date().toISOString(),
         title: "",
         raw: new Map(),
@@ -293,6 +265,7 @@ export class MemoryTurnStore implements TurnStore {
     const stamped =
       KeyTurnMetaSessionId.get(turn) === sessionId ? turn : KeyTurnMetaSessionId.set(turn, sessionId);
     session.history.record(stamped, (block) => {
+      this.#index.add(sessionId, searchableText(block));
       this.#stats.rowsWritten++;
       this.#stats.bytesWritten += JSON.stringify(block).length;
     });
@@ -303,6 +276,7 @@ export class MemoryTurnStore implements TurnStore {
     const index = session.history.indexOf(turn.id);
     session.phases[index] = phase;
     session.savedAt[index] = Date.now();
+    session.updatedAt = Math.max(session.updatedAt, session.savedAt[index]!);
     if (session.title === "") session.title = sessionTitle(turn);
   }
 
@@ -327,6 +301,7 @@ export class MemoryTurnStore implements TurnStore {
     const changed = new Set<number>();
     for (const { index: position, block } of progress.changed) {
       blocks[position] = block;
+      this.#index.add(sessionId, searchableText(block));
       changed.add(position);
       this.#stats.bytesWritten += JSON.stringify(block).length;
     }
@@ -334,6 +309,7 @@ export class MemoryTurnStore implements TurnStore {
       const block = blocks[position]!;
       const before = (block.payload as { text?: string }).text ?? "";
       blocks[position] = { ...block, payload: { ...block.payload, text: before + text } } as Block;
+      this.#index.add(sessionId, text, before);
       changed.add(position);
       this.#stats.bytesWritten += text.length;
     }
@@ -349,6 +325,7 @@ export class MemoryTurnStore implements TurnStore {
     this.#stats.saves++;
     this.#stats.rowsWritten += changed.size + 1;
     session.savedAt[index] = Date.now();
+    session.updatedAt = Math.max(session.updatedAt, session.savedAt[index]!);
   }
 
   #info(sessionId: string, session: MemorySession, index: number): SavedTurnInfo {
@@ -391,15 +368,32 @@ export class MemoryTurnStore implements TurnStore {
     return [...this.#sessions.keys()];
   }
 
-  async listSessionSummaries(): Promise<SessionSummary[]> {
-    const summaries = [...this.#sessions].map(([sessionId, session]) => ({
+  #summary(sessionId: string, session: MemorySession): SessionSummary {
+    return {
       sessionId,
       turnCount: session.history.length,
       createdAt: session.createdAt,
-      updatedAt: new Date(Math.max(0, ...session.savedAt)).toISOString(),
+      updatedAt: new Date(session.updatedAt).toISOString(),
       title: session.title,
-    }));
-    return summaries.reverse().sort((left, right) => right.updatedAt.localeCompare(left.updatedAt));
+    };
+  }
+
+  /** Most recently updated first; sessions saved in the same millisecond, the newer first. */
+  #newestFirst(sessionIds: Iterable<string>): [string, MemorySession][] {
+    const sessions: [string, MemorySession][] = [];
+    for (const sessionId of sessionIds) {
+      const session = this.#sessions.get(sessionId);
+      if (session) sessions.push([sessionId, session]);
+    }
+    return sessions.sort(
+      ([, left], [, right]) => right.updatedAt - left.updatedAt || right.order - left.order,
+    );
+  }
+
+  async listSessionSummaries(): Promise<SessionSummary[]> {
+    return this.#newestFirst(this.#sessions.keys()).map(([sessionId, session]) =>
+      this.#summary(sessionId, session),
+    );
   }
 
   async listTurns(sessionId: string): Promise<SavedTurnInfo[]> {
@@ -407,15 +401,19 @@ export class MemoryTurnStore implements TurnStore {
     return session ? session.phases.map((_phase, index) => this.#info(sessionId, session, index)) : [];
   }
 
-  /** Scans every saved block version of every session (the memory store keeps no index). */
+  /**
+   * Checks the sessions the trigram index names (every session for a text of one or two characters), newest
+   * first, against their saved block versions.
+   */
   async searchSessions(text: string, options: SessionSearchOptions = {}): Promise<SessionSearchHit[]> {
     const needle = searchNeedle(text);
     const hits: SessionSearchHit[] = [];
-    for (const summary of await this.listSessionSummaries()) {
-      const session = this.#sessions.get(summary.sessionId)!;
+    for (const [sessionId, session] of this.#newestFirst(
+      this.#index.candidates(needle) ?? this.#sessions.keys(),
+    )) {
       const excerpt = this.#excerpt(session, needle);
       if (excerpt === undefined) continue;
-      hits.push({ ...summary, excerpt });
+      hits.push({ ...this.#summary(sessionId, session), excerpt });
       if (hits.length >= (options.limit ?? 50)) break;
     }
     return hits;
@@ -435,15 +433,21 @@ export class MemoryTurnStore implements TurnStore {
     const copy = this.#session(newSessionId);
     for (let index = 0; index < (source?.history.length ?? 0); index++) {
       const turn = this.#turn(sessionId, source!, index);
-      copy.history.record(KeyTurnMetaSessionId.set(turn, newSessionId));
+      copy.history.record(KeyTurnMetaSessionId.set(turn, newSessionId), (block) =>
+        this.#index.add(newSessionId, searchableText(block)),
+      );
       copy.phases.push(source!.phases[index]!);
       copy.savedAt.push(source!.savedAt[index]!);
     }
     copy.title = source?.title ?? "";
+    copy.updatedAt = source?.updatedAt ?? 0;
     return newSessionId;
   }
 
   async delete(sessionId: string): Promise<boolean> {
+    const session = this.#sessions.get(sessionId);
+    if (!session) return false;
+    for (const block of session.history.storedBlocks()) this.#index.remove(sessionId, searchableText(block));
     return this.#sessions.delete(sessionId);
   }
 

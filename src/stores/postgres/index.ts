@@ -10,7 +10,7 @@
  * import { openPostgresTurnStore } from "geppetto/stores/postgres";
  * const store = await openPostgresTurnStore({ url: process.env.DATABASE_URL! });
  */
-export { migrateSchema, type PostgresTarget, StoreConnectionError } from "./connection.ts";
+export { type Migration, migrateSchema, type PostgresTarget, StoreConnectionError } from "./connection.ts";
 export * from "./state-store.ts";
 export * from "./timeline-store.ts";
 export * from "./turn-store.ts";

@@ -14,10 +14,15 @@
  *
  * Version 3 adds `geppetto_pieces`: the text a streaming checkpoint appended to a block version, in order (`seq`),
  * read as part of that block until the block is written again (see session/stored-pieces.ts).
+ *
+ * Version 4 folds `search_text` with the stores' own case fold (JavaScript, every script; see turn-search.ts), so
+ * that a search is a `LIKE` on it and ignores case beyond ASCII whatever the cluster's collation.
  */
+import type { Migration } from "./connection.ts";
+import { foldSearchTexts } from "./turn-search.ts";
 
 /** `migrations[n]` takes the turns schema from version n to n + 1. */
-export const TURNS_MIGRATIONS: readonly string[] = [
+export const TURNS_MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE geppetto_sessions (
      ref        BIGSERIAL PRIMARY KEY,
      session_id TEXT NOT NULL UNIQUE,
@@ -71,4 +76,5 @@ export const TURNS_MIGRATIONS: readonly string[] = [
      text          TEXT NOT NULL
    );
    CREATE INDEX geppetto_pieces_by_turn ON geppetto_pieces (session_ref, turn_position, block_index);`,
+  foldSearchTexts,
 ];

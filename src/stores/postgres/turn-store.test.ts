@@ -49,7 +49,10 @@ describe("PostgresTurnStore", () => {
       { component: "turns", version: 1 },
       { component: "turns", version: 2 },
       { component: "turns", version: 3 },
+      { component: "turns", version: 4 },
     ]);
+    // The test cluster is UTF-8 (initdb -E UTF8); search folds case in JavaScript whatever its collation.
+    expect(await sql`SHOW server_encoding`).toEqual([{ server_encoding: "UTF8" }]);
     await sql.end();
     await Promise.all(stores.map((store) => store.close()));
   });
@@ -83,14 +86,17 @@ describe("PostgresTurnStore", () => {
       { version: 2 },
     ]);
     await sql.end();
-    expect(TURNS_MIGRATIONS).toHaveLength(3);
+    expect(TURNS_MIGRATIONS).toHaveLength(4);
   });
 
-  it("a version-1 database gets the trigram index on open; its rows are found through it", async () => {
+  it("a version-1 database gets the trigram index and folded search text on open; its rows are found through it", async () => {
     const url = await freshDatabase();
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     await migrateSchema(sql, "turns", TURNS_MIGRATIONS.slice(0, 1), "the test database");
-    const turn = newTurn([newUserTextBlock("hello"), newAssistantTextBlock("The INVOICE is attached")]);
+    const turn = newTurn([
+      newUserTextBlock("hello"),
+      newAssistantTextBlock("The INVOICE is attached, ÉCOLE"),
+    ]);
     const [created] = await sql<{ ref: string }[]>`
       INSERT INTO geppetto_sessions (session_id, turn_count, title) VALUES ('old', 1, 'hello') RETURNING ref`;
     const ref = created!.ref;
@@ -101,7 +107,11 @@ describe("PostgresTurnStore", () => {
     }
     const store = await openPostgresTurnStore({ url });
     expect((await store.searchSessions("invoice")).map((hit) => hit.excerpt)).toEqual([
-      "The INVOICE is attached",
+      "The INVOICE is attached, ÉCOLE",
+    ]);
+    expect((await store.searchSessions("école")).map((hit) => hit.sessionId)).toEqual(["old"]);
+    expect(await sql`SELECT search_text FROM geppetto_blocks WHERE block_index = 1`).toEqual([
+      { search_text: "the invoice is attached, école" },
     ]);
     await store.save("new", newTurn([newUserTextBlock("another invoice")]), "final");
     expect(
@@ -110,7 +120,7 @@ describe("PostgresTurnStore", () => {
     const plan = await sql.begin(async (transaction) => {
       await transaction`SET LOCAL enable_seqscan = off`;
       return transaction.unsafe(
-        "EXPLAIN SELECT session_ref FROM geppetto_blocks WHERE search_text ILIKE '%invoice%'",
+        "EXPLAIN SELECT session_ref FROM geppetto_blocks WHERE search_text LIKE '%invoice%'",
       );
     });
     expect(JSON.stringify(plan)).toContain("geppetto_blocks_search");

@@ -19,8 +19,6 @@ import {
   type SessionSearchOptions,
   type SessionSummary,
   type StoreStats,
-  searchableText,
-  searchExcerpt,
   searchNeedle,
   sessionTitle,
   type TurnStore,
@@ -39,6 +37,7 @@ import {
 } from "./connection.ts";
 
 import { TURNS_MIGRATIONS } from "./turn-schema.ts";
+import { foldedSearchText, searchPostgresBlocks } from "./turn-search.ts";
 
 export { TURNS_MIGRATIONS } from "./turn-schema.ts";
 
@@ -165,7 +164,7 @@ export class PostgresTurnStore implements TurnStore {
       writes.push(sql`INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json, search_text)
         SELECT ${ref}, block_index, ${position}, block_json, search_text
         FROM unnest(${sql.array(indexes)}::int[], ${sql.array(documents)}::text[],
-          ${sql.array(progress.changed.map((entry) => searchableText(entry.block)))}::text[])
+          ${sql.array(progress.changed.map((entry) => foldedSearchText(entry.block)))}::text[])
           AS written (block_index, block_json, search_text)
         ON CONFLICT (session_ref, block_index, turn_position)
         DO UPDATE SET block_json = excluded.block_json, search_text = excluded.search_text`);
@@ -272,7 +271,7 @@ export class PostgresTurnStore implements TurnStore {
       if (!newest) writes.push(this.#pin(sql, ref, position, index));
       indexes.push(index);
       documents.push(json);
-      texts.push(searchableText(block));
+      texts.push(foldedSearchText(block));
       this.#count(1, index, position, json);
       deepFreeze(block);
     }
@@ -460,40 +459,14 @@ export class PostgresTurnStore implements TurnStore {
   }
 
   /**
-   * Looks the text up with `ILIKE` in the blocks' `search_text`, which the trigram index of schema version 2
-   * answers; the blocks it returns are checked (PostgreSQL may fold more than ASCII letters) and read through a
-   * cursor until `limit` sessions are found.
+   * Looks the folded text up in the blocks' folded `search_text`, which the trigram index answers (see
+   * turn-search.ts), and checks each block found.
    *
    * @example
    * const found = await store.searchSessions("invoice");
    */
   async searchSessions(text: string, options: SessionSearchOptions = {}): Promise<SessionSearchHit[]> {
-    const needle = searchNeedle(text);
-    const limit = options.limit ?? 50;
-    const pattern = `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-    const hits = new Map<string, SessionSearchHit>();
-    await this.#sql.begin("READ ONLY", async (sql) => {
-      // The matching blocks first (only the trigram index can find them), then their sessions. The planner takes
-      // a scan of a young table for cheaper than the index, and goes on doing so as it grows: told not to, it
-      // reads the matching rows only, at any size.
-      await sql`SET LOCAL enable_seqscan = off`;
-      await sql<(SummaryRow & { ref: string; search_text: string })[]>`
-        WITH b AS MATERIALIZED (SELECT session_ref, turn_position, block_index, search_text FROM geppetto_blocks
-          WHERE search_text ILIKE ${pattern})
-        SELECT s.ref, s.session_id, s.turn_count, s.created_at, s.updated_at, s.title, b.search_text
-        FROM b JOIN geppetto_sessions s ON s.ref = b.session_ref WHERE s.turn_count > 0
-        ORDER BY s.updated_at DESC, s.ref DESC, b.turn_position DESC, b.block_index`.cursor(64, (rows) => {
-        for (const row of rows) {
-          if (hits.has(row.ref)) continue;
-          const excerpt = searchExcerpt(row.search_text, needle);
-          if (excerpt === undefined) continue;
-          hits.set(row.ref, { ...toSummary(row), excerpt });
-          if (hits.size >= limit) return this.#sql.CLOSE;
-        }
-        return undefined;
-      });
-    });
-    return [...hits.values()];
+    return searchPostgresBlocks(this.#sql, searchNeedle(text), options.limit ?? 50);
   }
 
   async listTurns(sessionId: string): Promise<SavedTurnInfo[]> {
