@@ -346,7 +346,7 @@ try {
   await storeRow("memory", "memory", new sessionModule.MemoryTurnStore(), undefined);
   say("");
   say(
-    `Target (PostgreSQL, turn ${TURNS} ≤ 2× turn 20): ${figures.postgresTurnRatio! <= 2 ? "met" : "NOT met"}..`,
+    `Target (PostgreSQL, turn ${TURNS} ≤ 2× turn 20): ${figures.postgresTurnRatio! <= 2 ? "met" : "NOT met"}.`,
   );
   say("");
   say(

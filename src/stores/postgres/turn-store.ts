@@ -8,12 +8,7 @@
  */
 
 import type { StreamProgress } from "../../engine/checkpoint.ts";
-import { foldPieces, groupPieces, type PieceRow, type PieceTexts } from "../../session/stored-pieces.ts";
 import {
-  assembleTurn,
-  CorruptTurnError,
-  decodeStoredBlock,
-  decodeStoredObject,
   type SavedTurnInfo,
   type SessionSearchHit,
   type SessionSearchOptions,
@@ -33,32 +28,14 @@ import {
   type PostgresConnection,
   type PostgresTarget,
   type Sql,
-  type TransactionSql,
 } from "./connection.ts";
 
+import { forkSession, pinBlock } from "./turn-fork.ts";
+import { assembleTurnRow, type Queries, readBlocksAt, readSession, type TurnRow } from "./turn-read.ts";
 import { TURNS_MIGRATIONS } from "./turn-schema.ts";
 import { foldedSearchText, searchPostgresBlocks } from "./turn-search.ts";
 
 export { TURNS_MIGRATIONS } from "./turn-schema.ts";
-
-/** A client or a transaction: what the store's queries run on. */
-type Queries = Sql | TransactionSql;
-
-interface TurnRow {
-  position: number;
-  turn_id: string;
-  phase: string;
-  saved_at: Date;
-  block_count: number;
-  metadata_json: string;
-  data_json: string;
-}
-
-interface BlockRow {
-  block_index: number;
-  turn_position: number;
-  block_json: string;
-}
 
 interface SummaryRow {
   session_id: string;
@@ -242,7 +219,7 @@ export class PostgresTurnStore implements TurnStore {
       mirror = undefined;
     const base: readonly Block[] =
       mirror?.blocks ??
-      (basePosition > 0 ? await this.#blocksAt(sql, sessionId, ref, basePosition, turn.id) : []);
+      (basePosition > 0 ? await readBlocksAt(sql, sessionId, ref, basePosition, turn.id) : []);
     // Block versions of this turn extended by streaming checkpoints are written whole now (their pieces dropped).
     const pieced =
       session!.phase === "streaming"
@@ -268,7 +245,7 @@ export class PostgresTurnStore implements TurnStore {
         kept[index] = previous;
         continue;
       }
-      if (!newest) writes.push(this.#pin(sql, ref, position, index));
+      if (!newest) writes.push(pinBlock(sql, ref, position, index));
       indexes.push(index);
       documents.push(json);
       texts.push(foldedSearchText(block));
@@ -322,78 +299,16 @@ export class PostgresTurnStore implements TurnStore {
     return { revision: updated!.revision, position, turnId: turn.id, phase, newest, blocks: kept };
   }
 
-  /**
-   * Before an older turn changes its block at `index`, the next turn gets its own copy of the block it inherited
-   * from there, so that changing an older turn never changes a newer one.
-   */
-  #pin(sql: Queries, ref: string, position: number, index: number): Promise<unknown> {
-    // The copy takes the pieces (streaming checkpoints) of the version it copied.
-    return sql`WITH pinned AS (
-        INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json, search_text)
-        SELECT session_ref, block_index, ${position + 1}, block_json, search_text FROM geppetto_blocks
-        WHERE session_ref = ${ref} AND block_index = ${index} AND turn_position <= ${position}
-          AND ${index} < (SELECT block_count FROM geppetto_turns WHERE session_ref = ${ref} AND position = ${position + 1})
-        ORDER BY turn_position DESC LIMIT 1
-        ON CONFLICT DO NOTHING RETURNING block_index)
-      INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
-      SELECT session_ref, block_index, ${position + 1}, text FROM geppetto_pieces
-      WHERE EXISTS (SELECT 1 FROM pinned) AND session_ref = ${ref} AND block_index = ${index}
-        AND turn_position = (SELECT max(turn_position) FROM geppetto_blocks
-          WHERE session_ref = ${ref} AND block_index = ${index} AND turn_position <= ${position})
-      ORDER BY seq`;
-  }
-
-  /** The blocks of the turn at `position`: per block position, the latest version written at or before it. */
-  async #blocksAt(
-    sql: Queries,
-    sessionId: string,
-    ref: string,
-    position: number,
-    turnId: string,
-  ): Promise<Block[]> {
-    const [rows, pieceRows] = await Promise.all([
-      sql<BlockRow[]>`SELECT DISTINCT ON (b.block_index) b.block_index, b.turn_position, b.block_json
-        FROM geppetto_blocks b JOIN geppetto_turns t ON t.session_ref = b.session_ref AND t.position = ${position}
-        WHERE b.session_ref = ${ref} AND b.turn_position <= ${position} AND b.block_index < t.block_count
-        ORDER BY b.block_index, b.turn_position DESC`,
-      sql<PieceRow[]>`SELECT block_index, turn_position, text FROM geppetto_pieces
-        WHERE session_ref = ${ref} AND turn_position <= ${position} ORDER BY seq`,
-    ]);
-    const pieces = groupPieces(pieceRows);
-    const blocks: Block[] = [];
-    for (const row of rows) blocks[row.block_index] = this.#decodeBlock(sessionId, turnId, row, pieces);
-    return blocks;
-  }
-
-  /** A stored block version with the text its pieces appended (streaming checkpoints). */
-  #decodeBlock(sessionId: string, turnId: string, row: BlockRow, pieces: PieceTexts): Block {
-    const block = decodeStoredBlock(row.block_json, {
-      sessionId,
-      turnId,
-      column: `block_json (block ${row.block_index}, written by turn ${row.turn_position})`,
-    });
-    return foldPieces(block, pieces, row.block_index, row.turn_position);
-  }
-
-  #assemble(sessionId: string, row: TurnRow, blocks: readonly Block[]): Turn {
-    const where = { sessionId, turnId: row.turn_id, phase: row.phase };
-    const metadata = decodeStoredObject(row.metadata_json, { ...where, column: "metadata_json" });
-    const data = decodeStoredObject(row.data_json, { ...where, column: "data_json" });
-    if (blocks.length < row.block_count)
-      throw new CorruptTurnError(where, `block ${blocks.length} is missing`);
-    return assembleTurn(row.turn_id, blocks.slice(0, row.block_count), metadata, data, where);
-  }
-
   async #loadOne(sessionId: string, turnId: string | undefined): Promise<Turn | undefined> {
     const [row] = await this.#sql<(TurnRow & { ref: string; revision: string })[]>`
       SELECT t.*, s.ref, s.revision FROM geppetto_sessions s JOIN geppetto_turns t ON t.session_ref = s.ref
       WHERE s.session_id = ${sessionId} AND (${turnId ?? null}::text IS NULL OR t.turn_id = ${turnId ?? null})
       ORDER BY t.position DESC LIMIT 1`;
     if (!row) return undefined;
-    const turn = this.#assemble(
+    const turn = assembleTurnRow(
       sessionId,
       row,
-      await this.#blocksAt(this.#sql, sessionId, row.ref, row.position, row.turn_id),
+      await readBlocksAt(this.#sql, sessionId, row.ref, row.position, row.turn_id),
     );
     if (turnId === undefined) {
       this.#mirrors.set(sessionId, {
@@ -417,32 +332,7 @@ export class PostgresTurnStore implements TurnStore {
   }
 
   async loadSession(sessionId: string): Promise<Turn[]> {
-    // One snapshot for both reads, so a concurrent save cannot slip between them.
-    const [rows, blockRows, pieceRows] = await this.#sql.begin(
-      "ISOLATION LEVEL REPEATABLE READ READ ONLY",
-      (sql) => [
-        sql<TurnRow[]>`SELECT t.* FROM geppetto_turns t JOIN geppetto_sessions s ON s.ref = t.session_ref
-        WHERE s.session_id = ${sessionId} ORDER BY t.position`,
-        sql<BlockRow[]>`SELECT b.block_index, b.turn_position, b.block_json
-        FROM geppetto_blocks b JOIN geppetto_sessions s ON s.ref = b.session_ref
-        WHERE s.session_id = ${sessionId} ORDER BY b.turn_position, b.block_index`,
-        sql<PieceRow[]>`SELECT p.block_index, p.turn_position, p.text
-        FROM geppetto_pieces p JOIN geppetto_sessions s ON s.ref = p.session_ref
-        WHERE s.session_id = ${sessionId} ORDER BY p.seq`,
-      ],
-    );
-    const pieces = groupPieces(pieceRows);
-    const current: Block[] = [];
-    const turns: Turn[] = [];
-    let next = 0;
-    for (const row of rows) {
-      for (; next < blockRows.length && blockRows[next]!.turn_position <= row.position; next++) {
-        const blockRow = blockRows[next]!;
-        current[blockRow.block_index] = this.#decodeBlock(sessionId, row.turn_id, blockRow, pieces);
-      }
-      turns.push(this.#assemble(sessionId, row, current));
-    }
-    return turns;
+    return readSession(this.#sql, sessionId);
   }
 
   async listSessions(): Promise<string[]> {
@@ -483,42 +373,7 @@ export class PostgresTurnStore implements TurnStore {
   }
 
   async fork(sessionId: string, newSessionId: string = crypto.randomUUID()): Promise<string> {
-    await this.#sql.begin(async (sql) => {
-      const [created] = await sql<{ ref: string }[]>`
-        INSERT INTO geppetto_sessions (session_id) VALUES (${newSessionId}) ON CONFLICT (session_id) DO NOTHING
-        RETURNING ref`;
-      if (!created) throw new TypeError(`session ${newSessionId} already exists`);
-      const [source] = await sql<{ ref: string }[]>`
-        SELECT ref FROM geppetto_sessions WHERE session_id = ${sessionId} FOR SHARE`;
-      if (!source) return;
-      await sql`UPDATE geppetto_sessions SET (turn_count, title, created_at, updated_at) =
-        (SELECT turn_count, title, created_at, updated_at FROM geppetto_sessions WHERE ref = ${source.ref})
-        WHERE ref = ${created.ref}`;
-      const turns = await sql<{ position: number; metadata_json: string }[]>`
-        SELECT position, metadata_json FROM geppetto_turns WHERE session_ref = ${source.ref}`;
-      const metadata = turns.map((row) => {
-        try {
-          return JSON.stringify({
-            ...JSON.parse(row.metadata_json),
-            [KeyTurnMetaSessionId.id]: newSessionId,
-          });
-        } catch {
-          return row.metadata_json; // corrupt: copied as it is, named when loaded
-        }
-      });
-      await sql`INSERT INTO geppetto_turns
-          (session_ref, position, turn_id, phase, saved_at, block_count, metadata_json, data_json)
-        SELECT ${created.ref}, t.position, t.turn_id, t.phase, t.saved_at, t.block_count, m.metadata_json, t.data_json
-        FROM geppetto_turns t JOIN unnest(${sql.array(turns.map((row) => row.position))}::int[],
-          ${sql.array(metadata)}::text[]) AS m (position, metadata_json) ON m.position = t.position
-        WHERE t.session_ref = ${source.ref}`;
-      await sql`INSERT INTO geppetto_blocks (session_ref, block_index, turn_position, block_json, search_text)
-        SELECT ${created.ref}, block_index, turn_position, block_json, search_text FROM geppetto_blocks
-        WHERE session_ref = ${source.ref}`;
-      await sql`INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text)
-        SELECT ${created.ref}, block_index, turn_position, text FROM geppetto_pieces
-        WHERE session_ref = ${source.ref} ORDER BY seq`;
-    });
+    await forkSession(this.#sql, sessionId, newSessionId);
     return newSessionId;
   }
 
