@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fixturePath, setupLocalServer } from "../providers/test-support.ts";
-import type { ModelResolutionOptions } from "./model-id.ts";
 import { generateObject } from "./generate-object.ts";
+import type { ModelResolutionOptions } from "./model-id.ts";
 import { streamObject } from "./stream-object.ts";
 
 const server = setupLocalServer();
