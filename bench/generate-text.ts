@@ -7,7 +7,8 @@
  * sample is `--calls` calls in a row (default 4, 40,000 tokens), after a GC when `--expose-gc` is given, so the
  * garbage of one sample is not collected in the next. Reported: the median of the paired ratios G ÷ D1 with its
  * quartiles and range, and the A/A ratio D2 ÷ D1 measured the same way, the noise floor. An overhead is real
- * when G ÷ D1 sits above the A/A spread.
+ * when G ÷ D1 sits above the A/A spread. Last, generateText's fixed cost per call (a one-word answer from the
+ * in-process ScriptedEngine, where the noise of HTTP and a long answer is absent), as a share of the answer's CPU.
  *
  *   npm run build && npx node --expose-gc bench/generate-text.ts [--repetitions 21] [--calls 4] [--quick]
  */
@@ -17,6 +18,7 @@ import { median, percentile } from "./stats.ts";
 
 const corePath = "../dist/index.js";
 const openaiPath = "../dist/providers/openai/index.js";
+const testingPath = "../dist/testing/index.js";
 
 /** What {@link measureGenerateText} found. */
 export interface GenerateTextFigures {
@@ -28,6 +30,8 @@ export interface GenerateTextFigures {
   /** D2 ÷ D1 per repetition. */
   noise: number[];
   calls: number;
+  /** generateText's fixed cost per call over runInference, in ms (a one-word answer from the ScriptedEngine). */
+  fixedCost: number;
 }
 
 function cpuMs(): number {
@@ -91,7 +95,46 @@ export async function measureGenerateText(
     ratios.push(taken.g! / taken.d1!);
     noise.push(taken.d2! / taken.d1!);
   }
-  return { direct: median(d1), generateText: median(g), ratios, noise, calls: options.calls };
+  return {
+    direct: median(d1),
+    generateText: median(g),
+    ratios,
+    noise,
+    calls: options.calls,
+    fixedCost: await fixedCost(core),
+  };
+}
+
+/**
+ * What generateText costs per call beyond runInference whatever the answer's length: both on a one-word answer
+ * from the in-process ScriptedEngine, 500 calls per block, blocks alternated, the median difference of 15 pairs.
+ */
+async function fixedCost(core: typeof import("../src/index.ts")): Promise<number> {
+  const { ScriptedEngine, script } = (await import(testingPath)) as typeof import("../src/testing/index.ts");
+  const engine = () => new ScriptedEngine([script.text("ok")]);
+  const direct = async () => {
+    const turn = core.newTurn([core.newUserTextBlock("hi")]);
+    await engine().runInference(turn, core.RunContext.background());
+  };
+  const viaApp = async () => {
+    await core.generateText({ model: engine(), prompt: "hi" });
+  };
+  const block = async (run: () => Promise<void>) => {
+    collect?.();
+    const start = cpuMs();
+    for (let call = 0; call < 500; call++) await run();
+    return (cpuMs() - start) / 500;
+  };
+  await block(direct);
+  await block(viaApp);
+  const differences: number[] = [];
+  for (let pair = 0; pair < 15; pair++) {
+    const [first, second] = pair % 2 === 0 ? [direct, viaApp] : [viaApp, direct];
+    const a = await block(first);
+    const b = await block(second);
+    differences.push(first === direct ? b - a : a - b);
+  }
+  return median(differences);
 }
 
 const spread = (values: number[]) =>
@@ -108,6 +151,8 @@ export function describeGenerateText(figures: GenerateTextFigures): string {
     `  generateText ${figures.generateText.toFixed(1)} ms, runInference ${figures.direct.toFixed(1)} ms (medians)`,
     `  G ÷ D, median of paired ratios: ${ratio.toFixed(3)}× (target ≤ 1.05); ${spread(figures.ratios)}`,
     `  A/A noise floor D ÷ D: ${floor.toFixed(3)}×; ${spread(figures.noise)}`,
+    `  fixed cost per call (one-word answer, in process): ${(figures.fixedCost * 1000).toFixed(0)} µs, ` +
+      `${((figures.fixedCost / figures.direct) * 100).toFixed(2)} % of runInference's CPU for 10,000 tokens`,
     `  load average ${loadavg()
       .map((value) => value.toFixed(2))
       .join(" ")}${collect ? "" : " (run with --expose-gc for a GC before each sample)"}`,

@@ -244,10 +244,12 @@ describe("guardrails", () => {
 
   it("an output guardrail on the final answer trips with the answer kept on the error's turn", async () => {
     server.respond({ script: { text: "The password is hunter2." } });
+    const sink = new CollectingSink();
     const error = await errorOf(() =>
       generateText({
         model: "openai:gpt-4o-mini",
         prompt: "Tell me a secret",
+        sinks: [sink],
         outputGuardrails: [
           {
             name: "no-passwords",
@@ -266,6 +268,9 @@ describe("guardrails", () => {
       kind: "llm_text",
       payload: { text: "The password is hunter2." },
     });
+    expect(sink.events.filter((event) => event.type === "custom")).toMatchObject([
+      { name: "geppetto.guardrail_tripped", payload: { guardrail: "no-passwords", phase: "output" } },
+    ]);
   });
 
   it("a streaming output guardrail cancels the stream early and keeps the partial answer", async () => {
