@@ -2,7 +2,8 @@
  * The application API's figures, each a ratio against a baseline measured in the same run:
  *
  * 1. `generateText` against `engine.runInference` for a 10,000-token answer over real HTTP (the bench provider
- *    server, in its own process, OpenAI Chat wire): client CPU per call, medians of interleaved runs.
+ *    server, in its own process, OpenAI Chat wire): client CPU per call, the median of paired ratios over
+ *    rotated repetitions with an A/A noise floor (see `generate-text.ts`, which also runs alone).
  * 2. `streamObject`'s incremental JSON parser on answers of 10 KB, 30 KB, 100 KB and 1 MB fed in 4-character deltas:
  *    time per KB at each size (linear parsing keeps it flat), next to re-parsing the text so far on every delta
  *    with the prefix parser (`parsePartialJson`), which grows with the size (10 KB and 30 KB only: it is
@@ -10,18 +11,15 @@
  * 3. `streamObject` end to end over the ScriptedEngine at the same sizes: time per KB.
  * Times are process CPU time (medians), so other work on a shared machine does not count.
  *
- *   npm run build && npx node bench/app.ts [--runs 15] [--quick]
+ *   npm run build && npx node --expose-gc bench/app.ts [--runs 21] [--quick]
  */
+import { describeGenerateText, measureGenerateText } from "./generate-text.ts";
 import { startServer } from "./processes.ts";
 
 const corePath = "../dist/index.js";
-const openaiPath = "../dist/providers/openai/index.js";
 const structuredPath = "../dist/structured/index.js";
 const testingPath = "../dist/testing/index.js";
 const core = (await import(corePath)) as typeof import("../src/index.ts");
-const { createOpenAIChatEngine } = (await import(
-  openaiPath
-)) as typeof import("../src/providers/openai/index.ts");
 const { IncrementalJsonParser, parsePartialJson } = (await import(
   structuredPath
 )) as typeof import("../src/structured/index.ts");
@@ -29,7 +27,7 @@ const { ScriptedEngine, script } = (await import(testingPath)) as typeof import(
 
 const quick = process.argv.includes("--quick");
 const runsIndex = process.argv.indexOf("--runs");
-const runs = runsIndex >= 0 ? Number(process.argv[runsIndex + 1]) : quick ? 5 : 15;
+const runs = runsIndex >= 0 ? Number(process.argv[runsIndex + 1]) : quick ? 15 : 21;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -44,39 +42,12 @@ function cpuMs(): number {
 async function generateTextOverhead(): Promise<void> {
   const server = await startServer();
   try {
-    const engine = createOpenAIChatEngine({
-      model: "text-10000",
-      apiKey: "bench",
-      baseURL: `http://127.0.0.1:${server.port}/v1`,
+    // At least 15 repetitions however quick: fewer cannot tell a 5 % overhead from the noise.
+    const figures = await measureGenerateText(server.port, {
+      repetitions: Math.max(15, runs),
+      calls: quick ? 2 : 4,
     });
-    const direct = async () => {
-      const turn = core.newTurn([core.newUserTextBlock("Write a long answer")]);
-      const out = await engine.runInference(turn, core.RunContext.background());
-      return core.assistantText(out).length;
-    };
-    const viaApp = async () =>
-      (await core.generateText({ model: engine, prompt: "Write a long answer" })).text.length;
-    const measure = async (run: () => Promise<number>) => {
-      const start = cpuMs();
-      const length = await run();
-      if (length === 0) throw new Error("empty answer");
-      return cpuMs() - start;
-    };
-    for (let warm = 0; warm < 3; warm++) {
-      await measure(direct);
-      await measure(viaApp);
-    }
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let run = 0; run < runs; run++) {
-      a.push(await measure(direct));
-      b.push(await measure(viaApp));
-    }
-    const ratio = median(b) / median(a);
-    console.log(
-      `generateText vs runInference, 10,000-token answer (OpenAI Chat over HTTP), client CPU per call: ` +
-        `${median(b).toFixed(1)} ms vs ${median(a).toFixed(1)} ms → ${ratio.toFixed(3)}× (target ≤ 1.05), ${runs} runs`,
-    );
+    console.log(describeGenerateText(figures));
   } finally {
     await server.stop();
   }

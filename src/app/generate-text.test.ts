@@ -168,6 +168,29 @@ describe("generateText", () => {
     );
   });
 
+  it("a call cancelled through signal resolves with the partial answer, status interrupted", async () => {
+    server.respond({ script: longText(3000), pacingMs: 1 });
+    const controller = new AbortController();
+    let partials = 0;
+    const out = await generateText({
+      model: "openai:gpt-4o-mini",
+      prompt: "Go on",
+      signal: controller.signal,
+      sinks: [
+        {
+          publish(event) {
+            if (event.type === "partial" && ++partials === 20) controller.abort();
+          },
+        },
+      ],
+      resolution: resolution(),
+    });
+    expect(out.status).toBe("interrupted");
+    expect(out.text.startsWith(" tok0 tok1")).toBe(true);
+    expect(out.text.length).toBeLessThan(3000 * 6);
+    expect(out.turn.blocks.at(-1)).toMatchObject({ kind: "llm_text", payload: { text: out.text } });
+  });
+
   it("needs exactly one of prompt, messages or turn", async () => {
     const error = await errorOf(() => generateText({ model: "openai:x", prompt: "a", messages: [] }));
     expect(error.message).toBe("give exactly one of prompt, messages or turn (got several)");
@@ -221,10 +244,12 @@ describe("guardrails", () => {
 
   it("an output guardrail on the final answer trips with the answer kept on the error's turn", async () => {
     server.respond({ script: { text: "The password is hunter2." } });
+    const sink = new CollectingSink();
     const error = await errorOf(() =>
       generateText({
         model: "openai:gpt-4o-mini",
         prompt: "Tell me a secret",
+        sinks: [sink],
         outputGuardrails: [
           {
             name: "no-passwords",
@@ -243,6 +268,9 @@ describe("guardrails", () => {
       kind: "llm_text",
       payload: { text: "The password is hunter2." },
     });
+    expect(sink.events.filter((event) => event.type === "custom")).toMatchObject([
+      { name: "geppetto.guardrail_tripped", payload: { guardrail: "no-passwords", phase: "output" } },
+    ]);
   });
 
   it("a streaming output guardrail cancels the stream early and keeps the partial answer", async () => {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fixturePath, setupLocalServer } from "../providers/test-support.ts";
+import { generateObject } from "./generate-object.ts";
 import type { ModelResolutionOptions } from "./model-id.ts";
 import { streamObject } from "./stream-object.ts";
 
@@ -49,6 +50,36 @@ describe("streamObject over recorded structured-output streams", () => {
     expect(object).toEqual({ city: "San Francisco", temperature: 61, units: "f" });
     expect(partials).toContainEqual({ city: "San" });
     expect(partials.at(-1)).toEqual(object);
+  });
+
+  it("OpenAI Responses text.format json_schema (SwiftAgent's recording of a streamed answer)", async () => {
+    const Forecast = z.object({ temperatureCelsius: z.number(), condition: z.string() });
+    server.respond({ fixture: fixturePath("openai-responses", "stream-structured-output.sse") });
+    const stream = streamObject({
+      model: "openai-responses:gpt-5-mini",
+      schema: Forecast,
+      schemaName: "weather_forecast",
+      prompt: "Provide the latest weather update.",
+      resolution: resolution("openai-responses"),
+    });
+    const { partials, object } = await partialsAndObject(stream);
+    expect(object).toEqual({ temperatureCelsius: 22, condition: "Partly Cloudy" });
+    expect(partials).toContainEqual({ temperatureCelsius: 22, condition: "Part" });
+    expect(partials.at(-1)).toEqual(object);
+    expect((await stream.result).usage).toMatchObject({ inputTokens: 72, outputTokens: 25 });
+    expect(server.requests[0]!.body).toMatchObject({
+      stream: true,
+      text: { format: { type: "json_schema", name: "weather_forecast", strict: true } },
+    });
+    // The same recording through generateObject (one validated object, no partials).
+    server.respond({ fixture: fixturePath("openai-responses", "stream-structured-output.sse") });
+    const generated = await generateObject({
+      model: "openai-responses:gpt-5-mini",
+      schema: Forecast,
+      prompt: "Provide the latest weather update.",
+      resolution: resolution("openai-responses"),
+    });
+    expect(generated.object).toEqual(object);
   });
 
   it("Anthropic output_format (vercel/ai's recording): the characters arrive one by one", async () => {

@@ -62,6 +62,30 @@ export const notATool = 42;
     expect(JSON.stringify(server.requests[1]!.body)).toContain('{\\"loud\\":\\"HI\\"}');
   });
 
+  it("--tools ./module.js loads a plain JavaScript module's tools", async () => {
+    const box = sandbox();
+    box.write("package.json", '{ "type": "module" }\n');
+    box.write(
+      "my-tools.js",
+      `import { defineTool } from ${source("../tools/define-tool.ts")};
+export const reverse = defineTool({
+  name: "reverse",
+  description: "Reverses a text",
+  input: { type: "object", properties: { text: { type: "string" } }, required: ["text"] },
+  execute: ({ text }) => ({ reversed: [...text].reverse().join("") }),
+});
+`,
+    );
+    server.enqueue(
+      { script: { toolCalls: [{ id: "call_1", name: "reverse", arguments: { text: "abc" } }] } },
+      { script: { text: "It is cba." } },
+    );
+    const io = box.io();
+    expect(await main(["run", ...box.flags, "--tools", "./my-tools.js", "Reverse abc"], io)).toBe(0);
+    expect(io.out).toContain("It is cba.");
+    expect(JSON.stringify(server.requests[1]!.body)).toContain('{\\"reversed\\":\\"cba\\"}');
+  });
+
   it("--tools with a module that exports no tool is bad usage naming the file", async () => {
     const box = sandbox();
     box.write("empty.mjs", "export const nothing = 1;\n");

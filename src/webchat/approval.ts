@@ -4,7 +4,8 @@
  * presses Approve or Deny on the page (`POST /chat/approve`). A denial is the call's error result, which the
  * model reads; Stop cancels the wait (the entity ends cancelled). Tools without `needsApproval` run at once.
  *
- * The decision must reach the instance running the answer (with several instances, the one holding the run).
+ * The decision reaches the instance running the answer: with several instances, a decision posted to another one
+ * travels over the relay (`WebChatRelay.requestApproval`) to the one holding the run.
  */
 import type { RunContext } from "../events/context.ts";
 import { StepController, type StepDecision, type StepPause } from "../toolloop/step-control.ts";

@@ -119,6 +119,35 @@ describe.each(["redis", "nats"])("WebChatRelay over %s", (kind) => {
     await Promise.all([one.close(), two.close()]);
   });
 
+  it("carries an approval decision to the instance running the answer and its reply back", async () => {
+    const [one, two] = [await open[kind]!(), await open[kind]!()];
+    const a = new WebChatRelay(one, { instanceId: "a" });
+    const b = new WebChatRelay(two, { instanceId: "b" });
+    const waiting = new Set(["call_1"]);
+    const decided: string[] = [];
+    a.start({
+      frame: () => {},
+      cancel: () => {},
+      async approve(convId, callId, approved) {
+        if (convId !== "c1") return undefined; // not running here
+        if (!waiting.delete(callId)) return false;
+        decided.push(`${callId}:${approved}`);
+        return true;
+      },
+    });
+    b.start({ frame: () => {}, cancel: () => {} });
+    // Subscriptions start from "now": ask until A follows (an unknown call is refused, not decided).
+    let first = false;
+    while (!first) first = await b.requestApproval("c1", "call_1", false, 200);
+    expect(decided).toEqual(["call_1:false"]);
+    expect(await b.requestApproval("c1", "call_1", true)).toBe(false); // decided already
+    expect(await b.requestApproval("c1", "call_unknown", true)).toBe(false);
+    // Nobody runs c2: no answer comes, and the request gives up.
+    expect(await b.requestApproval("c2", "call_1", true, 300)).toBe(false);
+    await Promise.all([a.close(), b.close()]);
+    await Promise.all([one.close(), two.close()]);
+  });
+
   it("close() deletes the instance's subscriptions; a killed instance's expire while the others' stay", async () => {
     const crashed = `crashed${crypto.randomUUID().slice(0, 8)}`;
     const child = spawn(

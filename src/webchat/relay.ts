@@ -8,6 +8,11 @@
  * from "now". A frame delivered twice is harmless: it carries its
  * seq, and instances and browsers ignore one they already have.
  *
+ * Approve/Deny pressed on one instance for a call waiting on another travels as a request
+ * (`geppetto.webchat.approve`) on the control topic; the instance running the conversation's answer decides it
+ * (the first decision wins) and answers (`geppetto.webchat.approved`, addressed to the asking instance) whether it
+ * was taken.
+ *
  * Those subscriptions serve one instance's lifetime: `close()` deletes them from the server (Redis consumer
  * groups, JetStream consumers), and they expire (`expireAfterMs`) once their instance stopped reading, so an
  * instance that crashed leaves nothing behind for long.
@@ -31,8 +36,30 @@ interface CancelPayload {
   convId: string;
 }
 
+interface ApprovePayload {
+  origin: string;
+  requestId: string;
+  convId: string;
+  callId: string;
+  approved: boolean;
+}
+
+interface ApprovedPayload {
+  origin: string;
+  /** The instance that asked. */
+  to: string;
+  requestId: string;
+  /** Whether the decision was taken (false: the call waits no more). */
+  decided: boolean;
+}
+
 const frameEvent = defineCustomEvent<FramePayload>("geppetto.webchat.frame");
 const cancelEvent = defineCustomEvent<CancelPayload>("geppetto.webchat.cancel");
+const approveEvent = defineCustomEvent<ApprovePayload>("geppetto.webchat.approve");
+const approvedEvent = defineCustomEvent<ApprovedPayload>("geppetto.webchat.approved");
+
+/** How long {@link WebChatRelay.requestApproval} waits for the instance running the answer (default). */
+const APPROVAL_TIMEOUT_MS = 5_000;
 
 /** What a relay hands to its server. */
 export interface RelayHandlers {
@@ -40,6 +67,12 @@ export interface RelayHandlers {
   frame(frame: Frame): void;
   /** Another instance was asked to stop the answer of a conversation. */
   cancel(convId: string): void;
+  /**
+   * Another instance was asked to decide a call waiting for approval: true when it was waiting here and is
+   * decided now, false when the conversation's answer runs here but the call waits no more (decided, cancelled
+   * or unknown), undefined when the answer does not run here (another instance answers).
+   */
+  approve?(convId: string, callId: string, approved: boolean): Promise<boolean | undefined>;
 }
 
 /**
@@ -57,6 +90,8 @@ export class WebChatRelay {
   readonly #expireAfterMs: number;
   #unsubscribe: (() => void | Promise<void>)[] = [];
   #subscriptions: [topic: string, name: string][] = [];
+  /** Approval requests this instance sent, by request id, waiting for their answer. */
+  readonly #asked = new Map<string, (decided: boolean) => void>();
 
   /**
    * `expireAfterMs` (default 60 s): how long the server keeps this instance's subscriptions once it stopped
@@ -91,6 +126,10 @@ export class WebChatRelay {
         (event, acknowledge) => {
           if (cancelEvent.is(event) && event.payload.origin !== this.instanceId)
             handlers.cancel(event.payload.convId);
+          else if (approveEvent.is(event) && event.payload.origin !== this.instanceId)
+            void this.#onApprove(event.payload, handlers).catch(() => {});
+          else if (approvedEvent.is(event) && event.payload.to === this.instanceId)
+            this.#asked.get(event.payload.requestId)?.(event.payload.decided);
           acknowledge?.();
         },
         subscription("control"),
@@ -113,12 +152,47 @@ export class WebChatRelay {
     void this.#transport.publish(CONTROL_TOPIC, cancelEvent.create(payload, { id: randomUUID() }));
   }
 
+  async #onApprove(request: ApprovePayload, handlers: RelayHandlers): Promise<void> {
+    const decided = await handlers.approve?.(request.convId, request.callId, request.approved);
+    if (decided === undefined) return;
+    const payload = { origin: this.instanceId, to: request.origin, requestId: request.requestId, decided };
+    void this.#transport.publish(CONTROL_TOPIC, approvedEvent.create(payload, { id: randomUUID() }));
+  }
+
+  /**
+   * Asks the instance running the conversation's answer to approve or deny a call waiting there. Resolves true
+   * when the decision was taken, false when the call waits no more or no instance answered within `timeoutMs`
+   * (default 5 s: the instance died).
+   */
+  requestApproval(
+    convId: string,
+    callId: string,
+    approved: boolean,
+    timeoutMs = APPROVAL_TIMEOUT_MS,
+  ): Promise<boolean> {
+    const requestId = randomUUID();
+    const payload = { origin: this.instanceId, requestId, convId, callId, approved };
+    return new Promise((resolve) => {
+      const settle = (decided: boolean) => {
+        clearTimeout(timer);
+        this.#asked.delete(requestId);
+        resolve(decided);
+      };
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      this.#asked.set(requestId, settle);
+      Promise.resolve(
+        this.#transport.publish(CONTROL_TOPIC, approveEvent.create(payload, { id: requestId })),
+      ).catch(() => settle(false));
+    });
+  }
+
   /** Unsubscribes and deletes this instance's subscriptions from the server (the transport stays open). */
   async close(): Promise<void> {
     const stops = this.#unsubscribe;
     const subscriptions = this.#subscriptions;
     this.#unsubscribe = [];
     this.#subscriptions = [];
+    for (const settle of [...this.#asked.values()]) settle(false);
     await Promise.all(stops.map((stop) => stop()));
     await Promise.all(
       subscriptions.map(([topic, name]) =>

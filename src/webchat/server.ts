@@ -3,7 +3,8 @@
  * Node, no dependencies of its own; the handful of routes need no router).
  *
  * Routes: `POST /chat` (prompt, conv_id?, profile?), `POST /chat/cancel` (conv_id), `POST /chat/approve`
- * (conv_id, call_id, approved: a decision on a call of a `needsApproval` tool), `GET /api/conversations`,
+ * (conv_id, call_id, approved: a decision on a call of a `needsApproval` tool, relayed to the instance running
+ * the answer when it runs on another), `GET /api/conversations`,
  * `GET /api/timeline?conv_id=&since_version=`, `GET /ws?conv_id=` (frames: each message is one frame, or a JSON
  * array of the frames of the last 16 ms, in order), and the built UI at `/`.
  * Loopback by default; on any other address a token is required on every route and on the WebSocket upgrade.
@@ -215,11 +216,16 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
       if (typeof body.approved !== "boolean") {
         throw new HttpError(400, "bad_request", '"approved" must be true or false');
       }
-      const live = await conversation(stringField(body, "conv_id")!);
-      if (!live.approve(callId, body.approved)) {
-        throw new HttpError(404, "no_approval", `no call "${callId}" is waiting for approval here`);
+      const convId = stringField(body, "conv_id")!;
+      const live = await conversation(convId);
+      if (live.approve(callId, body.approved)) return sendJson(response, 200, { decided: true });
+      // The answer may run on another instance: the call waits there (the first decision wins).
+      if (relay && runs && !live.isRunning() && (await runs.heldElsewhere(convId, instanceId))) {
+        if (await relay.requestApproval(convId, callId, body.approved)) {
+          return sendJson(response, 200, { decided: true });
+        }
       }
-      return sendJson(response, 200, { decided: true });
+      throw new HttpError(404, "no_approval", `no call "${callId}" is waiting for approval`);
     }
     if (key === "GET /api/conversations") {
       return sendJson(response, 200, { conversations: await timeline.listConversations() });
@@ -371,6 +377,12 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
         (live) => live.cancel(),
         () => {},
       );
+    },
+    async approve(convId, callId, approved) {
+      const live = await conversations.get(convId)?.catch(() => undefined);
+      if (!live) return undefined;
+      if (live.approve(callId, approved)) return true;
+      return live.isRunning() ? false : undefined; // not running here: another instance answers
     },
   });
 
