@@ -16,9 +16,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { after, shellQuote, Terminal } from "../src/cli/chat/terminal-harness.ts";
 import { longText } from "../dist/testing/provider-server/script.js";
 import { startProviderServer } from "../dist/testing/provider-server/server.js";
+import { after, shellQuote, Terminal } from "../src/cli/chat/terminal-harness.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
