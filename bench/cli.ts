@@ -1,5 +1,5 @@
 /**
- * The command line for people who use it all day (`npx node bench/cli.ts [--quick] [--baseline DIR]`, after a
+ * The command line for people who use it all day (`npx node bench/cli.ts [--quick] [--baseline DIR] [--startup-only]`, after a
  * build; tmux needed for the chat):
  *
  * 1. Start-up: wall time of `geppetto --help` and `geppetto run "Hello"` on the default (no pacing), medians of
@@ -16,9 +16,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { longText } from "../dist/testing/provider-server/script.js";
+import { startProviderServer } from "../dist/testing/provider-server/server.js";
 import { after, shellQuote, Terminal } from "../src/cli/chat/terminal-harness.ts";
-import { longText } from "../src/testing/provider-server/script.ts";
-import { startProviderServer } from "../src/testing/provider-server/server.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
@@ -41,10 +41,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function wallMs(checkout: string, args: string[]): number {
+/** Wall time of a fresh `node FILE ARGS`; `cache` is the compile cache directory (bin/geppetto.js's). */
+function wallMs(file: string, args: string[], cache: string): number {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [join(checkout, "bin/geppetto.js"), ...args], {
-    env,
+  const result = spawnSync(process.execPath, [file, ...args], {
+    env: { ...env, GEPPETTO_COMPILE_CACHE: cache },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const elapsed = performance.now() - started;
@@ -52,29 +53,59 @@ function wallMs(checkout: string, args: string[]): number {
   return elapsed;
 }
 
+/**
+ * Start-up of `--help` and `run Hello`: this checkout with a warm compile cache (the usual case: every start
+ * after the first) and a cold one (a fresh, empty cache directory each start: the first start after an install or
+ * upgrade), the baseline (warm when it has a cache), and bare `node -e 0` for reference, rounds interleaved.
+ */
 function startup(): void {
   const commands = [["--help"], ["run", "Hello"]];
-  const checkouts = baseline ? [root, baseline] : [root];
+  const warmCache = join(home, "compile-cache");
+  const freshCache = () => mkdtempSync(join(home, "cold-cache-"));
+  const variants: { name: string; measure: (args: string[]) => number }[] = [
+    { name: "warm", measure: (args) => wallMs(join(root, "bin/geppetto.js"), args, warmCache) },
+    { name: "cold", measure: (args) => wallMs(join(root, "bin/geppetto.js"), args, freshCache()) },
+  ];
+  if (baseline) {
+    const cache = join(home, "baseline-cache");
+    variants.push({
+      name: "baseline",
+      measure: (args) => wallMs(join(baseline, "bin/geppetto.js"), args, cache),
+    });
+  }
+  const nodeOnly: number[] = [];
   const samples = new Map<string, number[]>();
-  for (const checkout of checkouts) for (const args of commands) wallMs(checkout, args); // warm the disk cache
+  for (const variant of variants) for (const args of commands) variant.measure(args); // warm the disk and caches
   for (let repetition = 0; repetition < repetitions; repetition++) {
     // Interleaved, the order rotated each repetition.
-    const order = repetition % 2 ? [...checkouts].reverse() : checkouts;
-    for (const checkout of order) {
+    const shift = repetition % variants.length;
+    for (const variant of [...variants.slice(shift), ...variants.slice(0, shift)]) {
       for (const args of commands) {
-        const key = `${checkout}|${args.join(" ")}`;
-        samples.set(key, [...(samples.get(key) ?? []), wallMs(checkout, args)]);
+        const key = `${variant.name}|${args.join(" ")}`;
+        samples.set(key, [...(samples.get(key) ?? []), variant.measure(args)]);
       }
     }
+    const started = performance.now();
+    spawnSync(process.execPath, ["-e", "0"], { env });
+    nodeOnly.push(performance.now() - started);
   }
-  console.log(`| command | this checkout (ms) |${baseline ? " baseline (ms) | ratio |" : ""}`);
-  console.log(`| --- | --- |${baseline ? " --- | --- |" : ""}`);
+  const cell = (values: number[]) =>
+    `${median(values).toFixed(0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
+  console.log(`Start-up wall time, ms: median (min–max) of ${repetitions} fresh processes\n`);
+  console.log(
+    `| command | ${variants.map((variant) => variant.name).join(" | ")} |${baseline ? " warm ÷ baseline | cold ÷ baseline |" : ""}`,
+  );
+  console.log(`| --- |${" --- |".repeat(variants.length + (baseline ? 2 : 0))}`);
   for (const args of commands) {
-    const mine = median(samples.get(`${root}|${args.join(" ")}`)!);
-    const theirs = baseline ? median(samples.get(`${baseline}|${args.join(" ")}`)!) : undefined;
-    const compared = theirs === undefined ? "" : ` ${theirs.toFixed(0)} | ${(mine / theirs).toFixed(2)}× |`;
-    console.log(`| \`geppetto ${args.join(" ")}\` | ${mine.toFixed(0)} |${compared}`);
+    const of = (name: string) => samples.get(`${name}|${args.join(" ")}`)!;
+    const ratios = baseline
+      ? ` ${(median(of("warm")) / median(of("baseline"))).toFixed(2)}× | ${(median(of("cold")) / median(of("baseline"))).toFixed(2)}× |`
+      : "";
+    console.log(
+      `| \`geppetto ${args.join(" ")}\` | ${variants.map((variant) => cell(of(variant.name))).join(" | ")} |${ratios}`,
+    );
   }
+  console.log(`| \`node -e 0\` (reference) | ${cell(nodeOnly)} |`);
 }
 
 /** Runs `command` in a 120×40 tmux pane; `drive` types into it; returns the CPU seconds bash's `times` reports. */
@@ -163,5 +194,5 @@ console.log(
   `geppetto CLI bench (${quick ? "quick" : "full"}; load average ${execFileSync("cat", ["/proc/loadavg"]).toString().split(" ").slice(0, 3).join(" ")})\n`,
 );
 startup();
-await chatCpuPerToken();
+if (!process.argv.includes("--startup-only")) await chatCpuPerToken();
 rmSync(home, { recursive: true, force: true });

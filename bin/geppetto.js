@@ -2,6 +2,9 @@
 // The geppetto command. The CLI is compiled to dist/ by `npm run build` (run automatically by `npm ci`).
 // Written so that any Node can parse it: an older Node is told which version is needed (exit 2).
 import { existsSync } from "node:fs";
+import * as nodeModule from "node:module"; // a namespace: an old Node lacks enableCompileCache, and must still link
+import { homedir } from "node:os";
+import { join } from "node:path";
 
 // node:sqlite (the session store) loads without a flag from Node 22.13 on.
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
@@ -18,6 +21,19 @@ for (const stream of [process.stdout, process.stderr]) {
     if (error.code === "EPIPE") process.exit(0);
     throw error;
   });
+}
+
+// Node's compile cache keeps the compiled code of the modules a command loads, so later starts skip compiling them.
+// Per user: $GEPPETTO_COMPILE_CACHE, else $XDG_CACHE_HOME/geppetto/compile-cache, else ~/.cache/geppetto/compile-cache
+// (%LOCALAPPDATA%\geppetto\compile-cache on Windows). NODE_DISABLE_COMPILE_CACHE=1 turns it off; a directory that
+// cannot be written leaves it off, silently.
+try {
+  const env = process.env;
+  const cacheHome =
+    env.XDG_CACHE_HOME || (process.platform === "win32" && env.LOCALAPPDATA) || join(homedir(), ".cache");
+  nodeModule.enableCompileCache(env.GEPPETTO_COMPILE_CACHE || join(cacheHome, "geppetto", "compile-cache"));
+} catch {
+  // No cache: the command starts as without one.
 }
 
 const entry = new URL("../dist/cli/main.js", import.meta.url);

@@ -6,7 +6,8 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
-import type { DocumentPart, ImagePart } from "../turns/types.ts";
+import { newUserMultimodalBlock } from "../turns/builders.ts";
+import type { DocumentPart, ImagePart, UserBlock } from "../turns/types.ts";
 import { loadImage } from "./images.ts";
 import { UsageError } from "./usage.ts";
 
@@ -75,4 +76,32 @@ export function loadAttachments(files: readonly string[], cwd: string): Attachme
     attachments.text.push(`${file}:\n${marks}\n${text.replace(/\s+$/, "")}\n${marks}`);
   }
   return attachments;
+}
+
+/**
+ * The user's prompt with its attachments: the text files fenced after the prompt, and, when there are images or
+ * PDFs, one user block carrying them (otherwise the text alone, as the Session takes it).
+ *
+ * @example
+ * session.appendNewTurnFromUserPrompt(promptWithAttachments("Summarize", loadAttachments(["notes.md"], cwd)));
+ */
+export function promptWithAttachments(prompt: string, attachments: Attachments): string | UserBlock {
+  const text = [prompt.trim(), ...attachments.text].join("\n\n");
+  return attachments.images.length > 0 || attachments.documents.length > 0
+    ? newUserMultimodalBlock(text, attachments.images, attachments.documents)
+    : text;
+}
+
+/**
+ * Two sets of attachments as one (`/attach` given twice before a prompt).
+ *
+ * @example
+ * const both = mergeAttachments(loadAttachments(["a.md"], cwd), loadAttachments(["b.png"], cwd));
+ */
+export function mergeAttachments(first: Attachments, second: Attachments): Attachments {
+  return {
+    text: [...first.text, ...second.text],
+    images: [...first.images, ...second.images],
+    documents: [...first.documents, ...second.documents],
+  };
 }

@@ -3,11 +3,10 @@
  * never the key itself.
  */
 import { listProviders } from "../provider-kit/registry.ts";
-import { providerEnvironment, settingsParseOptions } from "../settings/flags.ts";
+import { providerEnvironment } from "../settings/flags.ts";
 import { describeSource, sourceAt } from "../settings/sources.ts";
-import { loadCommandSettings } from "./engine-selection.ts";
+import { parseListingCommand } from "./listing-command.ts";
 import type { CliIO } from "./main.ts";
-import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
 export const HELP = `Usage: geppetto keys [--profile NAME] [--output text|json]
 
@@ -18,12 +17,6 @@ Examples:
   geppetto keys
   geppetto keys --profile work --output json
 `;
-
-const OPTIONS = {
-  ...settingsParseOptions(),
-  output: { type: "string", short: "o" },
-  help: { type: "boolean", short: "h" },
-} as const;
 
 /** One provider's key, as `keys` shows it. */
 export interface KeyReport {
@@ -37,15 +30,9 @@ export interface KeyReport {
 
 /** Runs the command. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`keys takes no arguments (got "${positionals.join(" ")}")`);
-  const format = oneOf("output", values.output, ["text", "json"] as const, "text");
-  const loaded = await loadCommandSettings(values, io);
+  const listing = await parseListingCommand("keys", argv, HELP, io);
+  if (!listing) return 0;
+  const { format, loaded } = listing;
   // Every provider of the registry that takes a key, by its settings key (`api.<key>.apiKey`).
   const providers = [
     ...new Set(

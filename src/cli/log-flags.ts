@@ -41,13 +41,6 @@ export function startRecording(
   };
 }
 
-/** The lines `geppetto --help` shows for these options. */
-export const LOG_FLAGS_HELP = `Options of every command:
-  --log-level LEVEL    error, warn, info, debug (a line per request and response), trace (the request
-                       bodies as YAML); default GEPPETTO_LOG, else nothing. Logs go to stderr.
-  --log-unredacted     Keep provider ids, encrypted reasoning and signatures in trace dumps (API keys never)
-`;
-
 /**
  * Removes the logging options from `argv` (up to a `--`), sets the default logger from them and
  * `GEPPETTO_LOG`, and returns the rest for the command.

@@ -3,14 +3,10 @@
  *
  * Exit codes: 0 success, 1 failure (what was produced is still printed), 2 bad usage, 130 cancelled (Ctrl-C).
  */
-import { applyLogFlags, LOG_FLAGS_HELP } from "./log-flags.ts";
-import { UsageError } from "./usage.ts";
+import { type CommandName, MAIN_HELP } from "./help.ts";
 
-/** A command: its one-line summary and its module, imported on use. */
-interface CommandEntry {
-  summary: string;
-  load: () => Promise<{ run(argv: string[], io: CliIO): Promise<number> }>;
-}
+/** A command's module, imported on use. */
+type CommandModule = { run(argv: string[], io: CliIO): Promise<number> };
 
 /** Where a command reads and writes; the real process streams by default, buffers in tests. */
 export interface CliIO {
@@ -24,28 +20,20 @@ export interface CliIO {
   onInterrupt(handler: () => void): () => void;
 }
 
-export const COMMANDS: Record<string, CommandEntry> = {
-  run: { summary: "Run one inference on a prompt and print the answer", load: () => import("./run.ts") },
-  "serve-provider": {
-    summary: "Serve provider wire protocols on 127.0.0.1 (recorded or scripted answers)",
-    load: () => import("./serve-provider.ts"),
-  },
-  chat: {
-    summary: "Chat in the terminal (streamed, cancellable, saved)",
-    load: () => import("./chat/command.ts"),
-  },
-  webchat: {
-    summary: "Chat in the browser (streamed over a WebSocket, kept in a timeline)",
-    load: () => import("./webchat.ts"),
-  },
-  profiles: { summary: "List and show settings profiles", load: () => import("./profiles.ts") },
-  sessions: { summary: "List, show and export stored sessions", load: () => import("./sessions.ts") },
-  mcp: { summary: "List the MCP servers of the settings and their tools", load: () => import("./mcp.ts") },
-  models: {
-    summary: "Known models per provider, with prices and context sizes",
-    load: () => import("./models.ts"),
-  },
-  keys: { summary: "Where each provider's API key comes from (redacted)", load: () => import("./keys.ts") },
+/**
+ * The commands and their modules: only the chosen command's module is imported, and `--help` imports none (its
+ * text is in help.ts).
+ */
+export const COMMANDS: Record<CommandName, () => Promise<CommandModule>> = {
+  run: () => import("./run.ts"),
+  "serve-provider": () => import("./serve-provider.ts"),
+  chat: () => import("./chat/command.ts"),
+  webchat: () => import("./webchat.ts"),
+  profiles: () => import("./profiles.ts"),
+  sessions: () => import("./sessions.ts"),
+  mcp: () => import("./mcp.ts"),
+  models: () => import("./models.ts"),
+  keys: () => import("./keys.ts"),
 };
 
 function processIO(): CliIO {
@@ -61,33 +49,11 @@ function processIO(): CliIO {
   };
 }
 
-function mainHelp(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  return `geppetto: build applications on large language models
-
-Usage: geppetto <command> [options]
-
-Commands:
-${lines.join("\n")}
-
-Run \`geppetto <command> --help\` for a command's options and examples; \`geppetto --version\` (-V) prints
-the version.
-
-${LOG_FLAGS_HELP}
-Examples:
-  geppetto run "Hello"                      # no provider configured: a local server, no API key, no network
-  geppetto run --profile fast "Hello"       # settings from a profile (see \`geppetto profiles list\`)
-  echo "Summarize this" | geppetto run --output json
-  geppetto webchat                          # the chat in a browser, on http://127.0.0.1:8765/
-`;
-}
-
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    io.stdout.write(mainHelp());
+    io.stdout.write(MAIN_HELP);
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-V" || name === "-v" || name === "version") {
@@ -96,8 +62,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  const entry = COMMANDS[name];
-  if (!entry) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
+  if (!load) {
     const { didYouMean } = await import("./suggest.ts");
     const hint = didYouMean(name.replace(/^-+/, ""), Object.keys(COMMANDS));
     io.stderr.write(
@@ -106,10 +72,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return 2;
   }
   try {
+    const { applyLogFlags } = await import("./log-flags.ts");
     const args = applyLogFlags(rest, io);
-    const command = await entry.load();
+    const command = await load();
     return await command.run(args, io);
   } catch (error) {
+    const { UsageError } = await import("./usage.ts");
     if (error instanceof UsageError) {
       io.stderr.write(`geppetto ${name}: ${error.message}\n`);
       return 2;

@@ -4,13 +4,11 @@
  * the configured model.
  */
 
-import { settingsParseOptions } from "../settings/flags.ts";
 import { defaultModelOf, knownModelPrices } from "../settings/layers.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import type { ModelPrices } from "../settings/schema.ts";
-import { loadCommandSettings } from "./engine-selection.ts";
+import { parseListingCommand } from "./listing-command.ts";
 import type { CliIO } from "./main.ts";
-import { oneOf, parseCommandLine, UsageError } from "./usage.ts";
 
 export const HELP = `Usage: geppetto models [--output text|json]
 
@@ -22,12 +20,6 @@ Examples:
   geppetto models
   geppetto models --output json | jq '.[] | select(.apiType == "anthropic")'
 `;
-
-const OPTIONS = {
-  ...settingsParseOptions(),
-  output: { type: "string", short: "o" },
-  help: { type: "boolean", short: "h" },
-} as const;
 
 /** A known model. */
 export interface KnownModel {
@@ -106,15 +98,10 @@ function price(value: number | undefined): string {
 
 /** Runs the command. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`models takes no arguments (got "${positionals.join(" ")}")`);
-  const format = oneOf("output", values.output, ["text", "json"] as const, "text");
-  const { settings } = await loadCommandSettings(values, io);
+  const listing = await parseListingCommand("models", argv, HELP, io);
+  if (!listing) return 0;
+  const { format } = listing;
+  const { settings } = listing.loaded;
   const info = settings.modelInfo;
   const models = knownModels({
     ...(settings.chat?.apiType ? { apiType: settings.chat.apiType } : {}),

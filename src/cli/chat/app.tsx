@@ -7,7 +7,18 @@
  * streams, and what is typed meanwhile is kept (sent with Enter once the answer has ended). Ctrl-C cancels a
  * running answer, clears a typed line, or exits at an empty one; Ctrl-D at an empty line exits.
  */
-import { Box, type Key, render, Text, useAnimation, useApp, useInput, usePaste, useStdout } from "ink";
+import {
+  Box,
+  type Key,
+  render,
+  renderToString,
+  Text,
+  useAnimation,
+  useApp,
+  useInput,
+  usePaste,
+  useStdout,
+} from "ink";
 import { createContext, useContext, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { ChatController } from "./controller.ts";
 import { formatGauge, formatToolCall, formatToolResult } from "./format.ts";
@@ -23,7 +34,7 @@ import {
 } from "./line-editor.ts";
 import { inert, ScrollPrinter } from "./print.ts";
 import { eraseReflowedFrame } from "./resize.ts";
-import type { AnswerPart } from "./view-model.ts";
+import type { AnswerPart, ChatState } from "./view-model.ts";
 
 /** Whether the screen uses colors (off with NO_COLOR). */
 const ColorContext = createContext(true);
@@ -91,6 +102,13 @@ export interface ChatAppProps {
   contextWindow?: number;
   /** Answers as Markdown (default) or as written (`--plain`). */
   markdown?: boolean;
+  /** Receives the frame of every render (the resize handling draws it again). */
+  shown?: FrameHolder;
+}
+
+/** The frame last rendered. */
+interface FrameHolder {
+  current?: FrameProps;
 }
 
 /** The key of Ink's `useInput` that edits the line, if any. */
@@ -116,6 +134,7 @@ export function ChatApp({
   onSent,
   contextWindow,
   markdown = true,
+  shown,
 }: ChatAppProps) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   const colored = useContext(ColorContext);
@@ -138,7 +157,6 @@ export function ChatApp({
     setShownLine(next);
   };
   const { exit } = useApp();
-  const paint = useColor();
   const leave = (code: number) => {
     onExit(code);
     exit();
@@ -201,8 +219,22 @@ export function ChatApp({
   // A paste keeps its newlines (pasted CRs become newlines); it is never sent by itself.
   usePaste((text) => setLine(insert(lineRef.current, text)));
 
+  const frame: FrameProps = { state, line, gauge: formatGauge(state, contextWindow) };
+  if (shown) shown.current = frame;
+  return <ChatFrame {...frame} />;
+}
+
+/** What the frame shows (the part of the screen Ink redraws): the answer being written, the input line, hints. */
+interface FrameProps {
+  state: ChatState;
+  line: LineState;
+  gauge: string | undefined;
+}
+
+/** The frame: drawn by Ink below the scrollback, and drawn again to a string at the old width on a resize. */
+function ChatFrame({ state, line, gauge }: FrameProps) {
+  const paint = useColor();
   const [before, under, rest] = splitAtCursor(line);
-  const gauge = formatGauge(state, contextWindow);
   return (
     <>
       {state.current ? <Parts parts={state.current.parts} /> : null}
@@ -233,32 +265,25 @@ export function ChatApp({
 }
 
 /**
- * Ink's instances by stdout (not exported by the package: read from its build, next to its entry file), for the
- * last frame it drew. Ink is pinned; without it the resize fix is left out and Ink's own handling remains.
+ * On a resize (narrower or wider), erases the rows the terminal rewrapped the last frame into (see `resize.ts`;
+ * nothing when it did not grow) before Ink redraws, and tells the controller the new width, so the rows still to
+ * come are broken at it. Public APIs only: the stream's `resize` event and `columns`, and the last frame drawn again
+ * at the old width with Ink's `renderToString`. Registered before Ink's own listener, so it runs first. Returns the
+ * function that removes it.
  */
-const inkInstances: WeakMap<object, { lastOutputToRender?: unknown }> | undefined = await import(
-  new URL("./instances.js", import.meta.resolve("ink")).href
-).then(
-  (module: { default?: unknown }) =>
-    module.default instanceof WeakMap
-      ? (module.default as WeakMap<object, { lastOutputToRender?: unknown }>)
-      : undefined,
-  () => undefined,
-);
-
-/**
- * On a terminal made narrower, erases the rows the terminal rewrapped the last frame into (see `resize.ts`)
- * before Ink redraws, and tells the controller the new width. Registered before Ink's own listener, so it runs
- * first. Returns the function that removes it.
- */
-function watchResize(stdout: NodeJS.WritableStream, controller: ChatController): () => void {
+function watchResize(
+  stdout: NodeJS.WritableStream,
+  controller: ChatController,
+  frameAt: (columns: number) => string | undefined,
+): () => void {
   const screen = stdout as NodeJS.WritableStream & { columns?: number };
   if (typeof screen.on !== "function") return () => {};
   let columns = screen.columns ?? 0;
   const resized = () => {
     const now = screen.columns ?? 0;
-    const frame = inkInstances?.get(stdout)?.lastOutputToRender;
-    if (now < columns && typeof frame === "string") {
+    if (now === columns) return;
+    const frame = frameAt(columns);
+    if (frame !== undefined) {
       const erase = eraseReflowedFrame(frame, now);
       if (erase !== "") stdout.write(erase);
     }
@@ -288,11 +313,13 @@ export function renderChat(
   } = {},
 ): RenderedChat {
   let code = 0;
+  const shown: FrameHolder = {};
   const app = (
     <ColorContext value={options.color ?? true}>
       <ChatApp
         controller={controller}
         onExit={(value) => (code = value)}
+        shown={shown}
         {...(options.history ? { history: options.history } : {})}
         {...(options.onSent ? { onSent: options.onSent } : {})}
         {...(options.contextWindow ? { contextWindow: options.contextWindow } : {})}
@@ -300,7 +327,16 @@ export function renderChat(
       />
     </ColorContext>
   );
-  const stopWatching = watchResize(streams.stdout, controller);
+  // The frame last drawn, drawn again at a given width (Ink's log ends every frame with a newline).
+  const frameAt = (columns: number) =>
+    shown.current &&
+    `${renderToString(
+      <ColorContext value={options.color ?? true}>
+        <ChatFrame {...shown.current} />
+      </ColorContext>,
+      { columns },
+    )}\n`;
+  const stopWatching = watchResize(streams.stdout, controller, frameAt);
   const instance = render(app, {
     ...streams,
     exitOnCtrlC: false,

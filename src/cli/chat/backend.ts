@@ -5,6 +5,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
 import type { Turn } from "../../turns/types.ts";
+import type { Attachments } from "../attachments.ts";
 
 /** One answer being produced. */
 export interface ChatRun {
@@ -24,8 +25,11 @@ export interface ChatBackend {
   readonly sessionId: string;
   /** The conversation's turns so far, oldest first (each holds the whole history up to it). */
   turns(): readonly Turn[];
-  /** Appends `prompt` as a user message and starts the answer; its events go to `onEvent` as they happen. */
-  start(prompt: string, onEvent: (event: GeppettoEvent) => void): ChatRun;
+  /**
+   * Appends `prompt` (with `attachments`: `chat --attach`, `/attach`) as a user message and starts the answer; its
+   * events go to `onEvent` as they happen.
+   */
+  start(prompt: string, onEvent: (event: GeppettoEvent) => void, attachments?: Attachments): ChatRun;
   /** Starts a new conversation (`/clear`): a new session id, the system prompt kept. Returns the new id. */
   clear?(): string;
   /** The conversation's system prompt, if any (`/system`). */

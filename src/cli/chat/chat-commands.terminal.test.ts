@@ -2,10 +2,10 @@
  * `geppetto chat` in a real terminal (tmux) against the local provider server: a rate-limited request shows its
  * retry line, an answer is rendered as Markdown and made inert (a recorded answer full of escape sequences
  * neither colors, clears, retitles nor sets the clipboard), /system, /model and /clear change what the next
- * request carries, and narrowing the terminal leaves no stale line. Waits poll the screen, never sleep.
+ * request carries, `--attach` and `/attach` send files with a prompt, and narrowing or widening the terminal leaves no stale line. Waits poll the screen, never sleep.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,7 +49,7 @@ describe.skipIf(!hasTmux)("geppetto chat: retries, Markdown, commands and resizi
     rmSync(directory, { recursive: true, force: true });
   });
 
-  function chat(name: string, columns = 120): void {
+  function chat(name: string, columns = 120, extra = ""): void {
     const env = {
       HOME: directory,
       XDG_CONFIG_HOME: join(directory, "config"),
@@ -61,7 +61,7 @@ describe.skipIf(!hasTmux)("geppetto chat: retries, Markdown, commands and resizi
     };
     const assignments = Object.entries(env).map(([key, value]) => `${key}=${shellQuote(value)}`);
     const db = shellQuote(join(directory, name, "sessions.db"));
-    const command = `cd ${shellQuote(root)} && env -i ${assignments.join(" ")} ${shellQuote(process.execPath)} bin/geppetto.js chat --ai-api-type openai --ai-engine model-a --db ${db}; sleep 60`;
+    const command = `cd ${shellQuote(root)} && env -i ${assignments.join(" ")} ${shellQuote(process.execPath)} bin/geppetto.js chat --ai-api-type openai --ai-engine model-a --db ${db}${extra}; sleep 60`;
     terminal.start(command, { columns, rows: 40 });
   }
 
@@ -133,7 +133,29 @@ describe.skipIf(!hasTmux)("geppetto chat: retries, Markdown, commands and resizi
     });
   });
 
-  it("leaves no stale line when the terminal is made narrower", async () => {
+  it("--attach sends a file with the first prompt, /attach one with the next (an image part)", async () => {
+    const files = join(directory, "attach");
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, "notes.md"), "The sky is green\n");
+    writeFileSync(join(files, "dot.png"), Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    chat("attach", 120, ` --attach ${shellQuote(join(files, "notes.md"))}`);
+    await terminal.waitFor("the input line", (screen) => screen.includes("Enter to send"));
+    expect(terminal.screen()).toContain("attached to the first prompt:");
+    await ask("first");
+    const first = server.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    expect(JSON.stringify(first.messages.at(-1)?.content)).toContain("The sky is green");
+    terminal.keys("-l", `/attach ${join(files, "dot.png")}`);
+    terminal.keys("Enter");
+    await terminal.waitFor("the notice", (screen) => screen.includes("attached to the next prompt:"));
+    await ask("second");
+    const second = server.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    expect(second.messages.at(-1)).toMatchObject({
+      role: "user",
+      content: [{ type: "text", text: "second" }, { type: "image_url" }],
+    });
+  });
+
+  it("leaves no stale line when the terminal is made narrower or wider (120 → 60 → 100 → 140)", async () => {
     chat("resize");
     await terminal.waitFor("the input line", (screen) => screen.includes("Enter to send"));
     await ask("hello");
@@ -150,5 +172,22 @@ describe.skipIf(!hasTmux)("geppetto chat: retries, Markdown, commands and resizi
     );
     expect(count(wide, "> kept while resizing")).toBe(1);
     expect(count(wide, "Enter to send")).toBe(1);
+    terminal.resize(140, 40);
+    // Once the chat has the new width, a typed line of 120 columns fits on one row.
+    terminal.keys("C-u");
+    terminal.keys("-l", `${"x".repeat(117)}END`);
+    await terminal.waitFor("the redraw at 140 columns", (screen) =>
+      screen.includes(`> ${"x".repeat(117)}END`),
+    );
+    // Widened, the rows still to come are broken at 140 columns: a 134-column answer line stays one row.
+    const words = Array.from({ length: 18 }, (_, index) => `word${String(index).padStart(2, "0")}`);
+    server.respond({ script: { text: `${words.join(" ")} The end.` } });
+    terminal.keys("C-u");
+    await terminal.waitFor("the cleared line", (screen) => !screen.includes("END"));
+    const widest = await ask("wider");
+    expect(widest.split("\n").some((row) => row.includes("word00") && row.includes("word17"))).toBe(true);
+    expect(count(widest, "Enter to send")).toBe(1);
+    expect(count(terminal.history(), "> kept while resizing")).toBe(0);
+    expect(count(terminal.history(), "› kept while resizing")).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import { settingsFlagsHelp, settingsParseOptions } from "../../settings/flags.ts
 import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
 import type { Turn } from "../../turns/types.ts";
+import { type Attachments, loadAttachments } from "../attachments.ts";
 import { loadCommandSettings, type SelectedEngine, selectEngine } from "../engine-selection.ts";
 import type { CliIO } from "../main.ts";
 import { MCP_FLAG_HELP, mcpReady, startMcpServers } from "../mcp.ts";
@@ -42,12 +43,15 @@ Keys:
 
 Commands (answered in the chat, never sent to the model; \`//text\` sends "/text"):
   /help  /exit  /clear (a new session)  /model [provider:model]  /profile NAME  /system [TEXT | -]
-  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
+  /attach FILE  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
+  With piped input the same commands work, one a line; what they answer goes to stderr.
 
 Options:
   --resume             Continue the most recent session
   --session ID         Continue the session ID (see \`geppetto sessions list\`)
   --system TEXT        A system prompt for a new session
+  --attach FILE        A file for the first prompt (repeatable), as \`run --attach\`: text files fenced after
+                       the prompt, images as images, PDFs as documents (not Ollama); /attach FILE for later ones
   --plain              Show answers as written (no Markdown rendering: headings, emphasis, highlighted code
                        blocks, aligned tables); model output is always printed inert (no escape sequences)
   ${MODEL_FLAG_HELP}
@@ -81,6 +85,7 @@ const OPTIONS = {
   resume: { type: "boolean" },
   session: { type: "string" },
   system: { type: "string" },
+  attach: { type: "string", multiple: true },
   plain: { type: "boolean" },
   tools: { type: "string" },
   mcp: { type: "string", multiple: true },
@@ -132,6 +137,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (values.resume && values.session !== undefined)
     throw new UsageError("use --resume or --session, not both");
   checkToolSet(values.tools);
+  const cwd = io.cwd ?? process.cwd();
+  // Files for the first prompt, read now: a missing or unusable one is bad usage before anything starts.
+  const attachments = values.attach?.length ? loadAttachments(values.attach, cwd) : undefined;
 
   // Sessions, tools and the UI are imported only now, so `--help` and bad usage stay fast.
   const { conversationBackend, openChatConversation } = await import("./session-backend.ts");
@@ -186,9 +194,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     const [engine, tools] = mcp
       ? [selected.engine, { registry: mcp.registry, ...(stepControl ? { stepControl } : {}) }]
-      : await withTools(values.tools, selected, io.cwd ?? process.cwd(), (question) =>
-          approval.ask(question),
-        );
+      : await withTools(values.tools, selected, cwd, (question) => approval.ask(question));
     const choice = engineChoiceOf(selected, (values as { profile?: string }).profile);
     const stamp = choice ? (turn: Turn) => KeyChatEngine.set(turn, choice) : undefined;
     backend = conversationBackend(conversation, engine, { ...tools, ...(stamp ? { stamp } : {}) });
@@ -208,13 +214,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const where = [
     `${conversation.resumed ? "Resumed" : "New"} session ${conversation.sessionId} (${conversation.dbPath})`,
     ...(restored.notice === undefined ? [] : [restored.notice]),
+    ...(values.attach?.length ? [`attached to the first prompt: ${values.attach.join(", ")}`] : []),
   ].join("\n");
   try {
     if (!isInteractive(io)) {
       if (selected.isDefault) io.stderr.write(`geppetto: ${selected.description}\n`);
       io.stderr.write(`${where}\n`);
       const { runLineChat } = await import("./line-mode.ts");
-      return await runLineChat(backend, io);
+      return await runLineChat(backend, io, { cwd, engines, ...(attachments ? { attachments } : {}) });
     }
     const { contextWindowOf } = await import("../models.ts");
     return await runTerminalChat(
@@ -225,6 +232,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         dbPath: location.kind === "sqlite" ? location.url : sessionDbPath(undefined, io.env),
         contextWindow: contextWindowOf(selected.settings?.settings),
         markdown: values.plain !== true,
+        cwd,
+        ...(attachments ? { attachments } : {}),
       },
       [...(selected.isDefault ? [`geppetto: ${selected.description}`] : []), where],
       approval,
@@ -244,7 +253,15 @@ async function runTerminalChat(
     dbPath,
     contextWindow,
     markdown,
-  }: { dbPath: string; contextWindow: number | undefined; markdown: boolean },
+    cwd,
+    attachments,
+  }: {
+    dbPath: string;
+    contextWindow: number | undefined;
+    markdown: boolean;
+    cwd: string;
+    attachments?: Attachments;
+  },
   notices: string[],
   approval: { ask: (question: string) => Promise<boolean> },
   engines: EngineSwitch,
@@ -261,8 +278,9 @@ async function runTerminalChat(
     notices,
     ...(screen.columns ? { columns: screen.columns } : {}),
     writeTerminal: (bytes) => io.stdout.write(bytes),
-    cwd: io.cwd ?? process.cwd(),
+    cwd,
     engines,
+    ...(attachments ? { attachments } : {}),
   });
   approval.ask = (question) => controller.askApproval(question);
   const file = historyPath(dbPath);

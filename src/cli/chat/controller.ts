@@ -6,6 +6,8 @@
  * Submitting, finishing and notices are shown at once. No React here, so it is tested without a terminal.
  */
 import { GeppettoError } from "../../engine/errors.ts";
+import type { GeppettoEvent } from "../../events/types.ts";
+import { type Attachments, mergeAttachments } from "../attachments.ts";
 import type { ChatBackend, ChatRun } from "./backend.ts";
 import type { EngineSwitch } from "./engine-switch.ts";
 import { runSlashCommand } from "./slash-commands.ts";
@@ -25,6 +27,12 @@ export interface ChatControllerOptions {
   cwd?: string;
   /** Switches the model or profile (/model, /profile). */
   engines?: EngineSwitch;
+  /** Files sent with the first prompt (`chat --attach`). */
+  attachments?: Attachments;
+  /** Called with every streamed event as it arrives (the piped chat prints them). */
+  onEvent?: (event: GeppettoEvent) => void;
+  /** Called with every notice as it is shown (the piped chat prints them on stderr). */
+  onNotice?: (text: string, tone: "info" | "error") => void;
 }
 
 /**
@@ -45,6 +53,10 @@ export class ChatController {
   #lastNotify = 0;
   #approval: ((allowed: boolean) => void) | undefined;
   readonly #options: ChatControllerOptions;
+  /** Sent with the next prompt (`--attach`, `/attach`), then cleared. */
+  #pending: Attachments | undefined;
+  /** Sent with the last prompt (/retry sends them again). */
+  #lastAttachments: Attachments | undefined;
   /** Called by /exit with the exit code (the screen sets it). */
   onExit: (code: number) => void = () => {};
 
@@ -52,6 +64,7 @@ export class ChatController {
     this.#backend = backend;
     this.#frameMs = options.frameMs ?? 33;
     this.#options = options;
+    this.#pending = options.attachments;
     this.#state = initialChatState(
       backend.turns(),
       options.notices,
@@ -107,7 +120,13 @@ export class ChatController {
 
   /** Shows a line in the transcript (not sent to the model). */
   notice(text: string, tone: "info" | "error" = "info"): void {
+    this.#options.onNotice?.(text, tone);
     this.#dispatch({ type: "notice", text, tone }, true);
+  }
+
+  /** Sends `attachments` with the next prompt (added to any not sent yet). */
+  attach(attachments: Attachments): void {
+    this.#pending = this.#pending ? mergeAttachments(this.#pending, attachments) : attachments;
   }
 
   /**
@@ -124,7 +143,8 @@ export class ChatController {
       await runSlashCommand(text, {
         notice: (line, tone) => this.notice(line, tone),
         messages: () => this.#state.messages,
-        submit: (again) => this.submit(again),
+        submit: (again) => this.#send(again, this.#lastAttachments),
+        attach: (attachments) => this.attach(attachments),
         exit: (code) => this.onExit(code),
         writeTerminal: this.#options.writeTerminal ?? (() => {}),
         cwd: this.#options.cwd ?? process.cwd(),
@@ -134,10 +154,26 @@ export class ChatController {
       });
       return;
     }
+    const attachments = this.#pending;
+    this.#pending = undefined;
+    await this.#send(text, attachments);
+  }
+
+  async #send(text: string, attachments: Attachments | undefined): Promise<void> {
+    if (this.#state.busy) return;
+    this.#lastAttachments = attachments;
     this.#dispatch({ type: "submitted", text }, true);
+    const onEvent = this.#options.onEvent;
     let run: ChatRun;
     try {
-      run = this.#backend.start(text, (event) => this.#dispatch({ type: "event", event }, false));
+      run = this.#backend.start(
+        text,
+        (event) => {
+          onEvent?.(event);
+          this.#dispatch({ type: "event", event }, false);
+        },
+        attachments,
+      );
     } catch (error) {
       this.#dispatch({ type: "failed", message: messageOf(error) }, true);
       return;

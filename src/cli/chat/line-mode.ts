@@ -1,16 +1,16 @@
 /**
- * The chat without a terminal (standard input piped): each input line is a prompt; answers stream to stdout,
- * one per prompt, ending with a newline. Reasoning, tool calls and results, status lines (a retry) and the usage
- * line go to stderr.
+ * The chat without a terminal (standard input piped): each input line is a prompt or a slash command; answers
+ * stream to stdout, one per prompt, ending with a newline. Reasoning, tool calls and results, status lines (a
+ * retry), the usage line and what the slash commands answer go to stderr.
  */
 import { createInterface } from "node:readline";
-import { GeppettoError } from "../../engine/errors.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
-import type { Turn } from "../../turns/types.ts";
+import type { Attachments } from "../attachments.ts";
 import type { CliIO } from "../main.ts";
-import type { ChatBackend, ChatRun } from "./backend.ts";
+import type { ChatBackend } from "./backend.ts";
+import { ChatController } from "./controller.ts";
+import type { EngineSwitch } from "./engine-switch.ts";
 import { formatAnswerFooter, formatStatus, formatToolCall, formatToolResult } from "./format.ts";
-import { chatReducer, initialChatState } from "./view-model.ts";
 
 /** Prints one answer's events in line mode: answer text to stdout, reasoning and tool lines to stderr. */
 export function linePrinter(io: CliIO): (event: GeppettoEvent) => void {
@@ -36,61 +36,78 @@ export function linePrinter(io: CliIO): (event: GeppettoEvent) => void {
   };
 }
 
-/** The usage line of an ended answer. */
-function footerOf(outcome: { turn?: Turn; error?: string }): string | undefined {
-  let state = chatReducer(initialChatState(), { type: "submitted", text: "" });
-  state =
-    outcome.error === undefined && outcome.turn
-      ? chatReducer(state, { type: "finished", turn: outcome.turn })
-      : chatReducer(state, {
-          type: "failed",
-          message: outcome.error ?? "failed",
-          ...(outcome.turn ? { turn: outcome.turn } : {}),
-        });
-  const answer = state.messages.at(-1);
-  return answer?.kind === "answer" ? formatAnswerFooter(answer) : undefined;
+/** What the piped chat shares with the terminal one. */
+export interface LineChatOptions {
+  /** Where /save and /attach resolve relative paths. */
+  cwd: string;
+  /** Switches the model or profile (/model, /profile). */
+  engines?: EngineSwitch;
+  /** Files sent with the first prompt (`chat --attach`). */
+  attachments?: Attachments;
 }
 
 /**
- * Runs the chat over piped input. Returns 0 at the end of input, 1 when an answer failed, 130 on Ctrl-C
- * (the answer being written is cancelled and kept in the session).
+ * Runs the chat over piped input: each line is a prompt, or a slash command (the same commands as the terminal
+ * chat, through the same controller; their answers go to stderr, so stdout holds the answers only). Returns 0 at
+ * the end of input or on /exit, 1 when an answer failed, 130 on Ctrl-C (the answer being written is cancelled and
+ * kept in the session).
  *
  * @example
- * // printf 'Hello\nAnd again\n' | geppetto chat
- * const code = await runLineChat(backend, io);
+ * // printf 'Hello\n/model openai:gpt-4o\nAnd again\n' | geppetto chat
+ * const code = await runLineChat(backend, io, { cwd: process.cwd() });
  */
-export async function runLineChat(backend: ChatBackend, io: CliIO): Promise<number> {
+export async function runLineChat(
+  backend: ChatBackend,
+  io: CliIO,
+  options: LineChatOptions,
+): Promise<number> {
   const lines = createInterface({ input: io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  const controller = new ChatController(backend, {
+    // No screen: nothing is redrawn, and rows are never broken.
+    columns: 1_000_000,
+    cwd: options.cwd,
+    ...(options.engines ? { engines: options.engines } : {}),
+    ...(options.attachments ? { attachments: options.attachments } : {}),
+    onEvent: linePrinter(io),
+    onNotice: (text) => io.stderr.write(`${text}\n`),
+    writeTerminal: (bytes) => io.stderr.write(bytes),
+  });
   let interrupted = false;
+  let exited: number | undefined;
   let failed = false;
-  let running: ChatRun | undefined;
+  controller.onExit = (code) => {
+    exited = code;
+    lines.close();
+  };
   const stopListening = io.onInterrupt(() => {
     interrupted = true;
-    running?.cancel();
+    controller.cancel();
     lines.close();
   });
   try {
     for await (const line of lines) {
-      if (interrupted) break;
+      if (interrupted || exited !== undefined) break;
       if (line.trim() === "") continue;
-      running = backend.start(line.trim(), linePrinter(io));
-      let footer: string | undefined;
-      try {
-        footer = footerOf({ turn: await running.done });
-      } catch (error) {
-        failed = true;
-        const message = error instanceof Error ? error.message : String(error);
-        const turn = GeppettoError.is(error) ? error.turn : undefined;
-        footer = footerOf({ error: message, ...(turn ? { turn } : {}) });
+      const before = controller.getState().messages.length;
+      await controller.submit(line);
+      // A prompt (or /retry) ends with its answer: a newline on stdout, the usage line on stderr.
+      const answer = controller
+        .getState()
+        .messages.slice(before)
+        .findLast((message) => message.kind === "answer");
+      if (answer?.kind === "answer") {
+        if (answer.outcome === "error") failed = true;
+        io.stdout.write("\n");
+        const footer = formatAnswerFooter(answer);
+        if (footer !== undefined) io.stderr.write(`${footer}\n`);
       }
-      running = undefined;
-      io.stdout.write("\n");
-      if (footer !== undefined) io.stderr.write(`${footer}\n`);
       if (interrupted) break;
     }
   } finally {
     stopListening();
+    controller.dispose();
   }
   if (interrupted) return 130;
+  if (exited !== undefined) return exited;
   return failed ? 1 : 0;
 }

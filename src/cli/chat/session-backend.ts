@@ -13,6 +13,7 @@ import type { StepController } from "../../toolloop/step-control.ts";
 import type { ToolRegistry } from "../../tools/registry.ts";
 import { newId, newSystemTextBlock, newTurn } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
+import { promptWithAttachments } from "../attachments.ts";
 import {
   type CliSessionStore,
   expandSessionId,
@@ -149,8 +150,10 @@ export function engineSessionBackend(engine: Engine, options: EngineSessionBacke
       return session.id;
     },
     turns: () => session.turns,
-    start(prompt, onEvent) {
-      const turn = session.appendNewTurnFromUserPrompt(prompt);
+    start(prompt, onEvent, attachments) {
+      const turn = session.appendNewTurnFromUserPrompt(
+        attachments ? promptWithAttachments(prompt, attachments) : prompt,
+      );
       if (stamp) session.append(stamp(turn));
       events.listener = onEvent;
       const handle = session.startInference();

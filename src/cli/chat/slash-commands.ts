@@ -1,8 +1,9 @@
 /**
  * The chat's slash commands: answered in the chat itself, never sent to the model (an unknown one too).
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { type Attachments, loadAttachments } from "../attachments.ts";
 import { didYouMean } from "../suggest.ts";
 import type { EngineSwitch } from "./engine-switch.ts";
 import type { ChatMessage } from "./view-model.ts";
@@ -27,6 +28,8 @@ export interface SlashCommandContext {
   system?: { get(): string | undefined; set(text: string): void };
   /** Switches the model or profile (/model, /profile); undefined when the chat cannot. */
   engines?: EngineSwitch;
+  /** Sends files with the next prompt (/attach); undefined when the chat cannot. */
+  attach?(attachments: Attachments): void;
 }
 
 const HELP = [
@@ -36,7 +39,8 @@ const HELP = [
   "/model [ID]    show the model, or answer the next prompts with ID (provider:model, or a model name)",
   "/profile NAME  answer the next prompts with the profile NAME (profiles.yaml)",
   "/system [TEXT] show the system prompt, or replace it for the next prompts (/system - removes it)",
-  "/retry         send the last prompt again",
+  "/attach FILE   send FILE with the next prompt (text fenced, images, PDFs where the provider takes them)",
+  "/retry         send the last prompt again (with its attachments)",
   "/save FILE     write the conversation to FILE (Markdown)",
   "/copy          copy the last answer to the clipboard (OSC 52; most terminals and tmux)",
 ];
@@ -51,6 +55,7 @@ export const SLASH_COMMANDS = [
   "profile",
   "system",
   "retry",
+  "attach",
   "save",
   "copy",
 ] as const;
@@ -79,6 +84,23 @@ function systemCommand(text: string, context: SlashCommandContext) {
   }
   system.set(text === "-" ? "" : text);
   context.notice(text === "-" ? "system prompt removed" : "system prompt set for the next prompts");
+}
+
+/** /attach FILE…: the whole argument as one path when that file exists (a name with spaces), else each word. */
+function attachCommand(argument: string, context: SlashCommandContext) {
+  if (!context.attach) return context.notice("/attach: this chat cannot send files", "error");
+  if (argument === "") return context.notice("/attach needs a file: /attach notes.md", "error");
+  const files = existsSync(resolve(context.cwd, argument)) ? [argument] : argument.split(/\s+/);
+  let attachments: Attachments;
+  try {
+    attachments = loadAttachments(files, context.cwd);
+  } catch (error) {
+    // The loaders name the flag (`--attach FILE: …`, `--image FILE: …`); here it is the command.
+    const message = (error as Error).message.replace(/^--(attach|image) /, "");
+    return context.notice(`/attach ${message}`, "error");
+  }
+  context.attach(attachments);
+  context.notice(`attached to the next prompt: ${files.join(", ")}`);
 }
 
 function answerText(message: ChatMessage): string {
@@ -136,6 +158,8 @@ export async function runSlashCommand(line: string, context: SlashCommandContext
       if (prompt?.kind !== "user") return context.notice("/retry: nothing to retry yet", "error");
       return context.submit(prompt.text);
     }
+    case "attach":
+      return attachCommand(argument, context);
     case "save": {
       if (argument === "") return context.notice("/save needs a file name: /save chat.md", "error");
       const path = resolve(context.cwd, argument);

@@ -1,0 +1,87 @@
+/**
+ * Start-up of `bin/geppetto.js` on the pinned Node: `--help` loads none of the commands, `run` loads its own command
+ * only, and Node's compile cache goes to a per-user directory (or is left off, silently, when it cannot be written).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const home = mkdtempSync(join(tmpdir(), "geppetto-startup-"));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+/** A hook module that prints, at exit, the URLs of the modules the process loaded under `dist/`. */
+const probe = join(home, "probe.mjs");
+writeFileSync(
+  probe,
+  `import { registerHooks } from "node:module";
+const loaded = [];
+registerHooks({ load(url, context, next) { if (url.includes("/dist/")) loaded.push(url.replace(/.*\\/dist\\//, "")); return next(url, context); } });
+process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify(loaded) + "\\n"));
+`,
+);
+
+// The caller's own compile-cache settings are not the test's.
+const { GEPPETTO_COMPILE_CACHE, NODE_COMPILE_CACHE, NODE_DISABLE_COMPILE_CACHE, ...parentEnv } = process.env;
+
+function geppetto(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(
+    process.execPath,
+    ["--import", pathToFileURL(probe).href, join(root, "bin/geppetto.js"), ...args],
+    {
+      encoding: "utf8",
+      env: {
+        ...parentEnv,
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, "config"),
+        XDG_DATA_HOME: join(home, "data"),
+        XDG_CACHE_HOME: join(home, "cache"),
+        GEPPETTO_EMBEDDED_PACING_MS: "0",
+        GEPPETTO_NO_LOCAL_SERVER: "1",
+        ...env,
+      },
+    },
+  );
+}
+
+function loaded(stderr: string): string[] {
+  return JSON.parse(/^LOADED (.*)$/m.exec(stderr)?.[1] ?? "[]") as string[];
+}
+
+describe("start-up", () => {
+  it("--help loads the command table and its text only (no command, no zod, yaml or ink)", () => {
+    const result = geppetto(["--help"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Usage: geppetto <command>");
+    expect(loaded(result.stderr)).toEqual(["cli/main.js", "cli/help.js"]);
+  });
+
+  it("run loads the run command and none of the others", () => {
+    const result = geppetto(["run", "Hello"]);
+    expect(result.status).toBe(0);
+    const modules = loaded(result.stderr);
+    expect(modules).toContain("cli/run.js");
+    expect(
+      modules.filter((module) => /^cli\/(chat\/command|webchat|sessions|serve-provider)\.js$/.test(module)),
+    ).toEqual([]);
+    expect(modules.some((module) => module.startsWith("webchat/"))).toBe(false);
+  });
+
+  it("keeps Node's compile cache in $XDG_CACHE_HOME/geppetto/compile-cache", () => {
+    expect(geppetto(["--help"]).status).toBe(0);
+    const cache = join(home, "cache", "geppetto", "compile-cache");
+    expect(existsSync(cache)).toBe(true);
+    expect(readdirSync(cache).length).toBeGreaterThan(0);
+  });
+
+  it("runs without a cache when its directory cannot be made, and says nothing", () => {
+    const blocked = join(home, "not-a-directory");
+    writeFileSync(blocked, "");
+    const result = geppetto(["--help"], { GEPPETTO_COMPILE_CACHE: join(blocked, "cache") });
+    expect(result.status).toBe(0);
+    expect(result.stderr.replace(/^LOADED .*\n/m, "")).toBe("");
+  });
+});
