@@ -11,7 +11,7 @@ import { ToolCatalogKey } from "../engine/tools.ts";
 import { RunContext } from "../events/context.ts";
 import { buildClaudeRequest } from "../providers/anthropic/request.ts";
 import { contractCatalog, contractEngines } from "../providers/contract/engines.ts";
-import { OPENAI_PROFILE, openAICompatibleProvider } from "../providers/openai/profiles.ts";
+import { OPENAI_PROFILE, openAICompatibleProvider } from "../providers/openai/descriptor.ts";
 import { setupLocalServer } from "../providers/test-support.ts";
 import { createEngine } from "../settings/factory.ts";
 import { settingsFlagsHelp } from "../settings/flags.ts";

@@ -16,7 +16,7 @@ import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { cachedConversation, expectCachedBodiesPlain, expectCachedFallback } from "../test-support.ts";
 import { encodeJsonBody } from "../transport/json-pieces.ts";
-import { ANTHROPIC_PROVIDER } from "./metadata.ts";
+import { ANTHROPIC_PROVIDER } from "./descriptor.ts";
 import { buildClaudeRequest } from "./request.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

@@ -12,8 +12,7 @@ import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { ANTHROPIC_DEFAULT_BASE_URL, anthropicProvider } from "./descriptor.ts";
-import { ANTHROPIC_PROVIDER } from "./metadata.ts";
+import { ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_PROVIDER, anthropicProvider } from "./descriptor.ts";
 import {
   buildClaudeCountRequest,
   buildClaudeRequest,

@@ -24,7 +24,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.
 import type { Block, DocumentPart, ImagePart, Turn } from "../../turns/types.ts";
 import { checkPdf } from "../documents.ts";
 import { JsonPiece, type JsonPieceList, PieceCache } from "../transport/json-pieces.ts";
-import { ANTHROPIC_PROVIDER } from "./metadata.ts";
+import { ANTHROPIC_PROVIDER } from "./descriptor.ts";
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } from "./wire.ts";
 
 /**

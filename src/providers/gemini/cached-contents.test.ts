@@ -17,7 +17,7 @@ import {
   KeyGeminiCallId,
   KeyGeminiThoughtSignature,
   KeyGeminiTrailingSignature,
-} from "./metadata.ts";
+} from "./descriptor.ts";
 import { buildGeminiRequest } from "./request.ts";
 
 const own = { [KeyBlockMetaProvider.id]: GEMINI_PROVIDER };

@@ -11,12 +11,16 @@ import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engi
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { type GeminiInferenceConfig, KeyGeminiInferenceConfig } from "./config.ts";
-import { GEMINI_DEFAULT_BASE_URL, geminiProvider } from "./descriptor.ts";
-import { geminiErrorFields } from "./finish.ts";
-import { GEMINI_PROVIDER } from "./metadata.ts";
+import {
+  GEMINI_DEFAULT_BASE_URL,
+  GEMINI_PROVIDER,
+  type GeminiInferenceConfig,
+  geminiProvider,
+  KeyGeminiInferenceConfig,
+} from "./descriptor.ts";
 import { buildGeminiCountRequest, buildGeminiRequest, type GeminiRequest, geminiPath } from "./request.ts";
 import { GeminiStreamHandler } from "./stream.ts";
+import { geminiErrorFields } from "./stream-finish.ts";
 import type { GeminiResponse } from "./wire.ts";
 
 export { GEMINI_DEFAULT_BASE_URL };

@@ -26,14 +26,14 @@ import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, DocumentPart, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
 import { checkPdf } from "../documents.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
-import type { GeminiInferenceConfig } from "./config.ts";
 import {
   GEMINI_PART_TYPE,
   GEMINI_PROVIDER,
+  type GeminiInferenceConfig,
   KeyGeminiCallId,
   KeyGeminiThoughtSignature,
   KeyGeminiTrailingSignature,
-} from "./metadata.ts";
+} from "./descriptor.ts";
 import type { GeminiContent, GeminiFunctionResponse, GeminiPart, GeminiRequestBody } from "./wire.ts";
 
 /**

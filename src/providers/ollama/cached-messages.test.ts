@@ -11,7 +11,7 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Turn } from "../../turns/types.ts";
 import { cachedConversation, expectCachedBodiesPlain, expectCachedFallback } from "../test-support.ts";
-import { OLLAMA_PROVIDER } from "./metadata.ts";
+import { OLLAMA_PROVIDER } from "./descriptor.ts";
 import { buildOllamaRequest } from "./request.ts";
 
 const build = (turn: Turn, cacheMessages: boolean) =>

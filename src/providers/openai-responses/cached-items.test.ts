@@ -14,7 +14,7 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Turn } from "../../turns/types.ts";
 import { cachedConversation, expectCachedBodiesPlain, expectCachedFallback } from "../test-support.ts";
-import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
+import { OPENAI_RESPONSES_PROVIDER } from "./descriptor.ts";
 import { buildResponsesRequest } from "./request.ts";
 
 const own = { [KeyBlockMetaProvider.id]: OPENAI_RESPONSES_PROVIDER };

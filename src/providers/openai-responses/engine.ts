@@ -13,8 +13,7 @@ import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "../openai/descriptor.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { openaiResponsesProvider } from "./descriptor.ts";
-import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
+import { OPENAI_RESPONSES_PROVIDER, openaiResponsesProvider } from "./descriptor.ts";
 import {
   buildResponsesCountRequest,
   buildResponsesRequest,

@@ -24,7 +24,7 @@ import {
   KeyResponsesAnnotations,
   KeyResponsesPhase,
   OPENAI_RESPONSES_PROVIDER,
-} from "./metadata.ts";
+} from "./descriptor.ts";
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 
 /**
