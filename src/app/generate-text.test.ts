@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GeppettoError } from "../engine/errors.ts";
 import { CollectingSink } from "../events/context.ts";
 import { registerProvider } from "../provider-kit/registry.ts";
-import { openAICompatibleProfile, openAICompatibleProvider } from "../providers/openai/profiles.ts";
+import { openAICompatibleProfile, openAICompatibleProvider } from "../providers/openai/descriptor.ts";
 import { setupLocalServer } from "../providers/test-support.ts";
 import { longText } from "../testing/provider-server/script.ts";
 import { calculatorTool } from "../tools/demo.ts";

@@ -5,7 +5,7 @@
  */
 import type { ProviderDescriptor } from "../provider-kit/descriptor.ts";
 import { geminiProvider } from "../providers/gemini/descriptor.ts";
-import { geminiErrorFields } from "../providers/gemini/finish.ts";
+import { geminiErrorFields } from "../providers/gemini/stream-finish.ts";
 import { ollamaProvider } from "../providers/ollama/descriptor.ts";
 import { openaiProvider } from "../providers/openai/descriptor.ts";
 import type { ErrorFieldsExtractor } from "../providers/transport/errors.ts";

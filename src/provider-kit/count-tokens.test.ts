@@ -1,9 +1,16 @@
 /**
  * Counting tokens before sending, over real HTTP against the local provider server: OpenAI Responses
- * (`/responses/input_tokens`, the same body as the inference without streaming fields), Anthropic
- * (`/v1/messages/count_tokens`) and Gemini (`:countTokens` with the whole generateContentRequest).
+ * (`/responses/input_tokens`), Anthropic (`/v1/messages/count_tokens`) and Gemini (`:countTokens` with the whole
+ * generateContentRequest). Each count body comes from the inference's request builder: it is the inference body
+ * less exactly the fields the counting endpoint does not take.
  */
 import { describe, expect, it } from "vitest";
+import {
+  KeyClaudeInferenceConfig,
+  KeyInferenceConfig,
+  KeyOpenAIInferenceConfig,
+  KeyToolConfig,
+} from "../engine/inference-config.ts";
 import { ToolCatalogKey } from "../engine/tools.ts";
 import { RunContext } from "../events/context.ts";
 import { createClaudeEngine } from "../providers/anthropic/engine.ts";
@@ -14,12 +21,33 @@ import { createOpenAIResponsesEngine } from "../providers/openai-responses/engin
 import { setupLocalServer } from "../providers/test-support.ts";
 import { localTokenCount } from "../testing/provider-server/count-tokens.ts";
 import { newSystemTextBlock, newTurn, newUserTextBlock } from "../turns/builders.ts";
+import type { Turn } from "../turns/types.ts";
 import { canCountTokens, tokenCount } from "./count-tokens.ts";
 
 const server = setupLocalServer();
 const turn = newTurn([newSystemTextBlock("Be brief."), newUserTextBlock("Weather in Oslo?")]);
 const ctx = () => RunContext.background().with(ToolCatalogKey, contractCatalog);
 const common = (protocol: string) => ({ apiKey: "k", baseURL: server.baseURL(protocol), env: {} });
+
+/** A Turn that sets every per-turn field the builders send, so the count body shows what counting leaves out. */
+function everySetting(temperature = 0.5): Turn {
+  let rich = KeyInferenceConfig.set(turn, {
+    temperature,
+    topP: 0.95,
+    maxResponseTokens: 2000,
+    stop: ["END"],
+    thinkingBudget: 1024,
+    reasoningSummary: "auto",
+  });
+  rich = KeyToolConfig.set(rich, { toolChoice: "auto", parallelToolCalls: false });
+  return KeyOpenAIInferenceConfig.set(rich, { store: true, serviceTier: "flex", user: "user-1" });
+}
+
+/** `body` without `fields`, after checking the body had every one of them (else the test would prove nothing). */
+function without(body: Record<string, unknown>, fields: string[]): Record<string, unknown> {
+  expect(Object.keys(body)).toEqual(expect.arrayContaining(fields));
+  return Object.fromEntries(Object.entries(body).filter(([field]) => !fields.includes(field)));
+}
 
 describe("countTokens", () => {
   it("OpenAI Responses counts the body its inference would send", async () => {
@@ -57,6 +85,34 @@ describe("countTokens", () => {
       generateContentRequest: { model: "models/gemini-2.5-flash", systemInstruction: {}, contents: [{}] },
     });
     expect(count).toBe(localTokenCount(request.body));
+  });
+
+  it("each count body is the inference body less exactly the fields its endpoint does not take", async () => {
+    const rich = everySetting();
+    const plain = (body: unknown) => JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+    const responses = createOpenAIResponsesEngine({ model: "gpt-4.1", ...common("openai-responses") });
+    await responses.countTokens(rich, ctx());
+    const responsesOmitted = ["stream", "temperature", "top_p", "max_output_tokens", "include", "store"];
+    expect(server.requests.at(-1)!.body).toEqual(
+      without(plain(responses.buildRequest(rich, ctx()).body), [...responsesOmitted, "service_tier", "user"]),
+    );
+
+    const claude = createClaudeEngine({ model: "claude-sonnet-4-5", ...common("anthropic") });
+    // With thinking, Anthropic takes temperature 1 only and no top_k.
+    const thinking = KeyClaudeInferenceConfig.set(everySetting(1), { userId: "user-1" });
+    await claude.countTokens(thinking, ctx());
+    const claudeInference = claude.buildRequest(thinking, ctx());
+    const claudeOmitted = ["max_tokens", "stream", "temperature", "top_p", "stop_sequences", "metadata"];
+    expect(claudeInference.body).toHaveProperty("thinking");
+    expect(server.requests.at(-1)!.body).toEqual(without(plain(claudeInference.body), claudeOmitted));
+
+    const gemini = createGeminiEngine({ model: "gemini-2.5-flash", ...common("gemini") });
+    await gemini.countTokens(rich, ctx());
+    const geminiInference = plain(gemini.buildRequest(rich, ctx()).body);
+    expect(geminiInference).toHaveProperty("generationConfig");
+    expect(server.requests.at(-1)!.body).toEqual({
+      generateContentRequest: { model: "models/gemini-2.5-flash", ...geminiInference },
+    });
   });
 
   it("only engines whose API counts offer it; a missing count is a ProviderError", () => {

@@ -40,3 +40,14 @@ export function tokenCount(value: unknown, provider: string): number {
     { code: "invalid_response" },
   );
 }
+
+/**
+ * The body of a counting endpoint, built from the inference body the request builder made: only the fields the
+ * endpoint takes, in the body's order, so what is counted is what the inference will send.
+ *
+ * @example
+ * countTokensBody({ model: "m", messages: [], max_tokens: 5 }, ["model", "messages"]) // { model: "m", messages: [] }
+ */
+export function countTokensBody<Body extends object>(body: Body, takes: readonly string[]): Partial<Body> {
+  return Object.fromEntries(Object.entries(body).filter(([field]) => takes.includes(field))) as Partial<Body>;
+}

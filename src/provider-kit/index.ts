@@ -20,7 +20,7 @@
  */
 export { type ApiKeySource, type LoadedApiKey, loadApiKey, missingApiKeyError } from "./api-key.ts";
 export type * from "./contract.ts";
-export { canCountTokens, type TokenCounter, tokenCount } from "./count-tokens.ts";
+export { canCountTokens, countTokensBody, type TokenCounter, tokenCount } from "./count-tokens.ts";
 export {
   defineProvider,
   type EngineFactory,
@@ -37,6 +37,7 @@ export {
   type WireExchange,
 } from "./http-engine.ts";
 export { type ParsedModelId, parseModelId } from "./model-id.ts";
+export { type PartialArg, PartialArgsAssembler, parseJsonPath } from "./partial-args.ts";
 export { type InferenceDefaults, type PrepareDefaults, prepareInference, prepareTurn } from "./prepare.ts";
 export { droppedBlockWarning, foreignProducer, isOwnBlock } from "./reasoning.ts";
 export {

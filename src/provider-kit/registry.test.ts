@@ -1,7 +1,8 @@
 /**
  * The registry is the only list of providers: a throwaway provider registered here appears in settings (api
- * type, aliases, its key variable, flag help), in the engine factory and in the contract suite's table, and is
- * gone again once unregistered. Also: aliases count as their provider on stamped blocks (a Turn saved with
+ * type, aliases, its key variable, flag help), in the local provider server's protocols, in the engine factory
+ * and in the contract suite's table, and is gone again once unregistered (the import-cost test registers one
+ * in a fresh process). Also: aliases count as their provider on stamped blocks (a Turn saved with
  * `claude` continues on `anthropic` with its signed thinking and its web-search results).
  */
 import { readFileSync } from "node:fs";
@@ -11,11 +12,12 @@ import { ToolCatalogKey } from "../engine/tools.ts";
 import { RunContext } from "../events/context.ts";
 import { buildClaudeRequest } from "../providers/anthropic/request.ts";
 import { contractCatalog, contractEngines } from "../providers/contract/engines.ts";
-import { OPENAI_PROFILE, openAICompatibleProvider } from "../providers/openai/profiles.ts";
+import { OPENAI_PROFILE, openAICompatibleProvider } from "../providers/openai/descriptor.ts";
 import { setupLocalServer } from "../providers/test-support.ts";
 import { createEngine } from "../settings/factory.ts";
 import { settingsFlagsHelp } from "../settings/flags.ts";
 import { loadSettings } from "../settings/load.ts";
+import { registeredProtocols } from "../testing/provider-server/protocols.ts";
 import { newTurn, newUserTextBlock } from "../turns/builders.ts";
 import { KeyBlockMetaProvider } from "../turns/keys.ts";
 import { turnFromYaml } from "../turns/serialization.ts";
@@ -47,7 +49,9 @@ describe("the provider registry", () => {
     try {
       expect(findProvider("acme-chat")).toBe(acme);
       expect(settingsFlagsHelp()).toContain("acme (or acme-chat)");
-      const env = { ACME_API_KEY: "acme-secret", ACME_BASE_URL: server.baseURL("openai-chat") };
+      // The local provider server speaks the protocols of the registered providers, acme's included.
+      expect(registeredProtocols().map((module) => module.name)).toContain(acme.protocol);
+      const env = { ACME_API_KEY: "acme-secret", ACME_BASE_URL: server.baseURL(acme.protocol) };
       const loaded = loadSettings({ env, cwd: "/nonexistent", flags: { "ai-api-type": "acme-chat" } });
       expect(loaded.settings.chat).toMatchObject({ apiType: "acme", engine: "acme-1" });
       expect(loaded.settings.api?.acme?.baseURL).toBe(env.ACME_BASE_URL);

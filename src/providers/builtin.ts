@@ -6,8 +6,7 @@ import type { ProviderDescriptor } from "../provider-kit/descriptor.ts";
 import { anthropicProvider } from "./anthropic/descriptor.ts";
 import { geminiProvider } from "./gemini/descriptor.ts";
 import { ollamaProvider } from "./ollama/descriptor.ts";
-import { openaiProvider } from "./openai/descriptor.ts";
-import { OPENAI_COMPATIBLE_PROVIDERS } from "./openai/profiles.ts";
+import { OPENAI_COMPATIBLE_PROVIDERS, openaiProvider } from "./openai/descriptor.ts";
 import { openaiResponsesProvider } from "./openai-responses/descriptor.ts";
 
 /**

@@ -10,7 +10,7 @@ const PROVIDERS = listProviders().map((provider) => provider.id);
  * The heavy packages (zod, yaml, the MCP SDK) a fresh process resolves while importing the core and loading one
  * provider's engine through the registry.
  */
-function heavyPackagesLoadedBy(provider: string, then = ""): string[] {
+function heavyPackagesLoadedBy(provider: string, then = "", before = ""): string[] {
   const script = `
     import { registerHooks } from "node:module";
     const seen = new Set();
@@ -23,6 +23,7 @@ function heavyPackagesLoadedBy(provider: string, then = ""): string[] {
     });
     const core = await import(${JSON.stringify(new URL("index.ts", SRC).href)});
     const registry = await import(${JSON.stringify(new URL("provider-kit/index.ts", SRC).href)});
+    ${before}
     const factory = await registry.requireProvider(${JSON.stringify(provider)}).load();
     if (typeof factory !== "function") throw new Error("no engine factory");
     ${then}
@@ -43,6 +44,17 @@ describe("importing a provider", () => {
       expect(heavyPackagesLoadedBy(provider)).toEqual([]);
     },
   );
+
+  it("a provider registered at run time is listed and loaded through the same registry path", () => {
+    // A throwaway OpenAI-compatible provider, registered in the child process before its engine is loaded.
+    const register = `
+      const { OPENAI_PROFILE, openAICompatibleProvider } = await import(${JSON.stringify(new URL("providers/openai/descriptor.ts", SRC).href)});
+      registry.registerProvider(openAICompatibleProvider({ ...OPENAI_PROFILE, name: "acme", description: "Acme",
+        apiKeyVariables: ["ACME_API_KEY"], baseURL: "https://api.acme.invalid/v1", baseURLVariables: [], defaultModel: "acme-1" }));
+      if (!registry.listProviders().some((provider) => provider.id === "acme")) throw new Error("not listed");
+    `;
+    expect(heavyPackagesLoadedBy("acme", "", register)).toEqual([]);
+  });
 
   it("reading a per-turn InferenceConfig (the first request of such a turn) loads no zod either", () => {
     const read = `

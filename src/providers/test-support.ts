@@ -16,7 +16,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { type Engine, type InferenceResult, KeyInferenceResult } from "../engine/engine.ts";
 import type { InferenceConfig, ToolConfig } from "../engine/inference-config.ts";
 import { InferenceOutput } from "../engine/output.ts";
@@ -30,7 +30,15 @@ import {
   type ResponseSpec,
   startProviderServer,
 } from "../testing/provider-server/index.ts";
-import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../turns/builders.ts";
+import {
+  assistantText,
+  newAssistantTextBlock,
+  newSystemTextBlock,
+  newTurn,
+  newUserTextBlock,
+  pendingToolCalls,
+} from "../turns/builders.ts";
+import { deepFreeze } from "../turns/immutable.ts";
 import type { TurnDataKey } from "../turns/keys.ts";
 import type {
   Block,
@@ -40,9 +48,16 @@ import type {
   ToolCallPayload,
   Turn,
 } from "../turns/types.ts";
+import { encodeJsonBody, hasJsonPieces } from "./transport/json-pieces.ts";
 
 /** A folder of recorded provider files under `fixtures/providers/` (see its MANIFEST.md). */
-export type FixtureFolder = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "ollama";
+export type FixtureFolder =
+  | "openai-chat"
+  | "openai-responses"
+  | "anthropic"
+  | "gemini"
+  | "ollama"
+  | "embeddings";
 
 /**
  * Where the recorded provider files are: the repository's own `fixtures/providers/`. Its presence and the
@@ -356,4 +371,71 @@ export function preparedBuilder<P extends object, Options, Result>(
     });
     return build(prepared, options);
   };
+}
+
+/**
+ * A conversation for the cached-pieces tests, frozen as a Session leaves it: a system block, then per round a
+ * user question (quotes, backslashes, a newline), the provider's own blocks after it, on every third round its
+ * tool round (reasoning, calls, results), the answer (`answer N` unless given) and the blocks after the answer.
+ *
+ * @example
+ * const blocks = cachedConversation(40, { toolRound: (round) => [newToolCallBlock({ id: `c${round}`, name: "echo", args: {} })] });
+ */
+export function cachedConversation(
+  rounds: number,
+  shape: {
+    toolRound: (round: number) => Block[];
+    afterQuestion?: (round: number) => Block[];
+    answer?: (round: number) => Block;
+    afterAnswer?: (round: number) => Block[];
+  },
+): Block[] {
+  const blocks: Block[] = [newSystemTextBlock("Be brief. ünïcødé ✓ 😀")];
+  for (let round = 0; round < rounds; round++) {
+    blocks.push(newUserTextBlock(`question ${round} "quoted" \\ back\nslash`));
+    blocks.push(...(shape.afterQuestion?.(round) ?? []));
+    if (round % 3 === 1) blocks.push(...shape.toolRound(round));
+    blocks.push(shape.answer?.(round) ?? newAssistantTextBlock(`answer ${round}`));
+    blocks.push(...(shape.afterAnswer?.(round) ?? []));
+  }
+  return blocks.map((block) => deepFreeze(block));
+}
+
+/** A request builder as the cached-pieces tests call it: the Turn, and whether to build from cached pieces. */
+type CachedBuild = (turn: Turn, cacheMessages: boolean) => { body: object; warnings: string[] };
+
+/**
+ * For Turns of growing prefixes of `blocks`: the body built from cached pieces is, request after request, byte for
+ * byte the plain one (encoded and through `JSON.stringify`).
+ *
+ * @example
+ * expectCachedBodiesPlain(blocks, (turn, cacheMessages) => buildOllamaRequest(prepareTurn(turn, []), { model, cacheMessages }));
+ */
+export function expectCachedBodiesPlain(blocks: Block[], build: CachedBuild, turnOf = newTurn): void {
+  const decoder = new TextDecoder();
+  for (const length of [1, 2, 3, 5, 8, 17, 60, blocks.length - 1, blocks.length]) {
+    const turn = turnOf(blocks.slice(0, length));
+    const plain = JSON.stringify(build(turn, false).body);
+    for (let request = 0; request < 2; request++) {
+      const cached = build(turn, true).body;
+      expect(hasJsonPieces(cached)).toBe(true);
+      expect(decoder.decode(encodeJsonBody(cached))).toBe(plain);
+      expect(JSON.stringify(cached)).toBe(plain);
+    }
+  }
+}
+
+/**
+ * A Turn with a block the builder drops is built whole, not from cached pieces, so its warnings are still given.
+ *
+ * @example
+ * expectCachedFallback([newOtherBlock("refusal", { text: "no" })], build, ["turn.blocks[0]: …"]);
+ */
+export function expectCachedFallback(blocks: Block[], build: CachedBuild, warnings: string[]): void {
+  const turn = newTurn(blocks.map((block) => deepFreeze(block)));
+  for (let request = 0; request < 2; request++) {
+    const built = build(turn, true);
+    expect(hasJsonPieces(built.body)).toBe(false);
+    expect(built.warnings).toEqual(warnings);
+  }
 }

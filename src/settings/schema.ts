@@ -20,8 +20,8 @@ import {
 import { mcpSettingsSchema } from "../mcp/settings.ts";
 import type { ModelPrices } from "../provider-kit/descriptor.ts";
 import { findProvider, listProviders, providerNamesHelp, registryVersion } from "../provider-kit/registry.ts";
-import type { GeminiInferenceConfig } from "../providers/gemini/config.ts";
-import type { OllamaInferenceConfig } from "../providers/ollama/config.ts";
+import type { GeminiInferenceConfig } from "../providers/gemini/descriptor.ts";
+import type { OllamaInferenceConfig } from "../providers/ollama/descriptor.ts";
 import { loadZod } from "../turns/lazy-modules.ts";
 
 export type { ModelPrices };

@@ -12,9 +12,13 @@ import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { ANTHROPIC_DEFAULT_BASE_URL, anthropicProvider } from "./descriptor.ts";
-import { ANTHROPIC_PROVIDER } from "./metadata.ts";
-import { buildClaudeRequest, type ClaudeRequest } from "./request.ts";
+import { ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_PROVIDER, anthropicProvider } from "./descriptor.ts";
+import {
+  buildClaudeCountRequest,
+  buildClaudeRequest,
+  type ClaudeRequest,
+  type ClaudeRequestOptions,
+} from "./request.ts";
 import { ClaudeStreamHandler } from "./stream.ts";
 import type { AnthropicResponseMessage } from "./wire.ts";
 
@@ -83,14 +87,13 @@ export class ClaudeEngine extends HttpEngine<ClaudeEngineOptions> implements Eng
     });
   }
 
-  #build(prepared: PreparedInference<ClaudeInferenceConfig>): ClaudeRequest {
+  #options(): ClaudeRequestOptions {
     const { model, serverTools } = this.options;
-    return buildClaudeRequest(prepared, {
-      model,
-      stream: this.streaming,
-      cacheMessages: true,
-      ...(serverTools ? { serverTools } : {}),
-    });
+    return { model, stream: this.streaming, cacheMessages: true, ...(serverTools ? { serverTools } : {}) };
+  }
+
+  #build(prepared: PreparedInference<ClaudeInferenceConfig>): ClaudeRequest {
+    return buildClaudeRequest(prepared, this.#options());
   }
 
   /** The request body this engine would send for a Turn (for inspection and golden tests). */
@@ -116,12 +119,9 @@ export class ClaudeEngine extends HttpEngine<ClaudeEngineOptions> implements Eng
   }
 
   async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    const { body, betas } = this.buildRequest(turn, ctx);
-    const { messages, system, tools, tool_choice, thinking, model } = body;
-    const counted = { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}) };
-    Object.assign(counted, tool_choice ? { tool_choice } : {}, thinking ? { thinking } : {});
+    const { body, betas } = buildClaudeCountRequest(this.#prepare(turn, ctx), this.#options());
     const path = `${this.#path}/count_tokens`;
-    const answer = await this.postJson<{ input_tokens?: number }>(path, counted, ctx, this.#betas(betas));
+    const answer = await this.postJson<{ input_tokens?: number }>(path, body, ctx, this.#betas(betas));
     return tokenCount(answer.input_tokens, ANTHROPIC_PROVIDER);
   }
 

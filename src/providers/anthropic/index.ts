@@ -6,6 +6,13 @@
  * import { createClaudeEngine } from "geppetto/providers/anthropic";
  * const engine = createClaudeEngine({ model: "claude-sonnet-4-5", claude: { promptCaching: true } });
  */
+
+export {
+  ANTHROPIC_PROVIDER,
+  KeyAnthropicCitations,
+  KeyAnthropicContentIndex,
+  KeyAnthropicMessageId,
+} from "./descriptor.ts";
 export {
   ANTHROPIC_DEFAULT_BASE_URL,
   ANTHROPIC_VERSION,
@@ -13,12 +20,6 @@ export {
   type ClaudeEngineOptions,
   createClaudeEngine,
 } from "./engine.ts";
-export {
-  ANTHROPIC_PROVIDER,
-  KeyAnthropicCitations,
-  KeyAnthropicContentIndex,
-  KeyAnthropicMessageId,
-} from "./metadata.ts";
 export {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
   ANTHROPIC_MIN_THINKING_BUDGET,

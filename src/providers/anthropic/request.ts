@@ -16,6 +16,7 @@
  */
 import { CallerError } from "../../engine/errors.ts";
 import type { ClaudeInferenceConfig, InferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
+import { countTokensBody } from "../../provider-kit/count-tokens.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
@@ -23,7 +24,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.
 import type { Block, DocumentPart, ImagePart, Turn } from "../../turns/types.ts";
 import { checkPdf } from "../documents.ts";
 import { JsonPiece, type JsonPieceList, PieceCache } from "../transport/json-pieces.ts";
-import { ANTHROPIC_PROVIDER } from "./metadata.ts";
+import { ANTHROPIC_PROVIDER } from "./descriptor.ts";
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } from "./wire.ts";
 
 /**
@@ -402,4 +403,30 @@ export function buildClaudeRequest(
     betas.push(ANTHROPIC_STRUCTURED_OUTPUTS_BETA);
   }
   return { body, betas, warnings };
+}
+
+/** The fields of the inference body `POST /v1/messages/count_tokens` takes (its API reference). */
+export const CLAUDE_COUNT_FIELDS = [
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "thinking",
+  "output_format",
+];
+
+/**
+ * Builds the `POST /v1/messages/count_tokens` body through {@link buildClaudeRequest}: the inference body, less
+ * what counting does not take (`max_tokens`, `stream`, sampling, `stop_sequences`, `metadata`).
+ *
+ * @example
+ * buildClaudeCountRequest(prepareTurn(turn, []), { model: "claude-sonnet-4-5", stream: true }).body // { model, messages }
+ */
+export function buildClaudeCountRequest(
+  prepared: PreparedInference<ClaudeInferenceConfig>,
+  options: ClaudeRequestOptions,
+): Omit<ClaudeRequest, "body"> & { body: Partial<AnthropicRequestBody> } {
+  const built = buildClaudeRequest(prepared, options);
+  return { ...built, body: countTokensBody(built.body, CLAUDE_COUNT_FIELDS) };
 }

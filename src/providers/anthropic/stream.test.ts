@@ -4,7 +4,7 @@ import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { Turn } from "../../turns/types.ts";
 import { fixtureLines, fixturePath, runStreamHandler } from "../test-support.ts";
 import { SseSplitter } from "../transport/index.ts";
-import { KeyAnthropicCitations, KeyAnthropicContentIndex, KeyAnthropicMessageId } from "./metadata.ts";
+import { KeyAnthropicCitations, KeyAnthropicContentIndex, KeyAnthropicMessageId } from "./descriptor.ts";
 import { ClaudeStreamHandler, usageFromAnthropic } from "./stream.ts";
 import type { AnthropicResponseMessage, AnthropicStreamEvent } from "./wire.ts";
 

@@ -22,7 +22,7 @@ import {
   KeyAnthropicCitations,
   KeyAnthropicContentIndex,
   KeyAnthropicMessageId,
-} from "./metadata.ts";
+} from "./descriptor.ts";
 import { ANTHROPIC_OTHER_PREFIX } from "./request.ts";
 import type {
   AnthropicContentBlock,

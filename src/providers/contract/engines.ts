@@ -15,9 +15,9 @@ import type { ProviderServer } from "../../testing/provider-server/index.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { ToolCallBlock } from "../../turns/types.ts";
-import { KeyGeminiCallId } from "../gemini/metadata.ts";
-import { KeyOllamaCallId } from "../ollama/metadata.ts";
-import { openAICompatibleProfile } from "../openai/profiles.ts";
+import { KeyGeminiCallId } from "../gemini/descriptor.ts";
+import { KeyOllamaCallId } from "../ollama/descriptor.ts";
+import { openAICompatibleProfile } from "../openai/descriptor.ts";
 
 /** A tool call as it travels on the wire (`id` only when the protocol sent one). */
 export interface WireToolCall {

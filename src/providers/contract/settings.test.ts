@@ -20,8 +20,8 @@ import type { WireProtocol } from "../../provider-kit/descriptor.ts";
 import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
 import type { TurnDataKey } from "../../turns/keys.ts";
 import type { Turn } from "../../turns/types.ts";
-import { KeyGeminiInferenceConfig } from "../gemini/config.ts";
-import { KeyOllamaInferenceConfig } from "../ollama/config.ts";
+import { KeyGeminiInferenceConfig } from "../gemini/descriptor.ts";
+import { KeyOllamaInferenceConfig } from "../ollama/descriptor.ts";
 import { setupLocalServer } from "../test-support.ts";
 import { contractCatalog, contractEngines, requestBody } from "./engines.ts";
 

@@ -13,8 +13,8 @@ import { CollectingSink, RunContext } from "../../events/context.ts";
 import { assistantText, newTurn, newUserTextBlock, pendingToolCalls } from "../../turns/builders.ts";
 import type { ReasoningPayload } from "../../turns/types.ts";
 import { providerFixturesRoot, setupLocalServer } from "../test-support.ts";
+import { KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./descriptor.ts";
 import { createGeminiEngine, type GeminiEngineOptions } from "./engine.ts";
-import { KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
 
 const FIXTURES = fileURLToPath(new URL("gemini/", providerFixturesRoot()));
 const fixture = (name: string) => join(FIXTURES, name);

@@ -11,12 +11,16 @@ import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engi
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { type GeminiInferenceConfig, KeyGeminiInferenceConfig } from "./config.ts";
-import { GEMINI_DEFAULT_BASE_URL, geminiProvider } from "./descriptor.ts";
-import { geminiErrorFields } from "./finish.ts";
-import { GEMINI_PROVIDER } from "./metadata.ts";
-import { buildGeminiRequest, type GeminiRequest, geminiPath } from "./request.ts";
+import {
+  GEMINI_DEFAULT_BASE_URL,
+  GEMINI_PROVIDER,
+  type GeminiInferenceConfig,
+  geminiProvider,
+  KeyGeminiInferenceConfig,
+} from "./descriptor.ts";
+import { buildGeminiCountRequest, buildGeminiRequest, type GeminiRequest, geminiPath } from "./request.ts";
 import { GeminiStreamHandler } from "./stream.ts";
+import { geminiErrorFields } from "./stream-finish.ts";
 import type { GeminiResponse } from "./wire.ts";
 
 export { GEMINI_DEFAULT_BASE_URL };
@@ -89,11 +93,9 @@ export class GeminiEngine extends HttpEngine<GeminiEngineOptions> implements Eng
   }
 
   async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    const { body } = this.buildRequest(turn, ctx);
     const model = this.options.model;
-    const name = /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
-    const counted = { generateContentRequest: { model: name, ...body } };
-    const answer = await this.postJson<{ totalTokens?: number }>(`/${name}:countTokens`, counted, ctx);
+    const { body } = buildGeminiCountRequest(this.#prepare(turn, ctx), { model, cacheMessages: true });
+    const answer = await this.postJson<{ totalTokens?: number }>(geminiPath(model, "count"), body, ctx);
     return tokenCount(answer.totalTokens, GEMINI_PROVIDER);
   }
 

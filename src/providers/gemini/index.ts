@@ -6,35 +6,27 @@
  * import { createGeminiEngine } from "geppetto/providers/gemini";
  * const engine = createGeminiEngine({ model: "gemini-2.5-flash" });
  */
+
+export { PartialArgsAssembler, parseJsonPath } from "../../provider-kit/partial-args.ts";
 export {
+  GEMINI_PART_TYPE,
+  GEMINI_PROVIDER,
   type GeminiInferenceConfig,
+  geminiCallId,
   geminiInferenceConfigSchema,
+  KeyGeminiCallId,
   KeyGeminiInferenceConfig,
+  KeyGeminiResponseId,
+  KeyGeminiThoughtSignature,
+  KeyGeminiTrailingSignature,
   resolveGeminiInferenceConfig,
-} from "./config.ts";
+} from "./descriptor.ts";
 export {
   createGeminiEngine,
   GEMINI_DEFAULT_BASE_URL,
   GeminiEngine,
   type GeminiEngineOptions,
 } from "./engine.ts";
-export {
-  blockReasonName,
-  finishReasonName,
-  geminiErrorFields,
-  geminiFinishClass,
-  usageFromGemini,
-} from "./finish.ts";
-export {
-  GEMINI_PART_TYPE,
-  GEMINI_PROVIDER,
-  geminiCallId,
-  KeyGeminiCallId,
-  KeyGeminiResponseId,
-  KeyGeminiThoughtSignature,
-  KeyGeminiTrailingSignature,
-} from "./metadata.ts";
-export { PartialArgsAssembler, parseJsonPath } from "./partial-args.ts";
 export {
   buildGeminiRequest,
   FOREIGN_CALL_SIGNATURE,
@@ -43,4 +35,11 @@ export {
   geminiPath,
 } from "./request.ts";
 export { GeminiStreamHandler } from "./stream.ts";
+export {
+  blockReasonName,
+  finishReasonName,
+  geminiErrorFields,
+  geminiFinishClass,
+  usageFromGemini,
+} from "./stream-finish.ts";
 export type * from "./wire.ts";

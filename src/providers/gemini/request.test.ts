@@ -15,8 +15,13 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block } from "../../turns/types.ts";
 import { preparedBuilder } from "../test-support.ts";
-import { type GeminiInferenceConfig, KeyGeminiInferenceConfig } from "./config.ts";
-import { KeyGeminiCallId, KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
+import {
+  type GeminiInferenceConfig,
+  KeyGeminiCallId,
+  KeyGeminiInferenceConfig,
+  KeyGeminiThoughtSignature,
+  KeyGeminiTrailingSignature,
+} from "./descriptor.ts";
 import {
   buildGeminiRequest as buildFromPrepared,
   FOREIGN_CALL_SIGNATURE,

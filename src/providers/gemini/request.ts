@@ -26,14 +26,14 @@ import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, DocumentPart, ImagePart, ToolCallBlock, ToolUseBlock, Turn } from "../../turns/types.ts";
 import { checkPdf } from "../documents.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
-import type { GeminiInferenceConfig } from "./config.ts";
 import {
   GEMINI_PART_TYPE,
   GEMINI_PROVIDER,
+  type GeminiInferenceConfig,
   KeyGeminiCallId,
   KeyGeminiThoughtSignature,
   KeyGeminiTrailingSignature,
-} from "./metadata.ts";
+} from "./descriptor.ts";
 import type { GeminiContent, GeminiFunctionResponse, GeminiPart, GeminiRequestBody } from "./wire.ts";
 
 /**
@@ -68,16 +68,21 @@ export interface GeminiRequest {
 /** Where Gemini's Files API files live (a `files/abc` id becomes a URI under it). */
 const FILES_BASE = "https://generativelanguage.googleapis.com/v1beta/";
 
+/** The resource name of a model: `models/{model}`, or the name as given when it has a prefix. */
+const geminiModelName = (model: string): string =>
+  /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
+
 /**
- * The path of a model method: `/models/{model}:generateContent`, `…:streamGenerateContent?alt=sse`, or the
- * JSON-array stream (`…:streamGenerateContent`, no `alt`). A model already prefixed (`models/…`,
+ * The path of a model method: `/models/{model}:generateContent`, `…:streamGenerateContent?alt=sse`, the
+ * JSON-array stream (`…:streamGenerateContent`, no `alt`) or `…:countTokens`. A model already prefixed (`models/…`,
  * `tunedModels/…`) keeps its prefix.
  *
  * @example
  * geminiPath("gemini-2.5-flash", "sse") // "/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
  */
-export function geminiPath(model: string, mode: "sse" | "json-array" | "none"): string {
-  const name = /^(models|tunedModels)\//.test(model) ? model : `models/${model}`;
+export function geminiPath(model: string, mode: "sse" | "json-array" | "none" | "count"): string {
+  const name = geminiModelName(model);
+  if (mode === "count") return `/${name}:countTokens`;
   if (mode === "none") return `/${name}:generateContent`;
   return `/${name}:streamGenerateContent${mode === "sse" ? "?alt=sse" : ""}`;
 }
@@ -438,4 +443,19 @@ export function buildGeminiRequest(
     "Gemini returns thoughts (includeThoughts), not summaries",
   );
   return { body, warnings };
+}
+
+/**
+ * Builds the `POST /models/{model}:countTokens` body through {@link buildGeminiRequest}: the whole inference body
+ * as its `generateContentRequest`, with the model's resource name (counting takes every field).
+ *
+ * @example
+ * buildGeminiCountRequest(prepared, { model: "gemini-2.5-flash" }).body.generateContentRequest.model // "models/gemini-2.5-flash"
+ */
+export function buildGeminiCountRequest(
+  prepared: PreparedInference<GeminiInferenceConfig>,
+  options: GeminiRequestOptions & { model: string },
+): { body: { generateContentRequest: GeminiRequestBody & { model: string } }; warnings: string[] } {
+  const { body, warnings } = buildGeminiRequest(prepared, options);
+  return { body: { generateContentRequest: { model: geminiModelName(options.model), ...body } }, warnings };
 }

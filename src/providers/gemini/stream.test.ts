@@ -3,13 +3,13 @@ import { describe, expect, it, vi } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { InferenceOutput } from "../../engine/output.ts";
 import { CollectingSink, RunContext } from "../../events/context.ts";
+import { PartialArgsAssembler, parseJsonPath } from "../../provider-kit/partial-args.ts";
 import { newTurn, newUserTextBlock } from "../../turns/builders.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { providerFixturesRoot } from "../test-support.ts";
-import { finishReasonName, geminiErrorFields } from "./finish.ts";
-import { GEMINI_PART_TYPE, KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./metadata.ts";
-import { PartialArgsAssembler, parseJsonPath } from "./partial-args.ts";
+import { GEMINI_PART_TYPE, KeyGeminiThoughtSignature, KeyGeminiTrailingSignature } from "./descriptor.ts";
 import { GeminiStreamHandler } from "./stream.ts";
+import { finishReasonName, geminiErrorFields } from "./stream-finish.ts";
 import type { GeminiPart, GeminiPartialArg, GeminiResponse } from "./wire.ts";
 
 const FIXTURES = new URL("gemini/", providerFixturesRoot());

@@ -15,16 +15,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { InferenceOutput } from "../../engine/output.ts";
+import { PartialArgsAssembler } from "../../provider-kit/partial-args.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Block } from "../../turns/types.ts";
-import {
-  blockReasonName,
-  finishReasonName,
-  finishWarning,
-  geminiFinishClass,
-  geminiStreamError,
-  usageFromGemini,
-} from "./finish.ts";
 import {
   GEMINI_PART_TYPE,
   geminiCallId,
@@ -32,8 +25,15 @@ import {
   KeyGeminiResponseId,
   KeyGeminiThoughtSignature,
   KeyGeminiTrailingSignature,
-} from "./metadata.ts";
-import { PartialArgsAssembler } from "./partial-args.ts";
+} from "./descriptor.ts";
+import {
+  blockReasonName,
+  finishReasonName,
+  finishWarning,
+  geminiFinishClass,
+  geminiStreamError,
+  usageFromGemini,
+} from "./stream-finish.ts";
 import type { GeminiFunctionCall, GeminiPart, GeminiResponse } from "./wire.ts";
 
 interface StreamedCall {

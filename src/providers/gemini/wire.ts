@@ -4,19 +4,11 @@
  * Kept loose on purpose: unknown fields pass through untouched, so a newer API version does not break parsing.
  * Field names are the provider's (camelCase; the REST API also accepts snake_case, which we never send).
  */
+import type { PartialArg } from "../../provider-kit/partial-args.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 
 /** One streamed piece of a function call's arguments (`streamFunctionCallArguments`). */
-export interface GeminiPartialArg {
-  /** Where the value goes, e.g. `$.location` or `$.items[0].name`. */
-  jsonPath: string;
-  stringValue?: string;
-  numberValue?: number;
-  boolValue?: boolean;
-  nullValue?: JsonValue;
-  /** More of this value follows (strings arrive in pieces). */
-  willContinue?: boolean;
-}
+export type GeminiPartialArg = PartialArg;
 
 /** A function call part. `id` is only sent by some API surfaces; Gemini usually gives none. */
 export interface GeminiFunctionCall {

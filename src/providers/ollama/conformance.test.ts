@@ -7,8 +7,8 @@ import { ProviderError } from "../../engine/errors.ts";
 import { RunContext } from "../../events/context.ts";
 import { assistantText, newTurn, newUserTextBlock } from "../../turns/builders.ts";
 import { fixturePath, replay, serverOptions, setupLocalServer } from "../test-support.ts";
+import { KeyOllamaCallId, KeyOllamaTimings } from "./descriptor.ts";
 import { createOllamaEngine, type OllamaEngineOptions } from "./engine.ts";
-import { KeyOllamaCallId, KeyOllamaTimings } from "./metadata.ts";
 
 const server = setupLocalServer();
 const fixture = (name: string) => fixturePath("ollama", name);

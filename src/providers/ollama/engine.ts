@@ -8,9 +8,14 @@ import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engi
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { KeyOllamaInferenceConfig, type OllamaInferenceConfig } from "./config.ts";
-import { OLLAMA_DEFAULT_BASE_URL, ollamaProvider } from "./descriptor.ts";
-import { KeyOllamaTimings, OLLAMA_PROVIDER } from "./metadata.ts";
+import {
+  KeyOllamaInferenceConfig,
+  KeyOllamaTimings,
+  OLLAMA_DEFAULT_BASE_URL,
+  OLLAMA_PROVIDER,
+  type OllamaInferenceConfig,
+  ollamaProvider,
+} from "./descriptor.ts";
 import { buildOllamaRequest, type OllamaRequest } from "./request.ts";
 import { OllamaStreamHandler } from "./stream.ts";
 import type { OllamaChatChunk } from "./wire.ts";

@@ -7,11 +7,15 @@
  * const engine = createOllamaEngine({ model: "llama3.2" });
  */
 export {
+  KeyOllamaCallId,
   KeyOllamaInferenceConfig,
+  KeyOllamaTimings,
+  OLLAMA_PROVIDER,
   type OllamaInferenceConfig,
+  type OllamaTimings,
   ollamaInferenceConfigSchema,
   resolveOllamaInferenceConfig,
-} from "./config.ts";
+} from "./descriptor.ts";
 export {
   createOllamaEngine,
   OLLAMA_DEFAULT_BASE_URL,
@@ -19,7 +23,6 @@ export {
   type OllamaEngineOptions,
   ollamaBaseURL,
 } from "./engine.ts";
-export { KeyOllamaCallId, KeyOllamaTimings, OLLAMA_PROVIDER, type OllamaTimings } from "./metadata.ts";
 export { buildOllamaRequest, type OllamaRequest, type OllamaRequestOptions, thinkFor } from "./request.ts";
 export { OllamaStreamHandler, ollamaFinishClass } from "./stream.ts";
 export type * from "./wire.ts";

@@ -15,8 +15,7 @@ import {
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block } from "../../turns/types.ts";
 import { preparedBuilder } from "../test-support.ts";
-import { KeyOllamaInferenceConfig, type OllamaInferenceConfig } from "./config.ts";
-import { KeyOllamaCallId } from "./metadata.ts";
+import { KeyOllamaCallId, KeyOllamaInferenceConfig, type OllamaInferenceConfig } from "./descriptor.ts";
 import { buildOllamaRequest as buildFromPrepared, type OllamaRequestOptions, thinkFor } from "./request.ts";
 
 const buildOllamaRequest = preparedBuilder<

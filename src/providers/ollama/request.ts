@@ -19,8 +19,7 @@ import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
-import type { OllamaInferenceConfig } from "./config.ts";
-import { KeyOllamaCallId, OLLAMA_PROVIDER } from "./metadata.ts";
+import { KeyOllamaCallId, OLLAMA_PROVIDER, type OllamaInferenceConfig } from "./descriptor.ts";
 import type { OllamaChatRequest, OllamaMessage, OllamaToolCall } from "./wire.ts";
 
 /**

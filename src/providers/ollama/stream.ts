@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { FinishClass } from "../../engine/engine.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import { midStreamError } from "../../provider-kit/stream-error.ts";
-import { KeyOllamaCallId, OLLAMA_PROVIDER, type OllamaTimings } from "./metadata.ts";
+import { KeyOllamaCallId, OLLAMA_PROVIDER, type OllamaTimings } from "./descriptor.ts";
 import type { OllamaChatChunk, OllamaToolCall } from "./wire.ts";
 
 /**

@@ -13,9 +13,13 @@ import type { JsonObject } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "../openai/descriptor.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
-import { openaiResponsesProvider } from "./descriptor.ts";
-import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
-import { buildResponsesRequest, type ResponsesRequest } from "./request.ts";
+import { OPENAI_RESPONSES_PROVIDER, openaiResponsesProvider } from "./descriptor.ts";
+import {
+  buildResponsesCountRequest,
+  buildResponsesRequest,
+  type ResponsesRequest,
+  type ResponsesRequestOptions,
+} from "./request.ts";
 import { ResponsesStreamHandler } from "./stream.ts";
 import type { ResponsesResponse, ResponsesStreamEvent } from "./wire.ts";
 
@@ -81,14 +85,13 @@ export class OpenAIResponsesEngine extends HttpEngine<OpenAIResponsesEngineOptio
     return prepared;
   }
 
-  #build(prepared: PreparedInference<OpenAIInferenceConfig>): ResponsesRequest {
+  #options(): ResponsesRequestOptions {
     const { model, serverTools } = this.options;
-    return buildResponsesRequest(prepared, {
-      model,
-      stream: this.streaming,
-      cacheMessages: true,
-      ...(serverTools ? { serverTools } : {}),
-    });
+    return { model, stream: this.streaming, cacheMessages: true, ...(serverTools ? { serverTools } : {}) };
+  }
+
+  #build(prepared: PreparedInference<OpenAIInferenceConfig>): ResponsesRequest {
+    return buildResponsesRequest(prepared, this.#options());
   }
 
   /** The request body this engine would send for a Turn (for inspection and golden tests). */
@@ -110,9 +113,8 @@ export class OpenAIResponsesEngine extends HttpEngine<OpenAIResponsesEngineOptio
   }
 
   async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    const { body } = this.buildRequest(turn, ctx);
-    const { stream: _stream, include: _include, store: _store, ...counted } = body;
-    const answer = await this.postJson<{ input_tokens?: number }>("/responses/input_tokens", counted, ctx);
+    const { body } = buildResponsesCountRequest(this.#prepare(turn, ctx), this.#options());
+    const answer = await this.postJson<{ input_tokens?: number }>("/responses/input_tokens", body, ctx);
     return tokenCount(answer.input_tokens, OPENAI_RESPONSES_PROVIDER);
   }
 

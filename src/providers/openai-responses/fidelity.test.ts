@@ -13,7 +13,7 @@ import { newReasoningBlock, newSystemTextBlock, newTurn, newUserTextBlock } from
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { preparedBuilder, runStreamHandler, setupLocalServer } from "../test-support.ts";
-import { KeyResponsesPhase, OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
+import { KeyResponsesPhase, OPENAI_RESPONSES_PROVIDER } from "./descriptor.ts";
 import { buildResponsesRequest as buildFromPrepared, type ResponsesRequestOptions } from "./request.ts";
 import { ResponsesStreamHandler } from "./stream.ts";
 

@@ -6,12 +6,7 @@
  * import { createOpenAIResponsesEngine } from "geppetto/providers/openai-responses";
  * const engine = createOpenAIResponsesEngine({ model: "gpt-5-mini", serverTools: [{ type: "web_search" }] });
  */
-export {
-  createOpenAIResponsesEngine,
-  OPENAI_DEFAULT_BASE_URL,
-  OpenAIResponsesEngine,
-  type OpenAIResponsesEngineOptions,
-} from "./engine.ts";
+
 export {
   KeyResponsesAnnotations,
   KeyResponsesItemType,
@@ -20,7 +15,13 @@ export {
   KeyResponsesStatus,
   OPENAI_RESPONSES_PROVIDER,
   WEB_SEARCH_CALL_TYPE,
-} from "./metadata.ts";
+} from "./descriptor.ts";
+export {
+  createOpenAIResponsesEngine,
+  OPENAI_DEFAULT_BASE_URL,
+  OpenAIResponsesEngine,
+  type OpenAIResponsesEngineOptions,
+} from "./engine.ts";
 export {
   buildResponsesRequest,
   isReasoningModel,

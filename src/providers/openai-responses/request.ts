@@ -11,6 +11,7 @@
  * Tool call ids are kept as they are.
  */
 import type { OpenAIInferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
+import { countTokensBody } from "../../provider-kit/count-tokens.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
 import { describeToolContentPart, toolContentOf, toolResultText } from "../../tools/content.ts";
@@ -23,7 +24,7 @@ import {
   KeyResponsesAnnotations,
   KeyResponsesPhase,
   OPENAI_RESPONSES_PROVIDER,
-} from "./metadata.ts";
+} from "./descriptor.ts";
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 
 /**
@@ -350,4 +351,25 @@ export function buildResponsesRequest(
     body.text = { format };
   }
   return { body, warnings };
+}
+
+/** The fields of the inference body `POST /responses/input_tokens` takes (its API reference). */
+export const RESPONSES_COUNT_FIELDS = [
+  ...["model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "text"],
+  ...["truncation", "conversation", "previous_response_id"],
+];
+
+/**
+ * Builds the `POST /responses/input_tokens` body through {@link buildResponsesRequest}: the inference body, less
+ * what counting does not take (`stream`, `include`, `store`, sampling, `max_output_tokens`, `service_tier`, …).
+ *
+ * @example
+ * buildResponsesCountRequest(prepareTurn(turn, []), { model: "gpt-5-mini", stream: true }).body // { model, input }
+ */
+export function buildResponsesCountRequest(
+  prepared: PreparedInference<OpenAIInferenceConfig>,
+  options: ResponsesRequestOptions,
+): { body: Partial<ResponsesRequestBody>; warnings: string[] } {
+  const built = buildResponsesRequest(prepared, options);
+  return { body: countTokensBody(built.body, RESPONSES_COUNT_FIELDS), warnings: built.warnings };
 }

@@ -7,7 +7,7 @@ import {
   KeyResponsesOutputIndex,
   KeyResponsesResponseId,
   KeyResponsesStatus,
-} from "./metadata.ts";
+} from "./descriptor.ts";
 import { ResponsesStreamHandler } from "./stream.ts";
 import type { ResponsesResponse, ResponsesStreamEvent } from "./wire.ts";
 

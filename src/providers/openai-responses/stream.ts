@@ -13,7 +13,6 @@ import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.t
 import { midStreamError } from "../../provider-kit/stream-error.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import type { Block, ReasoningPayload } from "../../turns/types.ts";
-import { hostedDoneEvent, hostedProgressEvent } from "./hosted.ts";
 import {
   KeyResponsesAnnotations,
   KeyResponsesItemType,
@@ -23,8 +22,9 @@ import {
   KeyResponsesStatus,
   OPENAI_RESPONSES_PROVIDER,
   WEB_SEARCH_CALL_TYPE,
-} from "./metadata.ts";
-import { replayResponse } from "./replay.ts";
+} from "./descriptor.ts";
+import { hostedDoneEvent, hostedProgressEvent } from "./stream-hosted.ts";
+import { replayResponse } from "./stream-replay.ts";
 import type {
   ResponsesError,
   ResponsesOutputItem,

@@ -24,7 +24,7 @@ import { toolResultText } from "../../tools/content.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { checkPdf, documentDataUrl, documentFilename } from "../documents.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
-import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./profiles.ts";
+import { OPENAI_PROFILE, type OpenAICompatibleProfile } from "./descriptor.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall } from "./wire.ts";
 
 /** The `other` block type under which a refusal is kept (data: `{ text }`). */

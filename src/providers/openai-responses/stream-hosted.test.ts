@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runStreamHandler } from "../test-support.ts";
-import { OPENAI_RESPONSES_PROVIDER } from "./metadata.ts";
+import { OPENAI_RESPONSES_PROVIDER } from "./descriptor.ts";
 import { ResponsesStreamHandler } from "./stream.ts";
 import type { ResponsesOutputItem, ResponsesStreamEvent } from "./wire.ts";
 

@@ -18,7 +18,7 @@ import type { ProviderError } from "../../engine/errors.ts";
 import type { Usage } from "../../events/types.ts";
 import { midStreamError } from "../../provider-kit/stream-error.ts";
 import type { ProviderErrorFields } from "../transport/index.ts";
-import { GEMINI_PROVIDER } from "./metadata.ts";
+import { GEMINI_PROVIDER } from "./descriptor.ts";
 import type { GeminiError, GeminiUsageMetadata } from "./wire.ts";
 
 /** `Candidate.FinishReason` by number (google.ai.generativelanguage.v1beta). */

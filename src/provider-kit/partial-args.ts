@@ -1,6 +1,6 @@
 /**
- * Assembles a function call's arguments from Gemini's streamed `partialArgs` (`{jsonPath, stringValue |
- * numberValue | boolValue | nullValue, willContinue}`) into an object, and turns the progress into JSON text
+ * Assembles a function call's arguments streamed as JSON-path pieces (Gemini's `partialArgs`: `{jsonPath,
+ * stringValue | numberValue | boolValue | nullValue, willContinue}`) into an object, and turns the progress into JSON text
  * deltas for `tool-call-arguments-delta` events.
  *
  * The deltas are prefixes of the final `JSON.stringify(args)`: joined, they give exactly the final argument
@@ -12,8 +12,24 @@
  * text, so it never re-serializes the object); only unusual streams (values out of order, integer-like object
  * keys, arguments given up front) fall back to comparing whole serializations.
  */
-import type { JsonObject, JsonValue } from "../../turns/json.ts";
-import type { GeminiPartialArg } from "./wire.ts";
+import type { JsonObject, JsonValue } from "../turns/json.ts";
+
+/**
+ * One streamed piece of a call's arguments: a value at a JSON path (Gemini `streamFunctionCallArguments`).
+ *
+ * @example
+ * const piece: PartialArg = { jsonPath: "$.location", stringValue: "Os", willContinue: true };
+ */
+export interface PartialArg {
+  /** Where the value goes, e.g. `$.location` or `$.items[0].name`. */
+  jsonPath: string;
+  stringValue?: string;
+  numberValue?: number;
+  boolValue?: boolean;
+  nullValue?: JsonValue;
+  /** More of this value follows (strings arrive in pieces). */
+  willContinue?: boolean;
+}
 
 /** Characters JSON.stringify escapes inside a string (surrogates: lone ones are escaped). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
@@ -42,7 +58,7 @@ export function parseJsonPath(path: string): (string | number)[] {
   return segments;
 }
 
-function partialValue(partial: GeminiPartialArg): JsonValue | undefined {
+function partialValue(partial: PartialArg): JsonValue | undefined {
   if (partial.stringValue !== undefined) return partial.stringValue;
   if (partial.numberValue !== undefined) return partial.numberValue;
   if (partial.boolValue !== undefined) return partial.boolValue;
@@ -105,7 +121,7 @@ export class PartialArgsAssembler {
   #heldSurrogate = "";
 
   /** Applies one partial argument (strings append to what the path holds). Returns the new JSON text, if any. */
-  apply(partial: GeminiPartialArg): string {
+  apply(partial: PartialArg): string {
     const open = this.#open;
     const piece = partial.stringValue;
     if (open !== undefined && piece !== undefined && open.path === partial.jsonPath) {

@@ -12,8 +12,8 @@ import { appendBlock, newTurn, newUserTextBlock } from "../../turns/builders.ts"
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import { requestBody } from "../contract/engines.ts";
 import { setupLocalServer } from "../test-support.ts";
+import { openAICompatibleProfile } from "./descriptor.ts";
 import { createOpenAIChatEngine } from "./engine.ts";
-import { openAICompatibleProfile } from "./profiles.ts";
 
 const server = setupLocalServer();
 const question = () => newTurn([newUserTextBlock("Why is the sky blue?")]);
