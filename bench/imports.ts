@@ -3,7 +3,7 @@
  * of the `await import`, Node's start outside the span), rounds rotated, optionally against a baseline checkout in
  * the same run:
  *
- *   npx node bench/imports.ts [--rounds 7] [--baseline DIR] [--json]
+ *   npx node bench/imports.ts [--rounds 7] [--baseline DIR] [--only settings,testing] [--json]
  *
  * The subpaths come from package.json `exports`, so a new one cannot be forgotten. Targets: the core, the core read
  * as `import { generateText }`, and the core with each engine, under IMPORT_TARGET_MS; every subpath within
@@ -14,12 +14,8 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { runJsonChild } from "./processes.ts";
+import { IMPORT_TARGET_MS, SUBPATH_IMPORT_TARGET } from "./report.ts";
 import { formatNumber, formatRatio, markdownTable, median, ratio, rotate } from "./stats.ts";
-
-/** Import of core + one engine, and of the core alone, under this many ms. */
-export const IMPORT_TARGET_MS = 40;
-/** Every subpath import, at most this multiple of the core's import. */
-export const SUBPATH_IMPORT_TARGET = 1.5;
 
 /** The packages a subpath exists to wrap and loads at import: its figure is judged with them preloaded. */
 export const HEAVY_CLIENTS: Record<string, string[]> = {
@@ -54,7 +50,7 @@ export function subpathExports(): { subpath: string; file: string }[] {
     }));
 }
 
-/** The core name the subpath ratios divide by. */
+/** The core name the subpath ratios divide by (report.ts reads the same name). */
 export const CORE = "geppetto core alone";
 
 /** The core, the core with each engine, every subpath (heavy clients twice). */
@@ -112,8 +108,14 @@ async function probe(modules: string[], root?: string): Promise<Figures> {
 }
 
 /** Measures every target `rounds` times (rotated; this checkout and the baseline alternate first). */
-export async function measureImports(rounds: number, baseline?: string): Promise<Measured[]> {
-  const measured = importTargets().map((target) => ({
+export async function measureImports(rounds: number, baseline?: string, only?: string): Promise<Measured[]> {
+  const targets = importTargets().filter(
+    (target) =>
+      only === undefined ||
+      target.name === CORE ||
+      only.split(",").some((part) => target.name.includes(part)),
+  );
+  const measured = targets.map((target) => ({
     target,
     modules: 0,
     wall: [] as number[],
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rounds = Number(option(args, "--rounds") ?? 7);
   const baseline = option(args, "--baseline");
-  const measured = await measureImports(rounds, baseline);
+  const measured = await measureImports(rounds, baseline, option(args, "--only"));
   process.stdout.write(
     args.includes("--json") ? `${JSON.stringify(measured)}\n` : `${renderImports(measured, baseline)}\n`,
   );

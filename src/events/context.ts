@@ -6,7 +6,7 @@
  */
 import { defaultLogger, type Logger } from "../observability/logger.ts";
 import type { Tracer } from "../observability/tracing.ts";
-import { randomUUID } from "../turns/lazy-modules.ts";
+import { randomUUID } from "../turns/lazy-require.ts";
 import type { EventDraft, EventMetadata, GeppettoEvent } from "./types.ts";
 
 /** Receives events. May return a promise; it is not awaited, but its rejection is reported. */

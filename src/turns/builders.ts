@@ -2,7 +2,7 @@
  * Builders for Blocks and Turns, and the small helpers that read and extend a Turn without mutating it.
  */
 import type { JsonObject, JsonValue } from "./json.ts";
-import { randomUUID } from "./lazy-modules.ts";
+import { randomUUID } from "./lazy-require.ts";
 import type {
   Block,
   DocumentPart,

@@ -15,7 +15,7 @@
  */
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { JsonObject } from "../../turns/json.ts";
-import { randomUUID } from "../../turns/lazy-modules.ts";
+import { randomUUID } from "../../turns/lazy-require.ts";
 import type { Block } from "../../turns/types.ts";
 import {
   blockReasonName,

@@ -12,7 +12,7 @@
 import type { FinishClass } from "../../engine/engine.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import { midStreamError } from "../../provider-kit/stream-error.ts";
-import { randomUUID } from "../../turns/lazy-modules.ts";
+import { randomUUID } from "../../turns/lazy-require.ts";
 import { KeyOllamaCallId, OLLAMA_PROVIDER, type OllamaTimings } from "./metadata.ts";
 import type { OllamaChatChunk, OllamaToolCall } from "./wire.ts";
 
