@@ -1,34 +1,72 @@
 /**
- * Times `await import` of the given modules, in order, in this fresh process; prints `{"importMs": N}`.
- * Relative paths are resolved from the repository root (e.g. `dist/index.js`); bare names as packages.
- * `--preload a,b` imports those first, untimed (to see a module's own share without its dependencies).
+ * Times `await import` of the given modules, in order, in this fresh process; prints
+ * `{"importMs": N, "cpuMs": N}`: the wall time and the CPU time (user + system) from just before the first import
+ * to the moment the last one has resolved. Node's own start and this script's are outside the span, so nothing is
+ * subtracted. This is the one definition of "import time" in the bench (`imports.ts`, `run.ts`).
+ *
+ * Relative paths are resolved from the repository root (e.g. `dist/index.js`), or from `--root DIR` (a baseline
+ * checkout); bare names as packages. `dist/index.js#generateText` also reads that export (and fails without it).
+ * `--preload a,b` imports those first, untimed (a heavy client a subpath is built on, to time geppetto's own code).
+ * `--modules` adds `modules`: how many modules the timed imports loaded (a resolve hook counts them; the hook's
+ * cost is inside the span, so the times of a `--modules` run are not comparable with others).
  *
  *   npx node bench/import-probe.ts dist/index.js dist/providers/openai/index.js
- *   npx node bench/import-probe.ts --preload zod,yaml dist/index.js dist/providers/openai/index.js
+ *   npx node bench/import-probe.ts --preload @opentelemetry/api dist/observability/otel/index.js
  */
 import { performance } from "node:perf_hooks";
-
-const ROOT_URL = new URL("../", import.meta.url);
+import { pathToFileURL } from "node:url";
 
 /** The specifier to import: a file URL for repository paths, the name itself for packages. */
-export function probeSpecifier(module: string): string {
+export function probeSpecifier(module: string, root: URL = new URL("../", import.meta.url)): string {
   return module.startsWith("dist/") || module.startsWith("./") || module.startsWith("bin/")
-    ? new URL(module, ROOT_URL).href
+    ? new URL(module, root).href
     : module;
+}
+
+/** Removes `--flag value` from `args` and returns the value. */
+function takeOption(args: string[], flag: string): string | undefined {
+  const index = args.indexOf(flag);
+  return index >= 0 ? args.splice(index, 2)[1] : undefined;
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const preloadFlag = args.indexOf("--preload");
-  const preload = preloadFlag >= 0 ? (args.splice(preloadFlag, 2)[1] ?? "").split(",").filter(Boolean) : [];
-  const modules = args;
-  if (modules.length === 0) throw new Error("import-probe: name at least one module");
-  for (const specifier of preload.map(probeSpecifier)) await import(specifier);
-  const specifiers = modules.map(probeSpecifier);
+  const rootOption = takeOption(args, "--root");
+  const root = rootOption ? pathToFileURL(`${rootOption.replace(/\/$/, "")}/`) : undefined;
+  const preload = (takeOption(args, "--preload") ?? "").split(",").filter(Boolean);
+  const countFlag = args.indexOf("--modules");
+  if (countFlag >= 0) args.splice(countFlag, 1);
+  if (args.length === 0) throw new Error("import-probe: name at least one module");
+  for (const module of preload) await import(probeSpecifier(module, root));
+  const loaded = new Set<string>();
+  if (countFlag >= 0) {
+    // Loaded only here: geppetto's own use of node:module must not be paid by the probe beforehand.
+    const { registerHooks } = await import("node:module");
+    registerHooks({
+      resolve(specifier, context, next) {
+        const resolved = next(specifier, context);
+        loaded.add(resolved.url);
+        return resolved;
+      },
+    });
+  }
+  const targets = args.map((module) => {
+    const [path = module, exported] = module.split("#");
+    return { specifier: probeSpecifier(path, root), exported };
+  });
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
-  for (const specifier of specifiers) await import(specifier);
+  for (const { specifier, exported } of targets) {
+    const namespace = (await import(specifier)) as Record<string, unknown>;
+    if (exported !== undefined && namespace[exported] === undefined) {
+      throw new Error(`import-probe: ${specifier} has no export ${exported}`);
+    }
+  }
   const importMs = performance.now() - start;
-  process.stdout.write(`${JSON.stringify({ importMs })}\n`);
+  const cpu = process.cpuUsage(cpuStart);
+  const figures: Record<string, number> = { importMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  if (countFlag >= 0) figures.modules = loaded.size;
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
 if (import.meta.main) {

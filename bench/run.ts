@@ -14,6 +14,7 @@ import { geppettoAvailable } from "./clients/geppetto.ts";
 import { CLIENTS } from "./clients/index.ts";
 import type { ClientDefinition } from "./clients/types.ts";
 import { type ExtrasResult, runExtras } from "./extras-runner.ts";
+import { importTargets } from "./imports.ts";
 import { runJsonChild, runNode, startServer } from "./processes.ts";
 import { type Plan, renderResults, type Samples } from "./report.ts";
 import { rotate } from "./stats.ts";
@@ -54,17 +55,12 @@ const IMPORTS: Record<string, string[]> = {
   "anthropic-sdk": ["@anthropic-ai/sdk"],
 };
 
-/** geppetto's subpath exports, each timed alone against the core alone (full mode). */
-export const SUBPATHS = ["tools", "toolloop", "middleware", "session", "structured", "settings", "testing"];
-
-/** Imports timed alone (full mode), to show where the core's import time goes. */
+/**
+ * Imports timed alone (full mode): the core, the core with each engine and every subpath of package.json `exports`
+ * (imports.ts), then the core's parts and its packages, to show where the time goes.
+ */
 const IMPORT_BREAKDOWN: { name: string; modules: string[] }[] = [
-  { name: "geppetto core alone", modules: ["dist/index.js"] },
-  ...SUBPATHS.map((subpath) => ({ name: `geppetto/${subpath}`, modules: [`dist/${subpath}/index.js`] })),
-  {
-    name: "geppetto core + OpenAI engine, zod and yaml preloaded (geppetto's own code)",
-    modules: ["--preload", "zod,yaml", "dist/index.js", "dist/providers/openai/index.js"],
-  },
+  ...importTargets().map(({ name, modules }) => ({ name, modules })),
   ...[
     "dist/turns/index.js",
     "dist/events/index.js",

@@ -4,9 +4,9 @@
  * tool registry, the snapshot hook). Derive a new one with `withSinks`, `withSignal`, `withIds`, `with`; the
  * original is never changed. This replaces the values hidden in Go's context.Context.
  */
-import { randomUUID } from "node:crypto";
 import { defaultLogger, type Logger } from "../observability/logger.ts";
 import type { Tracer } from "../observability/tracing.ts";
+import { randomUUID } from "../turns/lazy-require.ts";
 import type { EventDraft, EventMetadata, GeppettoEvent } from "./types.ts";
 
 /** Receives events. May return a promise; it is not awaited, but its rejection is reported. */

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { listProviders } from "../provider-kit/registry.ts";
 
@@ -70,6 +71,73 @@ describe("importing a provider", () => {
     (subpath) => {
       const load = `await import(${JSON.stringify(new URL(`${subpath}/index.ts`, SRC).href)});`;
       expect(heavyPackagesLoadedBy("openai", load)).toEqual([]);
+    },
+  );
+});
+
+/** Node's built-ins an entry point may import: already loaded when Node starts, so they cost nothing. */
+const FREE_BUILTINS = ["node:buffer", "node:path", "node:url"];
+/** The packages an entry point loads at import: only the heavy client a subpath exists to wrap. */
+const CLIENT_AT_IMPORT: Record<string, string> = {
+  "geppetto/mcp": "@modelcontextprotocol/sdk",
+  "geppetto/otel": "@opentelemetry/api",
+};
+
+/** Every entry point of package.json `exports` and its source module. */
+function entryPoints(): [string, URL][] {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", SRC), "utf8")) as {
+    exports: Record<string, string | { default: string }>;
+  };
+  return Object.entries(manifest.exports)
+    .filter((entry): entry is [string, { default: string }] => typeof entry[1] === "object")
+    .map(([key, value]) => [
+      `geppetto${key.slice(1)}`,
+      new URL(value.default.replace("./dist/", "").replace(/\.js$/, ".ts"), SRC),
+    ]);
+}
+
+/** The Node built-ins and the packages (top-level ones, not their own dependencies) a fresh import resolves. */
+function loadedAtImport(module: URL): { builtins: string[]; packages: string[] } {
+  const script = `
+    import { registerHooks } from "node:module";
+    const builtins = new Set();
+    const packages = new Set();
+    registerHooks({
+      resolve(specifier, context, next) {
+        const resolved = next(specifier, context);
+        if (resolved.url.startsWith("node:")) builtins.add(resolved.url);
+        const name = /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(context.parentURL ?? "") ? undefined
+          : /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1];
+        if (name) packages.add(name);
+        return resolved;
+      },
+    });
+    await import(${JSON.stringify(module.href)});
+    process.stdout.write(JSON.stringify({ builtins: [...builtins].sort(), packages: [...packages].sort() }));
+  `;
+  const output = execFileSync(
+    process.execPath,
+    ["--experimental-transform-types", "--no-warnings", "--input-type=module", "-e", script],
+    { encoding: "utf8" },
+  );
+  return JSON.parse(output) as { builtins: string[]; packages: string[] };
+}
+
+describe("what each entry point loads at import", () => {
+  // node:fs, node:fs/promises, node:crypto, node:http and node:module each load tens of Node's own modules when
+  // imported; geppetto reaches them through process.getBuiltinModule when first needed (src/turns/lazy-require.ts).
+  it.each(entryPoints())(
+    "geppetto%s imports only free built-ins and at most its own client",
+    (key, module) => {
+      const loaded = loadedAtImport(module);
+      const client = CLIENT_AT_IMPORT[key];
+      if (client === "@modelcontextprotocol/sdk") {
+        // The MCP SDK brings its own dependencies (zod, ajv, cross-spawn) and built-ins: geppetto/mcp is that client.
+        expect(loaded.packages).toContain(client);
+        return;
+      }
+      expect(loaded.builtins.filter((builtin) => !FREE_BUILTINS.includes(builtin))).toEqual([]);
+      expect(loaded.packages).toEqual(client ? [client] : []);
     },
   );
 });

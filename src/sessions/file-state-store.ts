@@ -14,7 +14,6 @@
  * One writer per conversation at a time (the session that owns it). Files of the earlier format (one JSON
  * document, `<id>.json`) load, and their next save moves them to the log.
  */
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isJsonObject, type JsonObject } from "../turns/json.ts";
 import { TURN_FORMAT } from "../turns/serialization.ts";
@@ -29,6 +28,9 @@ import {
   frozenState,
   type StateStore,
 } from "./state-store.ts";
+
+/** `node:fs/promises`, loaded on first use (an `import` of it loads streams: about 15 of Node's modules). */
+const fsPromises = () => process.getBuiltinModule("node:fs/promises");
 
 /**
  * The format tag of each line of a conversation log file.
@@ -159,10 +161,10 @@ export class FileStateStore implements StateStore {
     this.#mirrors.delete(id);
     const parts = state.turn.blocks.map((block) => JSON.stringify(block));
     const line = encodeLine(state, 0, parts);
-    await mkdir(this.directory, { recursive: true });
+    await fsPromises().mkdir(this.directory, { recursive: true });
     const target = this.fileOf(id);
     const temporary = `${target}.${process.pid}.${++this.#sequence}.tmp`;
-    const handle = await open(temporary, "w");
+    const handle = await fsPromises().open(temporary, "w");
     try {
       await handle.writeFile(line);
       await handle.sync();
@@ -170,12 +172,12 @@ export class FileStateStore implements StateStore {
       await handle.close();
     }
     try {
-      await rename(temporary, target);
+      await fsPromises().rename(temporary, target);
     } catch (error) {
-      await rm(temporary, { force: true });
+      await fsPromises().rm(temporary, { force: true });
       throw error;
     }
-    await rm(`${this.#base(id)}${LEGACY_SUFFIX}`, { force: true });
+    await fsPromises().rm(`${this.#base(id)}${LEGACY_SUFFIX}`, { force: true });
     const blockBytes = parts.map((part) => part.length);
     this.#mirrors.set(id, {
       blocks: state.turn.blocks,
@@ -201,14 +203,14 @@ export class FileStateStore implements StateStore {
     await this.#writing.get(conversationId);
     this.#mirrors.delete(conversationId);
     const existed = await this.#exists(conversationId);
-    await rm(this.fileOf(conversationId), { force: true });
-    await rm(`${this.#base(conversationId)}${LEGACY_SUFFIX}`, { force: true });
+    await fsPromises().rm(this.fileOf(conversationId), { force: true });
+    await fsPromises().rm(`${this.#base(conversationId)}${LEGACY_SUFFIX}`, { force: true });
     return existed;
   }
 
   async #names(): Promise<string[]> {
     try {
-      return await readdir(this.directory);
+      return await fsPromises().readdir(this.directory);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
@@ -231,7 +233,7 @@ export class FileStateStore implements StateStore {
 
 async function readOrUndefined(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, "utf8");
+    return await fsPromises().readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
@@ -239,7 +241,7 @@ async function readOrUndefined(file: string): Promise<string | undefined> {
 }
 
 async function appendFlushed(file: string, line: string): Promise<void> {
-  const handle = await open(file, "a");
+  const handle = await fsPromises().open(file, "a");
   try {
     await handle.write(line);
     await handle.datasync();

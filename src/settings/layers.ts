@@ -1,7 +1,6 @@
 /**
  * The layers that are not profiles: defaults, config files, the environment and command-line flags.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { CallerError } from "../engine/errors.ts";
 import { findProvider, listProviders } from "../provider-kit/registry.ts";
@@ -16,6 +15,9 @@ import {
   sourceAt,
   withoutNulls,
 } from "./sources.ts";
+
+/** `node:fs` as Node holds it: an `import` of it would load its promise API and streams (about 34 of Node's modules). */
+const fs = process.getBuiltinModule("node:fs");
 
 /**
  * The environment settings are read from.
@@ -91,8 +93,8 @@ export function configFilePaths(env: SettingsEnv, cwd: string): string[] {
  * CallerError naming the file and the line.
  */
 export function readYamlMapping(file: string, what: string): Record<string, unknown> | undefined {
-  if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, "utf8");
+  if (!fs.existsSync(file)) return undefined;
+  const text = fs.readFileSync(file, "utf8");
   const document = loadYaml().parseDocument(text, { prettyErrors: true });
   const problem = document.errors[0];
   if (problem) {
@@ -164,8 +166,8 @@ export function parseSettingText(
     case "json": {
       if (text.startsWith("@")) {
         const file = isAbsolute(text.slice(1)) ? text.slice(1) : resolve(cwd, text.slice(1));
-        if (!existsSync(file)) throw fail(`no such file ${file}`);
-        return parseJson(readFileSync(file, "utf8"), fail);
+        if (!fs.existsSync(file)) throw fail(`no such file ${file}`);
+        return parseJson(fs.readFileSync(file, "utf8"), fail);
       }
       return parseJson(text, fail);
     }

@@ -1,8 +1,8 @@
 /**
  * Builders for Blocks and Turns, and the small helpers that read and extend a Turn without mutating it.
  */
-import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "./json.ts";
+import { randomUUID } from "./lazy-require.ts";
 import type {
   Block,
   DocumentPart,

@@ -4,23 +4,22 @@
  * whole 40 ms import budget). Loading is synchronous (`require` of the packages' CommonJS builds) and cached.
  * zod 4 recognises its schemas across module instances, so these schemas compose with a caller's own `zod` import.
  */
-import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type * as Zod from "zod";
+import { requireFromGeppetto } from "./lazy-require.ts";
 
-const load = createRequire(import.meta.url);
 let zod: typeof Zod | undefined;
 let yaml: typeof Yaml | undefined;
 
 /** The zod module, loaded on first call. */
 export function loadZod(): typeof Zod {
-  zod ??= load("zod") as typeof Zod;
+  zod ??= requireFromGeppetto("zod") as typeof Zod;
   return zod;
 }
 
 /** The yaml module, loaded on first call. */
 export function loadYaml(): typeof Yaml {
-  yaml ??= load("yaml") as typeof Yaml;
+  yaml ??= requireFromGeppetto("yaml") as typeof Yaml;
   return yaml;
 }
 

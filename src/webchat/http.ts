@@ -2,7 +2,6 @@
  * The web chat server's HTTP guards: the token, the Host and Origin checks, size-limited JSON bodies, and
  * JSON answers. Small pure helpers on node:http, so the routes stay readable.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** The cookie a browser gets after opening the page with a valid `?token=`. */
@@ -26,11 +25,15 @@ export function isLoopbackHost(host: string): boolean {
   return bare === "localhost" || bare === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bare);
 }
 
-const digest = (text: string) => createHash("sha256").update(text).digest();
+const digest = (text: string) =>
+  process.getBuiltinModule("node:crypto").createHash("sha256").update(text).digest();
 
 /** Compares a presented token with the expected one in constant time. */
 export function tokenMatches(presented: string | undefined, expected: string): boolean {
-  return presented !== undefined && timingSafeEqual(digest(presented), digest(expected));
+  return (
+    presented !== undefined &&
+    process.getBuiltinModule("node:crypto").timingSafeEqual(digest(presented), digest(expected))
+  );
 }
 
 function cookie(request: IncomingMessage, name: string): string | undefined {

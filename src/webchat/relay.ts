@@ -17,10 +17,10 @@
  * groups, JetStream consumers), and they expire (`expireAfterMs`) once their instance stopped reading, so an
  * instance that crashed leaves nothing behind for long.
  */
-import { randomUUID } from "node:crypto";
 import { defineCustomEvent } from "../events/codec.ts";
 import type { EventTransport } from "../events/transport.ts";
 import type { JsonValue } from "../turns/json.ts";
+import { randomUUID } from "../turns/lazy-require.ts";
 import type { Frame } from "./frames.ts";
 
 const FRAMES_TOPIC = "geppetto.webchat.frames";

@@ -9,13 +9,13 @@
  * array of the frames of the last 16 ms, in order), and the built UI at `/`.
  * Loopback by default; on any other address a token is required on every route and on the WebSocket upgrade.
  */
-import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { CallerError, GeppettoError } from "../engine/errors.ts";
 import type { BusyPolicy } from "../session/session.ts";
 import type { TurnStore } from "../session/turn-store.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
+import { randomUUID } from "../turns/lazy-require.ts";
 import { type ConversationDependencies, type WebChatEngine, WebConversation } from "./conversation.ts";
 import {
   checkHostAndOrigin,
@@ -271,7 +271,8 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
     return url;
   }
 
-  const server = createServer((request, response) => {
+  // node:http (about 80 of Node's modules) loads when a server starts, not when this module is imported.
+  const server = process.getBuiltinModule("node:http").createServer((request, response) => {
     let url: URL;
     try {
       url = guard(request);

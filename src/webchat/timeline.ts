@@ -7,7 +7,6 @@
  * conversation's length. The schema is versioned with `PRAGMA user_version`; a file from a newer geppetto is
  * refused with a clear error instead of being misread.
  */
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { CallerError } from "../engine/errors.ts";
@@ -19,6 +18,9 @@ import {
   foldFrame,
   type TimelineSnapshot,
 } from "./frames.ts";
+
+/** `node:fs` as Node holds it: an `import` of it would load its promise API and streams (about 34 of Node's modules). */
+const fs = process.getBuiltinModule("node:fs");
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const TIMELINE_SCHEMA_VERSION = 1;
@@ -125,7 +127,7 @@ export class TimelineStore {
   /** Opens (creating it, its folder and its schema if needed) the timeline at `path` (or `:memory:`). */
   static async open(path: string, options: TimelineStoreOptions = {}): Promise<TimelineStore> {
     const { DatabaseSync } = await import("node:sqlite");
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") fs.mkdirSync(dirname(path), { recursive: true });
     const database = new DatabaseSync(path);
     try {
       database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");

@@ -13,10 +13,10 @@
  * Thought signatures stay with their part (see `metadata.ts`). Gemini gives function calls no ids, so ids are
  * generated (`geminiCallId`). An `error` object in a chunk throws a ProviderError.
  */
-import { randomUUID } from "node:crypto";
 import type { InferenceOutput } from "../../engine/output.ts";
 import { PartialArgsAssembler } from "../../provider-kit/partial-args.ts";
 import type { JsonObject } from "../../turns/json.ts";
+import { randomUUID } from "../../turns/lazy-require.ts";
 import type { Block } from "../../turns/types.ts";
 import {
   GEMINI_PART_TYPE,

@@ -9,10 +9,10 @@
  * `done_reason` → finish class: `stop` → completed (or tool_calls_pending with tool calls), `length` →
  * max_tokens, anything else (`load`, `unload`…) → unknown.
  */
-import { randomUUID } from "node:crypto";
 import type { FinishClass } from "../../engine/engine.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import { midStreamError } from "../../provider-kit/stream-error.ts";
+import { randomUUID } from "../../turns/lazy-require.ts";
 import { KeyOllamaCallId, OLLAMA_PROVIDER, type OllamaTimings } from "./descriptor.ts";
 import type { OllamaChatChunk, OllamaToolCall } from "./wire.ts";
 

@@ -9,7 +9,7 @@
  * A connection that drops mid-session ends the session with an `error` chunk; the state keeps every complete
  * exchange (the one under way is not saved).
  */
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { type InferenceResult, KeyInferenceResult } from "../../engine/engine.ts";
 import { GeppettoError, ProviderError } from "../../engine/errors.ts";
 import { addUsage } from "../../engine/totals.ts";
@@ -25,6 +25,7 @@ import {
 } from "../../turns/builders.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { blockMetadataKey } from "../../turns/keys.ts";
+import { loadWs } from "../../turns/lazy-require.ts";
 import type { Block } from "../../turns/types.ts";
 import { blockFromMessage, messagesFromTurn } from "../messages.ts";
 import type { RealtimeEvent, RealtimeModeOptions, RealtimeProtocol } from "./realtime-protocol.ts";
@@ -106,7 +107,7 @@ export class RealtimeDriver implements DuplexDriver {
       history: messagesFromTurn(host.conversation()).filter((message) => message.role !== "system"),
     });
     // Connect only now: what comes before can fail on bad settings (an unknown variable in the instructions).
-    const socket = new WebSocket(url, {
+    const socket = new (loadWs().WebSocket)(url, {
       headers,
       handshakeTimeout: this.#options.connectTimeoutMs ?? 10_000,
       // One message per event-loop turn: a chunk reaches the reader as soon as its message is read, not after
@@ -184,7 +185,7 @@ export class RealtimeDriver implements DuplexDriver {
 
   #sendWire(messages: JsonObject[]): void {
     const socket = this.#socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    if (!socket || socket.readyState !== socket.OPEN) return;
     for (const message of messages) socket.send(JSON.stringify(message));
   }
 
@@ -450,7 +451,7 @@ export class RealtimeDriver implements DuplexDriver {
     this.#closing = true;
     this.#tools.abort();
     const socket = this.#socket;
-    if (socket && socket.readyState !== WebSocket.CLOSED) {
+    if (socket && socket.readyState !== socket.CLOSED) {
       socket.resume(); // a paused socket would not read the provider's close frame
       socket.close(1000);
       const timer = setTimeout(() => socket.terminate(), 1000);

@@ -1,9 +1,11 @@
 /**
  * Loads a recorded file in the formats of `fixtures/providers` (the recorded corpus in the repository) into a Reply the server can send.
  */
-import { readFileSync } from "node:fs";
 import { loadYaml } from "../../turns/lazy-modules.ts";
 import type { ProtocolModule, Reply } from "./types.ts";
+
+/** `node:fs` as Node holds it: an `import` of it would load its promise API and streams (about 34 of Node's modules). */
+const fs = process.getBuiltinModule("node:fs");
 
 const SSE = "text/event-stream";
 const JSON_TYPE = "application/json";
@@ -111,7 +113,7 @@ function dechunk(body: Buffer): Buffer {
  */
 export function loadFixture(path: string, protocol: ProtocolModule, streaming: boolean): Reply {
   const streamType = protocol.streamContentType ?? SSE;
-  const text = readFileSync(path, "utf8");
+  const text = fs.readFileSync(path, "utf8");
   if (path.endsWith(".sse"))
     return { status: 200, headers: { "content-type": SSE }, frames: splitEvents(text) };
   if (path.endsWith(".chunks.txt")) {

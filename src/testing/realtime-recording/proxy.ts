@@ -5,12 +5,12 @@
  * credentials are dropped, and neither is ever written: credential headers are recorded as `[redacted]`, a `key`
  * query parameter is removed, and any line that would contain the key has it replaced.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { WriteStream } from "node:fs";
+import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { performance } from "node:perf_hooks";
-import WebSocket, { WebSocketServer } from "ws";
+import type WebSocket from "ws";
 import { CallerError } from "../../engine/errors.ts";
+import { loadWs } from "../../turns/lazy-require.ts";
 import { GEMINI_LIVE_PATH } from "../realtime/gemini-live.ts";
 import {
   type RecordedMessage,
@@ -18,6 +18,9 @@ import {
   type RecordingHeader,
   recordingLine,
 } from "./format.ts";
+
+/** `node:fs` as Node holds it: an `import` of it would load its promise API and streams (about 34 of Node's modules). */
+const fs = process.getBuiltinModule("node:fs");
 
 /** Headers that carry credentials: never forwarded from the client, recorded as `[redacted]`. */
 const CREDENTIAL_HEADERS = new Set([
@@ -98,7 +101,7 @@ class RecordedConnection {
   readonly finished: Promise<void>;
 
   constructor(file: string, header: RecordingHeader, secret: string) {
-    this.#out = createWriteStream(file, { mode: 0o600 });
+    this.#out = fs.createWriteStream(file, { mode: 0o600 });
     this.#secret = secret;
     this.#header = header;
     this.finished = new Promise((resolve, reject) => {
@@ -199,10 +202,11 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   const files: string[] = [];
   const connections: RecordedConnection[] = [];
   const upstreams = new Set<WebSocket>();
-  const server: Server = createServer((_request, response) => {
+  // node:http (about 80 of Node's modules) loads when a server starts, not when this module is imported.
+  const server: Server = process.getBuiltinModule("node:http").createServer((_request, response) => {
     response.writeHead(404).end();
   });
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const sockets = new (loadWs().WebSocketServer)({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   server.on("upgrade", (request, socket: Socket, head) => {
     const protocol = protocolOf((request.url ?? "").split("?")[0]!);
     const origin = request.headers.origin;
@@ -239,12 +243,12 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
         target.secret,
       );
       connections.push(recording);
-      const upstream = new WebSocket(target.url, { headers: target.headers });
+      const upstream = new (loadWs().WebSocket)(target.url, { headers: target.headers });
       upstreams.add(upstream);
       const queued: { data: WebSocket.RawData; isBinary: boolean }[] = [];
       client.on("message", (data, isBinary) => {
         recording.record("client", data, isBinary);
-        if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary });
+        if (upstream.readyState === upstream.OPEN) upstream.send(data, { binary: isBinary });
         else queued.push({ data, isBinary });
       });
       upstream.on("open", () => {
@@ -252,7 +256,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       });
       upstream.on("message", (data, isBinary) => {
         recording.record("server", data, isBinary);
-        if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
+        if (client.readyState === client.OPEN) client.send(data, { binary: isBinary });
       });
       const closeCode = (code: number) => (code === 1000 || (code >= 3000 && code < 5000) ? code : 1011);
       upstream.on("unexpected-response", (_request, response) => {
@@ -260,18 +264,16 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
         client.close(1011, `upstream refused the upgrade with HTTP ${response.statusCode}`);
       });
       upstream.on("error", (error) => {
-        if (client.readyState === WebSocket.OPEN)
-          client.close(1011, `upstream: ${error.message}`.slice(0, 120));
+        if (client.readyState === client.OPEN) client.close(1011, `upstream: ${error.message}`.slice(0, 120));
       });
       upstream.on("close", (code, reason) => {
         upstreams.delete(upstream);
-        if (client.readyState === WebSocket.OPEN)
-          client.close(closeCode(code), reason.toString().slice(0, 120));
-        else if (client.readyState !== WebSocket.CLOSED) client.terminate();
+        if (client.readyState === client.OPEN) client.close(closeCode(code), reason.toString().slice(0, 120));
+        else if (client.readyState !== client.CLOSED) client.terminate();
       });
       client.on("close", () => {
-        if (upstream.readyState === WebSocket.OPEN) upstream.close(1000);
-        else if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate();
+        if (upstream.readyState === upstream.OPEN) upstream.close(1000);
+        else if (upstream.readyState === upstream.CONNECTING) upstream.terminate();
         recording.end();
       });
     });

@@ -4,12 +4,15 @@
  * message is awaited and matched by type (see {@link messageType}). A client that sends something else gets a
  * protocol error event naming the line, the expected and the received types, and the connection closes.
  */
-import { readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import WebSocket, { WebSocketServer } from "ws";
+import type WebSocket from "ws";
+import { loadWs } from "../../turns/lazy-require.ts";
 import { GEMINI_LIVE_PATH } from "../realtime/gemini-live.ts";
 import { messageType, parseRecording, type RealtimeRecording, type RecordedMessage } from "./format.ts";
+
+/** `node:fs/promises`, loaded on first use (an `import` of it loads streams: about 15 of Node's modules). */
+const fsPromises = () => process.getBuiltinModule("node:fs/promises");
 
 /**
  * Options of {@link startReplayServer}.
@@ -117,7 +120,7 @@ class Replay {
 
   #diverge(line: number, expected: string, received: string): ReplayDivergence {
     const message = `replay diverged at line ${line} of the recording: expected a client message of type "${expected}", received "${received}"`;
-    if (this.#socket.readyState === WebSocket.OPEN) {
+    if (this.#socket.readyState === this.#socket.OPEN) {
       this.#socket.send(errorEvent(this.#recording, message));
       this.#socket.close(1008, `replay diverged at line ${line}`);
     }
@@ -158,15 +161,16 @@ class Replay {
 export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
   const recording =
     typeof options.recording === "string"
-      ? parseRecording(await readFile(options.recording, "utf8"), options.recording)
+      ? parseRecording(await fsPromises().readFile(options.recording, "utf8"), options.recording)
       : options.recording;
   const path = recording.header.protocol === "openai-realtime" ? "/v1/realtime" : GEMINI_LIVE_PATH;
   const divergences: ReplayDivergence[] = [];
   let completed = 0;
-  const server: Server = createServer((_request, response) => {
+  // node:http (about 80 of Node's modules) loads when a server starts, not when this module is imported.
+  const server: Server = process.getBuiltinModule("node:http").createServer((_request, response) => {
     response.writeHead(404).end();
   });
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const sockets = new (loadWs().WebSocketServer)({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   server.on("upgrade", (request, socket: Socket, head) => {
     const origin = request.headers.origin;
     const local = origin === undefined || /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(origin);

@@ -4,9 +4,9 @@
  * (`/v1/realtime`) and Gemini Live (`BidiGenerateContent`) WebSocket protocols. WebSocket upgrades from a
  * browser page of another origin are refused; messages are limited to 16 MiB.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { WebSocketServer } from "ws";
+import { loadWs } from "../../turns/lazy-require.ts";
 import { type AudioEndpointOptions, type AudioRequest, serveAudio } from "./audio-endpoints.ts";
 import type { RealtimeScriptOptions } from "./conversation.ts";
 import { GEMINI_LIVE_PATH, serveGeminiLive } from "./gemini-live.ts";
@@ -83,7 +83,8 @@ class Waits {
 export async function startRealtimeServer(options: RealtimeServerOptions = {}): Promise<RealtimeServer> {
   const audioRequests: AudioRequest[] = [];
   const waits = new Waits();
-  const server: Server = createServer((request, response) => {
+  // node:http (about 80 of Node's modules) loads when a server starts, not when this module is imported.
+  const server: Server = process.getBuiltinModule("node:http").createServer((request, response) => {
     serveAudio(request, response, options, audioRequests, (ms) => waits.wait(ms))
       .then((served) => {
         if (!served) {
@@ -99,7 +100,7 @@ export async function startRealtimeServer(options: RealtimeServerOptions = {}): 
       });
   });
   const realtimeConnections: RealtimeConnectionLog[] = [];
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const sockets = new (loadWs().WebSocketServer)({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   server.on("upgrade", (request, socket: Socket, head) => {
     const path = (request.url ?? "").split("?")[0]!;
     const protocol =
