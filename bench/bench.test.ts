@@ -11,6 +11,7 @@ import {
   ratio,
   rotate,
 } from "./stats.ts";
+import { geminiEvents, ollamaLines, responsesEvents } from "./wires.ts";
 import {
   assertText,
   assertToolArguments,
@@ -123,5 +124,31 @@ describe("bench workloads", () => {
       .map((data) => data.delta.partial_json)
       .join("");
     expect(args).toBe(expectedToolArguments(4));
+  });
+
+  it("streams the workloads in the Responses, Gemini and Ollama wire formats", () => {
+    const data = (event: string) => JSON.parse(event.slice(event.indexOf("data: ") + 6));
+    const responses = responsesEvents("text-3", { kind: "text", tokens: 3 }).map(data);
+    const deltas = responses.filter((event) => event.type === "response.output_text.delta");
+    expect(deltas.map((event) => event.delta).join("")).toBe(expectedText(3));
+    expect(responses.map((event) => event.sequence_number)).toEqual(responses.map((_, index) => index));
+    expect(responses.at(-1).type).toBe("response.completed");
+    const responsesTool = responsesEvents("tool-4", { kind: "tool", chunks: 4 }).map(data);
+    const argumentDeltas = responsesTool.filter((e) => e.type === "response.function_call_arguments.delta");
+    expect(argumentDeltas.map((event) => event.delta).join("")).toBe(expectedToolArguments(4));
+    const gemini = geminiEvents("text-3", { kind: "text", tokens: 3 }).map(data);
+    expect(gemini.map((chunk) => chunk.candidates[0].content.parts[0].text).join("")).toBe(expectedText(3));
+    expect(gemini.at(-1).candidates[0].finishReason).toBe("STOP");
+    const geminiTool = geminiEvents("tool-4", { kind: "tool", chunks: 4 }).map(data);
+    const pieces = geminiTool.flatMap(
+      (chunk) => chunk.candidates[0].content.parts[0].functionCall?.partialArgs ?? [],
+    );
+    expect(pieces).toHaveLength(4);
+    expect(
+      JSON.stringify({ items: pieces.map((piece: { stringValue: string }) => piece.stringValue).join("") }),
+    ).toBe(expectedToolArguments(4));
+    const ollama = ollamaLines("text-3", { kind: "text", tokens: 3 }).map((line) => JSON.parse(line));
+    expect(ollama.map((line) => line.message.content).join("")).toBe(expectedText(3));
+    expect(ollama.at(-1).done).toBe(true);
   });
 });

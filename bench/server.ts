@@ -1,5 +1,6 @@
 /**
- * The benchmark's provider server: a minimal OpenAI Chat Completions and Anthropic Messages streaming endpoint,
+ * The benchmark's provider server: minimal OpenAI Chat Completions, Anthropic Messages, OpenAI Responses, Gemini
+ * (`streamGenerateContent?alt=sse`) and Ollama (`/api/chat`) streaming endpoints (the last three in wires.ts),
  * run in its own process so its CPU is not counted against the clients. Listens on 127.0.0.1 (port 0 unless
  * `--port N`), prints `{"port": N}` on stdout once listening, and streams the workload named by the request's
  * `model` (see workload.ts). Responses are built once per workload and cached; they are written
@@ -9,12 +10,31 @@
  *   npx node bench/server.ts [--port N]
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { geminiEvents, ollamaLines, responsesEvents } from "./wires.ts";
 import { parseWorkloadModel, TOOL_NAME, textTokens, toolArgumentChunks, type Workload } from "./workload.ts";
 
 /** SSE events per socket write. */
 export const EVENTS_PER_WRITE = 10;
 
-type Protocol = "openai" | "anthropic";
+type Protocol = "openai" | "anthropic" | "responses" | "gemini" | "ollama";
+
+const EVENTS: Record<Protocol, (model: string, workload: Workload) => string[]> = {
+  openai: openAIEvents,
+  anthropic: anthropicEvents,
+  responses: responsesEvents,
+  gemini: geminiEvents,
+  ollama: ollamaLines,
+};
+
+const ROUTES: Record<string, Protocol> = {
+  "/v1/chat/completions": "openai",
+  "/v1/messages": "anthropic",
+  "/v1/responses": "responses",
+  "/api/chat": "ollama",
+};
+
+/** Gemini names the model in the path. */
+const GEMINI_PATH = /^\/v1beta\/models\/([^/:]+):streamGenerateContent$/;
 
 const cache = new Map<string, Buffer[]>();
 
@@ -134,9 +154,7 @@ function responseFor(protocol: Protocol, model: string, workload: Workload): Buf
   const key = `${protocol}:${model}`;
   let cached = cache.get(key);
   if (!cached) {
-    cached = batches(
-      protocol === "openai" ? openAIEvents(model, workload) : anthropicEvents(model, workload),
-    );
+    cached = batches(EVENTS[protocol](model, workload));
     cache.set(key, cached);
   }
   return cached;
@@ -153,9 +171,9 @@ function fail(response: ServerResponse, status: number, message: string): void {
   response.end(JSON.stringify({ error: { type: "invalid_request_error", message } }));
 }
 
-async function stream(response: ServerResponse, body: Buffer[]): Promise<void> {
+async function stream(response: ServerResponse, body: Buffer[], protocol: Protocol): Promise<void> {
   response.writeHead(200, {
-    "content-type": "text/event-stream",
+    "content-type": protocol === "ollama" ? "application/x-ndjson" : "text/event-stream",
     "cache-control": "no-cache",
     "x-request-id": "req_bench",
     "request-id": "req_bench",
@@ -170,8 +188,8 @@ async function stream(response: ServerResponse, body: Buffer[]): Promise<void> {
 
 async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? "").split("?")[0];
-  const protocol: Protocol | undefined =
-    path === "/v1/chat/completions" ? "openai" : path === "/v1/messages" ? "anthropic" : undefined;
+  const geminiModel = GEMINI_PATH.exec(path ?? "")?.[1];
+  const protocol: Protocol | undefined = geminiModel ? "gemini" : ROUTES[path ?? ""];
   if (request.method !== "POST" || protocol === undefined) {
     fail(response, 404, `no route for ${request.method} ${path}`);
     return;
@@ -179,7 +197,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   const text = await readBody(request);
   let model: unknown;
   try {
-    model = (JSON.parse(text) as { model?: unknown }).model;
+    model = geminiModel ?? (JSON.parse(text) as { model?: unknown }).model;
   } catch {
     fail(response, 400, "request body is not JSON");
     return;
@@ -189,7 +207,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
     fail(response, 400, `model ${JSON.stringify(model)} names no workload (text-N or tool-N)`);
     return;
   }
-  await stream(response, responseFor(protocol, model, workload));
+  await stream(response, responseFor(protocol, model, workload), protocol);
 }
 
 function main(): void {
