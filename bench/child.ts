@@ -10,7 +10,7 @@ import { createHook } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { clientNamed } from "./clients/index.ts";
 import type { BenchClient } from "./clients/types.ts";
-import { percentile } from "./stats.ts";
+import { median, percentile } from "./stats.ts";
 import { assertText, assertToolArguments } from "./workload.ts";
 
 /** Figures a child reports; which ones depends on the scenario. */
@@ -26,6 +26,8 @@ export interface ChildResult {
   firstRequestMs?: number;
   /** Promises created per streamed token during one request (async_hooks count, after a warm-up). */
   promisesPerToken?: number;
+  /** The lowest and highest CPU (µs per request) of the measured samples behind `cpuUs`. */
+  cpuSpread?: [number, number];
 }
 
 /** Counts the promises created while `work` runs (the hook is on only meanwhile). */
@@ -63,20 +65,33 @@ async function measure(work: () => Promise<void>): Promise<{ cpuUs: number; wall
 }
 
 /**
- * Steady-state figures of one request of `units` tokens or chunks: repeats it until about `--steady` units
- * (default 20,000) have streamed, first unmeasured (warm-up: JIT compilation, which runs on background threads
- * and would otherwise be counted), then measured. Returns the figures of one request (the mean).
+ * Steady-state figures of one request of `units` tokens or chunks. First unmeasured requests until about
+ * `--steady` units (default 20,000) have streamed (warm-up: JIT compilation runs on background threads whose
+ * CPU `process.cpuUsage()` counts); then `--samples` (default 9) measured samples, each one or more requests
+ * adding up to at least `--sample-units` units (default 10,000). Returns the median sample's figures per
+ * request: a garbage collection or a burst of other work landing in one sample does not move the result.
  */
 async function steady(
   units: number,
   request: () => Promise<void>,
-): Promise<{ cpuUs: number; wallMs: number }> {
-  const rounds = Math.max(1, Math.ceil(Number(flag("steady", "20000")) / units));
-  for (let index = 0; index < rounds; index++) await request();
-  const figures = await measure(async () => {
-    for (let index = 0; index < rounds; index++) await request();
-  });
-  return { cpuUs: figures.cpuUs / rounds, wallMs: figures.wallMs / rounds };
+): Promise<{ cpuUs: number; wallMs: number; cpuSpread: [number, number] }> {
+  const warmup = Math.max(1, Math.ceil(Number(flag("steady", "20000")) / units));
+  for (let index = 0; index < warmup; index++) await request();
+  const perSample = Math.max(1, Math.ceil(Number(flag("sample-units", "10000")) / units));
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let sample = 0; sample < Number(flag("samples", "9")); sample++) {
+    const figures = await measure(async () => {
+      for (let index = 0; index < perSample; index++) await request();
+    });
+    cpu.push(figures.cpuUs / perSample);
+    wall.push(figures.wallMs / perSample);
+  }
+  return {
+    cpuUs: median(cpu),
+    wallMs: median(wall),
+    cpuSpread: [Math.min(...cpu), Math.max(...cpu)],
+  };
 }
 
 async function text(name: string, client: BenchClient, tokens: number, onFirstToken?: () => void) {
@@ -145,10 +160,14 @@ async function runScenario(
     case "stream":
       return steady(size, () => text(name, client, size));
     case "concurrent": {
-      await text(name, client, 50);
-      const figures = await measure(async () => {
-        await Promise.all(Array.from({ length: count }, () => text(name, client, size)));
-      });
+      // One unmeasured round of the same shape (warm-up), then three measured: the median round by wall time.
+      const round = () =>
+        measure(async () => {
+          await Promise.all(Array.from({ length: count }, () => text(name, client, size)));
+        });
+      await round();
+      const rounds = [await round(), await round(), await round()].sort((a, b) => a.wallMs - b.wallMs);
+      const figures = rounds[1]!;
       return {
         ...figures,
         tokensPerSecond: (count * size) / (figures.wallMs / 1000),

@@ -1,7 +1,9 @@
 /**
  * Same-run ratios for a few clients on one scenario: starts the bench server, runs each client in a fresh
  * process per repetition (rotated), and prints each client's median figure and median ratio to the first
- * client (each repetition's ratio is taken within that repetition). For checking one change quickly.
+ * client (each repetition's ratio is taken within that repetition). For checking one change quickly. Each
+ * child warms up (`--steady` units, default 20,000) and reports the median of `--samples` measured samples
+ * (default 9, each about 10,000 units), so one repetition's figure is already a median.
  *
  *   npx node bench/compare.ts --clients floor-anthropic,geppetto-claude --scenario stream:10000 --repetitions 7
  */
@@ -20,6 +22,7 @@ const scenario = flag("scenario", "stream:10000");
 const repetitions = Number(flag("repetitions", "5"));
 const field = flag("field", "cpuUs") as keyof ChildResult;
 const steadyUnits = flag("steady", "20000");
+const samples = flag("samples", "9");
 
 const server = await startServer();
 const load = os.loadavg()[0];
@@ -30,6 +33,7 @@ try {
     const round = new Map<string, number>();
     for (const client of rotate(clients, repetition)) {
       const args = ["bench/child.ts", "--client", client, "--scenarios", scenario, "--steady", steadyUnits];
+      args.push("--samples", samples);
       const result = await runJsonChild<Record<string, ChildResult>>([...args, "--port", `${server.port}`]);
       const value = Number(result[scenario]?.[field]);
       round.set(client, value);
