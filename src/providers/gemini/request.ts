@@ -5,7 +5,7 @@
  * contents; answer text, function calls, thoughts and raw Gemini parts are `model` contents. Consecutive blocks
  * of one role share one content, so parallel function calls and their responses travel together.
  *
- * Thought signatures go back on the part they came with (see `metadata.ts`): on the text or functionCall part
+ * Thought signatures go back on the part they came with (see `descriptor.ts`): on the text or functionCall part
  * of the block, as an empty text part after it, or on a thought part (`payload.signature`).
  *
  * Cross-provider policy: reasoning made by another provider is dropped (Gemini cannot verify it) and so are

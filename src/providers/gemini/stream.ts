@@ -10,7 +10,7 @@
  *   an empty `functionCall` (or one without `willContinue`);
  * - any other part (inline data, executable code…) → an `other` block of type `gemini.part`, replayed as is.
  *
- * Thought signatures stay with their part (see `metadata.ts`). Gemini gives function calls no ids, so ids are
+ * Thought signatures stay with their part (see `descriptor.ts`). Gemini gives function calls no ids, so ids are
  * generated (`geminiCallId`). An `error` object in a chunk throws a ProviderError.
  */
 import type { InferenceOutput } from "../../engine/output.ts";
