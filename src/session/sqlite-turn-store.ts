@@ -21,6 +21,7 @@ import { deepFreeze } from "../turns/immutable.ts";
 import type { JsonObject } from "../turns/json.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { Block, Turn } from "../turns/types.ts";
+import { appendCheckpoint, type Mirror } from "./sqlite-checkpoint.ts";
 import { copySessionRows, deleteSessionRows, pinBlock } from "./sqlite-copy.ts";
 import { migrateV1Rows } from "./sqlite-migrate-v1.ts";
 import { assembleTurnRow, readBlocksAt, readSessionTurns, type TurnRow } from "./sqlite-read.ts";
@@ -53,18 +54,6 @@ const toSummary = (row: SummaryRow): SessionSummary => ({
   updatedAt: row.updated_at,
   title: row.title,
 });
-
-/** What the store remembers of a session's last save, to diff the next one against. */
-interface Mirror {
-  position: number;
-  turnId: string;
-  phase: string;
-  /** The turn was the session's newest when saved (a checkpoint of an older turn is saved whole). */
-  newest: boolean;
-  blocks: Block[];
-  metadataJson: string;
-  dataJson: string;
-}
 
 function withSessionId(turn: Turn, sessionId: string): JsonObject {
   return { ...turn.metadata, [KeyTurnMetaSessionId.id]: sessionId };
@@ -239,51 +228,8 @@ export class SqliteTurnStore implements TurnStore {
       await this.save(sessionId, progress.turn, "streaming");
       return;
     }
-    this.#rows.transaction(() => this.#append(sessionId, mirror, progress));
+    this.#rows.transaction(() => appendCheckpoint(this.#rows, sessionId, mirror, progress));
     this.#rows.stats.saves++;
-  }
-
-  #append(sessionId: string, mirror: Mirror, progress: StreamProgress): void {
-    const ref = this.#rows.ref(sessionId, true)!;
-    const position = mirror.position;
-    for (const { index, block } of progress.changed) {
-      // Written whole: any text appended to this version before is in it now.
-      this.#rows
-        .statement(
-          "DELETE FROM geppetto_pieces WHERE session_ref = ? AND turn_position = ? AND block_index = ?",
-        )
-        .run(ref, position, index);
-      this.#rows.writeBlock(ref, index, position, block, JSON.stringify(block));
-      mirror.blocks[index] = deepFreeze(block);
-    }
-    for (const { index, text } of progress.appended) {
-      this.#rows.write(
-        "INSERT INTO geppetto_pieces (session_ref, block_index, turn_position, text) VALUES (?, ?, ?, ?)",
-        ref,
-        index,
-        position,
-        text,
-      );
-    }
-    const metadataJson = JSON.stringify({ ...progress.metadata, [KeyTurnMetaSessionId.id]: sessionId });
-    const dataJson = JSON.stringify(progress.data);
-    const changed: [string, string][] = [];
-    if (metadataJson !== mirror.metadataJson) changed.push(["metadata_json", metadataJson]);
-    if (dataJson !== mirror.dataJson) changed.push(["data_json", dataJson]);
-    const savedAt = new Date().toISOString();
-    this.#rows.write(
-      `UPDATE geppetto_turns SET phase = 'streaming', saved_at = ?, block_count = ?${changed
-        .map(([column]) => `, ${column} = ?`)
-        .join("")} WHERE session_ref = ? AND position = ?`,
-      savedAt,
-      progress.blockCount,
-      ...changed.map(([, value]) => value),
-      ref,
-      position,
-    );
-    this.#rows.write("UPDATE geppetto_sessions SET updated_at = ? WHERE ref = ?", savedAt, ref);
-    mirror.metadataJson = metadataJson;
-    mirror.dataJson = dataJson;
   }
 
   #blockCount(ref: number, position: number): number {
