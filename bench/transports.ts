@@ -1,286 +1,233 @@
 /**
- * Transports benchmark: the event router over in-process, Redis Streams and NATS JetStream, every figure a ratio
- * against a baseline measured in the same run.
+ * Transports benchmark: the event router over in-process, Redis Streams and NATS JetStream (real servers), every
+ * figure against a reference measured in the same run, the variants rotated in each of the rounds.
  *
- * 1. Throughput: the events of 200 concurrent answers (start, N partials, final each, interleaved as concurrent
- *    streams arrive) published as fast as possible; events per second until the handler has them all.
- * 2. Latency: the same stream paced like 200 live answers (one token of each answer every 20 ms, 10,000 events/s);
- *    publish-to-handler latency p50/p99 per event, and what the transport adds over in-process.
+ * 1. Latency: the events of N concurrent answers paced like live ones (one token of each answer every 20 ms,
+ *    the answers spread over those 20 ms; 200 answers are 10,000 events/s), published in one process and handled
+ *    in ANOTHER (two processes, as in a deployment: one process measuring both would measure its own queueing on
+ *    a 2-core machine); the time from `publish` to the handler per event, p50 / p99, at N = 1, 10, 50 and 200.
+ *    The in-process transport, the reference, can only run in one process.
+ * 2. Throughput: the events of 200 answers published at once; events per second until the handler has them all.
  * 3. The inference process's CPU per token (the OpenAI Chat engine over HTTP against bench/server.ts in its own
  *    process): in fresh children, inferences with no sink and with a Redis (or NATS) sink alternate in the same
- *    process after warm-ups, a sink inference measured until every event is written; the ratio of the medians.
+ *    process after warm-ups, a sink inference measured until every event is written; the median of the children's
+ *    ratios.
  *
- *   npm run build && npx node bench/transports.ts           # full
- *   npm run build && npx node bench/transports.ts --quick   # smaller sizes
+ * `--baseline NAME=DIR` (repeatable) measures another build (the `dist/` of a worktree at an older commit, built
+ * with `npx tsc -p tsconfig.build.json`) in the same run, beside `dist/`: 200 answers and the CPU ratio.
+ *
+ *   npm run build && npx node bench/transports.ts [--quick] [--rounds N] [--baseline NAME=DIR]…
  */
 import { spawn } from "node:child_process";
-import { performance } from "node:perf_hooks";
+import { loadavg } from "node:os";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startServer } from "./processes.ts";
-import { formatRatio, median, percentile } from "./stats.ts";
+import { formatRatio, median, percentile, rotate } from "./stats.ts";
 
 type Kind = "in-process" | "redis" | "nats";
-interface Core {
-  EventRouter: new (options: object) => Router;
-  InProcessTransport: new () => object;
-  RunContext: { background(): { withSinks(...sinks: object[]): object } };
-  newTurn(blocks: unknown[]): object;
-  newUserTextBlock(text: string): unknown;
-}
-interface Router {
-  addHandler(name: string, topic: string, handler: (event: Event) => void, options?: object): void;
-  sink(topic: string): { publish(event: Event): unknown };
-  run(): Promise<void>;
-  running: Promise<void>;
-  close(): Promise<void>;
-}
-interface Event {
-  type: string;
-  meta: { id: string; seq: number; inferenceId?: string };
-  delta?: string;
-  completion?: string;
-  text?: string;
-}
-interface Connectable {
-  connect(): Promise<void>;
-}
-
-const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).href;
-const core = (await import(dist("index.js"))) as Core;
 const quick = process.argv.includes("--quick");
-const ANSWERS = 200;
+const argument = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+};
+const KINDS = (argument("--kinds")?.split(",") ?? ["in-process", "redis", "nats"]) as Kind[];
+const ROUNDS = Number(argument("--rounds") ?? (quick ? 3 : 5));
 const TOKENS = quick ? 25 : 100;
+const ANSWER_COUNTS = argument("--answers")?.split(",").map(Number) ?? (quick ? [1, 200] : [1, 10, 50, 200]);
+const CPU = !process.argv.includes("--no-cpu");
 const CPU_TOKENS = quick ? 2_000 : 10_000;
-const REPETITIONS = quick ? 3 : 5;
-/** Inferences of each kind in a CPU child, before and inside its measurement. */
-const WARM_UPS = 2;
-const MEASURED = quick ? 3 : 6;
+const CPU_MEASURED = quick ? 3 : 6;
+const builds = new Map<string, string>([["this", fileURLToPath(new URL("../dist", import.meta.url))]]);
+for (let at = 0; at < process.argv.length; at++)
+  if (process.argv[at] === "--baseline") {
+    const [name, directory] = process.argv[at + 1]!.split("=");
+    builds.set(name!, directory!);
+  }
+const CHILD = fileURLToPath(new URL("transports-child.ts", import.meta.url));
 
-async function openTransport(kind: Kind, url: string, name: string): Promise<object> {
-  if (kind === "in-process") return new core.InProcessTransport();
-  if (kind === "redis") {
-    const { RedisStreamsTransport } = await import(dist("transports/redis/index.js"));
-    const transport = new RedisStreamsTransport({
-      url,
-      keyPrefix: `bench:${name}:`,
-      maxLength: 1_000_000,
-      maxBuffered: 1_000_000,
+/** Runs a child of transports-child.ts; `lines` sees its output line by line; resolves with its last line. */
+function child(
+  args: string[],
+  lines?: (line: string, stdin: NodeJS.WritableStream) => void,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const process_ = spawn(process.execPath, [CHILD, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+    let last = "";
+    createInterface({ input: process_.stdout! }).on("line", (line) => {
+      last = line;
+      lines?.(line, process_.stdin!);
     });
-    await (transport as Connectable).connect();
-    return transport;
-  }
-  const { NatsJetStreamTransport } = await import(dist("transports/nats/index.js"));
-  const transport = new NatsJetStreamTransport({
-    servers: url,
-    stream: `BENCH_${name}`,
-    subjectPrefix: `bench.${name}`,
-    maxLength: 1_000_000,
-    maxBuffered: 1_000_000,
+    const timer = setTimeout(() => process_.kill("SIGKILL"), 180_000);
+    process_.once("exit", (code) => {
+      clearTimeout(timer);
+      code === 0 ? resolve(last) : reject(new Error(`${args.join(" ")}: exited ${code}`));
+    });
   });
-  await (transport as Connectable).connect();
-  return transport;
-}
-
-/** The events of `ANSWERS` answers, interleaved: round r holds token r of every answer. */
-function rounds(): Event[][] {
-  const out: Event[][] = [];
-  for (let round = 0; round <= TOKENS + 1; round++) {
-    const events: Event[] = [];
-    for (let answer = 0; answer < ANSWERS; answer++) {
-      const meta = { id: `message-${answer}`, seq: round + 1, inferenceId: `inference-${answer}` };
-      if (round === 0) events.push({ type: "start", meta });
-      else if (round <= TOKENS)
-        events.push({ type: "partial", delta: "wörd ", completion: "wörd ".repeat(round), meta });
-      else events.push({ type: "final", text: "wörd ".repeat(TOKENS), meta });
-    }
-    out.push(events);
-  }
-  return out;
 }
 
 let runs = 0;
-/** One measurement: a producer and a consumer router, each with its own transport (its own connections). */
+/** One run: the latency of every event (ms) and the events per second. */
 async function measure(
+  build: string,
   kind: Kind,
   url: string,
+  answers: number,
   paced: boolean,
-): Promise<{ perSecond: number; latencies: number[] }> {
-  const name = `${kind.replace("-", "")}${++runs}${paced ? "p" : "t"}`;
-  const shared = kind === "in-process" ? await openTransport(kind, url, name) : undefined;
-  const consumer = new core.EventRouter({ transport: shared ?? (await openTransport(kind, url, name)) });
-  const producer =
-    kind === "in-process"
-      ? consumer
-      : new core.EventRouter({ transport: await openTransport(kind, url, name) });
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const total = ANSWERS * (TOKENS + 2);
-  const { promise: all, resolve: gotAll } = Promise.withResolvers<void>();
-  consumer.addHandler(
-    "bench",
-    "chat",
-    (event) => {
-      const key = `${event.meta.inferenceId}#${event.meta.seq}`;
-      latencies.push(performance.now() - sentAt.get(key)!);
-      if (latencies.length === total) gotAll();
-    },
-    { from: "beginning", bufferSize: total },
-  );
-  consumer.run();
-  if (producer !== consumer) producer.run();
-  const sink = producer.sink("chat");
-  const started = performance.now();
-  for (const round of rounds()) {
-    const now = performance.now();
-    for (const event of round) {
-      sentAt.set(`${event.meta.inferenceId}#${event.meta.seq}`, now);
-      sink.publish(event);
-    }
-    if (paced) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    all,
-    new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${kind}: ${latencies.length} of ${total} events arrived in 120 s`)),
-        120_000,
-      );
-    }),
-  ]);
-  clearTimeout(timer);
-  const elapsed = performance.now() - started;
-  if (producer !== consumer) await producer.close();
-  await consumer.close();
-  return { perSecond: (total / elapsed) * 1000, latencies };
-}
-
-/**
- * A child process: CPU microseconds per token of inferences with no sink and with the given sink, alternating in
- * the same process (so the machine's load weighs on both alike), after warm-ups of both. A sink inference is
- * measured until its events are all written (the transport's buffer empty).
- */
-async function childCpuPerToken(
-  sink: Kind,
-  url: string,
-  port: number,
-): Promise<{ none: number; sink: number }> {
-  const { createOpenAIChatEngine } = await import(dist("providers/openai/index.js"));
-  const engine = createOpenAIChatEngine({
-    model: `text-${CPU_TOKENS}`,
-    apiKey: "bench",
-    baseURL: `http://127.0.0.1:${port}/v1`,
-  });
-  const turn = core.newTurn([core.newUserTextBlock("hi")]);
-  const transport = await openTransport(sink, url, `cpu${process.pid}`);
-  const stats = transport as { stats?(): { buffered: number } };
-  const router = new core.EventRouter({ transport });
-  router.run();
-  const contexts = {
-    none: core.RunContext.background(),
-    sink: core.RunContext.background().withSinks(router.sink("chat")),
-  };
-  const written = async () => {
-    while ((stats.stats?.().buffered ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, 1));
-  };
-  const samples: Record<"none" | "sink", number[]> = { none: [], sink: [] };
-  for (let round = 0; round < WARM_UPS + MEASURED; round++) {
-    for (const mode of round % 2 === 0 ? (["none", "sink"] as const) : (["sink", "none"] as const)) {
-      const before = process.cpuUsage();
-      await engine.runInference(turn, contexts[mode]);
-      if (mode === "sink") await written();
-      const used = process.cpuUsage(before);
-      if (round >= WARM_UPS) samples[mode].push((used.user + used.system) / CPU_TOKENS);
-    }
-  }
-  await router.close();
-  return { none: median(samples.none), sink: median(samples.sink) };
-}
-
-function runChild(sink: Kind, url: string, port: number): Promise<{ none: number; sink: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [fileURLToPath(import.meta.url), "--child", sink, url, String(port), ...(quick ? ["--quick"] : [])],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
+): Promise<{ latencies: number[]; perSecond: number }> {
+  const dist = builds.get(build)!;
+  const name = `${kind.replace("-", "")}${process.pid}r${++runs}`;
+  const shape = [name, String(answers), String(TOKENS)];
+  const pacing = paced ? "paced" : "burst";
+  let sentAt: number[];
+  let receivedAt: number[];
+  if (kind === "in-process") {
+    ({ sentAt, receivedAt } = JSON.parse(await child(["both", kind, url, ...shape, pacing, dist])));
+  } else {
+    // The consumer reads live before the producer publishes; the producer starts once both are connected.
+    const consumerReady = Promise.withResolvers<void>();
+    const producerConnected = Promise.withResolvers<NodeJS.WritableStream>();
+    const consumer = child(["consume", kind, url, ...shape, dist], (line) => {
+      if (line === "ready") consumerReady.resolve();
     });
-    child.once("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`child ${sink} exited ${code}`)),
-    );
-  });
+    const producer = child(["produce", kind, url, ...shape, pacing, dist], (line, stdin) => {
+      if (line === "connected") producerConnected.resolve(stdin);
+    });
+    consumer.catch(consumerReady.reject);
+    producer.catch(producerConnected.reject);
+    await consumerReady.promise;
+    (await producerConnected.promise).write("go\n");
+    [{ sentAt }, { receivedAt }] = [JSON.parse(await producer), JSON.parse(await consumer)];
+  }
+  const latencies = receivedAt.map((at, index) => at - sentAt[index]!);
+  const elapsed = Math.max(...receivedAt) - Math.min(...sentAt);
+  return { latencies, perSecond: (receivedAt.length / elapsed) * 1000 };
 }
 
-if (process.argv[2] === "--child") {
-  const [, , , sink, url, port] = process.argv;
-  process.stdout.write(JSON.stringify(await childCpuPerToken(sink as Kind, url!, Number(port))));
-  process.exit(0);
-}
-
-const { startNatsServer, startRedisServer } = await import(dist("transports/test-servers.js"));
+const dist = builds.get("this")!;
+const { startNatsServer, startRedisServer } = await import(`${dist}/transports/test-servers.js`);
 const redis = await startRedisServer();
 const nats = await startNatsServer();
 const urls: Record<Kind, string> = { "in-process": "", redis: redis.url, nats: nats.url };
 const bench = await startServer();
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(" ");
 try {
-  const lines: string[] = [];
-  const say = (line: string) => {
-    lines.push(line);
-    process.stdout.write(`${line}\n`);
-  };
+  const say = (line = "") => process.stdout.write(`${line}\n`);
   say(
-    `# Transports (${quick ? "quick" : "full"}; ${ANSWERS} concurrent answers × ${TOKENS + 2} events; load ${(
-      await import("node:os")
-    )
-      .loadavg()
-      .map((load) => load.toFixed(2))
-      .join(" ")})`,
+    `# Transports (${quick ? "quick" : "full"}; ${ROUNDS} rounds; ${TOKENS + 2} events per answer; builds: ${[...builds].map(([name, directory]) => `${name} = ${directory}`).join(", ")}; load at start ${load()})`,
   );
-  say("");
-  say("| transport | events/s (median) | × in-process | p50 ms | p99 ms | p99 added over in-process |");
-  say("| --- | --- | --- | --- | --- | --- |");
-  const results = new Map<Kind, { perSecond: number; p50: number; p99: number }>();
-  for (const kind of ["in-process", "redis", "nats"] as Kind[]) {
-    const throughput: number[] = [];
-    const p50: number[] = [];
-    const p99: number[] = [];
-    for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-      throughput.push((await measure(kind, urls[kind], false)).perSecond);
-      const { latencies } = await measure(kind, urls[kind], true);
-      p50.push(percentile(latencies, 50));
-      p99.push(percentile(latencies, 99));
+  interface Variant {
+    build: string;
+    kind: Kind;
+    answers: number;
+    paced: boolean;
+  }
+  const variants: Variant[] = [];
+  for (const [build] of builds)
+    for (const kind of KINDS) {
+      for (const answers of build === "this" ? ANSWER_COUNTS : [200])
+        variants.push({ build, kind, answers, paced: true });
+      variants.push({ build, kind, answers: 200, paced: false });
     }
-    results.set(kind, { perSecond: median(throughput), p50: median(p50), p99: median(p99) });
+  const key = (variant: Variant) => `${variant.build}|${variant.kind}|${variant.answers}|${variant.paced}`;
+  const samples = new Map<string, { p50: number[]; p99: number[]; perSecond: number[] }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const variant of rotate(variants, round * 3)) {
+      const { latencies, perSecond } = await measure(
+        variant.build,
+        variant.kind,
+        urls[variant.kind],
+        variant.answers,
+        variant.paced,
+      );
+      const entry = samples.get(key(variant)) ?? { p50: [], p99: [], perSecond: [] };
+      entry.p50.push(percentile(latencies, 50));
+      entry.p99.push(percentile(latencies, 99));
+      entry.perSecond.push(perSecond);
+      samples.set(key(variant), entry);
+    }
+    say(`(round ${round + 1} of ${ROUNDS} done, load ${load()})`);
   }
-  const base = results.get("in-process")!;
-  for (const [kind, result] of results)
-    say(
-      `| ${kind} | ${Math.round(result.perSecond)} | ${formatRatio(result.perSecond / base.perSecond)} | ${result.p50.toFixed(3)} | ${result.p99.toFixed(3)} | ${(result.p99 - base.p99).toFixed(3)} ms |`,
-    );
-  say("");
+  const spread = (values: number[]) =>
+    `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+  say();
   say(
-    `CPU per token of the inference process (OpenAI Chat engine, text-${CPU_TOKENS}; in each of ${REPETITIONS} fresh children per sink, ${MEASURED} inferences with no sink and ${MEASURED} with the sink alternate after ${WARM_UPS} warm-ups of each; medians):`,
+    "Publish → handler latency per event, producer and consumer in two processes (in-process: one); ms, median of the rounds (min–max):",
   );
-  say("");
-  say("| sink | µs CPU / token, no sink | µs CPU / token, with the sink | × no sink | target |");
-  say("| --- | --- | --- | --- | --- |");
-  for (const sink of ["redis", "nats"] as const) {
-    const runs: { none: number; sink: number }[] = [];
-    for (let repetition = 0; repetition < REPETITIONS; repetition++)
-      runs.push(await runChild(sink, urls[sink], bench.port));
-    const ratio = median(runs.map((run) => run.sink / run.none));
-    const target = quick ? "(quick: no verdict)" : ratio <= 1.5 ? "≤ 1.5× met" : "≤ 1.5× NOT met";
+  say();
+  say("| build | transport | answers | p50 ms | p99 ms | p99 added over in-process |");
+  say("| --- | --- | --- | --- | --- | --- |");
+  for (const variant of variants.filter((candidate) => candidate.paced)) {
+    const entry = samples.get(key(variant))!;
+    const reference = samples.get(key({ ...variant, kind: "in-process" }));
+    const added =
+      variant.kind === "in-process" || !reference
+        ? "—"
+        : `${(median(entry.p99) - median(reference.p99)).toFixed(2)} ms`;
     say(
-      `| ${sink} | ${median(runs.map((run) => run.none)).toFixed(2)} | ${median(runs.map((run) => run.sink)).toFixed(2)} | ${formatRatio(ratio)} | ${target} |`,
+      `| ${variant.build} | ${variant.kind} | ${variant.answers} | ${spread(entry.p50)} | ${spread(entry.p99)} | ${added} |`,
     );
   }
+  say();
+  say("Throughput, the events of 200 answers published at once (events/s, median of the rounds):");
+  say();
+  say("| build | transport | events/s | × in-process |");
+  say("| --- | --- | --- | --- |");
+  for (const variant of variants.filter((candidate) => !candidate.paced)) {
+    const perSecond = median(samples.get(key(variant))!.perSecond);
+    const reference = median(samples.get(key({ ...variant, kind: "in-process" }))?.perSecond ?? []);
+    say(
+      `| ${variant.build} | ${variant.kind} | ${Math.round(perSecond)} | ${formatRatio(perSecond / reference)} |`,
+    );
+  }
+  if (CPU) await measureCpu(say);
+  say();
+  say(`Load at the end: ${load()}`);
 } finally {
   await bench.stop();
   await redis.dispose();
   await nats.dispose();
+}
+
+async function measureCpu(say: (line?: string) => void): Promise<void> {
+  say();
+  say(
+    `CPU per token of the inference process (OpenAI Chat engine, text-${CPU_TOKENS}; in each of ${ROUNDS} fresh children per sink and build, ${CPU_MEASURED} inferences with no sink and ${CPU_MEASURED} with the sink alternate after 2 warm-ups of each; medians; load ${load()}):`,
+  );
+  say();
+  say(
+    "| build | sink | µs / token, no sink | µs / token, with the sink | × no sink (median of children, min–max) | target |",
+  );
+  say("| --- | --- | --- | --- | --- | --- |");
+  const cpu = new Map<string, { none: number; sink: number }[]>();
+  const cpuVariants = [...builds.keys()].flatMap((build) =>
+    (["redis", "nats"] as const).map((sink) => ({ build, sink })),
+  );
+  for (let round = 0; round < ROUNDS; round++)
+    for (const { build, sink } of rotate(cpuVariants, round)) {
+      const args = [
+        "cpu",
+        sink,
+        urls[sink],
+        String(bench.port),
+        String(CPU_TOKENS),
+        String(CPU_MEASURED),
+        builds.get(build)!,
+      ];
+      const list = cpu.get(`${build}|${sink}`) ?? [];
+      list.push(JSON.parse(await child(args)));
+      cpu.set(`${build}|${sink}`, list);
+    }
+  for (const { build, sink } of cpuVariants) {
+    const list = cpu.get(`${build}|${sink}`)!;
+    const ratios = list.map((run) => run.sink / run.none);
+    const ratio = median(ratios);
+    const target = quick ? "(quick: no verdict)" : ratio <= 1.5 ? "≤ 1.5× met" : "≤ 1.5× NOT met";
+    say(
+      `| ${build} | ${sink} | ${median(list.map((run) => run.none)).toFixed(2)} | ${median(list.map((run) => run.sink)).toFixed(2)} | ${formatRatio(ratio)} (${formatRatio(Math.min(...ratios))}–${formatRatio(Math.max(...ratios))}) | ${target} |`,
+    );
+  }
 }

@@ -90,7 +90,7 @@ describe("cumulative text on the wire", () => {
     expect(wire.event).toMatchObject({ type: "partial", delta: "wörd5 ", completion: "wörd5 " });
   });
 
-  it("writes a token of a message already in the frame as its delta and two numbers", () => {
+  it("writes a token of a message already in the frame as its delta and two numbers, or its delta alone", () => {
     const encoder = new CompactingEncoder();
     const frame = new FrameLines();
     const events = answer(40).map((event) => ({
@@ -105,13 +105,40 @@ describe("cumulative text on the wire", () => {
     }));
     for (const event of events) encoder.encodeInto(frame, "chat", event as GeppettoEvent);
     expect(frame.lines[0]!.startsWith("{")).toBe(true);
-    expect(frame.lines.slice(1).every((line) => line.startsWith("="))).toBe(true);
-    // Events of one network read share a duration: "." says so; a new one is written.
-    expect(frame.lines[1]).toBe('=0 1 . "wörd1 "');
+    expect(frame.lines.slice(1).every((line) => line.startsWith("=") || line.startsWith('"'))).toBe(true);
+    // The next event of the line before with the same duration (one network read): its delta alone.
+    expect(frame.lines[1]).toBe('"wörd1 "');
+    // A new duration is written.
     expect(frame.lines[2]).toBe(`=1 1 ${1 / 7} "wörd2 "`);
+    expect(frame.lines[3]).toBe('"wörd3 "');
     const { events: read } = linesOfFrame(frame.lines.join("\n"));
     expect(read.map((wire) => wire.event.meta)).toEqual(events.map((event) => event.meta));
     expect(read.map((wire) => wire.completionLength ?? -1).slice(1)).toEqual(
+      events.slice(1).map((event) => (event as { completion: string }).completion.length),
+    );
+  });
+
+  it("writes the first token of a message in a frame from its metadata's JSON, read back equal", () => {
+    const encoder = new CompactingEncoder();
+    const events = answer(6).map((event, index) => ({
+      ...event,
+      meta: { ...event.meta, turnId: "t", model: "gpt", durationMs: index / 3 },
+    })) as GeppettoEvent[];
+    // One frame per event, as when 200 interleaved answers put one token of each in a frame.
+    const lines = events.map((event) => {
+      const frame = new FrameLines();
+      encoder.encodeInto(frame, "chat", event);
+      return frame.lines[0]!;
+    });
+    expect(lines.slice(1).every((line) => line.startsWith("+"))).toBe(true);
+    const read = lines.map((line) => linesOfFrame(line).events[0]!);
+    expect(read.slice(1).map((wire) => wire.event)).toEqual(
+      events.slice(1).map((event) => {
+        const { completion: _completion, ...rest } = event as { completion: string };
+        return rest;
+      }),
+    );
+    expect(read.slice(1).map((wire) => wire.completionLength)).toEqual(
       events.slice(1).map((event) => (event as { completion: string }).completion.length),
     );
   });

@@ -12,7 +12,9 @@
  * Events written together in one frame (one stream entry or message) go further: an event of the same message as
  * an earlier line of the frame, with the same metadata but for `seq` and `durationMs`, is written
  * `=<line> <seq after that line's> <durationMs, or "." for that line's> <delta JSON>`, so a streamed token costs
- * its delta and two short numbers on the wire, not its metadata's ids again. Such a line is read with the frame it is in (`linesOfFrame`).
+ * its delta and two short numbers on the wire, not its metadata's ids again. The common case, the next event of the
+ * message on the line before with the same `durationMs` (the events of one network read), is just `<delta JSON>`
+ * (a line starting with `"`): `=<line before> 1 . <delta JSON>` without the numbers. Such a line is read with the frame it is in (`linesOfFrame`).
  */
 import { decodeEvent, encodeEvent } from "../events/codec.ts";
 import type { EventMetadata, GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
@@ -82,7 +84,7 @@ export class FrameLines {
     const previous = this.#previous;
     if (previous !== undefined && sameMessage(previous.topic, previous.event, topic, event)) {
       // A `=` line has its reference's metadata keys: the count stays known.
-      if (line.charCodeAt(0) !== 61) previous.metaKeys = -1;
+      if (!isShortLine(line)) previous.metaKeys = -1;
       previous.event = event;
       previous.index = index;
       return;
@@ -92,7 +94,7 @@ export class FrameLines {
       this.#byMessage.set(messageKey(previous.topic, previous.event), previous);
     }
     const known = this.#byMessage?.get(messageKey(topic, event));
-    if (known !== undefined && line.charCodeAt(0) === 61) {
+    if (known !== undefined && isShortLine(line)) {
       known.event = event;
       known.index = index;
       this.#previous = known;
@@ -100,13 +102,47 @@ export class FrameLines {
   }
 }
 
-/** A line of a frame that a later `=` line may refer to. */
-export interface FrameReference {
-  readonly topic: string;
+/** True for a `=` line or a `"` line (a delta alone): one that refers to an earlier line of its frame. */
+function isShortLine(line: string): boolean {
+  const first = line.charCodeAt(0);
+  return first === 61 /* = */ || first === 34 /* " */;
+}
+
+/** An earlier event whose metadata a later event of its message may share but for `seq` and `durationMs`. */
+export interface MetaReference {
   event: Streamed;
-  index: number;
   /** How many keys its event's metadata has (-1: not counted yet; 0: keys geppetto does not define). */
   metaKeys: number;
+}
+
+/** A line of a frame that a later `=` line may refer to. */
+export interface FrameReference extends MetaReference {
+  readonly topic: string;
+  index: number;
+}
+
+/** A message's metadata as JSON but for `seq` and `durationMs`: `{"id":…,` (ready for `"seq":…}`). */
+interface MetaTemplate extends MetaReference {
+  readonly fixed: string;
+}
+
+function templateOf(event: Streamed): MetaTemplate {
+  const { seq: _seq, durationMs: _durationMs, ...fixed } = event.meta;
+  const json = JSON.stringify(fixed);
+  return { event, metaKeys: -1, fixed: json.length > 2 ? `${json.slice(0, -1)},` : "{" };
+}
+
+/**
+ * The JSON of `event` without `completion` (what `encodeEvent` writes, keys in another order) from its
+ * message's template, when only `seq` and `durationMs` differ from the template's event: no metadata is
+ * serialized again. `undefined` when the template does not apply.
+ */
+function fromTemplate(template: MetaTemplate | undefined, event: Streamed): string | undefined {
+  if (template === undefined || !onlyTimeDiffers(template, event)) return undefined;
+  const { seq, durationMs } = event.meta;
+  if (!Number.isFinite(seq) || (durationMs !== undefined && !Number.isFinite(durationMs))) return undefined;
+  const time = durationMs === undefined ? "" : `,"durationMs":${durationMs}`;
+  return `{"type":"${event.type}","delta":${JSON.stringify(event.delta)},"meta":${template.fixed}"seq":${seq}${time}}}`;
 }
 
 /** How many of the metadata fields geppetto defines `meta` has (set, not undefined). */
@@ -131,7 +167,7 @@ function knownFields(meta: EventMetadata): number {
  * same fields (compared one by one, objects by identity, as the metadata of one stream's pieces share them) and
  * no other key on either.
  */
-function onlyTimeDiffers(reference: FrameReference, event: Streamed): boolean {
+function onlyTimeDiffers(reference: MetaReference, event: Streamed): boolean {
   let keys = 0;
   for (const key in event) {
     keys++;
@@ -159,7 +195,10 @@ function onlyTimeDiffers(reference: FrameReference, event: Streamed): boolean {
     // The reference has only geppetto's fields (then so does `event`, checked below), or no `=` line refers to it.
     reference.metaKeys = Object.keys(before).length === knownFields(before) ? knownFields(before) : 0;
   }
-  return reference.metaKeys > 0 && Object.keys(meta).length === reference.metaKeys;
+  if (reference.metaKeys <= 0) return false;
+  let metaKeys = 0;
+  for (const _key in meta) metaKeys++; // counted without the array Object.keys would allocate per event
+  return metaKeys === reference.metaKeys;
 }
 
 /** What the encoder remembers of a message: its text length, events and text length at the last full event. */
@@ -167,6 +206,8 @@ interface MessageRecord {
   length: number;
   count: number;
   checkpoint: number;
+  /** The metadata of its last event written in full, as JSON (its events in other frames reuse it). */
+  template: MetaTemplate | undefined;
 }
 
 /** The publisher's side: one line per event, compact when the reader can rebuild the text. */
@@ -207,13 +248,29 @@ export class CompactingEncoder {
       if (reference !== undefined && onlyTimeDiffers(reference, event)) {
         // The events of one network read share one clock reading: "." is the reference's duration again.
         const duration = event.meta.durationMs;
-        const time = duration === reference.event.meta.durationMs ? "." : duration;
-        return `=${reference.index} ${event.meta.seq - reference.event.meta.seq} ${time} ${JSON.stringify(delta)}`;
+        const seq = event.meta.seq - reference.event.meta.seq;
+        if (duration === reference.event.meta.durationMs) {
+          if (seq === 1 && frame !== undefined && reference.index === frame.lines.length - 1)
+            return JSON.stringify(delta);
+          return `=${reference.index} ${seq} . ${JSON.stringify(delta)}`;
+        }
+        return `=${reference.index} ${seq} ${duration} ${JSON.stringify(delta)}`;
       }
-      const { completion: _text, ...rest } = event;
-      return `+${completion.length} ${encodeEvent(rest as GeppettoEvent)}`;
+      // The first event of the message in this frame: in full but for its text, its metadata from the template.
+      let json = fromTemplate(previous.template, event);
+      if (json === undefined) {
+        const { completion: _text, ...rest } = event;
+        json = encodeEvent(rest as GeppettoEvent);
+        previous.template = templateOf(event);
+      }
+      return `+${completion.length} ${json}`;
     }
-    const record = { length: completion.length, count: 0, checkpoint: completion.length };
+    const record = {
+      length: completion.length,
+      count: 0,
+      checkpoint: completion.length,
+      template: templateOf(event),
+    };
     remember(this.#messages, messageKey(topic, event), record);
     this.#last = { topic, event, record };
     return encodeEvent(event);
@@ -252,9 +309,13 @@ export class CompletionTracker {
   /**
    * Gives `wire.event` its `completion`. `earlier` yields the topic's earlier events as read from their frames,
    * newest first (read back only when this reader does not have the text). Returns false when the text cannot be
-   * rebuilt (trimmed away).
+   * rebuilt (trimmed away). Synchronous unless it reads back (the common case costs no promise).
    */
-  async complete(topic: string, wire: WireEvent, earlier: () => AsyncIterable<WireEvent>): Promise<boolean> {
+  complete(
+    topic: string,
+    wire: WireEvent,
+    earlier: () => AsyncIterable<WireEvent>,
+  ): boolean | Promise<boolean> {
     const event = wire.event;
     if (!isStreamed(event) && wire.completionLength === undefined) return true;
     const streamed = event as Streamed;
@@ -274,7 +335,17 @@ export class CompletionTracker {
       streamed.completion = previous.slice(0, length); // delivered again: an earlier event of the same message
       return true;
     }
-    const rebuilt = await readBack(topic, streamed, key, earlier());
+    return this.#readBack(topic, streamed, key, length, earlier());
+  }
+
+  async #readBack(
+    topic: string,
+    streamed: Streamed,
+    key: string,
+    length: number,
+    earlier: AsyncIterable<WireEvent>,
+  ): Promise<boolean> {
+    const rebuilt = await readBack(topic, streamed, key, earlier);
     if (rebuilt === undefined || rebuilt.length !== length) {
       streamed.completion = streamed.delta;
       return false;
@@ -314,21 +385,38 @@ function isStreamedLike(event: GeppettoEvent): boolean {
 }
 
 /**
- * Reads a `=` line against the earlier events of its frame (`byIndex`, by line); `undefined` when it refers to no
+ * Reads a `=` or `"` line (at `index`) against the earlier events of its frame (`byIndex`, by line); `undefined` when it refers to no
  * streamed event of the frame or is malformed.
  */
-function sameAsEarlier(line: string, byIndex: (WireEvent | undefined)[]): WireEvent | undefined {
+function sameAsEarlier(
+  line: string,
+  byIndex: (WireEvent | undefined)[],
+  index: number,
+): WireEvent | undefined {
+  if (line.charCodeAt(0) === 34) return nextOf(byIndex[index - 1], line, 1, ".");
   const first = line.indexOf(" ");
   const second = line.indexOf(" ", first + 1);
   const third = line.indexOf(" ", second + 1);
   if (first < 0 || second < 0 || third < 0) return undefined;
-  const earlier = byIndex[Number(line.slice(1, first))];
+  return nextOf(
+    byIndex[Number(line.slice(1, first))],
+    line.slice(third + 1),
+    Number(line.slice(first + 1, second)),
+    line.slice(second + 1, third),
+  );
+}
+
+/** The event `seq` after `earlier` with delta `deltaJson` and duration `duration` ("." for the same). */
+function nextOf(
+  earlier: WireEvent | undefined,
+  deltaJson: string,
+  seq: number,
+  duration: string,
+): WireEvent | undefined {
   if (earlier === undefined || !isStreamedLike(earlier.event)) return undefined;
-  const seq = Number(line.slice(first + 1, second));
-  const duration = line.slice(second + 1, third);
   let delta: unknown;
   try {
-    delta = JSON.parse(line.slice(third + 1));
+    delta = JSON.parse(deltaJson);
   } catch {
     return undefined;
   }
@@ -352,7 +440,7 @@ export function linesOfFrame(payload: string | undefined): { events: FrameEvent[
   let skipped = 0;
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
-    const wire = line.startsWith("=") ? sameAsEarlier(line, byIndex) : parseLine(line);
+    const wire = isShortLine(line) ? sameAsEarlier(line, byIndex, index) : parseLine(line);
     if (wire) {
       byIndex[index] = wire;
       const event = wire as FrameEvent;

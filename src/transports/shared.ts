@@ -88,9 +88,6 @@ export interface Frame {
   closed: boolean;
 }
 
-/** Most turns of the event loop a publisher waits for more events before it writes (see `PublishBuffer`). */
-export const GATHER_TURNS = 8;
-
 /** Limits of the frames a {@link PublishBuffer} writes. */
 export interface FrameLimits {
   /** Most events per frame. */
@@ -101,8 +98,8 @@ export interface FrameLimits {
 
 /**
  * The publisher's side: `push` never waits; it encodes the event into the topic's open frame, and a loop writes
- * the frames in order, one write at a time, gathering events for a few turns of the event loop while they keep
- * coming (never on a timer). While the server is away the buffer holds at most `capacity`
+ * the frames in order, one write at a time: the first on the next turn of the event loop, then whatever was
+ * published while the previous write was in flight, at once (never on a timer). While the server is away the buffer holds at most `capacity`
  * events (the oldest frames not being written go first, counted and reported) and the loop retries with
  * exponential backoff (50 ms doubling to 2 s). A frame is encoded once: a retry writes the same bytes.
  */
@@ -150,26 +147,17 @@ export class PublishBuffer {
     this.#encoder.encodeInto(frame.lines, topic, event);
     this.#events++;
     this.stats.buffered = this.#events;
-    if (!this.#writing) this.#writing = this.#gather().then(() => this.#drain());
+    if (!this.#writing) this.#writing = this.#nextTurn().then(() => this.#drain());
   }
 
   /**
-   * Waits for more events to write together, without a timer: one turn of the event loop (the events of one
-   * network read, published in several microtasks, go together), then more turns, at most {@link GATHER_TURNS},
-   * only while events keep coming and fewer than a write's worth (`batchSize`) wait. Once nothing more is published, it waits no longer, so
-   * a lone event goes on the next turn; a streaming answer goes in fewer, larger writes (each write costs a
-   * system call, which on a busy machine costs more than the events it carries).
+   * Waits one turn of the event loop before the first write, without a timer: the events of one network read,
+   * published in several microtasks, go together, and a lone event goes at once. After that, events published
+   * while a write is in flight wait for it and go together in the next write, at once when it returns: the
+   * batches grow with the rate of events and the server's round trip, and nothing waits while nothing is in flight.
    */
-  async #gather(): Promise<void> {
-    let seen = -1;
-    for (
-      let turn = 0;
-      turn < GATHER_TURNS && this.#events !== seen && this.#events < this.batchSize;
-      turn++
-    ) {
-      seen = this.#events;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  #nextTurn(): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   #close(frame: Frame): void {
@@ -259,7 +247,6 @@ export class PublishBuffer {
         if (this.#failures > 0)
           this.warn({ code: "server_back", message: `${this.describeServer} is back; buffered events sent` });
         this.#failures = 0;
-        if (this.#frames.length > 0) await this.#gather();
         continue;
       }
       this.#failures++;

@@ -55,7 +55,7 @@ export interface NatsJetStreamTransportOptions {
   /**
    * Most events written as one message when several are published together (one publish per message keeps a busy
    * publisher cheap). A consumer acknowledges whole messages, so after a crash the handled events of the message
-   * it was in are delivered again (deduplicate them). Default 32; 1 publishes a message per event.
+   * it was in are delivered again (deduplicate them). Default 256; 1 publishes a message per event.
    */
   frameSize?: number;
   /** Messages pulled per request. Default 128. */
@@ -126,7 +126,7 @@ export class NatsJetStreamTransport implements EventTransport {
       maxAgeMs: options.maxAgeMs,
       maxBuffered: options.maxBuffered ?? 10_000,
       batchSize: options.batchSize ?? 128,
-      frameSize: options.frameSize ?? 32,
+      frameSize: options.frameSize ?? 256,
       claimIdleMs: options.claimIdleMs ?? 30_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
     };
@@ -385,9 +385,10 @@ export class NatsJetStreamTransport implements EventTransport {
           if (events.length === 0) acknowledge();
           for (let position = 0; position < events.length; position++) {
             const wire = events[position]!;
-            const rebuilt = await tracker.complete(subject, wire, () =>
+            let rebuilt = tracker.complete(subject, wire, () =>
               newestFirst(events.slice(0, position), this.#earlierFrames(manager, subject, message.seq)),
             );
+            if (typeof rebuilt !== "boolean") rebuilt = await rebuilt;
             if (!rebuilt)
               this.#warn({
                 code: "incomplete_text",
@@ -412,7 +413,9 @@ export class NatsJetStreamTransport implements EventTransport {
               progress.record(String(sequence), index);
               if (last) acknowledge();
             };
-            await deliver(wire.event, handled, `${sequence}/${wire.index}`);
+            // A promise only when the handler's buffer is full (the lossless policy waits): none per event.
+            const accepted = deliver(wire.event, handled, `${sequence}/${wire.index}`);
+            if (accepted) await accepted;
           }
           startAt = undefined;
           if (control.stopped) break;

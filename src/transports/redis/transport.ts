@@ -48,7 +48,7 @@ export interface RedisStreamsTransportOptions {
   /**
    * Most events written as one entry when several are published together (one command per entry keeps a busy
    * publisher cheap). A consumer acknowledges whole entries, so after a crash the handled events of the entry
-   * it was in are delivered again (deduplicate them). Default 32; 1 writes an entry per event.
+   * it was in are delivered again (deduplicate them). Default 256; 1 writes an entry per event.
    */
   frameSize?: number;
   /** Entries read per request. Default 128. */
@@ -64,6 +64,12 @@ export interface RedisStreamsTransportOptions {
 }
 
 type Entry = [id: string, fields: string[] | null];
+interface AckBatch {
+  readonly key: string;
+  readonly group: string;
+  ids: string[];
+  sending: Promise<void> | undefined;
+}
 
 const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 2000);
 
@@ -108,6 +114,8 @@ export class RedisStreamsTransport implements EventTransport {
   #commands: Promise<RedisClient> | undefined;
   #closed = false;
   #lastConnectionError: Error | undefined;
+  /** Acknowledgements waiting for the XACK in flight, per stream and group. */
+  readonly #acks = new Map<string, AckBatch>();
 
   constructor(options: RedisStreamsTransportOptions) {
     this.#options = {
@@ -116,7 +124,7 @@ export class RedisStreamsTransport implements EventTransport {
       maxLength: options.maxLength ?? 100_000,
       maxBuffered: options.maxBuffered ?? 10_000,
       batchSize: options.batchSize ?? 128,
-      frameSize: options.frameSize ?? 32,
+      frameSize: options.frameSize ?? 256,
       claimIdleMs: options.claimIdleMs ?? 30_000,
       consumerName: options.consumerName,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
@@ -344,9 +352,10 @@ export class RedisStreamsTransport implements EventTransport {
           if (events.length === 0) acknowledge();
           for (let position = 0; position < events.length; position++) {
             const wire = events[position]!;
-            const rebuilt = await tracker.complete(topic, wire, () =>
+            let rebuilt = tracker.complete(topic, wire, () =>
               newestFirst(events.slice(0, position), this.#earlierFrames(reader, key, id)),
             );
+            if (typeof rebuilt !== "boolean") rebuilt = await rebuilt;
             if (!rebuilt) this.#incomplete(key, id);
             if (startAt && startAt.entry === id && wire.index < startAt.index) continue;
             // The entry is acknowledged once its last event has been handled.
@@ -367,7 +376,9 @@ export class RedisStreamsTransport implements EventTransport {
               progress.record(id, index);
               if (last) acknowledge();
             };
-            await deliver(wire.event, handled, `${id}/${wire.index}`);
+            // A promise only when the handler's buffer is full (the lossless policy waits): none per event.
+            const accepted = deliver(wire.event, handled, `${id}/${wire.index}`);
+            if (accepted) await accepted;
           }
           startAt = undefined;
         }
@@ -428,10 +439,32 @@ export class RedisStreamsTransport implements EventTransport {
     return destroyGroup(await this.#commands, this.#key(topic), name);
   }
 
-  async #acknowledge(key: string, group: string, id: string): Promise<void> {
+  /**
+   * Acknowledges entry `id` soon: the entries of a group acknowledged while an XACK is in flight go together in the
+   * next one (one command per round trip, not per entry).
+   */
+  #acknowledge(key: string, group: string, id: string): Promise<void> {
+    const name = `${key}\u0000${group}`;
+    let batch = this.#acks.get(name);
+    if (batch === undefined) {
+      batch = { key, group, ids: [], sending: undefined };
+      this.#acks.set(name, batch);
+    }
+    batch.ids.push(id);
+    batch.sending ??= this.#sendAcks(batch);
+    return batch.sending;
+  }
+
+  async #sendAcks(batch: AckBatch): Promise<void> {
     this.#commands ??= this.#client("reader");
     const commands = await this.#commands;
-    await commands.call("XACK", key, group, id).catch(() => {}); // not acknowledged: delivered again; deduplicate
+    while (batch.ids.length > 0) {
+      const ids = batch.ids;
+      batch.ids = [];
+      // not acknowledged: delivered again (skipped up to the saved position, see FrameProgress); deduplicate
+      await commands.call("XACK", batch.key, batch.group, ...ids).catch(() => {});
+    }
+    batch.sending = undefined;
   }
 
   #skip(key: string, id: string, count: number): void {
@@ -453,6 +486,7 @@ export class RedisStreamsTransport implements EventTransport {
         message: `${left} event(s) not sent: Redis unreachable at close`,
       });
     await Promise.all([...this.#progress].map((progress) => progress.flush()));
+    await Promise.all([...this.#acks.values()].map((batch) => batch.sending));
     const commands = await this.#commands;
     this.#clients.delete(commands as RedisClient);
     for (const client of this.#clients) client.disconnect();
