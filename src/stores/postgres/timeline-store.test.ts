@@ -1,8 +1,9 @@
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import { openPostgresStateStore, STATE_MIGRATIONS } from "./state-store.ts";
 import { startTestPostgres, type TestPostgres } from "./test-server.ts";
-import { openPostgresTimelineStore } from "./timeline-store.ts";
-import { openPostgresTurnStore } from "./turn-store.ts";
+import { openPostgresTimelineStore, TIMELINE_MIGRATIONS } from "./timeline-store.ts";
+import { openPostgresTurnStore, TURNS_MIGRATIONS } from "./turn-store.ts";
 
 let server: Promise<TestPostgres> | undefined;
 const cluster = () => (server ??= startTestPostgres());
@@ -75,19 +76,24 @@ describe("PostgresTimelineStore", () => {
     await two.close();
   });
 
-  it("keeps its schema version beside the turn store's, migrated once", async () => {
+  it("keeps its schema version beside the turn and state stores', each migrated once by instances opening at once", async () => {
     const url = await freshDatabase();
     const stores = await Promise.all([
       openPostgresTimelineStore({ url }),
       openPostgresTimelineStore({ url }),
       openPostgresTurnStore({ url }),
+      openPostgresStateStore({ url }),
+      openPostgresStateStore({ url }),
     ]);
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     expect(await sql`SELECT component, version FROM geppetto_schema ORDER BY component`).toEqual([
-      { component: "timeline", version: 1 },
-      { component: "turns", version: 3 },
+      { component: "states", version: STATE_MIGRATIONS.length },
+      { component: "timeline", version: TIMELINE_MIGRATIONS.length },
+      { component: "turns", version: TURNS_MIGRATIONS.length },
     ]);
-    expect((await sql`SELECT count(*)::int AS runs FROM geppetto_schema_log`)[0]).toEqual({ runs: 4 });
+    expect((await sql`SELECT count(*)::int AS runs FROM geppetto_schema_log`)[0]).toEqual({
+      runs: STATE_MIGRATIONS.length + TIMELINE_MIGRATIONS.length + TURNS_MIGRATIONS.length,
+    });
     await sql.end();
     await Promise.all(stores.map((store) => store.close()));
   });
