@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseSpec } from "./child.ts";
+import { CLIENTS } from "./clients/index.ts";
+import { IMPORTS } from "./run.ts";
 import { anthropicEvents, openAIEvents } from "./server.ts";
 import {
   formatNumber,
@@ -77,6 +79,11 @@ describe("bench formatting", () => {
   it("renders a Markdown table, escaping pipes and checking row widths", () => {
     expect(markdownTable(["a", "b"], [["1", "x|y"]])).toBe("| a | b |\n| --- | --- |\n| 1 | x\\|y |");
     expect(() => markdownTable(["a", "b"], [["1"]])).toThrow(/row 0 has 1 cells, the header has 2/);
+  });
+
+  it("probes the import of every client that is not a floor (each row of the import target is measured)", () => {
+    for (const client of CLIENTS.filter((client) => !client.floor))
+      expect(IMPORTS[client.name]).toBeDefined();
   });
 
   it("parses scenario specs", () => {

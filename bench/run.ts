@@ -44,7 +44,7 @@ const FULL: Plan = {
 };
 
 /** Modules imported by each client, for the import scenario (fresh process each). */
-const IMPORTS: Record<string, string[]> = {
+export const IMPORTS: Record<string, string[]> = {
   geppetto: ["dist/index.js", "dist/providers/openai/index.js"],
   "geppetto-claude": ["dist/index.js", "dist/providers/anthropic/index.js"],
   "geppetto-stream": ["dist/index.js", "dist/providers/openai/index.js"],

@@ -169,6 +169,8 @@ export class InferenceOutput {
   readonly #pieces = new Map<TextPayloadLike, TextPieces>();
   /** The pieces of the open text block (its entry in `#pieces`), so a delta costs no map lookup. */
   #openTextPieces: TextPieces | undefined;
+  /** True while the open text block is the whole answer so far: its text is `#completion`, not a second copy. */
+  #textIsCompletion = false;
   /** The metadata every streamed piece shares (rebuilt when the model or usage changes), copied per event. */
   #pieceMeta: EventMetadata | undefined;
   #toolCallCount = 0;
@@ -298,11 +300,13 @@ export class InferenceOutput {
       pieces = new TextPieces();
       this.#pieces.set(block.payload as TextPayloadLike, pieces);
       this.#openTextPieces = pieces;
+      this.#textIsCompletion = this.#completion.length === 0;
     }
-    (block.payload as TextPayloadLike).text += delta;
     pieces.push(delta);
     const completion = this.#completion + delta;
     this.#completion = completion;
+    const payload = block.payload as TextPayloadLike;
+    payload.text = this.#textIsCompletion ? completion : payload.text + delta;
     this.#checkpointer?.add(delta.length);
     publish(this.#ctx, { type: "partial", delta, completion, meta: this.#pieceMetaOf(block.id) });
   }

@@ -174,24 +174,32 @@ export class EventQueue implements EventSink, FlowGate {
       this.#failure = undefined;
       return failure ?? DONE;
     };
+    // The waiting `next()`'s promise, settled by the producer's next publish (or the end): one function per
+    // reader, so a wait costs its promise only.
+    let resolveWait: ((result: IteratorResult<T>) => void) | undefined;
+    let rejectWait: ((error: unknown) => void) | undefined;
+    const wake = (): boolean => {
+      const resolve = resolveWait!;
+      if (take()) resolve(result);
+      else {
+        const woken = end();
+        if (woken === undefined) return false;
+        if ("error" in woken) rejectWait!(woken.error);
+        else resolve(woken);
+      }
+      resolveWait = undefined;
+      rejectWait = undefined;
+      return true;
+    };
+    const wait = (resolve: (result: IteratorResult<T>) => void, reject: (error: unknown) => void): void => {
+      resolveWait = resolve;
+      rejectWait = reject;
+      this.#wake = wake;
+    };
     const next = (): Promise<IteratorResult<T>> => {
       if (take()) return settled;
       const ended = end();
-      if (ended === undefined) {
-        // One promise per wait, settled by the producer's next publish (or the end): no extra hop.
-        return new Promise<IteratorResult<T>>((resolve, reject) => {
-          this.#wake = () => {
-            if (take()) resolve(result);
-            else {
-              const woken = end();
-              if (woken === undefined) return false;
-              if ("error" in woken) reject(woken.error);
-              else resolve(woken);
-            }
-            return true;
-          };
-        });
-      }
+      if (ended === undefined) return new Promise<IteratorResult<T>>(wait);
       return "error" in ended ? Promise.reject(ended.error) : Promise.resolve(ended);
     };
     const iterator: AsyncIterableIterator<T> = {

@@ -160,6 +160,23 @@ describe("streamInference", () => {
     expect(maxBehind).toBeLessThanOrEqual(capacity + 160);
   });
 
+  it("cancelling while the transport waits on a reader that is behind ends the request at once", async () => {
+    const token = "Ünïcödé tokens — 日本語のテキスト, ".repeat(6);
+    server.respond({ script: { tokens: Array.from({ length: 20_000 }, () => token) } });
+    const capacity = 16;
+    const watch = eventCondition();
+    const stream = streamInference(openai(), input, RunContext.background().withSinks(watch.sink), {
+      capacity,
+    });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    await watch.when(() => watch.sink.events.length > capacity);
+    stream.cancel("stop");
+    const { turn, result } = await stream.result;
+    expect(result.finishClass).toBe("interrupted");
+    expect(assistantText(turn).length).toBeLessThan(token.length * 20_000);
+  });
+
   it("records the inference result on the Turn", async () => {
     server.respond({ script: { text: "ok", usage: { inputTokens: 3, outputTokens: 1 } } });
     const { turn, result } = await streamInference(openai(), input).result;

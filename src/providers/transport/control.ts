@@ -44,6 +44,8 @@ export class RequestControl {
   lastChunkAt = 0;
   /** True while the consumer holds the stream back (the idle timer does not fire then). */
   #paused = false;
+  /** Ends the current back-pressure wait early (the request aborted). */
+  #endPause: (() => void) | undefined;
 
   constructor(callerSignal: AbortSignal | undefined, client: ClientOptions) {
     this.#callerSignal = callerSignal;
@@ -120,6 +122,7 @@ export class RequestControl {
     this.controller.abort(reason);
     this.#attempt?.abort(reason);
     this.#onAbort?.();
+    this.#endPause?.();
   }
 
   #timeout(kind: "request" | "idle", ms: number): void {
@@ -149,24 +152,20 @@ export class RequestControl {
 
   /**
    * Waits for a slow consumer (back-pressure) without counting the wait as idle time. Returns early when the
-   * request aborts, so a cancelled stream never hangs on its reader.
+   * request aborts, so a cancelled stream never hangs on its reader. A `for await` reader behind a fast body
+   * makes the transport wait once per read, so the wait costs one promise and no listener on the signal
+   * (`#abort` ends it).
    */
   async paused(wait: Promise<void>): Promise<void> {
+    if (this.controller.signal.aborted) return;
     this.#paused = true;
-    const signal = this.controller.signal;
-    let onAbort: (() => void) | undefined;
     try {
-      if (!signal.aborted) {
-        await Promise.race([
-          wait,
-          new Promise<void>((resolve) => {
-            onAbort = resolve;
-            signal.addEventListener("abort", onAbort, { once: true });
-          }),
-        ]);
-      }
+      await new Promise<void>((resolve) => {
+        this.#endPause = resolve;
+        wait.then(resolve, resolve);
+      });
     } finally {
-      if (onAbort) signal.removeEventListener("abort", onAbort);
+      this.#endPause = undefined;
       this.#paused = false;
       this.lastChunkAt = performance.now();
     }

@@ -214,6 +214,24 @@ describe("HttpTransport", () => {
     await expect(done).rejects.toThrow("user cancelled");
   });
 
+  it("a cancel ends the wait on a consumer that holds the body back and never lets go", async () => {
+    server.respond({ script: { tokens: Array.from({ length: 2_000 }, () => "token ") } });
+    const controller = new AbortController();
+    const held = new Promise<void>(() => {});
+    const response = await transport().stream({
+      path: "/chat/completions",
+      body: chatBody,
+      signal: controller.signal,
+      // The consumer is behind from the first chunk on; the cancel comes once the transport waits on it.
+      ready: () => {
+        queueMicrotask(() => controller.abort(new Error("user cancelled")));
+        return held;
+      },
+    });
+    const done = response.sse(() => {});
+    await expect(done).rejects.toThrow("user cancelled");
+  });
+
   it("rejects with the abort reason itself (not stream_interrupted) when the abort lands between chunks", async () => {
     const framings = [
       { protocol: "openai-chat", path: "/chat/completions", accept: "text/event-stream", read: "sse" },
