@@ -55,6 +55,7 @@ export type CallerErrorCode =
   | "invalid_router_option"
   | "invalid_offset"
   | "corrupt_state"
+  | "corrupt_timeline"
   | "unknown_variable"
   | "invalid_role"
   | "unsupported_audio"

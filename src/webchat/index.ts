@@ -25,4 +25,5 @@ export {
 } from "./server.ts";
 export * from "./shared-timeline.ts";
 export * from "./timeline.ts";
+export * from "./timeline-rows.ts";
 export * from "./translation.ts";

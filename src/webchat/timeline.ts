@@ -18,6 +18,7 @@ import {
   foldFrame,
   type TimelineSnapshot,
 } from "./frames.ts";
+import { entityFromRow } from "./timeline-rows.ts";
 
 /** `node:fs` as Node holds it: an `import` of it would load its promise API and streams (about 34 of Node's modules). */
 const fs = process.getBuiltinModule("node:fs");
@@ -52,7 +53,7 @@ interface EntityRow {
   kind: string;
   ord: number;
   version: number;
-  status: Entity["status"];
+  status: string;
   text: string;
   data: string;
 }
@@ -75,16 +76,6 @@ interface LiveConversation {
   changedAt: number;
 }
 
-const fromRow = (row: EntityRow): Entity => ({
-  id: row.entity_id,
-  kind: row.kind,
-  order: row.ord,
-  version: row.version,
-  status: row.status,
-  text: row.text,
-  data: JSON.parse(row.data) as Entity["data"],
-});
-
 /** Options of {@link TimelineStore.open}. */
 export interface TimelineStoreOptions {
   /** Milliseconds between writes of streamed changes (default 100). */
@@ -102,13 +93,16 @@ export interface TimelineStoreOptions {
  */
 export class TimelineStore {
   readonly #database: DatabaseSync;
+  /** The file (for errors). */
+  readonly #where: string;
   readonly #flushMs: number;
   readonly #live = new Map<string, LiveConversation>();
   readonly #statements;
   #timer: NodeJS.Timeout | undefined;
 
-  private constructor(database: DatabaseSync, options: TimelineStoreOptions) {
+  private constructor(database: DatabaseSync, where: string, options: TimelineStoreOptions) {
     this.#database = database;
+    this.#where = where;
     this.#flushMs = options.flushMs ?? 100;
     this.#statements = {
       selectEntity: database.prepare("SELECT * FROM webchat_entities WHERE conv_id = ? AND entity_id = ?"),
@@ -116,10 +110,12 @@ export class TimelineStore {
         `INSERT INTO webchat_entities (conv_id, entity_id, kind, ord, version, status, text, data)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (conv_id, entity_id) DO UPDATE SET
-           version = excluded.version, status = excluded.status, text = excluded.text, data = excluded.data`,
+           version = excluded.version, status = excluded.status, text = excluded.text, data = excluded.data
+         WHERE webchat_entities.version < excluded.version`,
       ),
       touch: database.prepare(
-        "UPDATE webchat_conversations SET version = ?, updated_at = ? WHERE conv_id = ?",
+        // Another process may have written the conversation further: never move it back.
+        "UPDATE webchat_conversations SET version = MAX(version, ?), updated_at = MAX(updated_at, ?) WHERE conv_id = ?",
       ),
     };
   }
@@ -146,7 +142,7 @@ export class TimelineStore {
       database.close();
       throw error;
     }
-    return new TimelineStore(database, options);
+    return new TimelineStore(database, path, options);
   }
 
   /** Records a new conversation (its title is shown in the list). */
@@ -201,7 +197,7 @@ export class TimelineStore {
 
   #load(convId: string, entityId: string): Entity | undefined {
     const row = this.#statements.selectEntity.get(convId, entityId) as EntityRow | undefined;
-    return row ? fromRow(row) : undefined;
+    return row ? entityFromRow(this.#where, convId, row) : undefined;
   }
 
   /**
@@ -213,7 +209,7 @@ export class TimelineStore {
     const rows = this.#database
       .prepare("SELECT * FROM webchat_entities WHERE conv_id = ? AND status = 'streaming' ORDER BY ord")
       .all(convId) as unknown as EntityRow[];
-    return rows.map(fromRow);
+    return rows.map((row) => entityFromRow(this.#where, convId, row));
   }
 
   /** Entities of a conversation that are still streaming. */
@@ -248,7 +244,11 @@ export class TimelineStore {
     const rows = this.#database
       .prepare("SELECT * FROM webchat_entities WHERE conv_id = ? AND version > ? ORDER BY ord")
       .all(convId, sinceVersion) as unknown as EntityRow[];
-    return { convId, version: summary.version, entities: rows.map(fromRow) };
+    return {
+      convId,
+      version: summary.version,
+      entities: rows.map((row) => entityFromRow(this.#where, convId, row)),
+    };
   }
 
   /** Writes the pending changes in one transaction. */

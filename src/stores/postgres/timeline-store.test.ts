@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import { describeTimelineStoreContract } from "../../webchat/timeline-contract.ts";
 import { openPostgresStateStore, STATE_MIGRATIONS } from "./state-store.ts";
 import { startTestPostgres, type TestPostgres } from "./test-server.ts";
 import { openPostgresTimelineStore, TIMELINE_MIGRATIONS } from "./timeline-store.ts";
@@ -18,41 +19,45 @@ async function freshDatabase(): Promise<string> {
   return url.replace(/\/postgres$/, `/${name}`);
 }
 
+describeTimelineStoreContract("PostgresTimelineStore", {
+  async place() {
+    const url = await freshDatabase();
+    return {
+      spec: url,
+      open: () => openPostgresTimelineStore({ url }),
+      async corruptEntity(convId, entityId, column, value) {
+        const sql = postgres(url, { max: 1, onnotice: () => {} });
+        await sql`UPDATE webchat_entities SET ${sql(column)} = ${value}
+          WHERE conv_id = ${convId} AND entity_id = ${entityId}`;
+        await sql.end();
+      },
+    };
+  },
+});
+
 describe("PostgresTimelineStore", () => {
-  it("applies frames in memory, writes them, and another instance hydrates the same state", async () => {
+  it("writes streamed changes shortly after, and another instance follows relayed frames without writing them", async () => {
     const url = await freshDatabase();
     const [one, two] = [await openPostgresTimelineStore({ url }), await openPostgresTimelineStore({ url })];
     await one.createConversation("c1", "Hello there");
-    one.apply("c1", {
-      type: "user.message",
-      id: "user:1",
-      kind: "user",
-      status: "done",
-      text: "Hello there",
-    });
     one.apply("c1", { type: "llm.start", id: "msg:1", kind: "assistant", status: "streaming" });
-    const delta = one.apply("c1", { type: "llm.delta", id: "msg:1", kind: "assistant", append: "Hi" });
-    expect(delta.seq).toBe(3);
-    expect(one.streaming("c1").map((entity) => entity.id)).toEqual(["msg:1"]);
-    expect((await two.snapshot("c1", 0)).version).toBeLessThan(3); // the streamed delta is written shortly after
+    one.apply("c1", { type: "llm.delta", id: "msg:1", kind: "assistant", append: "Hi" });
+    expect((await two.snapshot("c1", 0)).version).toBeLessThan(2); // the streamed delta is written shortly after
     await one.flush();
-    const snapshot = await two.snapshot("c1", 0);
-    expect(snapshot.version).toBe(3);
-    expect(snapshot.entities.map((entity) => [entity.id, entity.status, entity.text])).toEqual([
-      ["user:1", "done", "Hello there"],
-      ["msg:1", "streaming", "Hi"],
-    ]);
-    expect((await two.snapshot("c1", 2)).entities.map((entity) => entity.id)).toEqual(["msg:1"]);
-    // The other instance follows the stream from frames it is handed (relayed), without writing them.
+    expect((await two.snapshot("c1", 0)).version).toBe(2);
     await two.prepare("c1");
-    two.observe({ type: "llm.delta", id: "msg:1", kind: "assistant", append: " you", seq: 4, convId: "c1" });
+    two.observe({ type: "llm.delta", id: "msg:1", kind: "assistant", append: " you", seq: 3, convId: "c1" });
+    two.observe({
+      type: "llm.delta",
+      id: "msg:1",
+      kind: "assistant",
+      append: " (again)",
+      seq: 3,
+      convId: "c1",
+    });
     expect(two.entity("c1", "msg:1")?.text).toBe("Hi you");
-    expect((await one.snapshot("c1")).version).toBe(3);
+    expect((await one.snapshot("c1")).version).toBe(2);
     expect((await two.unfinished("c1")).map((entity) => entity.text)).toEqual(["Hi you"]);
-    expect((await two.listConversations()).map((summary) => [summary.convId, summary.title])).toEqual([
-      ["c1", "Hello there"],
-    ]);
-    await expect(two.snapshot("nope")).rejects.toThrow(/no web chat conversation "nope"/);
     await one.close();
     await two.close();
   });

@@ -17,6 +17,7 @@ import {
   type TimelineSnapshot,
 } from "../../webchat/frames.ts";
 import type { RunLeases, WebChatTimeline } from "../../webchat/shared-timeline.ts";
+import { entityFromRow } from "../../webchat/timeline-rows.ts";
 import {
   connectPostgres,
   migrateSchema,
@@ -67,7 +68,7 @@ interface EntityRow {
   kind: string;
   ord: string;
   version: string;
-  status: Entity["status"];
+  status: string;
   text: string;
   data: string;
 }
@@ -86,16 +87,6 @@ const toSummary = (row: ConversationRow): ConversationSummary => ({
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
   version: Number(row.version),
-});
-
-const toEntity = (row: EntityRow): Entity => ({
-  id: row.entity_id,
-  kind: row.kind,
-  order: Number(row.ord),
-  version: Number(row.version),
-  status: row.status,
-  text: row.text,
-  data: JSON.parse(row.data) as Entity["data"],
 });
 
 const noConversation = (convId: string) =>
@@ -189,7 +180,7 @@ export class PostgresTimelineStore implements WebChatTimeline {
     };
     if (known && known.summary.version > live.summary.version) return; // memory is ahead (frames observed)
     for (const entityRow of rows) {
-      const entity = toEntity(entityRow);
+      const entity = entityFromRow(this.#connection.where, convId, entityRow);
       live.entities.set(entity.id, entity);
       if (entity.status === "streaming") live.open.set(entity.id, entity);
     }
@@ -211,7 +202,9 @@ export class PostgresTimelineStore implements WebChatTimeline {
     const rows = await this.#sql<EntityRow[]>`
       SELECT * FROM webchat_entities WHERE conv_id = ${convId} AND status = 'streaming' ORDER BY ord`;
     const live = this.#live.get(convId);
-    return rows.map((row) => live?.entities.get(row.entity_id) ?? toEntity(row));
+    return rows.map(
+      (row) => live?.entities.get(row.entity_id) ?? entityFromRow(this.#connection.where, convId, row),
+    );
   }
 
   streaming(convId: string): Entity[] {
@@ -252,7 +245,11 @@ export class PostgresTimelineStore implements WebChatTimeline {
         ORDER BY ord`,
     ]);
     if (!row) throw noConversation(convId);
-    return { convId, version: Number(row.version), entities: rows.map(toEntity) };
+    return {
+      convId,
+      version: Number(row.version),
+      entities: rows.map((entityRow) => entityFromRow(this.#connection.where, convId, entityRow)),
+    };
   }
 
   /** Writes the pending changes in one transaction (writes run one after the other). */
