@@ -17,6 +17,7 @@ import type { TurnStore } from "../session/turn-store.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import { randomUUID } from "../turns/lazy-require.ts";
 import { type ConversationDependencies, type WebChatEngine, WebConversation } from "./conversation.ts";
+import type { Frame } from "./frames.ts";
 import {
   checkHostAndOrigin,
   HttpError,
@@ -123,7 +124,7 @@ export async function startWebChatServer(options: WebChatServerOptions): Promise
   const leaseMs = options.leaseMs ?? 10_000;
   const dependencies: ConversationDependencies = {
     timeline,
-    ...(relay ? { onFrame: (frame) => relay.publishFrame(frame) } : {}),
+    ...(relay ? { onFrame: relayAfterWrite(relay, timeline) } : {}),
     translations: options.translations ?? defaultTranslations(),
     busyPolicy: options.busyPolicy ?? "reject",
     ...(options.turnStore ? { turnStore: options.turnStore } : {}),
@@ -450,4 +451,28 @@ function refuseUpgrade(socket: Duplex, error: unknown): void {
     `HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : status === 403 ? "Forbidden" : "Refused"}\r\n` +
       `content-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${message}\n`,
   );
+}
+
+/**
+ * Sends this instance's frames to the others. An approval request is a frame nothing follows until someone
+ * decides, and a page opened on another instance could miss it both ways: its socket opened after the relayed
+ * frame, and its snapshot read the shared store before this instance's delayed write of a streaming entity. So
+ * the request is written to the store first and relayed after; frames behind it wait, to stay in order.
+ */
+function relayAfterWrite(relay: WebChatRelay, timeline: WebChatTimeline): (frame: Frame) => void {
+  let waiting = 0;
+  let tail: Promise<void> = Promise.resolve();
+  return (frame) => {
+    const writeFirst = frame.kind === "approval";
+    if (waiting === 0 && !writeFirst) return relay.publishFrame(frame);
+    waiting++;
+    tail = tail
+      .then(async () => {
+        if (writeFirst) await Promise.resolve(timeline.flush()).catch(() => {});
+        relay.publishFrame(frame);
+      })
+      .finally(() => {
+        waiting--;
+      });
+  };
 }
