@@ -5,6 +5,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Block } from "../turns/types.ts";
+import { retryWhileBusy } from "./sqlite-busy.ts";
 import { indexBlockRow } from "./sqlite-search.ts";
 import { type StoreStats, searchableText } from "./turn-store.ts";
 
@@ -29,16 +30,7 @@ export class SqliteRows {
 
   /** Runs `action`, retrying (up to 50 times, waiting longer each time) while the file is locked or busy. */
   retryBusy(action: () => void): void {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        action();
-        return;
-      } catch (error) {
-        const busy = /locked|busy/i.test(error instanceof Error ? error.message : String(error));
-        if (!busy || attempt >= 50) throw error;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 * attempt);
-      }
-    }
+    retryWhileBusy(action);
   }
 
   statement(sql: string): StatementSync {

@@ -21,6 +21,7 @@ import { deepFreeze } from "../turns/immutable.ts";
 import type { JsonObject } from "../turns/json.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { Block, Turn } from "../turns/types.ts";
+import { setBusyTimeout, switchToWal } from "./sqlite-busy.ts";
 import { appendCheckpoint, type Mirror } from "./sqlite-checkpoint.ts";
 import { copySessionRows, deleteSessionRows, pinBlock } from "./sqlite-copy.ts";
 import { migrateV1Rows } from "./sqlite-migrate-v1.ts";
@@ -81,10 +82,9 @@ export class SqliteTurnStore implements TurnStore {
     this.#file = options.file ?? "the session store";
     // The busy timeout first, so that every later statement (the WAL switch and the schema included) waits for a
     // second process opening the same new file instead of failing with "database is locked".
-    database.exec("PRAGMA busy_timeout = 5000");
+    setBusyTimeout(database);
     refuseNewer(database, this.#file); // before the WAL switch, which writes to the file
-    this.#rows.retryBusy(() => database.exec("PRAGMA journal_mode = WAL"));
-    database.exec("PRAGMA synchronous = NORMAL");
+    switchToWal(database);
     const migration = ensureSchema(database, this.#file, (db) => this.#migrateV1(db));
     this.migratedFrom = migration.migratedFrom;
   }

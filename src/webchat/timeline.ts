@@ -10,6 +10,7 @@
 import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { CallerError } from "../engine/errors.ts";
+import { setBusyTimeout, switchToWal } from "../session/sqlite-busy.ts";
 import {
   type ConversationSummary,
   type Entity,
@@ -126,7 +127,10 @@ export class TimelineStore {
     if (path !== ":memory:") fs.mkdirSync(dirname(path), { recursive: true });
     const database = new DatabaseSync(path);
     try {
-      database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+      // A second process may be opening the same new file: the busy timeout first, the WAL switch retried, and
+      // the schema created inside an immediate transaction that looks at the version again.
+      setBusyTimeout(database);
+      switchToWal(database);
       const { user_version: found } = database.prepare("PRAGMA user_version").get() as {
         user_version: number;
       };
@@ -137,7 +141,19 @@ export class TimelineStore {
           { code: "timeline_schema_too_new" },
         );
       }
-      if (found < 1) database.exec(`BEGIN; ${SCHEMA_V1} PRAGMA user_version = 1; COMMIT;`);
+      if (found < 1) {
+        database.exec("BEGIN IMMEDIATE");
+        try {
+          const { user_version: now } = database.prepare("PRAGMA user_version").get() as {
+            user_version: number;
+          };
+          if (now < 1) database.exec(`${SCHEMA_V1} PRAGMA user_version = 1;`);
+          database.exec("COMMIT");
+        } catch (error) {
+          database.exec("ROLLBACK");
+          throw error;
+        }
+      }
     } catch (error) {
       database.close();
       throw error;
