@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { GeppettoError } from "../engine/errors.ts";
 import type { SessionSummary, TurnStore } from "../session/turn-store.ts";
 import { redactURL } from "../settings/secrets.ts";
 import type { Turn } from "../turns/types.ts";
@@ -112,9 +113,15 @@ export async function openSessionDb(path: string | SessionStoreLocation): Promis
   try {
     turns = await openTurns(location);
   } catch (error) {
-    throw new Error(
-      `cannot open the session store ${location.label}: ${error instanceof Error ? error.message : error}`,
-    );
+    const message = `cannot open the session store ${location.label}: ${error instanceof Error ? error.message : error}`;
+    throw GeppettoError.is(error)
+      ? new GeppettoError(message, {
+          code: error.code,
+          fault: error.fault,
+          retryable: error.retryable,
+          cause: error,
+        })
+      : new GeppettoError(message, { code: "store_unreachable", fault: "provider", cause: error });
   }
   return {
     turns,

@@ -3,6 +3,7 @@
  */
 
 import { KeyInferenceResult } from "../engine/engine.ts";
+import { CallerError } from "../engine/errors.ts";
 import { CorruptTurnError } from "../session/turn-store.ts";
 import { turnToDocument, turnToYaml } from "../turns/serialization.ts";
 import type { Block, Turn } from "../turns/types.ts";
@@ -104,7 +105,9 @@ async function loadTurns(store: CliSessionStore, sessionId: string, dbPath: stri
     return loaded;
   }
   if (turns.length === 0) {
-    throw new Error(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`);
+    throw new CallerError(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`, {
+      code: "no_session",
+    });
   }
   return turns.map((turn) => ({ turn }));
 }
@@ -206,7 +209,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const sessionId = await resolveSessionId(store, rest, values.last, dbPath);
     if (action === "delete") {
       if (!(await store.deleteSession(sessionId))) {
-        throw new Error(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`);
+        throw new CallerError(`no session "${sessionId}" in ${dbPath} (see \`geppetto sessions list\`)`, {
+          code: "no_session",
+        });
       }
       io.stderr.write(`deleted session ${sessionId} from ${dbPath}\n`);
       return 0;

@@ -52,6 +52,7 @@ export type CallerErrorCode =
   | "router_block_timeout"
   | "router_close_timeout"
   | "router_closed"
+  | "transport_closed"
   | "invalid_router_option"
   | "invalid_offset"
   | "corrupt_state"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../engine/engine.ts";
-import { CollectingSink, RunContext } from "../events/context.ts";
+import { CollectingSink, RunContext, sinkFrom } from "../events/context.ts";
 import { systemPromptMiddleware } from "../middleware/system-prompt.ts";
 import { ScriptedEngine, type ScriptStep, script } from "../testing/scripted-engine.ts";
 import { toolUsingAnswer } from "../testing/tool-responder.ts";
@@ -155,10 +155,20 @@ describe("Session", () => {
   it("interrupts the active inference under busy policy interrupt", async () => {
     const { until } = gate();
     const engine = new ScriptedEngine([pausedAnswer(until, "cut"), script.text("fresh")]);
-    const session = new Session({ runner: new EngineBuilder().withBase(engine), busyPolicy: "interrupt" });
+    let started!: () => void;
+    const streaming = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const sink = sinkFrom((event) => {
+      if (event.type === "partial") started();
+    });
+    const session = new Session({
+      runner: new EngineBuilder().withBase(engine).withSinks(sink),
+      busyPolicy: "interrupt",
+    });
     session.appendNewTurnFromUserPrompt("one");
     const first = session.startInference();
-    await Promise.resolve();
+    await streaming; // the first answer is under way (the tool loop is loaded on the first run)
     const second = session.startInference();
     const [turn1, turn2] = await Promise.all([first.wait(), second.wait()]);
     expect(KeyInferenceResult.get(turn1)?.finishClass).toBe("interrupted");

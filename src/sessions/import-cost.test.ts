@@ -1,9 +1,19 @@
-/** geppetto/sessions loads its heavy optional clients (ioredis, node:sqlite) only when a store is opened. */
+/**
+ * geppetto/sessions loads its heavy optional clients (ioredis, node:sqlite) and the SQLite turn store only when a
+ * store is opened, the tool loop on a session's first run, and none of the duplex sessions (geppetto/sessions/duplex).
+ */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 const SRC = new URL("../", import.meta.url);
-const WATCHED = ["ioredis", "node:sqlite"];
+const WATCHED = [
+  "ioredis",
+  "node:sqlite",
+  "session/sqlite-turn-store.ts",
+  "toolloop/loop.ts",
+  "tools/executor.ts",
+  "sessions/duplex/duplex-session.ts",
+];
 
 function loadedBy(modules: string[], after = ""): string[] {
   const script = `
@@ -12,8 +22,11 @@ function loadedBy(modules: string[], after = ""): string[] {
     const seen = new Set();
     registerHooks({
       resolve(specifier, context, next) {
-        for (const name of watched) if (specifier === name || specifier.startsWith(name + "/")) seen.add(name);
-        return next(specifier, context);
+        const resolved = next(specifier, context);
+        for (const name of watched) {
+          if (specifier === name || specifier.startsWith(name + "/") || resolved.url.endsWith("/" + name)) seen.add(name);
+        }
+        return resolved;
       },
     });
     const loaded = [];
@@ -30,13 +43,17 @@ function loadedBy(modules: string[], after = ""): string[] {
 }
 
 describe("geppetto/sessions import cost", () => {
-  it("importing the sessions loads neither ioredis nor node:sqlite", () => {
+  it("importing the sessions loads neither ioredis, node:sqlite, the SQLite turn store, the tool loop nor duplex", () => {
     expect(loadedBy(["sessions/index.ts"])).toEqual([]);
   });
 
-  it("opening a SQLite store loads node:sqlite (the check sees what is loaded)", () => {
+  it("opening a SQLite store loads node:sqlite and the turn store (the check sees what is loaded)", () => {
     expect(
       loadedBy(["sessions/index.ts"], 'await (await loaded[0].SqliteStateStore.open(":memory:")).close();'),
-    ).toEqual(["node:sqlite"]);
+    ).toEqual(["node:sqlite", "session/sqlite-turn-store.ts"]);
+  });
+
+  it("geppetto/sessions/duplex loads the duplex session, still neither client", () => {
+    expect(loadedBy(["sessions/duplex/index.ts"])).toEqual(["sessions/duplex/duplex-session.ts"]);
   });
 });

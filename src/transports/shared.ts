@@ -7,6 +7,8 @@ import { GeppettoError } from "../engine/errors.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import { CompactingEncoder, FrameLines } from "./compaction.ts";
 
+export { redactUrl } from "./redact-url.ts";
+
 /** Something a transport reports without failing: the server is away or back, a buffer is full, a bad message. */
 export interface TransportWarning {
   code:
@@ -41,23 +43,6 @@ export class TransportConnectionError extends GeppettoError {
   override name = "TransportConnectionError";
   constructor(message: string, cause?: unknown) {
     super(message, { code: "transport_unreachable", fault: "provider", retryable: true, cause });
-  }
-}
-
-/**
- * A server address with any password or token replaced by `***`, for messages.
- *
- * @example
- * redactUrl("redis://app:secret@cache:6379/0") // "redis://app:***@cache:6379/0"
- */
-export function redactUrl(address: string): string {
-  try {
-    const url = new URL(address);
-    if (url.password) url.password = "***";
-    else if (url.username) url.username = "***";
-    return url.toString().replace(/\/$/, "");
-  } catch {
-    return address.replace(/\/\/[^@/]*@/, "//***@");
   }
 }
 

@@ -4,6 +4,7 @@
  * is applied to the timeline (which numbers it) and then broadcast to the conversation's listeners.
  */
 import type { Engine } from "../engine/engine.ts";
+import { CallerError } from "../engine/errors.ts";
 import { RunContext, sinkFrom } from "../events/context.ts";
 import type { GeppettoEvent, Usage } from "../events/types.ts";
 import { EngineBuilder, type InferenceRunner } from "../session/engine-builder.ts";
@@ -76,7 +77,8 @@ export class WebConversation {
     const runner: InferenceRunner = {
       run(turn, ctx): Promise<ToolLoopResult> {
         const current = conversation.#current;
-        if (!current) throw new TypeError("web chat: no engine for this prompt");
+        if (!current)
+          throw new CallerError("web chat: no engine for this prompt", { code: "missing_base_engine" });
         let builder = new EngineBuilder().withBase(current.engine);
         if (dependencies.turnStore) builder = builder.withPersister(dependencies.turnStore);
         if (dependencies.tools) {

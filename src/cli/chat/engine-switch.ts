@@ -4,6 +4,8 @@
  * the chat's other flags, so settings files, profiles and the environment still apply; the turns written from
  * then on carry the new provider and model (so `--resume` continues on it).
  */
+
+import { CallerError } from "../../engine/errors.ts";
 import type { SelectedEngine } from "../engine-selection.ts";
 import { applyModelFlag } from "../model-flag.ts";
 import type { ChatBackend } from "./backend.ts";
@@ -54,7 +56,7 @@ export function engineSwitch(
   return {
     describe: () => describe(current, profile),
     async use(kind, name) {
-      if (!backend.setEngine) throw new Error("this chat cannot switch engines");
+      if (!backend.setEngine) throw new CallerError("this chat cannot switch engines", { code: "usage" });
       let chosen: Record<string, unknown>;
       if (kind === "profile") chosen = { ...others, profile: name };
       else if (name.includes(":")) chosen = applyModelFlag({ ...others, model: name });

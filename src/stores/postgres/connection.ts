@@ -11,7 +11,7 @@
 import type { Sql, TransactionSql } from "postgres";
 import { GeppettoError } from "../../engine/errors.ts";
 import { StoreSchemaError } from "../../session/sqlite-schema.ts";
-import { redactUrl } from "../../transports/shared.ts";
+import { redactUrl } from "../../transports/redact-url.ts";
 
 export type { Sql, TransactionSql } from "postgres";
 

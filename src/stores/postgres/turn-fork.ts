@@ -3,6 +3,8 @@
  * stamped on their metadata; block versions with their folded search text; checkpoint pieces in order), and a
  * block version pinned to the next turn before an older turn changes it.
  */
+
+import { CallerError } from "../../engine/errors.ts";
 import { KeyTurnMetaSessionId } from "../../turns/keys.ts";
 import type { Sql } from "./connection.ts";
 import type { Queries } from "./turn-read.ts";
@@ -19,7 +21,7 @@ export async function forkSession(sql: Sql, sessionId: string, newSessionId: str
     const [created] = await transaction<{ ref: string }[]>`
       INSERT INTO geppetto_sessions (session_id) VALUES (${newSessionId}) ON CONFLICT (session_id) DO NOTHING
       RETURNING ref`;
-    if (!created) throw new TypeError(`session ${newSessionId} already exists`);
+    if (!created) throw new CallerError(`session ${newSessionId} already exists`, { code: "session_exists" });
     const [source] = await transaction<{ ref: string }[]>`
       SELECT ref FROM geppetto_sessions WHERE session_id = ${sessionId} FOR SHARE`;
     if (!source) return;

@@ -234,7 +234,7 @@ export class NatsJetStreamTransport implements EventTransport {
   }
 
   publish(topic: string, event: GeppettoEvent): void {
-    if (this.#closed) throw new TypeError("NATS transport is closed");
+    if (this.#closed) throw new CallerError("NATS transport is closed", { code: "transport_closed" });
     this.#subject(topic);
     this.#buffer.push(topic, event);
   }

@@ -198,7 +198,7 @@ export class RedisStreamsTransport implements EventTransport {
   }
 
   publish(topic: string, event: GeppettoEvent): void {
-    if (this.#closed) throw new TypeError("Redis transport is closed");
+    if (this.#closed) throw new CallerError("Redis transport is closed", { code: "transport_closed" });
     this.#buffer.push(topic, event);
   }
 
