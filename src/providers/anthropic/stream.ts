@@ -24,6 +24,7 @@ import {
   KeyAnthropicMessageId,
 } from "./descriptor.ts";
 import { ANTHROPIC_OTHER_PREFIX } from "./request.ts";
+import { literalText } from "./stream-text-delta.ts";
 import type {
   AnthropicContentBlock,
   AnthropicError,
@@ -117,35 +118,6 @@ function sourcesOf(content: JsonValue | undefined): JsonValue | undefined {
     if (typeof result.title === "string") source.title = result.title;
     return [source];
   });
-}
-
-/** True for the whitespace JSON allows on one SSE line (space, tab). */
-function isBlank(code: number): boolean {
-  return code === 32 || code === 9;
-}
-
-/**
- * The text of a text delta whose JSON up to its text is `prefixLength` characters long: the rest must be one
- * string literal, then `}`, then `}` (spaces allowed around them: Anthropic pads its events). Parsing only the
- * literal costs about 60% of parsing the whole event, for the same string: once the literal parses alone, the
- * event is exactly `{…,"text":<literal>}}`. Undefined when the rest has another shape (the caller parses it all).
- */
-function literalText(data: string, prefixLength: number): string | undefined {
-  let end = data.length - 1;
-  while (isBlank(data.charCodeAt(end))) end--;
-  if (data.charCodeAt(end) !== 125) return undefined;
-  end--;
-  while (isBlank(data.charCodeAt(end))) end--;
-  if (data.charCodeAt(end) !== 125) return undefined;
-  end--;
-  while (isBlank(data.charCodeAt(end))) end--;
-  if (end <= prefixLength || data.charCodeAt(end) !== 34 || data.charCodeAt(prefixLength) !== 34)
-    return undefined;
-  try {
-    return JSON.parse(data.slice(prefixLength, end + 1)) as string;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
