@@ -7,6 +7,7 @@
 import { defaultLogger, type Logger } from "../observability/logger.ts";
 import type { Tracer } from "../observability/tracing.ts";
 import { randomUUID } from "../turns/lazy-require.ts";
+import { NEVER_ABORTED } from "./never-aborted.ts";
 import type { EventDraft, EventMetadata, GeppettoEvent } from "./types.ts";
 
 /** Receives events. May return a promise; it is not awaited, but its rejection is reported. */
@@ -91,8 +92,6 @@ interface RunContextState {
   logger: Logger;
   tracer: Tracer | undefined;
 }
-
-const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * What an inference carries from its caller. Immutable: every `with…` returns a new context.

@@ -10,6 +10,7 @@ import { runWithOutput } from "../engine/lifecycle.ts";
 import type { InferenceOutput } from "../engine/output.ts";
 import type { SchemaDialect } from "../engine/tools.ts";
 import type { RunContext } from "../events/context.ts";
+import { canAbort } from "../events/never-aborted.ts";
 import type { ProviderEngineOptions } from "../providers/options.ts";
 import type { ErrorFieldsExtractor } from "../providers/transport/errors.ts";
 import { endsMidJson, streamEndedEarly } from "../providers/transport/errors.ts";
@@ -51,6 +52,11 @@ export interface HttpEngineSetup {
 
 /** How a streamed response is framed: server-sent events, JSON lines, or one JSON array read element by element. */
 export type StreamFraming = "sse" | "ndjson" | "json-array";
+
+/** The caller's signal for the transport, or none when it cannot abort (no listener to add and remove). */
+function requestSignal(ctx: RunContext): AbortSignal | undefined {
+  return canAbort(ctx.signal) ? ctx.signal : undefined;
+}
 
 const ACCEPT: Record<StreamFraming, string> = {
   sse: "text/event-stream",
@@ -190,7 +196,7 @@ export abstract class HttpEngine<Options extends HttpEngineOptions> {
       const request = {
         path: exchange.path,
         body: exchange.body,
-        signal: ctx.signal,
+        signal: requestSignal(ctx),
         ready: ctx.ready,
         ...(exchange.headers ? { headers: exchange.headers } : {}),
       };
@@ -220,7 +226,7 @@ export abstract class HttpEngine<Options extends HttpEngineOptions> {
     headers?: Record<string, string>,
   ): Promise<T> {
     if (this.#missingKey) throw this.#missingKey;
-    const request = { path, body, signal: ctx.signal, ...(headers ? { headers } : {}) };
+    const request = { path, body, signal: requestSignal(ctx), ...(headers ? { headers } : {}) };
     return (await this.transport.postJson<T>(request)).body;
   }
 

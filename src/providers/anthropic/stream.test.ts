@@ -275,3 +275,55 @@ describe("ClaudeStreamHandler.handleData", () => {
     expect(KeyInferenceResult.get(turn)).toMatchObject({ finishClass: "error" });
   });
 });
+
+describe("ClaudeStreamHandler.handleData, a text delta read without parsing the whole event", () => {
+  const start = [
+    '{"type":"message_start","message":{"id":"msg_1","model":"claude-test","usage":{"input_tokens":3,"output_tokens":1}}}',
+    '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+  ];
+  const end = [
+    '{"type":"content_block_stop","index":0}',
+    '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}',
+    '{"type":"message_stop"}',
+  ];
+  const deltas = [
+    '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"plain"}}',
+    '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" padded"}      }',
+    '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" \\"quoted\\" \\\\ \\u00e9 日本"} \t }',
+    '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}',
+    '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" a","extra":"b"}}',
+    '{"type":"content_block_delta","index":0,"delta":{"text":" reordered","type":"text_delta"}}',
+    '{ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": " spaced" } }',
+    '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"}"}}',
+  ];
+
+  function partials(feed: (handler: ClaudeStreamHandler, data: string) => void) {
+    const { output, sink, result } = runStreamHandler("anthropic", (out) => {
+      const handler = new ClaudeStreamHandler(out);
+      for (const data of [...start, ...deltas, ...end]) feed(handler, data);
+      return handler.outcome;
+    });
+    return { text: textOf(output), deltas: sink.ofType("partial").map((event) => event.delta), result };
+  }
+
+  it("yields the same text, partials and result as parsing every event whole", () => {
+    const whole = partials((handler, data) => handler.handle(JSON.parse(data) as AnthropicStreamEvent));
+    const short = partials((handler, data) => handler.handleData(data));
+    expect(short).toEqual(whole);
+    expect(short.text).toBe('plain padded "quoted" \\ é 日本 a reordered spaced}');
+    expect(short.result).toMatchObject({ stopReason: "end_turn", usage: { outputTokens: 9 } });
+  });
+
+  it("still rejects a malformed text delta", () => {
+    expect(() =>
+      runStreamHandler("anthropic", (out) => {
+        const handler = new ClaudeStreamHandler(out);
+        for (const data of start) handler.handleData(data);
+        handler.handleData(
+          '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ab\\"}}',
+        );
+        return handler.outcome;
+      }),
+    ).toThrow(SyntaxError);
+  });
+});

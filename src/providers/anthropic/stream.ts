@@ -24,6 +24,7 @@ import {
   KeyAnthropicMessageId,
 } from "./descriptor.ts";
 import { ANTHROPIC_OTHER_PREFIX } from "./request.ts";
+import { literalText } from "./stream-text-delta.ts";
 import type {
   AnthropicContentBlock,
   AnthropicError,
@@ -135,6 +136,8 @@ export class ClaudeStreamHandler {
   #stopped = false;
   /** The index of the text block whose deltas take the short path of `handleData` (-1: none). */
   #textIndex = -1;
+  /** How Anthropic writes a text delta of that block, up to its text (compact JSON, keys in this order). */
+  #textPrefix = "";
 
   constructor(out: InferenceOutput) {
     this.#out = out;
@@ -167,6 +170,13 @@ export class ClaudeStreamHandler {
    * await response.sse((data) => handler.handleData(data));
    */
   handleData(data: string): void {
+    if (this.#textIndex !== -1 && data.startsWith(this.#textPrefix)) {
+      const text = literalText(data, this.#textPrefix.length);
+      if (text !== undefined) {
+        if (text) this.#out.text(text);
+        return;
+      }
+    }
     const event = JSON.parse(data) as AnthropicStreamEvent;
     if (event.type === "content_block_delta" && event.index === this.#textIndex) {
       const delta = event.delta;
@@ -278,7 +288,10 @@ export class ClaudeStreamHandler {
         if (!delta.text) return;
         this.#out.text(delta.text);
         if (!state.block) this.#adopt(state, index);
-        if (state.type === "text") this.#textIndex = index;
+        if (state.type === "text" && this.#textIndex !== index) {
+          this.#textIndex = index;
+          this.#textPrefix = `{"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":`;
+        }
         return;
       case "thinking_delta":
         if (delta.thinking) this.#out.reasoning(delta.thinking);

@@ -66,7 +66,7 @@ export interface TransportRequest {
    */
   body: unknown;
   /** Cancels the request, its retries and its stream. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Extra headers for this request. */
   headers?: Record<string, string>;
   /** HTTP method (default POST). */

@@ -45,6 +45,19 @@ describe("SseSplitter", () => {
     expect(sse(["data: last"])).toEqual([["last", undefined]]);
   });
 
+  it("delivers a one-line event during the push that read its blank line, its name not kept for the next", () => {
+    const events: [string, string | undefined][] = [];
+    const splitter = new SseSplitter((data, event) => events.push([data, event]));
+    splitter.push("event: a\ndata: 1\n\ndata: 2\n");
+    expect(events).toEqual([["1", "a"]]);
+    splitter.push("\ndata: 3\n\n");
+    expect(events).toEqual([
+      ["1", "a"],
+      ["2", undefined],
+      ["3", undefined],
+    ]);
+  });
+
   it("drops an event name without data", () => {
     expect(sse(["event: ping\n\ndata: x\n\n"])).toEqual([["x", undefined]]);
   });

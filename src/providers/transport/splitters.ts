@@ -79,6 +79,13 @@ export class SseSplitter {
         if (first === 100 && text.startsWith("data:", start)) {
           const valueStart = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
           const value = text.slice(valueStart, end);
+          if (!this.#hasData && text.charCodeAt(end + 1) === 10) {
+            // A one-line event, what providers send: delivered at once, its blank line skipped.
+            start = end + 2;
+            end = text.indexOf("\n", start);
+            this.#deliver(value);
+            continue;
+          }
           this.#data = this.#hasData ? `${this.#data}\n${value}` : value;
           this.#hasData = true;
         } else if (first === 100 || (first === 101 && this.#names)) this.#field(text, start, end);
@@ -108,12 +115,20 @@ export class SseSplitter {
   }
 
   #dispatch(): void {
-    const event = this.#event;
-    this.#event = undefined;
-    if (!this.#hasData) return;
+    if (!this.#hasData) {
+      this.#event = undefined;
+      return;
+    }
     const data = this.#data;
     this.#data = "";
     this.#hasData = false;
+    this.#deliver(data);
+  }
+
+  /** Hands one event's data to the handler, with the name read before it (if any). */
+  #deliver(data: string): void {
+    const event = this.#event;
+    this.#event = undefined;
     this.#onEvent(data, event === "" ? undefined : event);
   }
 
