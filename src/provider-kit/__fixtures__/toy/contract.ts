@@ -10,7 +10,8 @@ export const toyContract: ContractProtocol = {
     for (const message of records((body as Json).messages)) {
       const call = message.call as Json | undefined;
       if (call) view.toolCalls.push({ id: String(call.id), name: String(call.name), args: call.args });
-      else if (message.role === "tool") view.toolResults.push({ id: String(message.id), output: message.output });
+      else if (message.role === "tool")
+        view.toolResults.push({ id: String(message.id), output: message.output });
       else if (message.role === "assistant") view.assistantText += String(message.text);
     }
     return view;
@@ -18,7 +19,10 @@ export const toyContract: ContractProtocol = {
   calls: () => CALL_IDS_SENT,
   sendsReasoningBack: () => false,
   maxTokensStopReason: "limit",
-  error: { body: { error: { message: "model toy-0 does not exist", type: "not_found" } }, providerType: "not_found" },
+  error: {
+    body: { error: { message: "model toy-0 does not exist", type: "not_found" } },
+    providerType: "not_found",
+  },
   toolRoundTrip: {
     messages: [
       { role: "user", text: "What is the weather in Paris?" },

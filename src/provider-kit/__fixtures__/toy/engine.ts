@@ -36,7 +36,8 @@ export function buildToyRequest(prepared: PreparedInference, options: { model: s
     } else prepared.warnings.push(`turn.blocks[${index}] (${block.kind}): not sent to toy`);
   });
   const body: JsonObject = { model: options.model, stream: options.stream, messages };
-  if (prepared.tools.length > 0) body.tools = prepared.tools.map(({ name, parameters }) => ({ name, parameters }));
+  if (prepared.tools.length > 0)
+    body.tools = prepared.tools.map(({ name, parameters }) => ({ name, parameters }));
   if (inference.temperature !== undefined) body.temperature = inference.temperature;
   if (inference.maxResponseTokens !== undefined) body.max_tokens = inference.maxResponseTokens;
   const none = "the toy wire has no field for it";
@@ -77,7 +78,10 @@ class ToyEngine extends HttpEngine<HttpEngineOptions> implements Engine {
   }
 
   runInference(turn: Turn, ctx: RunContext): Promise<Turn> {
-    const prepared = prepareInference(turn, ctx, { dialect: "json-schema", inference: this.options.inference });
+    const prepared = prepareInference(turn, ctx, {
+      dialect: "json-schema",
+      inference: this.options.inference,
+    });
     const { body } = buildToyRequest(prepared, { model: this.options.model, stream: this.streaming });
     return this.exchange<{ lines: ToyLine[] }>(turn, ctx, prepared, (out) => {
       const stream = new ToyStream(out);

@@ -3,7 +3,8 @@ import type { ProtocolModule, RecordedRequest } from "../../../testing/provider-
 import { argumentsText, tokensOf } from "../../../testing/provider-server/script.ts";
 import type { ToyLine } from "./engine.ts";
 
-const streamed = (request: RecordedRequest) => (request.body as { stream?: boolean } | undefined)?.stream !== false;
+const streamed = (request: RecordedRequest) =>
+  (request.body as { stream?: boolean } | undefined)?.stream !== false;
 
 /** The toy wire on the local provider server, under `<url>/toy`. */
 export const toyServerModule: ProtocolModule = {
@@ -21,7 +22,11 @@ export const toyServerModule: ProtocolModule = {
     const done = script.stopReason === "limit" ? "limit" : "stop";
     lines.push({ done, usage: { input: script.usage?.inputTokens ?? 3, output: tokens.length } });
     if (!streaming) {
-      return { status: 200, headers: { "content-type": "application/json" }, frames: [JSON.stringify({ lines })] };
+      return {
+        status: 200,
+        headers: { "content-type": "application/json" },
+        frames: [JSON.stringify({ lines })],
+      };
     }
     const frames = lines.map((line) => `${JSON.stringify(line)}\n`);
     return { status: 200, headers: { "content-type": "application/x-ndjson" }, frames };
