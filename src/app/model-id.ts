@@ -8,7 +8,6 @@
  */
 import type { Engine } from "../engine/engine.ts";
 import { CallerError } from "../engine/errors.ts";
-import type { WireProtocol } from "../provider-kit/descriptor.ts";
 
 /**
  * A model: an Engine, or a model id (`"provider:model"`, or a profile name).
@@ -44,7 +43,7 @@ export interface ResolvedModel {
   /** The provider's registry id (`openai`, `anthropic`, `deepseek`, …); undefined for an Engine given as is. */
   apiType?: string;
   /** The wire protocol the provider speaks (`openai-chat`, `anthropic`, …); undefined for an Engine given as is. */
-  protocol?: WireProtocol;
+  protocol?: string;
 }
 
 /**
@@ -95,5 +94,5 @@ export async function resolveModel(
   });
   const apiType = loaded.settings.chat?.apiType;
   const provider = apiType === undefined ? undefined : registry.findProvider(apiType);
-  return provider ? { engine, apiType: provider.id, protocol: provider.protocol } : { engine };
+  return provider ? { engine, apiType: provider.id, protocol: provider.protocol.name } : { engine };
 }

@@ -167,7 +167,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const server = await startProviderServer({ response, ...(port === undefined ? {} : { port }) });
   io.stdout.write(`${server.baseURL("openai-chat")}\n`);
   io.stderr.write(`geppetto serve-provider: listening on ${server.url}; Ctrl-C to stop\n`);
-  for (const protocol of new Set(listProviders().map((provider) => provider.protocol))) {
+  for (const protocol of new Set(listProviders().map((provider) => provider.protocol.name))) {
     io.stderr.write(`  ${protocol.padEnd(18)} ${server.baseURL(protocol)}\n`);
   }
   return untilInterrupted(io, server);

@@ -1,11 +1,11 @@
 /**
  * The embeddings engine over real HTTP against the local provider server, for each provider in its documented
  * wire form: vectors in the order of the texts, batches of at most `batchSize`, `dimensions` sent as the
- * provider names it, token usage summed, retries on a 429, the key never in an error, and the engine from
+ * provider names it, token usage summed, retries on a 429, the first-byte timeout, the key never in an error, and the engine from
  * settings.
  */
 import { describe, expect, it } from "vitest";
-import { GeppettoError } from "../engine/errors.ts";
+import { GeppettoError, TimeoutError } from "../engine/errors.ts";
 import { setupLocalServer } from "../providers/test-support.ts";
 import { loadSettings } from "../settings/load.ts";
 import { localEmbedding } from "../testing/provider-server/embeddings.ts";
@@ -68,6 +68,15 @@ describe.each(cases)("embeddings on $provider", ({ provider, protocol, texts }) 
       .catch((error: unknown) => error);
     expect(GeppettoError.is(failure) && failure.fault).toBe("provider");
     expect(String((failure as Error).message)).not.toContain(KEY);
+  });
+
+  it("an answer later than the first-byte timeout is a TimeoutError", async () => {
+    server.enqueue({ script: {}, faults: { delayHeadersMs: 1_000 } });
+    const failure = await make(provider, protocol, { client: { firstByteTimeoutMs: 30, maxRetries: 0 } })
+      .embed(["one"])
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TimeoutError);
+    expect((failure as TimeoutError).kind).toBe("first-byte");
   });
 });
 

@@ -9,7 +9,9 @@
  */
 import type * as Zod from "zod";
 import type { Engine } from "../engine/engine.ts";
+import type { ContractProtocol } from "../providers/contract/protocol.ts";
 import type { ProviderEngineOptions } from "../providers/options.ts";
+import type { ProtocolModule } from "../testing/provider-server/types.ts";
 
 /**
  * Model prices in US dollars per million tokens.
@@ -27,12 +29,39 @@ export interface ModelPrices {
 }
 
 /**
- * The wire protocols geppetto speaks (the local provider server serves each under the same name).
+ * A wire protocol: its name and, loaded only when used, how the local provider server answers it and how the
+ * contract suite reads it. Providers that speak one protocol share one value (OpenAI and the OpenAI-compatible
+ * profiles share the OpenAI Chat wire); a provider with a new wire defines its own with {@link defineWireProtocol},
+ * in its own folder. Both loaders are required: a protocol the server or the suite cannot speak does not compile.
  *
  * @example
- * const protocol: WireProtocol = "openai-chat";
+ * const acmeWire = defineWireProtocol({
+ *   name: "acme",
+ *   server: async () => [(await import("./local-server.ts")).acmeServerModule],
+ *   contract: async () => (await import("./contract.ts")).acmeContract,
+ * });
  */
-export type WireProtocol = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "ollama";
+export interface WireProtocol {
+  /** The name the local provider server serves it under (`server.baseURL(name)`), unique in the registry. */
+  readonly name: string;
+  /**
+   * The local provider server's modules for it (`geppetto/testing`): the inference endpoint first, then the API's
+   * token-counting and embeddings endpoints where it has them. Loaded when a server starts.
+   */
+  readonly server: () => Promise<readonly [ProtocolModule, ...ProtocolModule[]]>;
+  /** How the contract suite reads its request bodies and what it expects on it (test support, loaded by the suites). */
+  readonly contract: () => Promise<ContractProtocol>;
+}
+
+/**
+ * Returns the protocol as it is, checked by the compiler (both loaders present).
+ *
+ * @example
+ * export const acmeWire = defineWireProtocol({ name: "acme", server: …, contract: … });
+ */
+export function defineWireProtocol(protocol: WireProtocol): WireProtocol {
+  return protocol;
+}
 
 /**
  * A provider's engine factory, as the registry loads it.
@@ -50,7 +79,7 @@ export type EngineFactory = (options: ProviderEngineOptions & Record<string, unk
  *   id: "acme", aliases: [], description: "Acme Chat (OpenAI-compatible)", settingsKey: "acme",
  *   apiKey: { variables: ["ACME_API_KEY"], required: true },
  *   baseURL: { default: "https://api.acme.example/v1", variables: ["ACME_BASE_URL"] },
- *   defaultModel: "acme-1", prices: {}, config: null, protocol: "openai-chat",
+ *   defaultModel: "acme-1", prices: {}, config: null, protocol: OPENAI_CHAT_WIRE,
  *   load: async () => (options) => createOpenAIChatEngine({ ...options, providerName: "acme" }),
  * });
  */
@@ -82,7 +111,7 @@ export interface ProviderDescriptor {
    * zod schema of that block, built on first use; `null` when it has none. Two providers may share one block.
    */
   readonly config: { readonly key: string; readonly schema: () => Zod.ZodObject } | null;
-  /** The wire protocol it speaks. */
+  /** The wire protocol it speaks (shared with the providers that speak it too). */
   readonly protocol: WireProtocol;
   /** Loads the engine factory (imports the provider's code on first use only). */
   readonly load: () => Promise<EngineFactory>;

@@ -21,7 +21,7 @@ describe("parseModelId", () => {
       "claude-sonnet-4-20250514",
     ]);
     const deepseek = parseModelId("DeepSeek:deepseek-chat");
-    expect("provider" in deepseek && deepseek.provider.protocol).toBe("openai-chat");
+    expect("provider" in deepseek && deepseek.provider.protocol.name).toBe("openai-chat");
     const bare = parseModelId("gemini:");
     expect("provider" in bare && { id: bare.provider.id, model: bare.model }).toEqual({ id: "gemini" });
     expect(parseModelId(" fast ")).toEqual({ profile: "fast" });

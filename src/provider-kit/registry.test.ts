@@ -2,11 +2,15 @@
  * The registry is the only list of providers: a throwaway provider registered here appears in settings (api
  * type, aliases, its key variable, flag help), in the local provider server's protocols, in the engine factory
  * and in the contract suite's table, and is gone again once unregistered (the import-cost test registers one
- * in a fresh process). Also: aliases count as their provider on stamped blocks (a Turn saved with
+ * in a fresh process). The same holds for a provider with a wire protocol of its own (`__fixtures__/toy/`: one
+ * folder, one registration), which `serve-provider` then serves too; the contract suite runs over it in
+ * `providers/contract/contract.test.ts`. Also: aliases count as their provider on stamped blocks (a Turn saved with
  * `claude` continues on `anthropic` with its signed thinking and its web-search results).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { main } from "../cli/main.ts";
+import { createTestIO } from "../cli/test-io.ts";
 import { KeyInferenceResult } from "../engine/engine.ts";
 import { ToolCatalogKey } from "../engine/tools.ts";
 import { RunContext } from "../events/context.ts";
@@ -18,9 +22,11 @@ import { createEngine } from "../settings/factory.ts";
 import { settingsFlagsHelp } from "../settings/flags.ts";
 import { loadSettings } from "../settings/load.ts";
 import { registeredProtocols } from "../testing/provider-server/protocols.ts";
+import { startProviderServer } from "../testing/provider-server/server.ts";
 import { newTurn, newUserTextBlock } from "../turns/builders.ts";
 import { KeyBlockMetaProvider } from "../turns/keys.ts";
 import { turnFromYaml } from "../turns/serialization.ts";
+import { toyProvider } from "./__fixtures__/toy/descriptor.ts";
 import { loadApiKey } from "./api-key.ts";
 import { defineProvider } from "./descriptor.ts";
 import { prepareTurn } from "./prepare.ts";
@@ -50,8 +56,8 @@ describe("the provider registry", () => {
       expect(findProvider("acme-chat")).toBe(acme);
       expect(settingsFlagsHelp()).toContain("acme (or acme-chat)");
       // The local provider server speaks the protocols of the registered providers, acme's included.
-      expect(registeredProtocols().map((module) => module.name)).toContain(acme.protocol);
-      const env = { ACME_API_KEY: "acme-secret", ACME_BASE_URL: server.baseURL(acme.protocol) };
+      expect((await registeredProtocols()).map((module) => module.name)).toContain(acme.protocol.name);
+      const env = { ACME_API_KEY: "acme-secret", ACME_BASE_URL: server.baseURL(acme.protocol.name) };
       const loaded = loadSettings({ env, cwd: "/nonexistent", flags: { "ai-api-type": "acme-chat" } });
       expect(loaded.settings.chat).toMatchObject({ apiType: "acme", engine: "acme-1" });
       expect(loaded.settings.api?.acme?.baseURL).toBe(env.ACME_BASE_URL);
@@ -79,6 +85,60 @@ describe("the provider registry", () => {
     expect(listProviders().map((provider) => provider.id)).not.toContain("acme");
     expect(() => loadSettings({ env: {}, cwd: "/nonexistent", flags: { "ai-api-type": "acme" } })).toThrow(
       /setting chat\.apiType: must be one of .*anthropic \(or claude\)/,
+    );
+  });
+
+  it("a provider with a wire of its own is one folder and one registration (__fixtures__/toy)", async () => {
+    const unregister = registerProvider(toyProvider);
+    const toyServer = await startProviderServer();
+    try {
+      expect(settingsFlagsHelp()).toContain("toy (or toy-chat)");
+      const env = { TOY_API_KEY: "toy-secret", TOY_BASE_URL: toyServer.baseURL("toy") };
+      const loaded = loadSettings({ env, cwd: "/nonexistent", flags: { "ai-api-type": "toy-chat" } });
+      expect(loaded.settings.chat).toMatchObject({ apiType: "toy", engine: "toy-1" });
+
+      toyServer.respond({ script: { text: "Hello from toy." } });
+      const engine = await createEngine(loaded, { env: {} });
+      const turn = await engine.runInference(newTurn([newUserTextBlock("Hi")]), RunContext.background());
+      expect(KeyInferenceResult.get(turn)).toMatchObject({ provider: "toy", finishClass: "completed" });
+      expect(turn.blocks.at(-1)).toMatchObject({ kind: "llm_text", payload: { text: "Hello from toy." } });
+      expect(toyServer.requests.at(-1)).toMatchObject({
+        protocol: "toy",
+        path: "/toy/generate",
+        headers: { authorization: "Bearer toy-secret" },
+        body: { model: "toy-1", stream: true, messages: [{ role: "user", text: "Hi" }] },
+      });
+
+      const adapter = (await contractEngines()).find((candidate) => candidate.name === "toy");
+      expect(adapter).toMatchObject({ protocol: "toy", maxTokensStopReason: "limit" });
+
+      // serve-provider serves the toy wire and prints its base URL.
+      const io = createTestIO();
+      const printed = new Promise<void>((resolve) => io.onStdout(() => resolve()));
+      const exit = main(["serve-provider", "--text", "Served toy"], io);
+      await printed;
+      const base = /toy\s+(http:\/\/127\.0\.0\.1:\d+\/toy)\n/.exec(io.err)?.[1];
+      expect(base).toBeDefined();
+      const answer = await fetch(`${base}/generate`, {
+        method: "POST",
+        body: '{"model":"toy-1","stream":false}',
+      });
+      expect(await answer.json()).toMatchObject({
+        lines: [{ text: "Served " }, { text: "toy" }, { done: "stop" }],
+      });
+      io.interrupt();
+      expect(await exit).toBe(0);
+    } finally {
+      await toyServer.close();
+      unregister();
+    }
+    expect((await registeredProtocols()).map((module) => module.name)).not.toContain("toy");
+  });
+
+  it("refuses a second wire protocol under a name already taken", () => {
+    const impostor = { ...toyProvider, protocol: { ...toyProvider.protocol, name: "anthropic" } };
+    expect(() => registerProvider(impostor)).toThrow(
+      'the wire protocol name "anthropic" of toy is already taken by the protocol of anthropic',
     );
   });
 

@@ -21,6 +21,16 @@ function add(descriptor: ProviderDescriptor): void {
       );
     }
   }
+  const namesake = [...byId.values()].find(
+    (other) => other.protocol.name === descriptor.protocol.name && other.protocol !== descriptor.protocol,
+  );
+  if (namesake) {
+    throw new CallerError(
+      `registerProvider: the wire protocol name ${JSON.stringify(descriptor.protocol.name)} of ${descriptor.id} ` +
+        `is already taken by the protocol of ${namesake.id}`,
+      { code: "invalid_settings" },
+    );
+  }
   byId.set(descriptor.id, descriptor);
   for (const name of providerNames(descriptor)) byName.set(name, descriptor);
   version++;

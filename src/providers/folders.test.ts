@@ -3,7 +3,8 @@
  * registry entry, with the provider id, its settings block and its metadata keys), `wire.ts` (wire types),
  * `request.ts` (a `build…Request` returning `{ body, warnings }`), `stream.ts` (the reducer), `engine.ts` (an
  * `HttpEngine` plus those two) and `index.ts`; a part too long for `request.ts` or `stream.ts` continues in
- * `request-<part>.ts` or `stream-<part>.ts`. Each folder's descriptor is in the built-in registry, and a folder
+ * `request-<part>.ts` or `stream-<part>.ts`; a provider with a wire of its own may add `local-server.ts` (the
+ * local provider server's module for it) and `contract.ts` (the contract suite's reader). Each folder's descriptor is in the built-in registry, and a folder
  * reads another provider only through its descriptor.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -14,6 +15,8 @@ const ROOT = new URL("./", import.meta.url);
 const SHARED = new Set(["contract", "transport"]);
 const REQUIRED = ["descriptor.ts", "engine.ts", "index.ts", "request.ts", "stream.ts", "wire.ts"];
 const PART = /^(request|stream)-[a-z]+(-[a-z]+)*\.ts$/;
+/** What a provider with a wire protocol of its own brings for the local provider server and the contract suite. */
+const OWN_WIRE = ["local-server.ts", "contract.ts"];
 
 const folders = readdirSync(ROOT, { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && !SHARED.has(entry.name))
@@ -32,7 +35,8 @@ describe("provider folders", () => {
   it.each(folders)("%s has the documented file set and nothing else", (folder) => {
     const files = sources(folder);
     expect(files.filter((file) => REQUIRED.includes(file)).sort()).toEqual(REQUIRED);
-    expect(files.filter((file) => !REQUIRED.includes(file) && !PART.test(file))).toEqual([]);
+    const extra = (file: string) => !REQUIRED.includes(file) && !PART.test(file) && !OWN_WIRE.includes(file);
+    expect(files.filter(extra)).toEqual([]);
   });
 
   it.each(folders)("%s: request.ts builds { body, warnings }, engine.ts extends HttpEngine", (folder) => {

@@ -174,8 +174,8 @@ function applyServerProfile(merged: MergedLayers): void {
   const name = getPath(merged.values, "chat.profile");
   if (typeof name !== "string") return;
   const profile = findProvider(name);
-  const isProfile = (each: { protocol: string; id: string }) =>
-    each.protocol === "openai-chat" && each.id !== "openai";
+  const isProfile = (each: { protocol: { name: string }; id: string }) =>
+    each.protocol.name === "openai-chat" && each.id !== "openai";
   const profiles = listProviders().filter(isProfile);
   if (!profile || !isProfile(profile)) {
     const known = profiles.map((each) => each.id).join(", ");

@@ -5,12 +5,31 @@
  * Also the provider id the engine stamps and the block metadata keys it writes on the blocks it produces.
  */
 import { engineConfigSchemas } from "../../engine/inference-config.ts";
-import { defineProvider, type EngineFactory } from "../../provider-kit/descriptor.ts";
+import { defineProvider, defineWireProtocol, type EngineFactory } from "../../provider-kit/descriptor.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { blockMetadataKey } from "../../turns/keys.ts";
 
 /** The public Anthropic endpoint (the engine appends `/v1/messages`). */
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
+
+/**
+ * The Anthropic Messages wire: the local provider server's modules for it and the contract suite's reader, loaded only when
+ * a server starts or a suite runs.
+ *
+ * @example
+ * ANTHROPIC_WIRE.name // "anthropic"
+ */
+export const ANTHROPIC_WIRE = defineWireProtocol({
+  name: "anthropic",
+  server: async () => {
+    const [wire, counting] = await Promise.all([
+      import("../../testing/provider-server/anthropic.ts"),
+      import("../../testing/provider-server/count-tokens.ts"),
+    ]);
+    return [wire.anthropicProtocol, counting.anthropicCountTokensProtocol];
+  },
+  contract: async () => (await import("../contract/anthropic.ts")).anthropicContract,
+});
 
 /**
  * `--ai-api-type anthropic` (or `claude`).
@@ -35,7 +54,7 @@ export const anthropicProvider = defineProvider({
     },
   },
   config: { key: "claude", schema: () => engineConfigSchemas().claudeInferenceConfig },
-  protocol: "anthropic",
+  protocol: ANTHROPIC_WIRE,
   load: async () => (await import("./engine.ts")).createClaudeEngine as EngineFactory,
 });
 

@@ -18,14 +18,11 @@ import { CallerError } from "../../engine/errors.ts";
 import type { ClaudeInferenceConfig, InferenceConfig, ToolConfig } from "../../engine/inference-config.ts";
 import { countTokensBody } from "../../provider-kit/count-tokens.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
-import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
-import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
-import { isJsonObject, type JsonObject, type JsonValue } from "../../turns/json.ts";
-import type { Block, DocumentPart, ImagePart, Turn } from "../../turns/types.ts";
-import { checkPdf } from "../documents.ts";
-import { JsonPiece, type JsonPieceList, PieceCache } from "../transport/json-pieces.ts";
-import { ANTHROPIC_PROVIDER } from "./descriptor.ts";
-import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody } from "./wire.ts";
+import type { JsonObject } from "../../turns/json.ts";
+import { buildMessages, cachedMessages, EPHEMERAL, markLastUser, systemOf } from "./request-messages.ts";
+import type { AnthropicRequestBody } from "./wire.ts";
+
+export { ANTHROPIC_OTHER_PREFIX } from "./request-content.ts";
 
 /**
  * `max_tokens` when none is configured (the API requires one).
@@ -38,8 +35,6 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 export const ANTHROPIC_MIN_THINKING_BUDGET = 1024;
 /** The beta header value that enables `output_format` (structured outputs). */
 export const ANTHROPIC_STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13";
-/** Prefix of the `other` block types this provider writes and replays. */
-export const ANTHROPIC_OTHER_PREFIX = "anthropic.";
 
 /**
  * What the request builder needs besides the prepared inference.
@@ -71,113 +66,6 @@ export interface ClaudeRequest {
   /** Values for the `anthropic-beta` header. */
   betas: string[];
   warnings: string[];
-}
-
-const EPHEMERAL: JsonObject = { type: "ephemeral" };
-
-function imageBlock(image: ImagePart, where: string): AnthropicContentBlock {
-  if (image.data !== undefined) {
-    return { type: "image", source: { type: "base64", media_type: image.mediaType, data: image.data } };
-  }
-  if (image.url !== undefined) return { type: "image", source: { type: "url", url: image.url } };
-  if (image.fileId !== undefined) return { type: "image", source: { type: "file", file_id: image.fileId } };
-  throw new CallerError(`${where}: an image needs one of url, data or fileId`);
-}
-
-function documentBlock(document: DocumentPart, where: string): AnthropicContentBlock {
-  checkPdf(document, where, "Anthropic");
-  return {
-    type: "document",
-    source: { type: "base64", media_type: document.mediaType, data: document.data },
-  };
-}
-
-function toolResultContent(result: JsonValue, error: string | undefined): string | AnthropicContentBlock[] {
-  if (error !== undefined) return error;
-  const rich = toolContentOf(result);
-  if (rich) {
-    const blocks: AnthropicContentBlock[] = rich.content.map((part) =>
-      part.type === "image"
-        ? { type: "image", source: { type: "base64", media_type: part.mediaType, data: part.data } }
-        : { type: "text", text: describeToolContentPart(part) },
-    );
-    if (rich.structuredContent) blocks.push({ type: "text", text: JSON.stringify(rich.structuredContent) });
-    return blocks;
-  }
-  return typeof result === "string" ? result : JSON.stringify(result);
-}
-
-function blockContent(
-  block: Block,
-  warnings: string[],
-  where: string,
-): { role: "user" | "assistant"; content: AnthropicContentBlock[] } | undefined {
-  switch (block.kind) {
-    case "system":
-      return undefined;
-    case "user": {
-      const content: AnthropicContentBlock[] = (block.payload.documents ?? []).map((document, index) =>
-        documentBlock(document, `${where}.payload.documents[${index}]`),
-      );
-      (block.payload.images ?? []).forEach((image, index) => {
-        content.push(imageBlock(image, `${where}.payload.images[${index}]`));
-      });
-      if (block.payload.text.length > 0) content.push({ type: "text", text: block.payload.text });
-      return { role: "user", content };
-    }
-    case "llm_text":
-      if (block.payload.text.length === 0) return undefined;
-      return { role: "assistant", content: [{ type: "text", text: block.payload.text }] };
-    case "tool_call":
-      return {
-        role: "assistant",
-        content: [
-          { type: "tool_use", id: block.payload.id, name: block.payload.name, input: block.payload.args },
-        ],
-      };
-    case "tool_use": {
-      const result: AnthropicContentBlock = {
-        type: "tool_result",
-        tool_use_id: block.payload.id,
-        content: toolResultContent(block.payload.result, block.payload.error),
-      };
-      if (block.payload.error !== undefined) result.is_error = true;
-      return { role: "user", content: [result] };
-    }
-    case "reasoning": {
-      const { payload } = block;
-      const producer = foreignProducer(block, ANTHROPIC_PROVIDER);
-      if (producer !== undefined) {
-        warnings.push(droppedBlockWarning(where, producer));
-        return undefined;
-      }
-      if (payload.redacted && payload.encryptedContent !== undefined) {
-        return {
-          role: "assistant",
-          content: [{ type: "redacted_thinking", data: payload.encryptedContent }],
-        };
-      }
-      if (payload.signature !== undefined && payload.signature.length > 0) {
-        return {
-          role: "assistant",
-          content: [{ type: "thinking", thinking: payload.text ?? "", signature: payload.signature }],
-        };
-      }
-      warnings.push(`${where}: reasoning without an Anthropic signature was dropped`);
-      return undefined;
-    }
-    case "other": {
-      const { type, data } = block.payload;
-      if (type.startsWith(ANTHROPIC_OTHER_PREFIX) && isJsonObject(data)) {
-        // Older Turns (format v1) kept the block's type only in the block type, not in its data.
-        const content =
-          typeof data.type === "string" ? data : { type: type.slice(ANTHROPIC_OTHER_PREFIX.length), ...data };
-        return { role: "assistant", content: [content as AnthropicContentBlock] };
-      }
-      warnings.push(`${where}: block of type ${JSON.stringify(type)} is not sent to Anthropic`);
-      return undefined;
-    }
-  }
 }
 
 function toolChoiceOf(config: ToolConfig): JsonObject | undefined {
@@ -234,100 +122,6 @@ function applyThinking(
     );
   }
   body.thinking = { type: "enabled", budget_tokens: budget };
-}
-
-function buildMessages(turn: Turn, warnings: string[]): { system: string[]; messages: AnthropicMessage[] } {
-  const system: string[] = [];
-  const messages: AnthropicMessage[] = [];
-  turn.blocks.forEach((block, index) => {
-    if (block.kind === "system") {
-      if (block.payload.text.length > 0) system.push(block.payload.text);
-      return;
-    }
-    const part = blockContent(block, warnings, `turn.blocks[${index}] (${block.kind})`);
-    if (!part || part.content.length === 0) return;
-    const last = messages[messages.length - 1];
-    if (last && last.role === part.role) last.content.push(...part.content);
-    else messages.push({ role: part.role, content: part.content });
-  });
-  return { system, messages };
-}
-
-/** The role a block's content goes to; undefined for blocks that add none (system text, empty text). */
-function roleOf(block: Block): "user" | "assistant" | undefined {
-  switch (block.kind) {
-    case "system":
-      return undefined;
-    case "user":
-      return block.payload.text.length > 0 || (block.payload.images?.length ?? 0) > 0 ? "user" : undefined;
-    case "tool_use":
-      return "user";
-    case "llm_text":
-      return block.payload.text.length > 0 ? "assistant" : undefined;
-    default:
-      return "assistant";
-  }
-}
-
-/** The serialized messages of groups of frozen blocks (see PieceCache); no piece holds a cache_control. */
-const messagePieces = new PieceCache();
-
-/**
- * The messages as cached pieces, one group per message (a message begins at a block of the other role), the
- * last user message and what follows it written fresh (prompt caching marks it). Undefined when a block warns
- * or fails: then the whole turn is built as before, and says what it says there.
- */
-function cachedMessages(turn: Turn, caching: boolean): AnthropicMessage[] | undefined {
-  const starts = new Set<Block>();
-  let role: "user" | "assistant" | undefined;
-  let lastUser = turn.blocks.length;
-  turn.blocks.forEach((block, index) => {
-    const blockRole = roleOf(block);
-    if (blockRole === undefined || blockRole === role) return;
-    if (role !== undefined) starts.add(block);
-    role = blockRole;
-    if (blockRole === "user") lastUser = index;
-  });
-  if (!caching) lastUser = turn.blocks.length;
-  const head = lastUser === turn.blocks.length ? turn : { ...turn, blocks: turn.blocks.slice(0, lastUser) };
-  const pieces = messagePieces.pieces(
-    head,
-    (_previous, block) => starts.has(block),
-    (group) => {
-      const warnings: string[] = [];
-      const values = buildMessages({ ...turn, blocks: group }, warnings).messages;
-      return { values, clean: warnings.length === 0 };
-    },
-  );
-  if (!pieces) return undefined;
-  if (lastUser < turn.blocks.length) {
-    const warnings: string[] = [];
-    let tail: AnthropicMessage[];
-    try {
-      tail = buildMessages({ ...turn, blocks: turn.blocks.slice(lastUser) }, warnings).messages;
-    } catch {
-      return undefined;
-    }
-    if (warnings.length > 0) return undefined;
-    markLastUser(tail);
-    for (const message of tail) pieces.push(JsonPiece.of(message));
-  }
-  // Pieces serialize as the messages they hold (JSON.stringify goes through their toJSON).
-  return pieces satisfies JsonPieceList as unknown as AnthropicMessage[];
-}
-
-/** Puts the prompt-caching breakpoint on the last block of the last user message. */
-function markLastUser(messages: AnthropicMessage[]): void {
-  const lastUser = messages.findLast((message) => message.role === "user");
-  const lastBlock = lastUser?.content[lastUser.content.length - 1];
-  if (lastBlock) lastBlock.cache_control = EPHEMERAL;
-}
-
-function systemOf(turn: Turn): string[] {
-  const system: string[] = [];
-  for (const block of turn.blocks)
-    if (block.kind === "system" && block.payload.text.length > 0) system.push(block.payload.text);
-  return system;
 }
 
 /**

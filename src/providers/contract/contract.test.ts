@@ -13,15 +13,16 @@
  * (f) a 400 with the provider's error body → ProviderError with status and provider type/code, `error` event;
  * (g) cancellation mid-stream resolves with the partial text, finish class `interrupted`, an `interrupt` event.
  *
- * An engine skips a scenario only through `skips` in its adapter (`engines.ts`), with the reason in the title.
+ * What each scenario expects on the wire comes from the provider's wire protocol (its `contract()`, see
+ * `protocol.ts`). An engine skips a scenario only through `skips` there, with the reason in the title.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import { ProviderError } from "../../engine/errors.ts";
 import { ToolCatalogKey } from "../../engine/tools.ts";
 import { CollectingSink, type EventSink, RunContext } from "../../events/context.ts";
-import type { WireProtocol } from "../../provider-kit/descriptor.ts";
-import { GEMINI_LOCAL_SIGNATURE } from "../../testing/provider-server/gemini.ts";
+import { toyProvider } from "../../provider-kit/__fixtures__/toy/descriptor.ts";
+import { registerProvider } from "../../provider-kit/registry.ts";
 import type { ProtocolModule, RecordedRequest, ScriptedReply } from "../../testing/provider-server/index.ts";
 import {
   appendBlock,
@@ -35,6 +36,8 @@ import type { Turn } from "../../turns/types.ts";
 import { setupLocalServer } from "../test-support.ts";
 import { contractCatalog, contractEngines, type EngineAdapter, requestBody } from "./engines.ts";
 
+// A throwaway provider with a wire of its own, registered at run time: the suite runs over it like the others.
+afterAll(registerProvider(toyProvider));
 const server = setupLocalServer();
 const ENGINES = await contractEngines();
 
@@ -66,124 +69,6 @@ function stallAfter(script: ScriptedReply, firstToken: string) {
     },
   };
 }
-
-type Replay = (body: unknown, reasoning: string, view: unknown[], adapter: EngineAdapter) => void;
-/** What the second request of (d) must replay, per protocol: the provider's own reasoning in its own form. */
-const REASONING_REPLAY: Record<WireProtocol, Replay> = {
-  // Policy: OpenAI's Chat Completions has no field for reasoning; it goes back only where a compatible
-  // server's profile says the server takes it (OpenRouter's `reasoning`).
-  "openai-chat": (body, reasoning, replayed, adapter) => {
-    if (adapter.sendsReasoningBack) expect(replayed).toEqual([reasoning]);
-    else {
-      expect(replayed).toEqual([]);
-      expect(JSON.stringify(body)).not.toContain(reasoning);
-    }
-  },
-  "openai-responses": (_body, reasoning, replayed) => {
-    expect(replayed).toEqual([
-      {
-        type: "reasoning",
-        id: "rs_local_0",
-        summary: [{ type: "summary_text", text: reasoning }],
-        encrypted_content: "local-encrypted-reasoning",
-      },
-    ]);
-  },
-  anthropic: (_body, reasoning, replayed) => {
-    expect(replayed).toEqual([{ type: "thinking", thinking: reasoning, signature: "local-signature" }]);
-  },
-  gemini: (body, reasoning, replayed) => {
-    expect(replayed).toEqual([{ text: reasoning, thought: true }]);
-    // The signature came on the function call part and goes back on it.
-    const parts = ((body as { contents: { parts: Record<string, unknown>[] }[] }).contents ?? []).flatMap(
-      (content) => content.parts,
-    );
-    const call = parts.find((part) => part.functionCall !== undefined);
-    expect(call?.thoughtSignature).toBe(GEMINI_LOCAL_SIGNATURE);
-  },
-  ollama: (_body, reasoning, replayed) => {
-    expect(replayed).toEqual([reasoning]);
-  },
-};
-
-/** The second request of (b), in each provider's wire form (subset match: extra fields are allowed). */
-const TOOL_ROUND_TRIP_WIRE: Record<WireProtocol, object> = {
-  "openai-chat": {
-    messages: [
-      { role: "user", content: "What is the weather in Paris?" },
-      {
-        role: "assistant",
-        tool_calls: [
-          {
-            id: "call_weather_1",
-            type: "function",
-            function: { name: "get_weather", arguments: '{"city":"Paris"}' },
-          },
-        ],
-      },
-      { role: "tool", tool_call_id: "call_weather_1", content: '{"sky":"sunny"}' },
-    ],
-  },
-  "openai-responses": {
-    input: [
-      {
-        type: "message",
-        role: "user",
-        content: [{ type: "input_text", text: "What is the weather in Paris?" }],
-      },
-      {
-        type: "function_call",
-        call_id: "call_weather_1",
-        name: "get_weather",
-        arguments: '{"city":"Paris"}',
-      },
-      { type: "function_call_output", call_id: "call_weather_1", output: '{"sky":"sunny"}' },
-    ],
-  },
-  anthropic: {
-    messages: [
-      { role: "user", content: [{ type: "text", text: "What is the weather in Paris?" }] },
-      {
-        role: "assistant",
-        content: [{ type: "tool_use", id: "call_weather_1", name: "get_weather", input: { city: "Paris" } }],
-      },
-      {
-        role: "user",
-        content: [{ type: "tool_result", tool_use_id: "call_weather_1", content: '{"sky":"sunny"}' }],
-      },
-    ],
-  },
-  gemini: {
-    contents: [
-      { role: "user", parts: [{ text: "What is the weather in Paris?" }] },
-      {
-        role: "model",
-        parts: [
-          {
-            functionCall: { name: "get_weather", args: { city: "Paris" } },
-            thoughtSignature: GEMINI_LOCAL_SIGNATURE,
-          },
-        ],
-      },
-      {
-        role: "user",
-        parts: [{ functionResponse: { name: "get_weather", response: { output: { sky: "sunny" } } } }],
-      },
-    ],
-  },
-  ollama: {
-    messages: [
-      { role: "user", content: "What is the weather in Paris?" },
-      {
-        role: "assistant",
-        tool_calls: [
-          { id: "call_weather_1", function: { name: "get_weather", arguments: { city: "Paris" } } },
-        ],
-      },
-      { role: "tool", content: '{"sky":"sunny"}', tool_name: "get_weather" },
-    ],
-  },
-};
 
 const skipReason = (adapter: EngineAdapter, scenario: string) => adapter.skips?.[scenario];
 const title = (adapter: EngineAdapter, scenario: string, text: string) => {
@@ -222,7 +107,7 @@ describe.each(ENGINES)("contract: $name", (adapter) => {
 
     server.respond({ script: { text: "It is sunny." } });
     const second = await engine.runInference(answerTo(first, { get_weather: { sky: "sunny" } }), context());
-    expect(requestBody(server)).toMatchObject(TOOL_ROUND_TRIP_WIRE[adapter.protocol]);
+    expect(requestBody(server)).toMatchObject(adapter.toolRoundTrip);
     const view = adapter.read(requestBody(server));
     expect(view.toolCalls).toEqual(calls.map(adapter.expectedCall));
     expect(view.toolResults).toEqual(
@@ -279,7 +164,10 @@ describe.each(ENGINES)("contract: $name", (adapter) => {
     await engine.runInference(answerTo(first, { get_weather: "snow" }), context());
     const body = requestBody(server);
     const view = adapter.read(body);
-    REASONING_REPLAY[adapter.protocol](body, reasoning, view.reasoning, adapter);
+    const expected = adapter.reasoningReplay(reasoning, adapter.sendsReasoningBack);
+    expect(view.reasoning).toEqual(expected.replayed);
+    if (expected.replayed.length === 0) expect(JSON.stringify(body)).not.toContain(reasoning);
+    if (expected.body) expect(body).toMatchObject(expected.body);
     expect(view.toolCalls).toEqual(pendingToolCalls(first).map(adapter.expectedCall));
   });
 

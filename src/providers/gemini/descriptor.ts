@@ -13,7 +13,7 @@
  */
 import type * as Zod from "zod";
 import { mergeConfig } from "../../engine/inference-config.ts";
-import { defineProvider, type EngineFactory } from "../../provider-kit/descriptor.ts";
+import { defineProvider, defineWireProtocol, type EngineFactory } from "../../provider-kit/descriptor.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { blockMetadataKey, turnDataKey } from "../../turns/keys.ts";
 import { lazy, loadZod } from "../../turns/lazy-modules.ts";
@@ -134,6 +134,26 @@ export function geminiCallId(responseId: string, index: number): string {
 }
 
 /**
+ * The Gemini `generateContent` wire: the local provider server's modules for it and the contract suite's reader, loaded only when
+ * a server starts or a suite runs.
+ *
+ * @example
+ * GEMINI_WIRE.name // "gemini"
+ */
+export const GEMINI_WIRE = defineWireProtocol({
+  name: "gemini",
+  server: async () => {
+    const [wire, counting, embeddings] = await Promise.all([
+      import("../../testing/provider-server/gemini.ts"),
+      import("../../testing/provider-server/count-tokens.ts"),
+      import("../../testing/provider-server/embeddings.ts"),
+    ]);
+    return [wire.geminiProtocol, counting.geminiCountTokensProtocol, embeddings.geminiEmbeddingsProtocol];
+  },
+  contract: async () => (await import("../contract/gemini.ts")).geminiContract,
+});
+
+/**
  * `--ai-api-type gemini`.
  *
  * @example
@@ -149,6 +169,6 @@ export const geminiProvider = defineProvider({
   defaultModel: "gemini-2.5-flash",
   prices: {},
   config: { key: "gemini", schema: geminiInferenceConfigSchema },
-  protocol: "gemini",
+  protocol: GEMINI_WIRE,
   load: async () => (await import("./engine.ts")).createGeminiEngine as EngineFactory,
 });

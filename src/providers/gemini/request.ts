@@ -15,9 +15,6 @@
  * the builder sends Google's documented placeholder ({@link FOREIGN_CALL_SIGNATURE}) on those models.
  */
 import { CallerError } from "../../engine/errors.ts";
-import type { InferenceConfig, ReasoningEffort, ToolConfig } from "../../engine/inference-config.ts";
-import type { StructuredOutputConfig } from "../../engine/structured-output.ts";
-import type { ToolDescription } from "../../engine/tools.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import { droppedBlockWarning, isOwnBlock } from "../../provider-kit/reasoning.ts";
 import { toolContentOf, toolResultText } from "../../tools/content.ts";
@@ -34,6 +31,8 @@ import {
   KeyGeminiThoughtSignature,
   KeyGeminiTrailingSignature,
 } from "./descriptor.ts";
+import { generationConfig } from "./request-config.ts";
+import { toolsAndConfig } from "./request-tools.ts";
 import type { GeminiContent, GeminiFunctionResponse, GeminiPart, GeminiRequestBody } from "./wire.ts";
 
 /**
@@ -302,99 +301,6 @@ function systemOf(turn: Turn): GeminiPart[] {
   for (const block of turn.blocks)
     if (block.kind === "system" && block.payload.text.length > 0) system.push({ text: block.payload.text });
   return system;
-}
-
-/** Gemini 3 `thinkingLevel` for a reasoning effort; `none` becomes `thinkingBudget: 0`. */
-const THINKING_LEVELS: Record<ReasoningEffort, string | undefined> = {
-  none: undefined,
-  minimal: "minimal",
-  low: "low",
-  medium: "medium",
-  high: "high",
-  xhigh: "high",
-};
-
-function thinkingConfig(inference: InferenceConfig, warnings: string[]): JsonObject | undefined {
-  const config: JsonObject = {};
-  if (inference.thinkingBudget !== undefined) {
-    config.thinkingBudget = inference.thinkingBudget;
-    if (inference.reasoningEffort !== undefined) {
-      warnings.push("reasoningEffort not sent: thinkingBudget is set (Gemini accepts only one of them)");
-    }
-  } else if (inference.reasoningEffort === "none") {
-    config.thinkingBudget = 0;
-  } else if (inference.reasoningEffort !== undefined) {
-    config.thinkingLevel = THINKING_LEVELS[inference.reasoningEffort] ?? "high";
-  }
-  if (inference.includeThoughts !== undefined) config.includeThoughts = inference.includeThoughts;
-  return Object.keys(config).length > 0 ? config : undefined;
-}
-
-function generationConfig(
-  inference: InferenceConfig,
-  gemini: GeminiInferenceConfig,
-  structured: StructuredOutputConfig | undefined,
-  warnings: string[],
-): JsonObject {
-  const config: JsonObject = {};
-  if (inference.temperature !== undefined) config.temperature = inference.temperature;
-  if (inference.topP !== undefined) config.topP = inference.topP;
-  if (gemini.topK !== undefined) config.topK = gemini.topK;
-  if (inference.maxResponseTokens !== undefined) config.maxOutputTokens = inference.maxResponseTokens;
-  if (inference.stop !== undefined && inference.stop.length > 0) config.stopSequences = inference.stop;
-  if (inference.seed !== undefined) config.seed = inference.seed;
-  if (gemini.presencePenalty !== undefined) config.presencePenalty = gemini.presencePenalty;
-  if (gemini.frequencyPenalty !== undefined) config.frequencyPenalty = gemini.frequencyPenalty;
-  if (gemini.responseModalities !== undefined) config.responseModalities = gemini.responseModalities;
-  if (gemini.mediaResolution !== undefined) config.mediaResolution = gemini.mediaResolution;
-  const thinking = thinkingConfig(inference, warnings);
-  if (thinking) config.thinkingConfig = thinking;
-  if (structured) {
-    config.responseMimeType = "application/json";
-    config.responseJsonSchema = structured.schema as JsonObject;
-  }
-  return config;
-}
-
-function toolsAndConfig(
-  offered: ToolDescription[],
-  toolConfig: ToolConfig,
-  gemini: GeminiInferenceConfig,
-  warnings: string[],
-): Pick<GeminiRequestBody, "tools" | "toolConfig"> {
-  const allowed = toolConfig.allowedTools;
-  if (offered.length === 0) return {};
-  const declarations = offered.map((tool) => {
-    const declaration: JsonObject = { name: tool.name, description: tool.description };
-    if (Object.keys(tool.parameters).length > 0) declaration.parameters = tool.parameters;
-    return declaration;
-  });
-  const calling: JsonObject = {};
-  const choice = toolConfig.toolChoice;
-  if (choice === "auto") calling.mode = "AUTO";
-  else if (choice === "none") calling.mode = "NONE";
-  else if (choice === "required") calling.mode = "ANY";
-  else if (choice !== undefined) {
-    if (!offered.some((tool) => tool.name === choice.name)) {
-      throw new CallerError(`toolChoice names ${JSON.stringify(choice.name)}, which is not an offered tool`, {
-        code: "invalid_tool_choice",
-      });
-    }
-    calling.mode = "ANY";
-    calling.allowedFunctionNames = [choice.name];
-  }
-  if (calling.mode === "ANY" && allowed && calling.allowedFunctionNames === undefined) {
-    calling.allowedFunctionNames = offered.map((tool) => tool.name);
-  }
-  if (gemini.streamFunctionCallArguments) calling.streamFunctionCallArguments = true;
-  if (toolConfig.parallelToolCalls === false) {
-    warnings.push("parallelToolCalls not sent: Gemini has no switch for parallel function calls");
-  }
-  const result: Pick<GeminiRequestBody, "tools" | "toolConfig"> = {
-    tools: [{ functionDeclarations: declarations }],
-  };
-  if (Object.keys(calling).length > 0) result.toolConfig = { functionCallingConfig: calling };
-  return result;
 }
 
 /** True for models that validate thought signatures on function calls (Gemini 3 and later). */

@@ -8,7 +8,7 @@
  */
 import type * as Zod from "zod";
 import { mergeConfig } from "../../engine/inference-config.ts";
-import { defineProvider, type EngineFactory } from "../../provider-kit/descriptor.ts";
+import { defineProvider, defineWireProtocol, type EngineFactory } from "../../provider-kit/descriptor.ts";
 import { blockMetadataKey, turnDataKey, turnMetadataKey } from "../../turns/keys.ts";
 import { lazy, loadZod } from "../../turns/lazy-modules.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -102,6 +102,25 @@ export interface OllamaTimings {
 export const KeyOllamaTimings = turnMetadataKey<OllamaTimings>("ollama", "timings", 1);
 
 /**
+ * The Ollama `/api/chat` wire: the local provider server's modules for it and the contract suite's reader, loaded only when
+ * a server starts or a suite runs.
+ *
+ * @example
+ * OLLAMA_WIRE.name // "ollama"
+ */
+export const OLLAMA_WIRE = defineWireProtocol({
+  name: "ollama",
+  server: async () => {
+    const [wire, embeddings] = await Promise.all([
+      import("../../testing/provider-server/ollama.ts"),
+      import("../../testing/provider-server/embeddings.ts"),
+    ]);
+    return [wire.ollamaProtocol, embeddings.ollamaEmbeddingsProtocol];
+  },
+  contract: async () => (await import("../contract/ollama.ts")).ollamaContract,
+});
+
+/**
  * `--ai-api-type ollama`: no key needed for a local server (`OLLAMA_API_KEY` for Ollama Cloud).
  *
  * @example
@@ -117,6 +136,6 @@ export const ollamaProvider = defineProvider({
   defaultModel: "llama3.2",
   prices: {},
   config: { key: "ollama", schema: ollamaInferenceConfigSchema },
-  protocol: "ollama",
+  protocol: OLLAMA_WIRE,
   load: async () => (await import("./engine.ts")).createOllamaEngine as EngineFactory,
 });

@@ -6,10 +6,29 @@
  * record where a block came from.
  */
 import { engineConfigSchemas } from "../../engine/inference-config.ts";
-import { defineProvider, type EngineFactory } from "../../provider-kit/descriptor.ts";
+import { defineProvider, defineWireProtocol, type EngineFactory } from "../../provider-kit/descriptor.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { blockMetadataKey } from "../../turns/keys.ts";
 import { OPENAI_DEFAULT_BASE_URL, OPENAI_PRICES } from "../openai/descriptor.ts";
+
+/**
+ * The OpenAI Responses wire: the local provider server's modules for it and the contract suite's reader, loaded only when
+ * a server starts or a suite runs.
+ *
+ * @example
+ * OPENAI_RESPONSES_WIRE.name // "openai-responses"
+ */
+export const OPENAI_RESPONSES_WIRE = defineWireProtocol({
+  name: "openai-responses",
+  server: async () => {
+    const [wire, counting] = await Promise.all([
+      import("../../testing/provider-server/openai-responses.ts"),
+      import("../../testing/provider-server/count-tokens.ts"),
+    ]);
+    return [wire.openaiResponsesProtocol, counting.responsesInputTokensProtocol];
+  },
+  contract: async () => (await import("../contract/openai-responses.ts")).openaiResponsesContract,
+});
 
 /**
  * `--ai-api-type openai-responses`: shares `api.openai` (key and endpoint) and the `openai` settings block.
@@ -27,7 +46,7 @@ export const openaiResponsesProvider = defineProvider({
   defaultModel: "o4-mini",
   prices: OPENAI_PRICES,
   config: { key: "openai", schema: () => engineConfigSchemas().openaiInferenceConfig },
-  protocol: "openai-responses",
+  protocol: OPENAI_RESPONSES_WIRE,
   load: async () => (await import("./engine.ts")).createOpenAIResponsesEngine as EngineFactory,
 });
 

@@ -10,6 +10,7 @@
 import { engineConfigSchemas } from "../../engine/inference-config.ts";
 import {
   defineProvider,
+  defineWireProtocol,
   type EngineFactory,
   type ModelPrices,
   type ProviderDescriptor,
@@ -31,6 +32,25 @@ export const OPENAI_PRICES: Readonly<Record<string, ModelPrices>> = {
 };
 
 /**
+ * The OpenAI Chat Completions wire (OpenAI and every OpenAI-compatible server): the local provider server's modules for it and the contract suite's reader, loaded only when
+ * a server starts or a suite runs.
+ *
+ * @example
+ * OPENAI_CHAT_WIRE.name // "openai-chat"
+ */
+export const OPENAI_CHAT_WIRE = defineWireProtocol({
+  name: "openai-chat",
+  server: async () => {
+    const [wire, embeddings] = await Promise.all([
+      import("../../testing/provider-server/openai-chat.ts"),
+      import("../../testing/provider-server/embeddings.ts"),
+    ]);
+    return [wire.openaiChatProtocol, embeddings.openaiEmbeddingsProtocol];
+  },
+  contract: async () => (await import("../contract/openai-chat.ts")).openaiChatContract,
+});
+
+/**
  * `--ai-api-type openai` (also `openai-compatible`, which `--ai-profile` names a server profile of).
  *
  * @example
@@ -46,7 +66,7 @@ export const openaiProvider = defineProvider({
   defaultModel: "gpt-4o-mini",
   prices: OPENAI_PRICES,
   config: { key: "openai", schema: () => engineConfigSchemas().openaiInferenceConfig },
-  protocol: "openai-chat",
+  protocol: OPENAI_CHAT_WIRE,
   load: async () => (await import("./engine.ts")).createOpenAIChatEngine as EngineFactory,
 });
 
@@ -194,7 +214,7 @@ export function openAICompatibleProvider(profile: OpenAICompatibleProfile): Prov
     defaultModel: profile.defaultModel,
     prices: {},
     config: { key: "openai", schema: () => engineConfigSchemas().openaiInferenceConfig },
-    protocol: "openai-chat",
+    protocol: OPENAI_CHAT_WIRE,
     load: async () => {
       const { createOpenAIChatEngine } = await import("./engine.ts");
       const factory: EngineFactory = (options) => createOpenAIChatEngine({ ...options, profile });

@@ -6,6 +6,8 @@
  * import { createOpenAIChatEngine } from "geppetto/providers/openai";
  * const engine = createOpenAIChatEngine({ model: "gpt-4o-mini", baseURL: "http://127.0.0.1:8787/v1", apiKey: "x" });
  */
+
+export { OPENAI_CHAT_WIRE } from "./descriptor.ts";
 export {
   createOpenAIChatEngine,
   OPENAI_DEFAULT_BASE_URL,

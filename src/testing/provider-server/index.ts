@@ -11,7 +11,7 @@ export { defaultAnswer, lastUserPrompt, startDefaultProviderServer } from "./def
 export { loadFixture, statusOfErrorBody } from "./fixtures.ts";
 export { openaiChatProtocol } from "./openai-chat.ts";
 export { type PairingError, validateToolPairing } from "./pairing.ts";
-export { PROTOCOL_MODULES, registeredProtocols } from "./protocols.ts";
+export { registeredProtocols } from "./protocols.ts";
 export { argumentsText, chunkedToolCall, longText, splitInto, tokensOf } from "./script.ts";
 export { type ProviderServer, type ProviderServerOptions, startProviderServer } from "./server.ts";
 export type { Faults, ProtocolModule, RecordedRequest, Reply, ResponseSpec, ScriptedReply } from "./types.ts";

@@ -1,21 +1,20 @@
 /**
  * The local server's protocol table comes from the provider registry: it serves exactly the protocols the
- * registered providers speak (plus their token-counting endpoints), each under its protocol's name.
+ * registered providers speak (plus their token-counting and embeddings endpoints), each under its protocol's name.
  */
 import { describe, expect, it } from "vitest";
-import type { WireProtocol } from "../../provider-kit/descriptor.ts";
 import { listProviders } from "../../provider-kit/registry.ts";
-import { PROTOCOL_MODULES, registeredProtocols } from "./protocols.ts";
+import { registeredProtocols } from "./protocols.ts";
 
 describe("registeredProtocols", () => {
-  it("serves each protocol of the registry once, its inference module under the protocol's own name", () => {
+  it("serves each protocol of the registry once, its inference module under the protocol's own name", async () => {
     const spoken = [...new Set(listProviders().map((provider) => provider.protocol))];
-    const served = registeredProtocols();
-    expect(served.slice(0, spoken.length).map((module) => module.name)).toEqual(spoken);
-    const counters = spoken.flatMap((protocol) => PROTOCOL_MODULES[protocol].slice(1));
-    expect(served.slice(spoken.length)).toEqual(counters);
-    for (const protocol of Object.keys(PROTOCOL_MODULES) as WireProtocol[]) {
-      expect(PROTOCOL_MODULES[protocol][0]?.name).toBe(protocol);
-    }
+    expect(new Set(spoken.map((protocol) => protocol.name)).size).toBe(spoken.length);
+    const modules = await Promise.all(spoken.map((protocol) => protocol.server()));
+    const served = await registeredProtocols();
+    expect(served.slice(0, spoken.length).map((module) => module.name)).toEqual(
+      spoken.map((protocol) => protocol.name),
+    );
+    expect(served.slice(spoken.length)).toEqual(modules.flatMap(([, ...others]) => others));
   });
 });

@@ -185,7 +185,7 @@ async function send(response: ServerResponse, reply: Reply, spec: ResponseSpec, 
  * await server.close();
  */
 export async function startProviderServer(options: ProviderServerOptions = {}): Promise<ProviderServer> {
-  const protocols = [...(options.protocols ?? []), ...registeredProtocols()];
+  const protocols = [...(options.protocols ?? []), ...(await registeredProtocols())];
   const requests: RecordedRequest[] = [];
   const queue = [...(options.queue ?? [])];
   let fallback = options.response ?? DEFAULT_RESPONSE;

@@ -78,7 +78,8 @@ export interface ResponseSpec {
 }
 
 /**
- * One provider wire protocol. Register it in `protocols.ts` (or pass it to `startProviderServer`).
+ * One provider wire protocol. A provider names it in its `WireProtocol` (`server()`), and every server started
+ * while the provider is registered serves it; or pass it to `startProviderServer` (`protocols`).
  *
  * @example
  * const ollama: ProtocolModule = { name: "ollama", basePath: "", matches: (m, p) => p === "/api/chat", … };
