@@ -34,7 +34,7 @@ import {
 import type { JsonValue } from "../../turns/json.ts";
 import type { Turn } from "../../turns/types.ts";
 import { setupLocalServer } from "../test-support.ts";
-import { contractCatalog, contractEngines, type EngineAdapter, requestBody } from "./engines.ts";
+import { contractCatalog, contractEngines, requestBody } from "./engines.ts";
 
 // A throwaway provider with a wire of its own, registered at run time: the suite runs over it like the others.
 afterAll(registerProvider(toyProvider));
@@ -70,15 +70,12 @@ function stallAfter(script: ScriptedReply, firstToken: string) {
   };
 }
 
-const skipReason = (adapter: EngineAdapter, scenario: string) => adapter.skips?.[scenario];
-const title = (adapter: EngineAdapter, scenario: string, text: string) => {
-  const reason = skipReason(adapter, scenario);
-  return reason === undefined ? text : `${text} (skipped: ${reason})`;
-};
-
 describe.each(ENGINES)("contract: $name", (adapter) => {
-  const scenario = (name: string, text: string, body: () => Promise<void>) =>
-    it.skipIf(skipReason(adapter, name) !== undefined)(title(adapter, name, text), body);
+  // A scenario the adapter declares inapplicable (`skips`, with the reason) is not registered at all, so the suite
+  // never reports a skipped test; the reasons stay in the adapter.
+  const scenario = (name: string, text: string, body: () => Promise<void>) => {
+    if (adapter.skips?.[name] === undefined) it(text, body);
+  };
 
   scenario("text", "(a) streams partial events, ends with final, the Turn has the llm_text", async () => {
     const text = "Paris is sunny and mild today.";
