@@ -1,7 +1,8 @@
 /**
  * Which engine a CLI command runs: the configured provider (settings → `createEngine`), or, when none is
- * configured, the real OpenAI Chat engine against geppetto's local provider server started in-process
- * (`GEPPETTO_NO_LOCAL_SERVER=1` selects the embedded scripted default instead: no socket at all).
+ * configured, the real OpenAI Chat engine against geppetto's local provider server started in-process, over a
+ * real socket with a node:http client (`GEPPETTO_NO_LOCAL_SERVER=1` selects the embedded scripted default
+ * instead: no socket at all).
  *
  * Settings are loaded here, so everything heavy (zod, YAML, the providers) is imported only when a command runs.
  */
@@ -98,9 +99,10 @@ async function localProviderDefault(
   io: CliIO,
 ): Promise<SelectedEngine | undefined> {
   if (io.env.GEPPETTO_NO_LOCAL_SERVER) return undefined;
-  const [{ createOpenAIChatEngine }, { startDefaultProviderServer }] = await Promise.all([
+  const [{ createOpenAIChatEngine }, { startDefaultProviderServer }, { httpFetch }] = await Promise.all([
     import("../providers/openai/index.ts"),
-    import("../testing/provider-server/index.ts"),
+    import("../testing/provider-server/default-server.ts"),
+    import("../testing/provider-server/http-fetch.ts"),
   ]);
   const server = await startDefaultProviderServer({ pacingMs: embeddedPacingMs(io.env) });
   const baseURL = server.baseURL();
@@ -110,6 +112,8 @@ async function localProviderDefault(
     apiKey: "local",
     stream: settings.settings.chat?.stream ?? true,
     env: {},
+    // node:http rather than the platform fetch, whose first use costs more than the rest of the run.
+    fetch: httpFetch,
   });
   return {
     engine,

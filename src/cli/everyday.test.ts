@@ -2,7 +2,7 @@
  * The small things of everyday use: --version/-V, "did you mean" for commands and flags, short flags,
  * `--system @file`, `geppetto models` and `geppetto keys` (never printing a key).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -60,6 +60,21 @@ describe("everyday CLI", () => {
     expect(bad.err).toContain(
       "--system @/nonexistent/system.txt: cannot read /nonexistent/system.txt: no such file",
     );
+  });
+
+  it("-p picks a profile, -o the output format", async () => {
+    const env = cleanEnv();
+    const folder = join(env.XDG_CONFIG_HOME!, "geppetto");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      join(folder, "profiles.yaml"),
+      "profiles:\n  fast:\n    chat: { apiType: openai, engine: gpt-4o-mini, temperature: 0.1 }\n",
+    );
+    const io = createTestIO({ env });
+    expect(await main(["run", "-p", "fast", "--print-settings", "-o", "json"], io)).toBe(0);
+    expect(JSON.parse(io.out)).toMatchObject({
+      settings: { chat: { apiType: "openai", engine: "gpt-4o-mini", temperature: 0.1 } },
+    });
   });
 
   it("models lists the known models with context sizes and prices, the default marked", async () => {

@@ -13,14 +13,23 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const home = mkdtempSync(join(tmpdir(), "geppetto-startup-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-/** A hook module that prints, at exit, the URLs of the modules the process loaded under `dist/`. */
+/**
+ * A hook module that prints, at exit, the URLs of the modules the process loaded under `dist/`, and the packages
+ * it loaded from node_modules.
+ */
 const probe = join(home, "probe.mjs");
 writeFileSync(
   probe,
   `import { registerHooks } from "node:module";
 const loaded = [];
-registerHooks({ load(url, context, next) { if (url.includes("/dist/")) loaded.push(url.replace(/.*\\/dist\\//, "")); return next(url, context); } });
-process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify(loaded) + "\\n"));
+const packages = new Set();
+registerHooks({ load(url, context, next) {
+  if (url.includes("/dist/")) loaded.push(url.replace(/.*\\/dist\\//, ""));
+  const name = /\\/node_modules\\/((@[^/]+\\/)?[^/]+)\\//.exec(url)?.[1];
+  if (name) packages.add(name);
+  return next(url, context);
+} });
+process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify(loaded) + "\\nPACKAGES " + JSON.stringify([...packages]) + "\\n"));
 `,
 );
 
@@ -51,6 +60,10 @@ function loaded(stderr: string): string[] {
   return JSON.parse(/^LOADED (.*)$/m.exec(stderr)?.[1] ?? "[]") as string[];
 }
 
+function packages(stderr: string): string[] {
+  return JSON.parse(/^PACKAGES (.*)$/m.exec(stderr)?.[1] ?? "[]") as string[];
+}
+
 describe("start-up", () => {
   it("--help loads the command table and its text only (no command, no zod, yaml or ink)", () => {
     const result = geppetto(["--help"]);
@@ -70,6 +83,12 @@ describe("start-up", () => {
     expect(modules.some((module) => module.startsWith("webchat/"))).toBe(false);
   });
 
+  it("run on the default with no settings files loads no package (no zod, yaml, ink or react)", () => {
+    const result = geppetto(["run", "Hello"]);
+    expect(result.status).toBe(0);
+    expect(packages(result.stderr)).toEqual([]);
+  });
+
   it("keeps Node's compile cache in $XDG_CACHE_HOME/geppetto/compile-cache", () => {
     expect(geppetto(["--help"]).status).toBe(0);
     const cache = join(home, "cache", "geppetto", "compile-cache");
@@ -82,6 +101,6 @@ describe("start-up", () => {
     writeFileSync(blocked, "");
     const result = geppetto(["--help"], { GEPPETTO_COMPILE_CACHE: join(blocked, "cache") });
     expect(result.status).toBe(0);
-    expect(result.stderr.replace(/^LOADED .*\n/m, "")).toBe("");
+    expect(result.stderr.replace(/^(LOADED|PACKAGES) .*\n/gm, "")).toBe("");
   });
 });

@@ -3,7 +3,6 @@
  * (`Allow …? [y/N]`); without a terminal the call is refused unless `--yes` was given. The model reads a
  * refusal as the call's error result. Tools without `needsApproval` run without asking.
  */
-import { createInterface } from "node:readline";
 import { StepController, type StepDecision } from "../toolloop/step-control.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { CliIO } from "./main.ts";
@@ -66,7 +65,10 @@ export function toolApproval(
       return "it needs approval and nobody could be asked";
     }
     if (!lines) {
-      const reader = createInterface({ input: io.stdin, terminal: false });
+      // node:readline only when a question is asked: `run` without tools never loads it.
+      const reader = process
+        .getBuiltinModule("node:readline")
+        .createInterface({ input: io.stdin, terminal: false });
       lines = reader[Symbol.asyncIterator]();
       close = () => reader.close();
     }

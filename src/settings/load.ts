@@ -14,6 +14,7 @@ import {
   type SettingsEnv,
 } from "./layers.ts";
 import { loadProfileRegistry, profileChain, profileLayers, selectProfile } from "./profiles.ts";
+import { quickParseSettings } from "./quick-check.ts";
 import { type ApiType, type InferenceSettings, inferenceSettingsSchema, providerOf } from "./schema.ts";
 import { redactURL, withSelfRedactingSecrets } from "./secrets.ts";
 import {
@@ -134,8 +135,12 @@ function issueToError(
   return settingError(base, `${issue.message}${describeValue(getPath(values, base), base)}`, sourceOf(base));
 }
 
-/** Checks one layer on its own, so a bad value is reported with the layer it came from. */
+/**
+ * Checks one layer on its own, so a bad value is reported with the layer it came from. The usual shapes are
+ * checked without zod (quick-check.ts); zod decides the rest and words every error.
+ */
 export function validateLayer(layer: SettingsLayer): void {
+  if (quickParseSettings(layer.values)) return;
   const result = inferenceSettingsSchema().safeParse(layer.values);
   if (result.success) return;
   const issue = result.error.issues[0]!;
@@ -152,6 +157,8 @@ export function parseSettings(
   values: Record<string, unknown>,
   sources: ReadonlyMap<string, SettingSource> = new Map(),
 ): InferenceSettings {
+  const quick = quickParseSettings(values) as InferenceSettings | undefined;
+  if (quick) return withSelfRedactingSecrets(quick);
   const result = inferenceSettingsSchema().safeParse(values);
   if (result.success) return withSelfRedactingSecrets(result.data);
   throw issueToError(result.error.issues[0]!, values, (path) => sourceAt(sources, path));

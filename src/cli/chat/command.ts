@@ -44,7 +44,8 @@ Keys:
 Commands (answered in the chat, never sent to the model; \`//text\` sends "/text"):
   /help  /exit  /clear (a new session)  /model [provider:model]  /profile NAME  /system [TEXT | -]
   /attach FILE  /retry  /save FILE (Markdown)  /copy (the last answer, to the clipboard over OSC 52)
-  With piped input the same commands work, one a line; what they answer goes to stderr.
+  With piped input the same commands work, one a line; what they answer goes to stderr (/copy only when
+  stderr is a terminal).
 
 Options:
   --resume             Continue the most recent session

@@ -21,7 +21,7 @@ export interface ChatControllerOptions {
   notices?: readonly string[];
   /** The screen's width (default 80): a streamed line wider than it moves to the scrollback row by row. */
   columns?: number;
-  /** Writes raw bytes to the terminal (/copy); default: nothing. */
+  /** Writes raw bytes to the terminal (/copy); none: there is no terminal, and /copy says it cannot copy. */
   writeTerminal?: (bytes: string) => void;
   /** Where /save resolves relative paths (default: the process's folder). */
   cwd?: string;
@@ -146,7 +146,7 @@ export class ChatController {
         submit: (again) => this.#send(again, this.#lastAttachments),
         attach: (attachments) => this.attach(attachments),
         exit: (code) => this.onExit(code),
-        writeTerminal: this.#options.writeTerminal ?? (() => {}),
+        ...(this.#options.writeTerminal ? { writeTerminal: this.#options.writeTerminal } : {}),
         cwd: this.#options.cwd ?? process.cwd(),
         clear: () => this.#clear(),
         ...this.#systemPrompt(),

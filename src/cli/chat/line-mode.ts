@@ -70,7 +70,8 @@ export async function runLineChat(
     ...(options.attachments ? { attachments: options.attachments } : {}),
     onEvent: linePrinter(io),
     onNotice: (text) => io.stderr.write(`${text}\n`),
-    writeTerminal: (bytes) => io.stderr.write(bytes),
+    // The clipboard sequence goes to a terminal only: stderr, when it is one (stdin and stdout may be piped).
+    ...(io.stderr.isTTY ? { writeTerminal: (bytes: string) => io.stderr.write(bytes) } : {}),
   });
   let interrupted = false;
   let exited: number | undefined;

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { embeddedDefaultText } from "../../testing/embedded-default.ts";
 import type { Turn } from "../../turns/types.ts";
 import { main } from "../main.ts";
 import { openSessionDb } from "../session-db.ts";
@@ -59,6 +60,24 @@ describe("geppetto chat with piped input", () => {
     const last = turns.at(-1)!;
     expect(userBlocks(last).map((payload) => (payload as { text: string }).text)).toEqual(["Hello", "Hello"]);
     expect(last.blocks.find((block) => block.kind === "system")?.payload).toEqual({ text: "Be brief" });
+  });
+
+  it("/copy with no terminal says it cannot copy and writes no escape; with stderr a terminal, OSC 52 goes there", async () => {
+    const piped = setup("Hello\n/copy\n");
+    expect(await main(["chat", "--db", piped.db], piped.io)).toBe(0);
+    expect(piped.io.err).toContain(
+      "/copy: cannot copy without a terminal (the clipboard is reached through the terminal, OSC 52); /save FILE writes the conversation to a file\n",
+    );
+    expect(piped.io.err + piped.io.out).not.toContain("\x1b");
+
+    const terminal = setup("Hello\n/copy\n");
+    (terminal.io.stderr as { isTTY?: boolean }).isTTY = true;
+    expect(await main(["chat", "--db", terminal.db], terminal.io)).toBe(0);
+    const answer = embeddedDefaultText("Hello");
+    expect(terminal.io.err).toContain(
+      `\x1b]52;c;${Buffer.from(answer).toString("base64")}\x07copied the last answer (${answer.length} characters) to the clipboard\n`,
+    );
+    expect(terminal.io.out).not.toContain("\x1b");
   });
 
   it("--attach sends files with the first prompt; /attach with the next; /retry sends them again", async () => {

@@ -53,6 +53,18 @@ describe("chat slash commands", () => {
     expect(notices().at(-1)).toBe("copied the last answer (12 characters) to the clipboard");
   });
 
+  it("/copy in a chat with no terminal says it cannot copy", async () => {
+    const engine = new ScriptedEngine([script.text("Paris.")]);
+    const controller = new ChatController(engineSessionBackend(engine), { frameMs: 0 });
+    await controller.submit("Capital of France?");
+    await controller.submit("/copy");
+    const last = controller.getState().messages.at(-1);
+    expect(last).toMatchObject({
+      kind: "notice",
+      text: expect.stringMatching(/^\/copy: cannot copy without a terminal/),
+    });
+  });
+
   it("/exit leaves with 0; // sends a prompt starting with /", async () => {
     const { engine, controller } = chat();
     let code: number | undefined;

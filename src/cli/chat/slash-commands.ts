@@ -18,8 +18,11 @@ export interface SlashCommandContext {
   submit(prompt: string): Promise<void>;
   /** Leaves the chat (for /exit). */
   exit(code: number): void;
-  /** Writes raw bytes to the terminal (for /copy: an OSC 52 clipboard sequence). */
-  writeTerminal(bytes: string): void;
+  /**
+   * Writes raw bytes to the terminal (for /copy: an OSC 52 clipboard sequence); undefined when there is no
+   * terminal (piped output), and /copy then says it cannot copy.
+   */
+  writeTerminal?: (bytes: string) => void;
   /** Where relative /save paths are resolved. */
   cwd: string;
   /** Starts a new conversation (/clear); returns its session id, or undefined when the chat cannot. */
@@ -42,7 +45,7 @@ const HELP = [
   "/attach FILE   send FILE with the next prompt (text fenced, images, PDFs where the provider takes them)",
   "/retry         send the last prompt again (with its attachments)",
   "/save FILE     write the conversation to FILE (Markdown)",
-  "/copy          copy the last answer to the clipboard (OSC 52; most terminals and tmux)",
+  "/copy          copy the last answer to the clipboard (OSC 52; most terminals and tmux; needs a terminal)",
 ];
 
 /** The commands, by name. */
@@ -178,6 +181,12 @@ export async function runSlashCommand(line: string, context: SlashCommandContext
         .at(-1);
       const text = last ? answerText(last) : "";
       if (text === "") return context.notice("/copy: no answer to copy yet", "error");
+      if (!context.writeTerminal) {
+        return context.notice(
+          "/copy: cannot copy without a terminal (the clipboard is reached through the terminal, OSC 52); /save FILE writes the conversation to a file",
+          "error",
+        );
+      }
       context.writeTerminal(`\x1b]52;c;${Buffer.from(text).toString("base64")}\x07`);
       context.notice(`copied the last answer (${text.length} characters) to the clipboard`);
       return;
