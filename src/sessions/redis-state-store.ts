@@ -9,7 +9,6 @@
  * connects (it is an optional peer dependency).
  */
 import type { Redis as RedisClient } from "ioredis";
-import { redactUrl } from "../transports/shared.ts";
 import type { JsonObject } from "../turns/json.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import {
@@ -69,6 +68,7 @@ export class RedisStateStore implements StateStore {
       await client.connect();
     } catch (error) {
       client.disconnect();
+      const { redactUrl } = await import("../transports/shared.ts");
       throw new Error(`cannot connect to Redis at ${redactUrl(options.url)}: ${(error as Error).message}`, {
         cause: error,
       });

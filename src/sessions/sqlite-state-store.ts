@@ -3,10 +3,10 @@
  * once, a save writes what the turn added or changed), and one row per conversation in
  * `geppetto_conversation_states` holds the envelope (user, variables, metadata) and points at the saved turn.
  * The turn is written first and the row after it, so a crash between the two leaves the previous state whole.
- * `node:sqlite` is loaded only when a store is opened.
+ * `node:sqlite` and the turn store's modules are loaded only when a store is opened.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { SqliteTurnStore } from "../session/sqlite-turn-store.ts";
+import type { SqliteTurnStore } from "../session/sqlite-turn-store.ts";
 import type { JsonObject } from "../turns/json.ts";
 import {
   type ConversationState,
@@ -49,19 +49,22 @@ export class SqliteStateStore implements StateStore {
   readonly #turns: SqliteTurnStore;
   readonly #file: string;
 
-  private constructor(database: DatabaseSync, file: string) {
+  private constructor(database: DatabaseSync, file: string, TurnStore: typeof SqliteTurnStore) {
     this.#database = database;
     this.#file = file;
-    this.#turns = new SqliteTurnStore(database, { file });
+    this.#turns = new TurnStore(database, { file });
     database.exec(SCHEMA);
   }
 
   /** Opens (or creates) the store in `file` (`:memory:` for a private in-memory database). */
   static async open(file: string): Promise<SqliteStateStore> {
-    const { DatabaseSync } = await import("node:sqlite");
+    const [{ DatabaseSync }, { SqliteTurnStore }] = await Promise.all([
+      import("node:sqlite"),
+      import("../session/sqlite-turn-store.ts"),
+    ]);
     const database = new DatabaseSync(file);
     try {
-      return new SqliteStateStore(database, file);
+      return new SqliteStateStore(database, file, SqliteTurnStore);
     } catch (error) {
       database.close();
       throw error;

@@ -15,7 +15,6 @@ import { GeppettoError, ProviderError } from "../../engine/errors.ts";
 import { addUsage } from "../../engine/totals.ts";
 import { RunContext } from "../../events/context.ts";
 import type { Usage } from "../../events/types.ts";
-import { executeToolCalls } from "../../tools/executor.ts";
 import {
   newAssistantTextBlock,
   newId,
@@ -362,7 +361,7 @@ export class RealtimeDriver implements DuplexDriver {
       .withSignal(this.#tools.signal)
       .withIds({ sessionId: this.#host.sessionId, turnId: exchange.turnId });
     const { results } = registry
-      ? await executeToolCalls(calls, context, { registry })
+      ? await (await import("../../tools/executor.ts")).executeToolCalls(calls, context, { registry })
       : {
           results: calls.map((call) => ({
             toolCallId: call.id,
