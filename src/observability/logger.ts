@@ -3,6 +3,7 @@
  * default writes nothing and costs one comparison per call site; `createConsoleLogger` writes one line per entry
  * to stderr; `pinoLogger` forwards to a pino (or pino-like) logger the application already has.
  */
+import { CallerError } from "../engine/errors.ts";
 
 /** Log levels, most severe first. */
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
@@ -80,8 +81,9 @@ export function parseLogLevel(value: string, where = "log level"): LogThreshold 
   const level = value.trim().toLowerCase();
   if (level === "" || level === "off" || level === "none") return "silent";
   if (level in RANK) return level as LogThreshold;
-  throw new RangeError(
+  throw new CallerError(
     `${where}: unknown log level "${value}" (expected error, warn, info, debug, trace or silent)`,
+    { code: "invalid_settings" },
   );
 }
 

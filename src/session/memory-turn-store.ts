@@ -2,7 +2,9 @@
  * The TurnStore in memory: each block kept once (a {@link TurnHistory} per session), a save storing what the turn
  * added or changed, and search through trigram postings (memory-search-index.ts).
  */
+
 import type { StreamProgress } from "../engine/checkpoint.ts";
+import { CallerError } from "../engine/errors.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";
 import { TurnHistory } from "../turns/history.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
@@ -234,7 +236,8 @@ export class MemoryTurnStore implements TurnStore {
   }
 
   async fork(sessionId: string, newSessionId: string = crypto.randomUUID()): Promise<string> {
-    if (this.#sessions.has(newSessionId)) throw new TypeError(`session ${newSessionId} already exists`);
+    if (this.#sessions.has(newSessionId))
+      throw new CallerError(`session ${newSessionId} already exists`, { code: "session_exists" });
     const source = this.#sessions.get(sessionId);
     const copy = this.#session(newSessionId);
     for (let index = 0; index < (source?.history.length ?? 0); index++) {

@@ -3,6 +3,7 @@
  * turn before an older turn changes it, a session's rows copied under a new id (a fork), and a session's rows
  * deleted, the search index kept in step.
  */
+import { CallerError } from "../engine/errors.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { SqliteRows } from "./sqlite-rows.ts";
 import { indexCopiedRows, unindexRows } from "./sqlite-search.ts";
@@ -36,7 +37,7 @@ export function pinBlock(rows: SqliteRows, ref: number, position: number, index:
 }
 
 /**
- * Copies the rows of `sessionId` under `newSessionId` (which must not exist: a TypeError otherwise); a missing
+ * Copies the rows of `sessionId` under `newSessionId` (which must not exist: a CallerError `session_exists` otherwise); a missing
  * source gives an empty session.
  *
  * @example
@@ -44,7 +45,7 @@ export function pinBlock(rows: SqliteRows, ref: number, position: number, index:
  */
 export function copySessionRows(rows: SqliteRows, sessionId: string, newSessionId: string): void {
   if (rows.ref(newSessionId, false) !== undefined)
-    throw new TypeError(`session ${newSessionId} already exists`);
+    throw new CallerError(`session ${newSessionId} already exists`, { code: "session_exists" });
   const from = rows.ref(sessionId, false);
   const to = rows.ref(newSessionId, true)!;
   if (from === undefined) return;

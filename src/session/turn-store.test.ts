@@ -53,6 +53,10 @@ describe.each(stores)("%s", (_name, open) => {
     expect((await store.loadSession("s2"))[0]!.blocks).toHaveLength(2);
     expect(KeyTurnMetaSessionId.get((await store.loadSession("s2"))[0]!)).toBe("s2");
     await expect(store.fork("s1", "s2")).rejects.toThrow(/already exists/);
+    await expect(store.fork("s1", "s2")).rejects.toMatchObject({
+      name: "CallerError",
+      code: "session_exists",
+    });
     expect(await store.delete("s1")).toBe(true);
     expect(await store.delete("s1")).toBe(false);
     expect(await store.listSessions()).toEqual(["s2"]);

@@ -9,6 +9,7 @@
  * connects (it is an optional peer dependency).
  */
 import type { Redis as RedisClient } from "ioredis";
+import { GeppettoError } from "../engine/errors.ts";
 import type { JsonObject } from "../turns/json.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import {
@@ -69,9 +70,15 @@ export class RedisStateStore implements StateStore {
     } catch (error) {
       client.disconnect();
       const { redactUrl } = await import("../transports/shared.ts");
-      throw new Error(`cannot connect to Redis at ${redactUrl(options.url)}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new GeppettoError(
+        `cannot connect to Redis at ${redactUrl(options.url)}: ${(error as Error).message}`,
+        {
+          code: "store_unreachable",
+          fault: "provider",
+          retryable: true,
+          cause: error,
+        },
+      );
     }
     return new RedisStateStore(client, options.keyPrefix ?? "geppetto:conversation:");
   }

@@ -4,6 +4,7 @@
  * is applied to the timeline (which numbers it) and then broadcast to the conversation's listeners.
  */
 import type { Engine } from "../engine/engine.ts";
+import { GeppettoError } from "../engine/errors.ts";
 import { RunContext, sinkFrom } from "../events/context.ts";
 import type { GeppettoEvent, Usage } from "../events/types.ts";
 import { EngineBuilder, type InferenceRunner } from "../session/engine-builder.ts";
@@ -76,7 +77,11 @@ export class WebConversation {
     const runner: InferenceRunner = {
       run(turn, ctx): Promise<ToolLoopResult> {
         const current = conversation.#current;
-        if (!current) throw new TypeError("web chat: no engine for this prompt");
+        if (!current)
+          throw new GeppettoError("web chat: no engine for this prompt", {
+            code: "internal_error",
+            fault: "provider",
+          });
         let builder = new EngineBuilder().withBase(current.engine);
         if (dependencies.turnStore) builder = builder.withPersister(dependencies.turnStore);
         if (dependencies.tools) {

@@ -189,7 +189,10 @@ export class PostgresTimelineStore implements WebChatTimeline {
 
   #liveConversation(convId: string): LiveConversation {
     const live = this.#live.get(convId);
-    if (!live) throw new TypeError(`web chat timeline: conversation "${convId}" was not prepared`);
+    if (!live)
+      throw new CallerError(`web chat timeline: conversation "${convId}" was not prepared`, {
+        code: "no_conversation",
+      });
     return live;
   }
 

@@ -3,12 +3,13 @@
  * stamped on their metadata; block versions with their folded search text; checkpoint pieces in order), and a
  * block version pinned to the next turn before an older turn changes it.
  */
+import { CallerError } from "../../engine/errors.ts";
 import { KeyTurnMetaSessionId } from "../../turns/keys.ts";
 import type { Sql } from "./connection.ts";
 import type { Queries } from "./turn-read.ts";
 
 /**
- * Copies `sessionId` to `newSessionId` (which must not exist: a TypeError otherwise); a missing source gives an
+ * Copies `sessionId` to `newSessionId` (which must not exist: a CallerError `session_exists` otherwise); a missing source gives an
  * empty session.
  *
  * @example
@@ -19,7 +20,7 @@ export async function forkSession(sql: Sql, sessionId: string, newSessionId: str
     const [created] = await transaction<{ ref: string }[]>`
       INSERT INTO geppetto_sessions (session_id) VALUES (${newSessionId}) ON CONFLICT (session_id) DO NOTHING
       RETURNING ref`;
-    if (!created) throw new TypeError(`session ${newSessionId} already exists`);
+    if (!created) throw new CallerError(`session ${newSessionId} already exists`, { code: "session_exists" });
     const [source] = await transaction<{ ref: string }[]>`
       SELECT ref FROM geppetto_sessions WHERE session_id = ${sessionId} FOR SHARE`;
     if (!source) return;
