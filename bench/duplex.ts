@@ -146,7 +146,7 @@ function heapMb(): number {
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   if (!(globalThis as { gc?: unknown }).gc) throw new Error("run with --expose-gc");
-  const sessions = { ...(await dist("sessions/index.js")), ...(await dist("sessions/duplex/index.js")) };
+  const sessions = await dist("sessions/index.js");
   const testing = await dist("testing/index.js");
   const server = await startServerProcess();
   try {

@@ -33,7 +33,6 @@ describe("observability at import", () => {
         "toolloop/index.ts",
         "session/index.ts",
         "sessions/index.ts",
-        "sessions/duplex/index.ts",
         "observability/index.ts",
         "providers/openai/index.ts",
       ]),

@@ -139,7 +139,9 @@ describe("request logging", () => {
     expect(parseLogLevel("DEBUG")).toBe("debug");
     expect(parseLogLevel("off")).toBe("silent");
     expect(() => parseLogLevel("loud", "GEPPETTO_LOG")).toThrow(/GEPPETTO_LOG: unknown log level "loud"/);
-    expect(() => parseLogLevel("loud")).toThrow(expect.objectContaining({ code: "invalid_settings" }));
+    expect(() => parseLogLevel("loud")).toThrow(
+      expect.objectContaining({ name: "CallerError", code: "invalid_settings" }),
+    );
   });
 
   it("pinoLogger forwards fields and message, following the pino logger's level", async () => {

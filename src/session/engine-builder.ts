@@ -9,7 +9,7 @@ import { CallerError, GeppettoError } from "../engine/errors.ts";
 import type { StructuredOutputConfig } from "../engine/structured-output.ts";
 import type { EventSink, RunContext } from "../events/context.ts";
 import { type Middleware, withMiddleware } from "../middleware/compose.ts";
-import type { ToolLoopConfig, ToolLoopResult } from "../toolloop/loop.ts";
+import { runToolLoop, type ToolLoopConfig, type ToolLoopResult } from "../toolloop/loop.ts";
 import { type SnapshotHook, type SnapshotPhase, takeSnapshot } from "../toolloop/snapshot.ts";
 import type { StepController } from "../toolloop/step-control.ts";
 import type { ToolExecutorConfig } from "../tools/executor.ts";
@@ -169,8 +169,6 @@ export class EngineBuilder {
               }
             : (saveChanged ?? snapshotHook);
         try {
-          // Loaded on the first run (the tool loop, the executor and their spans), not when the session is imported.
-          const { runToolLoop } = await import("../toolloop/loop.ts");
           const result = await runToolLoop(turn, ctx, {
             engine,
             ...(registry ? { registry } : {}),

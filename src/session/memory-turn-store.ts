@@ -2,6 +2,7 @@
  * The TurnStore in memory: each block kept once (a {@link TurnHistory} per session), a save storing what the turn
  * added or changed, and search through trigram postings (memory-search-index.ts).
  */
+
 import type { StreamProgress } from "../engine/checkpoint.ts";
 import { CallerError } from "../engine/errors.ts";
 import type { SnapshotPhase } from "../toolloop/snapshot.ts";

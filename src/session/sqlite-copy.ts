@@ -3,7 +3,6 @@
  * turn before an older turn changes it, a session's rows copied under a new id (a fork), and a session's rows
  * deleted, the search index kept in step.
  */
-
 import { CallerError } from "../engine/errors.ts";
 import { KeyTurnMetaSessionId } from "../turns/keys.ts";
 import type { SqliteRows } from "./sqlite-rows.ts";
@@ -38,7 +37,7 @@ export function pinBlock(rows: SqliteRows, ref: number, position: number, index:
 }
 
 /**
- * Copies the rows of `sessionId` under `newSessionId` (which must not exist: a TypeError otherwise); a missing
+ * Copies the rows of `sessionId` under `newSessionId` (which must not exist: a CallerError `session_exists` otherwise); a missing
  * source gives an empty session.
  *
  * @example

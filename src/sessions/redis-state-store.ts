@@ -10,7 +10,6 @@
  */
 import type { Redis as RedisClient } from "ioredis";
 import { GeppettoError } from "../engine/errors.ts";
-import { redactUrl } from "../transports/redact-url.ts";
 import type { JsonObject } from "../turns/json.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import {
@@ -70,6 +69,7 @@ export class RedisStateStore implements StateStore {
       await client.connect();
     } catch (error) {
       client.disconnect();
+      const { redactUrl } = await import("../transports/shared.ts");
       throw new GeppettoError(
         `cannot connect to Redis at ${redactUrl(options.url)}: ${(error as Error).message}`,
         {

@@ -49,10 +49,10 @@ export class SqliteStateStore implements StateStore {
   readonly #turns: SqliteTurnStore;
   readonly #file: string;
 
-  private constructor(database: DatabaseSync, file: string, turns: SqliteTurnStore) {
+  private constructor(database: DatabaseSync, file: string, TurnStore: typeof SqliteTurnStore) {
     this.#database = database;
     this.#file = file;
-    this.#turns = turns;
+    this.#turns = new TurnStore(database, { file });
     database.exec(SCHEMA);
   }
 
@@ -64,7 +64,7 @@ export class SqliteStateStore implements StateStore {
     ]);
     const database = new DatabaseSync(file);
     try {
-      return new SqliteStateStore(database, file, new SqliteTurnStore(database, { file }));
+      return new SqliteStateStore(database, file, SqliteTurnStore);
     } catch (error) {
       database.close();
       throw error;

@@ -105,6 +105,18 @@ describeStateStoreContract(
 );
 
 describe("RedisStateStore", () => {
+  it("rejects an unreachable server with a GeppettoError naming it, password redacted", async () => {
+    const error = await RedisStateStore.connect({
+      url: "redis://app:secret@127.0.0.1:1",
+      connectTimeoutMs: 2000,
+    }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "store_unreachable", retryable: true });
+    expect((error as Error).message).toMatch(
+      /cannot connect to Redis at redis:\/\/app:\*\*\*@127\.0\.0\.1:1/,
+    );
+    expect((error as Error).message).not.toContain("secret");
+  });
+
   it("writes only the blocks a save adds", async () => {
     const store = await RedisStateStore.connect({ url: redis.url, keyPrefix: "incremental:" });
     try {

@@ -12,14 +12,14 @@ import { GeppettoError } from "../engine/errors.ts";
 import { addCost, addUsage } from "../engine/totals.ts";
 import { RunContext } from "../events/context.ts";
 import type { Usage } from "../events/types.ts";
-import { EngineBuilder } from "../session/engine-builder.ts";
+import type { EngineBuilder } from "../session/engine-builder.ts";
 import type { ExecutionHandle } from "../session/execution-handle.ts";
-import { Session } from "../session/session.ts";
+import type { Session } from "../session/session.ts";
 import type { ToolLoopResult } from "../toolloop/loop.ts";
 import type { Block, Turn } from "../turns/types.ts";
 import { BaseSession, type ResolvedState, resolveState, type SessionStateOptions } from "./base-session.ts";
 import { blockFromMessage, type Message, type MessageRole } from "./messages.ts";
-import { type RunRecord, RunRecordKey, sessionMiddleware } from "./run-record.ts";
+import { type RunRecord, RunRecordKey, type SessionParts, sessionParts } from "./run-record.ts";
 
 /**
  * Options of {@link UnarySession.open}.
@@ -74,22 +74,20 @@ function answerText(blocks: readonly Block[], after: string): string {
  */
 export class UnarySession extends BaseSession {
   readonly #options: UnarySessionOptions;
-  readonly #builder: EngineBuilder;
+  readonly #parts: SessionParts;
   #session: Session;
 
-  private constructor(options: UnarySessionOptions, resolved: ResolvedState) {
+  private constructor(options: UnarySessionOptions, resolved: ResolvedState, parts: SessionParts) {
     super(resolved);
     this.#options = options;
-    const builder =
-      options.engine instanceof EngineBuilder ? options.engine : new EngineBuilder({ base: options.engine });
-    this.#builder = builder.withMiddlewares(sessionMiddleware);
+    this.#parts = parts;
     this.#session = this.#newSession();
   }
 
   #newSession(): Session {
-    return new Session({
+    return new this.#parts.Session({
       id: this.id,
-      runner: this.#builder.build(),
+      runner: this.#parts.builder.build(),
       busyPolicy: "queue",
       history: this.conversation.blocks.length > 0 ? [this.conversation] : [],
       ...(this.#options.context ? { context: this.#options.context } : {}),
@@ -105,7 +103,8 @@ export class UnarySession extends BaseSession {
 
   /** Opens a session: continues the stored conversation `conversationId` when there is one. */
   static async open(options: UnarySessionOptions): Promise<UnarySession> {
-    return new UnarySession(options, await resolveState(options));
+    const resolved = await resolveState(options);
+    return new UnarySession(options, resolved, await sessionParts(options.engine));
   }
 
   /** Adds a message from `role` (`user` or `system`) and waits for the answer. */
@@ -188,6 +187,6 @@ export class UnarySession extends BaseSession {
    */
   async fork(forkId: string): Promise<UnarySession> {
     const resolved = await this.forkState(forkId);
-    return new UnarySession({ ...this.#options, conversationId: forkId }, resolved);
+    return new UnarySession({ ...this.#options, conversationId: forkId }, resolved, this.#parts);
   }
 }

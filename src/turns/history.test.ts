@@ -123,6 +123,15 @@ describe("TurnHistory", () => {
     }).toThrow(TypeError);
   });
 
+  it("names a missing index with a CallerError", () => {
+    const history = new TurnHistory();
+    history.record({ id: "t1", blocks: [newUserTextBlock("hi")], metadata: {}, data: {} });
+    expect(() => history.at(3)).toThrow(
+      expect.objectContaining({ code: "invalid_argument", message: "no turn at index 3 (history has 1)" }),
+    );
+    expect(() => history.idAt(1)).toThrow(expect.objectContaining({ code: "invalid_argument" }));
+  });
+
   it("keeps one copy of a block re-created with the same content (a re-rendered system prompt)", () => {
     const history = new TurnHistory();
     const system = newSystemTextBlock("Be brief.");

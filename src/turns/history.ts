@@ -10,6 +10,7 @@
  *
  * The newest turn is kept as the very Turn recorded; older turns are materialized on demand.
  */
+import { CallerError } from "../engine/errors.ts";
 import { deepFreeze, frozenTurn } from "./immutable.ts";
 import type { JsonObject } from "./json.ts";
 import type { Block, Turn } from "./types.ts";
@@ -74,7 +75,10 @@ export class TurnHistory {
   /** The turn at `index` (0 = oldest), frozen; older turns are built from the shared blocks on each call. */
   at(index: number): Turn {
     const entry = this.#entries[index];
-    if (!entry) throw new RangeError(`no turn at index ${index} (history has ${this.#entries.length})`);
+    if (!entry)
+      throw new CallerError(`no turn at index ${index} (history has ${this.#entries.length})`, {
+        code: "invalid_argument",
+      });
     if (index === this.#entries.length - 1 && this.#newest) return this.#newest.turn;
     const blocks = new Array<Block>(entry.count);
     for (let position = 0; position < entry.count; position++)
@@ -85,7 +89,10 @@ export class TurnHistory {
   /** The id of the turn at `index`. */
   idAt(index: number): string {
     const entry = this.#entries[index];
-    if (!entry) throw new RangeError(`no turn at index ${index} (history has ${this.#entries.length})`);
+    if (!entry)
+      throw new CallerError(`no turn at index ${index} (history has ${this.#entries.length})`, {
+        code: "invalid_argument",
+      });
     return entry.id;
   }
 

@@ -4,7 +4,7 @@
  * is applied to the timeline (which numbers it) and then broadcast to the conversation's listeners.
  */
 import type { Engine } from "../engine/engine.ts";
-import { CallerError } from "../engine/errors.ts";
+import { GeppettoError } from "../engine/errors.ts";
 import { RunContext, sinkFrom } from "../events/context.ts";
 import type { GeppettoEvent, Usage } from "../events/types.ts";
 import { EngineBuilder, type InferenceRunner } from "../session/engine-builder.ts";
@@ -78,7 +78,10 @@ export class WebConversation {
       run(turn, ctx): Promise<ToolLoopResult> {
         const current = conversation.#current;
         if (!current)
-          throw new CallerError("web chat: no engine for this prompt", { code: "missing_base_engine" });
+          throw new GeppettoError("web chat: no engine for this prompt", {
+            code: "internal_error",
+            fault: "provider",
+          });
         let builder = new EngineBuilder().withBase(current.engine);
         if (dependencies.turnStore) builder = builder.withPersister(dependencies.turnStore);
         if (dependencies.tools) {

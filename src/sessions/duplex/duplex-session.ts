@@ -12,7 +12,7 @@
  */
 import { CallerError, GeppettoError } from "../../engine/errors.ts";
 import { RunContext } from "../../events/context.ts";
-import { type DuplexObserver, observeDuplexSession } from "../../observability/duplex-spans.ts";
+import type { DuplexObserver } from "../../observability/duplex-spans.ts";
 import { newId } from "../../turns/builders.ts";
 import type { Turn } from "../../turns/types.ts";
 import { BaseSession, type ResolvedState, resolveState, type SessionStateOptions } from "../base-session.ts";
@@ -175,6 +175,7 @@ export class DuplexSession extends BaseSession {
 
   async #start(): Promise<void> {
     const context = this.#options.context ?? RunContext.background();
+    const { observeDuplexSession } = await import("../../observability/duplex-spans.ts");
     this.#observer = observeDuplexSession(context, this.id, this.#driver.traced);
     const host: DuplexHost = {
       sessionId: this.id,

@@ -12,13 +12,13 @@
 import type { Engine } from "../../engine/engine.ts";
 import { GeppettoError } from "../../engine/errors.ts";
 import { addUsage } from "../../engine/totals.ts";
-import { EngineBuilder } from "../../session/engine-builder.ts";
+import type { EngineBuilder } from "../../session/engine-builder.ts";
 import type { ExecutionHandle } from "../../session/execution-handle.ts";
-import { Session } from "../../session/session.ts";
+import type { Session } from "../../session/session.ts";
 import { newId } from "../../turns/builders.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { blockFromMessage } from "../messages.ts";
-import { type RunRecord, RunRecordKey, sessionMiddleware } from "../run-record.ts";
+import { type RunRecord, RunRecordKey, sessionParts } from "../run-record.ts";
 import type { SpeechSynthesizer, Transcriber } from "./speech-clients.ts";
 import type { DuplexDriver, DuplexHost, DuplexInput, ImageFrame } from "./types.ts";
 import { type VadOptions, VoiceActivityDetector } from "./vad.ts";
@@ -78,7 +78,6 @@ class VadDriver implements DuplexDriver {
   readonly accepts = { frames: true, video: false };
   readonly #options: VadModeOptions;
   readonly #vad: VoiceActivityDetector;
-  readonly #builder: EngineBuilder;
   #host!: DuplexHost;
   #session!: Session;
   #text = "";
@@ -91,17 +90,15 @@ class VadDriver implements DuplexDriver {
     this.#options = options;
     this.inputSampleRate = options.vad?.sampleRate ?? 16_000;
     this.#vad = new VoiceActivityDetector({ ...options.vad, sampleRate: this.inputSampleRate });
-    const builder =
-      options.engine instanceof EngineBuilder ? options.engine : new EngineBuilder({ base: options.engine });
-    this.#builder = builder.withMiddlewares(sessionMiddleware);
   }
 
   async start(host: DuplexHost): Promise<void> {
     this.#host = host;
+    const { builder, Session } = await sessionParts(this.#options.engine);
     const conversation = host.conversation();
     this.#session = new Session({
       id: host.sessionId,
-      runner: this.#builder.build(),
+      runner: builder.build(),
       busyPolicy: "queue",
       history: conversation.blocks.length > 0 ? [conversation] : [],
     });

@@ -3,14 +3,13 @@
  * stamped on their metadata; block versions with their folded search text; checkpoint pieces in order), and a
  * block version pinned to the next turn before an older turn changes it.
  */
-
 import { CallerError } from "../../engine/errors.ts";
 import { KeyTurnMetaSessionId } from "../../turns/keys.ts";
 import type { Sql } from "./connection.ts";
 import type { Queries } from "./turn-read.ts";
 
 /**
- * Copies `sessionId` to `newSessionId` (which must not exist: a TypeError otherwise); a missing source gives an
+ * Copies `sessionId` to `newSessionId` (which must not exist: a CallerError `session_exists` otherwise); a missing source gives an
  * empty session.
  *
  * @example
