@@ -4,6 +4,7 @@
  * is then reconnected like a dropped one. Precision: within one read chunk.
  */
 import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { GeppettoError } from "../engine/errors.ts";
 
 const NEWLINE = 10;
 
@@ -34,7 +35,15 @@ export function limitStdioMessages(
     await start();
     const stdout = (transport as unknown as { _process?: { stdout?: NodeJS.ReadableStream } })._process
       ?.stdout;
-    if (!stdout) throw new Error("cannot watch the stdio server's output (SDK internals changed)");
+    if (!stdout) {
+      throw new GeppettoError(
+        "cannot watch the MCP stdio server's output (the MCP SDK's internals changed)",
+        {
+          code: "mcp_unavailable",
+          fault: "provider",
+        },
+      );
+    }
     const over = lineCounter(limit);
     stdout.on("data", (chunk: Buffer) => {
       if (!over(chunk)) return;
