@@ -276,13 +276,16 @@ export function parsePosition(position: string): { entry: string; index: number 
  * line). A frame is acknowledged once its last event is handled, so a consumer that comes back (reconnected,
  * restarted, or another consumer of the group claiming the frame) gets a partly handled frame again; it skips the
  * events up to this position, so it resumes at the event after the last one handled, without repeats. The
- * position is saved on the server as events are handled (one save at a time, the newest position; a crash
- * between a handler and its save repeats that event: deduplicate by id + seq).
+ * position is saved on the server when a frame stays partly handled past the current turn of the event loop (one
+ * save at a time, the newest position); a frame whose last event is handled needs no save, its acknowledgement
+ * covers it, so a consumer that keeps up saves nothing but its acknowledgements. A crash between a handler and
+ * its save (or its acknowledgement) repeats those events: deduplicate by id + seq.
  */
 export class FrameProgress {
   #entry: string | undefined;
   #index = -1;
   #unsaved = false;
+  #scheduled = false;
   #saving: Promise<void> | undefined;
 
   constructor(
@@ -309,12 +312,21 @@ export class FrameProgress {
     return order < 0 || (order === 0 && index <= this.#index);
   }
 
-  /** Records that the event at (`entry`, `index`) was handled, and saves it soon. */
-  record(entry: string, index: number): void {
+  /**
+   * Records that the event at (`entry`, `index`) was handled; `lastOfFrame` when it is its frame's last event
+   * (the frame is being acknowledged: nothing to save). Otherwise the position is saved after this turn unless
+   * the frame's last event is handled first.
+   */
+  record(entry: string, index: number, lastOfFrame: boolean): void {
     this.#entry = entry;
     this.#index = index;
-    this.#unsaved = true;
-    this.#saving ??= this.#saveLoop();
+    this.#unsaved = !lastOfFrame;
+    if (lastOfFrame || this.#scheduled || this.#saving) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#unsaved) this.#saving ??= this.#saveLoop();
+    });
   }
 
   async #saveLoop(): Promise<void> {
@@ -329,6 +341,7 @@ export class FrameProgress {
 
   /** Resolves once the newest position is saved (or its save failed). */
   async flush(): Promise<void> {
+    if (this.#unsaved) this.#saving ??= this.#saveLoop();
     while (this.#saving) await this.#saving;
   }
 }

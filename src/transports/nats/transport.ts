@@ -115,6 +115,8 @@ export class NatsJetStreamTransport implements EventTransport {
   #closed = false;
   /** The read loops' positions inside messages, saved before the connection closes. */
   readonly #progress = new Set<FrameProgress>();
+  /** The read loops' acknowledgements not sent yet, sent before the connection closes. */
+  readonly #acks = new Set<AckBatch>();
 
   constructor(options: NatsJetStreamTransportOptions) {
     const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
@@ -350,6 +352,8 @@ export class NatsJetStreamTransport implements EventTransport {
     let progressLoaded = false;
     /** The last event handed to the router (it may still wait in the handler's queue). */
     let delivered: { sequence: number; index: number } | undefined;
+    const acks = new AckBatch();
+    this.#acks.add(acks);
     while (!control.stopped) {
       try {
         const { client, manager } = await this.#connection();
@@ -367,13 +371,7 @@ export class NatsJetStreamTransport implements EventTransport {
         if (control.stopped) control.stop();
         failures = 0;
         for await (const message of messages) {
-          const acknowledge = () => {
-            try {
-              message.ack();
-            } catch {
-              // connection gone: delivered again after ack_wait or on resume; deduplicate
-            }
-          };
+          const acknowledge = () => acks.add(message);
           const { events, skipped } = linesOfFrame(message.string());
           if (skipped > 0) {
             this.#stats.skipped += skipped;
@@ -410,7 +408,7 @@ export class NatsJetStreamTransport implements EventTransport {
             delivered = { sequence, index: wire.index };
             const index = wire.index;
             const handled = () => {
-              progress.record(String(sequence), index);
+              progress.record(String(sequence), index, last);
               if (last) acknowledge();
             };
             // A promise only when the handler's buffer is full (the lossless policy waits): none per event.
@@ -431,6 +429,8 @@ export class NatsJetStreamTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** failures, 2000)));
       }
     }
+    acks.send();
+    this.#acks.delete(acks);
     await progress.flush();
     this.#progress.delete(progress);
   }
@@ -460,11 +460,41 @@ export class NatsJetStreamTransport implements EventTransport {
         code: "unsent_at_close",
         message: `${left} event(s) not sent: ${this.#describe} unreachable at close`,
       });
+    for (const acks of this.#acks) acks.send();
     await Promise.all([...this.#progress].map((progress) => progress.flush()));
     const connected = await this.#connected?.catch(() => undefined);
     if (connected) {
       await connected.connection.flush().catch(() => {});
       await connected.connection.close();
+    }
+  }
+}
+
+/**
+ * Acknowledgements of one read loop, sent together after the current turn of the event loop: the messages handled
+ * in one turn cost one socket write, not one each (the client writes what is queued in one microtask together).
+ */
+class AckBatch {
+  #messages: { ack(): void }[] = [];
+  #scheduled = false;
+
+  add(message: { ack(): void }): void {
+    this.#messages.push(message);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.send());
+  }
+
+  send(): void {
+    this.#scheduled = false;
+    const messages = this.#messages;
+    this.#messages = [];
+    for (const message of messages) {
+      try {
+        message.ack();
+      } catch {
+        // connection gone: delivered again after ack_wait or on resume; deduplicate
+      }
     }
   }
 }

@@ -373,7 +373,7 @@ export class RedisStreamsTransport implements EventTransport {
             delivered = { entry: id, index: wire.index };
             const index = wire.index;
             const handled = () => {
-              progress.record(id, index);
+              progress.record(id, index, last);
               if (last) acknowledge();
             };
             // A promise only when the handler's buffer is full (the lossless policy waits): none per event.
