@@ -17,6 +17,18 @@
  * (a line starting with `"`): `=<line before> 1 . <delta JSON>` without the numbers. Such a line is read with the frame it is in (`linesOfFrame`).
  */
 import { decodeEvent, encodeEvent } from "../events/codec.ts";
+
+/**
+ * The version of the frame format, the frame's first line `@<version>` (a reader strips it; the lines after it
+ * are the events, indexed from 0). Version 2 is the format above; a frame without the line is version 1, the
+ * frames written before it (the same lines: read as version 2). A reader skips, counts and reports a frame of a
+ * version it does not know ({@link FrameRead.unknownVersion}) rather than misread it; a reader older than the
+ * line skips the line alone as a message that is not an event, and reads the events.
+ */
+export const FRAME_VERSION = 2;
+/** The first line of every frame written. */
+export const FRAME_HEADER = `@${FRAME_VERSION}`;
+
 import type { EventMetadata, GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
 
 /** A full event at most every this many events of one message. */
@@ -431,9 +443,27 @@ function nextOf(
 /** One event of a frame: the event, its compact form's text length, and its line in the frame. */
 export type FrameEvent = WireEvent & { index: number };
 
+/** What a reader gets of one frame. */
+export interface FrameRead {
+  events: FrameEvent[];
+  /** Lines that are no geppetto event (every line of a frame of a version this reader does not know). */
+  skipped: number;
+  /** The frame's version when this reader does not know it (its lines are skipped). */
+  unknownVersion?: string;
+}
+
 /** The lines of a frame that are geppetto events, each with its index; the others are counted. */
-export function linesOfFrame(payload: string | undefined): { events: FrameEvent[]; skipped: number } {
+export function linesOfFrame(payload: string | undefined): FrameRead {
   if (payload === undefined) return { events: [], skipped: 1 };
+  if (payload.charCodeAt(0) === 64 /* @ */) {
+    const newline = payload.indexOf("\n");
+    const version = payload.slice(1, newline < 0 ? undefined : newline);
+    const body = newline < 0 ? "" : payload.slice(newline + 1);
+    if (version !== String(FRAME_VERSION))
+      return { events: [], skipped: body === "" ? 1 : body.split("\n").length, unknownVersion: version };
+    if (body === "") return { events: [], skipped: 0 };
+    payload = body;
+  }
   const lines = payload.split("\n");
   const events: FrameEvent[] = [];
   const byIndex: (WireEvent | undefined)[] = new Array(lines.length);

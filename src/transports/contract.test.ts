@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineCustomEvent } from "../events/codec.ts";
+import { defineCustomEvent, encodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import {
   answerEvents,
@@ -280,6 +280,37 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       expect(warnings.filter((warning) => warning.code === "skipped_message").length).toBeGreaterThanOrEqual(
         1,
       );
+      expect(
+        (transport as unknown as { stats(): { skipped: number } }).stats().skipped,
+      ).toBeGreaterThanOrEqual(1);
+      await producer.close();
+      await consumer.close();
+    });
+
+    it("skips, counts and reports a frame of a format version it does not know, and goes on", async () => {
+      const space = namespace();
+      const warnings: TransportWarning[] = [];
+      const transport = harness.open(space, warnings);
+      const consumer = routerOver(transport);
+      const seen = new Collector();
+      consumer.addHandler("printer", "chat", seen.handle, { from: "beginning" });
+      consumer.run();
+      const producer = routerOver(harness.open(space));
+      const [first, ...rest] = answerEvents(space, 3);
+      producer.sink("chat").publish(first!);
+      await seen.until(1);
+      // A valid event line, but in a frame of a version from the future: it is not read as version 2.
+      await harness.injectGarbage!(
+        space,
+        "chat",
+        `@9\n${encodeEvent({ ...first!, meta: { ...first!.meta, seq: 99 } })}`,
+      );
+      for (const event of rest) producer.sink("chat").publish(event);
+      await seen.until(3);
+      expect(seen.seqs()).toEqual([1, 2, 3]);
+      const reported = warnings.filter((warning) => warning.code === "unknown_frame_version");
+      expect(reported.length).toBe(1);
+      expect(reported[0]!.message).toMatch(/frame format version "9".*skipped its 1 line/);
       expect(
         (transport as unknown as { stats(): { skipped: number } }).stats().skipped,
       ).toBeGreaterThanOrEqual(1);

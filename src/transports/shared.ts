@@ -5,7 +5,7 @@
  */
 import { GeppettoError } from "../engine/errors.ts";
 import type { GeppettoEvent } from "../events/types.ts";
-import { CompactingEncoder, FrameLines } from "./compaction.ts";
+import { CompactingEncoder, FRAME_HEADER, FRAME_VERSION, FrameLines } from "./compaction.ts";
 
 /** Something a transport reports without failing: the server is away or back, a buffer is full, a bad message. */
 export interface TransportWarning {
@@ -14,9 +14,18 @@ export interface TransportWarning {
     | "server_back"
     | "publish_buffer_full"
     | "skipped_message"
+    | "unknown_frame_version"
     | "incomplete_text"
     | "unsent_at_close";
   message: string;
+}
+
+/** The warning for a frame of a version this reader does not know (its lines were skipped and counted). */
+export function unknownVersionWarning(version: string, where: string, lines: number): TransportWarning {
+  return {
+    code: "unknown_frame_version",
+    message: `${where} is frame format version "${version}", which this reader does not know (it reads ${FRAME_VERSION} and unversioned frames): skipped its ${lines} line(s); upgrade geppetto to read it`,
+  };
 }
 
 /** Counters of a transport. */
@@ -65,7 +74,12 @@ export function redactUrl(address: string): string {
 export function warnWith(prefix: string): (warning: TransportWarning) => void {
   let last = "";
   return (warning) => {
-    if (warning.code === last && warning.code !== "skipped_message") return;
+    if (
+      warning.code === last &&
+      warning.code !== "skipped_message" &&
+      warning.code !== "unknown_frame_version"
+    )
+      return;
     last = warning.code;
     process.emitWarning(`${prefix}: ${warning.message}`, {
       code: `GEPPETTO_TRANSPORT_${warning.code.toUpperCase()}`,
@@ -164,7 +178,7 @@ export class PublishBuffer {
     if (frame.closed) return;
     frame.closed = true;
     if (this.#open.get(frame.topic) === frame) this.#open.delete(frame.topic);
-    frame.payload = frame.lines.lines.join("\n");
+    frame.payload = `${FRAME_HEADER}\n${frame.lines.lines.join("\n")}`;
     frame.messageId = `${this.#prefix}-${++this.#counter}+${frame.lines.lines.length}`;
   }
 

@@ -35,6 +35,7 @@ import {
   TransportConnectionError,
   type TransportStats,
   type TransportWarning,
+  unknownVersionWarning,
   warnWith,
 } from "../shared.ts";
 
@@ -372,8 +373,17 @@ export class NatsJetStreamTransport implements EventTransport {
         failures = 0;
         for await (const message of messages) {
           const acknowledge = () => acks.add(message);
-          const { events, skipped } = linesOfFrame(message.string());
-          if (skipped > 0) {
+          const { events, skipped, unknownVersion } = linesOfFrame(message.string());
+          if (unknownVersion !== undefined) {
+            this.#stats.skipped += skipped;
+            this.#warn(
+              unknownVersionWarning(
+                unknownVersion,
+                `message ${message.seq} on "${message.subject}"`,
+                skipped,
+              ),
+            );
+          } else if (skipped > 0) {
             this.#stats.skipped += skipped;
             this.#warn({
               code: "skipped_message",
