@@ -71,6 +71,8 @@ export interface NatsJetStreamTransportOptions {
 
 interface Connected {
   connection: NatsConnection;
+  /** The client's header constructor (loaded with the connection, not once per write). */
+  headers: typeof import("@nats-io/transport-node").headers;
   client: JetStreamClient;
   manager: JetStreamManager;
 }
@@ -172,8 +174,10 @@ export class NatsJetStreamTransport implements EventTransport {
   }
 
   async #open(): Promise<Connected> {
-    const [{ connect }, { jetstream, jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType }] =
-      await Promise.all([import("@nats-io/transport-node"), import("@nats-io/jetstream")]);
+    const [
+      { connect, headers },
+      { jetstream, jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType },
+    ] = await Promise.all([import("@nats-io/transport-node"), import("@nats-io/jetstream")]);
     let connection: NatsConnection;
     try {
       connection = await connect({
@@ -211,7 +215,7 @@ export class NatsJetStreamTransport implements EventTransport {
     }
     if (this.#closed) await connection.close();
     void this.#watch(connection);
-    return { connection, client: jetstream(connection), manager };
+    return { connection, client: jetstream(connection), manager, headers };
   }
 
   async #watch(connection: NatsConnection): Promise<void> {
@@ -243,11 +247,10 @@ export class NatsJetStreamTransport implements EventTransport {
   }
 
   async #write(frames: readonly Frame[]): Promise<number> {
-    const { connection, client } = await this.#connection();
+    const { connection, client, headers } = await this.#connection();
     // One acknowledged publish per batch: the frames before it go as plain publishes on the same connection, which
     // the server takes in order, so the last frame's acknowledgement covers them. On a failure the whole batch is
     // sent again and the message ids let the server drop the frames it already has.
-    const { headers } = await import("@nats-io/transport-node");
     for (let index = 0; index < frames.length - 1; index++) {
       const frame = frames[index]!;
       const frameHeaders = headers();
@@ -342,8 +345,7 @@ export class NatsJetStreamTransport implements EventTransport {
     const progress = new FrameProgress(
       (first, second) => Number(first) - Number(second),
       async (position) => {
-        const { client } = await this.#connection();
-        const { headers } = await import("@nats-io/transport-node");
+        const { client, headers } = await this.#connection();
         const rollup = headers();
         rollup.set("Nats-Rollup", "sub");
         await client.publish(progressSubject, position, { headers: rollup, timeout: 2000 });
