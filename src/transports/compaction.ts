@@ -45,8 +45,14 @@ function isStreamed(event: GeppettoEvent): event is Streamed {
   );
 }
 
+/** The last key made: encoding one event asks for its key up to four times (one string, hashed once; reset per event). */
+let lastKey: { topic: string; event: Streamed; key: string } | undefined;
+
 function messageKey(topic: string, event: Streamed): string {
-  return `${topic}\u0000${event.type}\u0000${event.meta.inferenceId ?? ""}\u0000${event.meta.id}`;
+  if (lastKey !== undefined && lastKey.event === event && lastKey.topic === topic) return lastKey.key;
+  const key = `${topic}\u0000${event.type}\u0000${event.meta.inferenceId ?? ""}\u0000${event.meta.id}`;
+  lastKey = { topic, event, key };
+  return key;
 }
 
 function sameMessage(topic: string, event: Streamed, otherTopic: string, other: Streamed): boolean {
@@ -103,14 +109,15 @@ export class FrameLines {
     }
     if (previous !== undefined) {
       this.#byMessage ??= new Map();
-      this.#byMessage.set(messageKey(previous.topic, previous.event), previous);
+      this.#byMessage.set(previous.key, previous);
     }
-    const known = this.#byMessage?.get(messageKey(topic, event));
+    const key = messageKey(topic, event);
+    const known = this.#byMessage?.get(key);
     if (known !== undefined && isShortLine(line)) {
       known.event = event;
       known.index = index;
       this.#previous = known;
-    } else this.#previous = { topic, event, index, metaKeys: -1 };
+    } else this.#previous = { topic, event, index, metaKeys: -1, key };
   }
 }
 
@@ -131,6 +138,8 @@ export interface MetaReference {
 export interface FrameReference extends MetaReference {
   readonly topic: string;
   index: number;
+  /** Its message's key (the same for every event of the message). */
+  readonly key: string;
 }
 
 /** A message's metadata as JSON but for `seq` and `durationMs`: `{"id":…,` (ready for `"seq":…}`). */
@@ -230,11 +239,13 @@ export class CompactingEncoder {
 
   /** The line of one event written alone (no frame to refer to). */
   encode(topic: string, event: GeppettoEvent): string {
+    lastKey = undefined;
     return this.#line(topic, event, undefined);
   }
 
   /** Encodes `event` as the next line of `frame` (a `=` line when an earlier line of the frame allows it). */
   encodeInto(frame: FrameLines, topic: string, event: GeppettoEvent): void {
+    lastKey = undefined; // valid within one call: a publisher may reuse an event object
     frame.add(this.#line(topic, event, frame), topic, isStreamed(event) ? event : undefined);
   }
 
