@@ -19,19 +19,27 @@
  *   npm run build && npx node bench/transports.ts [--quick] [--rounds N] [--baseline NAME=DIR]…
  */
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startServer } from "./processes.ts";
 import { formatRatio, median, percentile, rotate } from "./stats.ts";
 
-type Kind = "in-process" | "redis" | "nats";
+type Kind = "in-process" | "redis" | "nats" | "redis-raw" | "nats-raw";
 const quick = process.argv.includes("--quick");
 const argument = (name: string) => {
   const at = process.argv.indexOf(name);
   return at < 0 ? undefined : process.argv[at + 1];
 };
-const KINDS = (argument("--kinds")?.split(",") ?? ["in-process", "redis", "nats"]) as Kind[];
+/** `redis-raw` and `nats-raw`: the floor, the clients alone (see transports-child.ts), in this build's rows only. */
+const KINDS = (argument("--kinds")?.split(",") ?? [
+  "in-process",
+  "redis-raw",
+  "redis",
+  "nats-raw",
+  "nats",
+]) as Kind[];
 const ROUNDS = Number(argument("--rounds") ?? (quick ? 3 : 5));
 const TOKENS = quick ? 25 : 100;
 const ANSWER_COUNTS = argument("--answers")?.split(",").map(Number) ?? (quick ? [1, 200] : [1, 10, 50, 200]);
@@ -45,6 +53,8 @@ for (let at = 0; at < process.argv.length; at++)
     builds.set(name!, directory!);
   }
 const CHILD = fileURLToPath(new URL("transports-child.ts", import.meta.url));
+/** Node options of the children, e.g. `--child-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile them. */
+const CHILD_NODE_ARGS = argument("--child-node-args")?.split(" ").filter(Boolean) ?? [];
 
 /** Runs a child of transports-child.ts; `lines` sees its output line by line; resolves with its last line. */
 function child(
@@ -52,7 +62,9 @@ function child(
   lines?: (line: string, stdin: NodeJS.WritableStream) => void,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, [CHILD, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+    const process_ = spawn(process.execPath, [...CHILD_NODE_ARGS, CHILD, ...args], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     let last = "";
     createInterface({ input: process_.stdout! }).on("line", (line) => {
       last = line;
@@ -74,15 +86,23 @@ async function measure(
   url: string,
   answers: number,
   paced: boolean,
-): Promise<{ latencies: number[]; perSecond: number }> {
+): Promise<{ latencies: number[]; perSecond: number; cpu: CpuPerEvent }> {
   const dist = builds.get(build)!;
   const name = `${kind.replace("-", "")}${process.pid}r${++runs}`;
   const shape = [name, String(answers), String(TOKENS)];
   const pacing = paced ? "paced" : "burst";
   let sentAt: number[];
   let receivedAt: number[];
+  let producerMs = 0;
+  let consumerMs = 0;
+  const server = kind === "in-process" ? undefined : kind.startsWith("redis") ? redis : nats;
+  let serverBefore = 0;
   if (kind === "in-process") {
-    ({ sentAt, receivedAt } = JSON.parse(await child(["both", kind, url, ...shape, pacing, dist])));
+    ({
+      sentAt,
+      receivedAt,
+      cpuMs: consumerMs,
+    } = JSON.parse(await child(["both", kind, url, ...shape, pacing, dist])));
   } else {
     // The consumer reads live before the producer publishes; the producer starts once both are connected.
     const consumerReady = Promise.withResolvers<void>();
@@ -96,19 +116,50 @@ async function measure(
     consumer.catch(consumerReady.reject);
     producer.catch(producerConnected.reject);
     await consumerReady.promise;
-    (await producerConnected.promise).write("go\n");
-    [{ sentAt }, { receivedAt }] = [JSON.parse(await producer), JSON.parse(await consumer)];
+    const stdin = await producerConnected.promise;
+    serverBefore = await cpuOf(server!.pid);
+    stdin.write("go\n");
+    [{ sentAt, cpuMs: producerMs }, { receivedAt, cpuMs: consumerMs }] = [
+      JSON.parse(await producer),
+      JSON.parse(await consumer),
+    ];
   }
+  const serverMs = server ? (await cpuOf(server.pid)) - serverBefore : 0;
   const latencies = receivedAt.map((at, index) => at - sentAt[index]!);
   const elapsed = Math.max(...receivedAt) - Math.min(...sentAt);
-  return { latencies, perSecond: (receivedAt.length / elapsed) * 1000 };
+  const perEvent = (ms: number) => (ms * 1000) / receivedAt.length;
+  return {
+    latencies,
+    perSecond: (receivedAt.length / elapsed) * 1000,
+    cpu: { producer: perEvent(producerMs), consumer: perEvent(consumerMs), server: perEvent(serverMs) },
+  };
+}
+
+/** CPU µs per event of the producer, the consumer (in-process: the one process) and the server. */
+interface CpuPerEvent {
+  producer: number;
+  consumer: number;
+  server: number;
+}
+
+/** Milliseconds of CPU a process has used (from /proc, in clock ticks of 10 ms). */
+async function cpuOf(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const dist = builds.get("this")!;
 const { startNatsServer, startRedisServer } = await import(`${dist}/transports/test-servers.js`);
 const redis = await startRedisServer();
 const nats = await startNatsServer();
-const urls: Record<Kind, string> = { "in-process": "", redis: redis.url, nats: nats.url };
+const urls: Record<Kind, string> = {
+  "in-process": "",
+  redis: redis.url,
+  nats: nats.url,
+  "redis-raw": redis.url,
+  "nats-raw": nats.url,
+};
 const bench = await startServer();
 const load = () =>
   loadavg()
@@ -127,23 +178,27 @@ try {
   }
   const variants: Variant[] = [];
   for (const [build] of builds)
-    for (const kind of KINDS) {
+    for (const kind of KINDS.filter((candidate) => build === "this" || !candidate.endsWith("-raw"))) {
       for (const answers of build === "this" ? ANSWER_COUNTS : [200])
         variants.push({ build, kind, answers, paced: true });
       variants.push({ build, kind, answers: 200, paced: false });
     }
   const key = (variant: Variant) => `${variant.build}|${variant.kind}|${variant.answers}|${variant.paced}`;
-  const samples = new Map<string, { p50: number[]; p99: number[]; perSecond: number[] }>();
+  const samples = new Map<
+    string,
+    { p50: number[]; p99: number[]; perSecond: number[]; cpu: CpuPerEvent[] }
+  >();
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of rotate(variants, round * 3)) {
-      const { latencies, perSecond } = await measure(
+      const { latencies, perSecond, cpu } = await measure(
         variant.build,
         variant.kind,
         urls[variant.kind],
         variant.answers,
         variant.paced,
       );
-      const entry = samples.get(key(variant)) ?? { p50: [], p99: [], perSecond: [] };
+      const entry = samples.get(key(variant)) ?? { p50: [], p99: [], perSecond: [], cpu: [] };
+      entry.cpu.push(cpu);
       entry.p50.push(percentile(latencies, 50));
       entry.p99.push(percentile(latencies, 99));
       entry.perSecond.push(perSecond);
@@ -181,6 +236,20 @@ try {
     const reference = median(samples.get(key({ ...variant, kind: "in-process" }))?.perSecond ?? []);
     say(
       `| ${variant.build} | ${variant.kind} | ${Math.round(perSecond)} | ${formatRatio(perSecond / reference)} |`,
+    );
+  }
+  say();
+  say(
+    "CPU per event of each process, µs (median of the rounds; the server's from /proc in 10 ms ticks; in-process: producer and consumer are one process):",
+  );
+  say();
+  say("| build | transport | answers | pacing | producer | consumer | server |");
+  say("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const variant of variants) {
+    const cpu = samples.get(key(variant))!.cpu;
+    const of = (field: keyof CpuPerEvent) => median(cpu.map((sample) => sample[field])).toFixed(1);
+    say(
+      `| ${variant.build} | ${variant.kind} | ${variant.answers} | ${variant.paced ? "paced" : "burst"} | ${variant.kind === "in-process" ? "—" : of("producer")} | ${of("consumer")} | ${variant.kind === "in-process" ? "—" : of("server")} |`,
     );
   }
   if (CPU) await measureCpu(say);

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { encodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import {
   CHECKPOINT_EVERY,
   CompactingEncoder,
   CompletionTracker,
+  FRAME_HEADER,
+  FRAME_VERSION,
   FrameLines,
   linesOfFrame,
   newestFirst,
@@ -191,5 +194,22 @@ describe("cumulative text on the wire", () => {
     const { events, skipped } = linesOfFrame('=3 2 . "x"\n=oops');
     expect(events).toEqual([]);
     expect(skipped).toBe(2);
+  });
+});
+
+describe("frame format version", () => {
+  const event = { type: "start", meta: { id: "m", seq: 1 } } as GeppettoEvent;
+
+  it("reads a frame of this version and an unversioned (version 1) frame alike, indexing events from 0", () => {
+    const versioned = linesOfFrame(`${FRAME_HEADER}\n${encodeEvent(event)}`);
+    const unversioned = linesOfFrame(encodeEvent(event));
+    expect(versioned).toEqual(unversioned);
+    expect(versioned.events.map((wire) => wire.index)).toEqual([0]);
+    expect(versioned.unknownVersion).toBeUndefined();
+  });
+
+  it("skips every line of a frame of an unknown version and names the version", () => {
+    const read = linesOfFrame(`@${FRAME_VERSION + 1}\n${encodeEvent(event)}\n${encodeEvent(event)}`);
+    expect(read).toEqual({ events: [], skipped: 2, unknownVersion: String(FRAME_VERSION + 1) });
   });
 });

@@ -17,6 +17,18 @@
  * (a line starting with `"`): `=<line before> 1 . <delta JSON>` without the numbers. Such a line is read with the frame it is in (`linesOfFrame`).
  */
 import { decodeEvent, encodeEvent } from "../events/codec.ts";
+
+/**
+ * The version of the frame format, the frame's first line `@<version>` (a reader strips it; the lines after it
+ * are the events, indexed from 0). Version 2 is the format above; a frame without the line is version 1, the
+ * frames written before it (the same lines: read as version 2). A reader skips, counts and reports a frame of a
+ * version it does not know ({@link FrameRead.unknownVersion}) rather than misread it; a reader older than the
+ * line skips the line alone as a message that is not an event, and reads the events.
+ */
+export const FRAME_VERSION = 2;
+/** The first line of every frame written. */
+export const FRAME_HEADER = `@${FRAME_VERSION}`;
+
 import type { EventMetadata, GeppettoEvent, PartialEvent, PartialThinkingEvent } from "../events/types.ts";
 
 /** A full event at most every this many events of one message. */
@@ -33,8 +45,14 @@ function isStreamed(event: GeppettoEvent): event is Streamed {
   );
 }
 
+/** The last key made: encoding one event asks for its key up to four times (one string, hashed once; reset per event). */
+let lastKey: { topic: string; event: Streamed; key: string } | undefined;
+
 function messageKey(topic: string, event: Streamed): string {
-  return `${topic}\u0000${event.type}\u0000${event.meta.inferenceId ?? ""}\u0000${event.meta.id}`;
+  if (lastKey !== undefined && lastKey.event === event && lastKey.topic === topic) return lastKey.key;
+  const key = `${topic}\u0000${event.type}\u0000${event.meta.inferenceId ?? ""}\u0000${event.meta.id}`;
+  lastKey = { topic, event, key };
+  return key;
 }
 
 function sameMessage(topic: string, event: Streamed, otherTopic: string, other: Streamed): boolean {
@@ -91,14 +109,15 @@ export class FrameLines {
     }
     if (previous !== undefined) {
       this.#byMessage ??= new Map();
-      this.#byMessage.set(messageKey(previous.topic, previous.event), previous);
+      this.#byMessage.set(previous.key, previous);
     }
-    const known = this.#byMessage?.get(messageKey(topic, event));
+    const key = messageKey(topic, event);
+    const known = this.#byMessage?.get(key);
     if (known !== undefined && isShortLine(line)) {
       known.event = event;
       known.index = index;
       this.#previous = known;
-    } else this.#previous = { topic, event, index, metaKeys: -1 };
+    } else this.#previous = { topic, event, index, metaKeys: -1, key };
   }
 }
 
@@ -119,6 +138,8 @@ export interface MetaReference {
 export interface FrameReference extends MetaReference {
   readonly topic: string;
   index: number;
+  /** Its message's key (the same for every event of the message). */
+  readonly key: string;
 }
 
 /** A message's metadata as JSON but for `seq` and `durationMs`: `{"id":…,` (ready for `"seq":…}`). */
@@ -218,11 +239,13 @@ export class CompactingEncoder {
 
   /** The line of one event written alone (no frame to refer to). */
   encode(topic: string, event: GeppettoEvent): string {
+    lastKey = undefined;
     return this.#line(topic, event, undefined);
   }
 
   /** Encodes `event` as the next line of `frame` (a `=` line when an earlier line of the frame allows it). */
   encodeInto(frame: FrameLines, topic: string, event: GeppettoEvent): void {
+    lastKey = undefined; // valid within one call: a publisher may reuse an event object
     frame.add(this.#line(topic, event, frame), topic, isStreamed(event) ? event : undefined);
   }
 
@@ -431,9 +454,27 @@ function nextOf(
 /** One event of a frame: the event, its compact form's text length, and its line in the frame. */
 export type FrameEvent = WireEvent & { index: number };
 
+/** What a reader gets of one frame. */
+export interface FrameRead {
+  events: FrameEvent[];
+  /** Lines that are no geppetto event (every line of a frame of a version this reader does not know). */
+  skipped: number;
+  /** The frame's version when this reader does not know it (its lines are skipped). */
+  unknownVersion?: string;
+}
+
 /** The lines of a frame that are geppetto events, each with its index; the others are counted. */
-export function linesOfFrame(payload: string | undefined): { events: FrameEvent[]; skipped: number } {
+export function linesOfFrame(payload: string | undefined): FrameRead {
   if (payload === undefined) return { events: [], skipped: 1 };
+  if (payload.charCodeAt(0) === 64 /* @ */) {
+    const newline = payload.indexOf("\n");
+    const version = payload.slice(1, newline < 0 ? undefined : newline);
+    const body = newline < 0 ? "" : payload.slice(newline + 1);
+    if (version !== String(FRAME_VERSION))
+      return { events: [], skipped: body === "" ? 1 : body.split("\n").length, unknownVersion: version };
+    if (body === "") return { events: [], skipped: 0 };
+    payload = body;
+  }
   const lines = payload.split("\n");
   const events: FrameEvent[] = [];
   const byIndex: (WireEvent | undefined)[] = new Array(lines.length);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineCustomEvent } from "../events/codec.ts";
+import { defineCustomEvent, encodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import {
   answerEvents,
@@ -254,7 +254,8 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       await consumer.close();
     }, 60_000);
 
-    it("skips, counts and reports a message that is not a geppetto event, and goes on", async () => {
+    /** A consumer reading from the beginning with warnings collected, and a producer whose first event it has. */
+    async function firstEventSeen() {
       const space = namespace();
       const warnings: TransportWarning[] = [];
       const transport = harness.open(space, warnings);
@@ -266,6 +267,12 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       const [first, ...rest] = answerEvents(space, 3);
       producer.sink("chat").publish(first!);
       await seen.until(1);
+      return { space, warnings, transport, consumer, seen, producer, first: first!, rest };
+    }
+    const skippedOf = (transport: unknown) => (transport as { stats(): { skipped: number } }).stats().skipped;
+
+    it("skips, counts and reports a message that is not a geppetto event, and goes on", async () => {
+      const { space, warnings, transport, consumer, seen, producer, rest } = await firstEventSeen();
       await harness.injectGarbage!(space, "chat", "this is not json");
       const unknownType = {
         type: "from-the-future",
@@ -280,9 +287,26 @@ describe.each([inProcessHarness(), redisHarness(), natsHarness()])(
       expect(warnings.filter((warning) => warning.code === "skipped_message").length).toBeGreaterThanOrEqual(
         1,
       );
-      expect(
-        (transport as unknown as { stats(): { skipped: number } }).stats().skipped,
-      ).toBeGreaterThanOrEqual(1);
+      expect(skippedOf(transport)).toBeGreaterThanOrEqual(1);
+      await producer.close();
+      await consumer.close();
+    });
+
+    it("skips, counts and reports a frame of a format version it does not know, and goes on", async () => {
+      const { space, warnings, transport, consumer, seen, producer, first, rest } = await firstEventSeen();
+      // A valid event line, but in a frame of a version from the future: it is not read as version 2.
+      await harness.injectGarbage!(
+        space,
+        "chat",
+        `@9\n${encodeEvent({ ...first, meta: { ...first.meta, seq: 99 } })}`,
+      );
+      for (const event of rest) producer.sink("chat").publish(event);
+      await seen.until(3);
+      expect(seen.seqs()).toEqual([1, 2, 3]);
+      const reported = warnings.filter((warning) => warning.code === "unknown_frame_version");
+      expect(reported.length).toBe(1);
+      expect(reported[0]!.message).toMatch(/frame format version "9".*skipped its 1 line/);
+      expect(skippedOf(transport)).toBeGreaterThanOrEqual(1);
       await producer.close();
       await consumer.close();
     });

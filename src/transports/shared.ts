@@ -5,7 +5,7 @@
  */
 import { GeppettoError } from "../engine/errors.ts";
 import type { GeppettoEvent } from "../events/types.ts";
-import { CompactingEncoder, FrameLines } from "./compaction.ts";
+import { CompactingEncoder, FRAME_HEADER, FRAME_VERSION, FrameLines } from "./compaction.ts";
 
 export { redactUrl } from "./redact-url.ts";
 
@@ -16,9 +16,18 @@ export interface TransportWarning {
     | "server_back"
     | "publish_buffer_full"
     | "skipped_message"
+    | "unknown_frame_version"
     | "incomplete_text"
     | "unsent_at_close";
   message: string;
+}
+
+/** The warning for a frame of a version this reader does not know (its lines were skipped and counted). */
+export function unknownVersionWarning(version: string, where: string, lines: number): TransportWarning {
+  return {
+    code: "unknown_frame_version",
+    message: `${where} is frame format version "${version}", which this reader does not know (it reads ${FRAME_VERSION} and unversioned frames): skipped its ${lines} line(s); upgrade geppetto to read it`,
+  };
 }
 
 /** Counters of a transport. */
@@ -50,7 +59,12 @@ export class TransportConnectionError extends GeppettoError {
 export function warnWith(prefix: string): (warning: TransportWarning) => void {
   let last = "";
   return (warning) => {
-    if (warning.code === last && warning.code !== "skipped_message") return;
+    if (
+      warning.code === last &&
+      warning.code !== "skipped_message" &&
+      warning.code !== "unknown_frame_version"
+    )
+      return;
     last = warning.code;
     process.emitWarning(`${prefix}: ${warning.message}`, {
       code: `GEPPETTO_TRANSPORT_${warning.code.toUpperCase()}`,
@@ -149,7 +163,7 @@ export class PublishBuffer {
     if (frame.closed) return;
     frame.closed = true;
     if (this.#open.get(frame.topic) === frame) this.#open.delete(frame.topic);
-    frame.payload = frame.lines.lines.join("\n");
+    frame.payload = `${FRAME_HEADER}\n${frame.lines.lines.join("\n")}`;
     frame.messageId = `${this.#prefix}-${++this.#counter}+${frame.lines.lines.length}`;
   }
 
@@ -261,13 +275,16 @@ export function parsePosition(position: string): { entry: string; index: number 
  * line). A frame is acknowledged once its last event is handled, so a consumer that comes back (reconnected,
  * restarted, or another consumer of the group claiming the frame) gets a partly handled frame again; it skips the
  * events up to this position, so it resumes at the event after the last one handled, without repeats. The
- * position is saved on the server as events are handled (one save at a time, the newest position; a crash
- * between a handler and its save repeats that event: deduplicate by id + seq).
+ * position is saved on the server when a frame stays partly handled past the current turn of the event loop (one
+ * save at a time, the newest position); a frame whose last event is handled needs no save, its acknowledgement
+ * covers it, so a consumer that keeps up saves nothing but its acknowledgements. A crash between a handler and
+ * its save (or its acknowledgement) repeats those events: deduplicate by id + seq.
  */
 export class FrameProgress {
   #entry: string | undefined;
   #index = -1;
   #unsaved = false;
+  #scheduled = false;
   #saving: Promise<void> | undefined;
 
   constructor(
@@ -294,12 +311,21 @@ export class FrameProgress {
     return order < 0 || (order === 0 && index <= this.#index);
   }
 
-  /** Records that the event at (`entry`, `index`) was handled, and saves it soon. */
-  record(entry: string, index: number): void {
+  /**
+   * Records that the event at (`entry`, `index`) was handled; `lastOfFrame` when it is its frame's last event
+   * (the frame is being acknowledged: nothing to save). Otherwise the position is saved after this turn unless
+   * the frame's last event is handled first.
+   */
+  record(entry: string, index: number, lastOfFrame: boolean): void {
     this.#entry = entry;
     this.#index = index;
-    this.#unsaved = true;
-    this.#saving ??= this.#saveLoop();
+    this.#unsaved = !lastOfFrame;
+    if (lastOfFrame || this.#scheduled || this.#saving) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#unsaved) this.#saving ??= this.#saveLoop();
+    });
   }
 
   async #saveLoop(): Promise<void> {
@@ -314,6 +340,7 @@ export class FrameProgress {
 
   /** Resolves once the newest position is saved (or its save failed). */
   async flush(): Promise<void> {
+    if (this.#unsaved) this.#saving ??= this.#saveLoop();
     while (this.#saving) await this.#saving;
   }
 }

@@ -14,6 +14,8 @@ export interface TestServer {
   readonly port: number;
   /** `redis://127.0.0.1:port` or `nats://127.0.0.1:port`. */
   readonly url: string;
+  /** The process id while it runs (to read its CPU time). */
+  readonly pid: number | undefined;
   /** Stops the process (SIGTERM: Redis writes its append-only file, NATS its JetStream store) and waits. */
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory. */
@@ -82,6 +84,9 @@ async function ownServer(
   return {
     port,
     url: `${scheme}://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     stop,
     async start() {
       if (!child) child = await launch(port, directory);

@@ -35,6 +35,7 @@ import {
   TransportConnectionError,
   type TransportStats,
   type TransportWarning,
+  unknownVersionWarning,
   warnWith,
 } from "../shared.ts";
 
@@ -70,6 +71,8 @@ export interface NatsJetStreamTransportOptions {
 
 interface Connected {
   connection: NatsConnection;
+  /** The client's header constructor (loaded with the connection, not once per write). */
+  headers: typeof import("@nats-io/transport-node").headers;
   client: JetStreamClient;
   manager: JetStreamManager;
 }
@@ -115,6 +118,8 @@ export class NatsJetStreamTransport implements EventTransport {
   #closed = false;
   /** The read loops' positions inside messages, saved before the connection closes. */
   readonly #progress = new Set<FrameProgress>();
+  /** The read loops' acknowledgements not sent yet, sent before the connection closes. */
+  readonly #acks = new Set<AckBatch>();
 
   constructor(options: NatsJetStreamTransportOptions) {
     const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
@@ -169,8 +174,10 @@ export class NatsJetStreamTransport implements EventTransport {
   }
 
   async #open(): Promise<Connected> {
-    const [{ connect }, { jetstream, jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType }] =
-      await Promise.all([import("@nats-io/transport-node"), import("@nats-io/jetstream")]);
+    const [
+      { connect, headers },
+      { jetstream, jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType },
+    ] = await Promise.all([import("@nats-io/transport-node"), import("@nats-io/jetstream")]);
     let connection: NatsConnection;
     try {
       connection = await connect({
@@ -208,7 +215,7 @@ export class NatsJetStreamTransport implements EventTransport {
     }
     if (this.#closed) await connection.close();
     void this.#watch(connection);
-    return { connection, client: jetstream(connection), manager };
+    return { connection, client: jetstream(connection), manager, headers };
   }
 
   async #watch(connection: NatsConnection): Promise<void> {
@@ -240,11 +247,10 @@ export class NatsJetStreamTransport implements EventTransport {
   }
 
   async #write(frames: readonly Frame[]): Promise<number> {
-    const { connection, client } = await this.#connection();
+    const { connection, client, headers } = await this.#connection();
     // One acknowledged publish per batch: the frames before it go as plain publishes on the same connection, which
     // the server takes in order, so the last frame's acknowledgement covers them. On a failure the whole batch is
     // sent again and the message ids let the server drop the frames it already has.
-    const { headers } = await import("@nats-io/transport-node");
     for (let index = 0; index < frames.length - 1; index++) {
       const frame = frames[index]!;
       const frameHeaders = headers();
@@ -339,8 +345,7 @@ export class NatsJetStreamTransport implements EventTransport {
     const progress = new FrameProgress(
       (first, second) => Number(first) - Number(second),
       async (position) => {
-        const { client } = await this.#connection();
-        const { headers } = await import("@nats-io/transport-node");
+        const { client, headers } = await this.#connection();
         const rollup = headers();
         rollup.set("Nats-Rollup", "sub");
         await client.publish(progressSubject, position, { headers: rollup, timeout: 2000 });
@@ -350,6 +355,8 @@ export class NatsJetStreamTransport implements EventTransport {
     let progressLoaded = false;
     /** The last event handed to the router (it may still wait in the handler's queue). */
     let delivered: { sequence: number; index: number } | undefined;
+    const acks = new AckBatch();
+    this.#acks.add(acks);
     while (!control.stopped) {
       try {
         const { client, manager } = await this.#connection();
@@ -367,15 +374,18 @@ export class NatsJetStreamTransport implements EventTransport {
         if (control.stopped) control.stop();
         failures = 0;
         for await (const message of messages) {
-          const acknowledge = () => {
-            try {
-              message.ack();
-            } catch {
-              // connection gone: delivered again after ack_wait or on resume; deduplicate
-            }
-          };
-          const { events, skipped } = linesOfFrame(message.string());
-          if (skipped > 0) {
+          const acknowledge = () => acks.add(message);
+          const { events, skipped, unknownVersion } = linesOfFrame(message.string());
+          if (unknownVersion !== undefined) {
+            this.#stats.skipped += skipped;
+            this.#warn(
+              unknownVersionWarning(
+                unknownVersion,
+                `message ${message.seq} on "${message.subject}"`,
+                skipped,
+              ),
+            );
+          } else if (skipped > 0) {
             this.#stats.skipped += skipped;
             this.#warn({
               code: "skipped_message",
@@ -410,7 +420,7 @@ export class NatsJetStreamTransport implements EventTransport {
             delivered = { sequence, index: wire.index };
             const index = wire.index;
             const handled = () => {
-              progress.record(String(sequence), index);
+              progress.record(String(sequence), index, last);
               if (last) acknowledge();
             };
             // A promise only when the handler's buffer is full (the lossless policy waits): none per event.
@@ -431,6 +441,8 @@ export class NatsJetStreamTransport implements EventTransport {
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** failures, 2000)));
       }
     }
+    acks.send();
+    this.#acks.delete(acks);
     await progress.flush();
     this.#progress.delete(progress);
   }
@@ -460,11 +472,41 @@ export class NatsJetStreamTransport implements EventTransport {
         code: "unsent_at_close",
         message: `${left} event(s) not sent: ${this.#describe} unreachable at close`,
       });
+    for (const acks of this.#acks) acks.send();
     await Promise.all([...this.#progress].map((progress) => progress.flush()));
     const connected = await this.#connected?.catch(() => undefined);
     if (connected) {
       await connected.connection.flush().catch(() => {});
       await connected.connection.close();
+    }
+  }
+}
+
+/**
+ * Acknowledgements of one read loop, sent together after the current turn of the event loop: the messages handled
+ * in one turn cost one socket write, not one each (the client writes what is queued in one microtask together).
+ */
+class AckBatch {
+  #messages: { ack(): void }[] = [];
+  #scheduled = false;
+
+  add(message: { ack(): void }): void {
+    this.#messages.push(message);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.send());
+  }
+
+  send(): void {
+    this.#scheduled = false;
+    const messages = this.#messages;
+    this.#messages = [];
+    for (const message of messages) {
+      try {
+        message.ack();
+      } catch {
+        // connection gone: delivered again after ack_wait or on resume; deduplicate
+      }
     }
   }
 }

@@ -31,6 +31,7 @@ import {
   TransportConnectionError,
   type TransportStats,
   type TransportWarning,
+  unknownVersionWarning,
   warnWith,
 } from "../shared.ts";
 import { destroyGroup, REAP_EVERY_MS, reapExpiredGroups, renewExpiring } from "./expiring.ts";
@@ -347,8 +348,13 @@ export class RedisStreamsTransport implements EventTransport {
         }
         for (const [id, fields] of entries) {
           const acknowledge = () => void this.#acknowledge(key, group, id);
-          const { events, skipped } = linesOfFrame(fields ? fieldValue(fields, "events") : undefined);
-          if (skipped > 0) this.#skip(key, id, skipped);
+          const { events, skipped, unknownVersion } = linesOfFrame(
+            fields ? fieldValue(fields, "events") : undefined,
+          );
+          if (unknownVersion !== undefined) {
+            this.#stats.skipped += skipped;
+            this.#warn(unknownVersionWarning(unknownVersion, `entry ${id} of "${key}"`, skipped));
+          } else if (skipped > 0) this.#skip(key, id, skipped);
           if (events.length === 0) acknowledge();
           for (let position = 0; position < events.length; position++) {
             const wire = events[position]!;
@@ -373,7 +379,7 @@ export class RedisStreamsTransport implements EventTransport {
             delivered = { entry: id, index: wire.index };
             const index = wire.index;
             const handled = () => {
-              progress.record(id, index);
+              progress.record(id, index, last);
               if (last) acknowledge();
             };
             // A promise only when the handler's buffer is full (the lossless policy waits): none per event.
