@@ -1,12 +1,13 @@
 /**
  * Opening a SQLite file that another process may be opening at the same moment: the busy timeout comes first, so
  * that every later statement waits for the other process instead of failing with "database is locked", and the
- * switch to WAL (which SQLite does not retry through the busy handler) is retried here.
+ * switch to WAL (which SQLite does not retry through the busy handler) is retried here; writes that must see what
+ * another process did go in an immediate transaction.
  */
 import type { DatabaseSync } from "node:sqlite";
 
 /** Runs `action`, retrying (up to 50 times, waiting longer each time) while the file is locked or busy. */
-export function retryWhileBusy(action: () => void): void {
+function retryWhileBusy(action: () => void): void {
   for (let attempt = 1; ; attempt++) {
     try {
       action();
@@ -28,4 +29,23 @@ export function setBusyTimeout(database: DatabaseSync): void {
 export function switchToWal(database: DatabaseSync): void {
   retryWhileBusy(() => database.exec("PRAGMA journal_mode = WAL"));
   database.exec("PRAGMA synchronous = NORMAL");
+}
+
+/**
+ * Runs `action` in a `BEGIN IMMEDIATE` transaction (the write lock taken at once, so a second process waits rather
+ * than reading a state about to change): committed when it returns, rolled back when it throws.
+ *
+ * @example
+ * immediateTransaction(database, () => database.exec("UPDATE t SET n = n + 1"));
+ */
+export function immediateTransaction<T>(database: DatabaseSync, action: () => T): T {
+  database.exec("BEGIN IMMEDIATE");
+  try {
+    const result = action();
+    database.exec("COMMIT");
+    return result;
+  } catch (error) {
+    database.exec("ROLLBACK");
+    throw error;
+  }
 }

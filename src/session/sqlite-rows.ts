@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Block } from "../turns/types.ts";
-import { retryWhileBusy } from "./sqlite-busy.ts";
+import { immediateTransaction } from "./sqlite-busy.ts";
 import { indexBlockRow } from "./sqlite-search.ts";
 import { type StoreStats, searchableText } from "./turn-store.ts";
 
@@ -28,11 +28,6 @@ export class SqliteRows {
     this.database = database;
   }
 
-  /** Runs `action`, retrying (up to 50 times, waiting longer each time) while the file is locked or busy. */
-  retryBusy(action: () => void): void {
-    retryWhileBusy(action);
-  }
-
   statement(sql: string): StatementSync {
     let statement = this.#statements.get(sql);
     if (!statement) {
@@ -43,15 +38,7 @@ export class SqliteRows {
   }
 
   transaction<T>(action: () => T): T {
-    this.database.exec("BEGIN IMMEDIATE");
-    try {
-      const result = action();
-      this.database.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.database.exec("ROLLBACK");
-      throw error;
-    }
+    return immediateTransaction(this.database, action);
   }
 
   /** The session's ref (its row's key), created when `create` is set; undefined when absent. */

@@ -22,6 +22,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { GeppettoError } from "../engine/errors.ts";
+import { immediateTransaction } from "./sqlite-busy.ts";
 import { OLD_SEARCH_SCHEMA_DROP, rebuildSearchIndex, SEARCH_SCHEMA } from "./sqlite-search.ts";
 
 export { rebuildSearchIndex } from "./sqlite-search.ts";
@@ -130,28 +131,24 @@ export function ensureSchema(
 ): { migratedFrom?: number } {
   const found = refuseNewer(database, file);
   if (found === STORE_SCHEMA_VERSION) return {};
-  database.exec("BEGIN IMMEDIATE");
   try {
-    const now = schemaVersion(database); // another process may have created or migrated it meanwhile
-    if (now === STORE_SCHEMA_VERSION) {
-      database.exec("COMMIT");
-      return {};
-    }
-    if (now === 1) database.exec("ALTER TABLE geppetto_turns RENAME TO geppetto_turns_v1");
-    if (now <= 1) database.exec(SCHEMA);
-    if (now >= 3) database.exec(OLD_SEARCH_SCHEMA_DROP);
-    database.exec(SEARCH_SCHEMA);
-    if (now >= 2) rebuildSearchIndex(database);
-    if (now <= 3) database.exec(PIECES);
-    if (now === 1) {
-      migrateV1(database);
-      database.exec("DROP TABLE geppetto_turns_v1");
-    }
-    database.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`);
-    database.exec("COMMIT");
-    return now === 0 ? {} : { migratedFrom: now };
+    return immediateTransaction(database, () => {
+      const now = schemaVersion(database); // another process may have created or migrated it meanwhile
+      if (now === STORE_SCHEMA_VERSION) return {};
+      if (now === 1) database.exec("ALTER TABLE geppetto_turns RENAME TO geppetto_turns_v1");
+      if (now <= 1) database.exec(SCHEMA);
+      if (now >= 3) database.exec(OLD_SEARCH_SCHEMA_DROP);
+      database.exec(SEARCH_SCHEMA);
+      if (now >= 2) rebuildSearchIndex(database);
+      if (now <= 3) database.exec(PIECES);
+      if (now === 1) {
+        migrateV1(database);
+        database.exec("DROP TABLE geppetto_turns_v1");
+      }
+      database.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`);
+      return now === 0 ? {} : { migratedFrom: now };
+    });
   } catch (error) {
-    database.exec("ROLLBACK");
     if (error instanceof StoreSchemaError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new StoreSchemaError(

@@ -10,7 +10,7 @@
 import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { CallerError } from "../engine/errors.ts";
-import { setBusyTimeout, switchToWal } from "../session/sqlite-busy.ts";
+import { immediateTransaction, setBusyTimeout, switchToWal } from "../session/sqlite-busy.ts";
 import {
   type ConversationSummary,
   type Entity,
@@ -142,17 +142,12 @@ export class TimelineStore {
         );
       }
       if (found < 1) {
-        database.exec("BEGIN IMMEDIATE");
-        try {
+        immediateTransaction(database, () => {
           const { user_version: now } = database.prepare("PRAGMA user_version").get() as {
             user_version: number;
           };
           if (now < 1) database.exec(`${SCHEMA_V1} PRAGMA user_version = 1;`);
-          database.exec("COMMIT");
-        } catch (error) {
-          database.exec("ROLLBACK");
-          throw error;
-        }
+        });
       }
     } catch (error) {
       database.close();
