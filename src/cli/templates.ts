@@ -15,10 +15,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parse } from "yaml";
-import { z } from "zod";
 import { renderTemplate } from "../middleware/system-prompt.ts";
 import { configFolder } from "../settings/layers.ts";
+import { lazy, loadYaml, loadZod } from "../turns/lazy-modules.ts";
 import type { CliIO } from "./main.ts";
 import { didYouMean } from "./suggest.ts";
 import { UsageError } from "./usage.ts";
@@ -36,15 +35,19 @@ export interface PromptTemplate {
   defaults: Record<string, string>;
 }
 
-const TemplateFile = z
-  .object({
-    description: z.string().optional(),
-    system: z.string().optional(),
-    prompt: z.string().optional(),
-    model: z.string().optional(),
-    defaults: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  })
-  .strict();
+// zod and yaml load with the first template (imported, they would load with every bundled `run`).
+const templateFile = lazy(() => {
+  const z = loadZod();
+  return z
+    .object({
+      description: z.string().optional(),
+      system: z.string().optional(),
+      prompt: z.string().optional(),
+      model: z.string().optional(),
+      defaults: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    })
+    .strict();
+});
 
 /** The folder of the user's templates. */
 export function templatesFolder(io: CliIO): string | undefined {
@@ -89,11 +92,11 @@ export function loadTemplate(name: string, io: CliIO): PromptTemplate {
   const path = locate(name, io);
   let document: unknown;
   try {
-    document = parse(readFileSync(path, "utf8"));
+    document = loadYaml().parse(readFileSync(path, "utf8"));
   } catch (error) {
     throw new UsageError(`template ${path}: not valid YAML: ${(error as Error).message.split("\n")[0]}`);
   }
-  const parsed = TemplateFile.safeParse(document ?? {});
+  const parsed = templateFile().safeParse(document ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const where = issue.path.length > 0 ? issue.path.join(".") : "the file";

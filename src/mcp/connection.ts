@@ -4,15 +4,15 @@
  * connection is `unavailable` and reconnects with exponential backoff; requests meanwhile fail at once with
  * {@link McpUnavailableError}. A request's abort signal makes the SDK send `notifications/cancelled`.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  type CallToolResult,
+import type {
+  CallToolResult,
   ErrorCode,
   McpError,
-  type Tool as McpToolInfo,
+  Tool as McpToolInfo,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { stdioEnvironment } from "./environment.ts";
@@ -65,6 +65,41 @@ const STDERR_TAIL_BYTES = 2_000;
 /** The largest message a server may send, by default. */
 const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+/** The SDK's classes and schemas a connection uses. */
+interface Sdk {
+  Client: typeof Client;
+  StdioClientTransport: typeof StdioClientTransport;
+  StreamableHTTPClientTransport: typeof StreamableHTTPClientTransport;
+  ErrorCode: typeof ErrorCode;
+  McpError: typeof McpError;
+  ToolListChangedNotificationSchema: typeof ToolListChangedNotificationSchema;
+}
+
+let sdk: Sdk | undefined;
+
+/**
+ * The SDK, imported with the first connection: it loads about 150 modules (zod, ajv among them), which a program
+ * that only imports geppetto/mcp, or a CLI run without `--mcp`, does not need.
+ */
+async function loadSdk(): Promise<Sdk> {
+  if (sdk) return sdk;
+  const [client, stdio, http, types] = await Promise.all([
+    import("@modelcontextprotocol/sdk/client/index.js"),
+    import("@modelcontextprotocol/sdk/client/stdio.js"),
+    import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+    import("@modelcontextprotocol/sdk/types.js"),
+  ]);
+  sdk = {
+    Client: client.Client,
+    StdioClientTransport: stdio.StdioClientTransport,
+    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+    ErrorCode: types.ErrorCode,
+    McpError: types.McpError,
+    ToolListChangedNotificationSchema: types.ToolListChangedNotificationSchema,
+  };
+  return sdk;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -105,7 +140,9 @@ export class McpConnection {
 
   /** The stdio server's process id (undefined over HTTP or when not running). */
   get pid(): number | undefined {
-    return this.#transport instanceof StdioClientTransport ? (this.#transport.pid ?? undefined) : undefined;
+    return sdk && this.#transport instanceof sdk.StdioClientTransport
+      ? (this.#transport.pid ?? undefined)
+      : undefined;
   }
 
   /** The server's name and version as it announced them. */
@@ -141,7 +178,7 @@ export class McpConnection {
     if (this.#client) this.#dropped(this.#client, reason);
   }
 
-  #newTransport(): Transport {
+  #newTransport({ StdioClientTransport, StreamableHTTPClientTransport }: Sdk): Transport {
     const { settings } = this;
     if (settings.command !== undefined) {
       const transport = new StdioClientTransport({
@@ -168,8 +205,9 @@ export class McpConnection {
 
   async #open(): Promise<void> {
     this.#setStatus("connecting", this.#attempt > 0 ? { attempt: this.#attempt } : {});
-    const client = new Client({ name: "geppetto", version: "0.1.0" }, { capabilities: {} });
-    const transport = this.#newTransport();
+    const loaded = await loadSdk();
+    const client = new loaded.Client({ name: "geppetto", version: "0.1.0" }, { capabilities: {} });
+    const transport = this.#newTransport(loaded);
     this.#stderrTail = "";
     try {
       await client.connect(transport, { timeout: this.#timeout() });
@@ -178,7 +216,7 @@ export class McpConnection {
         throw new McpUnavailableError(this.name, "closed");
       }
       client.onclose = () => this.#dropped(client, "the server closed the connection");
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      client.setNotificationHandler(loaded.ToolListChangedNotificationSchema, () => {
         this.#listTools(client).catch(() => {});
       });
       this.#client = client;
@@ -304,6 +342,8 @@ export class McpConnection {
   /** Turns a failed request into a geppetto error; a broken connection starts reconnecting. */
   #requestFailure(client: Client, error: unknown, signal?: AbortSignal): unknown {
     if (signal?.aborted) return signal.reason;
+    // A client exists only once the SDK is loaded.
+    const { McpError, ErrorCode } = sdk!;
     if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) {
       return new McpRequestError(this.name, error.message, { cause: error });
     }

@@ -3,9 +3,11 @@ import { describe, expect, it } from "vitest";
 
 const SRC = new URL("../", import.meta.url);
 
-/** Whether a fresh process resolves the MCP SDK while importing these modules. */
-function loadsMcpSdk(modules: string[]): boolean {
-  const imports = modules.map((module) => `await import(${JSON.stringify(new URL(module, SRC).href)});`);
+/** Whether a fresh process resolves the MCP SDK while importing these modules, then running `then`. */
+function loadsMcpSdk(modules: string[], then = ""): boolean {
+  const imports = modules.map(
+    (module, index) => `const m${index} = await import(${JSON.stringify(new URL(module, SRC).href)});`,
+  );
   const script = `
     import { registerHooks } from "node:module";
     let seen = false;
@@ -16,6 +18,7 @@ function loadsMcpSdk(modules: string[]): boolean {
       },
     });
     ${imports.join("\n")}
+    ${then}
     process.stdout.write(JSON.stringify(seen));
   `;
   const output = execFileSync(
@@ -26,7 +29,7 @@ function loadsMcpSdk(modules: string[]): boolean {
   return JSON.parse(output) as boolean;
 }
 
-describe("the MCP SDK is loaded only by geppetto/mcp", () => {
+describe("the MCP SDK is loaded only by an MCP connection", () => {
   it("the core, tools, tool loop, settings and session never load it", () => {
     expect(
       loadsMcpSdk([
@@ -39,7 +42,16 @@ describe("the MCP SDK is loaded only by geppetto/mcp", () => {
     ).toBe(false);
   });
 
-  it("geppetto/mcp does", () => {
-    expect(loadsMcpSdk(["mcp/index.ts"])).toBe(true);
+  it("importing geppetto/mcp does not", () => {
+    expect(loadsMcpSdk(["mcp/index.ts"])).toBe(false);
+  });
+
+  it("a connection loads it when it connects", () => {
+    const connect = `
+      const connection = new m0.McpConnection("missing", { command: "geppetto-no-such-mcp-server" }, { reconnect: { maxAttempts: 0 } });
+      await connection.connect().catch(() => {});
+      await connection.close();
+    `;
+    expect(loadsMcpSdk(["mcp/index.ts"], connect)).toBe(true);
   });
 });
