@@ -76,7 +76,7 @@ describe("start-up", () => {
     const result = geppetto(["--help"]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Usage: geppetto <command>");
-    expect(loaded(result.stderr)).toEqual(["cli/main.js", "cli/dispatch.js", "cli/help.js"]);
+    expect(loaded(result.stderr)).toEqual(["cli/main.js", "cli/help.js"]);
   });
 
   it("run loads its bundle only, which holds the run command and none of the others", () => {
