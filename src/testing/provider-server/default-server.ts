@@ -59,5 +59,10 @@ export function startDefaultProviderServer(
   const response: ResponseSpec = options.pacingMs
     ? { ...defaultAnswer, pacingMs: options.pacingMs }
     : defaultAnswer;
-  return startProviderServer({ ...(options.port === undefined ? {} : { port: options.port }), response });
+  // OpenAI Chat only (and its embeddings endpoint): the other wires' modules are not loaded.
+  return startProviderServer({
+    ...(options.port === undefined ? {} : { port: options.port }),
+    response,
+    wires: ["openai-chat"],
+  });
 }

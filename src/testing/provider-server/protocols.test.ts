@@ -17,4 +17,9 @@ describe("registeredProtocols", () => {
     );
     expect(served.slice(spoken.length)).toEqual(modules.flatMap(([, ...others]) => others));
   });
+
+  it("serves only the wires asked for, each with its other modules", async () => {
+    const served = await registeredProtocols(["openai-chat"]);
+    expect(served.map((module) => module.name)).toEqual(["openai-chat", "openai-embeddings"]);
+  });
 });

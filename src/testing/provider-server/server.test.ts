@@ -179,6 +179,22 @@ describe("default provider server", () => {
     }
   });
 
+  it("speaks OpenAI Chat (and its embeddings) only: another wire's path is not served", async () => {
+    const local = await startDefaultProviderServer();
+    try {
+      const response = await fetch(`${local.url}/v1/messages`, {
+        method: "POST",
+        body: JSON.stringify({ model: "x", max_tokens: 10, messages: [{ role: "user", content: "Hello" }] }),
+      });
+      expect(response.status).toBe(404);
+      expect(() => local.baseURL("anthropic")).toThrow(
+        /unknown protocol "anthropic" \(known: openai-chat, openai-embeddings\)/,
+      );
+    } finally {
+      await local.close();
+    }
+  });
+
   it("paces its streamed words: with a long pacing only the first frame leaves before close", async () => {
     const local = await startDefaultProviderServer({ pacingMs: 60_000 });
     let received = "";

@@ -23,6 +23,11 @@ export interface ProviderServerOptions {
   /** Extra protocol modules (tried before the registered ones). */
   protocols?: ProtocolModule[];
   /**
+   * The registered wire protocols to serve, by name (`["openai-chat"]`), each with its token-counting and
+   * embeddings modules; default all. Fewer start faster: only their modules are loaded.
+   */
+  wires?: readonly string[];
+  /**
    * Refuse a request whose tool calls and results do not pair up, with the HTTP 400 and error body the provider
    * sends (see `validateToolPairing`). Default false.
    */
@@ -185,7 +190,7 @@ async function send(response: ServerResponse, reply: Reply, spec: ResponseSpec, 
  * await server.close();
  */
 export async function startProviderServer(options: ProviderServerOptions = {}): Promise<ProviderServer> {
-  const protocols = [...(options.protocols ?? []), ...(await registeredProtocols())];
+  const protocols = [...(options.protocols ?? []), ...(await registeredProtocols(options.wires))];
   const requests: RecordedRequest[] = [];
   const queue = [...(options.queue ?? [])];
   let fallback = options.response ?? DEFAULT_RESPONSE;
