@@ -1,13 +1,29 @@
 /**
  * Bundles `geppetto run` (run-entry.ts and every module it can load) into one file, dist/cli/run-bundle.js, with
  * esbuild; `npm run build` runs this file after tsc. Modules a run loads on demand stay lazy inside the bundle
- * (esbuild initialises each on first import), and packages stay outside it: the bundle may import Node's
- * built-ins only, so a run loads zod, yaml or the MCP SDK when it needs them, as the unbundled CLI does. A bundle
- * that would import a package up front fails the build, naming the package.
+ * (esbuild initialises each on first import), and packages stay outside it: the bundle imports nothing up front
+ * (Node's built-ins are read on use too), so a run loads zod, yaml or the MCP SDK when it needs them, as the
+ * unbundled CLI does. A bundle that would import a package up front fails the build, naming the package.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Plugin } from "esbuild";
+
+/**
+ * Node's built-ins by `process.getBuiltinModule`, read on use, not `import`ed: an imported built-in's ESM facade
+ * reads every export at start-up, and fs's `promises`, util's `diff` and others load dozens more of Node's modules.
+ */
+const builtinsOnUse: Plugin = {
+  name: "builtins-on-use",
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: "builtin" }));
+    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
 
 /** What was built. */
 export interface BuiltRunBundle {
@@ -38,12 +54,13 @@ export async function bundleRun(file: string): Promise<BuiltRunBundle> {
     write: false,
     banner: { js: "// Built by src/cli/bundle-run.ts from src/cli/run-entry.ts: do not edit." },
     logLevel: "warning",
+    plugins: [builtinsOnUse],
   });
   const [output] = Object.values(result.metafile.outputs);
   const [written] = result.outputFiles;
   if (!output || !written) throw new Error(`esbuild bundled nothing for ${file}`);
   const eager = output.imports
-    .filter((imported) => imported.kind === "import-statement" && !imported.path.startsWith("node:"))
+    .filter((imported) => imported.kind === "import-statement")
     .map((imported) => imported.path);
   if (eager.length > 0) {
     throw new Error(

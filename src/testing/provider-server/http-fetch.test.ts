@@ -62,6 +62,30 @@ describe("httpFetch", () => {
     expect(JSON.parse(await response.text())).toMatchObject({ error: { type: "not_found" } });
   });
 
+  it("streams the body as it arrives, errors it when the connection breaks, and closes it when cancelled", async () => {
+    server.enqueue({ raw: { frames: ["first ", "second"] }, pacingMs: 20, faults: { cutAfterBytes: 8 } });
+    const cut = await httpFetch(`${server.baseURL()}/chat/completions`, { method: "POST", body: "{}" });
+    const reader = cut.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = "";
+    const failure = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return undefined;
+        received += decoder.decode(value, { stream: true });
+      }
+    })().catch((error: unknown) => error);
+    expect(received).toBe("first se");
+    expect(failure).toBeInstanceOf(Error);
+
+    server.enqueue({ raw: { frames: ["a", "b"] }, pacingMs: 60_000 });
+    const held = await httpFetch(`${server.baseURL()}/chat/completions`, { method: "POST", body: "{}" });
+    const heldReader = held.body!.getReader();
+    expect(decoder.decode((await heldReader.read()).value)).toBe("a");
+    await heldReader.cancel();
+    expect((await heldReader.read()).done).toBe(true);
+  });
+
   it("rejects with the signal's reason when aborted, and with TypeError('fetch failed') when refused", async () => {
     const controller = new AbortController();
     const reason = new Error("stop");
