@@ -20,6 +20,7 @@ import { midStreamError } from "../../provider-kit/stream-error.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { CHOICE_BLOCK_TYPE, REFUSAL_BLOCK_TYPE } from "./request.ts";
+import { contentPrefix, contentText } from "./stream-content-delta.ts";
 import type { ChatChunk, ChatCompletion, ChatToolCallDelta, ChatUsage } from "./wire.ts";
 
 /** The normalized finish class of an OpenAI `finish_reason`. */
@@ -97,19 +98,34 @@ export class ChatStreamReader {
   #currentTool: number | undefined;
   /** Choices other than 0 (`n > 1`), by index. */
   readonly #otherChoices = new Map<number, OtherChoice>();
+  /** The source of this answer's content-only chunks up to their text, once one was parsed whole. */
+  #contentPrefix: string | undefined;
 
   constructor(out: InferenceOutput, provider = "openai") {
     this.#out = out;
     this.#provider = provider;
   }
 
-  /** Handles one SSE `data:` payload. Bound, so it can be passed directly. */
+  /**
+   * Handles one SSE `data:` payload. Bound, so it can be passed directly. A content delta that starts like the
+   * last one parsed whole, nearly every chunk of an answer, goes straight to the output.
+   */
   readonly onEvent = (data: string): void => {
+    const prefix = this.#contentPrefix;
+    if (prefix !== undefined && data.startsWith(prefix)) {
+      const text = contentText(data, prefix.length);
+      if (text !== undefined) {
+        if (text) this.#out.text(text);
+        return;
+      }
+    }
     if (data.charCodeAt(0) === 91 /* [ */ && data === "[DONE]") {
       this.#done = true;
       return;
     }
-    this.chunk(JSON.parse(data) as ChatChunk);
+    const chunk = JSON.parse(data) as ChatChunk;
+    this.chunk(chunk);
+    if (prefix === undefined) this.#contentPrefix = contentPrefix(data, chunk);
   };
 
   /** Handles one parsed chunk. */
