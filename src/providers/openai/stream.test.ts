@@ -1,6 +1,7 @@
 /**
- * OpenAI Chat stream reading: a content delta read from the chunk's source (the short path) gives exactly what
- * parsing the chunk whole gives, on recorded streams and on every shape next to the short path's.
+ * OpenAI Chat stream reading: a content or tool-call arguments delta read from the chunk's source (the short
+ * path) gives exactly what parsing the chunk whole gives, on recorded streams and on every shape next to the
+ * short path's.
  */
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -67,18 +68,34 @@ describe("ChatStreamReader.onEvent on recorded streams", () => {
     expect(read(data, fromSource)).toEqual(read(data, whole));
   });
 
+  /** How many chunks reading `data` from its source parsed whole. */
+  function parsedWhole(data: string[]) {
+    const parse = vi.spyOn(JSON, "parse");
+    const read_ = read(data, fromSource);
+    const whole = parse.mock.calls.filter(([text]) => typeof text === "string" && text.startsWith('{"id"'));
+    return { ...read_, parsed: whole.length };
+  }
+
   it("parses only the first chunks of a long answer whole", () => {
     const data = payloads("stream-text-long.chunks.txt");
-    const parse = vi.spyOn(JSON, "parse");
-    const { blocks } = read(data, fromSource);
-    const parsedWhole = parse.mock.calls.filter(([text]) => typeof text === "string" && text.startsWith("{"));
+    const { blocks, parsed } = parsedWhole(data);
     expect(data.length).toBeGreaterThan(250);
     // The role chunk, the first content chunk (which teaches the short path), the finish chunk, the usage chunk.
-    expect(parsedWhole.length).toBe(4);
+    expect(parsed).toBe(4);
     expect(blocks[0]).toMatchObject({
       kind: "llm_text",
       payload: { text: expect.stringMatching(/^\*\*Holiday/) },
     });
+  });
+
+  it("parses only the first chunks of each streamed tool call whole", () => {
+    const data = payloads("stream-parallel-tool-calls.sse");
+    const { blocks, parsed } = parsedWhole(data);
+    const calls = blocks.filter((block) => block.kind === "tool_call");
+    expect(calls).toHaveLength(2);
+    // The role chunk; per call, its start chunk and its first arguments chunk; the finish and usage chunks.
+    expect(parsed).toBe(7);
+    expect(data.length).toBeGreaterThan(15);
   });
 });
 
@@ -114,6 +131,35 @@ describe("ChatStreamReader.onEvent next to the short path's shape", () => {
       'plain "quoted" \\ é 日本"},"logprobs":null,"finish_reason":null}] no usage padded other padding refusal too logprobs an extra field spaced other model last',
     );
     expect(short.result).toMatchObject({ stopReason: "stop", usage: { inputTokens: 3, outputTokens: 9 } });
+  });
+
+  it("yields the same tool calls and events as parsing every chunk whole", () => {
+    const args = (index: number, literal: string, extra = "") =>
+      `${head}{"tool_calls":[{"index":${index},"function":{"arguments":${literal}}${extra}}]}${end}`;
+    const calls = [
+      content('"Let me look."'),
+      `${head}{"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"find","arguments":""}}]}${end}`,
+      args(0, '"{\\"q\\":"'),
+      args(0, '"\\"日本 \\\\\\"}]\\""'),
+      args(0, '""'),
+      content('" and"'),
+      args(0, '"}"'),
+      `${head}{"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"get","arguments":"{"}}]}${end}`,
+      args(1, '"\\"id\\":1"'),
+      args(1, '"}"', ',"type":"function"'),
+      args(0, '" late"'),
+      `${head}{},"logprobs":null,"finish_reason":"tool_calls"}],"usage":null}`,
+      "[DONE]",
+    ];
+    const short = read(calls, fromSource);
+    expect(short).toEqual(read(calls, whole));
+    const payloadsOf = short.blocks
+      .filter((block) => block.kind === "tool_call")
+      .map((block) => block.payload);
+    expect(payloadsOf).toMatchObject([
+      { id: "call_a", name: "find", args: { q: '日本 "}]' } },
+      { id: "call_b", name: "get", args: { id: 1 } },
+    ]);
   });
 
   it("still rejects a malformed content delta after the short path has been learned", () => {

@@ -20,7 +20,7 @@ import { midStreamError } from "../../provider-kit/stream-error.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { CHOICE_BLOCK_TYPE, REFUSAL_BLOCK_TYPE } from "./request.ts";
-import { contentPrefix, contentText } from "./stream-content-delta.ts";
+import { type ShortDelta, shortDeltaOf, shortDeltaText } from "./stream-short-delta.ts";
 import type { ChatChunk, ChatCompletion, ChatToolCallDelta, ChatUsage } from "./wire.ts";
 
 /** The normalized finish class of an OpenAI `finish_reason`. */
@@ -98,8 +98,8 @@ export class ChatStreamReader {
   #currentTool: number | undefined;
   /** Choices other than 0 (`n > 1`), by index. */
   readonly #otherChoices = new Map<number, OtherChoice>();
-  /** The source of this answer's content-only chunks up to their text, once one was parsed whole. */
-  #contentPrefix: string | undefined;
+  /** How to read the chunks like the last content or arguments delta parsed whole, once there was one. */
+  #short: ShortDelta | undefined;
 
   constructor(out: InferenceOutput, provider = "openai") {
     this.#out = out;
@@ -107,15 +107,18 @@ export class ChatStreamReader {
   }
 
   /**
-   * Handles one SSE `data:` payload. Bound, so it can be passed directly. A content delta that starts like the
-   * last one parsed whole, nearly every chunk of an answer, goes straight to the output.
+   * Handles one SSE `data:` payload. Bound, so it can be passed directly. A content or tool-call arguments delta
+   * that starts like the last one parsed whole, nearly every chunk of an answer, goes straight to the output.
    */
   readonly onEvent = (data: string): void => {
-    const prefix = this.#contentPrefix;
-    if (prefix !== undefined && data.startsWith(prefix)) {
-      const text = contentText(data, prefix.length);
+    const short = this.#short;
+    if (short !== undefined && data.startsWith(short.prefix)) {
+      const text = shortDeltaText(data, short);
       if (text !== undefined) {
-        if (text) this.#out.text(text);
+        if (text) {
+          if (short.call === undefined) this.#out.text(text);
+          else this.#out.toolCallArguments(short.call, text);
+        }
         return;
       }
     }
@@ -125,7 +128,8 @@ export class ChatStreamReader {
     }
     const chunk = JSON.parse(data) as ChatChunk;
     this.chunk(chunk);
-    if (prefix === undefined) this.#contentPrefix = contentPrefix(data, chunk);
+    const learned = shortDeltaOf(data, chunk);
+    if (learned !== undefined) this.#short = learned;
   };
 
   /** Handles one parsed chunk. */
