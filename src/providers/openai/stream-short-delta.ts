@@ -111,21 +111,42 @@ export function shortDeltaOf(data: string, chunk: ChatChunk): ShortDelta | undef
   return { prefix: data.slice(0, at + DELTA_AT.length + fields.length), end, call };
 }
 
+/** A string literal's source shorter than this is copied by `slice` (V8 shares the source of longer ones). */
+const COPIED_SLICE = 13;
+
 /**
- * The literal of a chunk that starts with `short.prefix`: the rest must be one string literal, then `short.end`,
- * then the tail above. Parsing only the literal costs a fraction of parsing the chunk (no objects, no strings for
- * the id, model and padding). Undefined when the rest has another shape (the caller parses the chunk whole).
+ * The value of the string literal from `open` to `close` (its quotes) when it has no escape and no character
+ * JSON forbids raw, and is short enough that slicing it copies it; undefined otherwise (JSON.parse decides).
+ */
+function plainLiteral(data: string, open: number, close: number): string | undefined {
+  if (close - open - 1 >= COPIED_SLICE || data.indexOf('"', open + 1) !== close) return undefined;
+  for (let index = open + 1; index < close; index++) {
+    const code = data.charCodeAt(index);
+    if (code === 92 || code < 32) return undefined;
+  }
+  return data.slice(open + 1, close);
+}
+
+/**
+ * The literal of a chunk that starts like `short.prefix` (checked here): the rest must be one string literal,
+ * then `short.end`, then the tail above. Reading only the literal costs a fraction of parsing the chunk (no
+ * objects, no strings for the id, model and padding). Undefined when the chunk has another shape (the caller
+ * parses it whole).
  *
  * @example
  * shortDeltaText(`${short.prefix}"Hi"},"logprobs":null,"finish_reason":null}]}`, short) // "Hi"
  */
 export function shortDeltaText(data: string, short: ShortDelta): string | undefined {
-  const start = short.prefix.length;
-  if (data.charCodeAt(start) !== 34) return undefined;
+  const prefix = short.prefix;
+  const start = prefix.length;
+  // A slice compared with `===` is about twice as fast as `startsWith` when the data holds non-Latin-1 text.
+  if (data.charCodeAt(start) !== 34 || data.slice(0, start) !== prefix) return undefined;
   const end = data.indexOf(short.end, start + 1);
   if (end === -1) return undefined;
   TAIL.lastIndex = end + short.end.length;
   if (!TAIL.test(data)) return undefined;
+  const plain = plainLiteral(data, start, end);
+  if (plain !== undefined) return plain;
   try {
     return JSON.parse(data.slice(start, end + 1)) as string;
   } catch {

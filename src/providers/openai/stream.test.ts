@@ -162,8 +162,12 @@ describe("ChatStreamReader.onEvent next to the short path's shape", () => {
     ]);
   });
 
-  it("still rejects a malformed content delta after the short path has been learned", () => {
-    const malformed = [data[0]!, data[1]!, data[2]!, content('"ab\\"')];
+  it.each([
+    ["an unterminated escape", '"ab\\"'],
+    ["a raw control character", '"a\tb"'],
+    ["a raw quote", '"a"b"'],
+  ])("still rejects a content delta with %s after the short path has been learned", (_name, literal) => {
+    const malformed = [data[0]!, data[1]!, data[2]!, content(literal)];
     expect(() =>
       runStreamHandler("openai", (out) => {
         const reader = new ChatStreamReader(out);

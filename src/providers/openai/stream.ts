@@ -112,7 +112,7 @@ export class ChatStreamReader {
    */
   readonly onEvent = (data: string): void => {
     const short = this.#short;
-    if (short !== undefined && data.startsWith(short.prefix)) {
+    if (short !== undefined) {
       const text = shortDeltaText(data, short);
       if (text !== undefined) {
         if (text) {
