@@ -9,6 +9,7 @@
  * that start with the same bytes only need their literal parsed: the rest of the chunk holds nothing the reader
  * uses.
  */
+import { startsWithPrefix, stringLiteral } from "../../provider-kit/string-literal.ts";
 import type { ChatChunk, ChatToolCallDelta } from "./wire.ts";
 
 /** What the chunks of one short path carry: the answer's text, or the arguments of the tool call `call`. */
@@ -111,22 +112,6 @@ export function shortDeltaOf(data: string, chunk: ChatChunk): ShortDelta | undef
   return { prefix: data.slice(0, at + DELTA_AT.length + fields.length), end, call };
 }
 
-/** A string literal's source shorter than this is copied by `slice` (V8 shares the source of longer ones). */
-const COPIED_SLICE = 13;
-
-/**
- * The value of the string literal from `open` to `close` (its quotes) when it has no escape and no character
- * JSON forbids raw, and is short enough that slicing it copies it; undefined otherwise (JSON.parse decides).
- */
-function plainLiteral(data: string, open: number, close: number): string | undefined {
-  if (close - open - 1 >= COPIED_SLICE || data.indexOf('"', open + 1) !== close) return undefined;
-  for (let index = open + 1; index < close; index++) {
-    const code = data.charCodeAt(index);
-    if (code === 92 || code < 32) return undefined;
-  }
-  return data.slice(open + 1, close);
-}
-
 /**
  * The literal of a chunk that starts like `short.prefix` (checked here): the rest must be one string literal,
  * then `short.end`, then the tail above. Reading only the literal costs a fraction of parsing the chunk (no
@@ -139,17 +124,10 @@ function plainLiteral(data: string, open: number, close: number): string | undef
 export function shortDeltaText(data: string, short: ShortDelta): string | undefined {
   const prefix = short.prefix;
   const start = prefix.length;
-  // A slice compared with `===` is about twice as fast as `startsWith` when the data holds non-Latin-1 text.
-  if (data.charCodeAt(start) !== 34 || data.slice(0, start) !== prefix) return undefined;
+  if (data.charCodeAt(start) !== 34 || !startsWithPrefix(data, prefix)) return undefined;
   const end = data.indexOf(short.end, start + 1);
   if (end === -1) return undefined;
   TAIL.lastIndex = end + short.end.length;
   if (!TAIL.test(data)) return undefined;
-  const plain = plainLiteral(data, start, end);
-  if (plain !== undefined) return plain;
-  try {
-    return JSON.parse(data.slice(start, end + 1)) as string;
-  } catch {
-    return undefined;
-  }
+  return stringLiteral(data, start, end);
 }
