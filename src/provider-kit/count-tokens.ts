@@ -1,9 +1,11 @@
 /**
  * Counting tokens before sending: engines whose API has a counting endpoint (OpenAI Responses, Anthropic,
- * Gemini) implement {@link TokenCounter}; {@link tokenCount} checks what the endpoint answered.
+ * Gemini) implement {@link TokenCounter} inside {@link observedTokenCount}; {@link tokenCount} checks what the
+ * endpoint answered.
  */
 import { ProviderError } from "../engine/errors.ts";
 import type { RunContext } from "../events/context.ts";
+import type * as TokenCountObserverModule from "../observability/token-count.ts";
 import type { Turn } from "../turns/types.ts";
 
 /**
@@ -39,6 +41,32 @@ export function tokenCount(value: unknown, provider: string): number {
     { provider },
     { code: "invalid_response" },
   );
+}
+
+/**
+ * The token-count observer (span and debug lines), loaded by the first count: importing an engine that counts
+ * tokens loads neither it nor the inference observer and tracing helpers it uses.
+ */
+let observerModule: Promise<typeof TokenCountObserverModule> | undefined;
+
+/**
+ * Runs an engine's token count (`count`) through `observeTokenCount` (geppetto/observability: a span and debug
+ * lines when the context traces or logs at debug), loading that observer on the first count. For engine authors
+ * inside geppetto: the body of `countTokens`.
+ *
+ * @example
+ * countTokens(turn: Turn, ctx: RunContext): Promise<number> {
+ *   return observedTokenCount(ctx, "acme", this.model, () => this.#count(turn, ctx));
+ * }
+ */
+export async function observedTokenCount(
+  ctx: RunContext,
+  provider: string,
+  model: string | undefined,
+  count: () => Promise<number>,
+): Promise<number> {
+  observerModule ??= import("../observability/token-count.ts");
+  return (await observerModule).observeTokenCount(ctx, provider, model, count);
 }
 
 /**

@@ -43,7 +43,7 @@ export {
 export { type ParsedModelId, parseModelId } from "./model-id.ts";
 export { type PartialArg, PartialArgsAssembler, parseJsonPath } from "./partial-args.ts";
 export { type InferenceDefaults, type PrepareDefaults, prepareInference, prepareTurn } from "./prepare.ts";
-export { droppedBlockWarning, foreignProducer, isOwnBlock } from "./reasoning.ts";
+export { droppedBlockWarning, foreignProducer, isOwnBlock, type ProviderNames } from "./reasoning.ts";
 export {
   findProvider,
   isSameProvider,

@@ -5,30 +5,40 @@
  */
 import { KeyBlockMetaProvider } from "../turns/keys.ts";
 import type { Block } from "../turns/types.ts";
-import { isSameProvider } from "./registry.ts";
+import type { ProviderDescriptor } from "./descriptor.ts";
+
+/**
+ * A provider as the policy reads it: its id and aliases. An engine passes its own descriptor, so the check needs
+ * no registry (whose built-in descriptors would load with every provider).
+ */
+export type ProviderNames = Pick<ProviderDescriptor, "id" | "aliases">;
+
+function isNamed(provider: ProviderNames, name: string): boolean {
+  return name === provider.id || provider.aliases.includes(name);
+}
 
 /**
  * The provider that made `block` when it is another one than `provider`; `undefined` for own blocks and for
  * blocks with no provider stamp.
  *
  * @example
- * foreignProducer(claudeStampedBlock, "anthropic") // undefined (claude is an alias of anthropic)
- * foreignProducer(geminiBlock, "anthropic") // "gemini"
+ * foreignProducer(claudeStampedBlock, anthropicProvider) // undefined (claude is an alias of anthropic)
+ * foreignProducer(geminiBlock, anthropicProvider) // "gemini"
  */
-export function foreignProducer(block: Block, provider: string): string | undefined {
+export function foreignProducer(block: Block, provider: ProviderNames): string | undefined {
   const producer = KeyBlockMetaProvider.get(block);
-  return producer === undefined || isSameProvider(producer, provider) ? undefined : producer;
+  return producer === undefined || isNamed(provider, producer) ? undefined : producer;
 }
 
 /**
  * True when `block` was stamped by `provider` (or one of its aliases).
  *
  * @example
- * isOwnBlock(block, "ollama")
+ * isOwnBlock(block, ollamaProvider)
  */
-export function isOwnBlock(block: Block, provider: string): boolean {
+export function isOwnBlock(block: Block, provider: ProviderNames): boolean {
   const producer = KeyBlockMetaProvider.get(block);
-  return producer !== undefined && isSameProvider(producer, provider);
+  return producer !== undefined && isNamed(provider, producer);
 }
 
 /**

@@ -14,6 +14,7 @@ import { createTestIO } from "../cli/test-io.ts";
 import { KeyInferenceResult } from "../engine/engine.ts";
 import { ToolCatalogKey } from "../engine/tools.ts";
 import { RunContext } from "../events/context.ts";
+import { anthropicProvider } from "../providers/anthropic/descriptor.ts";
 import { buildClaudeRequest } from "../providers/anthropic/request.ts";
 import { contractCatalog, contractEngines } from "../providers/contract/engines.ts";
 import { OPENAI_PROFILE, openAICompatibleProvider } from "../providers/openai/descriptor.ts";
@@ -204,8 +205,8 @@ describe("aliases on stamped blocks", () => {
   it("another provider's reasoning is dropped with one wording", () => {
     const [block] = newTurn([newUserTextBlock("x")]).blocks;
     const stamped = KeyBlockMetaProvider.set(block!, "gemini");
-    expect(foreignProducer(stamped, "anthropic")).toBe("gemini");
-    expect(foreignProducer(KeyBlockMetaProvider.set(block!, "claude"), "anthropic")).toBeUndefined();
+    expect(foreignProducer(stamped, anthropicProvider)).toBe("gemini");
+    expect(foreignProducer(KeyBlockMetaProvider.set(block!, "claude"), anthropicProvider)).toBeUndefined();
     expect(droppedBlockWarning("turn.blocks[3] (reasoning)", "gemini")).toBe(
       "turn.blocks[3] (reasoning): reasoning from gemini was dropped",
     );

@@ -1,3 +1,9 @@
+/**
+ * What importing a provider costs: no heavy package (zod, yaml, the MCP SDK) with the core and an engine, only
+ * free built-ins and at most its own client for every entry point, and a provider's subpath loads that provider
+ * only: not the registry, whose built-in list would load every other provider's descriptor with it (the reasoning
+ * policy reads the engine's own descriptor instead).
+ */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -135,6 +141,46 @@ describe("what each entry point loads at import", () => {
       const client = CLIENT_AT_IMPORT[key];
       expect(loaded.builtins.filter((builtin) => !FREE_BUILTINS.includes(builtin))).toEqual([]);
       expect(loaded.packages).toEqual(client ? [client] : []);
+    },
+  );
+});
+
+/** The files under src/providers/ and src/provider-kit/ a fresh process loads while importing `module`. */
+function providerModulesLoadedBy(module: string): string[] {
+  const script = `
+    import { registerHooks } from "node:module";
+    const seen = [];
+    registerHooks({ load(url, context, next) { seen.push(url); return next(url, context); } });
+    await import(${JSON.stringify(new URL(module, SRC).href)});
+    process.stdout.write(JSON.stringify(seen));
+  `;
+  const output = execFileSync(
+    process.execPath,
+    ["--experimental-transform-types", "--no-warnings", "--input-type=module", "-e", script],
+    { encoding: "utf8" },
+  );
+  return (JSON.parse(output) as string[])
+    .filter((url) => /\/src\/(providers|provider-kit)\//.test(url))
+    .map((url) => url.replace(/^.*\/src\//, ""));
+}
+
+describe("a provider's subpath at import", () => {
+  it.each([
+    ["anthropic", ["anthropic"]],
+    ["gemini", ["gemini"]],
+    ["ollama", ["ollama"]],
+    // The Responses engine shares the OpenAI descriptor's default base URL and prices.
+    ["openai-responses", ["openai", "openai-responses"]],
+  ])(
+    "geppetto/providers/%s loads no registry and no other provider's descriptor",
+    (provider, descriptors) => {
+      const loaded = providerModulesLoadedBy(`providers/${provider}/index.ts`);
+      const loadedDescriptors = loaded.filter((file) => /^providers\/[^/]+\/descriptor\.ts$/.test(file));
+      expect(loadedDescriptors.sort()).toEqual(
+        descriptors.map((name) => `providers/${name}/descriptor.ts`).sort(),
+      );
+      expect(loaded).not.toContain("provider-kit/registry.ts");
+      expect(loaded).not.toContain("providers/builtin.ts");
     },
   );
 });

@@ -1,18 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { encodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent } from "../events/types.ts";
+import { CHECKPOINT_EVERY, FRAME_HEADER, FRAME_VERSION } from "./compaction.ts";
+import { CompactingEncoder, FrameLines } from "./compaction-encoder.ts";
 import {
-  CHECKPOINT_EVERY,
-  CompactingEncoder,
   CompletionTracker,
-  FRAME_HEADER,
-  FRAME_VERSION,
-  FrameLines,
   linesOfFrame,
   newestFirst,
   parseLine,
   type WireEvent,
-} from "./compaction.ts";
+} from "./compaction-reader.ts";
 
 function answer(count: number): GeppettoEvent[] {
   let completion = "";

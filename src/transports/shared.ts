@@ -5,7 +5,8 @@
  */
 import { GeppettoError } from "../engine/errors.ts";
 import type { GeppettoEvent } from "../events/types.ts";
-import { CompactingEncoder, FRAME_HEADER, FRAME_VERSION, FrameLines } from "./compaction.ts";
+import { FRAME_HEADER, FRAME_VERSION } from "./compaction.ts";
+import { CompactingEncoder, FrameLines } from "./compaction-encoder.ts";
 
 export { redactUrl } from "./redact-url.ts";
 

@@ -5,8 +5,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import { type ClaudeInferenceConfig, KeyClaudeInferenceConfig } from "../../engine/inference-config.ts";
 import type { RunContext } from "../../events/context.ts";
-import { observeTokenCount } from "../../observability/token-count.ts";
-import { tokenCount } from "../../provider-kit/count-tokens.ts";
+import { observedTokenCount, tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
@@ -115,7 +114,9 @@ export class ClaudeEngine extends HttpEngine<ClaudeEngineOptions> implements Eng
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
   countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    return observeTokenCount(ctx, ANTHROPIC_PROVIDER, this.options.model, () => this.#countTokens(turn, ctx));
+    return observedTokenCount(ctx, ANTHROPIC_PROVIDER, this.options.model, () =>
+      this.#countTokens(turn, ctx),
+    );
   }
 
   async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {

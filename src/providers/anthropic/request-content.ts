@@ -10,7 +10,7 @@ import { describeToolContentPart, toolContentOf } from "../../tools/content.ts";
 import { isJsonObject, type JsonValue } from "../../turns/json.ts";
 import type { Block, DocumentPart, ImagePart } from "../../turns/types.ts";
 import { checkPdf } from "../documents.ts";
-import { ANTHROPIC_PROVIDER } from "./descriptor.ts";
+import { anthropicProvider } from "./descriptor.ts";
 import type { AnthropicContentBlock } from "./wire.ts";
 
 /** Prefix of the `other` block types this provider writes and replays. */
@@ -94,7 +94,7 @@ export function blockContent(
     }
     case "reasoning": {
       const { payload } = block;
-      const producer = foreignProducer(block, ANTHROPIC_PROVIDER);
+      const producer = foreignProducer(block, anthropicProvider);
       if (producer !== undefined) {
         warnings.push(droppedBlockWarning(where, producer));
         return undefined;

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { KeyInferenceResult } from "../../engine/engine.ts";
 import type { Turn } from "../../turns/types.ts";
 import { fixtureLines, fixturePath, runStreamHandler } from "../test-support.ts";
@@ -312,6 +312,44 @@ describe("ClaudeStreamHandler.handleData, a text delta read without parsing the 
     expect(short).toEqual(whole);
     expect(short.text).toBe('plain padded "quoted" \\ é 日本 a reordered spaced}');
     expect(short.result).toMatchObject({ stopReason: "end_turn", usage: { outputTokens: 9 } });
+  });
+
+  it("reads a tool use's input deltas the same way, and every shape next to them as parsing them whole", () => {
+    const json = (literal: string, close = "}}") =>
+      `{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":${literal}${close}`;
+    const events = [
+      ...start,
+      deltas[0]!,
+      '{"type":"content_block_stop","index":0}',
+      '{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"find","input":{}}}',
+      json('""'),
+      json('"{\\"q\\": \\"日本"'),
+      json('" \\\\ \\u00e9"', "}   }"),
+      json('"a long piece of json text"'),
+      '{"type":"content_block_delta","index":1,"delta":{"partial_json":"\\"}","type":"input_json_delta"}}',
+      '{"type":"content_block_stop","index":1}',
+      '{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}',
+      '{"type":"message_stop"}',
+    ];
+    const feed = (each: (handler: ClaudeStreamHandler, data: string) => void) =>
+      runStreamHandler("anthropic", (out) => {
+        const handler = new ClaudeStreamHandler(out);
+        for (const data of events) each(handler, data);
+        return handler.outcome;
+      });
+    const whole = feed((handler, data) => handler.handle(JSON.parse(data) as AnthropicStreamEvent));
+    const parse = vi.spyOn(JSON, "parse");
+    const short = feed((handler, data) => handler.handleData(data));
+    const parsedInputs = parse.mock.calls.filter(([data]) => String(data).includes('"input_json_delta"'));
+    parse.mockRestore();
+    // The empty delta and the first one with text (which teaches the short path), then the reordered one.
+    expect(parsedInputs).toHaveLength(3);
+    const blocks = (turn: Turn) => turn.blocks.slice(1).map(({ id: _id, ...block }) => block);
+    const events_ = (sink: typeof whole.sink) => sink.events.map(({ meta: _meta, ...event }) => event);
+    expect(blocks(short.turn)).toEqual(blocks(whole.turn));
+    expect(events_(short.sink)).toEqual(events_(whole.sink));
+    const call = short.output.find((block) => block.kind === "tool_call");
+    expect(call?.payload).toMatchObject({ argsText: '{"q": "日本 \\ éa long piece of json text"}' });
   });
 
   it("still rejects a malformed text delta", () => {

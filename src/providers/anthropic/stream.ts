@@ -15,6 +15,7 @@ import type { ProviderError } from "../../engine/errors.ts";
 import type { InferenceOutput } from "../../engine/output.ts";
 import type { EventDraft, EventMetadataDraft, Usage } from "../../events/types.ts";
 import { midStreamError } from "../../provider-kit/stream-error.ts";
+import { startsWithPrefix } from "../../provider-kit/string-literal.ts";
 import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import type { Block } from "../../turns/types.ts";
 import {
@@ -24,7 +25,7 @@ import {
   KeyAnthropicMessageId,
 } from "./descriptor.ts";
 import { ANTHROPIC_OTHER_PREFIX } from "./request.ts";
-import { literalText } from "./stream-text-delta.ts";
+import { literalText } from "./stream-delta-literal.ts";
 import type {
   AnthropicContentBlock,
   AnthropicError,
@@ -134,10 +135,12 @@ export class ClaudeStreamHandler {
   #messageId: string | undefined;
   #outcome: ClaudeOutcome = { kind: "open" };
   #stopped = false;
-  /** The index of the text block whose deltas take the short path of `handleData` (-1: none). */
-  #textIndex = -1;
-  /** How Anthropic writes a text delta of that block, up to its text (compact JSON, keys in this order). */
-  #textPrefix = "";
+  /** The index of the text or tool-use block whose deltas take the short path of `handleData` (-1: none). */
+  #shortIndex = -1;
+  /** True when that block is a tool use (its deltas are input JSON), false for text. */
+  #shortTool = false;
+  /** How Anthropic writes a delta of that block, up to its literal (compact JSON, keys in this order). */
+  #shortPrefix = "";
 
   constructor(out: InferenceOutput) {
     this.#out = out;
@@ -170,15 +173,19 @@ export class ClaudeStreamHandler {
    * await response.sse((data) => handler.handleData(data));
    */
   handleData(data: string): void {
-    if (this.#textIndex !== -1 && data.startsWith(this.#textPrefix)) {
-      const text = literalText(data, this.#textPrefix.length);
-      if (text !== undefined) {
-        if (text) this.#out.text(text);
+    const index = this.#shortIndex;
+    if (index !== -1 && startsWithPrefix(data, this.#shortPrefix)) {
+      const literal = literalText(data, this.#shortPrefix.length);
+      if (literal !== undefined) {
+        if (literal) {
+          if (this.#shortTool) this.#out.toolCallArguments(index, literal);
+          else this.#out.text(literal);
+        }
         return;
       }
     }
     const event = JSON.parse(data) as AnthropicStreamEvent;
-    if (event.type === "content_block_delta" && event.index === this.#textIndex) {
+    if (event.type === "content_block_delta" && event.index === index && !this.#shortTool) {
       const delta = event.delta;
       if (delta?.type === "text_delta") {
         if (delta.text) this.#out.text(delta.text);
@@ -232,7 +239,7 @@ export class ClaudeStreamHandler {
   }
 
   #start(index: number, content: AnthropicContentBlock): void {
-    this.#textIndex = -1;
+    this.#shortIndex = -1;
     const state: ContentState = { type: content.type, json: [], citations: [] };
     this.#content.set(index, state);
     switch (content.type) {
@@ -288,10 +295,7 @@ export class ClaudeStreamHandler {
         if (!delta.text) return;
         this.#out.text(delta.text);
         if (!state.block) this.#adopt(state, index);
-        if (state.type === "text" && this.#textIndex !== index) {
-          this.#textIndex = index;
-          this.#textPrefix = `{"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":`;
-        }
+        if (state.type === "text" && this.#shortIndex !== index) this.#shortPath(index, false);
         return;
       case "thinking_delta":
         if (delta.thinking) this.#out.reasoning(delta.thinking);
@@ -303,8 +307,10 @@ export class ClaudeStreamHandler {
         return;
       case "input_json_delta":
         if (!delta.partial_json) return;
-        if (state.type === "tool_use") this.#out.toolCallArguments(index, delta.partial_json);
-        else state.json.push(delta.partial_json);
+        if (state.type === "tool_use") {
+          this.#out.toolCallArguments(index, delta.partial_json);
+          if (this.#shortIndex !== index) this.#shortPath(index, true);
+        } else state.json.push(delta.partial_json);
         return;
       case "citations_delta":
         if (delta.citation) this.#citation(state, delta.citation);
@@ -312,6 +318,15 @@ export class ClaudeStreamHandler {
       default:
         return;
     }
+  }
+
+  /** The next deltas of block `index` (text, or a tool use's input JSON) take the short path of `handleData`. */
+  #shortPath(index: number, tool: boolean): void {
+    this.#shortIndex = index;
+    this.#shortTool = tool;
+    this.#shortPrefix = tool
+      ? `{"type":"content_block_delta","index":${index},"delta":{"type":"input_json_delta","partial_json":`
+      : `{"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":`;
   }
 
   #citation(state: ContentState, citation: JsonObject): void {
@@ -324,7 +339,7 @@ export class ClaudeStreamHandler {
   }
 
   #stop(index: number): void {
-    this.#textIndex = -1;
+    this.#shortIndex = -1;
     const state = this.#content.get(index);
     if (!state) return;
     switch (state.type) {

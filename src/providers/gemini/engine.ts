@@ -5,8 +5,7 @@
 
 import type { Engine } from "../../engine/engine.ts";
 import type { RunContext } from "../../events/context.ts";
-import { observeTokenCount } from "../../observability/token-count.ts";
-import { tokenCount } from "../../provider-kit/count-tokens.ts";
+import { observedTokenCount, tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { Turn } from "../../turns/types.ts";
@@ -89,7 +88,7 @@ export class GeminiEngine extends HttpEngine<GeminiEngineOptions> implements Eng
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
   countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    return observeTokenCount(ctx, GEMINI_PROVIDER, this.options.model, () => this.#countTokens(turn, ctx));
+    return observedTokenCount(ctx, GEMINI_PROVIDER, this.options.model, () => this.#countTokens(turn, ctx));
   }
 
   async #countTokens(turn: Turn, ctx: RunContext): Promise<number> {

@@ -25,8 +25,8 @@ import { checkPdf } from "../documents.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
 import {
   GEMINI_PART_TYPE,
-  GEMINI_PROVIDER,
   type GeminiInferenceConfig,
+  geminiProvider,
   KeyGeminiCallId,
   KeyGeminiThoughtSignature,
   KeyGeminiTrailingSignature,
@@ -115,7 +115,7 @@ function withSignature(part: GeminiPart, signature: string | undefined): GeminiP
 }
 
 function fromGemini(block: Block): boolean {
-  return isOwnBlock(block, GEMINI_PROVIDER);
+  return isOwnBlock(block, geminiProvider);
 }
 
 /** The `response` object of a functionResponse: `{output}` on success, `{error}` on failure (Gemini's advice). */

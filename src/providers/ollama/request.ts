@@ -19,7 +19,7 @@ import type { JsonObject, JsonValue } from "../../turns/json.ts";
 import { KeyBlockMetaProvider } from "../../turns/keys.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { PieceCache } from "../transport/json-pieces.ts";
-import { KeyOllamaCallId, OLLAMA_PROVIDER, type OllamaInferenceConfig } from "./descriptor.ts";
+import { KeyOllamaCallId, type OllamaInferenceConfig, ollamaProvider } from "./descriptor.ts";
 import type { OllamaChatRequest, OllamaMessage, OllamaToolCall } from "./wire.ts";
 
 /**
@@ -72,7 +72,7 @@ function toolContent(result: JsonValue, error: string | undefined): string {
 }
 
 function fromOllama(block: Block): boolean {
-  return isOwnBlock(block, OLLAMA_PROVIDER);
+  return isOwnBlock(block, ollamaProvider);
 }
 
 /** The tool name of each call id in the turn (a tool result without its name is sent with its call's). */

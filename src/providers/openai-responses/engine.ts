@@ -5,8 +5,7 @@
 import type { Engine } from "../../engine/engine.ts";
 import { KeyOpenAIInferenceConfig, type OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import type { RunContext } from "../../events/context.ts";
-import { observeTokenCount } from "../../observability/token-count.ts";
-import { tokenCount } from "../../provider-kit/count-tokens.ts";
+import { observedTokenCount, tokenCount } from "../../provider-kit/count-tokens.ts";
 import { HttpEngine, type HttpEngineOptions } from "../../provider-kit/http-engine.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
 import type { JsonObject } from "../../turns/json.ts";
@@ -107,7 +106,7 @@ export class OpenAIResponsesEngine extends HttpEngine<OpenAIResponsesEngineOptio
    * const tokens = await engine.countTokens(turn, RunContext.background());
    */
   countTokens(turn: Turn, ctx: RunContext): Promise<number> {
-    return observeTokenCount(ctx, OPENAI_RESPONSES_PROVIDER, this.options.model, () =>
+    return observedTokenCount(ctx, OPENAI_RESPONSES_PROVIDER, this.options.model, () =>
       this.#countTokens(turn, ctx),
     );
   }

@@ -23,7 +23,7 @@ import {
   HOSTED_ITEM_TYPES,
   KeyResponsesAnnotations,
   KeyResponsesPhase,
-  OPENAI_RESPONSES_PROVIDER,
+  openaiResponsesProvider,
 } from "./descriptor.ts";
 import type { ResponsesInputItem, ResponsesRequestBody } from "./wire.ts";
 
@@ -132,7 +132,7 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
       return [{ type: "message", role: "user", content: userContent(block, where) }];
     case "llm_text": {
       // The annotations (url citations) and phase of this provider's own messages go back with them.
-      const own = foreignProducer(block, OPENAI_RESPONSES_PROVIDER) === undefined;
+      const own = foreignProducer(block, openaiResponsesProvider) === undefined;
       const annotations = (own ? KeyResponsesAnnotations.get(block) : undefined) ?? [];
       const item: ResponsesInputItem = {
         type: "message",
@@ -168,7 +168,7 @@ function blockToItems(block: Block, context: ItemContext): ResponsesInputItem[] 
     case "reasoning": {
       const { payload } = block;
       const itemId = payload.itemId;
-      const producer = foreignProducer(block, OPENAI_RESPONSES_PROVIDER);
+      const producer = foreignProducer(block, openaiResponsesProvider);
       if (producer !== undefined) {
         warnings.push(droppedBlockWarning(where, producer));
         return [];

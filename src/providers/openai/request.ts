@@ -19,7 +19,8 @@ import { CallerError } from "../../engine/errors.ts";
 import type { OpenAIInferenceConfig } from "../../engine/inference-config.ts";
 import type { ToolDescription } from "../../engine/tools.ts";
 import type { PreparedInference } from "../../provider-kit/prepare.ts";
-import { droppedBlockWarning, foreignProducer } from "../../provider-kit/reasoning.ts";
+import { droppedBlockWarning, foreignProducer, type ProviderNames } from "../../provider-kit/reasoning.ts";
+import { findProvider } from "../../provider-kit/registry.ts";
 import { toolResultText } from "../../tools/content.ts";
 import type { Block, Turn } from "../../turns/types.ts";
 import { checkPdf, documentDataUrl, documentFilename } from "../documents.ts";
@@ -134,7 +135,9 @@ function toolResultContent(block: Block & { kind: "tool_use" }): string {
  * messagesFromTurn(newTurn([newUserTextBlock("Hi")])) // [{ role: "user", content: "Hi" }]
  */
 export function messagesFromTurn(turn: Turn, options: ChatMessagesOptions = {}): ChatMessage[] {
-  const provider = options.provider ?? "openai";
+  // A compatible server's name may be a registered provider of its own (with aliases) or only a name.
+  const name = options.provider ?? "openai";
+  const provider: ProviderNames = findProvider(name) ?? { id: name, aliases: [] };
   const messages: ChatMessage[] = [];
   let assistant: (ChatMessage & { role: "assistant" }) | undefined;
   const openAssistant = (): ChatMessage & { role: "assistant" } => {

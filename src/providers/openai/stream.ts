@@ -20,6 +20,7 @@ import { midStreamError } from "../../provider-kit/stream-error.ts";
 import type { JsonObject } from "../../turns/json.ts";
 import { streamEndedEarly } from "../transport/errors.ts";
 import { CHOICE_BLOCK_TYPE, REFUSAL_BLOCK_TYPE } from "./request.ts";
+import { type ShortDelta, shortDeltaOf, shortDeltaText } from "./stream-short-delta.ts";
 import type { ChatChunk, ChatCompletion, ChatToolCallDelta, ChatUsage } from "./wire.ts";
 
 /** The normalized finish class of an OpenAI `finish_reason`. */
@@ -97,19 +98,38 @@ export class ChatStreamReader {
   #currentTool: number | undefined;
   /** Choices other than 0 (`n > 1`), by index. */
   readonly #otherChoices = new Map<number, OtherChoice>();
+  /** How to read the chunks like the last content or arguments delta parsed whole, once there was one. */
+  #short: ShortDelta | undefined;
 
   constructor(out: InferenceOutput, provider = "openai") {
     this.#out = out;
     this.#provider = provider;
   }
 
-  /** Handles one SSE `data:` payload. Bound, so it can be passed directly. */
+  /**
+   * Handles one SSE `data:` payload. Bound, so it can be passed directly. A content or tool-call arguments delta
+   * that starts like the last one parsed whole, nearly every chunk of an answer, goes straight to the output.
+   */
   readonly onEvent = (data: string): void => {
+    const short = this.#short;
+    if (short !== undefined) {
+      const text = shortDeltaText(data, short);
+      if (text !== undefined) {
+        if (text) {
+          if (short.call === undefined) this.#out.text(text);
+          else this.#out.toolCallArguments(short.call, text);
+        }
+        return;
+      }
+    }
     if (data.charCodeAt(0) === 91 /* [ */ && data === "[DONE]") {
       this.#done = true;
       return;
     }
-    this.chunk(JSON.parse(data) as ChatChunk);
+    const chunk = JSON.parse(data) as ChatChunk;
+    this.chunk(chunk);
+    const learned = shortDeltaOf(data, chunk);
+    if (learned !== undefined) this.#short = learned;
   };
 
   /** Handles one parsed chunk. */

@@ -25,7 +25,7 @@ import type {
   SubscriptionOptions,
 } from "../../events/transport.ts";
 import type { GeppettoEvent } from "../../events/types.ts";
-import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction.ts";
+import { CompletionTracker, linesOfFrame, newestFirst } from "../compaction-reader.ts";
 import {
   type Frame,
   FrameProgress,
