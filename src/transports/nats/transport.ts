@@ -145,7 +145,6 @@ export class NatsJetStreamTransport implements EventTransport {
     this.#warn = options.onWarning ?? warnWith("NATS transport");
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
-      this.#options.batchSize * 4,
       { events: this.#options.frameSize, bytes: 512 * 1024 },
       (frames) => this.#write(frames),
       this.#stats,

@@ -92,7 +92,6 @@ export class RedisStreamsTransport implements EventTransport {
     this.#warn = options.onWarning ?? warnWith("Redis transport");
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
-      this.#options.batchSize * 4,
       { events: this.#options.frameSize, bytes: 256 * 1024 },
       (frames) => this.#write(frames),
       this.#stats,
