@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import { CHECKPOINT_EVERY, FRAME_HEADER, FRAME_VERSION } from "./compaction.ts";
-import { CompactingEncoder, FrameLines } from "./compaction-encoder.ts";
+import { CompactingEncoder, FrameLines, quote } from "./compaction-encoder.ts";
 import {
   CompletionTracker,
   linesOfFrame,
@@ -185,6 +185,24 @@ describe("cumulative text on the wire", () => {
       }
       expect(received).toEqual(published.slice(published.length - received.length));
     }
+  });
+
+  it("quotes a delta exactly as JSON.stringify does, escapes and surrogates included", () => {
+    const deltas = [
+      "",
+      " wörd",
+      " привет",
+      "’s",
+      ' say "hi"',
+      "back\\slash",
+      "line\nbreak\ttab\u0000",
+      "\u2028\u2029",
+      " 😀",
+      "lone \ud800 high",
+      "lone \udfff low",
+      "\u001f\u007f",
+    ];
+    for (const delta of deltas) expect(quote(delta)).toBe(JSON.stringify(delta));
   });
 
   it("skips a = line that refers to no event of its frame", () => {
