@@ -62,9 +62,9 @@ export class AckedPublisher {
     const replySubject = `${this.#inbox}.${++this.#batches}`;
     for (let index = 0; index < frames.length; index++) {
       const frame = frames[index]!;
+      // Its message id lets the server drop a frame it already has (a batch sent again after a failure).
       const headers = this.#headers();
       headers.set("Nats-Msg-Id", frame.messageId);
-      // Its message id lets the server drop a frame it already has (a batch sent again after a failure).
       this.#connection.publish(
         this.subjectOf(frame.topic),
         frame.payload,
