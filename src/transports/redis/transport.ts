@@ -180,6 +180,8 @@ export class RedisStreamsTransport implements EventTransport {
     this.#writer ??= this.#client("writer");
     const writer = await this.#writer;
     const maxLength = String(this.#options.maxLength);
+    // The payload goes as UTF-8 bytes, converted once here: given a string, ioredis measures its UTF-8 length,
+    // concatenates it into the command's text and the socket converts that, three passes over every character.
     if (frames.length === 1) {
       // The common case while streaming (one network read's events): one command, no pipeline object.
       const frame = frames[0]!;
@@ -191,13 +193,22 @@ export class RedisStreamsTransport implements EventTransport {
         maxLength,
         "*",
         "events",
-        frame.payload,
+        Buffer.from(frame.payload),
       );
       return 1;
     }
     const pipeline = writer.pipeline();
     for (const frame of frames)
-      pipeline.call("XADD", this.#key(frame.topic), "MAXLEN", "~", maxLength, "*", "events", frame.payload);
+      pipeline.call(
+        "XADD",
+        this.#key(frame.topic),
+        "MAXLEN",
+        "~",
+        maxLength,
+        "*",
+        "events",
+        Buffer.from(frame.payload),
+      );
     const results = (await pipeline.exec()) ?? [];
     let written = 0;
     while (written < frames.length && results[written] && !results[written]![0]) written++;
