@@ -216,7 +216,7 @@ export class CompactingEncoder {
     if (
       previous &&
       (previous.count < CHECKPOINT_EVERY - 1 ||
-        (completion.length - previous.checkpoint) * 4 < completion.length) &&
+        (completion.length - previous.checkpoint) * 2 < completion.length) &&
       // Lengths only: reading the text of `completion` (endsWith, a compare) would flatten the whole answer per event.
       completion.length === previous.length + delta.length
     ) {

@@ -25,9 +25,11 @@ async function* none(): AsyncIterable<WireEvent> {}
 describe("cumulative text on the wire", () => {
   it("writes a full event every CHECKPOINT_EVERY events of a message, and otherwise only the delta", () => {
     const encoder = new CompactingEncoder();
-    const lines = answer(200).map((event) => encoder.encode("chat", event));
+    // A short answer: its text more than doubles every CHECKPOINT_EVERY events, so the interval decides.
+    const count = 2 * CHECKPOINT_EVERY + 1;
+    const lines = answer(count).map((event) => encoder.encode("chat", event));
     const full = lines.filter((line) => !line.startsWith("+"));
-    expect(full).toHaveLength(Math.ceil(200 / CHECKPOINT_EVERY));
+    expect(full).toHaveLength(Math.ceil(count / CHECKPOINT_EVERY));
   });
 
   it("spaces the full events as the text grows: bytes per event stay flat however long the answer", () => {
@@ -40,8 +42,8 @@ describe("cumulative text on the wire", () => {
       0,
     );
     const fullBytes = full.reduce((sum, line) => sum + line.length, 0);
-    // A full event every 64 would write the text 312 times; spaced by a quarter of it, about 5 times in all.
-    expect(fullBytes).toBeLessThan(6 * deltaBytes);
+    // A full event every 64 would write the text 312 times; once it has doubled, about twice in all.
+    expect(fullBytes).toBeLessThan(3 * deltaBytes);
     expect(full.length).toBeGreaterThan(Math.ceil(200 / CHECKPOINT_EVERY));
     // Bytes per event stay bounded by the delta and metadata, plus the checkpoints' share: not the answer so far.
     const compactBytes = lines
