@@ -13,10 +13,12 @@
  *    process after warm-ups, a sink inference measured until every event is written; the median of the children's
  *    ratios.
  *
+ * `--cpu-only` runs part 3 alone (with `--rounds N` and `--baseline`: the quick check of the CPU target).
+ *
  * `--baseline NAME=DIR` (repeatable) measures another build (the `dist/` of a worktree at an older commit, built
  * with `npx tsc -p tsconfig.build.json`) in the same run, beside `dist/`: 200 answers and the CPU ratio.
  *
- *   npm run build && npx node bench/transports.ts [--quick] [--rounds N] [--baseline NAME=DIR]…
+ *   npm run build && npx node bench/transports.ts [--quick] [--cpu-only] [--rounds N] [--baseline NAME=DIR]…
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -44,6 +46,7 @@ const ROUNDS = Number(argument("--rounds") ?? (quick ? 3 : 5));
 const TOKENS = quick ? 25 : 100;
 const ANSWER_COUNTS = argument("--answers")?.split(",").map(Number) ?? (quick ? [1, 200] : [1, 10, 50, 200]);
 const CPU = !process.argv.includes("--no-cpu");
+const CPU_ONLY = process.argv.includes("--cpu-only");
 const CPU_TOKENS = quick ? 2_000 : 10_000;
 const CPU_MEASURED = quick ? 3 : 6;
 const builds = new Map<string, string>([["this", fileURLToPath(new URL("../dist", import.meta.url))]]);
@@ -188,7 +191,7 @@ try {
     string,
     { p50: number[]; p99: number[]; perSecond: number[]; cpu: CpuPerEvent[] }
   >();
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < (CPU_ONLY ? 0 : ROUNDS); round++) {
     for (const variant of rotate(variants, round * 3)) {
       const { latencies, perSecond, cpu } = await measure(
         variant.build,
@@ -206,51 +209,53 @@ try {
     }
     say(`(round ${round + 1} of ${ROUNDS} done, load ${load()})`);
   }
-  const spread = (values: number[]) =>
-    `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
-  say();
-  say(
-    "Publish → handler latency per event, producer and consumer in two processes (in-process: one); ms, median of the rounds (min–max):",
-  );
-  say();
-  say("| build | transport | answers | p50 ms | p99 ms | p99 added over in-process |");
-  say("| --- | --- | --- | --- | --- | --- |");
-  for (const variant of variants.filter((candidate) => candidate.paced)) {
-    const entry = samples.get(key(variant))!;
-    const reference = samples.get(key({ ...variant, kind: "in-process" }));
-    const added =
-      variant.kind === "in-process" || !reference
-        ? "—"
-        : `${(median(entry.p99) - median(reference.p99)).toFixed(2)} ms`;
+  if (!CPU_ONLY) {
+    const spread = (values: number[]) =>
+      `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+    say();
     say(
-      `| ${variant.build} | ${variant.kind} | ${variant.answers} | ${spread(entry.p50)} | ${spread(entry.p99)} | ${added} |`,
+      "Publish → handler latency per event, producer and consumer in two processes (in-process: one); ms, median of the rounds (min–max):",
     );
-  }
-  say();
-  say("Throughput, the events of 200 answers published at once (events/s, median of the rounds):");
-  say();
-  say("| build | transport | events/s | × in-process |");
-  say("| --- | --- | --- | --- |");
-  for (const variant of variants.filter((candidate) => !candidate.paced)) {
-    const perSecond = median(samples.get(key(variant))!.perSecond);
-    const reference = median(samples.get(key({ ...variant, kind: "in-process" }))?.perSecond ?? []);
+    say();
+    say("| build | transport | answers | p50 ms | p99 ms | p99 added over in-process |");
+    say("| --- | --- | --- | --- | --- | --- |");
+    for (const variant of variants.filter((candidate) => candidate.paced)) {
+      const entry = samples.get(key(variant))!;
+      const reference = samples.get(key({ ...variant, kind: "in-process" }));
+      const added =
+        variant.kind === "in-process" || !reference
+          ? "—"
+          : `${(median(entry.p99) - median(reference.p99)).toFixed(2)} ms`;
+      say(
+        `| ${variant.build} | ${variant.kind} | ${variant.answers} | ${spread(entry.p50)} | ${spread(entry.p99)} | ${added} |`,
+      );
+    }
+    say();
+    say("Throughput, the events of 200 answers published at once (events/s, median of the rounds):");
+    say();
+    say("| build | transport | events/s | × in-process |");
+    say("| --- | --- | --- | --- |");
+    for (const variant of variants.filter((candidate) => !candidate.paced)) {
+      const perSecond = median(samples.get(key(variant))!.perSecond);
+      const reference = median(samples.get(key({ ...variant, kind: "in-process" }))?.perSecond ?? []);
+      say(
+        `| ${variant.build} | ${variant.kind} | ${Math.round(perSecond)} | ${formatRatio(perSecond / reference)} |`,
+      );
+    }
+    say();
     say(
-      `| ${variant.build} | ${variant.kind} | ${Math.round(perSecond)} | ${formatRatio(perSecond / reference)} |`,
+      "CPU per event of each process, µs (median of the rounds; the server's from /proc in 10 ms ticks; in-process: producer and consumer are one process):",
     );
-  }
-  say();
-  say(
-    "CPU per event of each process, µs (median of the rounds; the server's from /proc in 10 ms ticks; in-process: producer and consumer are one process):",
-  );
-  say();
-  say("| build | transport | answers | pacing | producer | consumer | server |");
-  say("| --- | --- | --- | --- | --- | --- | --- |");
-  for (const variant of variants) {
-    const cpu = samples.get(key(variant))!.cpu;
-    const of = (field: keyof CpuPerEvent) => median(cpu.map((sample) => sample[field])).toFixed(1);
-    say(
-      `| ${variant.build} | ${variant.kind} | ${variant.answers} | ${variant.paced ? "paced" : "burst"} | ${variant.kind === "in-process" ? "—" : of("producer")} | ${of("consumer")} | ${variant.kind === "in-process" ? "—" : of("server")} |`,
-    );
+    say();
+    say("| build | transport | answers | pacing | producer | consumer | server |");
+    say("| --- | --- | --- | --- | --- | --- | --- |");
+    for (const variant of variants) {
+      const cpu = samples.get(key(variant))!.cpu;
+      const of = (field: keyof CpuPerEvent) => median(cpu.map((sample) => sample[field])).toFixed(1);
+      say(
+        `| ${variant.build} | ${variant.kind} | ${variant.answers} | ${variant.paced ? "paced" : "burst"} | ${variant.kind === "in-process" ? "—" : of("producer")} | ${of("consumer")} | ${variant.kind === "in-process" ? "—" : of("server")} |`,
+      );
+    }
   }
   if (CPU) await measureCpu(say);
   say();

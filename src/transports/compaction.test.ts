@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeEvent } from "../events/codec.ts";
 import type { GeppettoEvent } from "../events/types.ts";
 import { CHECKPOINT_EVERY, FRAME_HEADER, FRAME_VERSION } from "./compaction.ts";
-import { CompactingEncoder, FrameLines } from "./compaction-encoder.ts";
+import { CompactingEncoder, FrameLines, quote } from "./compaction-encoder.ts";
 import {
   CompletionTracker,
   linesOfFrame,
@@ -25,9 +25,11 @@ async function* none(): AsyncIterable<WireEvent> {}
 describe("cumulative text on the wire", () => {
   it("writes a full event every CHECKPOINT_EVERY events of a message, and otherwise only the delta", () => {
     const encoder = new CompactingEncoder();
-    const lines = answer(200).map((event) => encoder.encode("chat", event));
+    // A short answer: its text more than doubles every CHECKPOINT_EVERY events, so the interval decides.
+    const count = 2 * CHECKPOINT_EVERY + 1;
+    const lines = answer(count).map((event) => encoder.encode("chat", event));
     const full = lines.filter((line) => !line.startsWith("+"));
-    expect(full).toHaveLength(Math.ceil(200 / CHECKPOINT_EVERY));
+    expect(full).toHaveLength(Math.ceil(count / CHECKPOINT_EVERY));
   });
 
   it("spaces the full events as the text grows: bytes per event stay flat however long the answer", () => {
@@ -40,8 +42,8 @@ describe("cumulative text on the wire", () => {
       0,
     );
     const fullBytes = full.reduce((sum, line) => sum + line.length, 0);
-    // A full event every 64 would write the text 312 times; spaced by a quarter of it, about 5 times in all.
-    expect(fullBytes).toBeLessThan(6 * deltaBytes);
+    // A full event every 64 would write the text 312 times; once it has doubled, about twice in all.
+    expect(fullBytes).toBeLessThan(3 * deltaBytes);
     expect(full.length).toBeGreaterThan(Math.ceil(200 / CHECKPOINT_EVERY));
     // Bytes per event stay bounded by the delta and metadata, plus the checkpoints' share: not the answer so far.
     const compactBytes = lines
@@ -185,6 +187,24 @@ describe("cumulative text on the wire", () => {
       }
       expect(received).toEqual(published.slice(published.length - received.length));
     }
+  });
+
+  it("quotes a delta exactly as JSON.stringify does, escapes and surrogates included", () => {
+    const deltas = [
+      "",
+      " wörd",
+      " привет",
+      "’s",
+      ' say "hi"',
+      "back\\slash",
+      "line\nbreak\ttab\u0000",
+      "\u2028\u2029",
+      " 😀",
+      "lone \ud800 high",
+      "lone \udfff low",
+      "\u001f\u007f",
+    ];
+    for (const delta of deltas) expect(quote(delta)).toBe(JSON.stringify(delta));
   });
 
   it("skips a = line that refers to no event of its frame", () => {

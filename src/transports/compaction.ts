@@ -2,12 +2,13 @@
  * Cumulative text on the wire. A `partial` / `partial-thinking` event carries `completion`, all the text so far:
  * in one process that is a shared string, on the wire it would make each event cost as much as the whole answer
  * so far. So a publisher writes the full event only every {@link CHECKPOINT_EVERY} events of a message, and only
- * once the text has grown by a quarter since the last full event; in between, a line `+<completion length> <event
- * JSON without completion>`. The full events then cost at most about four times the deltas, so work per event is
- * proportional to its delta, not to the answer so far (a fixed interval alone would write a 10,000-token answer's
- * text 150 times). A reader rebuilds `completion` from the previous event (it has read it, in order); one that has
+ * once the text has doubled since the last full event (its new half written since); in between, a line
+ * `+<completion length> <event JSON without completion>`. The full events then cost about twice the deltas, so
+ * work per event is proportional to its delta, not to the answer so far (a fixed interval alone would write a
+ * 10,000-token answer's text 150 times; spaced by a quarter of it, as first written, about four times, which was
+ * the publisher's largest cost per token after the deltas). A reader rebuilds `completion` from the previous event (it has read it, in order); one that has
  * not (it starts mid-answer: resumed, replaying from an offset, "now") reads back to the last full event of that
- * message: at least {@link CHECKPOINT_EVERY} events, and at most the deltas of the last quarter of its text.
+ * message: at least {@link CHECKPOINT_EVERY} events, and at most the deltas of the last half of its text.
  *
  * Events written together in one frame (one stream entry or message) go further: an event of the same message as
  * an earlier line of the frame, with the same metadata but for `seq` and `durationMs`, is written

@@ -97,6 +97,15 @@ export interface FrameLimits {
 }
 
 /**
+ * The most one write carries: whole frames, about this many events and characters (one frame alone may exceed
+ * them). While a write is in flight a busy publisher's events wait and go together in the next write, so the
+ * writes are as big as the backlog: a write's fixed cost (a command, a socket write, a reply to read) is about
+ * that of encoding a hundred events, and an engine that reads a fast stream publishes thousands of events between
+ * two turns of the event loop.
+ */
+export const WRITE_LIMITS: FrameLimits = { events: 4096, bytes: 1024 * 1024 };
+
+/**
  * The publisher's side: `push` never waits; it encodes the event into the topic's open frame, and a loop writes
  * the frames in order, one write at a time: the first on the next turn of the event loop, then whatever was
  * published while the previous write was in flight, at once (never on a timer). While the server is away the buffer holds at most `capacity`
@@ -118,8 +127,7 @@ export class PublishBuffer {
 
   constructor(
     readonly capacity: number,
-    /** Events per write (whole frames). */
-    readonly batchSize: number,
+    /** Limits of each frame (a write carries whole frames up to {@link WRITE_LIMITS}). */
     readonly limits: FrameLimits,
     /** Writes frames in order; resolves with how many were written before a failure (throws for none). */
     readonly write: (frames: readonly Frame[]) => Promise<number>,
@@ -208,15 +216,22 @@ export class PublishBuffer {
     return this.#events;
   }
 
-  /** The frames of the next write: whole frames, about `batchSize` events, closed. */
+  /** The frames of the next write: whole frames, within {@link WRITE_LIMITS}, closed. */
   #batch(): Frame[] {
     const batch: Frame[] = [];
     let events = 0;
+    let bytes = 0;
     for (const frame of this.#frames) {
-      if (batch.length > 0 && events + frame.lines.lines.length > this.batchSize) break;
+      const count = frame.lines.lines.length;
+      if (
+        batch.length > 0 &&
+        (events + count > WRITE_LIMITS.events || bytes + frame.lines.bytes > WRITE_LIMITS.bytes)
+      )
+        break;
       this.#close(frame);
       batch.push(frame);
-      events += frame.lines.lines.length;
+      events += count;
+      bytes += frame.lines.bytes;
     }
     return batch;
   }

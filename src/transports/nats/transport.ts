@@ -38,6 +38,7 @@ import {
   unknownVersionWarning,
   warnWith,
 } from "../shared.ts";
+import { AckedPublisher } from "./publisher.ts";
 
 /** Options of {@link NatsJetStreamTransport}. */
 export interface NatsJetStreamTransportOptions {
@@ -75,6 +76,7 @@ interface Connected {
   headers: typeof import("@nats-io/transport-node").headers;
   client: JetStreamClient;
   manager: JetStreamManager;
+  publisher: AckedPublisher;
 }
 
 const MILLISECONDS_TO_NANOS = 1_000_000;
@@ -143,7 +145,6 @@ export class NatsJetStreamTransport implements EventTransport {
     this.#warn = options.onWarning ?? warnWith("NATS transport");
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
-      this.#options.batchSize * 4,
       { events: this.#options.frameSize, bytes: 512 * 1024 },
       (frames) => this.#write(frames),
       this.#stats,
@@ -175,7 +176,7 @@ export class NatsJetStreamTransport implements EventTransport {
 
   async #open(): Promise<Connected> {
     const [
-      { connect, headers },
+      { connect, createInbox, headers },
       { jetstream, jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType },
     ] = await Promise.all([import("@nats-io/transport-node"), import("@nats-io/jetstream")]);
     let connection: NatsConnection;
@@ -215,7 +216,10 @@ export class NatsJetStreamTransport implements EventTransport {
     }
     if (this.#closed) await connection.close();
     void this.#watch(connection);
-    return { connection, client: jetstream(connection), manager, headers };
+    const publisher = new AckedPublisher(connection, headers, createInbox(), 2000, (topic) =>
+      this.#subject(topic),
+    );
+    return { connection, client: jetstream(connection), manager, headers, publisher };
   }
 
   async #watch(connection: NatsConnection): Promise<void> {
@@ -246,20 +250,10 @@ export class NatsJetStreamTransport implements EventTransport {
     this.#buffer.push(topic, event);
   }
 
+  /** Publishes a batch of frames (see publisher.ts); all or none are written. */
   async #write(frames: readonly Frame[]): Promise<number> {
-    const { connection, client, headers } = await this.#connection();
-    // One acknowledged publish per batch: the frames before it go as plain publishes on the same connection, which
-    // the server takes in order, so the last frame's acknowledgement covers them. On a failure the whole batch is
-    // sent again and the message ids let the server drop the frames it already has.
-    for (let index = 0; index < frames.length - 1; index++) {
-      const frame = frames[index]!;
-      const frameHeaders = headers();
-      frameHeaders.set("Nats-Msg-Id", frame.messageId);
-      connection.publish(this.#subject(frame.topic), frame.payload, { headers: frameHeaders });
-    }
-    const last = frames[frames.length - 1];
-    if (last)
-      await client.publish(this.#subject(last.topic), last.payload, { msgID: last.messageId, timeout: 2000 });
+    const { publisher } = await this.#connection();
+    await publisher.publish(frames);
     return frames.length;
   }
 
@@ -476,6 +470,7 @@ export class NatsJetStreamTransport implements EventTransport {
     await Promise.all([...this.#progress].map((progress) => progress.flush()));
     const connected = await this.#connected?.catch(() => undefined);
     if (connected) {
+      connected.publisher.close();
       await connected.connection.flush().catch(() => {});
       await connected.connection.close();
     }

@@ -92,7 +92,6 @@ export class RedisStreamsTransport implements EventTransport {
     this.#warn = options.onWarning ?? warnWith("Redis transport");
     this.#buffer = new PublishBuffer(
       this.#options.maxBuffered,
-      this.#options.batchSize * 4,
       { events: this.#options.frameSize, bytes: 256 * 1024 },
       (frames) => this.#write(frames),
       this.#stats,
@@ -176,29 +175,26 @@ export class RedisStreamsTransport implements EventTransport {
     this.#buffer.push(topic, event);
   }
 
+  /**
+   * The XADD of a frame. Its payload goes as UTF-8 bytes, converted once here: given a string, ioredis measures its
+   * UTF-8 length, concatenates it into the command's text and the socket converts that, three passes over it.
+   */
+  #xadd(frame: Frame): [string, ...(string | Buffer)[]] {
+    const key = this.#key(frame.topic);
+    return [key, "MAXLEN", "~", String(this.#options.maxLength), "*", "events", Buffer.from(frame.payload)];
+  }
+
   /** Writes frames as XADDs (one pipeline); resolves with how many were written before the first failure. */
   async #write(frames: readonly Frame[]): Promise<number> {
     this.#writer ??= this.#client("writer");
     const writer = await this.#writer;
-    const maxLength = String(this.#options.maxLength);
     if (frames.length === 1) {
       // The common case while streaming (one network read's events): one command, no pipeline object.
-      const frame = frames[0]!;
-      await writer.call(
-        "XADD",
-        this.#key(frame.topic),
-        "MAXLEN",
-        "~",
-        maxLength,
-        "*",
-        "events",
-        frame.payload,
-      );
+      await writer.call("XADD", ...this.#xadd(frames[0]!));
       return 1;
     }
     const pipeline = writer.pipeline();
-    for (const frame of frames)
-      pipeline.call("XADD", this.#key(frame.topic), "MAXLEN", "~", maxLength, "*", "events", frame.payload);
+    for (const frame of frames) pipeline.call("XADD", ...this.#xadd(frame));
     const results = (await pipeline.exec()) ?? [];
     let written = 0;
     while (written < frames.length && results[written] && !results[written]![0]) written++;
