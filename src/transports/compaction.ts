@@ -6,16 +6,18 @@
  * `+<completion length> <event JSON without completion>`. The full events then cost about twice the deltas, so
  * work per event is proportional to its delta, not to the answer so far (a fixed interval alone would write a
  * 10,000-token answer's text 150 times; spaced by a quarter of it, as first written, about four times, which was
- * the publisher's largest cost per token after the deltas). A reader rebuilds `completion` from the previous event (it has read it, in order); one that has
- * not (it starts mid-answer: resumed, replaying from an offset, "now") reads back to the last full event of that
- * message: at least {@link CHECKPOINT_EVERY} events, and at most the deltas of the last half of its text.
+ * the publisher's largest cost per token after the deltas). A reader rebuilds `completion` from the previous
+ * event (it has read it, in order); one that has not (it starts mid-answer: resumed, replaying from an offset,
+ * "now") reads back to the last full event of that message: at least {@link CHECKPOINT_EVERY} events, and at
+ * most the deltas of the last half of its text.
  *
  * Events written together in one frame (one stream entry or message) go further: an event of the same message as
  * an earlier line of the frame, with the same metadata but for `seq` and `durationMs`, is written
  * `=<line> <seq after that line's> <durationMs, or "." for that line's> <delta JSON>`, so a streamed token costs
  * its delta and two short numbers on the wire, not its metadata's ids again. The common case, the next event of the
  * message on the line before with the same `durationMs` (the events of one network read), is just `<delta JSON>`
- * (a line starting with `"`): `=<line before> 1 . <delta JSON>` without the numbers. Such a line is read with the frame it is in (`linesOfFrame`).
+ * (a line starting with `"`): `=<line before> 1 . <delta JSON>` without the numbers. Such a line is read with the
+ * frame it is in (`linesOfFrame`).
  *
  * This file holds the format's version and what both sides share; the publisher's side is compaction-encoder.ts,
  * the reader's compaction-reader.ts.
