@@ -1,8 +1,8 @@
 /**
  * Which engine a CLI command runs: the configured provider (settings → `createEngine`), or, when none is
- * configured, the real OpenAI Chat engine against geppetto's local provider server started in-process, over a
- * real socket with a node:http client (`GEPPETTO_NO_LOCAL_SERVER=1` selects the embedded scripted default
- * instead: no socket at all).
+ * configured, the real OpenAI Chat engine against geppetto's local provider server running in this process, over
+ * HTTP/1.1 with a node:http client on an in-memory connection: no port is opened (`GEPPETTO_NO_LOCAL_SERVER=1`
+ * selects the embedded scripted default instead: no HTTP at all).
  *
  * Settings are loaded here, so everything heavy (zod, YAML, the providers) is imported only when a command runs.
  */
@@ -99,27 +99,26 @@ async function localProviderDefault(
   io: CliIO,
 ): Promise<SelectedEngine | undefined> {
   if (io.env.GEPPETTO_NO_LOCAL_SERVER) return undefined;
-  const [{ createOpenAIChatEngine }, { startDefaultProviderServer }, { httpFetch }] = await Promise.all([
+  const [{ createOpenAIChatEngine }, { startDefaultProviderServer }] = await Promise.all([
     import("../providers/openai/index.ts"),
     import("../testing/provider-server/default-server.ts"),
-    import("../testing/provider-server/http-fetch.ts"),
   ]);
-  const server = await startDefaultProviderServer({ pacingMs: embeddedPacingMs(io.env) });
-  const baseURL = server.baseURL();
+  const server = await startDefaultProviderServer({ pacingMs: embeddedPacingMs(io.env), inProcess: true });
   const engine = createOpenAIChatEngine({
     model: "geppetto-local-default",
-    baseURL,
+    baseURL: server.baseURL(),
     apiKey: "local",
     stream: settings.settings.chat?.stream ?? true,
     env: {},
-    // node:http rather than the platform fetch, whose first use costs more than the rest of the run.
-    fetch: httpFetch,
+    // node:http on an in-memory connection: the platform fetch's first use costs more than the rest of the run,
+    // and a listening socket loads Node's cluster and dns modules (and is open to every local user).
+    fetch: server.fetch,
   });
   return {
     engine,
     description:
-      `no provider configured: running the OpenAI Chat engine against geppetto's local provider server at ${baseURL} ` +
-      "(scripted answers; no API key, no network). Set --ai-api-type (or a profile) to use a real model.",
+      "no provider configured: running the OpenAI Chat engine against geppetto's local provider server, in this " +
+      "process (scripted answers; no API key, no network, no port opened). Set --ai-api-type (or a profile) to use a real model.",
     isDefault: true,
     settings,
     close: () => server.close(),

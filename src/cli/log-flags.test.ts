@@ -25,7 +25,7 @@ describe("logging options of every command", () => {
     expect(await main(["run", "--log-level", "debug", "Hello"], io)).toBe(0);
     expect(io.out).toContain("You said");
     expect(io.err).toMatch(
-      /^geppetto debug request provider=openai method=POST url=http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions /m,
+      /^geppetto debug request provider=openai method=POST url=http:\/\/in-process\.invalid\/v1\/chat\/completions /m,
     );
     expect(io.err).toMatch(/^geppetto debug response provider=openai status=200 finish=completed /m);
     expect(io.err).not.toContain("request body");

@@ -17,6 +17,8 @@ export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** The descriptor behind `stdin` when it is the process's own (0): a command can look at it without reading. */
+  stdinFd?: number;
   env: NodeJS.ProcessEnv;
   /** The folder project files (`./.geppetto.yaml`) are read from; default `process.cwd()`. */
   cwd?: string;
@@ -29,7 +31,12 @@ export function processIO(): CliIO {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // On first use: building process.stdin costs milliseconds (a file's stream loads fs/promises and readline),
+    // and a run whose prompt is in its arguments never reads it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdinFd: 0,
     env: process.env,
     onInterrupt(handler) {
       process.on("SIGINT", handler);

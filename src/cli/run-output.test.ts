@@ -29,6 +29,21 @@ describe("geppetto run output", () => {
     expect(user).toMatchObject({ kind: "user", payload: { text: "explain this\n\n```\nprint('hi')\n```" } });
   });
 
+  it("the real command reads a pipe or a file next to its prompt, and leaves /dev/null and a terminal unread", () => {
+    const env = { ...process.env, ...cleanEnv(), GEPPETTO_EMBEDDED_PACING_MS: "0" };
+    const bin = `${JSON.stringify(process.execPath)} bin/geppetto.js run -o json "explain this"`;
+    const userText = (script: string) => {
+      const shell = spawnSync("bash", ["-c", script], { cwd: root, env, encoding: "utf8" });
+      expect(shell.status, shell.stderr).toBe(0);
+      return turnFromJson(shell.stdout).blocks[0]?.payload;
+    };
+    expect(userText(`printf 'print(1)\\n' | ${bin}`)).toEqual({ text: "explain this\n\n```\nprint(1)\n```" });
+    expect(userText(`${bin} < package.json`)).toMatchObject({
+      text: expect.stringContaining('"name": "geppetto"'),
+    });
+    expect(userText(`${bin} < /dev/null`)).toEqual({ text: "explain this" });
+  });
+
   it("jsonl text events carry their delta only, durations are whole milliseconds", async () => {
     const io = createTestIO({ env: cleanEnv() });
     expect(await main(["run", "--output", "jsonl", "Hello"], io)).toBe(0);

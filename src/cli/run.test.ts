@@ -13,12 +13,15 @@ function cleanEnv(): Record<string, string> {
 }
 
 describe("geppetto run", () => {
-  it("streams an answer with no key and says it runs on the default", async () => {
+  it("streams an answer with no key and says it runs on the default, in process with no port opened", async () => {
     const io = createTestIO({ env: cleanEnv() });
     expect(await main(["run", "Hello"], io)).toBe(0);
     expect(io.out).toMatch(/\S/);
     expect(io.out.endsWith("\n")).toBe(true);
-    expect(io.err).toMatch(/no provider configured/);
+    expect(io.err).toMatch(
+      /no provider configured: running the OpenAI Chat engine against .* in this process/,
+    );
+    expect(io.err).toContain("no port opened");
   });
 
   it("--output json prints a Turn holding the prompt and the answer", async () => {

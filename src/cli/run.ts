@@ -144,9 +144,9 @@ async function readStdin(io: CliIO): Promise<string> {
  * (a parent process's stdio) or a terminal is left unread, so a caller that never closes it does not block us.
  */
 function stdinIsPiped(io: CliIO): boolean {
-  if (io.stdin !== process.stdin) return io.stdin.isTTY !== true;
+  if (io.stdinFd === undefined) return io.stdin.isTTY !== true;
   try {
-    const stat = fstatSync(0);
+    const stat = fstatSync(io.stdinFd);
     return stat.isFIFO() || stat.isFile();
   } catch {
     return false;

@@ -112,6 +112,9 @@ export function setupLocalServer(options: ProviderServerOptions = {}): ProviderS
     get requests() {
       return current().requests;
     },
+    get fetch() {
+      return current().fetch;
+    },
     baseURL: (protocol) => current().baseURL(protocol),
     enqueue: (...responses) => current().enqueue(...responses),
     respond: (response) => current().respond(response),

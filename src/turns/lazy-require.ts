@@ -1,13 +1,12 @@
 /**
  * Node built-ins and packages loaded on first use rather than at import (internal; not exported). Importing
- * `node:crypto` loads about 40 of Node's own modules (streams, ciphers, keys) and `ws` 14 modules of its own: the
- * core, `geppetto/sessions` and `geppetto/testing` import in less time when they wait for the first id, the first
- * connection or the first server.
+ * `node:crypto` loads about 40 of Node's own modules (streams, ciphers, keys; the Web Crypto global used for ids
+ * loads 6) and `ws` 14 modules of its own: the core, `geppetto/sessions` and `geppetto/testing` import in less time
+ * when they wait for the first id, the first connection or the first server.
  */
 import type { WebSocket, WebSocketServer } from "ws";
 
 let load: NodeJS.Require | undefined;
-let uuid: (() => string) | undefined;
 let ws: { WebSocket: typeof WebSocket; WebSocketServer: typeof WebSocketServer } | undefined;
 
 /** `require` from geppetto's own folder (`node:module` itself loaded on the first call). */
@@ -16,10 +15,12 @@ export function requireFromGeppetto(specifier: string): unknown {
   return load(specifier);
 }
 
-/** `randomUUID` of `node:crypto`, loaded on the first call. */
+/**
+ * A random (version 4) UUID from the Web Crypto global, Node's own generator loaded on the first call: the same
+ * generator as `node:crypto`'s `randomUUID`, without its ciphers, keys and certificates (about 1 ms less).
+ */
 export function randomUUID(): string {
-  uuid ??= process.getBuiltinModule("node:crypto").randomUUID;
-  return uuid();
+  return globalThis.crypto.randomUUID();
 }
 
 /** The `ws` package's `WebSocket` and `WebSocketServer` classes, loaded on the first call. */

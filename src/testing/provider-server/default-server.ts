@@ -46,7 +46,8 @@ export const defaultAnswer: ResponseSpec = {
 
 /**
  * Starts a local OpenAI-compatible server answering any prompt like the embedded default.
- * Point the OpenAI Chat engine at `server.baseURL()` with any API key.
+ * Point the OpenAI Chat engine at `server.baseURL()` with any API key (and `fetch: server.fetch` with
+ * `inProcess`, which opens no port).
  *
  * @example
  * const server = await startDefaultProviderServer();
@@ -54,7 +55,7 @@ export const defaultAnswer: ResponseSpec = {
  * try { await engine.runInference(turn, ctx) } finally { await server.close() }
  */
 export function startDefaultProviderServer(
-  options: { port?: number; pacingMs?: number } = {},
+  options: { port?: number; pacingMs?: number; inProcess?: boolean } = {},
 ): Promise<ProviderServer> {
   const response: ResponseSpec = options.pacingMs
     ? { ...defaultAnswer, pacingMs: options.pacingMs }
@@ -62,6 +63,7 @@ export function startDefaultProviderServer(
   // OpenAI Chat only (and its embeddings endpoint): the other wires' modules are not loaded.
   return startProviderServer({
     ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.inProcess ? { inProcess: true } : {}),
     response,
     wires: ["openai-chat"],
   });

@@ -10,6 +10,7 @@
  * json(). Redirects are not followed.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 
 /** Response headers, read-only, iterated in name order as the platform's Headers are. */
 class ResponseHeaders {
@@ -110,36 +111,52 @@ function headerRecord(headers: RequestInit["headers"]): Record<string, string> {
 }
 
 /**
- * Fetches over node:http (see the module's note for what it covers). A connection that fails rejects with a
+ * A fetch over node:http (see the module's note for what it covers). A connection that fails rejects with a
  * TypeError whose cause is the socket's error, as the platform fetch does; an aborted one with the signal's reason.
+ * With `connect`, each request runs over the stream it returns instead of a socket to the URL's host (the
+ * provider server's in-process connections: `startProviderServer({ inProcess: true })`); the URL still gives the
+ * path and the Host header.
  *
  * @example
- * const engine = createOpenAIChatEngine({ model: "m", apiKey: "local", baseURL: server.baseURL(), fetch: httpFetch });
+ * const engine = createOpenAIChatEngine({ model: "m", apiKey: "local", baseURL: server.baseURL(), fetch: createHttpFetch() });
  */
-export const httpFetch: typeof fetch = (input, init = {}) => {
-  // Not `import "node:http"`: its ESM facade reads every export, undici's lazy ones too.
-  const http = process.getBuiltinModule("node:http");
-  const signal = init.signal ?? undefined;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const url = input instanceof URL ? input : new URL(typeof input === "string" ? input : input.url);
-    const request = http.request(
-      url,
-      { method: init.method ?? "GET", headers: headerRecord(init.headers), ...(signal ? { signal } : {}) },
-      (incoming) => resolve(responseOf(incoming) as unknown as Response),
-    );
-    request.on("error", (error) =>
-      reject(signal?.aborted ? signal.reason : new TypeError("fetch failed", { cause: error })),
-    );
-    const body = init.body;
-    if (body === undefined || body === null) request.end();
-    else if (typeof body === "string" || body instanceof Uint8Array) request.end(body);
-    else {
-      request.destroy();
-      reject(new TypeError("httpFetch: the body must be a string or bytes"));
-    }
-  });
-};
+export function createHttpFetch(connect?: () => Duplex): typeof fetch {
+  return (input, init = {}) => {
+    // Not `import "node:http"`: its ESM facade reads every export, undici's lazy ones too.
+    const http = process.getBuiltinModule("node:http");
+    const signal = init.signal ?? undefined;
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const url = input instanceof URL ? input : new URL(typeof input === "string" ? input : input.url);
+      const request = http.request(
+        url,
+        {
+          method: init.method ?? "GET",
+          headers: headerRecord(init.headers),
+          ...(signal ? { signal } : {}),
+          // With no agent the port's default is unknown: given, the Host header is the platform fetch's.
+          ...(connect
+            ? { createConnection: connect, defaultPort: url.protocol === "https:" ? 443 : 80 }
+            : {}),
+        },
+        (incoming) => resolve(responseOf(incoming) as unknown as Response),
+      );
+      request.on("error", (error) =>
+        reject(signal?.aborted ? signal.reason : new TypeError("fetch failed", { cause: error })),
+      );
+      const body = init.body;
+      if (body === undefined || body === null) request.end();
+      else if (typeof body === "string" || body instanceof Uint8Array) request.end(body);
+      else {
+        request.destroy();
+        reject(new TypeError("httpFetch: the body must be a string or bytes"));
+      }
+    });
+  };
+}
+
+/** A fetch over node:http to the URL's host (`createHttpFetch()`). */
+export const httpFetch: typeof fetch = createHttpFetch();

@@ -5,13 +5,20 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { loadFixture } from "./fixtures.ts";
+import { createHttpFetch } from "./http-fetch.ts";
 import { validateToolPairing } from "./pairing.ts";
 import { registeredProtocols } from "./protocols.ts";
 import type { ProtocolModule, RecordedRequest, Reply, ResponseSpec } from "./types.ts";
 
 /** Options of {@link startProviderServer}. */
 export interface ProviderServerOptions {
+  /**
+   * Serve this process only, with no socket: no port is opened, and a client reaches the server through
+   * `server.fetch` (HTTP/1.1 over an in-memory stream pair: the same bytes and parsers as over TCP). Default false.
+   */
+  inProcess?: boolean;
   /** Port (default 0: any free port). */
   port?: number;
   /** Host (default 127.0.0.1). */
@@ -36,9 +43,15 @@ export interface ProviderServerOptions {
 
 /** A running server. Close it in `afterEach`/`finally`. */
 export interface ProviderServer {
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>`; `http://in-process.invalid` when `inProcess` (a name that never resolves). */
   readonly url: string;
+  /** The port listened on (0 when `inProcess`). */
   readonly port: number;
+  /**
+   * A fetch over node:http that reaches this server: over TCP to `url`, or when `inProcess` over a new in-memory
+   * connection per request. Engines take it as their `fetch` option.
+   */
+  readonly fetch: typeof fetch;
   /** Every request received, in order. */
   readonly requests: RecordedRequest[];
   /** The base URL a client of `protocol` uses (`<url>/v1` for OpenAI). */
@@ -50,6 +63,9 @@ export interface ProviderServer {
   /** Stops the server and drops open connections. */
   close(): Promise<void>;
 }
+
+/** The URL of an in-process server: `.invalid` never resolves (RFC 2606), so it cannot reach a network. */
+const IN_PROCESS_URL = "http://in-process.invalid";
 
 const DEFAULT_RESPONSE: ResponseSpec = { script: { text: "Hello from the local provider server." } };
 
@@ -238,15 +254,28 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
       response.end(JSON.stringify({ error: { message: String(error), type: "provider_server_error" } }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  // In process: the server side of each stream pair is handed to the HTTP server as a connection (listening would
+  // load Node's cluster, dns and dgram modules and open a port any local user could reach).
+  const own = new Set<Duplex>();
+  const connect = () => {
+    const [client, serverSide] = process.getBuiltinModule("node:stream").duplexPair();
+    own.add(serverSide);
+    serverSide.once("close", () => own.delete(serverSide));
+    server.emit("connection", serverSide);
+    return client;
+  };
+  if (!options.inProcess) {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+    });
+  }
+  const port = options.inProcess ? 0 : (server.address() as AddressInfo).port;
+  const url = options.inProcess ? IN_PROCESS_URL : `http://${options.host ?? "127.0.0.1"}:${port}`;
   return {
     url,
     port,
+    fetch: createHttpFetch(options.inProcess ? connect : undefined),
     requests,
     baseURL(name = "openai-chat") {
       const protocol = protocols.find((candidate) => candidate.name === name);
@@ -263,8 +292,12 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
     close() {
       return new Promise<void>((resolve) => {
         waits.cancelAll();
-        server.close(() => resolve());
-        server.closeAllConnections();
+        for (const connection of own) connection.destroy();
+        if (options.inProcess) resolve();
+        else {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }
       });
     },
   };
